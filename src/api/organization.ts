@@ -1,0 +1,35 @@
+import { z } from 'zod';
+import { conditions, objectRef, observedGeneration } from './common.ts';
+
+export const organizationSpec = z
+  .object({
+    displayName: z.string().max(200).optional().meta({ description: 'Human-readable name of the organization.' }),
+    clients: z
+      .array(
+        z.object({
+          client: objectRef('OAuthClient'),
+          roles: z.array(objectRef('Role')).default([]).meta({
+            description: "Extra roles the client has only in this organization's context.",
+          }),
+        }),
+      )
+      .default([])
+      .meta({
+        description:
+          'OAuthClients that may get tokens for this organization (`org_id` claim); the client must set `organizationUsage` to allow or require.',
+      }),
+    connections: z.array(objectRef('Connection')).default([]).meta({
+      description: 'Connections whose people may sign in to this organization (see the roadmap).',
+    }),
+  })
+  .meta({ description: 'A tenant or customer: which clients may act for it.' });
+
+export const organizationStatus = z
+  .object({
+    observedGeneration,
+    organizationId: z.string().optional().meta({ description: 'The `org_id` tokens carry for this organization.' }),
+    conditions,
+  })
+  .meta({ description: 'What the operator observed of this Organization.' });
+
+export type OrganizationSpec = z.output<typeof organizationSpec>;

@@ -1,0 +1,50 @@
+import { z } from 'zod';
+import { allowedNamespaces, conditions, duration, observedGeneration } from './common.ts';
+
+export const SIGNING_ALGORITHMS = ['RS256', 'ES256', 'EdDSA'] as const;
+export type SigningAlgorithm = (typeof SIGNING_ALGORITHMS)[number];
+
+// RFC 6749 §3.3: scope-token = 1*NQCHAR, printable ASCII except space, `"` and `\`.
+export const SCOPE_TOKEN = /^[\x21\x23-\x5B\x5D-\x7E]+$/;
+export const scopeName = z.string().min(1).max(200).regex(SCOPE_TOKEN);
+
+export const resourceServerSpec = z
+  .object({
+    identifier: z.string().min(1).max(2048).meta({
+      description:
+        'The API\'s identifier: the `aud` claim of its access tokens (RFC 9068 §3) and the value clients send as `audience` or `resource` (RFC 8707). Usually a URL. Unique across the installation.',
+    }),
+    displayName: z.string().max(200).optional().meta({ description: 'Human-readable name of the API.' }),
+    scopes: z
+      .array(
+        z.object({
+          name: scopeName.meta({ description: 'The scope token (RFC 6749 §3.3), e.g. `payments:read`.' }),
+          description: z.string().max(500).optional().meta({ description: 'What the scope allows.' }),
+        }),
+      )
+      .default([])
+      .meta({
+        description: 'The permissions this API defines. Roles and client grants may name only these.',
+        'x-kubernetes-list-type': 'map',
+        'x-kubernetes-list-map-keys': ['name'],
+      }),
+    accessToken: z
+      .object({
+        lifetime: duration.default('5m').meta({
+          description: 'How long access tokens for this API are valid (`expires_in`, `exp - iat`). Default 5m.',
+        }),
+        signingAlgorithm: z.enum(SIGNING_ALGORITHMS).default('RS256').meta({
+          description: 'JWS algorithm of access tokens for this API (RFC 7518): RS256, ES256 or EdDSA (Ed25519).',
+        }),
+      })
+      .default({ lifetime: '5m', signingAlgorithm: 'RS256' })
+      .meta({ description: 'How access tokens for this API are issued (RFC 9068).' }),
+    allowedNamespaces,
+  })
+  .meta({ description: 'An API protected by Latchkey: its identifier, scopes and token settings.' });
+
+export const resourceServerStatus = z
+  .object({ observedGeneration, conditions })
+  .meta({ description: 'What the operator observed of this ResourceServer.' });
+
+export type ResourceServerSpec = z.output<typeof resourceServerSpec>;

@@ -1,0 +1,30 @@
+import { EventEmitter } from 'node:events';
+
+/**
+ * Typed events that logging and metrics subscribe to, so the code that does the work never
+ * formats log lines itself. No payload carries a secret.
+ */
+export interface LatchkeyEvents {
+  'token.issued': { clientId: string; grantType: string; audience: string; algorithm: string; organizationId?: string };
+  'token.failed': { error: string; grantType?: string; clientId?: string; detail: string };
+  'store.swapped': { version: number; clients: number; apis: number; notReady: number };
+  'object.notReady': { key: string; reason: string; message: string };
+  'manifest.invalid': { file: string; line: number; object: string; field: string; message: string };
+  'secret.issued': { namespace: string; name: string; clientId: string; reason: 'created' | 'recreated' };
+  'keys.created': { algorithms: string[] };
+}
+
+export type EventName = keyof LatchkeyEvents;
+
+export class EventBus {
+  readonly #emitter = new EventEmitter();
+
+  emit<E extends EventName>(name: E, payload: LatchkeyEvents[E]): void {
+    this.#emitter.emit(name, payload);
+  }
+
+  on<E extends EventName>(name: E, listener: (payload: LatchkeyEvents[E]) => void): () => void {
+    this.#emitter.on(name, listener);
+    return () => this.#emitter.off(name, listener);
+  }
+}

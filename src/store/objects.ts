@@ -1,0 +1,68 @@
+import type { ConnectionSpec } from '../api/connection.ts';
+import type { KindName } from '../api/kinds.ts';
+import type { OAuthClientSpec } from '../api/oauth-client.ts';
+import type { OrganizationSpec } from '../api/organization.ts';
+import type { ResourceServerSpec } from '../api/resource-server.ts';
+import type { RoleSpec } from '../api/role.ts';
+
+export interface ObjectMeta {
+  name: string;
+  namespace: string;
+  uid?: string;
+  generation?: number;
+  resourceVersion?: string;
+  labels?: Readonly<Record<string, string>>;
+  annotations?: Readonly<Record<string, string>>;
+}
+
+/** Where a declared object came from, when it came from a file (dev mode, `latchkey validate`). */
+export interface Origin {
+  file: string;
+  line: number;
+}
+
+interface Declared<K extends KindName, S> {
+  kind: K;
+  metadata: ObjectMeta;
+  spec: S;
+  origin?: Origin;
+}
+
+export type DeclaredResourceServer = Declared<'ResourceServer', ResourceServerSpec>;
+export type DeclaredRole = Declared<'Role', RoleSpec>;
+export type DeclaredOAuthClient = Declared<'OAuthClient', OAuthClientSpec>;
+export type DeclaredOrganization = Declared<'Organization', OrganizationSpec>;
+export type DeclaredConnection = Declared<'Connection', ConnectionSpec>;
+export type DeclaredObject =
+  | DeclaredResourceServer
+  | DeclaredRole
+  | DeclaredOAuthClient
+  | DeclaredOrganization
+  | DeclaredConnection;
+
+/** A Kubernetes Secret's data, decoded to UTF-8 strings. */
+export interface SecretData {
+  namespace: string;
+  name: string;
+  data: Readonly<Record<string, string>>;
+  labels?: Readonly<Record<string, string>>;
+}
+
+/** Everything the store compiles from: the declared objects and the cluster facts they depend on. */
+export interface WorldInputs {
+  objects: readonly DeclaredObject[];
+  /** Keyed by `namespace/name`. */
+  secrets: ReadonlyMap<string, SecretData>;
+  /** Namespace labels, keyed by namespace name; a namespace not listed has only its name label. */
+  namespaces: ReadonlyMap<string, Readonly<Record<string, string>>>;
+}
+
+export type ObjectKey = `${KindName}/${string}/${string}`;
+
+export function objectKey(kind: KindName, namespace: string, name: string): ObjectKey {
+  return `${kind}/${namespace}/${name}`;
+}
+
+export function secretKey(namespace: string, name: string): string {
+  return `${namespace}/${name}`;
+}

@@ -1,0 +1,75 @@
+import type { AuthMethod, GrantType } from '../api/oauth-client.ts';
+import type { SigningAlgorithm } from '../api/resource-server.ts';
+import type { SigningKeys } from '../keys/signing-keys.ts';
+
+export interface CompiledApi {
+  namespace: string;
+  name: string;
+  /** The `aud` of its tokens. */
+  identifier: string;
+  /** Declared scopes, in declaration order. */
+  scopes: readonly string[];
+  lifetimeSeconds: number;
+  algorithm: SigningAlgorithm;
+}
+
+/** What a client may get for one API: the union of its direct grants and roles. */
+export interface Grant {
+  api: CompiledApi;
+  /** Granted scopes, in the API's declaration order. */
+  scopes: readonly string[];
+  scopeSet: ReadonlySet<string>;
+}
+
+export interface CompiledOrganization {
+  /** The `org_id` claim. */
+  id: string;
+  /** The `org_name` claim: the Organization's metadata.name. */
+  name: string;
+  namespace: string;
+  displayName?: string;
+}
+
+/** A client's standing in one organization: its permissions there (own ∪ the organization's extra roles). */
+export interface ClientOrganization {
+  organization: CompiledOrganization;
+  permissions: ReadonlyMap<string, Grant>;
+}
+
+export interface CompiledClient {
+  clientId: string;
+  namespace: string;
+  name: string;
+  grantTypes: ReadonlySet<GrantType>;
+  authMethod: AuthMethod;
+  /** SHA-256 digests of the secrets that authenticate this client (several while one rotates). */
+  secretDigests: readonly Buffer[];
+  organizationUsage: 'deny' | 'allow' | 'require';
+  /** Effective permissions by API identifier. */
+  permissions: ReadonlyMap<string, Grant>;
+  /** Organizations listing this client, by `org_id`. */
+  organizations: ReadonlyMap<string, ClientOrganization>;
+}
+
+export interface CompiledConnection {
+  namespace: string;
+  name: string;
+  type: 'kubernetes' | 'oidc';
+  issuer?: string;
+}
+
+/** One immutable, indexed view of the declared world. A token request reads one and does no I/O. */
+export interface Snapshot {
+  /** Increases with every swap. */
+  version: number;
+  clients: ReadonlyMap<string, CompiledClient>;
+  apis: ReadonlyMap<string, CompiledApi>;
+  organizations: ReadonlyMap<string, CompiledOrganization>;
+  connections: ReadonlyMap<string, CompiledConnection>;
+  keys: SigningKeys;
+}
+
+/** Where request handlers get the snapshot in force. */
+export interface SnapshotSource {
+  current(): Snapshot;
+}
