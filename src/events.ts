@@ -5,7 +5,13 @@ import { EventEmitter } from 'node:events';
  * formats log lines itself. No payload carries a secret.
  */
 export interface LatchkeyEvents {
-  'token.issued': { clientId: string; grantType: string; audience: string; algorithm: string; organizationId?: string };
+  'token.issued': {
+    clientId: string;
+    grantType: string;
+    audience: string;
+    algorithm: string;
+    organizationId?: string;
+  };
   'token.failed': { error: string; grantType?: string; clientId?: string; detail: string };
   'store.swapped': { version: number; clients: number; apis: number; notReady: number };
   'object.notReady': { key: string; reason: string; message: string };

@@ -33,7 +33,11 @@ export function withRules<S extends z.ZodType>(schema: S, rules: CrossFieldRule<
   // Metadata last: it belongs to the schema instance, and refine() returns a new one.
   return out.meta({
     ...schema.meta(),
-    'x-kubernetes-validations': rules.map((r) => ({ rule: r.cel, message: r.message, fieldPath: `.${r.field}` })),
+    'x-kubernetes-validations': rules.map((r) => ({
+      rule: r.cel,
+      message: r.message,
+      fieldPath: `.${r.field}`,
+    })),
   });
 }
 
@@ -70,10 +74,9 @@ export const labelSelector = z
           operator: z
             .enum(['In', 'NotIn', 'Exists', 'DoesNotExist'])
             .meta({ description: "How the key's value relates to `values`." }),
-          values: z
-            .array(z.string())
-            .optional()
-            .meta({ description: 'Values for `In` and `NotIn`; must be empty for `Exists` and `DoesNotExist`.' }),
+          values: z.array(z.string()).optional().meta({
+            description: 'Values for `In` and `NotIn`; must be empty for `Exists` and `DoesNotExist`.',
+          }),
         }),
       )
       .optional()
@@ -86,7 +89,7 @@ export const labelSelector = z
 
 export const allowedNamespaces = labelSelector.optional().meta({
   description:
-    'Which other namespaces may reference this object, selected by their labels. Without it only objects in the same namespace can; `{}` allows every namespace. No team can grant itself another team\'s API by writing a manifest.',
+    "Which other namespaces may reference this object, selected by their labels. Without it only objects in the same namespace can; `{}` allows every namespace. No team can grant itself another team's API by writing a manifest.",
 });
 
 export const conditionStatus = z.enum(['True', 'False', 'Unknown']);

@@ -1,16 +1,25 @@
 import { z } from 'zod';
-import { conditions, objectName, observedGeneration, withRules } from './common.ts';
+import { allowedNamespaces, conditions, objectName, observedGeneration, withRules } from './common.ts';
 
 const connectionObject = z.object({
   type: z.enum(['kubernetes', 'oidc']).meta({
     description:
-      '`kubernetes`: this cluster\'s ServiceAccount token issuer, for workload federation. `oidc`: any OpenID Connect issuer, found through its discovery document.',
+      "`kubernetes`: this cluster's ServiceAccount token issuer, for workload federation. `oidc`: any OpenID Connect issuer, found through its discovery document.",
   }),
-  displayName: z.string().max(200).optional().meta({ description: 'Human-readable name of the identity source.' }),
+  displayName: z
+    .string()
+    .max(200)
+    .optional()
+    .meta({ description: 'Human-readable name of the identity source.' }),
   issuer: z.string().url().optional().meta({
-    description: 'Issuer URL (OpenID Connect Discovery §4). Required for `oidc`; for `kubernetes` it is discovered.',
+    description:
+      'Issuer URL (OpenID Connect Discovery §4). Required for `oidc`; for `kubernetes` it is discovered.',
   }),
-  clientId: z.string().min(1).optional().meta({ description: 'Latchkey\'s client id at the upstream provider.' }),
+  clientId: z
+    .string()
+    .min(1)
+    .optional()
+    .meta({ description: "Latchkey's client id at the upstream provider." }),
   clientSecretRef: z
     .object({
       name: objectName.meta({ description: 'Name of a Secret in this namespace.' }),
@@ -19,8 +28,10 @@ const connectionObject = z.object({
     .optional()
     .meta({ description: "Secret holding Latchkey's client secret at the upstream provider." }),
   scopes: z.array(z.string().min(1)).optional().meta({
-    description: 'Scopes to request from the upstream provider when people sign in, e.g. openid, email, profile.',
+    description:
+      'Scopes to request from the upstream provider when people sign in, e.g. openid, email, profile.',
   }),
+  allowedNamespaces,
 });
 
 export const connectionSpec = withRules(connectionObject, [

@@ -55,11 +55,17 @@ export const resourceServerKind = define({
   plural: 'resourceservers',
   singular: 'resourceserver',
   shortNames: ['lkapi'],
-  description: 'An API whose access tokens Latchkey issues: its identifier (the `aud`), scopes and token settings.',
+  description:
+    'An API whose access tokens Latchkey issues: its identifier (the `aud`), scopes and token settings.',
   spec: resourceServerSpec,
   status: resourceServerStatus,
   printerColumns: [
-    { name: 'Identifier', type: 'string', jsonPath: '.spec.identifier', description: 'The audience of its tokens.' },
+    {
+      name: 'Identifier',
+      type: 'string',
+      jsonPath: '.spec.identifier',
+      description: 'The audience of its tokens.',
+    },
     ready,
     reason,
     age,
@@ -82,7 +88,8 @@ export const oauthClientKind = define({
   plural: 'oauthclients',
   singular: 'oauthclient',
   shortNames: ['lkclient'],
-  description: 'An application that gets tokens: grant types, authentication, permissions and where its Secret goes.',
+  description:
+    'An application that gets tokens: grant types, authentication, permissions and where its Secret goes.',
   spec: oauthClientSpec,
   status: oauthClientStatus,
   printerColumns: [
@@ -125,7 +132,13 @@ export const connectionKind = define({
   ],
 });
 
-export const KINDS = [resourceServerKind, roleKind, oauthClientKind, organizationKind, connectionKind] as const;
+export const KINDS = [
+  resourceServerKind,
+  roleKind,
+  oauthClientKind,
+  organizationKind,
+  connectionKind,
+] as const;
 export type KindName = (typeof KINDS)[number]['kind'];
 export const KIND_NAMES: readonly KindName[] = KINDS.map((k) => k.kind);
 

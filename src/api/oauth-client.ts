@@ -1,5 +1,12 @@
 import { z } from 'zod';
-import { conditions, objectName, objectRef, observedGeneration, withRules } from './common.ts';
+import {
+  allowedNamespaces,
+  conditions,
+  objectName,
+  objectRef,
+  observedGeneration,
+  withRules,
+} from './common.ts';
 import { permission } from './role.ts';
 
 export const GRANT_TYPES = [
@@ -29,9 +36,17 @@ const secretKeys = z
     clientId: z.string().default('client_id').meta({ description: 'Key holding the client id.' }),
     clientSecret: z.string().default('client_secret').meta({ description: 'Key holding the client secret.' }),
     issuer: z.string().default('issuer').meta({ description: 'Key holding the issuer URL.' }),
-    tokenEndpoint: z.string().default('token_endpoint').meta({ description: 'Key holding the token endpoint URL.' }),
+    tokenEndpoint: z
+      .string()
+      .default('token_endpoint')
+      .meta({ description: 'Key holding the token endpoint URL.' }),
   })
-  .default({ clientId: 'client_id', clientSecret: 'client_secret', issuer: 'issuer', tokenEndpoint: 'token_endpoint' })
+  .default({
+    clientId: 'client_id',
+    clientSecret: 'client_secret',
+    issuer: 'issuer',
+    tokenEndpoint: 'token_endpoint',
+  })
   .meta({ description: 'Names of the keys in the Secret.' });
 
 const secretSpec = z
@@ -45,23 +60,37 @@ const secretSpec = z
   })
   .default({
     source: 'Generate',
-    keys: { clientId: 'client_id', clientSecret: 'client_secret', issuer: 'issuer', tokenEndpoint: 'token_endpoint' },
+    keys: {
+      clientId: 'client_id',
+      clientSecret: 'client_secret',
+      issuer: 'issuer',
+      tokenEndpoint: 'token_endpoint',
+    },
   })
-  .meta({ description: 'Where the client\'s credentials live: a Secret in the client\'s namespace.' });
+  .meta({ description: "Where the client's credentials live: a Secret in the client's namespace." });
 
 const oauthClientObject = z.object({
   clientId: z.string().regex(CLIENT_ID).optional().meta({
     description:
       'The OAuth `client_id`. Default `<metadata.name>.<metadata.namespace>`, stable across clusters that apply the same Git.',
   }),
-  displayName: z.string().max(200).optional().meta({ description: 'Human-readable name of the application.' }),
+  displayName: z
+    .string()
+    .max(200)
+    .optional()
+    .meta({ description: 'Human-readable name of the application.' }),
   appType: z.enum(['non_interactive', 'native', 'web', 'spa']).default('non_interactive').meta({
     description: 'Kind of application: `non_interactive` (machine to machine), `native`, `web` or `spa`.',
   }),
-  grantTypes: z.array(z.enum(GRANT_TYPES)).min(1).max(GRANT_TYPES.length).default(['client_credentials']).meta({
-    description: 'OAuth grant types the client may use (RFC 6749 §4, RFC 8628, RFC 7523, RFC 8693).',
-    'x-kubernetes-list-type': 'set',
-  }),
+  grantTypes: z
+    .array(z.enum(GRANT_TYPES))
+    .min(1)
+    .max(GRANT_TYPES.length)
+    .default(['client_credentials'])
+    .meta({
+      description: 'OAuth grant types the client may use (RFC 6749 §4, RFC 8628, RFC 7523, RFC 8693).',
+      'x-kubernetes-list-type': 'set',
+    }),
   tokenEndpointAuthMethod: z.enum(AUTH_METHODS).default('client_secret_basic').meta({
     description:
       'How the client authenticates at the token endpoint (RFC 7591 §2). A client with a shared secret may send it with HTTP Basic or in the form body, whichever of the two is named here.',
@@ -77,6 +106,7 @@ const oauthClientObject = z.object({
       'Whether tokens may (`allow`) or must (`require`) be issued for an Organization that lists this client (`organization` parameter, `org_id` claim).',
   }),
   secret: secretSpec,
+  allowedNamespaces,
 });
 
 export const oauthClientSpec = withRules(oauthClientObject, [

@@ -3,7 +3,11 @@ import { conditions, objectRef, observedGeneration } from './common.ts';
 
 export const organizationSpec = z
   .object({
-    displayName: z.string().max(200).optional().meta({ description: 'Human-readable name of the organization.' }),
+    displayName: z
+      .string()
+      .max(200)
+      .optional()
+      .meta({ description: 'Human-readable name of the organization.' }),
     clients: z
       .array(
         z.object({
@@ -27,7 +31,10 @@ export const organizationSpec = z
 export const organizationStatus = z
   .object({
     observedGeneration,
-    organizationId: z.string().optional().meta({ description: 'The `org_id` tokens carry for this organization.' }),
+    organizationId: z
+      .string()
+      .optional()
+      .meta({ description: 'The `org_id` tokens carry for this organization.' }),
     conditions,
   })
   .meta({ description: 'What the operator observed of this Organization.' });

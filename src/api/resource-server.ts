@@ -12,7 +12,7 @@ export const resourceServerSpec = z
   .object({
     identifier: z.string().min(1).max(2048).meta({
       description:
-        'The API\'s identifier: the `aud` claim of its access tokens (RFC 9068 §3) and the value clients send as `audience` or `resource` (RFC 8707). Usually a URL. Unique across the installation.',
+        "The API's identifier: the `aud` claim of its access tokens (RFC 9068 §3) and the value clients send as `audience` or `resource` (RFC 8707). Usually a URL. Unique across the installation.",
     }),
     displayName: z.string().max(200).optional().meta({ description: 'Human-readable name of the API.' }),
     scopes: z
@@ -31,10 +31,12 @@ export const resourceServerSpec = z
     accessToken: z
       .object({
         lifetime: duration.default('5m').meta({
-          description: 'How long access tokens for this API are valid (`expires_in`, `exp - iat`). Default 5m.',
+          description:
+            'How long access tokens for this API are valid (`expires_in`, `exp - iat`). Default 5m.',
         }),
         signingAlgorithm: z.enum(SIGNING_ALGORITHMS).default('RS256').meta({
-          description: 'JWS algorithm of access tokens for this API (RFC 7518): RS256, ES256 or EdDSA (Ed25519).',
+          description:
+            'JWS algorithm of access tokens for this API (RFC 7518): RS256, ES256 or EdDSA (Ed25519).',
         }),
       })
       .default({ lifetime: '5m', signingAlgorithm: 'RS256' })

@@ -13,7 +13,10 @@ export const permission = z.object({
 export const roleSpec = z
   .object({
     description: z.string().max(500).optional().meta({ description: 'What the role is for.' }),
-    permissions: z.array(permission).min(1).meta({ description: 'Scopes on ResourceServers that the role grants.' }),
+    permissions: z
+      .array(permission)
+      .min(1)
+      .meta({ description: 'Scopes on ResourceServers that the role grants.' }),
     allowedNamespaces,
   })
   .meta({ description: 'A named set of permissions: scopes on ResourceServers.' });

@@ -32,7 +32,9 @@ export function thumbprint(publicJwk: JWK): string {
 export function signingKeyFrom(alg: SigningAlgorithm, privateKey: KeyObject): SigningKey {
   const full = privateKey.export({ format: 'jwk' }) as JWK;
   const pub: JWK =
-    full.kty === 'RSA' ? { kty: 'RSA', n: full.n, e: full.e } : { kty: full.kty, crv: full.crv, x: full.x, y: full.y };
+    full.kty === 'RSA'
+      ? { kty: 'RSA', n: full.n, e: full.e }
+      : { kty: full.kty, crv: full.crv, x: full.x, y: full.y };
   if (pub.y === undefined) delete pub.y;
   const kid = thumbprint(pub);
   return { kid, alg, privateKey, publicJwk: Object.freeze({ ...pub, kid, alg, use: 'sig' }) };

@@ -11,6 +11,8 @@ export interface ObjectMeta {
   uid?: string;
   generation?: number;
   resourceVersion?: string;
+  /** RFC 3339; decides which of two conflicting objects wins (the older). */
+  creationTimestamp?: string;
   labels?: Readonly<Record<string, string>>;
   annotations?: Readonly<Record<string, string>>;
 }
@@ -34,11 +36,7 @@ export type DeclaredOAuthClient = Declared<'OAuthClient', OAuthClientSpec>;
 export type DeclaredOrganization = Declared<'Organization', OrganizationSpec>;
 export type DeclaredConnection = Declared<'Connection', ConnectionSpec>;
 export type DeclaredObject =
-  | DeclaredResourceServer
-  | DeclaredRole
-  | DeclaredOAuthClient
-  | DeclaredOrganization
-  | DeclaredConnection;
+  DeclaredResourceServer | DeclaredRole | DeclaredOAuthClient | DeclaredOrganization | DeclaredConnection;
 
 /** A Kubernetes Secret's data, decoded to UTF-8 strings. */
 export interface SecretData {

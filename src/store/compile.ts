@@ -1,0 +1,499 @@
+import { createHash } from 'node:crypto';
+import { parseDuration } from '../api/duration.ts';
+import type { GrantType } from '../api/oauth-client.ts';
+import type { SigningKeys } from '../keys/signing-keys.ts';
+import type {
+  DeclaredConnection,
+  DeclaredOAuthClient,
+  DeclaredObject,
+  DeclaredOrganization,
+  DeclaredResourceServer,
+  DeclaredRole,
+  ObjectKey,
+  WorldInputs,
+} from './objects.ts';
+import { objectKey, secretKey } from './objects.ts';
+import { ConditionType, Reason, type ReasonName } from './reasons.ts';
+import { digestSecret, MIN_EXISTING_SECRET_LENGTH } from './secrets.ts';
+import { NAMESPACE_NAME_LABEL, selectorMatches, type LabelSelector } from './selector.ts';
+import type {
+  ClientOrganization,
+  CompiledApi,
+  CompiledClient,
+  CompiledConnection,
+  CompiledOrganization,
+  Grant,
+  Snapshot,
+} from './snapshot.ts';
+
+/** A condition as the store decides it; the operator adds observedGeneration and lastTransitionTime. */
+export interface ConditionDecision {
+  type: string;
+  status: 'True' | 'False' | 'Unknown';
+  reason: ReasonName;
+  message: string;
+}
+
+/** What became of one declared object: its conditions and the status fields the store knows. */
+export interface Resolution {
+  kind: DeclaredObject['kind'];
+  namespace: string;
+  name: string;
+  generation?: number;
+  ready: boolean;
+  conditions: ConditionDecision[];
+  clientId?: string;
+  secretName?: string;
+  organizationId?: string;
+}
+
+export interface Compiled {
+  snapshot: Snapshot;
+  resolutions: ReadonlyMap<ObjectKey, Resolution>;
+}
+
+/** Grant types that work today; the others are accepted by the schema and reported as not yet supported. */
+export const SUPPORTED_GRANT_TYPES: ReadonlySet<GrantType> = new Set(['client_credentials']);
+const SHARED_SECRET_METHODS = new Set(['client_secret_basic', 'client_secret_post']);
+
+const MIN_LIFETIME_SECONDS = 1;
+const MAX_LIFETIME_SECONDS = 24 * 3600;
+
+interface Problem {
+  reason: ReasonName;
+  message: string;
+}
+
+interface Ref {
+  name: string;
+  namespace?: string | undefined;
+}
+
+/** The default client id: readable, unique (namespaces hold no dots) and stable across clusters. */
+export function defaultClientId(namespace: string, name: string): string {
+  return `${name}.${namespace}`;
+}
+
+/** The `org_id` of an Organization: derived from its namespace and name, so every replica and cluster agrees. */
+export function organizationId(namespace: string, name: string): string {
+  return `org_${createHash('sha256').update(`${namespace}/${name}`).digest('hex').slice(0, 16)}`;
+}
+
+export function secretNameOf(client: DeclaredOAuthClient): string {
+  return client.spec.secret.name ?? `${client.metadata.name}-oauth`;
+}
+
+/** Older objects win conflicts, so a newcomer can never take over an identifier or client id in use. */
+function byAge(a: DeclaredObject, b: DeclaredObject): number {
+  const ta = a.metadata.creationTimestamp ?? '';
+  const tb = b.metadata.creationTimestamp ?? '';
+  if (ta !== tb) return ta < tb ? -1 : 1;
+  return 0;
+}
+
+function describe(kind: string, namespace: string, name: string): string {
+  return `${kind} ${namespace}/${name}`;
+}
+
+/**
+ * Compiles the declared world into one immutable snapshot and a resolution per object.
+ * Pure: no I/O, no clock. Objects with broken references still serve what did resolve
+ * ("no token for the missing part") and are reported not Ready.
+ */
+export function compile(inputs: WorldInputs, keys: SigningKeys, version: number): Compiled {
+  const resolutions = new Map<ObjectKey, Resolution>();
+  const byKind = {
+    ResourceServer: [] as DeclaredResourceServer[],
+    Role: [] as DeclaredRole[],
+    OAuthClient: [] as DeclaredOAuthClient[],
+    Organization: [] as DeclaredOrganization[],
+    Connection: [] as DeclaredConnection[],
+  };
+  for (const o of inputs.objects) (byKind[o.kind] as DeclaredObject[]).push(o);
+
+  const namespaceLabels = (ns: string): Readonly<Record<string, string>> => ({
+    ...inputs.namespaces.get(ns),
+    [NAMESPACE_NAME_LABEL]: ns,
+  });
+
+  /** Cross-namespace opt-in: the target's allowedNamespaces must select the referring namespace. */
+  const allowed = (
+    target: { metadata: { namespace: string }; spec: { allowedNamespaces?: LabelSelector | undefined } },
+    fromNs: string,
+  ) =>
+    target.metadata.namespace === fromNs ||
+    (target.spec.allowedNamespaces !== undefined &&
+      selectorMatches(target.spec.allowedNamespaces, namespaceLabels(fromNs)));
+
+  const record = (
+    o: DeclaredObject,
+    problems: Problem[],
+    extra: Partial<Resolution> = {},
+    more: ConditionDecision[] = [],
+  ) => {
+    const ready = problems.length === 0 && more.every((c) => c.status === 'True');
+    const firstFailing = more.find((c) => c.status !== 'True');
+    const conditions: ConditionDecision[] = [
+      ready
+        ? {
+            type: ConditionType.Ready,
+            status: 'True',
+            reason: Reason.Reconciled,
+            message: `${o.kind} is in effect`,
+          }
+        : {
+            type: ConditionType.Ready,
+            status: firstFailing?.status === 'Unknown' && problems.length === 0 ? 'Unknown' : 'False',
+            reason: (problems[0]?.reason ?? firstFailing?.reason) as ReasonName,
+            message: [
+              ...problems.map((p) => p.message),
+              ...(firstFailing ? [firstFailing.message] : []),
+            ].join('; '),
+          },
+      ...more,
+    ];
+    resolutions.set(objectKey(o.kind, o.metadata.namespace, o.metadata.name), {
+      kind: o.kind,
+      namespace: o.metadata.namespace,
+      name: o.metadata.name,
+      ...(o.metadata.generation !== undefined ? { generation: o.metadata.generation } : {}),
+      ready,
+      conditions,
+      ...extra,
+    });
+  };
+
+  // ResourceServers: the oldest declaration of an identifier wins.
+  const apis = new Map<string, CompiledApi>();
+  const apiByKey = new Map<string, { api: CompiledApi; decl: DeclaredResourceServer }>();
+  for (const rs of [...byKind.ResourceServer].sort(byAge)) {
+    const problems: Problem[] = [];
+    const holder = apis.get(rs.spec.identifier);
+    const lifetimeMs = parseDuration(rs.spec.accessToken.lifetime);
+    const lifetimeSeconds = lifetimeMs === undefined ? NaN : Math.floor(lifetimeMs / 1000);
+    if (holder) {
+      problems.push({
+        reason: Reason.IdentifierConflict,
+        message: `identifier ${rs.spec.identifier} is already used by ${describe('ResourceServer', holder.namespace, holder.name)}`,
+      });
+    } else if (!(lifetimeSeconds >= MIN_LIFETIME_SECONDS && lifetimeSeconds <= MAX_LIFETIME_SECONDS)) {
+      problems.push({
+        reason: Reason.InvalidLifetime,
+        message: `spec.accessToken.lifetime ${rs.spec.accessToken.lifetime} must be between 1s and 24h`,
+      });
+    } else {
+      const api: CompiledApi = {
+        namespace: rs.metadata.namespace,
+        name: rs.metadata.name,
+        identifier: rs.spec.identifier,
+        scopes: rs.spec.scopes.map((s) => s.name),
+        lifetimeSeconds,
+        algorithm: rs.spec.accessToken.signingAlgorithm,
+      };
+      apis.set(api.identifier, api);
+      apiByKey.set(secretKey(api.namespace, api.name), { api, decl: rs });
+    }
+    record(rs, problems);
+  }
+
+  /** Resolves `{resourceServer, scopes}` declared in namespace `fromNs`; returns the grant or records why not. */
+  const resolvePermission = (
+    perm: { resourceServer: Ref; scopes: readonly string[] },
+    fromNs: string,
+    where: string,
+    problems: Problem[],
+  ): { api: CompiledApi; scopes: string[] } | undefined => {
+    const ns = perm.resourceServer.namespace ?? fromNs;
+    const target = apiByKey.get(secretKey(ns, perm.resourceServer.name));
+    const name = describe('ResourceServer', ns, perm.resourceServer.name);
+    if (!target) {
+      problems.push({
+        reason: Reason.ReferenceNotFound,
+        message: `${where}: ${name} not found or not ready`,
+      });
+      return undefined;
+    }
+    if (!allowed(target.decl, fromNs)) {
+      problems.push({
+        reason: Reason.ReferenceNotAllowed,
+        message: `${where}: ${name} does not allow references from namespace ${fromNs} (its spec.allowedNamespaces)`,
+      });
+      return undefined;
+    }
+    const declared = new Set(target.api.scopes);
+    const unknown = perm.scopes.filter((s) => !declared.has(s));
+    if (unknown.length > 0) {
+      problems.push({
+        reason: Reason.ScopeNotDeclared,
+        message: `${where}: ${name} does not declare scope ${unknown.join(', ')}`,
+      });
+    }
+    const scopes = perm.scopes.filter((s) => declared.has(s));
+    return scopes.length > 0 ? { api: target.api, scopes } : undefined;
+  };
+
+  // Roles: each keeps the permissions that resolved.
+  const roles = new Map<
+    string,
+    { decl: DeclaredRole; permissions: { api: CompiledApi; scopes: string[] }[] }
+  >();
+  for (const role of byKind.Role) {
+    const problems: Problem[] = [];
+    const permissions = role.spec.permissions.flatMap((perm, i) => {
+      const g = resolvePermission(perm, role.metadata.namespace, `spec.permissions[${i}]`, problems);
+      return g ? [g] : [];
+    });
+    roles.set(secretKey(role.metadata.namespace, role.metadata.name), { decl: role, permissions });
+    record(role, problems, {}, [referencesCondition(problems)]);
+  }
+
+  /** Resolves a role reference made from namespace `fromNs`. */
+  const resolveRole = (ref: Ref, fromNs: string, where: string, problems: Problem[]) => {
+    const ns = ref.namespace ?? fromNs;
+    const role = roles.get(secretKey(ns, ref.name));
+    const name = describe('Role', ns, ref.name);
+    if (!role) {
+      problems.push({ reason: Reason.ReferenceNotFound, message: `${where}: ${name} not found` });
+      return undefined;
+    }
+    if (!allowed(role.decl, fromNs)) {
+      problems.push({
+        reason: Reason.ReferenceNotAllowed,
+        message: `${where}: ${name} does not allow references from namespace ${fromNs} (its spec.allowedNamespaces)`,
+      });
+      return undefined;
+    }
+    return role;
+  };
+
+  // OAuthClients.
+  const clients = new Map<string, CompiledClient>();
+  const clientByKey = new Map<string, { client: CompiledClient; decl: DeclaredOAuthClient }>();
+  const clientIdHolder = new Map<string, DeclaredOAuthClient>();
+  for (const decl of [...byKind.OAuthClient].sort(byAge)) {
+    const { namespace, name } = decl.metadata;
+    const spec = decl.spec;
+    const clientId = spec.clientId ?? defaultClientId(namespace, name);
+    const secretName = secretNameOf(decl);
+    const problems: Problem[] = [];
+    const refProblems: Problem[] = [];
+
+    const holder = clientIdHolder.get(clientId);
+    if (holder) {
+      problems.push({
+        reason: Reason.ClientIdConflict,
+        message: `client id ${clientId} is already used by ${describe('OAuthClient', holder.metadata.namespace, holder.metadata.name)}`,
+      });
+      record(decl, problems, { clientId, secretName });
+      continue;
+    }
+    clientIdHolder.set(clientId, decl);
+
+    const unsupported = spec.grantTypes.filter((g) => !SUPPORTED_GRANT_TYPES.has(g));
+    if (unsupported.length > 0) {
+      problems.push({
+        reason: Reason.GrantTypeNotSupported,
+        message: `grant type ${unsupported.join(', ')} is not supported yet`,
+      });
+    }
+    const sharedSecret = SHARED_SECRET_METHODS.has(spec.tokenEndpointAuthMethod);
+    if (!sharedSecret) {
+      problems.push({
+        reason: Reason.AuthMethodNotSupported,
+        message: `tokenEndpointAuthMethod ${spec.tokenEndpointAuthMethod} is not supported yet`,
+      });
+    }
+
+    const secretCondition = sharedSecret ? secretConditionOf(decl, secretName, inputs) : undefined;
+
+    const permissions = new Map<string, Set<string>>();
+    const addGrant = (g: { api: CompiledApi; scopes: readonly string[] }, into: Map<string, Set<string>>) => {
+      const set = into.get(g.api.identifier) ?? new Set<string>();
+      for (const s of g.scopes) set.add(s);
+      into.set(g.api.identifier, set);
+    };
+    spec.grants.forEach((perm, i) => {
+      const g = resolvePermission(perm, namespace, `spec.grants[${i}]`, refProblems);
+      if (g) addGrant(g, permissions);
+    });
+    spec.roles.forEach((ref, i) => {
+      const role = resolveRole(ref, namespace, `spec.roles[${i}]`, refProblems);
+      for (const g of role?.permissions ?? []) addGrant(g, permissions);
+    });
+
+    const compiled: CompiledClient = {
+      clientId,
+      namespace,
+      name,
+      grantTypes: new Set(spec.grantTypes),
+      authMethod: spec.tokenEndpointAuthMethod,
+      secretDigests: secretCondition?.secret !== undefined ? [digestSecret(secretCondition.secret)] : [],
+      organizationUsage: spec.organizationUsage,
+      permissions: toGrants(permissions, apis),
+      organizations: new Map(),
+    };
+    if (compiled.secretDigests.length > 0) {
+      clients.set(clientId, compiled);
+      clientByKey.set(secretKey(namespace, name), { client: compiled, decl });
+    }
+    const extraConditions = [referencesCondition(refProblems)];
+    if (secretCondition) extraConditions.push(secretCondition.condition);
+    record(decl, [...problems, ...refProblems], { clientId, secretName }, extraConditions);
+  }
+
+  // Organizations: attach each to the clients it lists, with its extra roles.
+  const organizations = new Map<string, CompiledOrganization>();
+  for (const decl of byKind.Organization) {
+    const { namespace, name } = decl.metadata;
+    const org: CompiledOrganization = {
+      id: organizationId(namespace, name),
+      name,
+      namespace,
+      ...(decl.spec.displayName !== undefined ? { displayName: decl.spec.displayName } : {}),
+    };
+    organizations.set(org.id, org);
+    const problems: Problem[] = [];
+    decl.spec.clients.forEach((entry, i) => {
+      const ns = entry.client.namespace ?? namespace;
+      const target = clientByKey.get(secretKey(ns, entry.client.name));
+      const label = describe('OAuthClient', ns, entry.client.name);
+      if (!target) {
+        problems.push({
+          reason: Reason.ReferenceNotFound,
+          message: `spec.clients[${i}]: ${label} not found or not ready`,
+        });
+        return;
+      }
+      if (!allowed(target.decl, namespace)) {
+        problems.push({
+          reason: Reason.ReferenceNotAllowed,
+          message: `spec.clients[${i}]: ${label} does not allow references from namespace ${namespace} (its spec.allowedNamespaces)`,
+        });
+        return;
+      }
+      const inOrg = new Map<string, Set<string>>();
+      for (const [id, g] of target.client.permissions) inOrg.set(id, new Set(g.scopes));
+      entry.roles.forEach((ref, j) => {
+        const role = resolveRole(ref, namespace, `spec.clients[${i}].roles[${j}]`, problems);
+        for (const g of role?.permissions ?? []) {
+          const set = inOrg.get(g.api.identifier) ?? new Set<string>();
+          for (const s of g.scopes) set.add(s);
+          inOrg.set(g.api.identifier, set);
+        }
+      });
+      const membership: ClientOrganization = { organization: org, permissions: toGrants(inOrg, apis) };
+      (target.client.organizations as Map<string, ClientOrganization>).set(org.id, membership);
+    });
+    decl.spec.connections.forEach((ref, i) => {
+      const ns = ref.namespace ?? namespace;
+      const target = byKind.Connection.find(
+        (c) => c.metadata.namespace === ns && c.metadata.name === ref.name,
+      );
+      const label = describe('Connection', ns, ref.name);
+      if (!target)
+        problems.push({
+          reason: Reason.ReferenceNotFound,
+          message: `spec.connections[${i}]: ${label} not found`,
+        });
+      else if (!allowed(target, namespace))
+        problems.push({
+          reason: Reason.ReferenceNotAllowed,
+          message: `spec.connections[${i}]: ${label} does not allow references from namespace ${namespace} (its spec.allowedNamespaces)`,
+        });
+    });
+    record(decl, problems, { organizationId: org.id }, [referencesCondition(problems)]);
+  }
+
+  const connections = new Map<string, CompiledConnection>();
+  for (const decl of byKind.Connection) {
+    const { namespace, name } = decl.metadata;
+    connections.set(secretKey(namespace, name), {
+      namespace,
+      name,
+      type: decl.spec.type,
+      ...(decl.spec.issuer !== undefined ? { issuer: decl.spec.issuer } : {}),
+    });
+    record(decl, [], {}, [
+      {
+        type: 'IssuerVerified',
+        status: 'Unknown',
+        reason: Reason.DiscoveryNotChecked,
+        message: 'the issuer has not been contacted yet; the operator verifies discovery and keys',
+      },
+    ]);
+  }
+
+  return { snapshot: { version, clients, apis, organizations, connections, keys }, resolutions };
+}
+
+function referencesCondition(problems: readonly Problem[]): ConditionDecision {
+  return problems.length === 0
+    ? {
+        type: ConditionType.ReferencesResolved,
+        status: 'True',
+        reason: Reason.Reconciled,
+        message: 'all references resolved',
+      }
+    : {
+        type: ConditionType.ReferencesResolved,
+        status: 'False',
+        reason: (problems[0] as Problem).reason,
+        message: problems.map((p) => p.message).join('; '),
+      };
+}
+
+function secretConditionOf(
+  decl: DeclaredOAuthClient,
+  secretName: string,
+  inputs: WorldInputs,
+): { condition: ConditionDecision; secret?: string } {
+  const { namespace } = decl.metadata;
+  const { source, keys } = decl.spec.secret;
+  const secret = inputs.secrets.get(secretKey(namespace, secretName));
+  const value = secret?.data[keys.clientSecret];
+  const missing = (message: string): { condition: ConditionDecision } => ({
+    condition: { type: ConditionType.SecretReady, status: 'False', reason: Reason.SecretMissing, message },
+  });
+  if (!secret) {
+    return missing(
+      source === 'Existing'
+        ? `waiting for Secret ${namespace}/${secretName} to be written (spec.secret.source is Existing)`
+        : `Secret ${namespace}/${secretName} has not been generated yet`,
+    );
+  }
+  if (value === undefined || value === '') {
+    return missing(`Secret ${namespace}/${secretName} has no key ${keys.clientSecret}`);
+  }
+  if (source === 'Existing' && value.length < MIN_EXISTING_SECRET_LENGTH) {
+    return {
+      condition: {
+        type: ConditionType.SecretReady,
+        status: 'False',
+        reason: Reason.SecretTooWeak,
+        message: `the secret in Secret ${namespace}/${secretName} key ${keys.clientSecret} is shorter than ${MIN_EXISTING_SECRET_LENGTH} characters; write a longer random value`,
+      },
+    };
+  }
+  return {
+    condition: {
+      type: ConditionType.SecretReady,
+      status: 'True',
+      reason: Reason.SecretAvailable,
+      message: `credentials are in Secret ${namespace}/${secretName}`,
+    },
+    secret: value,
+  };
+}
+
+function toGrants(
+  perms: ReadonlyMap<string, ReadonlySet<string>>,
+  apis: ReadonlyMap<string, CompiledApi>,
+): Map<string, Grant> {
+  const out = new Map<string, Grant>();
+  for (const [identifier, set] of perms) {
+    const api = apis.get(identifier) as CompiledApi;
+    const scopes = api.scopes.filter((s) => set.has(s));
+    out.set(identifier, { api, scopes, scopeSet: new Set(scopes) });
+  }
+  return out;
+}

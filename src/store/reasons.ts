@@ -1,0 +1,40 @@
+/**
+ * Condition reasons, one place for all of them (Kubernetes API conventions: CamelCase constants).
+ * docs/troubleshooting.md explains each and what to do.
+ */
+export const Reason = {
+  /** Everything the object declares is in effect. */
+  Reconciled: 'Reconciled',
+  /** A referenced object does not exist (or is not in effect itself). */
+  ReferenceNotFound: 'ReferenceNotFound',
+  /** A referenced object in another namespace does not select this namespace in `allowedNamespaces`. */
+  ReferenceNotAllowed: 'ReferenceNotAllowed',
+  /** A permission names a scope its ResourceServer does not declare. */
+  ScopeNotDeclared: 'ScopeNotDeclared',
+  /** Another ResourceServer, created earlier, already uses this identifier. */
+  IdentifierConflict: 'IdentifierConflict',
+  /** Another OAuthClient, created earlier, already uses this client id. */
+  ClientIdConflict: 'ClientIdConflict',
+  /** The token lifetime is outside what Latchkey accepts. */
+  InvalidLifetime: 'InvalidLifetime',
+  /** The client's Secret (or its key) is not there yet. */
+  SecretMissing: 'SecretMissing',
+  /** A Secret written by someone else holds a secret too short to resist guessing. */
+  SecretTooWeak: 'SecretTooWeak',
+  /** The Secret is in place and its secret is in effect. */
+  SecretAvailable: 'SecretAvailable',
+  /** The client authentication method is not implemented yet. */
+  AuthMethodNotSupported: 'AuthMethodNotSupported',
+  /** A listed grant type is not implemented yet. */
+  GrantTypeNotSupported: 'GrantTypeNotSupported',
+  /** Nothing has verified the upstream issuer yet (dev mode does not contact it). */
+  DiscoveryNotChecked: 'DiscoveryNotChecked',
+} as const;
+
+export type ReasonName = (typeof Reason)[keyof typeof Reason];
+
+export const ConditionType = {
+  Ready: 'Ready',
+  ReferencesResolved: 'ReferencesResolved',
+  SecretReady: 'SecretReady',
+} as const;

@@ -1,0 +1,345 @@
+import { beforeAll, describe, expect, it } from 'vitest';
+import { generateSigningKeys, keySetOf } from '../../src/keys/generate.ts';
+import type { SigningKeys } from '../../src/keys/signing-keys.ts';
+import { compile, defaultClientId, organizationId } from '../../src/store/compile.ts';
+import { digestSecret } from '../../src/store/secrets.ts';
+import { declare, secret, world } from './world.ts';
+
+let keys: SigningKeys;
+beforeAll(async () => {
+  keys = keySetOf(await generateSigningKeys());
+});
+
+const GOOD_SECRET = 'x'.repeat(43);
+const payments = (extra: object = {}) =>
+  declare.api('payments', 'payments-api', {
+    identifier: 'https://payments.internal',
+    scopes: [{ name: 'payments:read' }, { name: 'payments:write' }, { name: 'payments:refund' }],
+    ...extra,
+  });
+const clientSecret = (ns: string, name: string) =>
+  secret(ns, `${name}-oauth`, { client_secret: GOOD_SECRET });
+
+function resolutionOf(c: ReturnType<typeof compile>, key: string) {
+  const r = c.resolutions.get(key as never);
+  if (!r) throw new Error(`no resolution for ${key}`);
+  return r;
+}
+
+describe('effective permissions', () => {
+  it('unites direct grants and roles per ResourceServer, in the API declaration order', () => {
+    const c = compile(
+      world(
+        [
+          payments(),
+          declare.role('payments', 'writer', {
+            permissions: [{ resourceServer: { name: 'payments-api' }, scopes: ['payments:write'] }],
+          }),
+          declare.client('payments', 'worker', {
+            grants: [
+              { resourceServer: { name: 'payments-api' }, scopes: ['payments:refund', 'payments:read'] },
+            ],
+            roles: [{ name: 'writer' }],
+          }),
+        ],
+        [clientSecret('payments', 'worker')],
+      ),
+      keys,
+      1,
+    );
+    const client = c.snapshot.clients.get('worker.payments');
+    expect(client?.permissions.get('https://payments.internal')?.scopes).toEqual([
+      'payments:read',
+      'payments:write',
+      'payments:refund',
+    ]);
+    expect(resolutionOf(c, 'OAuthClient/payments/worker').ready).toBe(true);
+    expect(client?.secretDigests).toEqual([digestSecret(GOOD_SECRET)]);
+  });
+
+  it('uses spec.clientId when set and name.namespace otherwise', () => {
+    expect(defaultClientId('billing', 'worker')).toBe('worker.billing');
+    const c = compile(
+      world(
+        [payments(), declare.client('payments', 'worker', { clientId: 'custom-id' })],
+        [clientSecret('payments', 'worker')],
+      ),
+      keys,
+      1,
+    );
+    expect([...c.snapshot.clients.keys()]).toEqual(['custom-id']);
+    expect(resolutionOf(c, 'OAuthClient/payments/worker').clientId).toBe('custom-id');
+  });
+});
+
+describe('references', () => {
+  const grantFromBilling = declare.client('billing', 'worker', {
+    grants: [{ resourceServer: { name: 'payments-api', namespace: 'payments' }, scopes: ['payments:read'] }],
+  });
+
+  it('refuses a reference into another namespace without allowedNamespaces, saying why', () => {
+    const c = compile(world([payments(), grantFromBilling], [clientSecret('billing', 'worker')]), keys, 1);
+    const r = resolutionOf(c, 'OAuthClient/billing/worker');
+    expect(r.ready).toBe(false);
+    expect(r.conditions[0]).toMatchObject({ type: 'Ready', status: 'False', reason: 'ReferenceNotAllowed' });
+    expect(r.conditions[0]?.message).toContain(
+      'spec.grants[0]: ResourceServer payments/payments-api does not allow references from namespace billing',
+    );
+    expect(c.snapshot.clients.get('worker.billing')?.permissions.size).toBe(0);
+  });
+
+  it('honours a reference when allowedNamespaces selects the namespace labels', () => {
+    const api = payments({ allowedNamespaces: { matchLabels: { team: 'billing' } } });
+    const c = compile(
+      world([api, grantFromBilling], [clientSecret('billing', 'worker')], { billing: { team: 'billing' } }),
+      keys,
+      1,
+    );
+    expect(resolutionOf(c, 'OAuthClient/billing/worker').ready).toBe(true);
+    expect(
+      c.snapshot.clients.get('worker.billing')?.permissions.get('https://payments.internal')?.scopes,
+    ).toEqual(['payments:read']);
+  });
+
+  it.each([
+    ['a label that does not match', { matchLabels: { team: 'other' } }, false],
+    ['the namespace name label', { matchLabels: { 'kubernetes.io/metadata.name': 'billing' } }, true],
+    ['an empty selector (every namespace)', {}, true],
+    [
+      'matchExpressions In',
+      { matchExpressions: [{ key: 'team', operator: 'In', values: ['billing'] }] },
+      true,
+    ],
+    [
+      'matchExpressions NotIn',
+      { matchExpressions: [{ key: 'team', operator: 'NotIn', values: ['billing'] }] },
+      false,
+    ],
+    [
+      'matchExpressions DoesNotExist',
+      { matchExpressions: [{ key: 'team', operator: 'DoesNotExist' }] },
+      false,
+    ],
+  ])('allowedNamespaces with %s → allowed %s', (_what, selector, expected) => {
+    const c = compile(
+      world(
+        [payments({ allowedNamespaces: selector }), grantFromBilling],
+        [clientSecret('billing', 'worker')],
+        {
+          billing: { team: 'billing' },
+        },
+      ),
+      keys,
+      1,
+    );
+    expect(resolutionOf(c, 'OAuthClient/billing/worker').ready).toBe(expected);
+  });
+
+  it('reports a dangling reference and still serves what resolved', () => {
+    const c = compile(
+      world(
+        [
+          payments(),
+          declare.client('payments', 'worker', {
+            grants: [{ resourceServer: { name: 'payments-api' }, scopes: ['payments:read'] }],
+            roles: [{ name: 'missing-role' }],
+          }),
+        ],
+        [clientSecret('payments', 'worker')],
+      ),
+      keys,
+      1,
+    );
+    const r = resolutionOf(c, 'OAuthClient/payments/worker');
+    expect(r.conditions.find((x) => x.type === 'ReferencesResolved')).toMatchObject({
+      status: 'False',
+      reason: 'ReferenceNotFound',
+      message: 'spec.roles[0]: Role payments/missing-role not found',
+    });
+    expect(
+      c.snapshot.clients.get('worker.payments')?.permissions.get('https://payments.internal')?.scopes,
+    ).toEqual(['payments:read']);
+  });
+
+  it('reports a scope the ResourceServer does not declare', () => {
+    const c = compile(
+      world([
+        payments(),
+        declare.role('payments', 'r', {
+          permissions: [
+            { resourceServer: { name: 'payments-api' }, scopes: ['payments:read', 'payments:delete'] },
+          ],
+        }),
+      ]),
+      keys,
+      1,
+    );
+    expect(resolutionOf(c, 'Role/payments/r').conditions[0]).toMatchObject({
+      status: 'False',
+      reason: 'ScopeNotDeclared',
+      message:
+        'spec.permissions[0]: ResourceServer payments/payments-api does not declare scope payments:delete',
+    });
+  });
+
+  it("checks a role referenced from another namespace against the role's allowedNamespaces", () => {
+    const role = declare.role('payments', 'writer', {
+      permissions: [{ resourceServer: { name: 'payments-api' }, scopes: ['payments:write'] }],
+    });
+    const client = declare.client('billing', 'worker', {
+      roles: [{ name: 'writer', namespace: 'payments' }],
+    });
+    const c = compile(world([payments(), role, client], [clientSecret('billing', 'worker')]), keys, 1);
+    expect(resolutionOf(c, 'OAuthClient/billing/worker').conditions[0]?.reason).toBe('ReferenceNotAllowed');
+  });
+});
+
+describe('conflicts', () => {
+  it('gives an identifier to the older ResourceServer, never to a newcomer', () => {
+    const old = declare.api('payments', 'payments-api', { identifier: 'https://p' }, '2026-01-01T00:00:00Z');
+    const newcomer = declare.api('aaa', 'hijack', { identifier: 'https://p' }, '2026-02-01T00:00:00Z');
+    const c = compile(world([newcomer, old]), keys, 1);
+    expect(c.snapshot.apis.get('https://p')?.namespace).toBe('payments');
+    expect(resolutionOf(c, 'ResourceServer/aaa/hijack').conditions[0]).toMatchObject({
+      reason: 'IdentifierConflict',
+      message: 'identifier https://p is already used by ResourceServer payments/payments-api',
+    });
+  });
+
+  it('gives a client id to the older OAuthClient', () => {
+    const a = declare.client('a', 'one', { clientId: 'shared' }, '2026-01-01T00:00:00Z');
+    const b = declare.client('b', 'two', { clientId: 'shared' }, '2025-01-01T00:00:00Z');
+    const c = compile(world([a, b], [clientSecret('a', 'one'), clientSecret('b', 'two')]), keys, 1);
+    expect(c.snapshot.clients.get('shared')?.namespace).toBe('b');
+    expect(resolutionOf(c, 'OAuthClient/a/one').conditions[0]?.reason).toBe('ClientIdConflict');
+  });
+});
+
+describe('secrets', () => {
+  it('does not serve a client whose Secret is missing, and says which Secret it waits for', () => {
+    const c = compile(world([declare.client('ns', 'c', { secret: { source: 'Existing' } })]), keys, 1);
+    expect(c.snapshot.clients.size).toBe(0);
+    expect(
+      resolutionOf(c, 'OAuthClient/ns/c').conditions.find((x) => x.type === 'SecretReady'),
+    ).toMatchObject({
+      status: 'False',
+      reason: 'SecretMissing',
+      message: 'waiting for Secret ns/c-oauth to be written (spec.secret.source is Existing)',
+    });
+  });
+
+  it('refuses a short secret written by someone else', () => {
+    const c = compile(
+      world(
+        [declare.client('ns', 'c', { secret: { source: 'Existing' } })],
+        [secret('ns', 'c-oauth', { client_secret: 'hunter2' })],
+      ),
+      keys,
+      1,
+    );
+    expect(c.snapshot.clients.size).toBe(0);
+    const cond = resolutionOf(c, 'OAuthClient/ns/c').conditions.find((x) => x.type === 'SecretReady');
+    expect(cond?.reason).toBe('SecretTooWeak');
+    expect(cond?.message).not.toContain('hunter2');
+  });
+
+  it('reads the secret under the configured key name', () => {
+    const c = compile(
+      world(
+        [declare.client('ns', 'c', { secret: { name: 'creds', keys: { clientSecret: 'password' } } })],
+        [secret('ns', 'creds', { password: GOOD_SECRET })],
+      ),
+      keys,
+      1,
+    );
+    expect(c.snapshot.clients.get('c.ns')?.secretDigests).toEqual([digestSecret(GOOD_SECRET)]);
+  });
+});
+
+describe('organizations', () => {
+  it('gives a listed client the organization with its extra roles on top of its own permissions', () => {
+    const objects = [
+      payments({ allowedNamespaces: { matchLabels: { team: 'platform' } } }),
+      declare.role('payments', 'refunder', {
+        permissions: [{ resourceServer: { name: 'payments-api' }, scopes: ['payments:refund'] }],
+        allowedNamespaces: { matchLabels: { team: 'platform' } },
+      }),
+      declare.client('platform', 'worker', {
+        grants: [
+          { resourceServer: { name: 'payments-api', namespace: 'payments' }, scopes: ['payments:read'] },
+        ],
+        organizationUsage: 'allow',
+      }),
+      declare.org('platform', 'acme', {
+        displayName: 'Acme',
+        clients: [{ client: { name: 'worker' }, roles: [{ name: 'refunder', namespace: 'payments' }] }],
+      }),
+    ];
+    const c = compile(
+      world(objects, [clientSecret('platform', 'worker')], { platform: { team: 'platform' } }),
+      keys,
+      1,
+    );
+    const id = organizationId('platform', 'acme');
+    expect(id).toMatch(/^org_[0-9a-f]{16}$/);
+    const membership = c.snapshot.clients.get('worker.platform')?.organizations.get(id);
+    expect(membership?.organization).toEqual({
+      id,
+      name: 'acme',
+      namespace: 'platform',
+      displayName: 'Acme',
+    });
+    expect(membership?.permissions.get('https://payments.internal')?.scopes).toEqual([
+      'payments:read',
+      'payments:refund',
+    ]);
+    expect(resolutionOf(c, 'Organization/platform/acme')).toMatchObject({ ready: true, organizationId: id });
+  });
+
+  it('needs the client to allow an organization in another namespace to list it', () => {
+    const objects = [
+      declare.client('billing', 'worker', { organizationUsage: 'allow' }),
+      declare.org('platform', 'acme', { clients: [{ client: { name: 'worker', namespace: 'billing' } }] }),
+    ];
+    const c = compile(world(objects, [clientSecret('billing', 'worker')]), keys, 1);
+    expect(resolutionOf(c, 'Organization/platform/acme').conditions[0]?.reason).toBe('ReferenceNotAllowed');
+    expect(c.snapshot.clients.get('worker.billing')?.organizations.size).toBe(0);
+  });
+});
+
+describe('unsupported features are reported, not pretended', () => {
+  it('marks a client with a grant type that does not work yet as not Ready', () => {
+    const c = compile(
+      world(
+        [declare.client('ns', 'c', { grantTypes: ['client_credentials', 'authorization_code'] })],
+        [clientSecret('ns', 'c')],
+      ),
+      keys,
+      1,
+    );
+    expect(resolutionOf(c, 'OAuthClient/ns/c').conditions[0]).toMatchObject({
+      reason: 'GrantTypeNotSupported',
+      message: 'grant type authorization_code is not supported yet',
+    });
+  });
+
+  it('reports an unchecked Connection as Unknown rather than Ready', () => {
+    const c = compile(
+      world([declare.connection('ns', 'sso', { type: 'oidc', issuer: 'https://sso.example.com' })]),
+      keys,
+      1,
+    );
+    expect(resolutionOf(c, 'Connection/ns/sso').conditions[0]).toMatchObject({
+      status: 'Unknown',
+      reason: 'DiscoveryNotChecked',
+    });
+  });
+
+  it('rejects a token lifetime outside 1s..24h', () => {
+    const c = compile(world([payments({ accessToken: { lifetime: '48h' } })]), keys, 1);
+    expect(c.snapshot.apis.size).toBe(0);
+    expect(resolutionOf(c, 'ResourceServer/payments/payments-api').conditions[0]?.reason).toBe(
+      'InvalidLifetime',
+    );
+  });
+});
