@@ -145,10 +145,10 @@ export function compile(inputs: WorldInputs, keys: SigningKeys, version: number)
             type: ConditionType.Ready,
             status: firstFailing?.status === 'Unknown' && problems.length === 0 ? 'Unknown' : 'False',
             reason: (problems[0]?.reason ?? firstFailing?.reason) as ReasonName,
-            message: [
-              ...problems.map((p) => p.message),
-              ...(firstFailing ? [firstFailing.message] : []),
-            ].join('; '),
+            message:
+              problems.length > 0
+                ? problems.map((p) => p.message).join('; ')
+                : (firstFailing as ConditionDecision).message,
           },
       ...more,
     ];
