@@ -145,10 +145,7 @@ export function compile(inputs: WorldInputs, keys: SigningKeys, version: number)
             type: ConditionType.Ready,
             status: firstFailing?.status === 'Unknown' && problems.length === 0 ? 'Unknown' : 'False',
             reason: (problems[0]?.reason ?? firstFailing?.reason) as ReasonName,
-            message:
-              problems.length > 0
-                ? problems.map((p) => p.message).join('; ')
-                : (firstFailing as ConditionDecision).message,
+            message: readyMessage(problems, more),
           },
       ...more,
     ];
@@ -424,6 +421,15 @@ export function compile(inputs: WorldInputs, keys: SigningKeys, version: number)
   }
 
   return { snapshot: { version, clients, apis, organizations, connections, keys }, resolutions };
+}
+
+/** Every problem once: the specific conditions often restate problems already listed. */
+function readyMessage(problems: readonly Problem[], more: readonly ConditionDecision[]): string {
+  const parts = problems.map((p) => p.message);
+  for (const c of more) {
+    if (c.status !== 'True' && !c.message.split('; ').every((m) => parts.includes(m))) parts.push(c.message);
+  }
+  return parts.join('; ');
 }
 
 function referencesCondition(problems: readonly Problem[]): ConditionDecision {
