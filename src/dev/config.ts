@@ -1,0 +1,97 @@
+import { resolve as resolvePath } from 'node:path';
+import { parseArgs } from 'node:util';
+import { fileURLToPath } from 'node:url';
+
+/** A bad command line or configuration: reported at start-up, naming the option. */
+export class ConfigError extends Error {
+  readonly code = 'LATCHKEY_CONFIG';
+}
+
+export interface DevConfig {
+  manifestsDir: string;
+  stateDir: string;
+  host: string;
+  port: number;
+  opsPort: number;
+  /** Undefined: `http://127.0.0.1:<port>` once the port is bound. */
+  issuer?: string;
+  logFormat: 'text' | 'json';
+  watch: boolean;
+}
+
+export const BUNDLED_EXAMPLES = fileURLToPath(new URL('../../examples/', import.meta.url));
+
+export const DEV_USAGE = `Usage: latchkey dev [options]
+
+Serves the manifests of a folder with the embedded store: no cluster needed.
+
+Options:
+  --manifests DIR   folder of manifests, read recursively (default: the bundled examples/)
+  --state-dir DIR   where generated Secrets and signing keys are kept (default: ./.latchkey)
+  --port N          token server port (default: 8080)
+  --ops-port N      health and metrics port (default: 8081)
+  --host ADDR       address to bind (default: 127.0.0.1)
+  --issuer URL      issuer URL (default: http://127.0.0.1:<port>)
+  --log-format F    text or json (default: text)
+  --no-watch        do not reload when manifests change
+`;
+
+function port(value: string | undefined, option: string, fallback: number): number {
+  if (value === undefined) return fallback;
+  const n = Number(value);
+  if (!/^[0-9]+$/.test(value) || n > 65535)
+    throw new ConfigError(`${option}: must be a port number (0-65535), got ${JSON.stringify(value)}`);
+  return n;
+}
+
+export function normalizeIssuer(value: string, option = '--issuer'): string {
+  let url: URL;
+  try {
+    url = new URL(value);
+  } catch {
+    throw new ConfigError(`${option}: not a URL: ${JSON.stringify(value)}`);
+  }
+  if (url.protocol !== 'http:' && url.protocol !== 'https:')
+    throw new ConfigError(`${option}: must be an http or https URL`);
+  if (url.search !== '' || url.hash !== '')
+    throw new ConfigError(`${option}: must not have a query or fragment (RFC 8414 §2)`);
+  return url.href.replace(/\/+$/, '');
+}
+
+export function parseDevArgs(argv: readonly string[], cwd: string): DevConfig {
+  let values;
+  try {
+    ({ values } = parseArgs({
+      args: [...argv],
+      options: {
+        manifests: { type: 'string' },
+        'state-dir': { type: 'string' },
+        port: { type: 'string' },
+        'ops-port': { type: 'string' },
+        host: { type: 'string' },
+        issuer: { type: 'string' },
+        'log-format': { type: 'string' },
+        watch: { type: 'boolean', default: true },
+        'no-watch': { type: 'boolean' },
+      },
+      strict: true,
+      allowPositionals: false,
+    }));
+  } catch (err) {
+    throw new ConfigError((err as Error).message);
+  }
+  const logFormat = values['log-format'] ?? 'text';
+  if (logFormat !== 'text' && logFormat !== 'json')
+    throw new ConfigError('--log-format: must be text or json');
+  const resolve = (p: string) => resolvePath(cwd, p);
+  return {
+    manifestsDir: values.manifests !== undefined ? resolve(values.manifests) : BUNDLED_EXAMPLES,
+    stateDir: resolve(values['state-dir'] ?? '.latchkey'),
+    host: values.host ?? '127.0.0.1',
+    port: port(values.port, '--port', 8080),
+    opsPort: port(values['ops-port'], '--ops-port', 8081),
+    ...(values.issuer !== undefined ? { issuer: normalizeIssuer(values.issuer) } : {}),
+    logFormat,
+    watch: values['no-watch'] !== true,
+  };
+}

@@ -1,0 +1,42 @@
+import { describe, expect, it } from 'vitest';
+import { BUNDLED_EXAMPLES, ConfigError, parseDevArgs } from '../../src/dev/config.ts';
+
+describe('latchkey dev options', () => {
+  it('defaults to the bundled examples, ./.latchkey and port 8080', () => {
+    expect(parseDevArgs([], '/work/x')).toEqual({
+      manifestsDir: BUNDLED_EXAMPLES,
+      stateDir: '/work/x/.latchkey',
+      host: '127.0.0.1',
+      port: 8080,
+      opsPort: 8081,
+      logFormat: 'text',
+      watch: true,
+    });
+    expect(BUNDLED_EXAMPLES).toMatch(/\/examples\/$/);
+  });
+
+  it('resolves folders against the working directory and normalises the issuer', () => {
+    expect(
+      parseDevArgs(
+        ['--manifests', 'm', '--state-dir', '/s', '--port', '0', '--issuer', 'https://id.example.com/'],
+        '/w',
+      ),
+    ).toMatchObject({ manifestsDir: '/w/m', stateDir: '/s', port: 0, issuer: 'https://id.example.com' });
+  });
+
+  it.each([
+    [['--port', 'abc'], '--port: must be a port number (0-65535), got "abc"'],
+    [['--port', '70000'], '--port: must be a port number (0-65535), got "70000"'],
+    [['--ops-port=-1'], '--ops-port: must be a port number (0-65535), got "-1"'],
+    [['--issuer', 'not a url'], '--issuer: not a URL: "not a url"'],
+    [['--issuer', 'ftp://x'], '--issuer: must be an http or https URL'],
+    [['--issuer', 'https://x/?a=1'], '--issuer: must not have a query or fragment (RFC 8414 §2)'],
+    [['--log-format', 'xml'], '--log-format: must be text or json'],
+  ])('rejects %j naming the option', (argv, message) => {
+    expect(() => parseDevArgs(argv, '/w')).toThrow(new ConfigError(message));
+  });
+
+  it('rejects unknown options', () => {
+    expect(() => parseDevArgs(['--prot', '1'], '/w')).toThrow(ConfigError);
+  });
+});
