@@ -54,7 +54,11 @@ export interface Compiled {
 
 /** Grant types that work today; the others are accepted by the schema and reported as not yet supported. */
 export const SUPPORTED_GRANT_TYPES: ReadonlySet<GrantType> = new Set(['client_credentials']);
-const SHARED_SECRET_METHODS = new Set(['client_secret_basic', 'client_secret_post']);
+/** Methods that authenticate with the client secret in the client's Secret. */
+export const SHARED_SECRET_METHODS: ReadonlySet<string> = new Set([
+  'client_secret_basic',
+  'client_secret_post',
+]);
 
 const MIN_LIFETIME_SECONDS = 1;
 const MAX_LIFETIME_SECONDS = 24 * 3600;

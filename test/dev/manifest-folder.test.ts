@@ -1,0 +1,89 @@
+import { mkdtemp, rm, unlink, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { ManifestFolder } from '../../src/dev/manifest-folder.ts';
+import type { DeclaredResourceServer } from '../../src/store/objects.ts';
+
+let dir: string;
+beforeEach(async () => {
+  dir = await mkdtemp(join(tmpdir(), 'latchkey-folder-'));
+});
+afterEach(async () => {
+  await rm(dir, { recursive: true, force: true });
+});
+
+const api = (name: string, identifier: string, extra = '') => `apiVersion: latchkey.dev/v1alpha1
+kind: ResourceServer
+metadata: {name: ${name}, namespace: team}
+spec:
+  identifier: ${identifier}
+${extra}`;
+
+function identifiers(objects: readonly { kind: string }[]): string[] {
+  return objects
+    .filter((o): o is DeclaredResourceServer => o.kind === 'ResourceServer')
+    .map((o) => o.spec.identifier)
+    .sort();
+}
+
+describe('a watched folder of manifests', () => {
+  it('serves the valid objects of a file next to an invalid one', async () => {
+    await writeFile(
+      join(dir, 'apis.yaml'),
+      `${api('a', 'https://a')}---\n${api('b', 'https://b', '  bogus: 1\n')}`,
+    );
+    const load = await new ManifestFolder(dir).load();
+    expect(identifiers(load.world.objects)).toEqual(['https://a']);
+    expect(load.problems).toEqual([
+      expect.objectContaining({
+        line: 12,
+        object: 'ResourceServer team/b',
+        field: 'spec.bogus',
+        message: 'unknown field "bogus"',
+      }),
+    ]);
+  });
+
+  it('keeps the last good version of an object that becomes invalid', async () => {
+    const folder = new ManifestFolder(dir);
+    await writeFile(join(dir, 'apis.yaml'), `${api('a', 'https://a')}---\n${api('b', 'https://b')}`);
+    await folder.load();
+    await writeFile(
+      join(dir, 'apis.yaml'),
+      `${api('a', 'https://a2')}---\n${api('b', 'https://b2', '  bogus: 1\n')}`,
+    );
+    const load = await folder.load();
+    expect(identifiers(load.world.objects)).toEqual(['https://a2', 'https://b']);
+    expect(load.problems).toHaveLength(1);
+  });
+
+  it("keeps all of a file's objects when the file stops being readable YAML", async () => {
+    const folder = new ManifestFolder(dir);
+    await writeFile(join(dir, 'apis.yaml'), `${api('a', 'https://a')}---\n${api('b', 'https://b')}`);
+    await folder.load();
+    await writeFile(join(dir, 'apis.yaml'), `${api('a', 'https://a')}  : [unclosed\n`);
+    const load = await folder.load();
+    expect(identifiers(load.world.objects)).toEqual(['https://a', 'https://b']);
+    expect(load.problems.length).toBeGreaterThan(0);
+  });
+
+  it('drops the objects of a deleted file and forgets an object removed from a valid file', async () => {
+    const folder = new ManifestFolder(dir);
+    await writeFile(join(dir, 'a.yaml'), api('a', 'https://a'));
+    await writeFile(join(dir, 'b.yaml'), `${api('b', 'https://b')}---\n${api('c', 'https://c')}`);
+    await folder.load();
+    await unlink(join(dir, 'a.yaml'));
+    await writeFile(join(dir, 'b.yaml'), api('b', 'https://b'));
+    expect(identifiers((await folder.load()).world.objects)).toEqual(['https://b']);
+  });
+
+  it('reports an object declared in two files and uses the first', async () => {
+    await writeFile(join(dir, 'a.yaml'), api('a', 'https://first'));
+    await writeFile(join(dir, 'b.yaml'), api('a', 'https://second'));
+    const load = await new ManifestFolder(dir).load();
+    expect(identifiers(load.world.objects)).toEqual(['https://first']);
+    expect(load.problems).toEqual([expect.objectContaining({ object: 'ResourceServer team/a', field: '' })]);
+    expect(load.problems[0]?.message).toMatch(/^also declared in .*a\.yaml; the first declaration is used$/);
+  });
+});
