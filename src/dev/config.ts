@@ -1,11 +1,8 @@
 import { resolve as resolvePath } from 'node:path';
 import { parseArgs } from 'node:util';
 import { fileURLToPath } from 'node:url';
-
-/** A bad command line or configuration: reported at start-up, naming the option. */
-export class ConfigError extends Error {
-  readonly code = 'LATCHKEY_CONFIG';
-}
+import { ConfigError } from '../config-error.ts';
+import { issuerUrls } from '../server/issuer.ts';
 
 export interface DevConfig {
   manifestsDir: string;
@@ -40,22 +37,13 @@ function port(value: string | undefined, option: string, fallback: number): numb
   if (value === undefined) return fallback;
   const n = Number(value);
   if (!/^[0-9]+$/.test(value) || n > 65535)
-    throw new ConfigError(`${option}: must be a port number (0-65535), got ${JSON.stringify(value)}`);
+    throw new ConfigError(option, `must be a port number (0-65535), got ${JSON.stringify(value)}`);
   return n;
 }
 
-export function normalizeIssuer(value: string, option = '--issuer'): string {
-  let url: URL;
-  try {
-    url = new URL(value);
-  } catch {
-    throw new ConfigError(`${option}: not a URL: ${JSON.stringify(value)}`);
-  }
-  if (url.protocol !== 'http:' && url.protocol !== 'https:')
-    throw new ConfigError(`${option}: must be an http or https URL`);
-  if (url.search !== '' || url.hash !== '')
-    throw new ConfigError(`${option}: must not have a query or fragment (RFC 8414 §2)`);
-  return url.href.replace(/\/+$/, '');
+/** Accepts an issuer with trailing slashes (people paste them) and checks the rest strictly. */
+export function normalizeIssuer(value: string): string {
+  return issuerUrls(value.replace(/\/+$/, ''), '--issuer').issuer;
 }
 
 export function parseDevArgs(argv: readonly string[], cwd: string): DevConfig {
@@ -78,11 +66,11 @@ export function parseDevArgs(argv: readonly string[], cwd: string): DevConfig {
       allowPositionals: false,
     }));
   } catch (err) {
-    throw new ConfigError((err as Error).message);
+    throw new ConfigError('options', (err as Error).message);
   }
   const logFormat = values['log-format'] ?? 'text';
   if (logFormat !== 'text' && logFormat !== 'json')
-    throw new ConfigError('--log-format: must be text or json');
+    throw new ConfigError('--log-format', 'must be text or json');
   const resolve = (p: string) => resolvePath(cwd, p);
   return {
     manifestsDir: values.manifests !== undefined ? resolve(values.manifests) : BUNDLED_EXAMPLES,

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { BUNDLED_EXAMPLES, ConfigError, parseDevArgs } from '../../src/dev/config.ts';
+import { ConfigError } from '../../src/config-error.ts';
+import { BUNDLED_EXAMPLES, parseDevArgs } from '../../src/dev/config.ts';
 
 describe('latchkey dev options', () => {
   it('defaults to the bundled examples, ./.latchkey and port 8080', () => {
@@ -28,12 +29,12 @@ describe('latchkey dev options', () => {
     [['--port', 'abc'], '--port: must be a port number (0-65535), got "abc"'],
     [['--port', '70000'], '--port: must be a port number (0-65535), got "70000"'],
     [['--ops-port=-1'], '--ops-port: must be a port number (0-65535), got "-1"'],
-    [['--issuer', 'not a url'], '--issuer: not a URL: "not a url"'],
-    [['--issuer', 'ftp://x'], '--issuer: must be an http or https URL'],
-    [['--issuer', 'https://x/?a=1'], '--issuer: must not have a query or fragment (RFC 8414 §2)'],
+    [['--issuer', 'not a url'], /^--issuer: /],
+    [['--issuer', 'ftp://x'], /^--issuer: must use https/],
+    [['--issuer', 'https://x/?a=1'], '--issuer: must not contain credentials, a query or a fragment'],
     [['--log-format', 'xml'], '--log-format: must be text or json'],
   ])('rejects %j naming the option', (argv, message) => {
-    expect(() => parseDevArgs(argv, '/w')).toThrow(new ConfigError(message));
+    expect(() => parseDevArgs(argv, '/w')).toThrow(message);
   });
 
   it('rejects unknown options', () => {

@@ -1,0 +1,60 @@
+#!/usr/bin/env node
+import { EventBus } from '../events.ts';
+import { createLogger, logEvents } from '../log.ts';
+import { ConfigError } from '../config-error.ts';
+import { DEV_USAGE, parseDevArgs } from '../dev/config.ts';
+import { reportEvents } from '../dev/reporter.ts';
+import { startDev } from '../dev/run.ts';
+
+const USAGE = `Usage: latchkey <command> [options]
+
+Commands:
+  dev        serve a folder of manifests with the embedded store (no cluster)
+
+Run 'latchkey <command> --help' for a command's options.
+`;
+
+async function dev(argv: string[]): Promise<void> {
+  if (argv.includes('--help') || argv.includes('-h')) {
+    process.stdout.write(DEV_USAGE);
+    return;
+  }
+  const config = parseDevArgs(argv, process.cwd());
+  const events = new EventBus();
+  if (config.logFormat === 'json') logEvents(events, createLogger());
+  else reportEvents(events, (line) => process.stdout.write(`${line}\n`));
+  const server = await startDev(config, events);
+  process.stdout.write(`${server.readyMessage()}\n`);
+  const stop = () => {
+    server.close().then(
+      () => process.exit(0),
+      () => process.exit(1),
+    );
+  };
+  process.once('SIGINT', stop);
+  process.once('SIGTERM', stop);
+}
+
+async function main(argv: string[]): Promise<void> {
+  const [command, ...rest] = argv;
+  switch (command) {
+    case 'dev':
+      return dev(rest);
+    case undefined:
+    case 'help':
+    case '--help':
+    case '-h':
+      process.stdout.write(USAGE);
+      return;
+    default:
+      throw new ConfigError('command', `unknown command ${JSON.stringify(command)}\n\n${USAGE}`);
+  }
+}
+
+main(process.argv.slice(2)).catch((err: unknown) => {
+  const e = err as Error & { code?: string };
+  process.stderr.write(
+    `latchkey: ${e.code === 'LATCHKEY_CONFIG' ? '' : `${e.code ?? 'error'}: `}${e.message}\n`,
+  );
+  process.exit(e.code === 'LATCHKEY_CONFIG' ? 2 : 1);
+});

@@ -1,0 +1,154 @@
+import { watch, type FSWatcher } from 'node:fs';
+import { relative } from 'node:path';
+import { systemClock, type Clock } from '../clock.ts';
+import type { EventBus } from '../events.ts';
+import { keySetOf } from '../keys/generate.ts';
+import type { DeclaredOAuthClient, SecretData } from '../store/objects.ts';
+import { Store } from '../store/store.ts';
+import { defaultClientId, SHARED_SECRET_METHODS, type Resolution } from '../store/compile.ts';
+import type { Snapshot } from '../store/snapshot.ts';
+import { startServers, type RunningServers } from '../server/start.ts';
+import type { DevConfig } from './config.ts';
+import { ManifestFolder } from './manifest-folder.ts';
+import { DevState } from './state.ts';
+
+export interface DevServer {
+  issuer: string;
+  tokenEndpoint: string;
+  port: number;
+  opsPort: number;
+  store: Store;
+  /** One line for people: the issuer and a curl command that works. */
+  readyMessage(): string;
+  /** Reads the folder again now (the watcher calls this on every change). */
+  reload(): Promise<ReadonlyMap<string, Resolution>>;
+  close(): Promise<void>;
+}
+
+const RELOAD_DEBOUNCE_MS = 100;
+
+/** Runs Latchkey on a folder of manifests with a state folder: the embedded default, no cluster. */
+export async function startDev(
+  config: DevConfig,
+  events: EventBus,
+  now: Clock = systemClock,
+): Promise<DevServer> {
+  const state = new DevState(config.stateDir, events);
+  const keys = keySetOf(await state.loadOrCreateKeys());
+  const store = new Store(keys, events);
+  const folder = new ManifestFolder(config.manifestsDir);
+  let ready = false;
+  let clients: DeclaredOAuthClient[] = [];
+
+  const servers: RunningServers = await startServers({
+    source: store,
+    issuer: config.issuer,
+    host: config.host,
+    port: config.port,
+    opsPort: config.opsPort,
+    now,
+    events,
+    ready: () => ready,
+  });
+  const issuer = servers.issuer;
+  const tokenEndpoint = servers.tokenEndpoint;
+
+  let chain: Promise<unknown> = Promise.resolve();
+  const reloadNow = async (): Promise<ReadonlyMap<string, Resolution>> => {
+    const { world, problems } = await folder.load();
+    for (const p of problems) events.emit('manifest.invalid', p);
+    const secrets = new Map<string, SecretData>(world.secrets);
+    for (const o of world.objects) {
+      if (o.kind !== 'OAuthClient' || o.spec.secret.source !== 'Generate') continue;
+      if (!SHARED_SECRET_METHODS.has(o.spec.tokenEndpointAuthMethod)) continue;
+      const s = await state.ensureClientSecret(o, { issuer, tokenEndpoint });
+      secrets.set(`${s.namespace}/${s.name}`, s);
+    }
+    clients = world.objects.filter((o): o is DeclaredOAuthClient => o.kind === 'OAuthClient');
+    const compiled = store.rebuild({ ...world, secrets });
+    ready = true;
+    return compiled.resolutions;
+  };
+  const reload = () => {
+    const next = chain.then(reloadNow);
+    chain = next.catch(() => undefined);
+    return next;
+  };
+
+  let watcher: FSWatcher | undefined;
+  let timer: NodeJS.Timeout | undefined;
+  try {
+    await reload();
+    if (config.watch) {
+      watcher = watch(config.manifestsDir, { recursive: true }, () => {
+        clearTimeout(timer);
+        timer = setTimeout(() => {
+          reload().catch((err: unknown) =>
+            events.emit('manifest.invalid', {
+              file: config.manifestsDir,
+              line: 0,
+              object: 'folder',
+              field: '',
+              message: (err as Error).message,
+            }),
+          );
+        }, RELOAD_DEBOUNCE_MS);
+      });
+    }
+  } catch (err) {
+    await servers.close();
+    throw err;
+  }
+
+  return {
+    issuer,
+    tokenEndpoint,
+    port: servers.port,
+    opsPort: servers.opsPort,
+    store,
+    reload,
+    readyMessage() {
+      const curl = tryItCommand(store.current(), state, clients, tokenEndpoint);
+      return `Latchkey dev is ready: issuer ${issuer}${curl ? `\n  try: ${curl}` : ' (no client is ready yet)'}`;
+    },
+    async close() {
+      clearTimeout(timer);
+      watcher?.close();
+      await chain;
+      await servers.close();
+    },
+  };
+}
+
+/** A curl command that gets a token for one ready client, reading its secret from the state folder (never printing it). */
+export function tryItCommand(
+  snapshot: Snapshot,
+  state: { secretPath(ns: string, name: string): string },
+  clients: readonly DeclaredOAuthClient[],
+  tokenEndpoint: string,
+): string | undefined {
+  const candidates = clients
+    .map((c) => ({
+      decl: c,
+      compiled: snapshot.clients.get(
+        c.spec.clientId ?? defaultClientId(c.metadata.namespace, c.metadata.name),
+      ),
+    }))
+    .filter(
+      (c) =>
+        c.compiled !== undefined &&
+        c.compiled.permissions.size > 0 &&
+        c.decl.spec.secret.source === 'Generate',
+    )
+    .sort((a, b) => (a.compiled?.permissions.size ?? 0) - (b.compiled?.permissions.size ?? 0));
+  const pick = candidates[0];
+  if (!pick?.compiled) return undefined;
+  const { decl, compiled } = pick;
+  const path = relative(
+    process.cwd(),
+    state.secretPath(decl.metadata.namespace, decl.spec.secret.name ?? `${decl.metadata.name}-oauth`),
+  );
+  const key = decl.spec.secret.keys.clientSecret;
+  const audience = compiled.permissions.size > 1 ? ` -d audience=${[...compiled.permissions.keys()][0]}` : '';
+  return `curl -s -d client_id=${compiled.clientId} -d client_secret="$(sed -n 's/^  ${key}: //p' ${path} | base64 -d)" -d grant_type=client_credentials${audience} ${tokenEndpoint}`;
+}

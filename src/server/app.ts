@@ -1,0 +1,105 @@
+import type { Server } from 'node:http';
+import Fastify, {
+  LogController,
+  type FastifyBaseLogger,
+  type FastifyHttpOptions,
+  type FastifyInstance,
+} from 'fastify';
+import type { Clock } from '../clock.ts';
+import type { EventBus } from '../events.ts';
+import type { SnapshotSource } from '../store/snapshot.ts';
+import { InvalidRequest, quote } from './errors.ts';
+import { registerDiscovery } from './endpoints/discovery.ts';
+import { registerJwks } from './endpoints/jwks.ts';
+import { registerTokenEndpoint } from './endpoints/token.ts';
+import { BODY_LIMIT, registerFormParser } from './form.ts';
+import { issuerUrls, type IssuerUrls } from './issuer.ts';
+import type { HttpMetrics } from './metrics.ts';
+import { clientErrorResponse, fromFastifyError, sendError } from './reply.ts';
+
+export interface TokenServerDeps {
+  /** Where each request reads the snapshot in force; a request reads it once and does no I/O. */
+  source: SnapshotSource;
+  /** The issuer URL, exactly as tokens and metadata carry it; may have a path (`https://host/auth`). */
+  issuer: string;
+  /** The clock, in milliseconds since the epoch. */
+  now: Clock;
+  events: EventBus;
+  /** Off by default: requests are reported through events and metrics, not logged one by one. */
+  logger?: FastifyBaseLogger;
+  metrics?: HttpMetrics;
+  /** An already listening server to serve on (used to learn a random port before the issuer is fixed). */
+  server?: Server;
+}
+
+/**
+ * Creates the public server: discovery, JWKS and the token endpoint, below the issuer's path.
+ * Every error, including those fastify and Node raise for malformed requests, leaves as an RFC 6749 §5.2
+ * body; bad input never yields a 5xx.
+ *
+ * @throws {ConfigError} when the issuer is not a usable URL
+ * @example
+ * const app = createTokenServer({ source, issuer: 'https://auth.example.com', now: Date.now, events });
+ * await app.listen({ port: 8080 });
+ */
+export function createTokenServer(deps: TokenServerDeps): FastifyInstance {
+  const urls = issuerUrls(deps.issuer);
+  const { server, logger } = deps;
+  const options: FastifyHttpOptions<Server, FastifyBaseLogger> = {
+    logController: new LogController({ disableRequestLogging: true }),
+    bodyLimit: BODY_LIMIT,
+    requestIdHeader: false,
+    // Requests that arrive while closing are still served (a drain); fastify's own 503 body is not RFC 6749.
+    return503OnClosing: false,
+    forceCloseConnections: 'idle',
+    clientErrorHandler: (err, socket) => {
+      if (socket.writable) socket.end(clientErrorResponse(err as { code?: string }));
+      else socket.destroy(err);
+    },
+    frameworkErrors: (err, _request, reply) => sendError(reply, fromFastifyError(err)),
+  };
+  if (logger === undefined) options.logger = false;
+  else options.loggerInstance = logger;
+  if (server !== undefined) options.serverFactory = (handler) => server.on('request', handler);
+  const app: FastifyInstance = Fastify(options);
+
+  registerFormParser(app);
+  app.setErrorHandler((err, request, reply) => {
+    const e = fromFastifyError(err);
+    if (e.status >= 500) request.log.error({ err }, 'unexpected error');
+    return sendError(reply, e);
+  });
+  app.setNotFoundHandler((request, reply) => {
+    const path = request.url.split('?', 1)[0] ?? '';
+    return sendError(reply, new InvalidRequest(`there is no endpoint at ${quote(path)}`, { status: 404 }));
+  });
+  if (deps.metrics !== undefined) observeRequests(app, deps.metrics);
+
+  registerRoutes(app, deps, urls);
+  return app;
+}
+
+function registerRoutes(app: FastifyInstance, deps: TokenServerDeps, urls: IssuerUrls): void {
+  registerDiscovery(app, urls);
+  registerJwks(app, deps.source, urls.paths.jwks);
+  registerTokenEndpoint(app, {
+    source: deps.source,
+    issuer: urls.issuer,
+    path: urls.paths.token,
+    now: deps.now,
+    events: deps.events,
+  });
+}
+
+/** Feeds the HTTP metrics from every response, labelled by route template. */
+export function observeRequests(app: FastifyInstance, metrics: HttpMetrics): void {
+  app.addHook('onResponse', (request, reply, done) => {
+    metrics.observeRequest(
+      request.routeOptions.url ?? 'unmatched',
+      request.method,
+      reply.statusCode,
+      reply.elapsedTime / 1000,
+    );
+    done();
+  });
+}

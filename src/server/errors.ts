@@ -1,0 +1,167 @@
+/**
+ * OAuth 2.0 error responses (RFC 6749 §5.2, RFC 8707 §2): one class per error code, each with its HTTP
+ * status, a public `description` that goes into `error_description`, and a private `detail` that only
+ * events and logs see. {@link errorResponse} is the one place that turns an error into a response.
+ *
+ * @example
+ * throw new InvalidScope("scope not granted for this API: 'payments:write'");
+ */
+export abstract class OAuthError extends Error {
+  /** The RFC 6749 §5.2 `error` code; stable, safe to match on. */
+  abstract readonly error: string;
+  readonly status: number;
+  /** Public text for `error_description`. */
+  readonly description: string;
+  /** Private text for events and logs; never sent to the client. */
+  readonly detail: string;
+  /** Extra response headers (`WWW-Authenticate`, `Allow`). */
+  readonly headers: Readonly<Record<string, string>> | undefined;
+
+  constructor(status: number, description: string, options?: OAuthErrorOptions) {
+    super(description, options?.cause === undefined ? undefined : { cause: options.cause });
+    this.status = status;
+    this.description = description;
+    this.detail = options?.detail ?? description;
+    this.headers = options?.headers;
+  }
+}
+
+export interface OAuthErrorOptions {
+  detail?: string;
+  cause?: unknown;
+  headers?: Readonly<Record<string, string>>;
+}
+
+/** `invalid_request`: missing, repeated or malformed parameter, or a request the endpoint cannot read. */
+export class InvalidRequest extends OAuthError {
+  readonly error = 'invalid_request';
+  override readonly name = 'InvalidRequest';
+
+  /** `status` other than 400 is for transport-level problems: 404, 405, 408, 413, 431. */
+  constructor(description: string, options?: OAuthErrorOptions & { status?: number }) {
+    super(options?.status ?? 400, description, options);
+  }
+}
+
+/**
+ * `invalid_client`: client authentication failed. Always 401; when the client tried HTTP Basic the
+ * response carries `WWW-Authenticate` (RFC 6749 §5.2).
+ */
+export class InvalidClient extends OAuthError {
+  readonly error = 'invalid_client';
+  override readonly name = 'InvalidClient';
+
+  constructor(description: string, options?: Omit<OAuthErrorOptions, 'headers'> & { triedBasic?: boolean }) {
+    super(401, description, {
+      ...options,
+      headers: options?.triedBasic ? { 'www-authenticate': BASIC_CHALLENGE } : undefined,
+    });
+  }
+}
+
+const BASIC_CHALLENGE = 'Basic realm="latchkey", error="invalid_client"';
+
+/** `invalid_grant`: the grant (code, refresh token, assertion) is invalid, expired or revoked. */
+export class InvalidGrant extends OAuthError {
+  readonly error = 'invalid_grant';
+  override readonly name = 'InvalidGrant';
+
+  constructor(description: string, options?: OAuthErrorOptions) {
+    super(400, description, options);
+  }
+}
+
+/** `unauthorized_client`: the authenticated client may not use this grant type. */
+export class UnauthorizedClient extends OAuthError {
+  readonly error = 'unauthorized_client';
+  override readonly name = 'UnauthorizedClient';
+
+  constructor(description: string, options?: OAuthErrorOptions) {
+    super(400, description, options);
+  }
+}
+
+/** `unsupported_grant_type`: the server does not implement this grant type. */
+export class UnsupportedGrantType extends OAuthError {
+  readonly error = 'unsupported_grant_type';
+  override readonly name = 'UnsupportedGrantType';
+
+  constructor(description: string, options?: OAuthErrorOptions) {
+    super(400, description, options);
+  }
+}
+
+/** `invalid_scope`: a requested scope is unknown, malformed or not granted. */
+export class InvalidScope extends OAuthError {
+  readonly error = 'invalid_scope';
+  override readonly name = 'InvalidScope';
+
+  constructor(description: string, options?: OAuthErrorOptions) {
+    super(400, description, options);
+  }
+}
+
+/** `invalid_target` (RFC 8707 §2): the requested resource or audience is unknown, not granted, or ambiguous. */
+export class InvalidTarget extends OAuthError {
+  readonly error = 'invalid_target';
+  override readonly name = 'InvalidTarget';
+
+  constructor(description: string, options?: OAuthErrorOptions) {
+    super(400, description, options);
+  }
+}
+
+/** `server_error`: something on our side; the description never carries internals. */
+export class ServerError extends OAuthError {
+  readonly error = 'server_error';
+  override readonly name = 'ServerError';
+
+  constructor(detail: string, options?: Omit<OAuthErrorOptions, 'detail'>) {
+    super(500, 'the server could not complete the request', { ...options, detail });
+  }
+}
+
+/** Headers every error body and token response carries (RFC 6749 §5.1). */
+export const NO_STORE: Readonly<Record<string, string>> = Object.freeze({
+  'cache-control': 'no-store',
+  pragma: 'no-cache',
+  'content-type': 'application/json; charset=utf-8',
+});
+
+export interface ErrorResponse {
+  status: number;
+  headers: Readonly<Record<string, string>>;
+  body: string;
+}
+
+/**
+ * The one serializer. An {@link OAuthError} keeps its code, status and description; anything else becomes a
+ * `server_error` 500 that says nothing about what went wrong.
+ */
+export function errorResponse(err: unknown): ErrorResponse {
+  const e = toOAuthError(err);
+  const body = JSON.stringify({ error: e.error, error_description: errorDescriptionText(e.description) });
+  return { status: e.status, headers: e.headers ? { ...NO_STORE, ...e.headers } : NO_STORE, body };
+}
+
+/** Returns `err` when it is an OAuth error, else a {@link ServerError} wrapping it. */
+export function toOAuthError(err: unknown): OAuthError {
+  if (err instanceof OAuthError) return err;
+  return new ServerError(err instanceof Error ? `${err.name}: ${err.message}` : 'non-error thrown', {
+    cause: err,
+  });
+}
+
+// RFC 6749 §5.2: error_description is limited to %x20-21 / %x23-5B / %x5D-7E.
+const NOT_DESCRIPTION_CHAR = /[^\x20\x21\x23-\x5B\x5D-\x7E]/g;
+
+/** Makes text fit `error_description`: printable ASCII without `"` and `\`. */
+export function errorDescriptionText(text: string): string {
+  return text.replace(NOT_DESCRIPTION_CHAR, '?');
+}
+
+/** Quotes a client-supplied value for a description: single quotes, at most 100 characters, safe charset. */
+export function quote(value: string): string {
+  const short = value.length > 100 ? `${value.slice(0, 97)}...` : value;
+  return `'${errorDescriptionText(short)}'`;
+}

@@ -1,0 +1,75 @@
+import { ConfigError } from '../config-error.ts';
+
+/** Where every endpoint lives, derived once from the issuer. */
+export interface IssuerUrls {
+  /** The issuer exactly as configured: the `iss` claim and the metadata `issuer`. */
+  issuer: string;
+  tokenEndpoint: string;
+  jwksUri: string;
+  /** Paths the server routes. */
+  paths: {
+    token: string;
+    jwks: string;
+    /** `<issuer path>/.well-known/openid-configuration` (OpenID Connect Discovery 1.0 §4). */
+    openidConfiguration: string;
+    /** `/.well-known/oauth-authorization-server<issuer path>` (RFC 8414 §3). */
+    oauthMetadata: string;
+  };
+}
+
+const SAFE_PATH = /^(?:\/[A-Za-z0-9._~-]+)*$/;
+
+/**
+ * Checks the issuer and derives the endpoint URLs. The issuer may have a path (`https://host/auth`):
+ * endpoints hang below it, and the RFC 8414 metadata goes between host and path.
+ *
+ * @throws {ConfigError} unless the issuer is an http(s) URL in canonical form without query, fragment,
+ *   credentials or trailing slash, whose path uses only unreserved characters
+ * @example
+ * issuerUrls('https://auth.example.com').tokenEndpoint; // 'https://auth.example.com/oauth2/token'
+ */
+export function issuerUrls(issuer: string, field = 'issuer'): IssuerUrls {
+  let url: URL;
+  try {
+    url = new URL(issuer);
+  } catch {
+    throw new ConfigError(
+      field,
+      `must be an absolute http(s) URL such as https://auth.example.com (got '${issuer}')`,
+    );
+  }
+  if (url.protocol !== 'https:' && url.protocol !== 'http:') {
+    throw new ConfigError(field, `must use https (or http for development), not ${url.protocol}`);
+  }
+  if (
+    url.username !== '' ||
+    url.password !== '' ||
+    url.search !== '' ||
+    url.hash !== '' ||
+    issuer.includes('?')
+  ) {
+    throw new ConfigError(field, 'must not contain credentials, a query or a fragment (RFC 8414 section 2)');
+  }
+  if (issuer.endsWith('/')) {
+    throw new ConfigError(field, `must not end with '/': use '${issuer.replace(/\/+$/, '')}'`);
+  }
+  if (url.href !== issuer && url.href !== `${issuer}/`) {
+    throw new ConfigError(field, `must be written in canonical form: '${url.href.replace(/\/$/, '')}'`);
+  }
+  const base = url.pathname === '/' ? '' : url.pathname;
+  if (!SAFE_PATH.test(base)) {
+    throw new ConfigError(field, 'its path may contain only letters, digits and . _ ~ - between slashes');
+  }
+  const paths = {
+    token: `${base}/oauth2/token`,
+    jwks: `${base}/.well-known/jwks.json`,
+    openidConfiguration: `${base}/.well-known/openid-configuration`,
+    oauthMetadata: `/.well-known/oauth-authorization-server${base}`,
+  };
+  return {
+    issuer,
+    tokenEndpoint: url.origin + paths.token,
+    jwksUri: url.origin + paths.jwks,
+    paths,
+  };
+}

@@ -1,0 +1,71 @@
+import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance } from 'fastify';
+import type { Registry } from 'prom-client';
+
+/** Whether the process should receive traffic, and if not, why. */
+export type Readiness = { ready: true } | { ready: false; reason: string };
+
+/** Asked on every `/readyz`; a bare boolean is read as ready / "not ready". */
+export type ReadinessCheck = () => boolean | Readiness;
+
+export interface OpsServerDeps {
+  registry: Registry;
+  ready: ReadinessCheck;
+  logger?: FastifyBaseLogger;
+}
+
+const NO_CACHE = { 'cache-control': 'no-store', 'content-type': 'application/json; charset=utf-8' };
+
+/**
+ * Creates the operations server, meant for a port only the cluster reaches:
+ * `GET /healthz` (200 while the process runs), `GET /readyz` (200 when ready, else 503 with the reason) and
+ * `GET /metrics` (Prometheus text format).
+ *
+ * @example
+ * const ops = createOpsServer({ registry: metrics.registry, ready: () => store.loaded });
+ * await ops.listen({ port: 8081 });
+ */
+export function createOpsServer(deps: OpsServerDeps): FastifyInstance {
+  const logController = new LogController({ disableRequestLogging: true });
+  const app = Fastify(
+    deps.logger === undefined
+      ? { logger: false, logController }
+      : { loggerInstance: deps.logger, logController },
+  ) as unknown as FastifyInstance;
+
+  app.get('/healthz', (_request, reply) => reply.headers(NO_CACHE).send('{"status":"ok"}'));
+  app.get('/readyz', (_request, reply) => {
+    const readiness = readinessOf(deps.ready);
+    return readiness.ready
+      ? reply.headers(NO_CACHE).send('{"status":"ready"}')
+      : reply
+          .code(503)
+          .headers(NO_CACHE)
+          .send(JSON.stringify({ status: 'not ready', reason: readiness.reason }));
+  });
+  app.get('/metrics', async (_request, reply) => {
+    const text = await deps.registry.metrics();
+    return reply
+      .header('content-type', deps.registry.contentType)
+      .header('cache-control', 'no-store')
+      .send(text);
+  });
+  app.setNotFoundHandler((_request, reply) =>
+    reply.code(404).headers(NO_CACHE).send('{"error":"not_found","paths":["/healthz","/readyz","/metrics"]}'),
+  );
+  app.setErrorHandler((_err, _request, reply) =>
+    reply.code(500).headers(NO_CACHE).send('{"error":"server_error"}'),
+  );
+  return app;
+}
+
+function readinessOf(check: ReadinessCheck): Readiness {
+  let result: boolean | Readiness;
+  try {
+    result = check();
+  } catch (err) {
+    return { ready: false, reason: `the readiness check failed: ${(err as Error).message}` };
+  }
+  if (result === true) return { ready: true };
+  if (result === false) return { ready: false, reason: 'not ready' };
+  return result;
+}

@@ -1,0 +1,120 @@
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import * as oidc from 'openid-client';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { EventBus } from '../../src/events.ts';
+import { createTokenServer } from '../../src/server/app.ts';
+import { FixedSource } from './world.ts';
+import { NOW_MS, SECRETS, decodePart, startHarness, testKeys, world, type Harness } from './harness.ts';
+
+let h: Harness;
+beforeAll(async () => {
+  h = await startHarness();
+});
+afterAll(() => h.close());
+
+describe('GET /.well-known/openid-configuration and /.well-known/oauth-authorization-server', () => {
+  it('serve the same RFC 8414 metadata, advertising only what works', async () => {
+    for (const path of ['/.well-known/openid-configuration', '/.well-known/oauth-authorization-server']) {
+      const res = await fetch(h.servers.issuer + path);
+      expect(res.status).toBe(200);
+      expect(res.headers.get('cache-control')).toBe('public, max-age=300');
+      expect(res.headers.get('content-type')).toBe('application/json; charset=utf-8');
+      expect(await res.json()).toEqual({
+        issuer: h.servers.issuer,
+        token_endpoint: `${h.servers.issuer}/oauth2/token`,
+        jwks_uri: `${h.servers.issuer}/.well-known/jwks.json`,
+        grant_types_supported: ['client_credentials'],
+        token_endpoint_auth_methods_supported: ['client_secret_basic', 'client_secret_post'],
+        response_types_supported: [],
+      });
+    }
+  });
+
+  it('answers HEAD like GET', async () => {
+    const res = await fetch(`${h.servers.issuer}/.well-known/openid-configuration`, { method: 'HEAD' });
+    expect(res.status).toBe(200);
+  });
+});
+
+describe('GET /.well-known/jwks.json', () => {
+  it('publishes every public key of the snapshot, and nothing private', async () => {
+    const res = await fetch(h.servers.jwksUri);
+    expect(res.status).toBe(200);
+    expect(res.headers.get('cache-control')).toBe('public, max-age=300');
+    const jwks = (await res.json()) as { keys: Record<string, unknown>[] };
+    expect(jwks.keys).toEqual(h.keys.published);
+    expect(jwks.keys.map((k) => k.alg).sort()).toEqual(['ES256', 'EdDSA', 'RS256']);
+    for (const k of jwks.keys) {
+      for (const priv of ['d', 'p', 'q', 'dp', 'dq', 'qi']) expect(k).not.toHaveProperty(priv);
+    }
+  });
+
+  it('follows the snapshot in force', async () => {
+    const original = h.source.snapshot;
+    const only = h.keys.published.filter((k) => k.alg === 'EdDSA');
+    h.source.snapshot = { ...original, keys: { active: original.keys.active, published: only } };
+    try {
+      const jwks = (await (await fetch(h.servers.jwksUri)).json()) as { keys: unknown[] };
+      expect(jwks.keys).toEqual(only);
+    } finally {
+      h.source.snapshot = original;
+    }
+  });
+});
+
+describe('an issuer with a path', () => {
+  let server: Server;
+  let issuer: string;
+  let close: () => Promise<unknown>;
+
+  beforeAll(async () => {
+    server = createServer();
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    issuer = `http://127.0.0.1:${(server.address() as AddressInfo).port}/tenants/acme`;
+    const app = createTokenServer({
+      source: new FixedSource(world(await testKeys())),
+      issuer,
+      now: () => NOW_MS,
+      events: new EventBus(),
+      server,
+    });
+    await app.ready();
+    close = async () => {
+      await app.close();
+      await new Promise((resolve) => server.close(resolve));
+    };
+  });
+  afterAll(() => close());
+
+  it('hangs the endpoints below the path and puts the RFC 8414 well-known before it', async () => {
+    const openid = await fetch(`${issuer}/.well-known/openid-configuration`);
+    const rfc8414 = await fetch(
+      `${new URL(issuer).origin}/.well-known/oauth-authorization-server/tenants/acme`,
+    );
+    expect(openid.status).toBe(200);
+    expect(rfc8414.status).toBe(200);
+    const metadata = await openid.json();
+    expect(await rfc8414.json()).toEqual(metadata);
+    expect(metadata).toMatchObject({
+      issuer,
+      token_endpoint: `${issuer}/oauth2/token`,
+      jwks_uri: `${issuer}/.well-known/jwks.json`,
+    });
+    expect((await fetch(`${new URL(issuer).origin}/oauth2/token`, { method: 'POST' })).status).toBe(404);
+  });
+
+  it('works with openid-client discovery by both algorithms', async () => {
+    for (const algorithm of ['oidc', 'oauth2'] as const) {
+      const config = await oidc.discovery(
+        new URL(issuer),
+        'auditor.security',
+        undefined,
+        oidc.ClientSecretBasic(SECRETS['auditor.security']),
+        { execute: [oidc.allowInsecureRequests], algorithm },
+      );
+      const tokens = await oidc.clientCredentialsGrant(config);
+      expect(decodePart(tokens.access_token, 1).iss).toBe(issuer);
+    }
+  });
+});

@@ -1,0 +1,42 @@
+import { describe, expect, it } from 'vitest';
+import { ConfigError } from '../../src/config-error.ts';
+import { issuerUrls } from '../../src/server/issuer.ts';
+
+describe('issuerUrls', () => {
+  it('derives the endpoints of an issuer without a path', () => {
+    expect(issuerUrls('https://auth.example.com')).toEqual({
+      issuer: 'https://auth.example.com',
+      tokenEndpoint: 'https://auth.example.com/oauth2/token',
+      jwksUri: 'https://auth.example.com/.well-known/jwks.json',
+      paths: {
+        token: '/oauth2/token',
+        jwks: '/.well-known/jwks.json',
+        openidConfiguration: '/.well-known/openid-configuration',
+        oauthMetadata: '/.well-known/oauth-authorization-server',
+      },
+    });
+  });
+
+  it('inserts the RFC 8414 well-known between host and path', () => {
+    const urls = issuerUrls('http://127.0.0.1:8080/tenants/acme');
+    expect(urls.tokenEndpoint).toBe('http://127.0.0.1:8080/tenants/acme/oauth2/token');
+    expect(urls.paths.openidConfiguration).toBe('/tenants/acme/.well-known/openid-configuration');
+    expect(urls.paths.oauthMetadata).toBe('/.well-known/oauth-authorization-server/tenants/acme');
+  });
+
+  it.each([
+    ['not a url', 'must be an absolute http(s) URL'],
+    ['ftp://auth.example.com', 'must use https'],
+    ['https://auth.example.com/', "must not end with '/'"],
+    ['https://auth.example.com/a/', "must not end with '/'"],
+    ['https://auth.example.com?x=1', 'must not contain credentials, a query or a fragment'],
+    ['https://auth.example.com#f', 'must not contain credentials, a query or a fragment'],
+    ['https://user:pw@auth.example.com', 'must not contain credentials, a query or a fragment'],
+    ['HTTPS://Auth.Example.com', "must be written in canonical form: 'https://auth.example.com'"],
+    ['https://auth.example.com/a b', 'must be written in canonical form'],
+    ['https://auth.example.com/a%2Fb', 'its path may contain only'],
+  ])('refuses %s at start-up', (issuer, message) => {
+    expect(() => issuerUrls(issuer)).toThrow(ConfigError);
+    expect(() => issuerUrls(issuer)).toThrow(`issuer: ${message}`);
+  });
+});
