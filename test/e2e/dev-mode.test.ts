@@ -1,0 +1,217 @@
+import { spawn, execFile, type ChildProcess } from 'node:child_process';
+import { cp, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import { createRemoteJWKSet, decodeProtectedHeader, jwtVerify } from 'jose';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { parse } from 'yaml';
+
+const ROOT = new URL('../../', import.meta.url).pathname;
+const run = promisify(execFile);
+
+interface Dev {
+  child: ChildProcess;
+  output: string[];
+  issuer: string;
+  curl: string;
+}
+
+/** Starts `latchkey dev` as a user would and waits for its ready line. */
+async function startDev(manifests: string, state: string, cwd: string): Promise<Dev> {
+  const child = spawn(
+    process.execPath,
+    [
+      join(ROOT, 'src/cli/main.ts'),
+      'dev',
+      '--manifests',
+      manifests,
+      '--state-dir',
+      state,
+      '--port',
+      '0',
+      '--ops-port',
+      '0',
+    ],
+    { cwd, stdio: ['ignore', 'pipe', 'pipe'] },
+  );
+  // Never outlive the test run, even when it dies before afterAll.
+  process.once('exit', () => child.kill('SIGKILL'));
+  const output: string[] = [];
+  const ready = new Promise<Dev>((resolve, reject) => {
+    const timer = setTimeout(
+      () => reject(new Error(`dev mode did not get ready:\n${output.join('')}`)),
+      20_000,
+    );
+    const onData = (chunk: Buffer) => {
+      output.push(chunk.toString());
+      const text = output.join('');
+      const m = /Latchkey dev is ready: issuer (\S+)\n {2}try: (.*)\n/.exec(text);
+      if (m) {
+        clearTimeout(timer);
+        resolve({ child, output, issuer: m[1] as string, curl: m[2] as string });
+      }
+    };
+    child.stdout?.on('data', onData);
+    child.stderr?.on('data', onData);
+    child.once('exit', (code) => {
+      clearTimeout(timer);
+      reject(new Error(`dev mode exited with ${code}:\n${output.join('')}`));
+    });
+  });
+  return ready;
+}
+
+async function stop(dev: Dev): Promise<number | null> {
+  if (dev.child.exitCode !== null) return dev.child.exitCode;
+  const exited = new Promise<number | null>((resolve) => dev.child.once('exit', (code) => resolve(code)));
+  dev.child.kill('SIGTERM');
+  return exited;
+}
+
+async function secretOf(state: string, ns: string, name: string): Promise<Record<string, string>> {
+  const doc = parse(await readFile(join(state, 'secrets', ns, `${name}.yaml`), 'utf8')) as {
+    data: Record<string, string>;
+  };
+  return Object.fromEntries(
+    Object.entries(doc.data).map(([k, v]) => [k, Buffer.from(v, 'base64').toString()]),
+  );
+}
+
+async function token(endpoint: string, form: Record<string, string>) {
+  const res = await fetch(endpoint, { method: 'POST', body: new URLSearchParams(form) });
+  return { status: res.status, body: (await res.json()) as Record<string, string> };
+}
+
+/** Edits a manifest in place; a pattern that matches nothing is a broken test, not a pass. */
+async function edit(file: string, from: RegExp, to: string): Promise<void> {
+  const text = await readFile(file, 'utf8');
+  if (!from.test(text)) throw new Error(`${from} does not occur in ${file}`);
+  await writeFile(file, text.replace(from, to));
+}
+
+async function eventually<T>(probe: () => Promise<T>, ok: (v: T) => boolean, what: string): Promise<T> {
+  let last: T | undefined;
+  for (let i = 0; i < 100; i++) {
+    last = await probe();
+    if (ok(last)) return last;
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  throw new Error(`${what}: last value ${JSON.stringify(last)}`);
+}
+
+describe('latchkey dev, end to end', () => {
+  let dir: string;
+  let manifests: string;
+  let state: string;
+  let dev: Dev | undefined;
+
+  beforeAll(async () => {
+    dir = await mkdtemp(join(tmpdir(), 'latchkey-dev-'));
+    manifests = join(dir, 'manifests');
+    state = join(dir, 'state');
+    await cp(join(ROOT, 'examples'), manifests, { recursive: true });
+  });
+  afterAll(async () => {
+    if (dev) await stop(dev);
+    await rm(dir, { recursive: true, force: true });
+  });
+
+  it('serves the examples, and the written Secret gets a token that verifies against the JWKS', async () => {
+    dev = await startDev(manifests, state, dir);
+    const secret = await secretOf(state, 'billing', 'reporting-job-oauth');
+    expect(secret).toMatchObject({
+      client_id: 'reporting-job.billing',
+      issuer: dev.issuer,
+      token_endpoint: `${dev.issuer}/oauth2/token`,
+    });
+    const res = await token(secret['token_endpoint'] as string, {
+      client_id: secret['client_id'] as string,
+      client_secret: secret['client_secret'] as string,
+      grant_type: 'client_credentials',
+    });
+    expect(res.status).toBe(200);
+    const jwks = createRemoteJWKSet(new URL(`${dev.issuer}/.well-known/jwks.json`));
+    const { payload, protectedHeader } = await jwtVerify(res.body['access_token'] as string, jwks, {
+      issuer: dev.issuer,
+      audience: 'https://ledger.billing.internal',
+      typ: 'at+jwt',
+    });
+    expect(protectedHeader.alg).toBe('ES256');
+    expect(payload).toMatchObject({ client_id: 'reporting-job.billing', scope: 'ledger:read ledger:export' });
+    expect(dev.output.join('')).not.toContain(secret['client_secret']);
+  });
+
+  it('prints a curl command that works as printed', async () => {
+    const { stdout } = await run('bash', ['-c', (dev as Dev).curl], { cwd: dir });
+    expect(JSON.parse(stdout)).toMatchObject({ token_type: 'Bearer', expires_in: 600 });
+  });
+
+  it('applies an edited manifest without a restart', async () => {
+    const secret = await secretOf(state, 'billing', 'reporting-job-oauth');
+    const file = join(manifests, 'reporting.yaml');
+    await edit(file, /scopes: \[['"]ledger:read['"], ['"]ledger:export['"]\]/, 'scopes: ["ledger:read"]');
+    const res = await eventually(
+      () =>
+        token(
+          secret['token_endpoint'] as string,
+          { ...secret, grant_type: 'client_credentials' } as Record<string, string>,
+        ),
+      (r) => r.body['scope'] === 'ledger:read',
+      'the narrowed grant never took effect',
+    );
+    expect(res.status).toBe(200);
+  });
+
+  it('reports a file that becomes invalid with file, line, object and field, and keeps serving its last good objects', async () => {
+    const secret = await secretOf(state, 'billing', 'reporting-job-oauth');
+    const file = join(manifests, 'reporting.yaml');
+    await edit(
+      file,
+      /tokenEndpointAuthMethod: client_secret_post/,
+      'tokenEndpointAuthMethod: carrier_pigeon',
+    );
+    await eventually(
+      async () => (dev as Dev).output.join(''),
+      (text) =>
+        /invalid: manifests\/reporting\.yaml:\d+: OAuthClient billing\/reporting-job: spec\.tokenEndpointAuthMethod: /.test(
+          text,
+        ),
+      'the invalid field was not reported',
+    );
+    const res = await token(
+      secret['token_endpoint'] as string,
+      { ...secret, grant_type: 'client_credentials' } as Record<string, string>,
+    );
+    expect(res).toMatchObject({ status: 200, body: { scope: 'ledger:read' } });
+  });
+
+  it('keeps every secret and key across a restart', async () => {
+    const before = await secretOf(state, 'billing', 'billing-worker-oauth');
+    const first = await token(
+      before['token_endpoint'] as string,
+      {
+        ...before,
+        grant_type: 'client_credentials',
+        audience: 'https://payments.internal',
+      } as Record<string, string>,
+    );
+    expect(await stop(dev as Dev)).toBe(0);
+
+    dev = await startDev(manifests, state, dir);
+    const after = await secretOf(state, 'billing', 'billing-worker-oauth');
+    expect(after['client_secret']).toBe(before['client_secret']);
+    const basic = Buffer.from(`${after['client_id']}:${after['client_secret']}`).toString('base64');
+    const res = await fetch(`${dev.issuer}/oauth2/token`, {
+      method: 'POST',
+      headers: { authorization: `Basic ${basic}` },
+      body: new URLSearchParams({ grant_type: 'client_credentials', audience: 'https://payments.internal' }),
+    });
+    expect(res.status).toBe(200);
+    const second = (await res.json()) as { access_token: string };
+    expect(decodeProtectedHeader(second.access_token).kid).toBe(
+      decodeProtectedHeader(first.body['access_token'] as string).kid,
+    );
+    expect(dev.output.join('')).not.toMatch(/secret: generated|keys: created/);
+  });
+});
