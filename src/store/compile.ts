@@ -3,6 +3,7 @@ import { parseDuration } from '../api/duration.ts';
 import type { GrantType } from '../api/oauth-client.ts';
 import type { SigningKeys } from '../keys/signing-keys.ts';
 import type {
+  ConnectionCheck,
   DeclaredConnection,
   DeclaredOAuthClient,
   DeclaredObject,
@@ -45,6 +46,8 @@ export interface Resolution {
   clientId?: string;
   secretName?: string;
   organizationId?: string;
+  issuer?: string;
+  jwksUri?: string;
 }
 
 export interface Compiled {
@@ -414,13 +417,15 @@ export function compile(inputs: WorldInputs, keys: SigningKeys, version: number)
       type: decl.spec.type,
       ...(decl.spec.issuer !== undefined ? { issuer: decl.spec.issuer } : {}),
     });
-    record(decl, [], {}, [
-      {
-        type: 'IssuerVerified',
-        status: 'Unknown',
-        reason: Reason.DiscoveryNotChecked,
-        message: 'the issuer has not been contacted yet; the operator verifies discovery and keys',
-      },
+    const check = inputs.connectionChecks?.get(secretKey(namespace, name));
+    record(decl, [], check?.ok === true ? { issuer: check.issuer, jwksUri: check.jwksUri } : {}, [
+      issuerCondition(check),
+    ]);
+  }
+
+  for (const bad of inputs.invalid ?? []) {
+    record({ kind: bad.kind, metadata: bad.metadata } as DeclaredObject, [
+      { reason: Reason.InvalidSpec, message: bad.message },
     ]);
   }
 
@@ -434,6 +439,30 @@ function readyMessage(problems: readonly Problem[], more: readonly ConditionDeci
     if (c.status !== 'True' && !c.message.split('; ').every((m) => parts.includes(m))) parts.push(c.message);
   }
   return parts.join('; ');
+}
+
+function issuerCondition(check: ConnectionCheck | undefined): ConditionDecision {
+  if (check === undefined) {
+    return {
+      type: ConditionType.IssuerVerified,
+      status: 'Unknown',
+      reason: Reason.DiscoveryNotChecked,
+      message: 'the issuer has not been contacted yet; the operator verifies discovery and keys',
+    };
+  }
+  return check.ok
+    ? {
+        type: ConditionType.IssuerVerified,
+        status: 'True',
+        reason: Reason.IssuerVerified,
+        message: `discovery and ${check.keys} signing keys found at ${check.issuer}`,
+      }
+    : {
+        type: ConditionType.IssuerVerified,
+        status: 'False',
+        reason: Reason.IssuerUnreachable,
+        message: check.message,
+      };
 }
 
 function referencesCondition(problems: readonly Problem[]): ConditionDecision {

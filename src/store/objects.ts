@@ -53,6 +53,19 @@ export interface WorldInputs {
   secrets: ReadonlyMap<string, SecretData>;
   /** Namespace labels, keyed by namespace name; a namespace not listed has only its name label. */
   namespaces: ReadonlyMap<string, Readonly<Record<string, string>>>;
+  /** What the operator found at each Connection's issuer, keyed by `namespace/name`; absent: not checked. */
+  connectionChecks?: ReadonlyMap<string, ConnectionCheck>;
+  /** Objects whose spec the schema refuses (possible only when the API server's CRD is older than ours). */
+  invalid?: readonly InvalidObject[];
+}
+
+export type ConnectionCheck =
+  { ok: true; issuer: string; jwksUri: string; keys: number } | { ok: false; message: string };
+
+export interface InvalidObject {
+  kind: KindName;
+  metadata: ObjectMeta;
+  message: string;
 }
 
 export type ObjectKey = `${KindName}/${string}/${string}`;

@@ -27,6 +27,12 @@ export const Reason = {
   AuthMethodNotSupported: 'AuthMethodNotSupported',
   /** A listed grant type is not implemented yet. */
   GrantTypeNotSupported: 'GrantTypeNotSupported',
+  /** The issuer's discovery document and keys were fetched and are consistent. */
+  IssuerVerified: 'IssuerVerified',
+  /** The issuer could not be reached, or what it served is not usable. */
+  IssuerUnreachable: 'IssuerUnreachable',
+  /** The spec does not satisfy Latchkey's schema. */
+  InvalidSpec: 'InvalidSpec',
   /** Nothing has verified the upstream issuer yet (dev mode does not contact it). */
   DiscoveryNotChecked: 'DiscoveryNotChecked',
 } as const;
@@ -37,4 +43,5 @@ export const ConditionType = {
   Ready: 'Ready',
   ReferencesResolved: 'ReferencesResolved',
   SecretReady: 'SecretReady',
+  IssuerVerified: 'IssuerVerified',
 } as const;

@@ -343,3 +343,67 @@ describe('unsupported features are reported, not pretended', () => {
     );
   });
 });
+
+describe('what the operator adds', () => {
+  const sso = declare.connection('ns', 'sso', { type: 'oidc', issuer: 'https://sso.example.com' });
+
+  it('makes a Connection Ready once its issuer was verified, with what was found', () => {
+    const inputs = {
+      ...world([sso]),
+      connectionChecks: new Map([
+        [
+          'ns/sso',
+          {
+            ok: true as const,
+            issuer: 'https://sso.example.com',
+            jwksUri: 'https://sso.example.com/keys',
+            keys: 2,
+          },
+        ],
+      ]),
+    };
+    const r = resolutionOf(compile(inputs, keys, 1), 'Connection/ns/sso');
+    expect(r).toMatchObject({
+      ready: true,
+      issuer: 'https://sso.example.com',
+      jwksUri: 'https://sso.example.com/keys',
+    });
+    expect(r.conditions[1]).toMatchObject({
+      type: 'IssuerVerified',
+      status: 'True',
+      reason: 'IssuerVerified',
+    });
+  });
+
+  it('reports an unreachable issuer as Ready False with the reason found', () => {
+    const inputs = {
+      ...world([sso]),
+      connectionChecks: new Map([['ns/sso', { ok: false as const, message: 'connect ECONNREFUSED' }]]),
+    };
+    expect(resolutionOf(compile(inputs, keys, 1), 'Connection/ns/sso').conditions[0]).toMatchObject({
+      status: 'False',
+      reason: 'IssuerUnreachable',
+      message: 'connect ECONNREFUSED',
+    });
+  });
+
+  it('reports an object whose spec the schema refuses', () => {
+    const inputs = {
+      ...world([]),
+      invalid: [
+        {
+          kind: 'Role' as const,
+          metadata: { namespace: 'ns', name: 'r', generation: 3 },
+          message: 'spec.permissions: too small',
+        },
+      ],
+    };
+    expect(resolutionOf(compile(inputs, keys, 1), 'Role/ns/r')).toMatchObject({
+      ready: false,
+      generation: 3,
+      conditions: [
+        { type: 'Ready', status: 'False', reason: 'InvalidSpec', message: 'spec.permissions: too small' },
+      ],
+    });
+  });
+});
