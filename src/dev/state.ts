@@ -1,4 +1,5 @@
 import { join } from 'node:path';
+import { CLIENT_LABEL, MANAGED_LABELS } from '../api/labels.ts';
 import type { EventBus } from '../events.ts';
 import { decodeKeys, encodeKeys, KEYS_DATA_KEY } from '../keys/codec.ts';
 import { generateSigningKeys } from '../keys/generate.ts';
@@ -7,8 +8,6 @@ import type { DeclaredOAuthClient, SecretData } from '../store/objects.ts';
 import { defaultClientId, secretNameOf } from '../store/compile.ts';
 import { newClientSecret } from '../store/secrets.ts';
 import { readSecretFile, writeSecretFile } from './secret-file.ts';
-
-export const MANAGED_BY_LABELS = { 'app.kubernetes.io/managed-by': 'latchkey' } as const;
 
 /** Where dev mode keeps what it generated: signing keys and client Secrets. Nothing here is ever regenerated. */
 export class DevState {
@@ -35,7 +34,7 @@ export class DevState {
     const keys = await generateSigningKeys();
     await writeSecretFile(this.keysPath, {
       name: 'latchkey-signing-keys',
-      labels: { ...MANAGED_BY_LABELS },
+      labels: { ...MANAGED_LABELS },
       data: { [KEYS_DATA_KEY]: encodeKeys(keys) },
     });
     this.#events.emit('keys.created', { algorithms: keys.map((k) => k.alg) });
@@ -66,7 +65,12 @@ export class DevState {
     };
     const changed = !existing || Object.entries(data).some(([k, v]) => existing.data[k] !== v);
     if (changed) {
-      await writeSecretFile(path, { name, namespace, labels: { ...MANAGED_BY_LABELS }, data });
+      await writeSecretFile(path, {
+        name,
+        namespace,
+        labels: { ...MANAGED_LABELS, [CLIENT_LABEL]: client.metadata.name },
+        data,
+      });
       if (previous === undefined || previous === '') {
         this.#events.emit('secret.issued', {
           namespace,
