@@ -76,10 +76,7 @@ export function decideSecret(input: SecretDecisionInput): SecretAction {
 
   const owner = existing.metadata.ownerReferences?.find((r) => r.controller === true);
   if (owner?.uid !== input.uid) {
-    return {
-      kind: 'conflict',
-      message: `Secret ${namespace}/${secretName} exists and is not owned by this OAuthClient; delete it, or set spec.secret.name to another name, or spec.secret.source to Existing to use it`,
-    };
+    return { kind: 'conflict', message: `Secret ${namespace}/${secretName} belongs to another owner` };
   }
   const data = (existing['data'] ?? {}) as Record<string, string>;
   const patch: Record<string, string> = {};

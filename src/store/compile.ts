@@ -500,6 +500,23 @@ function secretConditionOf(
         : `Secret ${namespace}/${secretName} has not been generated yet`,
     );
   }
+  // A generated Secret counts only when this client owns it: a Secret someone placed under that name
+  // beforehand must not become the client's credentials. Dev mode's files carry no owner.
+  if (
+    source === 'Generate' &&
+    decl.metadata.uid !== undefined &&
+    secret.controllerUid !== undefined &&
+    secret.controllerUid !== decl.metadata.uid
+  ) {
+    return {
+      condition: {
+        type: ConditionType.SecretReady,
+        status: 'False',
+        reason: Reason.SecretNotOwned,
+        message: `Secret ${namespace}/${secretName} belongs to another owner; delete it, or set spec.secret.name to another name, or spec.secret.source to Existing to use it`,
+      },
+    };
+  }
   if (value === undefined || value === '') {
     return missing(`Secret ${namespace}/${secretName} has no key ${keys.clientSecret}`);
   }

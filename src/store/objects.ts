@@ -44,6 +44,8 @@ export interface SecretData {
   name: string;
   data: Readonly<Record<string, string>>;
   labels?: Readonly<Record<string, string>>;
+  /** uid of the object named controller in its ownerReferences, when it has one. */
+  controllerUid?: string;
 }
 
 /** Everything the store compiles from: the declared objects and the cluster facts they depend on. */

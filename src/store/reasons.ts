@@ -21,6 +21,8 @@ export const Reason = {
   SecretMissing: 'SecretMissing',
   /** A Secret written by someone else holds a secret too short to resist guessing. */
   SecretTooWeak: 'SecretTooWeak',
+  /** A Secret of the generated Secret's name exists but belongs to something else; it is not used. */
+  SecretNotOwned: 'SecretNotOwned',
   /** The Secret is in place and its secret is in effect. */
   SecretAvailable: 'SecretAvailable',
   /** The client authentication method is not implemented yet. */

@@ -119,7 +119,10 @@ describe('the Secret of a source: Generate client', () => {
 
   it('is never taken over when someone else owns a Secret of that name', () => {
     const foreign: KubeObject = { metadata: { name: 'worker-oauth', namespace: 'billing' }, data: {} };
-    expect(decideSecret(input({ existing: foreign }))).toMatchObject({ kind: 'conflict' });
+    expect(decideSecret(input({ existing: foreign }))).toEqual({
+      kind: 'conflict',
+      message: 'Secret billing/worker-oauth belongs to another owner',
+    });
     expect(decideSecret(input({ existing: ours(complete, 'another-uid') }))).toMatchObject({
       kind: 'conflict',
     });

@@ -407,3 +407,21 @@ describe('what the operator adds', () => {
     });
   });
 });
+
+describe('ownership of generated Secrets', () => {
+  it('does not use a Secret of the generated name that another object owns', () => {
+    const client = declare.client('ns', 'c', {});
+    client.metadata.uid = 'client-uid';
+    const foreign = {
+      ...secret('ns', 'c-oauth', { client_secret: GOOD_SECRET }),
+      controllerUid: 'someone-else',
+    };
+    const c = compile(world([client], [foreign]), keys, 1);
+    expect(c.snapshot.clients.size).toBe(0);
+    expect(resolutionOf(c, 'OAuthClient/ns/c').conditions.find((x) => x.type === 'SecretReady')?.reason).toBe(
+      'SecretNotOwned',
+    );
+    const owned = { ...foreign, controllerUid: 'client-uid' };
+    expect(compile(world([client], [owned]), keys, 1).snapshot.clients.size).toBe(1);
+  });
+});

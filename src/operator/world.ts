@@ -1,0 +1,54 @@
+import { kindDefinition, type KindName } from '../api/kinds.ts';
+import type { KubeObject } from '../kube/types.ts';
+import type { DeclaredObject, InvalidObject, ObjectMeta, SecretData } from '../store/objects.ts';
+
+/** The metadata the store uses, taken from an object the API server returned. */
+export function metaOf(o: KubeObject): ObjectMeta {
+  const m = o.metadata;
+  return {
+    name: m.name,
+    namespace: m.namespace ?? '',
+    ...(m.uid !== undefined ? { uid: m.uid } : {}),
+    ...(m.generation !== undefined ? { generation: m.generation } : {}),
+    ...(m.resourceVersion !== undefined ? { resourceVersion: m.resourceVersion } : {}),
+    ...(m.creationTimestamp !== undefined ? { creationTimestamp: m.creationTimestamp } : {}),
+    ...(m.labels !== undefined ? { labels: m.labels } : {}),
+    ...(m.annotations !== undefined ? { annotations: m.annotations } : {}),
+  };
+}
+
+/**
+ * Parses a custom resource's spec with the kind's schema (defaults, cross-field rules). The API server
+ * validated it against the CRD already; a failure here means the installed CRD is older than this build.
+ */
+export function declaredFrom(kind: KindName, o: KubeObject): DeclaredObject | InvalidObject {
+  const def = kindDefinition(kind);
+  if (def === undefined) throw new Error(`unknown kind ${kind}`);
+  const parsed = def.spec.safeParse(o['spec'] ?? {});
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0];
+    const field = ['spec', ...(issue?.path ?? [])].join('.');
+    return {
+      kind,
+      metadata: metaOf(o),
+      message: `${field}: ${issue?.message ?? 'invalid'} (is the installed CRD up to date?)`,
+    };
+  }
+  return { kind, metadata: metaOf(o), spec: parsed.data } as DeclaredObject;
+}
+
+/** A Secret as the store sees it: data decoded to UTF-8. */
+export function secretDataOf(o: KubeObject): SecretData {
+  const data: Record<string, string> = {};
+  for (const [k, v] of Object.entries((o['data'] ?? {}) as Record<string, string>)) {
+    data[k] = Buffer.from(v, 'base64').toString('utf8');
+  }
+  const controller = o.metadata.ownerReferences?.find((r) => r.controller === true);
+  return {
+    namespace: o.metadata.namespace ?? '',
+    name: o.metadata.name,
+    data,
+    ...(o.metadata.labels !== undefined ? { labels: o.metadata.labels } : {}),
+    ...(controller !== undefined ? { controllerUid: controller.uid } : {}),
+  };
+}
