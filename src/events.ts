@@ -18,6 +18,8 @@ export interface LatchkeyEvents {
   'manifest.invalid': { file: string; line: number; object: string; field: string; message: string };
   'secret.issued': { namespace: string; name: string; clientId: string; reason: 'created' | 'recreated' };
   'keys.created': { algorithms: string[] };
+  'keys.restored': { where: string };
+  'keys.corrupt': { where: string; message: string };
 }
 
 export type EventName = keyof LatchkeyEvents;

@@ -36,6 +36,8 @@ export function logEvents(events: EventBus, logger: Logger): void {
     'manifest.invalid': 'error',
     'secret.issued': 'info',
     'keys.created': 'info',
+    'keys.restored': 'warn',
+    'keys.corrupt': 'error',
   };
   for (const name of Object.keys(levels) as EventName[]) {
     events.on(name, (payload: LatchkeyEvents[typeof name]) =>

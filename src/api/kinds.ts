@@ -13,8 +13,12 @@ export interface PrinterColumn {
   priority?: number;
 }
 
-export interface KindDefinition<Spec extends z.ZodType = z.ZodType, Status extends z.ZodType = z.ZodType> {
-  kind: string;
+export interface KindDefinition<
+  Spec extends z.ZodType = z.ZodType,
+  Status extends z.ZodType = z.ZodType,
+  K extends string = string,
+> {
+  kind: K;
   plural: string;
   singular: string;
   shortNames: string[];
@@ -44,9 +48,9 @@ const age: PrinterColumn = {
   description: 'Time since creation.',
 };
 
-function define<Spec extends z.ZodType, Status extends z.ZodType>(
-  d: KindDefinition<Spec, Status>,
-): KindDefinition<Spec, Status> {
+function define<Spec extends z.ZodType, Status extends z.ZodType, const K extends string>(
+  d: KindDefinition<Spec, Status, K>,
+): KindDefinition<Spec, Status, K> {
   return d;
 }
 

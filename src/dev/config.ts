@@ -2,6 +2,7 @@ import { resolve as resolvePath } from 'node:path';
 import { parseArgs } from 'node:util';
 import { fileURLToPath } from 'node:url';
 import { ConfigError } from '../config-error.ts';
+import { portOption } from '../options.ts';
 import { issuerUrls } from '../server/issuer.ts';
 
 export interface DevConfig {
@@ -32,14 +33,6 @@ Options:
   --log-format F    text or json (default: text)
   --no-watch        do not reload when manifests change
 `;
-
-function port(value: string | undefined, option: string, fallback: number): number {
-  if (value === undefined) return fallback;
-  const n = Number(value);
-  if (!/^[0-9]+$/.test(value) || n > 65535)
-    throw new ConfigError(option, `must be a port number (0-65535), got ${JSON.stringify(value)}`);
-  return n;
-}
 
 /** Accepts an issuer with trailing slashes (people paste them) and checks the rest strictly. */
 export function normalizeIssuer(value: string): string {
@@ -76,8 +69,8 @@ export function parseDevArgs(argv: readonly string[], cwd: string): DevConfig {
     manifestsDir: values.manifests !== undefined ? resolve(values.manifests) : BUNDLED_EXAMPLES,
     stateDir: resolve(values['state-dir'] ?? '.latchkey'),
     host: values.host ?? '127.0.0.1',
-    port: port(values.port, '--port', 8080),
-    opsPort: port(values['ops-port'], '--ops-port', 8081),
+    port: portOption(values.port, '--port', 8080),
+    opsPort: portOption(values['ops-port'], '--ops-port', 8081),
     ...(values.issuer !== undefined ? { issuer: normalizeIssuer(values.issuer) } : {}),
     logFormat,
     watch: values['no-watch'] !== true,

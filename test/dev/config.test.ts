@@ -26,9 +26,9 @@ describe('latchkey dev options', () => {
   });
 
   it.each([
-    [['--port', 'abc'], '--port: must be a port number (0-65535), got "abc"'],
-    [['--port', '70000'], '--port: must be a port number (0-65535), got "70000"'],
-    [['--ops-port=-1'], '--ops-port: must be a port number (0-65535), got "-1"'],
+    [['--port', 'abc'], '--port: must be an integer from 0 to 65535, got "abc"'],
+    [['--port', '70000'], '--port: must be an integer from 0 to 65535, got "70000"'],
+    [['--ops-port=-1'], '--ops-port: must be an integer from 0 to 65535, got "-1"'],
     [['--issuer', 'not a url'], /^--issuer: /],
     [['--issuer', 'ftp://x'], /^--issuer: must use https/],
     [['--issuer', 'https://x/?a=1'], '--issuer: must not contain credentials, a query or a fragment'],

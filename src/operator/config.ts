@@ -1,0 +1,129 @@
+import { hostname } from 'node:os';
+import { parseArgs } from 'node:util';
+import { randomBytes } from 'node:crypto';
+import { parseDuration } from '../api/duration.ts';
+import { ConfigError } from '../config-error.ts';
+import { integerOption, portOption } from '../options.ts';
+import { issuerUrls } from '../server/issuer.ts';
+
+export interface OperatorConfig {
+  /** Undefined: in-cluster configuration. */
+  kubeconfig?: string;
+  /** Undefined: every namespace. */
+  namespaces?: string[];
+  /** Where the signing keys Secret and the Lease live. */
+  namespace: string;
+  issuer: string;
+  host: string;
+  port: number;
+  opsPort: number;
+  identity: string;
+  leaseName: string;
+  leaseDurationSeconds: number;
+  renewDeadlineSeconds: number;
+  retryPeriodSeconds: number;
+  concurrency: number;
+  logFormat: 'text' | 'json';
+}
+
+export const OPERATOR_USAGE = `Usage: latchkey operator --issuer URL [options]
+
+Reconciles Latchkey's custom resources from a Kubernetes API server and serves tokens.
+
+Options:
+  --issuer URL            the URL workloads reach this server at, e.g. http://latchkey.latchkey-system.svc:8080 (required)
+  --kubeconfig PATH       run outside the cluster with this kubeconfig (default: in-cluster configuration)
+  --namespaces a,b        watch only these namespaces (default: all)
+  --namespace NS          the operator's own namespace, for its signing keys and Lease (default: the pod's, else latchkey-system)
+  --port N                token server port (default: 8080)
+  --ops-port N            health and metrics port (default: 8081)
+  --host ADDR             address to bind (default: 0.0.0.0)
+  --identity ID           leader election identity (default: hostname and a random suffix)
+  --lease-name NAME       the coordination.k8s.io Lease (default: latchkey-operator)
+  --lease-duration D      how long a leader's Lease lasts without renewal (default: 15s)
+  --renew-deadline D      how long a leader keeps trying to renew before it steps down (default: 10s)
+  --retry-period D        how often candidates try, and the leader renews (default: 2s)
+  --concurrency N         reconciles running at once per kind (default: 4)
+  --log-format F          json or text (default: json)
+`;
+
+function seconds(value: string | undefined, option: string, fallback: number): number {
+  if (value === undefined) return fallback;
+  const ms = parseDuration(value);
+  if (ms === undefined || ms < 1000)
+    throw new ConfigError(option, `must be a duration of at least 1s, got ${JSON.stringify(value)}`);
+  return ms / 1000;
+}
+
+/** Parses `latchkey operator` options; `env` and `podNamespace` come from the process edge. */
+export function parseOperatorArgs(argv: readonly string[], podNamespace: string | undefined): OperatorConfig {
+  let values;
+  try {
+    ({ values } = parseArgs({
+      args: [...argv],
+      options: {
+        issuer: { type: 'string' },
+        kubeconfig: { type: 'string' },
+        namespaces: { type: 'string' },
+        namespace: { type: 'string' },
+        port: { type: 'string' },
+        'ops-port': { type: 'string' },
+        host: { type: 'string' },
+        identity: { type: 'string' },
+        'lease-name': { type: 'string' },
+        'lease-duration': { type: 'string' },
+        'renew-deadline': { type: 'string' },
+        'retry-period': { type: 'string' },
+        concurrency: { type: 'string' },
+        'log-format': { type: 'string' },
+      },
+      strict: true,
+      allowPositionals: false,
+    }));
+  } catch (err) {
+    throw new ConfigError('options', (err as Error).message);
+  }
+  if (values.issuer === undefined) {
+    throw new ConfigError(
+      '--issuer',
+      'required: the URL workloads reach this server at, e.g. http://latchkey.latchkey-system.svc:8080',
+    );
+  }
+  const issuer = issuerUrls(values.issuer.replace(/\/+$/, ''), '--issuer').issuer;
+  const namespaces = values.namespaces
+    ?.split(',')
+    .map((n) => n.trim())
+    .filter((n) => n !== '');
+  for (const ns of namespaces ?? []) {
+    if (!/^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/.test(ns))
+      throw new ConfigError('--namespaces', `${JSON.stringify(ns)} is not a namespace name`);
+  }
+  const logFormat = values['log-format'] ?? 'json';
+  if (logFormat !== 'text' && logFormat !== 'json')
+    throw new ConfigError('--log-format', 'must be json or text');
+  const leaseDurationSeconds = seconds(values['lease-duration'], '--lease-duration', 15);
+  const renewDeadlineSeconds = seconds(values['renew-deadline'], '--renew-deadline', 10);
+  const retryPeriodSeconds = seconds(values['retry-period'], '--retry-period', 2);
+  if (!(leaseDurationSeconds > renewDeadlineSeconds && renewDeadlineSeconds > retryPeriodSeconds)) {
+    throw new ConfigError(
+      '--lease-duration',
+      'must be longer than --renew-deadline, which must be longer than --retry-period',
+    );
+  }
+  return {
+    ...(values.kubeconfig !== undefined ? { kubeconfig: values.kubeconfig } : {}),
+    ...(namespaces !== undefined && namespaces.length > 0 ? { namespaces } : {}),
+    namespace: values.namespace ?? podNamespace ?? 'latchkey-system',
+    issuer,
+    host: values.host ?? '0.0.0.0',
+    port: portOption(values.port, '--port', 8080),
+    opsPort: portOption(values['ops-port'], '--ops-port', 8081),
+    identity: values.identity ?? `${hostname()}-${randomBytes(4).toString('hex')}`,
+    leaseName: values['lease-name'] ?? 'latchkey-operator',
+    leaseDurationSeconds,
+    renewDeadlineSeconds,
+    retryPeriodSeconds,
+    concurrency: integerOption(values.concurrency, '--concurrency', 4, 1, 64),
+    logFormat,
+  };
+}

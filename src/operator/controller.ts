@@ -1,0 +1,362 @@
+import { API_VERSION } from '../api/common.ts';
+import { MANAGED_LABELS } from '../api/labels.ts';
+import { KIND_NAMES, type KindName } from '../api/kinds.ts';
+import type { Clock } from '../clock.ts';
+import type { EventBus } from '../events.ts';
+import { CORE_SECRETS, type Informer, type KubeApi, type KubeObject } from '../kube/types.ts';
+import type { Resolution } from '../store/compile.ts';
+import { secretNameOf } from '../store/compile.ts';
+import type {
+  ConnectionCheck,
+  DeclaredConnection,
+  DeclaredOAuthClient,
+  DeclaredObject,
+  InvalidObject,
+  ObjectKey,
+  SecretData,
+} from '../store/objects.ts';
+import { objectKey, secretKey } from '../store/objects.ts';
+import { newClientSecret } from '../store/secrets.ts';
+import type { Store } from '../store/store.ts';
+import type { EventRecorder } from './recorder.ts';
+import { resourceOf } from './resources.ts';
+import { decideSecret } from './secret-decision.ts';
+import { desiredStatus, statusChanged, type ObjectStatus } from './status.ts';
+import { declaredFrom, secretDataOf } from './world.ts';
+
+/** The queue each kind's reconciler runs on (see queue.ts). */
+export interface ReconcileQueue {
+  add(key: string): void;
+  addAfter(key: string, ms: number): void;
+}
+
+export interface ControllerDeps {
+  api: KubeApi;
+  store: Store;
+  events: EventBus;
+  now: Clock;
+  recorder: EventRecorder;
+  /** One informer per kind (covering every watched namespace), plus Secrets and Namespaces. */
+  informers: { [K in KindName]: Informer<KubeObject> } & {
+    secrets: Informer<KubeObject>;
+    namespaces: Informer<KubeObject>;
+  };
+  urls: { issuer: string; tokenEndpoint: string };
+  isLeader: () => boolean;
+  checkConnection: (spec: DeclaredConnection['spec']) => Promise<ConnectionCheck>;
+  /** How often a verified Connection is checked again. */
+  connectionRefreshMs?: number;
+}
+
+/** Delay that coalesces a burst of watch events into one store rebuild. */
+const REBUILD_DELAY_MS = 20;
+const DEFAULT_CONNECTION_REFRESH_MS = 3_600_000;
+
+/** A Secret the informer keeps without its data (see secretFilter). */
+const STUB_ANNOTATION = 'latchkey.dev/data-not-cached';
+
+/**
+ * Keeps the store in step with the cluster and, on the leader, the cluster in step with the store:
+ * watch events → rebuild the snapshot → enqueue every object whose status or Secret is out of date →
+ * reconcile it (gather from caches, decide with pure functions, apply the writes).
+ */
+export class Controller {
+  readonly #deps: ControllerDeps;
+  readonly #queues = new Map<KindName, ReconcileQueue>();
+  readonly #checks = new Map<string, ConnectionCheck>();
+  /** Secrets fetched with their data because a client references them while the informer keeps a stub. */
+  readonly #fetched = new Map<string, KubeObject>();
+  #resolutions: ReadonlyMap<ObjectKey, Resolution> = new Map();
+  #timer: NodeJS.Timeout | undefined;
+  #synced = false;
+
+  constructor(deps: ControllerDeps) {
+    this.#deps = deps;
+  }
+
+  setQueue(kind: KindName, queue: ReconcileQueue): void {
+    this.#queues.set(kind, queue);
+  }
+
+  /** Subscribes to the informers; call before starting them. */
+  watch(): void {
+    const schedule = () => this.scheduleRebuild();
+    for (const kind of KIND_NAMES) this.#deps.informers[kind].on(schedule);
+    this.#deps.informers.secrets.on(schedule);
+    this.#deps.informers.namespaces.on(schedule);
+  }
+
+  /** Marks the caches synced and builds the first snapshot. */
+  synced(): void {
+    this.#synced = true;
+    this.rebuild();
+  }
+
+  scheduleRebuild(): void {
+    if (!this.#synced || this.#timer !== undefined) return;
+    this.#timer = setTimeout(() => {
+      this.#timer = undefined;
+      this.rebuild();
+    }, REBUILD_DELAY_MS);
+  }
+
+  stop(): void {
+    clearTimeout(this.#timer);
+    this.#timer = undefined;
+  }
+
+  /**
+   * Which Secrets the informer keeps whole: Latchkey's own, and those an OAuthClient names. Every other
+   * Secret is kept as a stub without data, so the cache holds no unrelated credentials.
+   */
+  secretFilter = (secret: KubeObject): KubeObject => {
+    const labels = secret.metadata.labels ?? {};
+    if (labels[Object.keys(MANAGED_LABELS)[0] as string] === 'latchkey') return secret;
+    if (this.#referencedSecrets().has(secretKey(secret.metadata.namespace ?? '', secret.metadata.name)))
+      return secret;
+    const { data: _data, stringData: _s, ...rest } = secret;
+    return {
+      ...rest,
+      metadata: {
+        ...secret.metadata,
+        annotations: { ...secret.metadata.annotations, [STUB_ANNOTATION]: 'true' },
+      },
+    };
+  };
+
+  #referencedSecrets(): Set<string> {
+    const out = new Set<string>();
+    for (const o of this.#deps.informers.OAuthClient.list()) {
+      const d = declaredFrom('OAuthClient', o);
+      if ('spec' in d) out.add(secretKey(d.metadata.namespace, secretNameOf(d as DeclaredOAuthClient)));
+    }
+    return out;
+  }
+
+  /** Compiles the caches into a new snapshot and enqueues what is out of date. */
+  rebuild(): void {
+    const objects: DeclaredObject[] = [];
+    const invalid: InvalidObject[] = [];
+    for (const kind of KIND_NAMES) {
+      for (const o of this.#deps.informers[kind].list()) {
+        const d = declaredFrom(kind, o);
+        if ('spec' in d) objects.push(d);
+        else invalid.push(d);
+      }
+    }
+    const referenced = new Set(
+      objects
+        .filter((o): o is DeclaredOAuthClient => o.kind === 'OAuthClient')
+        .map((c) => secretKey(c.metadata.namespace, secretNameOf(c))),
+    );
+    const secrets = new Map<string, SecretData>();
+    for (const s of this.#deps.informers.secrets.list()) {
+      const key = secretKey(s.metadata.namespace ?? '', s.metadata.name);
+      if (!referenced.has(key)) continue;
+      let full = s;
+      if (s.metadata.annotations?.[STUB_ANNOTATION] !== undefined) {
+        const fetched = this.#fetched.get(key);
+        if (fetched === undefined || fetched.metadata.resourceVersion !== s.metadata.resourceVersion) {
+          void this.#fetchSecret(s.metadata.namespace ?? '', s.metadata.name);
+          continue;
+        }
+        full = fetched;
+      }
+      secrets.set(key, secretDataOf(full));
+    }
+    const namespaces = new Map<string, Record<string, string>>();
+    for (const ns of this.#deps.informers.namespaces.list())
+      namespaces.set(ns.metadata.name, ns.metadata.labels ?? {});
+
+    const compiled = this.#deps.store.rebuild({
+      objects,
+      secrets,
+      namespaces,
+      connectionChecks: this.#checks,
+      invalid,
+    });
+    this.#resolutions = compiled.resolutions;
+    if (this.#deps.isLeader()) this.enqueueStale();
+  }
+
+  /** A referenced Secret the informer keeps as a stub: read it once, then rebuild. */
+  async #fetchSecret(namespace: string, name: string): Promise<void> {
+    const key = secretKey(namespace, name);
+    try {
+      const full = await this.#deps.api.get<KubeObject>(CORE_SECRETS, namespace, name);
+      if (full) this.#fetched.set(key, full);
+      this.scheduleRebuild();
+    } catch {
+      // The next watch event or rebuild tries again.
+    }
+  }
+
+  /** Enqueues every object whose written status or Secret differs from what the store decided. */
+  enqueueStale(): void {
+    const now = this.#deps.now();
+    for (const [key, r] of this.#resolutions) {
+      const kind = r.kind;
+      const cached = this.#deps.informers[kind].get(r.namespace, r.name);
+      if (!cached) continue;
+      const status = cached['status'] as ObjectStatus | undefined;
+      let stale = statusChanged(status, desiredStatus(r, status, now));
+      if (!stale && kind === 'OAuthClient') stale = this.#secretAction(cached).kind !== 'none';
+      if (!stale && kind === 'Connection' && !this.#checks.has(secretKey(r.namespace, r.name))) stale = true;
+      if (stale) this.#queues.get(kind)?.add(key);
+    }
+  }
+
+  #secretAction(o: KubeObject) {
+    const d = declaredFrom('OAuthClient', o);
+    if (!('spec' in d)) return { kind: 'none' as const };
+    const client = d as DeclaredOAuthClient;
+    const existing = this.#deps.informers.secrets.get(client.metadata.namespace, secretNameOf(client));
+    const status = o['status'] as ObjectStatus | undefined;
+    return decideSecret({
+      client,
+      uid: o.metadata.uid ?? '',
+      issuedBefore: status?.secretName !== undefined,
+      existing,
+      urls: this.#deps.urls,
+      newSecret: newClientSecret,
+    });
+  }
+
+  /** Reconciles one object; only the leader writes. Throws to be retried with backoff. */
+  async reconcile(key: string): Promise<{ requeueAfterMs?: number } | void> {
+    if (!this.#deps.isLeader()) return;
+    const [kind, namespace, name] = key.split('/') as [KindName, string, string];
+    const cached = this.#deps.informers[kind].get(namespace, name);
+    if (!cached) return;
+    let requeueAfterMs: number | undefined;
+
+    if (kind === 'OAuthClient') await this.#reconcileSecret(cached);
+    if (kind === 'Connection') requeueAfterMs = await this.#checkConnection(cached);
+
+    const resolution = this.#resolutions.get(objectKey(kind, namespace, name));
+    if (resolution && (resolution.generation ?? 0) === (cached.metadata.generation ?? 0)) {
+      await this.#writeStatus(kind, cached, resolution);
+    }
+    const check = this.#checks.get(secretKey(namespace, name));
+    if (kind === 'Connection' && check?.ok === false) {
+      throw new Error(`Connection ${namespace}/${name}: ${check.message}`);
+    }
+    return requeueAfterMs !== undefined ? { requeueAfterMs } : undefined;
+  }
+
+  async #reconcileSecret(o: KubeObject): Promise<void> {
+    const action = this.#secretAction(o);
+    const namespace = o.metadata.namespace ?? '';
+    const regarding = {
+      apiVersion: API_VERSION,
+      kind: 'OAuthClient',
+      namespace,
+      name: o.metadata.name,
+      ...(o.metadata.uid ? { uid: o.metadata.uid } : {}),
+    };
+    switch (action.kind) {
+      case 'none':
+        return;
+      case 'create': {
+        await this.#deps.api.create(CORE_SECRETS, namespace, action.body);
+        const secretName = action.body.metadata.name;
+        this.#deps.events.emit('secret.issued', {
+          namespace,
+          name: secretName,
+          clientId: o.metadata.name,
+          reason: action.recreated ? 'recreated' : 'created',
+        });
+        await this.#deps.recorder.record(
+          regarding,
+          'Normal',
+          action.recreated ? 'SecretRecreated' : 'SecretIssued',
+          'IssueSecret',
+          action.recreated
+            ? `Secret ${namespace}/${secretName} was missing; issued a new client secret into it (the previous secret no longer works)`
+            : `issued a new client secret into Secret ${namespace}/${secretName}`,
+        );
+        return;
+      }
+      case 'update': {
+        const secretName = secretNameOf(declaredFrom('OAuthClient', o) as DeclaredOAuthClient);
+        await this.#deps.api.patch(CORE_SECRETS, namespace, secretName, { data: action.data });
+        if (action.secretReplaced) {
+          await this.#deps.recorder.record(
+            regarding,
+            'Normal',
+            'SecretRecreated',
+            'IssueSecret',
+            `Secret ${namespace}/${secretName} had no client secret; issued a new one`,
+          );
+        }
+        return;
+      }
+      case 'conflict':
+        await this.#recordOnce(o, 'SecretConflict', action.message);
+        return;
+    }
+  }
+
+  async #checkConnection(o: KubeObject): Promise<number | undefined> {
+    const d = declaredFrom('Connection', o);
+    if (!('spec' in d)) return undefined;
+    const key = secretKey(d.metadata.namespace, d.metadata.name);
+    const check = await this.#deps.checkConnection((d as DeclaredConnection).spec);
+    const before = this.#checks.get(key);
+    this.#checks.set(key, check);
+    if (JSON.stringify(before) !== JSON.stringify(check)) this.rebuild();
+    return check.ok ? (this.#deps.connectionRefreshMs ?? DEFAULT_CONNECTION_REFRESH_MS) : undefined;
+  }
+
+  async #writeStatus(kind: KindName, o: KubeObject, resolution: Resolution): Promise<void> {
+    const current = o['status'] as ObjectStatus | undefined;
+    const next = desiredStatus(resolution, current, this.#deps.now());
+    if (!statusChanged(current, next)) return;
+    await this.#deps.api.patch(
+      resourceOf(kind),
+      o.metadata.namespace,
+      o.metadata.name,
+      { status: next },
+      { subresource: 'status' },
+    );
+    const was = current?.conditions?.find((c) => c.type === 'Ready');
+    const ready = next.conditions?.find((c) => c.type === 'Ready');
+    if (ready && ready.status !== 'True' && (was?.reason !== ready.reason || was?.status !== ready.status)) {
+      await this.#deps.recorder.record(
+        {
+          apiVersion: API_VERSION,
+          kind,
+          namespace: o.metadata.namespace ?? '',
+          name: o.metadata.name,
+          ...(o.metadata.uid ? { uid: o.metadata.uid } : {}),
+        },
+        ready.status === 'False' ? 'Warning' : 'Normal',
+        ready.reason,
+        'Reconcile',
+        ready.message,
+      );
+    }
+  }
+
+  readonly #recorded = new Map<string, string>();
+
+  /** An Event per distinct problem of an object, not one per reconcile. */
+  async #recordOnce(o: KubeObject, reason: string, note: string): Promise<void> {
+    const key = `${o.metadata.namespace}/${o.metadata.name}/${reason}`;
+    if (this.#recorded.get(key) === note) return;
+    this.#recorded.set(key, note);
+    await this.#deps.recorder.record(
+      {
+        apiVersion: API_VERSION,
+        kind: 'OAuthClient',
+        namespace: o.metadata.namespace ?? '',
+        name: o.metadata.name,
+        ...(o.metadata.uid ? { uid: o.metadata.uid } : {}),
+      },
+      'Warning',
+      reason,
+      'IssueSecret',
+      note,
+    );
+  }
+}
