@@ -109,7 +109,7 @@ export async function startDev(
     reload,
     readyMessage() {
       const curl = tryItCommand(store.current(), state, clients, tokenEndpoint);
-      return `Latchkey dev is ready: issuer ${issuer}${curl ? `\n  try: ${curl}` : ' (no client is ready yet)'}`;
+      return `Latchkey dev is ready: issuer ${issuer} | try: ${curl ?? '(no client is ready yet)'}`;
     },
     async close() {
       clearTimeout(timer);

@@ -46,7 +46,7 @@ async function startDev(manifests: string, state: string, cwd: string): Promise<
     const onData = (chunk: Buffer) => {
       output.push(chunk.toString());
       const text = output.join('');
-      const m = /Latchkey dev is ready: issuer (\S+)\n {2}try: (.*)\n/.exec(text);
+      const m = /Latchkey dev is ready: issuer (\S+) \| try: (curl .*)\n/.exec(text);
       if (m) {
         clearTimeout(timer);
         resolve({ child, output, issuer: m[1] as string, curl: m[2] as string });
