@@ -1,0 +1,189 @@
+import { Agent, type Dispatcher } from 'undici';
+import type { ConnectionSpec } from '../api/connection.ts';
+import { KubeApiError, type KubeApi } from '../kube/types.ts';
+import { isRecord } from '../manifests/metadata.ts';
+import type { ConnectionCheck } from '../store/objects.ts';
+import { getJsonObject, oneLine, type FetchedJson, type FetchLimits } from './issuer-fetch.ts';
+import { countSigningKeys } from './issuer-jwks.ts';
+
+export const DEFAULT_CHECK_TIMEOUT_MS = 5_000;
+
+export interface OidcCheckDeps {
+  /** Defaults to an agent of this check's own, with a connect timeout of `timeoutMs`, closed afterwards. */
+  dispatcher?: Dispatcher;
+  /** The whole check's budget: discovery and JWKS, connect to last byte. Default 5 s. */
+  timeoutMs?: number;
+}
+
+export interface ConnectionCheckDeps extends OidcCheckDeps {
+  /** The cluster's API server; without it a Connection of type `kubernetes` cannot be checked (dev mode). */
+  kube?: Pick<KubeApi, 'getRaw'>;
+}
+
+const DISCOVERY_SUFFIX = '/.well-known/openid-configuration';
+const fail = (message: string): ConnectionCheck => ({ ok: false, message });
+/** Quotes a value for a message; values from the network are cut so a status message stays short. */
+const quote = (value: string): string =>
+  JSON.stringify(value.length > 200 ? `${value.slice(0, 200)}…` : value);
+
+/**
+ * Checks an OpenID Connect issuer the way a relying party will use it: its discovery document
+ * (OpenID Connect Discovery §4) must name exactly this issuer (§4.3) and an https `jwks_uri` (which may be on
+ * another host, as Google's is), and that JWK Set must hold at least one key that verifies signatures. Redirects are not followed.
+ * Resolves `{ok: false, message}` for every network, HTTP or content problem; throws only on misuse.
+ *
+ * @example
+ * const check = await checkOidcIssuer('https://sso.example.com', { timeoutMs: 5_000 });
+ * if (!check.ok) console.log(check.message); // GET https://sso.example.com/.well-known/openid-configuration: answered 404
+ */
+export async function checkOidcIssuer(issuer: string, deps: OidcCheckDeps = {}): Promise<ConnectionCheck> {
+  const timeoutMs = deps.timeoutMs ?? DEFAULT_CHECK_TIMEOUT_MS;
+  if (!Number.isFinite(timeoutMs) || timeoutMs <= 0) {
+    throw new RangeError(`timeoutMs must be a positive number of milliseconds, got ${timeoutMs}`);
+  }
+  if (!URL.canParse(issuer)) return fail(`issuer ${quote(issuer)} is not a URL`);
+  const issuerUrl = new URL(issuer);
+  if (issuerUrl.protocol !== 'https:' && issuerUrl.protocol !== 'http:') {
+    return fail(`issuer ${quote(issuer)} is not an https URL`);
+  }
+  // OpenID Connect Core §2 (`iss`): a URL with no query or fragment components.
+  if (issuerUrl.search !== '' || issuerUrl.hash !== '' || issuer.includes('?') || issuer.includes('#')) {
+    return fail(`issuer ${quote(issuer)} must not have a query or fragment`);
+  }
+
+  const dispatcher =
+    deps.dispatcher ??
+    new Agent({ connect: { timeout: timeoutMs }, headersTimeout: timeoutMs, bodyTimeout: timeoutMs });
+  const limits: FetchLimits = { dispatcher, signal: AbortSignal.timeout(timeoutMs), timeoutMs };
+  try {
+    return await checkWithin(issuer, issuerUrl, limits);
+  } finally {
+    if (dispatcher !== deps.dispatcher) await dispatcher.destroy();
+  }
+}
+
+async function checkWithin(issuer: string, issuerUrl: URL, limits: FetchLimits): Promise<ConnectionCheck> {
+  // Discovery §4.1: the issuer with any trailing slash removed, then the well-known path.
+  const discoveryUrl = new URL(issuer.replace(/\/+$/, '') + DISCOVERY_SUFFIX);
+  const discovery = await getJsonObject(discoveryUrl, limits, {
+    accept: 'application/json',
+    who: 'the issuer',
+  });
+  if (!discovery.ok) return discovery;
+  const doc = discovery.json;
+
+  if (typeof doc.issuer !== 'string') return fail(`discovery at ${discoveryUrl.href} has no issuer`);
+  if (doc.issuer !== issuer) {
+    return fail(`discovery says issuer ${quote(doc.issuer)}, expected ${quote(issuer)}`);
+  }
+  if (doc.jwks_uri === undefined) return fail(`discovery at ${discoveryUrl.href} has no jwks_uri`);
+  if (typeof doc.jwks_uri !== 'string' || !URL.canParse(doc.jwks_uri)) {
+    return fail(`discovery's jwks_uri ${quote(String(doc.jwks_uri))} is not a URL`);
+  }
+  const jwksUri = doc.jwks_uri;
+  const jwksUrl = new URL(jwksUri);
+  // Plain http only for an http issuer: a local or development provider, never as a downgrade.
+  const schemeAllowed =
+    jwksUrl.protocol === 'https:' || (jwksUrl.protocol === 'http:' && issuerUrl.protocol === 'http:');
+  if (!schemeAllowed) return fail(`discovery's jwks_uri ${quote(jwksUri)} is not an https URL`);
+  const jwks = await getJsonObject(jwksUrl, limits, {
+    accept: 'application/jwk-set+json, application/json',
+    who: 'the JWKS host',
+  });
+  if (!jwks.ok) return jwks;
+  const counted = await countSigningKeys(jwks.json, `JWKS at ${jwksUrl.href}`);
+  if (!counted.ok) return counted;
+  return { ok: true, issuer, jwksUri, keys: counted.keys };
+}
+
+const KUBE_DISCOVERY_PATH = DISCOVERY_SUFFIX;
+// kube-apiserver serves its ServiceAccount keys here whatever `jwks_uri` says: --service-account-jwks-uri
+// only changes what discovery advertises (often an external URL this process cannot reach).
+const KUBE_JWKS_PATH = '/openid/v1/jwks';
+
+/**
+ * Checks this cluster's ServiceAccount token issuer through the API server: its discovery document and
+ * its JWK Set (Kubernetes "Service account issuer discovery"). Both paths need the ClusterRole
+ * `system:service-account-issuer-discovery`; a refusal becomes a message that says so.
+ *
+ * @example
+ * const check = await checkKubernetesIssuer(kubeApi);
+ * // {ok: true, issuer: 'https://kubernetes.default.svc.cluster.local', jwksUri: 'https://…/openid/v1/jwks', keys: 1}
+ */
+export async function checkKubernetesIssuer(api: Pick<KubeApi, 'getRaw'>): Promise<ConnectionCheck> {
+  const discovery = await getFromApiServer(api, KUBE_DISCOVERY_PATH);
+  if (!discovery.ok) return discovery;
+  const doc = discovery.json;
+  const where = `the API server's ${KUBE_DISCOVERY_PATH}`;
+  if (typeof doc.issuer !== 'string' || doc.issuer === '') return fail(`${where} has no issuer`);
+  if (typeof doc.jwks_uri !== 'string' || doc.jwks_uri === '') return fail(`${where} has no jwks_uri`);
+
+  const jwks = await getFromApiServer(api, KUBE_JWKS_PATH);
+  if (!jwks.ok) return jwks;
+  const counted = await countSigningKeys(jwks.json, `the API server's JWKS at ${KUBE_JWKS_PATH}`);
+  if (!counted.ok) return counted;
+  return { ok: true, issuer: doc.issuer, jwksUri: doc.jwks_uri, keys: counted.keys };
+}
+
+async function getFromApiServer(api: Pick<KubeApi, 'getRaw'>, path: string): Promise<FetchedJson> {
+  const prefix = `GET ${path} on the API server`;
+  let json: unknown;
+  try {
+    json = await api.getRaw(path);
+  } catch (error) {
+    return { ok: false, message: `${prefix} ${describeKubeFailure(error, path)}` };
+  }
+  if (!isRecord(json)) return { ok: false, message: `${prefix}: the response is not a JSON object` };
+  return { ok: true, json };
+}
+
+function describeKubeFailure(error: unknown, path: string): string {
+  const text = oneLine(error instanceof Error ? error.message : String(error));
+  // The Kubernetes client's errors already start with `GET <path>: `, which the caller's prefix says.
+  const detail = text.startsWith(`GET ${path}: `) ? text.slice(`GET ${path}: `.length) : text;
+  if (!(error instanceof KubeApiError)) return `failed: ${detail}`;
+  const answered = `answered ${error.status}${detail ? ` (${detail})` : ''}`;
+  switch (error.status) {
+    case 401:
+      return `${answered}; the API server does not accept Latchkey's credentials`;
+    case 403:
+      return `${answered}; bind Latchkey's ServiceAccount to the ClusterRole system:service-account-issuer-discovery`;
+    case 404:
+      return `${answered}; this API server does not serve ServiceAccount issuer discovery (see kube-apiserver's --service-account-issuer)`;
+    default:
+      return answered;
+  }
+}
+
+/**
+ * Checks a Connection's identity source: an OpenID Connect issuer (`oidc`) or this cluster's
+ * ServiceAccount issuer (`kubernetes`, which needs `deps.kube`).
+ */
+export async function checkConnection(
+  spec: ConnectionSpec,
+  deps: ConnectionCheckDeps = {},
+): Promise<ConnectionCheck> {
+  switch (spec.type) {
+    case 'oidc':
+      if (spec.issuer === undefined) return fail('spec.issuer is required for a Connection of type oidc');
+      return checkOidcIssuer(spec.issuer, deps);
+    case 'kubernetes': {
+      if (deps.kube === undefined) {
+        return fail(
+          'a Connection of type kubernetes needs a Kubernetes API server, and there is none (dev mode)',
+        );
+      }
+      const check = await checkKubernetesIssuer(deps.kube);
+      if (check.ok && spec.issuer !== undefined && spec.issuer !== check.issuer) {
+        return fail(
+          `the cluster's ServiceAccount issuer is ${quote(check.issuer)}, spec.issuer says ${quote(spec.issuer)}`,
+        );
+      }
+      return check;
+    }
+    default: {
+      const unknownType: never = spec.type;
+      throw new TypeError(`unknown Connection type ${String(unknownType)}`);
+    }
+  }
+}

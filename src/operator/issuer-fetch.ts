@@ -1,0 +1,133 @@
+import { request, type Dispatcher } from 'undici';
+import { isRecord } from '../manifests/metadata.ts';
+
+/** Discovery documents and key sets are a few KiB; anything this large is not one. */
+export const MAX_RESPONSE_BYTES = 1024 * 1024;
+const MAX_RESPONSE_TEXT = '1 MiB';
+
+export interface FetchLimits {
+  dispatcher: Dispatcher;
+  /** Aborts when the whole check's time budget is spent. */
+  signal: AbortSignal;
+  timeoutMs: number;
+}
+
+export interface FetchOptions {
+  accept: string;
+  /** Who answered, for the redirect message: `the issuer`, `the JWKS host`. */
+  who: string;
+}
+
+export type FetchedJson = { ok: true; json: Record<string, unknown> } | { ok: false; message: string };
+
+/**
+ * GETs `url` and parses a JSON object from it, within the limits: one time budget, at most
+ * {@link MAX_RESPONSE_BYTES}, no redirects followed. Every failure is a one-line message that starts with
+ * `GET <url>:`; nothing is thrown for network, HTTP or content problems.
+ *
+ * @example
+ * const url = new URL('https://sso.example.com/.well-known/openid-configuration');
+ * const fetched = await getJsonObject(url, limits, { accept: 'application/json', who: 'the issuer' });
+ * if (!fetched.ok) return fetched;
+ */
+export async function getJsonObject(
+  url: URL,
+  limits: FetchLimits,
+  options: FetchOptions,
+): Promise<FetchedJson> {
+  const failed = (what: string): FetchedJson => ({ ok: false, message: `GET ${url.href}: ${what}` });
+  let response: Dispatcher.ResponseData;
+  try {
+    response = await request(url, {
+      method: 'GET',
+      dispatcher: limits.dispatcher,
+      signal: limits.signal,
+      headers: { accept: options.accept },
+      headersTimeout: limits.timeoutMs,
+      bodyTimeout: limits.timeoutMs,
+    });
+  } catch (error) {
+    return failed(describeFailure(error, limits));
+  }
+  const { statusCode, headers, body } = response;
+
+  // undici's request never follows redirects; a redirect would let another host answer for the issuer.
+  if (statusCode >= 300 && statusCode < 400) {
+    discard(body);
+    const location = single(headers.location);
+    if (location === undefined) return failed(`answered ${statusCode} without a Location`);
+    const target = URL.canParse(location, url.href) ? new URL(location, url).href : location;
+    return failed(
+      `${options.who} redirected (${statusCode}) to ${oneLine(target).slice(0, 300)}, and Latchkey does not follow redirects`,
+    );
+  }
+  if (statusCode !== 200) {
+    discard(body);
+    return failed(`answered ${statusCode}`);
+  }
+  const declared = Number(single(headers['content-length']));
+  if (Number.isFinite(declared) && declared > MAX_RESPONSE_BYTES) {
+    discard(body);
+    return failed(`the response is larger than ${MAX_RESPONSE_TEXT}`);
+  }
+
+  const chunks: Buffer[] = [];
+  let size = 0;
+  try {
+    for await (const chunk of body as AsyncIterable<Buffer>) {
+      size += chunk.length;
+      if (size > MAX_RESPONSE_BYTES) {
+        discard(body);
+        return failed(`the response is larger than ${MAX_RESPONSE_TEXT}`);
+      }
+      chunks.push(chunk);
+    }
+  } catch (error) {
+    return failed(describeFailure(error, limits));
+  }
+
+  const contentType = single(headers['content-type'])?.split(';')[0]?.trim();
+  let json: unknown;
+  try {
+    json = JSON.parse(Buffer.concat(chunks).toString('utf8'));
+  } catch {
+    return failed(
+      `the response is not JSON${contentType ? ` (content-type ${oneLine(contentType).slice(0, 100)})` : ''}`,
+    );
+  }
+  if (!isRecord(json)) return failed('the response is not a JSON object');
+  return { ok: true, json };
+}
+
+const TIMEOUT_CODES = new Set(['UND_ERR_CONNECT_TIMEOUT', 'UND_ERR_HEADERS_TIMEOUT', 'UND_ERR_BODY_TIMEOUT']);
+
+function describeFailure(error: unknown, limits: FetchLimits): string {
+  const code = isRecord(error) && typeof error.code === 'string' ? error.code : undefined;
+  if (limits.signal.aborted || (code !== undefined && TIMEOUT_CODES.has(code))) {
+    return `no complete answer within ${limits.timeoutMs} ms`;
+  }
+  if (!(error instanceof Error)) return oneLine(String(error));
+  // Happy eyeballs (several addresses tried) fails with an AggregateError whose own message is empty.
+  if (error instanceof AggregateError && error.message === '') {
+    const messages = error.errors.map((e: unknown) => (e instanceof Error ? e.message : String(e)));
+    return oneLine([...new Set(messages)].join('; ') || 'connection failed');
+  }
+  // undici reports some socket failures with a generic message and the system error as the cause.
+  const cause = error.cause instanceof Error ? error.cause.message : undefined;
+  return oneLine(cause && !error.message.includes(cause) ? `${error.message} (${cause})` : error.message);
+}
+
+/** Drops a body not read: the socket closes; undici's AbortError for it is expected, not a failure. */
+function discard(body: Dispatcher.ResponseData['body']): void {
+  body.on('error', () => undefined);
+  body.destroy();
+}
+
+function single(value: string | string[] | undefined): string | undefined {
+  return Array.isArray(value) ? value[0] : value;
+}
+
+/** Header values and error texts come from the network: keep the message on one line. */
+export function oneLine(text: string): string {
+  return text.replace(/\s+/g, ' ').trim();
+}
