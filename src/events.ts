@@ -18,6 +18,15 @@ export interface LatchkeyEvents {
   'manifest.invalid': { file: string; line: number; object: string; field: string; message: string };
   'secret.issued': { namespace: string; name: string; clientId: string; reason: 'created' | 'recreated' };
   'keys.created': { algorithms: string[] };
+  'reconcile.failed': { controller: string; key: string; message: string };
+  /**
+   * An informer's watch failed or could not be opened and is being reopened (`reason`: `gone` on 410 Gone,
+   * `closed` when the server closed it at once, otherwise the error); the cache is served meanwhile. A healthy
+   * watch that the server ends on its timeout is reopened without this event.
+   */
+  'watch.reconnected': { resource: string; reason: string };
+  /** An informer listed its collection again (after 410 Gone) and emitted the differences from its cache. */
+  'watch.relisted': { resource: string };
   'keys.restored': { where: string };
   'keys.corrupt': { where: string; message: string };
 }

@@ -36,8 +36,11 @@ export function logEvents(events: EventBus, logger: Logger): void {
     'manifest.invalid': 'error',
     'secret.issued': 'info',
     'keys.created': 'info',
+    'reconcile.failed': 'warn',
     'keys.restored': 'warn',
     'keys.corrupt': 'error',
+    'watch.reconnected': 'warn',
+    'watch.relisted': 'info',
   };
   for (const name of Object.keys(levels) as EventName[]) {
     events.on(name, (payload: LatchkeyEvents[typeof name]) =>

@@ -108,6 +108,65 @@ export interface KubeApi {
   getRaw(path: string): Promise<unknown>;
 }
 
+/** A metav1.Status: the body of a refused call and the object of a watch ERROR event. */
+export interface KubeStatus {
+  kind?: 'Status';
+  status?: string;
+  code?: number;
+  reason?: string;
+  message?: string;
+}
+
+/** One page of a list call. */
+export interface ListPage<T extends KubeObject> {
+  /** The items, each with `apiVersion` and `kind` filled in (the API server leaves them out of list items). */
+  items: T[];
+  /** The collection's resourceVersion: a watch from it sees every change after this list. */
+  resourceVersion: string;
+  /** Present when more pages follow: pass it as `continue` to get the next one. */
+  continue?: string;
+}
+
+export interface ListPageOptions extends ListOptions {
+  limit?: number;
+  continue?: string;
+}
+
+export interface WatchOptions extends ListOptions {
+  /** Changes after this resourceVersion are sent; one the server no longer has ends in 410 Gone. */
+  resourceVersion: string;
+  /** The server ends the stream after this long (the informer picks 5-10 minutes, as client-go). */
+  timeoutSeconds?: number;
+}
+
+/** A watch event as the API server sends it; BOOKMARK carries only a resourceVersion, ERROR a Status. */
+export type RawWatchEvent<T extends KubeObject> =
+  { type: 'ADDED' | 'MODIFIED' | 'DELETED' | 'BOOKMARK'; object: T } | { type: 'ERROR'; object: KubeStatus };
+
+/** Listing and watching, what an informer needs; errors as in KubeApi. */
+export interface KubeListWatch {
+  list<T extends KubeObject>(
+    type: ResourceType,
+    options?: ListPageOptions,
+    signal?: AbortSignal,
+  ): Promise<ListPage<T>>;
+  /**
+   * Opens a watch (with bookmarks). Resolves once the server accepted it, rejects with KubeApiError when it
+   * refused (410 Gone included); the iterable ends when the server closes the stream and throws when the
+   * connection breaks. Aborting `signal` closes it.
+   */
+  watch<T extends KubeObject>(
+    type: ResourceType,
+    options: WatchOptions,
+    signal: AbortSignal,
+  ): Promise<AsyncIterable<RawWatchEvent<T>>>;
+}
+
+/** The HTTP client of one API server: the calls, list and watch, and `close()` to end its connections. */
+export interface KubeClient extends KubeApi, KubeListWatch {
+  close(): Promise<void>;
+}
+
 export const CORE_SECRETS: ResourceType = { group: '', version: 'v1', plural: 'secrets', namespaced: true };
 export const CORE_NAMESPACES: ResourceType = {
   group: '',
