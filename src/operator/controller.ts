@@ -3,6 +3,7 @@ import { MANAGED_LABELS } from '../api/labels.ts';
 import { KIND_NAMES, type KindName } from '../api/kinds.ts';
 import type { Clock } from '../clock.ts';
 import type { EventBus } from '../events.ts';
+import type { SigningKeys } from '../keys/signing-keys.ts';
 import { CORE_SECRETS, type Informer, type KubeApi, type KubeObject } from '../kube/types.ts';
 import type { Resolution } from '../store/compile.ts';
 import { secretNameOf } from '../store/compile.ts';
@@ -42,6 +43,8 @@ export interface ControllerDeps {
     namespaces: Informer<KubeObject>;
   };
   urls: { issuer: string; tokenEndpoint: string };
+  /** The signing keys in force (they change when the key Secret does). */
+  keys: () => SigningKeys;
   isLeader: () => boolean;
   checkConnection: (spec: DeclaredConnection['spec']) => Promise<ConnectionCheck>;
   /** How often a verified Connection is checked again. */
@@ -168,13 +171,10 @@ export class Controller {
     for (const ns of this.#deps.informers.namespaces.list())
       namespaces.set(ns.metadata.name, ns.metadata.labels ?? {});
 
-    const compiled = this.#deps.store.rebuild({
-      objects,
-      secrets,
-      namespaces,
-      connectionChecks: this.#checks,
-      invalid,
-    });
+    const compiled = this.#deps.store.rebuild(
+      { objects, secrets, namespaces, connectionChecks: this.#checks, invalid },
+      this.#deps.keys(),
+    );
     this.#resolutions = compiled.resolutions;
     if (this.#deps.isLeader()) this.enqueueStale();
   }

@@ -1,0 +1,211 @@
+import { KIND_NAMES, type KindName } from '../api/kinds.ts';
+import { systemClock, type Clock } from '../clock.ts';
+import type { EventBus } from '../events.ts';
+import { keySetOf } from '../keys/generate.ts';
+import { createKubeApi } from '../kube/api.ts';
+import { loadKubeConfig, type KubeConnection } from '../kube/config.ts';
+import { createInformer } from '../kube/informer.ts';
+import { CORE_NAMESPACES, CORE_SECRETS, type Informer, type KubeObject } from '../kube/types.ts';
+import { startServers, type RunningServers } from '../server/start.ts';
+import { Store } from '../store/store.ts';
+import type { OperatorConfig } from './config.ts';
+import { createControllerMetrics } from './controller-metrics.ts';
+import { Controller } from './controller.ts';
+import { combineInformers } from './informers.ts';
+import { checkConnection } from './issuer-check.ts';
+import { createLeaderElector } from './leader.ts';
+import { createWorkQueue, type WorkQueue } from './queue.ts';
+import { createRecorder } from './recorder.ts';
+import { controllerName, resourceOf } from './resources.ts';
+import { OperatorKeys, SIGNING_KEYS_SECRET } from './signing-keys.ts';
+
+export interface RunningOperator {
+  issuer: string;
+  tokenEndpoint: string;
+  port: number;
+  opsPort: number;
+  store: Store;
+  isLeader(): boolean;
+  /** Resolves once the caches synced and the signing keys are loaded. */
+  whenReady(): Promise<void>;
+  /** SIGTERM: stop reconciling, let running reconciles finish, release the Lease, stop watching, close the servers. */
+  close(): Promise<void>;
+}
+
+export interface OperatorDeps {
+  events: EventBus;
+  now?: Clock;
+  /** The API server connection; default: from `config.kubeconfig`, else in-cluster. */
+  connection?: KubeConnection;
+}
+
+/** Runs `latchkey operator`: every replica watches and serves tokens; the elected leader writes. */
+export async function startOperator(config: OperatorConfig, deps: OperatorDeps): Promise<RunningOperator> {
+  const now = deps.now ?? systemClock;
+  const events = deps.events;
+  const connection =
+    deps.connection ??
+    loadKubeConfig(config.kubeconfig !== undefined ? { kubeconfig: config.kubeconfig } : {});
+  const api = createKubeApi(connection);
+  const stop = new AbortController();
+
+  let currentKeys = keySetOf([]);
+  const store = new Store(currentKeys, events);
+  const keys = new OperatorKeys({
+    api,
+    namespace: config.namespace,
+    events,
+    onKeys: (loaded) => {
+      currentKeys = keySetOf(loaded);
+      ctl.rebuild();
+    },
+  });
+  let allInformers: Informer<KubeObject>[] = [];
+  const readiness = () => {
+    if (!allInformers.every((i) => i.hasSynced()))
+      return { ready: false as const, reason: 'caches are not synced yet' };
+    if (keys.keys === undefined) {
+      return { ready: false as const, reason: keys.error ?? 'signing keys are not loaded yet' };
+    }
+    return { ready: true as const };
+  };
+  const servers: RunningServers = await startServers({
+    source: store,
+    issuer: config.issuer,
+    host: config.host,
+    port: config.port,
+    opsPort: config.opsPort,
+    now,
+    events,
+    ready: readiness,
+  });
+  const metrics = createControllerMetrics(servers.metrics.registry);
+
+  const watched = config.namespaces ?? [undefined];
+  const perNamespace = <T extends KubeObject>(make: (namespace: string | undefined) => Informer<T>) =>
+    combineInformers(watched.map(make));
+
+  // The Secret informer asks the controller which Secrets to keep whole; the controller needs the informers.
+  const secretFilter = { current: (s: KubeObject): KubeObject => s };
+  const kindInformers = Object.fromEntries(
+    KIND_NAMES.map((kind) => [
+      kind,
+      perNamespace((namespace) =>
+        createInformer(api, resourceOf(kind), { ...(namespace ? { namespace } : {}), events }),
+      ),
+    ]),
+  ) as { [K in KindName]: Informer<KubeObject> };
+  const secrets = perNamespace((namespace) =>
+    createInformer(api, CORE_SECRETS, {
+      ...(namespace ? { namespace } : {}),
+      events,
+      transform: (s: KubeObject) => secretFilter.current(s),
+    }),
+  );
+  const namespaces = createInformer(api, CORE_NAMESPACES, { events });
+  const keySecret = createInformer(api, CORE_SECRETS, {
+    namespace: config.namespace,
+    fieldSelector: `metadata.name=${SIGNING_KEYS_SECRET}`,
+    events,
+    name: 'signing-keys',
+  });
+  allInformers = [...Object.values(kindInformers), secrets, namespaces, keySecret];
+
+  const elector = createLeaderElector({
+    api,
+    namespace: config.namespace,
+    name: config.leaseName,
+    identity: config.identity,
+    leaseDurationSeconds: config.leaseDurationSeconds,
+    renewDeadlineSeconds: config.renewDeadlineSeconds,
+    retryPeriodSeconds: config.retryPeriodSeconds,
+    now,
+    metrics: metrics.leaderElection(config.leaseName),
+    onStartedLeading: () => {
+      void ensureKeys();
+      ctl.enqueueStale();
+    },
+  });
+  const isLeader = () => elector.isLeader();
+
+  const recorder = createRecorder(api, {
+    instance: config.identity,
+    now,
+    onError: (err) =>
+      events.emit('reconcile.failed', { controller: 'events', key: '', message: err.message }),
+  });
+  const ctl = new Controller({
+    api,
+    store,
+    events,
+    now,
+    recorder,
+    informers: { ...kindInformers, secrets, namespaces },
+    urls: { issuer: servers.issuer, tokenEndpoint: servers.tokenEndpoint },
+    isLeader,
+    keys: () => currentKeys,
+    checkConnection: (spec) => checkConnection(spec, { kube: api }),
+  });
+  secretFilter.current = ctl.secretFilter;
+
+  const ensureKeys = async () => {
+    try {
+      await keys.ensure(isLeader(), keySecret.hasSynced());
+    } catch (err) {
+      events.emit('reconcile.failed', {
+        controller: 'signing-keys',
+        key: SIGNING_KEYS_SECRET,
+        message: (err as Error).message,
+      });
+    }
+  };
+  keySecret.on((e) => {
+    keys.observe(e.type === 'deleted' ? undefined : e.object);
+    if (e.type === 'deleted') void ensureKeys();
+  });
+
+  const queues: WorkQueue[] = KIND_NAMES.map((kind) => {
+    const name = controllerName(kind);
+    const queue = createWorkQueue({
+      name,
+      handler: (key) => ctl.reconcile(key),
+      concurrency: config.concurrency,
+      metrics: metrics.queue(name),
+      onError: (key, err) =>
+        events.emit('reconcile.failed', { controller: name, key, message: (err as Error).message }),
+    });
+    ctl.setQueue(kind, queue);
+    return queue;
+  });
+
+  ctl.watch();
+  for (const informer of allInformers) informer.start(stop.signal);
+  const electing = elector.run(stop.signal);
+
+  const synced = Promise.all(allInformers.map((i) => i.synced())).then(async () => {
+    ctl.synced();
+    await ensureKeys();
+  });
+  const ready = (async () => {
+    await synced;
+    while (!readiness().ready && !stop.signal.aborted) await new Promise((r) => setTimeout(r, 50));
+  })();
+
+  return {
+    issuer: servers.issuer,
+    tokenEndpoint: servers.tokenEndpoint,
+    port: servers.port,
+    opsPort: servers.opsPort,
+    store,
+    isLeader,
+    whenReady: () => ready,
+    async close() {
+      ctl.stop();
+      await Promise.all(queues.map((q) => q.shutdown()));
+      await elector.release();
+      stop.abort();
+      await electing;
+      await servers.close();
+    },
+  };
+}

@@ -1,0 +1,94 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { EventBus } from '../../src/events.ts';
+import { startDev, type DevServer } from '../../src/dev/run.ts';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import {
+  conditionOf,
+  declaredIn,
+  eventually,
+  examplesWithIssuer,
+  getObject,
+  kubectlApply,
+  operator,
+  secretData,
+  startCluster,
+  tokenFromSecret,
+  type Cluster,
+  type Operator,
+} from './operator-harness.ts';
+
+describe('latchkey operator on the examples (real kube-apiserver)', () => {
+  let cluster: Cluster | undefined;
+  let op: Operator | undefined;
+  let upstream: DevServer | undefined;
+  let examples: { dir: string; cleanup(): Promise<void> } | undefined;
+  let stateDir: string | undefined;
+
+  beforeAll(async () => {
+    cluster = await startCluster();
+    // A real OpenID issuer on this machine for the oidc Connection: Latchkey's own dev mode.
+    stateDir = await mkdtemp(join(tmpdir(), 'latchkey-upstream-'));
+    const empty = await mkdtemp(join(tmpdir(), 'latchkey-upstream-manifests-'));
+    upstream = await startDev(
+      {
+        manifestsDir: empty,
+        stateDir,
+        host: '127.0.0.1',
+        port: 0,
+        opsPort: 0,
+        logFormat: 'text',
+        watch: false,
+      },
+      new EventBus(),
+    );
+    examples = await examplesWithIssuer(upstream.issuer);
+    op = await operator(cluster);
+    await op.whenReady();
+  });
+
+  afterAll(async () => {
+    await op?.close();
+    await upstream?.close();
+    await examples?.cleanup();
+    if (stateDir) await rm(stateDir, { recursive: true, force: true });
+    await cluster?.stop();
+  });
+
+  it('makes every object of the examples Ready', { timeout: 120_000 }, async () => {
+    const c = cluster as Cluster;
+    await kubectlApply(c, (examples as { dir: string }).dir);
+    for (const [kind, namespace, name] of await declaredIn((examples as { dir: string }).dir)) {
+      const o = await eventually(
+        () => getObject(c, kind, namespace, name),
+        (x) => conditionOf(x)?.status === 'True',
+        `${kind} ${namespace}/${name} Ready`,
+      );
+      expect(conditionOf(o)).toMatchObject({ status: 'True', reason: 'Reconciled', observedGeneration: 1 });
+    }
+  });
+
+  it('writes a Secret whose credentials get a token that verifies against the JWKS', async () => {
+    const data = await eventually(
+      () => secretData(cluster as Cluster, 'billing', 'billing-worker-oauth'),
+      (d) => d !== undefined,
+      'generated Secret',
+    );
+    expect(Object.keys(data ?? {}).sort()).toEqual([
+      'client_id',
+      'client_secret',
+      'issuer',
+      'token_endpoint',
+    ]);
+    const { answer, claims } = await tokenFromSecret(data as Record<string, string>, {
+      audience: 'https://payments.internal',
+    });
+    expect(answer.status).toBe(200);
+    expect(claims).toMatchObject({
+      client_id: 'billing-worker.billing',
+      aud: 'https://payments.internal',
+      scope: 'payments:read payments:write',
+    });
+  });
+});
