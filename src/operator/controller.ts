@@ -69,7 +69,17 @@ export class Controller {
   readonly #checks = new Map<string, ConnectionCheck>();
   /** Secrets fetched with their data because a client references them while the informer keeps a stub. */
   readonly #fetched = new Map<string, KubeObject>();
+  readonly #fetching = new Set<string>();
   #resolutions: ReadonlyMap<ObjectKey, Resolution> = new Map();
+  /** Parsed specs by object, reused while the object's resourceVersion stays the same. */
+  readonly #parsed = new Map<
+    string,
+    { resourceVersion: string | undefined; value: DeclaredObject | InvalidObject }
+  >();
+  /** `namespace/name` of every Secret an OAuthClient names, as of the last rebuild. */
+  #referenced = new Set<string>();
+  /** How long the last rebuild took; the next one waits at least twice that, so rebuilds never take over. */
+  #lastRebuildMs = 0;
   #timer: NodeJS.Timeout | undefined;
   #synced = false;
 
@@ -97,10 +107,13 @@ export class Controller {
 
   scheduleRebuild(): void {
     if (!this.#synced || this.#timer !== undefined) return;
-    this.#timer = setTimeout(() => {
-      this.#timer = undefined;
-      this.rebuild();
-    }, REBUILD_DELAY_MS);
+    this.#timer = setTimeout(
+      () => {
+        this.#timer = undefined;
+        this.rebuild();
+      },
+      Math.max(REBUILD_DELAY_MS, 2 * this.#lastRebuildMs),
+    );
   }
 
   stop(): void {
@@ -115,8 +128,7 @@ export class Controller {
   secretFilter = (secret: KubeObject): KubeObject => {
     const labels = secret.metadata.labels ?? {};
     if (labels[Object.keys(MANAGED_LABELS)[0] as string] === 'latchkey') return secret;
-    if (this.#referencedSecrets().has(secretKey(secret.metadata.namespace ?? '', secret.metadata.name)))
-      return secret;
+    if (this.#referenced.has(secretKey(secret.metadata.namespace ?? '', secret.metadata.name))) return secret;
     const { data: _data, stringData: _s, ...rest } = secret;
     return {
       ...rest,
@@ -127,26 +139,32 @@ export class Controller {
     };
   };
 
-  #referencedSecrets(): Set<string> {
-    const out = new Set<string>();
-    for (const o of this.#deps.informers.OAuthClient.list()) {
-      const d = declaredFrom('OAuthClient', o);
-      if ('spec' in d) out.add(secretKey(d.metadata.namespace, secretNameOf(d as DeclaredOAuthClient)));
-    }
-    return out;
+  /** The object's spec parsed by its kind's schema; parsing thousands of unchanged objects on every rebuild would dominate. */
+  #declared(kind: KindName, o: KubeObject): DeclaredObject | InvalidObject {
+    const key = `${kind}/${o.metadata.namespace}/${o.metadata.name}`;
+    const hit = this.#parsed.get(key);
+    if (hit && hit.resourceVersion !== undefined && hit.resourceVersion === o.metadata.resourceVersion)
+      return hit.value;
+    const value = declaredFrom(kind, o);
+    this.#parsed.set(key, { resourceVersion: o.metadata.resourceVersion, value });
+    return value;
   }
 
   /** Compiles the caches into a new snapshot and enqueues what is out of date. */
   rebuild(): void {
+    const started = performance.now();
+    const seen = new Set<string>();
     const objects: DeclaredObject[] = [];
     const invalid: InvalidObject[] = [];
     for (const kind of KIND_NAMES) {
       for (const o of this.#deps.informers[kind].list()) {
-        const d = declaredFrom(kind, o);
+        seen.add(`${kind}/${o.metadata.namespace}/${o.metadata.name}`);
+        const d = this.#declared(kind, o);
         if ('spec' in d) objects.push(d);
         else invalid.push(d);
       }
     }
+    for (const key of this.#parsed.keys()) if (!seen.has(key)) this.#parsed.delete(key);
     const referenced = new Set(
       objects
         .filter((o): o is DeclaredOAuthClient => o.kind === 'OAuthClient')
@@ -176,18 +194,24 @@ export class Controller {
       this.#deps.keys(),
     );
     this.#resolutions = compiled.resolutions;
+    this.#referenced = referenced;
     if (this.#deps.isLeader()) this.enqueueStale();
+    this.#lastRebuildMs = performance.now() - started;
   }
 
   /** A referenced Secret the informer keeps as a stub: read it once, then rebuild. */
   async #fetchSecret(namespace: string, name: string): Promise<void> {
     const key = secretKey(namespace, name);
+    if (this.#fetching.has(key)) return;
+    this.#fetching.add(key);
     try {
       const full = await this.#deps.api.get<KubeObject>(CORE_SECRETS, namespace, name);
       if (full) this.#fetched.set(key, full);
       this.scheduleRebuild();
     } catch {
       // The next watch event or rebuild tries again.
+    } finally {
+      this.#fetching.delete(key);
     }
   }
 
@@ -207,7 +231,7 @@ export class Controller {
   }
 
   #secretAction(o: KubeObject) {
-    const d = declaredFrom('OAuthClient', o);
+    const d = this.#declared('OAuthClient', o);
     if (!('spec' in d)) return { kind: 'none' as const };
     const client = d as DeclaredOAuthClient;
     const existing = this.#deps.informers.secrets.get(client.metadata.namespace, secretNameOf(client));
@@ -278,7 +302,7 @@ export class Controller {
         return;
       }
       case 'update': {
-        const secretName = secretNameOf(declaredFrom('OAuthClient', o) as DeclaredOAuthClient);
+        const secretName = secretNameOf(this.#declared('OAuthClient', o) as DeclaredOAuthClient);
         await this.#deps.api.patch(CORE_SECRETS, namespace, secretName, { data: action.data });
         if (action.secretReplaced) {
           await this.#deps.recorder.record(
@@ -298,7 +322,7 @@ export class Controller {
   }
 
   async #checkConnection(o: KubeObject): Promise<number | undefined> {
-    const d = declaredFrom('Connection', o);
+    const d = this.#declared('Connection', o);
     if (!('spec' in d)) return undefined;
     const key = secretKey(d.metadata.namespace, d.metadata.name);
     const check = await this.#deps.checkConnection((d as DeclaredConnection).spec);
