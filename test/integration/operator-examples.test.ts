@@ -48,6 +48,11 @@ describe('latchkey operator on the examples (real kube-apiserver)', () => {
     await op.whenReady();
   });
 
+  it('answers /readyz once the caches synced and the keys are loaded', async () => {
+    const res = await fetch(`http://127.0.0.1:${(op as Operator).opsPort}/readyz`);
+    expect(res.status).toBe(200);
+  });
+
   afterAll(async () => {
     await op?.close();
     await upstream?.close();

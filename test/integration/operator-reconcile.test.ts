@@ -296,6 +296,29 @@ describe('latchkey operator reconciling changes (real kube-apiserver)', () => {
     );
   });
 
+  it('reports an oidc Connection whose issuer cannot be reached, and keeps retrying', async () => {
+    await cluster.api.create(resourceOf('Connection'), 'team-a', {
+      apiVersion: 'latchkey.dev/v1alpha1',
+      kind: 'Connection',
+      metadata: { name: 'gone', namespace: 'team-a' },
+      spec: { type: 'oidc', issuer: 'http://127.0.0.1:9' },
+    });
+    const o = await eventually(
+      () => getObject(cluster, 'Connection', 'team-a', 'gone'),
+      (x) => conditionOf(x)?.reason === 'IssuerUnreachable',
+      'unreachable issuer reported',
+    );
+    expect(conditionOf(o)).toMatchObject({ status: 'False' });
+    expect(conditionOf(o)?.message).toMatch(
+      /^GET http:\/\/127\.0\.0\.1:9\/\.well-known\/openid-configuration: connect ECONNREFUSED/,
+    );
+    await eventually(
+      async () => (await fetch(`http://127.0.0.1:${op.opsPort}/metrics`)).text(),
+      (text) => /workqueue_retries_total\{name="connection",controller="connection"\} [1-9]/.test(text),
+      'the check is retried with backoff',
+    );
+  });
+
   it('writes status only when it changed', async () => {
     const before = await ready('OAuthClient', 'team-a', 'worker');
     await new Promise((r) => setTimeout(r, 3000));
