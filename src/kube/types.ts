@@ -168,6 +168,12 @@ export interface KubeClient extends KubeApi, KubeListWatch {
 }
 
 export const CORE_SECRETS: ResourceType = { group: '', version: 'v1', plural: 'secrets', namespaced: true };
+export const CORE_CONFIGMAPS: ResourceType = {
+  group: '',
+  version: 'v1',
+  plural: 'configmaps',
+  namespaced: true,
+};
 export const CORE_NAMESPACES: ResourceType = {
   group: '',
   version: 'v1',

@@ -148,15 +148,22 @@ export async function startOperator(config: OperatorConfig, deps: OperatorDeps):
   });
   secretFilter.current = ctl.secretFilter;
 
-  const ensureKeys = async () => {
+  // Lost keys wait for a person (restore the Secret, or allow new keys); look again at this pace meanwhile.
+  const KEYS_RETRY_MS = 5_000;
+  let keysRetry: NodeJS.Timeout | undefined;
+  const ensureKeys = async (): Promise<void> => {
+    clearTimeout(keysRetry);
     try {
-      await keys.ensure(isLeader(), keySecret.hasSynced());
+      const outcome = await keys.ensure(isLeader(), keySecret.hasSynced());
+      if (outcome === 'waiting' && !stop.signal.aborted)
+        keysRetry = setTimeout(() => void ensureKeys(), KEYS_RETRY_MS);
     } catch (err) {
       events.emit('reconcile.failed', {
         controller: 'signing-keys',
         key: SIGNING_KEYS_SECRET,
         message: (err as Error).message,
       });
+      if (!stop.signal.aborted) keysRetry = setTimeout(() => void ensureKeys(), KEYS_RETRY_MS);
     }
   };
   keySecret.on((e) => {
@@ -201,6 +208,7 @@ export async function startOperator(config: OperatorConfig, deps: OperatorDeps):
     whenReady: () => ready,
     async close() {
       ctl.stop();
+      clearTimeout(keysRetry);
       await Promise.all(queues.map((q) => q.shutdown()));
       await elector.release();
       stop.abort();

@@ -2,9 +2,15 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { join } from 'node:path';
 import { decodeProtectedHeader } from 'jose';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { CORE_NAMESPACES, CORE_SECRETS, LEASES, type KubeObject } from '../../src/kube/types.ts';
+import {
+  CORE_CONFIGMAPS,
+  CORE_NAMESPACES,
+  CORE_SECRETS,
+  LEASES,
+  type KubeObject,
+} from '../../src/kube/types.ts';
 import { resourceOf } from '../../src/operator/resources.ts';
-import { SIGNING_KEYS_SECRET } from '../../src/operator/signing-keys.ts';
+import { KEYS_ISSUED_CONFIGMAP, SIGNING_KEYS_SECRET } from '../../src/operator/signing-keys.ts';
 import { freePort, repoRoot } from './envtest.ts';
 import {
   conditionOf,
@@ -278,5 +284,35 @@ describe('latchkey operator replicas (real kube-apiserver)', () => {
     expect(await exited).toBe(0);
     expect(performance.now() - started).toBeLessThan(5_000);
     expect(await holder(cluster)).toBeFalsy();
+  });
+
+  it('refuses to issue new keys after the key Secret is lost while no replica runs', async () => {
+    await cluster.api.delete(CORE_SECRETS, OPERATOR_NAMESPACE, SIGNING_KEYS_SECRET);
+    const fresh = await operator(cluster, [], 'replica-d');
+    const problems: string[] = [];
+    fresh.events.on('keys.corrupt', (e) => problems.push(e.message));
+    try {
+      await eventually(
+        async () => problems,
+        (p) => p.length > 0,
+        'the loss reported',
+      );
+      expect(problems[0]).toMatch(
+        /^Secret latchkey-system\/latchkey-signing-keys is gone and no replica holds the keys it held \(kids .+\); tokens they signed may still be in use\. Restore the Secret from a backup, or delete ConfigMap latchkey-system\/latchkey-signing-keys-issued to issue new keys$/,
+      );
+      expect(await cluster.api.get(CORE_SECRETS, OPERATOR_NAMESPACE, SIGNING_KEYS_SECRET)).toBeUndefined();
+      const readyz = await fetch(`http://127.0.0.1:${fresh.opsPort}/readyz`);
+      expect(readyz.status).toBe(503);
+
+      await cluster.api.delete(CORE_CONFIGMAPS, OPERATOR_NAMESPACE, KEYS_ISSUED_CONFIGMAP);
+      await eventually(
+        () => cluster.api.get(CORE_SECRETS, OPERATOR_NAMESPACE, SIGNING_KEYS_SECRET),
+        (sec) => sec !== undefined,
+        'new keys once the record of the old ones is removed',
+        20_000,
+      );
+    } finally {
+      await fresh.close();
+    }
   });
 });
