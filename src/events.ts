@@ -29,6 +29,13 @@ export interface LatchkeyEvents {
   'watch.relisted': { resource: string };
   'keys.restored': { where: string };
   'keys.corrupt': { where: string; message: string };
+  /** The token server serves a renewed certificate (read from `--tls-cert`/`--tls-key`) to new connections. */
+  'tls.reloaded': { notAfter: string };
+  /**
+   * Changed certificate or key files could not be used (unreadable, not PEM, or the key is not the
+   * certificate's); the previous certificate is still served. Reported once per content of the files.
+   */
+  'tls.reloadFailed': { message: string };
 }
 
 export type EventName = keyof LatchkeyEvents;

@@ -41,6 +41,8 @@ export function logEvents(events: EventBus, logger: Logger): void {
     'keys.corrupt': 'error',
     'watch.reconnected': 'warn',
     'watch.relisted': 'info',
+    'tls.reloaded': 'info',
+    'tls.reloadFailed': 'error',
   };
   for (const name of Object.keys(levels) as EventName[]) {
     events.on(name, (payload: LatchkeyEvents[typeof name]) =>

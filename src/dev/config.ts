@@ -4,6 +4,7 @@ import { fileURLToPath } from 'node:url';
 import { ConfigError } from '../config-error.ts';
 import { portOption } from '../options.ts';
 import { issuerUrls } from '../server/issuer.ts';
+import { checkIssuerScheme, tlsFilesOption, type TlsFiles } from '../server/tls.ts';
 
 export interface DevConfig {
   manifestsDir: string;
@@ -11,8 +12,10 @@ export interface DevConfig {
   host: string;
   port: number;
   opsPort: number;
-  /** Undefined: `http://127.0.0.1:<port>` once the port is bound. */
+  /** Undefined: `http://127.0.0.1:<port>` (`https://` with `tls`) once the port is bound. */
   issuer?: string;
+  /** Undefined: the token port speaks plain HTTP. */
+  tls?: TlsFiles;
   logFormat: 'text' | 'json';
   watch: boolean;
 }
@@ -29,7 +32,9 @@ Options:
   --port N          token server port (default: 8080)
   --ops-port N      health and metrics port (default: 8081)
   --host ADDR       address to bind (default: 127.0.0.1)
-  --issuer URL      issuer URL (default: http://127.0.0.1:<port>)
+  --issuer URL      issuer URL (default: http://127.0.0.1:<port>, https:// with --tls-cert)
+  --tls-cert PATH   serve HTTPS with this PEM certificate (chain), reloaded when the file changes
+  --tls-key PATH    the PEM private key of --tls-cert (both or neither; default: plain HTTP)
   --log-format F    text or json (default: text)
   --no-watch        do not reload when manifests change
 `;
@@ -51,6 +56,8 @@ export function parseDevArgs(argv: readonly string[], cwd: string): DevConfig {
         'ops-port': { type: 'string' },
         host: { type: 'string' },
         issuer: { type: 'string' },
+        'tls-cert': { type: 'string' },
+        'tls-key': { type: 'string' },
         'log-format': { type: 'string' },
         watch: { type: 'boolean', default: true },
         'no-watch': { type: 'boolean' },
@@ -65,13 +72,17 @@ export function parseDevArgs(argv: readonly string[], cwd: string): DevConfig {
   if (logFormat !== 'text' && logFormat !== 'json')
     throw new ConfigError('--log-format', 'must be text or json');
   const resolve = (p: string) => resolvePath(cwd, p);
+  const tls = tlsFilesOption(values['tls-cert'], values['tls-key'], resolve);
+  const issuer = values.issuer === undefined ? undefined : normalizeIssuer(values.issuer);
+  if (issuer !== undefined) checkIssuerScheme(issuer, tls !== undefined, '--issuer');
   return {
     manifestsDir: values.manifests !== undefined ? resolve(values.manifests) : BUNDLED_EXAMPLES,
     stateDir: resolve(values['state-dir'] ?? '.latchkey'),
     host: values.host ?? '127.0.0.1',
     port: portOption(values.port, '--port', 8080),
     opsPort: portOption(values['ops-port'], '--ops-port', 8081),
-    ...(values.issuer !== undefined ? { issuer: normalizeIssuer(values.issuer) } : {}),
+    ...(issuer !== undefined ? { issuer } : {}),
+    ...(tls !== undefined ? { tls } : {}),
     logFormat,
     watch: values['no-watch'] !== true,
   };

@@ -12,6 +12,8 @@ export function reportEvents(events: EventBus, out: (line: string) => void): voi
   events.on('secret.issued', (p) =>
     out(`secret: generated ${p.namespace}/${p.name} for client ${p.clientId}`),
   );
+  events.on('tls.reloaded', (p) => out(`tls: serving the renewed certificate (valid until ${p.notAfter})`));
+  events.on('tls.reloadFailed', (p) => out(`tls: kept the current certificate: ${p.message}`));
   events.on('keys.created', (p) => out(`keys: created signing keys for ${p.algorithms.join(', ')}`));
   events.on('store.swapped', (p) =>
     out(

@@ -43,6 +43,7 @@ export async function startDev(
   const servers: RunningServers = await startServers({
     source: store,
     issuer: config.issuer,
+    tls: config.tls,
     host: config.host,
     port: config.port,
     opsPort: config.opsPort,

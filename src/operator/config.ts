@@ -5,6 +5,7 @@ import { parseDuration } from '../api/duration.ts';
 import { ConfigError } from '../config-error.ts';
 import { integerOption, portOption } from '../options.ts';
 import { issuerUrls } from '../server/issuer.ts';
+import { checkIssuerScheme, tlsFilesOption, type TlsFiles } from '../server/tls.ts';
 
 export interface OperatorConfig {
   /** Undefined: in-cluster configuration. */
@@ -14,6 +15,8 @@ export interface OperatorConfig {
   /** Where the signing keys Secret and the Lease live. */
   namespace: string;
   issuer: string;
+  /** Undefined: the token port speaks plain HTTP. */
+  tls?: TlsFiles;
   host: string;
   port: number;
   opsPort: number;
@@ -38,6 +41,9 @@ Options:
   --port N                token server port (default: 8080)
   --ops-port N            health and metrics port (default: 8081)
   --host ADDR             address to bind (default: 0.0.0.0)
+  --tls-cert PATH         serve HTTPS on the token port with this PEM certificate (chain), e.g. a mounted
+                          kubernetes.io/tls Secret's tls.crt; renewals are picked up without a restart
+  --tls-key PATH          the PEM private key of --tls-cert (both or neither; default: plain HTTP)
   --identity ID           leader election identity (default: hostname and a random suffix)
   --lease-name NAME       the coordination.k8s.io Lease (default: latchkey-operator)
   --lease-duration D      how long a leader's Lease lasts without renewal (default: 15s)
@@ -69,6 +75,8 @@ export function parseOperatorArgs(argv: readonly string[], podNamespace: string 
         port: { type: 'string' },
         'ops-port': { type: 'string' },
         host: { type: 'string' },
+        'tls-cert': { type: 'string' },
+        'tls-key': { type: 'string' },
         identity: { type: 'string' },
         'lease-name': { type: 'string' },
         'lease-duration': { type: 'string' },
@@ -90,6 +98,8 @@ export function parseOperatorArgs(argv: readonly string[], podNamespace: string 
     );
   }
   const issuer = issuerUrls(values.issuer.replace(/\/+$/, ''), '--issuer').issuer;
+  const tls = tlsFilesOption(values['tls-cert'], values['tls-key']);
+  checkIssuerScheme(issuer, tls !== undefined, '--issuer');
   const namespaces = values.namespaces
     ?.split(',')
     .map((n) => n.trim())
@@ -115,6 +125,7 @@ export function parseOperatorArgs(argv: readonly string[], podNamespace: string 
     ...(namespaces !== undefined && namespaces.length > 0 ? { namespaces } : {}),
     namespace: values.namespace ?? podNamespace ?? 'latchkey-system',
     issuer,
+    ...(tls !== undefined ? { tls } : {}),
     host: values.host ?? '0.0.0.0',
     port: portOption(values.port, '--port', 8080),
     opsPort: portOption(values['ops-port'], '--ops-port', 8081),

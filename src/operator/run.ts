@@ -72,6 +72,7 @@ export async function startOperator(config: OperatorConfig, deps: OperatorDeps):
   const servers: RunningServers = await startServers({
     source: store,
     issuer: config.issuer,
+    tls: config.tls,
     host: config.host,
     port: config.port,
     opsPort: config.opsPort,

@@ -1,4 +1,5 @@
 import type { Server } from 'node:http';
+import type { Server as HttpsServer } from 'node:https';
 import Fastify, {
   LogController,
   type FastifyBaseLogger,
@@ -28,8 +29,11 @@ export interface TokenServerDeps {
   /** Off by default: requests are reported through events and metrics, not logged one by one. */
   logger?: FastifyBaseLogger;
   metrics?: HttpMetrics;
-  /** An already listening server to serve on (used to learn a random port before the issuer is fixed). */
-  server?: Server;
+  /**
+   * The server to serve on instead of a new plain HTTP one: an HTTPS server, or one already listening (to
+   * learn a random port before the issuer is fixed).
+   */
+  server?: Server | HttpsServer;
 }
 
 /**

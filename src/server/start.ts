@@ -1,4 +1,5 @@
 import { createServer, type Server } from 'node:http';
+import { createServer as createHttpsServer, type Server as HttpsServer } from 'node:https';
 import type { AddressInfo } from 'node:net';
 import type { FastifyBaseLogger, FastifyInstance } from 'fastify';
 import type { Clock } from '../clock.ts';
@@ -8,11 +9,25 @@ import { createTokenServer } from './app.ts';
 import { issuerUrls } from './issuer.ts';
 import { createMetrics, type Metrics } from './metrics.ts';
 import { createOpsServer, type ReadinessCheck } from './ops.ts';
+import {
+  checkIssuerScheme,
+  loadTlsPair,
+  secureContextOptions,
+  startTlsReloader,
+  type TlsOptions,
+  type TlsReloader,
+} from './tls.ts';
 
 export interface StartOptions {
   source: SnapshotSource;
-  /** Default `http://<host>:<bound port>`, for development. */
+  /** Default `http(s)://<host>:<bound port>`, for development; the scheme follows `tls`. */
   issuer?: string;
+  /**
+   * Serve HTTPS on the token port with this certificate and key, and follow their renewals without a
+   * restart. Without it the token port speaks plain HTTP. The ops port is plain HTTP either way: probes and
+   * Prometheus scrape it from inside the pod's network.
+   */
+  tls?: TlsOptions;
   /** Address both servers bind; default 127.0.0.1. */
   host?: string;
   /** Token server port; 0 picks a free one. */
@@ -42,26 +57,30 @@ export interface RunningServers {
 /**
  * Starts the token server and the operations server, wired to one set of metrics.
  *
- * @throws {ConfigError} when the issuer is unusable
+ * @throws {ConfigError} when the issuer is unusable, or the TLS files are unreadable or not a pair
  * @example
  * const s = await startServers({ source: store, port: 0, opsPort: 0, now: systemClock, events, ready: () => true });
  * console.log(s.tokenEndpoint);
  */
 export async function startServers(options: StartOptions): Promise<RunningServers> {
   const host = options.host ?? '127.0.0.1';
+  // Before anything binds: a certificate that cannot be served fails start-up, naming the file.
+  const tls = options.tls === undefined ? undefined : await startHttps(options.tls);
+  const scheme = tls === undefined ? 'http' : 'https';
+  if (options.issuer !== undefined) checkIssuerScheme(options.issuer, tls !== undefined);
   const metrics = createMetrics(options.events);
   let issuer = options.issuer;
   let preBound: Server | undefined;
   if (issuer === undefined && options.port === 0) {
     // The issuer names the port, so bind first to learn it. Nobody knows the port before we return.
-    const server = createServer();
+    const server = tls?.server ?? createServer();
     await new Promise<void>((resolve, reject) => {
       server.once('error', reject).listen(options.port, host, () => resolve());
     });
     preBound = server;
-    issuer = originOf(host, (server.address() as AddressInfo).port);
+    issuer = originOf(scheme, host, (server.address() as AddressInfo).port);
   }
-  issuer ??= originOf(host, options.port);
+  issuer ??= originOf(scheme, host, options.port);
   const urls = issuerUrls(issuer);
 
   const tokenServer = createTokenServer({
@@ -71,7 +90,7 @@ export async function startServers(options: StartOptions): Promise<RunningServer
     events: options.events,
     metrics,
     logger: options.logger,
-    server: preBound,
+    server: preBound ?? tls?.server,
   });
   const opsServer = createOpsServer({
     registry: metrics.registry,
@@ -87,6 +106,7 @@ export async function startServers(options: StartOptions): Promise<RunningServer
     metrics.close();
     throw err;
   }
+  const reloader = tls?.follow(options.events);
 
   return {
     issuer,
@@ -98,6 +118,7 @@ export async function startServers(options: StartOptions): Promise<RunningServer
     opsServer,
     metrics,
     async close() {
+      await reloader?.close();
       await Promise.all([tokenServer.close(), opsServer.close()]);
       await closeServer(preBound);
       metrics.close();
@@ -105,8 +126,28 @@ export async function startServers(options: StartOptions): Promise<RunningServer
   };
 }
 
-function originOf(host: string, port: number): string {
-  return `http://${host.includes(':') ? `[${host}]` : host}:${port}`;
+/** An HTTPS server for the pair in the files, and how to keep it in step with them once it listens. */
+async function startHttps(options: TlsOptions): Promise<{
+  server: HttpsServer;
+  follow(events: EventBus): TlsReloader;
+}> {
+  const pair = await loadTlsPair(options);
+  const server = createHttpsServer(secureContextOptions(pair));
+  return {
+    server,
+    follow: (events) =>
+      startTlsReloader({
+        options,
+        current: pair,
+        // Connections already open keep the session they negotiated; new handshakes get the new pair.
+        apply: (next) => server.setSecureContext(secureContextOptions(next)),
+        events,
+      }),
+  };
+}
+
+function originOf(scheme: 'http' | 'https', host: string, port: number): string {
+  return `${scheme}://${host.includes(':') ? `[${host}]` : host}:${port}`;
 }
 
 function closeServer(server: Server | undefined): Promise<void> {

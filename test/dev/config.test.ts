@@ -37,6 +37,41 @@ describe('latchkey dev options', () => {
     expect(() => parseDevArgs(argv, '/w')).toThrow(message);
   });
 
+  it('serves HTTPS with --tls-cert and --tls-key, resolved against the working directory', () => {
+    expect(parseDevArgs(['--tls-cert', 'tls/tls.crt', '--tls-key', '/etc/tls.key'], '/w').tls).toEqual({
+      certFile: '/w/tls/tls.crt',
+      keyFile: '/etc/tls.key',
+    });
+    expect(
+      parseDevArgs(['--tls-cert=c', '--tls-key=k', '--issuer', 'https://127.0.0.1:8443/'], '/w'),
+    ).toMatchObject({ issuer: 'https://127.0.0.1:8443', tls: { certFile: '/w/c', keyFile: '/w/k' } });
+  });
+
+  it('allows an https issuer without TLS, for a proxy or tunnel that terminates it', () => {
+    const c = parseDevArgs(['--issuer', 'https://id.example.com'], '/w');
+    expect(c.issuer).toBe('https://id.example.com');
+    expect(c.tls).toBeUndefined();
+  });
+
+  it.each([
+    [['--tls-cert', 'c'], '--tls-cert: needs --tls-key, the private key of the certificate'],
+    [['--tls-key', 'k'], '--tls-key: needs --tls-cert, the certificate of the private key'],
+    [['--tls-cert=', '--tls-key', 'k'], '--tls-cert: must be a file path, got ""'],
+    [
+      ['--tls-cert', 'c', '--tls-key', 'k', '--issuer', 'http://127.0.0.1:8080/'],
+      '--issuer: http://127.0.0.1:8080 is an http URL, but with --tls-cert and --tls-key the token port speaks only HTTPS: use https://127.0.0.1:8080',
+    ],
+  ])('rejects the TLS options %j naming the option', (argv, message) => {
+    let thrown: unknown;
+    try {
+      parseDevArgs(argv, '/w');
+    } catch (err) {
+      thrown = err;
+    }
+    expect(thrown).toBeInstanceOf(ConfigError);
+    expect((thrown as ConfigError).message).toBe(message);
+  });
+
   it('rejects unknown options', () => {
     expect(() => parseDevArgs(['--prot', '1'], '/w')).toThrow(ConfigError);
   });

@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { ConfigError } from '../../src/config-error.ts';
 import { parseOperatorArgs } from '../../src/operator/config.ts';
 
 describe('latchkey operator options', () => {
@@ -46,6 +47,56 @@ describe('latchkey operator options', () => {
       namespace: 'latchkey-system',
       leaseDurationSeconds: 4,
     });
+  });
+
+  it('serves HTTPS with --tls-cert and --tls-key, and plain HTTP without them', () => {
+    expect(
+      parseOperatorArgs(
+        [
+          '--issuer',
+          'https://latchkey.latchkey-system.svc:8443',
+          '--tls-cert',
+          '/etc/latchkey/tls/tls.crt',
+          '--tls-key',
+          '/etc/latchkey/tls/tls.key',
+        ],
+        undefined,
+      ).tls,
+    ).toEqual({ certFile: '/etc/latchkey/tls/tls.crt', keyFile: '/etc/latchkey/tls/tls.key' });
+    expect(parseOperatorArgs(['--issuer', 'http://latchkey.latchkey-system.svc:8080'], undefined).tls).toBe(
+      undefined,
+    );
+  });
+
+  it('allows an https issuer without TLS, for an Ingress or load balancer that terminates it', () => {
+    const c = parseOperatorArgs(['--issuer', 'https://auth.example.com'], undefined);
+    expect(c.issuer).toBe('https://auth.example.com');
+    expect(c.tls).toBeUndefined();
+  });
+
+  it.each([
+    [
+      ['--issuer', 'https://x', '--tls-cert', '/c'],
+      '--tls-cert: needs --tls-key, the private key of the certificate',
+    ],
+    [
+      ['--issuer', 'https://x', '--tls-key', '/k'],
+      '--tls-key: needs --tls-cert, the certificate of the private key',
+    ],
+    [['--issuer', 'https://x', '--tls-cert', '/c', '--tls-key='], '--tls-key: must be a file path, got ""'],
+    [
+      ['--issuer', 'http://latchkey.latchkey-system.svc:8080', '--tls-cert', '/c', '--tls-key', '/k'],
+      '--issuer: http://latchkey.latchkey-system.svc:8080 is an http URL, but with --tls-cert and --tls-key the token port speaks only HTTPS: use https://latchkey.latchkey-system.svc:8080',
+    ],
+  ])('rejects the TLS options %j naming the option', (argv, message) => {
+    let thrown: unknown;
+    try {
+      parseOperatorArgs(argv, undefined);
+    } catch (err) {
+      thrown = err;
+    }
+    expect(thrown).toBeInstanceOf(ConfigError);
+    expect((thrown as ConfigError).message).toBe(message);
   });
 
   it.each([
