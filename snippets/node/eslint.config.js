@@ -1,0 +1,11 @@
+// The snippets are plain JavaScript for Node.js, as a workload would copy them.
+import js from '@eslint/js';
+
+export default [
+  js.configs.recommended,
+  {
+    languageOptions: {
+      globals: { Buffer: 'readonly', URL: 'readonly', console: 'readonly', process: 'readonly' },
+    },
+  },
+];
