@@ -12,7 +12,9 @@ export const organizationSpec = z
       .array(
         z.object({
           client: objectRef('OAuthClient'),
-          roles: z.array(objectRef('Role')).default([]).meta({
+          // No default here: a default inside a list item makes the API server's server-side apply
+          // record it as the applier's field, and a second field manager then conflicts on the list.
+          roles: z.array(objectRef('Role')).optional().meta({
             description: "Extra roles the client has only in this organization's context.",
           }),
         }),

@@ -377,7 +377,7 @@ export function compile(inputs: WorldInputs, keys: SigningKeys, version: number)
       }
       const inOrg = new Map<string, Set<string>>();
       for (const [id, g] of target.client.permissions) inOrg.set(id, new Set(g.scopes));
-      entry.roles.forEach((ref, j) => {
+      (entry.roles ?? []).forEach((ref, j) => {
         const role = resolveRole(ref, namespace, `spec.clients[${i}].roles[${j}]`, problems);
         for (const g of role?.permissions ?? []) {
           const set = inOrg.get(g.api.identifier) ?? new Set<string>();

@@ -257,3 +257,21 @@ describe('structuralViolations', () => {
     expect(() => crdFor(kind)).toThrow(/\.spec\.x: keyword anyOf/);
   });
 });
+
+describe('defaults and server-side apply', () => {
+  it('puts no default inside the items of a list, where a second field manager would conflict on it', () => {
+    const offenders: string[] = [];
+    const walk = (node: Record<string, unknown>, path: string, inItems: boolean) => {
+      if (inItems && 'default' in node) offenders.push(path);
+      const props = (node['properties'] ?? {}) as Record<string, Record<string, unknown>>;
+      for (const [k, v] of Object.entries(props)) walk(v, `${path}.${k}`, inItems);
+      const items = node['items'] as Record<string, unknown> | undefined;
+      if (items) walk(items, `${path}[]`, node['x-kubernetes-list-type'] !== 'map' || inItems);
+    };
+    for (const { crd } of generateCrds()) {
+      const schema = crd.spec.versions[0]?.schema.openAPIV3Schema as unknown as Record<string, unknown>;
+      walk(schema, crd.spec.names.kind, false);
+    }
+    expect(offenders).toEqual([]);
+  });
+});
