@@ -8,12 +8,17 @@ import { reportEvents } from '../dev/reporter.ts';
 import { startDev } from '../dev/run.ts';
 import { OPERATOR_USAGE, parseOperatorArgs } from '../operator/config.ts';
 import { startOperator } from '../operator/run.ts';
+import { parseValidateArgs, VALIDATE_USAGE } from '../validate/args.ts';
+import { readManifestInputs } from '../validate/files.ts';
+import { exitCodeOf, formatJson, formatText } from '../validate/report.ts';
+import { validateManifests } from '../validate/validate.ts';
 
 const USAGE = `Usage: latchkey <command> [options]
 
 Commands:
   dev        serve a folder of manifests with the embedded store (no cluster)
   operator   reconcile Latchkey's custom resources from a Kubernetes API server and serve tokens
+  validate   check manifests offline (schemas, references, cross-namespace opt-in) for CI
 
 Run 'latchkey <command> --help' for a command's options.
 `;
@@ -72,6 +77,18 @@ async function operator(argv: string[]): Promise<void> {
   process.once('SIGTERM', stop);
 }
 
+async function validate(argv: string[]): Promise<void> {
+  if (argv.includes('--help') || argv.includes('-h')) {
+    process.stdout.write(VALIDATE_USAGE);
+    return;
+  }
+  const options = parseValidateArgs(argv);
+  const result = validateManifests(await readManifestInputs(options.paths, process.cwd()));
+  process.stdout.write(options.output === 'json' ? formatJson(result) : formatText(result));
+  // exitCode rather than exit(): stdout may be a pipe that has not drained yet.
+  process.exitCode = exitCodeOf(result);
+}
+
 async function main(argv: string[]): Promise<void> {
   const [command, ...rest] = argv;
   switch (command) {
@@ -79,6 +96,8 @@ async function main(argv: string[]): Promise<void> {
       return dev(rest);
     case 'operator':
       return operator(rest);
+    case 'validate':
+      return validate(rest);
     case undefined:
     case 'help':
     case '--help':

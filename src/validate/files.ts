@@ -1,0 +1,40 @@
+import { readFile, stat } from 'node:fs/promises';
+import { join, relative, resolve } from 'node:path';
+import { ConfigError } from '../config-error.ts';
+import { manifestFiles } from '../manifests/index.ts';
+import type { ManifestText } from './validate.ts';
+
+/**
+ * Reads the files named and every `*.yaml`/`*.yml` below the folders named (as dev mode reads a folder),
+ * each once. Files keep the names they were given by (`examples/billing.yaml`), so problems point where the
+ * user looks. A path that does not exist, or a folder without manifests, is a usage error.
+ */
+export async function readManifestInputs(paths: readonly string[], cwd: string): Promise<ManifestText[]> {
+  const seen = new Set<string>();
+  const inputs: ManifestText[] = [];
+  const add = async (absolute: string, file: string) => {
+    if (seen.has(absolute)) return;
+    seen.add(absolute);
+    inputs.push({ file, text: await readFile(absolute, 'utf8') });
+  };
+  for (const path of paths) {
+    const absolute = resolve(cwd, path);
+    let isDirectory: boolean;
+    try {
+      isDirectory = (await stat(absolute)).isDirectory();
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code === 'ENOENT') {
+        throw new ConfigError(path, 'no such file or folder');
+      }
+      throw new Error(`cannot read ${path}`, { cause: err });
+    }
+    if (!isDirectory) {
+      await add(absolute, path);
+      continue;
+    }
+    const files = await manifestFiles(absolute);
+    if (files.length === 0) throw new ConfigError(path, 'no .yaml or .yml files in this folder');
+    for (const f of files) await add(f, join(path, relative(absolute, f)));
+  }
+  return inputs;
+}

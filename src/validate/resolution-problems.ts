@@ -1,0 +1,108 @@
+import type { DeclaredObject } from '../store/objects.ts';
+import type { Resolution } from '../store/compile.ts';
+import { ConditionType, Reason } from '../store/reasons.ts';
+import { couldSelect } from './selector-reach.ts';
+
+export type Severity = 'error' | 'warning';
+
+/** One problem of one object, before it is placed on a line. */
+export interface ObjectProblem {
+  /** Dotted path below the object (`spec.grants[0]`), `''` for the whole object. */
+  field: string;
+  message: string;
+  severity: Severity;
+}
+
+export interface ResolutionContext {
+  /** Namespaces that a Namespace document among the given files declares, so their labels are known. */
+  knownNamespaces: ReadonlySet<string>;
+  /** The declared objects by their label (`OAuthClient billing/worker`). */
+  objects: ReadonlyMap<string, DeclaredObject>;
+}
+
+// compile() joins the problems of one condition with this separator (see its readyMessage).
+const PART_SEPARATOR = '; ';
+
+// compile() starts a reference problem with the field it is about: `spec.grants[0]: ResourceServer … not found`.
+const FIELD_PREFIX = /^(spec(?:\.[A-Za-z][A-Za-z0-9]*|\[\d+\])+): (.*)$/s;
+// …and a problem with one value with the field's path: `spec.accessToken.lifetime 48h must be …`.
+const FIELD_SUBJECT = /^(spec(?:\.[A-Za-z][A-Za-z0-9]*)+) (.*)$/s;
+const NOT_ALLOWED = /^(\w+ [^\s/]+\/\S+) does not allow references from namespace /;
+const HELD_BY = /already used by (\w+ [^\s/]+\/\S+)$/;
+
+/** Problems whose message names the value rather than the field: the field each is about. */
+const FIELD_OF_SUBJECT: readonly [RegExp, (o: DeclaredObject) => string][] = [
+  [/^identifier /, () => 'spec.identifier'],
+  // The default client id comes from the name; renaming the object is then the way out.
+  [
+    /^client id /,
+    (o) => (o.kind === 'OAuthClient' && o.spec.clientId !== undefined ? 'spec.clientId' : 'metadata.name'),
+  ],
+  [/^grant type /, () => 'spec.grantTypes'],
+  [/^tokenEndpointAuthMethod /, () => 'spec.tokenEndpointAuthMethod'],
+];
+
+/**
+ * What the store's resolution of one object says is wrong, one problem per cause, each with the field it is
+ * about. Only `Ready=False` counts: `Unknown` is what cannot be decided offline (an issuer never contacted).
+ * A refused cross-namespace reference is a warning when no Namespace document gives the referring namespace's
+ * labels and the target's allowedNamespaces could select it for some labels: the cluster's namespace may
+ * carry them.
+ */
+export function resolutionProblems(
+  object: DeclaredObject,
+  resolution: Resolution,
+  context: ResolutionContext,
+): ObjectProblem[] {
+  const ready = resolution.conditions.find((c) => c.type === ConditionType.Ready);
+  if (ready === undefined || ready.status !== 'False') return [];
+  const problems: ObjectProblem[] = [];
+
+  // The Secret's message comes last and may itself contain the separator, so it is taken off whole first.
+  let rest = ready.message;
+  const secret = resolution.conditions.find(
+    (c) => c.type === ConditionType.SecretReady && c.status !== 'True',
+  );
+  if (
+    secret !== undefined &&
+    (rest === secret.message || rest.endsWith(`${PART_SEPARATOR}${secret.message}`))
+  ) {
+    rest = rest.slice(0, Math.max(0, rest.length - secret.message.length - PART_SEPARATOR.length));
+    // A Secret without the key may still get it from whoever writes it: the cluster reports that as waiting.
+    const severity = secret.reason === Reason.SecretMissing ? 'warning' : 'error';
+    problems.push({ field: 'spec.secret', message: secret.message, severity });
+  }
+  const parts = rest === '' ? [] : rest.split(PART_SEPARATOR);
+  return [...parts.map((part) => partProblem(part, object, context)), ...problems];
+}
+
+function partProblem(part: string, object: DeclaredObject, context: ResolutionContext): ObjectProblem {
+  const prefixed = FIELD_PREFIX.exec(part) ?? FIELD_SUBJECT.exec(part);
+  if (prefixed !== null) {
+    const [, field = '', rest = ''] = prefixed;
+    const namespace = object.metadata.namespace;
+    const target = context.objects.get(NOT_ALLOWED.exec(rest)?.[1] ?? '');
+    if (
+      target !== undefined &&
+      !context.knownNamespaces.has(namespace) &&
+      couldSelect('allowedNamespaces' in target.spec ? target.spec.allowedNamespaces : undefined, namespace)
+    ) {
+      return {
+        field,
+        message: `${rest}; the labels of namespace ${namespace} are unknown (no Namespace document among the given files), so the cluster may allow it`,
+        severity: 'warning',
+      };
+    }
+    return { field, message: withOrigin(rest, context), severity: 'error' };
+  }
+  const field = FIELD_OF_SUBJECT.find(([pattern]) => pattern.test(part))?.[1](object) ?? '';
+  return { field, message: withOrigin(part, context), severity: 'error' };
+}
+
+/** `… already used by ResourceServer payments/api` → `… (payments-api.yaml:3)`, so both ends can be found. */
+function withOrigin(message: string, context: ResolutionContext): string {
+  const held = HELD_BY.exec(message);
+  if (held === null) return message;
+  const origin = context.objects.get(held[1] ?? '')?.origin;
+  return origin === undefined ? message : `${message} (${origin.file}:${origin.line})`;
+}

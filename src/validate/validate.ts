@@ -1,0 +1,93 @@
+import type { ManifestProblem, PathSegment } from '../manifests/problem.ts';
+import { checkFile, combineFiles } from '../manifests/parse.ts';
+import {
+  documentLine,
+  lineOfPath,
+  parseYamlDocuments,
+  type SourceDocument,
+} from '../manifests/yaml-source.ts';
+import type { SigningKeys } from '../keys/signing-keys.ts';
+import { compile } from '../store/compile.ts';
+import { objectKey, type DeclaredObject } from '../store/objects.ts';
+import { offlineWorld } from './offline-world.ts';
+import { resolutionProblems, type Severity } from './resolution-problems.ts';
+
+export type { Severity } from './resolution-problems.ts';
+
+/** A manifest file's text and the name problems give it. */
+export interface ManifestText {
+  file: string;
+  text: string;
+}
+
+export interface ValidationProblem extends ManifestProblem {
+  severity: Severity;
+}
+
+export interface ValidationResult {
+  files: number;
+  problems: ValidationProblem[];
+}
+
+// References are resolved without tokens: the snapshot's keys are never used.
+const NO_KEYS: SigningKeys = { active: new Map(), published: [] };
+
+/**
+ * Checks manifests as a cluster with Latchkey would judge them once applied: each document against the
+ * generated schemas (as dev mode does), then all of them together through the store's own compile, whose
+ * `Ready=False` conditions become problems on the line of the field they are about.
+ * Pure: the caller reads the files.
+ * @example
+ * const { problems } = validateManifests([{ file: 'billing.yaml', text }]);
+ */
+export function validateManifests(inputs: readonly ManifestText[]): ValidationResult {
+  const sources = new Map<string, SourceDocument[]>();
+  const loaded = combineFiles(
+    inputs.map(({ file, text }) => {
+      sources.set(file, parseYamlDocuments(text));
+      return checkFile(text, file);
+    }),
+  );
+  const problems: ValidationProblem[] = loaded.problems.map((p) => ({ ...p, severity: 'error' }));
+
+  const { resolutions } = compile(offlineWorld(loaded), NO_KEYS, 0);
+  const context = {
+    knownNamespaces: new Set(loaded.namespaces.map((n) => n.name)),
+    objects: new Map(loaded.objects.map((o) => [labelOf(o), o])),
+  };
+
+  for (const object of loaded.objects) {
+    const { kind, metadata } = object;
+    const resolution = resolutions.get(objectKey(kind, metadata.namespace, metadata.name));
+    const origin = object.origin;
+    if (resolution === undefined || origin === undefined) continue;
+    const source = sources.get(origin.file)?.find((s) => documentLine(s) === origin.line);
+    for (const p of resolutionProblems(object, resolution, context)) {
+      problems.push({
+        file: origin.file,
+        line: source === undefined ? origin.line : lineOfPath(source, parsePath(p.field)),
+        object: labelOf(object),
+        field: p.field,
+        message: p.message,
+        severity: p.severity,
+      });
+    }
+  }
+
+  // In the order the files were given, then by line; problems on one line keep the order they were found in.
+  const order = new Map(inputs.map((f, i) => [f.file, i]));
+  problems.sort((a, b) => (order.get(a.file) ?? 0) - (order.get(b.file) ?? 0) || a.line - b.line);
+  return { files: inputs.length, problems };
+}
+
+/** As src/manifests names objects in its problems: `OAuthClient billing/billing-worker`. */
+function labelOf(o: DeclaredObject): string {
+  return `${o.kind} ${o.metadata.namespace}/${o.metadata.name}`;
+}
+
+/** `spec.clients[0].roles[1]` → `['spec', 'clients', 0, 'roles', 1]`. */
+export function parsePath(field: string): PathSegment[] {
+  return [...field.matchAll(/([^.[\]]+)|\[(\d+)\]/g)].map(([, key, index]) =>
+    index !== undefined ? Number(index) : (key as string),
+  );
+}

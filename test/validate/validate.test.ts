@@ -1,0 +1,497 @@
+import { describe, expect, it } from 'vitest';
+import { validateManifests, parsePath, type ValidationProblem } from '../../src/validate/validate.ts';
+
+/** Files in the order given; line numbers in the expectations count from each text's first line. */
+function check(files: Record<string, string>): ValidationProblem[] {
+  return validateManifests(Object.entries(files).map(([file, text]) => ({ file, text }))).problems;
+}
+
+const NAMESPACES = `apiVersion: v1
+kind: Namespace
+metadata: {name: payments, labels: {team: payments}}
+---
+apiVersion: v1
+kind: Namespace
+metadata: {name: billing, labels: {team: billing}}
+`;
+
+// Lines: the ResourceServer starts at 1, spec.scopes at 7, the Role at 11, its permissions at 16.
+const PAYMENTS = `apiVersion: latchkey.dev/v1alpha1
+kind: ResourceServer
+metadata:
+  name: payments-api
+  namespace: payments
+spec:
+  identifier: https://payments.internal
+  scopes: [{name: "payments:read"}, {name: "payments:write"}]
+  allowedNamespaces: {matchLabels: {team: billing}}
+---
+apiVersion: latchkey.dev/v1alpha1
+kind: Role
+metadata:
+  name: payments-writer
+  namespace: payments
+spec:
+  permissions:
+    - resourceServer: {name: payments-api}
+      scopes: ["payments:read", "payments:write"]
+  allowedNamespaces: {matchLabels: {team: billing}}
+`;
+
+const error = (p: Omit<ValidationProblem, 'severity'>): ValidationProblem => ({ ...p, severity: 'error' });
+
+describe('validateManifests: references resolved by the store, across files', () => {
+  it('finds nothing wrong when every reference resolves and every namespace is allowed', () => {
+    const billing = `apiVersion: latchkey.dev/v1alpha1
+kind: OAuthClient
+metadata: {name: billing-worker, namespace: billing}
+spec:
+  grants:
+    - resourceServer: {name: payments-api, namespace: payments}
+      scopes: ["payments:read"]
+  roles: [{name: payments-writer, namespace: payments}]
+`;
+    expect(check({ 'ns.yaml': NAMESPACES, 'payments.yaml': PAYMENTS, 'billing.yaml': billing })).toEqual([]);
+  });
+
+  it('reports a dangling ResourceServer, Role, OAuthClient and Connection reference on its own line', () => {
+    const billing = `apiVersion: latchkey.dev/v1alpha1
+kind: OAuthClient
+metadata: {name: billing-worker, namespace: billing}
+spec:
+  grants:
+    - resourceServer: {name: payments-api, namespace: payments}
+      scopes: ["payments:read"]
+    - resourceServer: {name: ledger-api}
+      scopes: ["ledger:read"]
+  roles:
+    - {name: payments-writer, namespace: payments}
+    - {name: payments-reader, namespace: payments}
+  allowedNamespaces: {}
+---
+apiVersion: latchkey.dev/v1alpha1
+kind: Organization
+metadata: {name: acme, namespace: billing}
+spec:
+  clients:
+    - client: {name: billing-worker}
+    - client: {name: ghost-worker}
+  connections: [{name: corp-sso}]
+`;
+    expect(check({ 'ns.yaml': NAMESPACES, 'payments.yaml': PAYMENTS, 'billing.yaml': billing })).toEqual([
+      error({
+        file: 'billing.yaml',
+        line: 8,
+        object: 'OAuthClient billing/billing-worker',
+        field: 'spec.grants[1]',
+        message: 'ResourceServer billing/ledger-api not found or not ready',
+      }),
+      error({
+        file: 'billing.yaml',
+        line: 12,
+        object: 'OAuthClient billing/billing-worker',
+        field: 'spec.roles[1]',
+        message: 'Role payments/payments-reader not found',
+      }),
+      error({
+        file: 'billing.yaml',
+        line: 21,
+        object: 'Organization billing/acme',
+        field: 'spec.clients[1]',
+        message: 'OAuthClient billing/ghost-worker not found or not ready',
+      }),
+      error({
+        file: 'billing.yaml',
+        line: 22,
+        object: 'Organization billing/acme',
+        field: 'spec.connections[0]',
+        message: 'Connection billing/corp-sso not found',
+      }),
+    ]);
+  });
+
+  it('reports scopes the ResourceServer does not declare', () => {
+    const role = `apiVersion: latchkey.dev/v1alpha1
+kind: Role
+metadata: {name: auditor, namespace: payments}
+spec:
+  permissions:
+    - resourceServer: {name: payments-api}
+      scopes: ["payments:read", "payments:audit", "payments:export"]
+`;
+    expect(check({ 'payments.yaml': PAYMENTS, 'auditor.yaml': role })).toEqual([
+      error({
+        file: 'auditor.yaml',
+        line: 6,
+        object: 'Role payments/auditor',
+        field: 'spec.permissions[0]',
+        message:
+          'ResourceServer payments/payments-api does not declare scope payments:audit, payments:export',
+      }),
+    ]);
+  });
+});
+
+describe('validateManifests: cross-namespace opt-in (allowedNamespaces)', () => {
+  const reporting = `apiVersion: latchkey.dev/v1alpha1
+kind: OAuthClient
+metadata: {name: reporting-job, namespace: reporting}
+spec:
+  grants:
+    - resourceServer: {name: payments-api, namespace: payments}
+      scopes: ["payments:read"]
+`;
+
+  it('is an error when the Namespace document given has labels the target does not select', () => {
+    const ns = `apiVersion: v1
+kind: Namespace
+metadata: {name: reporting, labels: {team: reporting}}
+`;
+    expect(check({ 'ns.yaml': ns, 'payments.yaml': PAYMENTS, 'reporting.yaml': reporting })).toEqual([
+      error({
+        file: 'reporting.yaml',
+        line: 6,
+        object: 'OAuthClient reporting/reporting-job',
+        field: 'spec.grants[0]',
+        message:
+          'ResourceServer payments/payments-api does not allow references from namespace reporting (its spec.allowedNamespaces)',
+      }),
+    ]);
+  });
+
+  it('is a warning when no Namespace document gives the referring namespace its labels', () => {
+    expect(check({ 'payments.yaml': PAYMENTS, 'reporting.yaml': reporting })).toEqual([
+      {
+        file: 'reporting.yaml',
+        line: 6,
+        object: 'OAuthClient reporting/reporting-job',
+        field: 'spec.grants[0]',
+        message:
+          'ResourceServer payments/payments-api does not allow references from namespace reporting (its spec.allowedNamespaces); the labels of namespace reporting are unknown (no Namespace document among the given files), so the cluster may allow it',
+        severity: 'warning',
+      },
+    ]);
+  });
+
+  it('is an error, labels or not, when the target allows no other namespace or names others', () => {
+    const closed = PAYMENTS.replace(
+      'allowedNamespaces: {matchLabels: {team: billing}}',
+      'allowedNamespaces: {matchLabels: {kubernetes.io/metadata.name: billing}}',
+    ).replace('  allowedNamespaces: {matchLabels: {team: billing}}\n', '');
+    expect(check({ 'payments.yaml': closed, 'reporting.yaml': reporting })).toEqual([
+      error({
+        file: 'reporting.yaml',
+        line: 6,
+        object: 'OAuthClient reporting/reporting-job',
+        field: 'spec.grants[0]',
+        message:
+          'ResourceServer payments/payments-api does not allow references from namespace reporting (its spec.allowedNamespaces)',
+      }),
+    ]);
+    const roles = `apiVersion: latchkey.dev/v1alpha1
+kind: OAuthClient
+metadata: {name: reporting-job, namespace: reporting}
+spec:
+  roles: [{name: payments-writer, namespace: payments}]
+`;
+    expect(check({ 'payments.yaml': closed, 'reporting.yaml': roles })).toEqual([
+      error({
+        file: 'reporting.yaml',
+        line: 5,
+        object: 'OAuthClient reporting/reporting-job',
+        field: 'spec.roles[0]',
+        message:
+          'Role payments/payments-writer does not allow references from namespace reporting (its spec.allowedNamespaces)',
+      }),
+    ]);
+  });
+
+  it('needs no Namespace document when the target selects namespaces by name', () => {
+    const open = PAYMENTS.replace(
+      'allowedNamespaces: {matchLabels: {team: billing}}',
+      'allowedNamespaces: {matchLabels: {kubernetes.io/metadata.name: reporting}}',
+    );
+    expect(check({ 'payments.yaml': open, 'reporting.yaml': reporting })).toEqual([]);
+  });
+});
+
+describe('validateManifests: conflicts', () => {
+  it('gives an identifier to the first ResourceServer and says where it is', () => {
+    const copy = `apiVersion: latchkey.dev/v1alpha1
+kind: ResourceServer
+metadata: {name: payments-api-v2, namespace: payments}
+spec:
+  scopes: [{name: "payments:read"}]
+  identifier: https://payments.internal
+`;
+    expect(check({ 'payments.yaml': PAYMENTS, 'v2.yaml': copy })).toEqual([
+      error({
+        file: 'v2.yaml',
+        line: 6,
+        object: 'ResourceServer payments/payments-api-v2',
+        field: 'spec.identifier',
+        message:
+          'identifier https://payments.internal is already used by ResourceServer payments/payments-api (payments.yaml:1)',
+      }),
+    ]);
+  });
+
+  it('points a client id conflict at spec.clientId, or at the name that made the default id', () => {
+    const clients = `apiVersion: latchkey.dev/v1alpha1
+kind: OAuthClient
+metadata: {name: worker, namespace: billing}
+spec: {clientId: shared-id}
+---
+apiVersion: latchkey.dev/v1alpha1
+kind: OAuthClient
+metadata: {name: worker-copy, namespace: billing}
+spec: {clientId: shared-id}
+---
+apiVersion: latchkey.dev/v1alpha1
+kind: OAuthClient
+metadata: {name: squatter, namespace: reporting}
+spec: {clientId: job.reporting}
+---
+apiVersion: latchkey.dev/v1alpha1
+kind: OAuthClient
+metadata:
+  namespace: reporting
+  name: job
+spec: {}
+`;
+    expect(check({ 'clients.yaml': clients })).toEqual([
+      error({
+        file: 'clients.yaml',
+        line: 9,
+        object: 'OAuthClient billing/worker-copy',
+        field: 'spec.clientId',
+        message: 'client id shared-id is already used by OAuthClient billing/worker (clients.yaml:1)',
+      }),
+      error({
+        file: 'clients.yaml',
+        line: 20,
+        object: 'OAuthClient reporting/job',
+        field: 'metadata.name',
+        message:
+          'client id job.reporting is already used by OAuthClient reporting/squatter (clients.yaml:11)',
+      }),
+    ]);
+  });
+});
+
+describe('validateManifests: what the files say about Secrets and unsupported features', () => {
+  it('expects no Secret document: the operator writes it, or something else does for source: Existing', () => {
+    const clients = `apiVersion: latchkey.dev/v1alpha1
+kind: OAuthClient
+metadata: {name: generated, namespace: billing}
+spec: {}
+---
+apiVersion: latchkey.dev/v1alpha1
+kind: OAuthClient
+metadata: {name: external, namespace: billing}
+spec: {secret: {source: Existing}}
+`;
+    expect(check({ 'clients.yaml': clients })).toEqual([]);
+  });
+
+  it('checks a Secret document given for a client as the cluster would', () => {
+    const clients = `apiVersion: latchkey.dev/v1alpha1
+kind: OAuthClient
+metadata: {name: generated, namespace: billing}
+spec: {}
+---
+apiVersion: v1
+kind: Secret
+metadata: {name: generated-oauth, namespace: billing}
+stringData: {client_secret: committed-to-git-by-mistake-0123456789}
+---
+apiVersion: latchkey.dev/v1alpha1
+kind: OAuthClient
+metadata: {name: weak, namespace: billing}
+spec:
+  secret: {source: Existing}
+---
+apiVersion: v1
+kind: Secret
+metadata: {name: weak-oauth, namespace: billing}
+stringData: {client_secret: hunter2}
+---
+apiVersion: latchkey.dev/v1alpha1
+kind: OAuthClient
+metadata: {name: keyless, namespace: billing}
+spec:
+  secret: {source: Existing, keys: {clientSecret: secret}}
+---
+apiVersion: v1
+kind: Secret
+metadata: {name: keyless-oauth, namespace: billing}
+stringData: {client_secret: 0123456789abcdef0123456789abcdef}
+`;
+    expect(check({ 'clients.yaml': clients })).toEqual([
+      error({
+        file: 'clients.yaml',
+        line: 4,
+        object: 'OAuthClient billing/generated',
+        field: 'spec.secret',
+        message:
+          'Secret billing/generated-oauth belongs to another owner; delete it, or set spec.secret.name to another name, or spec.secret.source to Existing to use it',
+      }),
+      error({
+        file: 'clients.yaml',
+        line: 15,
+        object: 'OAuthClient billing/weak',
+        field: 'spec.secret',
+        message:
+          'the secret in Secret billing/weak-oauth key client_secret is shorter than 32 characters; write a longer random value',
+      }),
+      {
+        file: 'clients.yaml',
+        line: 26,
+        object: 'OAuthClient billing/keyless',
+        field: 'spec.secret',
+        message: 'Secret billing/keyless-oauth has no key secret',
+        severity: 'warning',
+      },
+    ]);
+  });
+
+  it('reports grant types and authentication methods Latchkey does not support yet, beside a broken reference', () => {
+    const client = `apiVersion: latchkey.dev/v1alpha1
+kind: OAuthClient
+metadata: {name: cli, namespace: tools}
+spec:
+  appType: native
+  grantTypes: [urn:ietf:params:oauth:grant-type:device_code]
+  tokenEndpointAuthMethod: none
+  grants:
+    - resourceServer: {name: admin-api}
+      scopes: [admin]
+`;
+    expect(check({ 'cli.yaml': client })).toEqual([
+      error({
+        file: 'cli.yaml',
+        line: 6,
+        object: 'OAuthClient tools/cli',
+        field: 'spec.grantTypes',
+        message: 'grant type urn:ietf:params:oauth:grant-type:device_code is not supported yet',
+      }),
+      error({
+        file: 'cli.yaml',
+        line: 7,
+        object: 'OAuthClient tools/cli',
+        field: 'spec.tokenEndpointAuthMethod',
+        message: 'tokenEndpointAuthMethod none is not supported yet',
+      }),
+      error({
+        file: 'cli.yaml',
+        line: 9,
+        object: 'OAuthClient tools/cli',
+        field: 'spec.grants[0]',
+        message: 'ResourceServer tools/admin-api not found or not ready',
+      }),
+    ]);
+  });
+
+  it('reports a token lifetime outside what Latchkey accepts at the field', () => {
+    const api = `apiVersion: latchkey.dev/v1alpha1
+kind: ResourceServer
+metadata: {name: slow-api, namespace: payments}
+spec:
+  identifier: https://slow.internal
+  scopes: [{name: read}]
+  accessToken:
+    signingAlgorithm: ES256
+    lifetime: 48h
+`;
+    expect(check({ 'api.yaml': api })).toEqual([
+      error({
+        file: 'api.yaml',
+        line: 9,
+        object: 'ResourceServer payments/slow-api',
+        field: 'spec.accessToken.lifetime',
+        message: '48h must be between 1s and 24h',
+      }),
+    ]);
+  });
+
+  it('does not judge an oidc Connection: its issuer is contacted only in the cluster', () => {
+    const connection = `apiVersion: latchkey.dev/v1alpha1
+kind: Connection
+metadata: {name: corp-sso, namespace: platform}
+spec: {type: oidc, issuer: https://sso.example.com, clientId: latchkey}
+`;
+    expect(check({ 'sso.yaml': connection })).toEqual([]);
+  });
+});
+
+describe('validateManifests: schema problems and duplicates', () => {
+  it('reports them as dev mode does, with the reference problems of the objects that were valid', () => {
+    const bad = `apiVersion: latchkey.dev/v1alpha1
+kind: OAuthClient
+metadata: {name: typo, namespace: billing}
+spec:
+  grantType: [client_credentials]
+---
+apiVersion: latchkey.dev/v1alpha1
+kind: Role
+metadata: {name: payments-writer, namespace: payments}
+spec:
+  permissions:
+    - resourceServer: {name: payments-api}
+      scopes: ["payments:read"]
+`;
+    expect(check({ 'payments.yaml': PAYMENTS, 'bad.yaml': bad })).toEqual([
+      error({
+        file: 'bad.yaml',
+        line: 5,
+        object: 'OAuthClient billing/typo',
+        field: 'spec.grantType',
+        message: 'unknown field "grantType"',
+      }),
+      error({
+        file: 'bad.yaml',
+        line: 7,
+        object: 'Role payments/payments-writer',
+        field: '',
+        message:
+          'duplicate: Role payments/payments-writer is already declared at payments.yaml:11; this one is ignored',
+      }),
+    ]);
+  });
+
+  it('orders problems by the order of the files given, then by line', () => {
+    const a = `apiVersion: latchkey.dev/v1alpha1
+kind: Role
+metadata: {name: a, namespace: x}
+spec:
+  permissions:
+    - resourceServer: {name: missing}
+      scopes: [s]
+`;
+    const b = `apiVersion: latchkey.dev/v1alpha1
+kind: Role
+metadata: {name: b, namespace: x}
+spec:
+  permissions:
+    - resourceServer: {name: gone}
+      scopes: [s]
+---
+apiVersion: v1
+kind: Namespace
+metadata: {name: x, labelz: {}}
+`;
+    // a.yaml's schema problem (line 11) is found before its reference problem (line 6).
+    expect(check({ 'z.yaml': a, 'a.yaml': b }).map((p) => `${p.file}:${p.line}: ${p.field}`)).toEqual([
+      'z.yaml:6: spec.permissions[0]',
+      'a.yaml:6: spec.permissions[0]',
+      'a.yaml:11: metadata.labelz',
+    ]);
+  });
+});
+
+describe('parsePath', () => {
+  it('splits a dotted path with indexes into the segments lineOfPath walks', () => {
+    expect(parsePath('spec.clients[0].roles[12]')).toEqual(['spec', 'clients', 0, 'roles', 12]);
+    expect(parsePath('')).toEqual([]);
+  });
+});
