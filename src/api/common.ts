@@ -48,6 +48,11 @@ export const duration = z
   .meta({ description: 'A duration such as `90s`, `5m` or `1h30m` (units ms, s, m, h).' });
 
 /** A reference to another object of a known kind; the namespace defaults to the referrer's own. */
+/** "a Role", "an OAuthClient". */
+function withArticle(what: string): string {
+  return `${/^[AEIOU]/.test(what) ? 'an' : 'a'} ${what}`;
+}
+
 export function objectRef(what: string) {
   return z
     .object({
@@ -57,7 +62,7 @@ export function objectRef(what: string) {
         .meta({ description: `Namespace of the ${what}; defaults to the namespace of this object.` }),
     })
     .meta({
-      description: `Reference to a ${what}. A reference into another namespace is honoured only when the ${what}'s \`allowedNamespaces\` selects this object's namespace.`,
+      description: `Reference to ${withArticle(what)}. A reference into another namespace is honoured only when the ${what}'s \`allowedNamespaces\` selects this object's namespace.`,
     });
 }
 

@@ -139,7 +139,9 @@ export function tryItCommand(
       (c) =>
         c.compiled !== undefined &&
         c.compiled.permissions.size > 0 &&
-        c.decl.spec.secret.source === 'Generate',
+        c.decl.spec.secret.source === 'Generate' &&
+        // A client that must name an organization would need more than the printed command.
+        c.decl.spec.organizationUsage !== 'require',
     )
     .sort((a, b) => (a.compiled?.permissions.size ?? 0) - (b.compiled?.permissions.size ?? 0));
   const pick = candidates[0];

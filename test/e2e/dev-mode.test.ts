@@ -117,11 +117,16 @@ describe('latchkey dev, end to end', () => {
     await rm(dir, { recursive: true, force: true });
   });
 
-  it('serves the examples, and the written Secret gets a token that verifies against the JWKS', async () => {
+  it('serves every scenario of the examples together, and a written Secret gets a token that verifies against the JWKS', async () => {
     dev = await startDev(manifests, state, dir);
-    const secret = await secretOf(state, 'billing', 'reporting-job-oauth');
+    // The scenarios share one folder: no duplicate object, identifier or client id, so all of them are in
+    // effect; the oidc Connection is the only object dev mode cannot make Ready (it never contacts the issuer).
+    expect(dev.output.join('')).toContain('applied: 5 APIs, 5 clients in effect, 1 objects not ready\n');
+    expect(dev.output.join('')).toContain('not ready: Connection backoffice/corp-sso (DiscoveryNotChecked)');
+    expect(dev.output.join('')).not.toContain('invalid:');
+    const secret = await secretOf(state, 'payments', 'payments-service-oauth');
     expect(secret).toMatchObject({
-      client_id: 'reporting-job.billing',
+      client_id: 'payments-service.payments',
       issuer: dev.issuer,
       token_endpoint: `${dev.issuer}/oauth2/token`,
     });
@@ -134,38 +139,56 @@ describe('latchkey dev, end to end', () => {
     const jwks = createRemoteJWKSet(new URL(`${dev.issuer}/.well-known/jwks.json`));
     const { payload, protectedHeader } = await jwtVerify(res.body['access_token'] as string, jwks, {
       issuer: dev.issuer,
-      audience: 'https://ledger.billing.internal',
+      audience: 'https://orders.internal',
       typ: 'at+jwt',
     });
-    expect(protectedHeader.alg).toBe('ES256');
-    expect(payload).toMatchObject({ client_id: 'reporting-job.billing', scope: 'ledger:read ledger:export' });
+    expect(protectedHeader.alg).toBe('RS256');
+    expect(payload).toMatchObject({ client_id: 'payments-service.payments', scope: 'orders:read' });
     expect(dev.output.join('')).not.toContain(secret['client_secret']);
   });
 
-  it('prints a curl command that works as printed', async () => {
+  it('uses a Secret declared in the folder for a client whose secret comes from elsewhere', async () => {
+    const res = await token(`${(dev as Dev).issuer}/oauth2/token`, {
+      client_id: 'event-collector.analytics',
+      client_secret: 'dev-only-public-value-replace-with-the-external-secret',
+      grant_type: 'client_credentials',
+    });
+    expect(res).toMatchObject({ status: 200, body: { scope: 'events:write', expires_in: 900 } });
+    await expect(
+      readFile(join(state, 'secrets', 'analytics', 'event-collector-credentials.yaml')),
+    ).rejects.toThrow(/ENOENT/);
+  });
+
+  it('prints a curl command that works as printed, for a client that needs no audience', async () => {
+    expect((dev as Dev).curl).toContain('-d client_id=audit-reporter.backoffice ');
+    expect((dev as Dev).curl).not.toContain('audience');
     const { stdout } = await run('bash', ['-c', (dev as Dev).curl], { cwd: dir });
-    expect(JSON.parse(stdout)).toMatchObject({ token_type: 'Bearer', expires_in: 600 });
+    expect(JSON.parse(stdout)).toMatchObject({ token_type: 'Bearer', expires_in: 300, scope: 'admin:read' });
   });
 
   it('applies an edited manifest without a restart', async () => {
-    const secret = await secretOf(state, 'billing', 'reporting-job-oauth');
-    const file = join(manifests, 'reporting.yaml');
-    await edit(file, /scopes: \[['"]ledger:read['"], ['"]ledger:export['"]\]/, 'scopes: ["ledger:read"]');
+    const secret = await secretOf(state, 'orders', 'orders-service-oauth');
+    const file = join(manifests, 'two-services', 'payments.yaml');
+    await edit(
+      file,
+      /scopes: \[['"]payments:read['"], ['"]payments:charge['"]\]/,
+      'scopes: ["payments:read"]',
+    );
     const res = await eventually(
       () =>
         token(
           secret['token_endpoint'] as string,
           { ...secret, grant_type: 'client_credentials' } as Record<string, string>,
         ),
-      (r) => r.body['scope'] === 'ledger:read',
-      'the narrowed grant never took effect',
+      (r) => r.body['scope'] === 'payments:read',
+      'the narrowed role never took effect',
     );
     expect(res.status).toBe(200);
   });
 
   it('reports a file that becomes invalid with file, line, object and field, and keeps serving its last good objects', async () => {
-    const secret = await secretOf(state, 'billing', 'reporting-job-oauth');
-    const file = join(manifests, 'reporting.yaml');
+    const secret = await secretOf(state, 'payments', 'payments-service-oauth');
+    const file = join(manifests, 'two-services', 'payments.yaml');
     await edit(
       file,
       /tokenEndpointAuthMethod: client_secret_post/,
@@ -174,7 +197,7 @@ describe('latchkey dev, end to end', () => {
     await eventually(
       async () => (dev as Dev).output.join(''),
       (text) =>
-        /invalid: manifests\/reporting\.yaml:\d+: OAuthClient billing\/reporting-job: spec\.tokenEndpointAuthMethod: /.test(
+        /invalid: manifests\/two-services\/payments\.yaml:\d+: OAuthClient payments\/payments-service: spec\.tokenEndpointAuthMethod: /.test(
           text,
         ),
       'the invalid field was not reported',
@@ -183,11 +206,18 @@ describe('latchkey dev, end to end', () => {
       secret['token_endpoint'] as string,
       { ...secret, grant_type: 'client_credentials' } as Record<string, string>,
     );
-    expect(res).toMatchObject({ status: 200, body: { scope: 'ledger:read' } });
+    expect(res).toMatchObject({ status: 200, body: { scope: 'orders:read' } });
+    // The valid objects of the same file still take effect: the Role keeps its narrowed scopes.
+    const orders = await secretOf(state, 'orders', 'orders-service-oauth');
+    const narrowed = await token(
+      orders['token_endpoint'] as string,
+      { ...orders, grant_type: 'client_credentials' } as Record<string, string>,
+    );
+    expect(narrowed).toMatchObject({ status: 200, body: { scope: 'payments:read' } });
   });
 
   it('keeps every secret and key across a restart', async () => {
-    const before = await secretOf(state, 'billing', 'billing-worker-oauth');
+    const before = await secretOf(state, 'orders', 'orders-service-oauth');
     const first = await token(
       before['token_endpoint'] as string,
       {
@@ -199,7 +229,7 @@ describe('latchkey dev, end to end', () => {
     expect(await stop(dev as Dev)).toBe(0);
 
     dev = await startDev(manifests, state, dir);
-    const after = await secretOf(state, 'billing', 'billing-worker-oauth');
+    const after = await secretOf(state, 'orders', 'orders-service-oauth');
     expect(after['client_secret']).toBe(before['client_secret']);
     const basic = Buffer.from(`${after['client_id']}:${after['client_secret']}`).toString('base64');
     const res = await fetch(`${dev.issuer}/oauth2/token`, {

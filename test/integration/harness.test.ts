@@ -95,8 +95,8 @@ describe('envtest harness (real kube-apiserver and etcd)', () => {
     }
   });
 
-  it('accepts the billing OAuthClient example and refuses an invalid appType naming the field', async () => {
-    const example = parse(await readFile(join(repoRoot, 'examples/billing.yaml'), 'utf8')) as Manifest;
+  it('accepts the invoice-sync OAuthClient example and refuses an invalid appType naming the field', async () => {
+    const example = parse(await readFile(join(repoRoot, 'examples/multi-tenant/invoice-sync.yaml'), 'utf8')) as Manifest;
     expect(example.kind).toBe('OAuthClient');
     const namespace = example.metadata.namespace;
     await core.createNamespace({ body: { metadata: { name: namespace } } });
@@ -152,9 +152,9 @@ describe('envtest harness (real kube-apiserver and etcd)', () => {
 
   it('keeps the data in etcd while the API server is stopped and started again', async () => {
     await plane().stopApiServer();
-    await expect(core.readNamespace({ name: 'billing' })).rejects.toThrow();
+    await expect(core.readNamespace({ name: 'invoicing' })).rejects.toThrow();
     await plane().startApiServer();
-    const ns = await core.readNamespace({ name: 'billing' });
-    expect(ns.metadata?.name).toBe('billing');
+    const ns = await core.readNamespace({ name: 'invoicing' });
+    expect(ns.metadata?.name).toBe('invoicing');
   });
 });

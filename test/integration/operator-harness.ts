@@ -3,15 +3,16 @@
  * with Latchkey's own Kubernetes client, manifests applied with kubectl, and operators run in this process.
  */
 import { execFile } from 'node:child_process';
-import { cp, mkdtemp, readFile, readdir, rm, writeFile } from 'node:fs/promises';
+import { cp, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { createRemoteJWKSet, jwtVerify, type JWTPayload } from 'jose';
-import { parse } from 'yaml';
+import { parseAllDocuments } from 'yaml';
 import { EventBus } from '../../src/events.ts';
 import { createKubeApi } from '../../src/kube/api.ts';
 import { loadKubeConfig } from '../../src/kube/config.ts';
+import { manifestFiles } from '../../src/manifests/index.ts';
 import { CORE_SECRETS, type KubeClient, type KubeObject, type ResourceType } from '../../src/kube/types.ts';
 import { parseOperatorArgs } from '../../src/operator/config.ts';
 import { resourceOf } from '../../src/operator/resources.ts';
@@ -68,21 +69,36 @@ export async function kubectlApply(cluster: Cluster, ...paths: string[]): Promis
   return stdout;
 }
 
-/** A copy of examples/ in which the `oidc` Connection points at `issuer` (an upstream on this machine). */
+/**
+ * A copy of examples/ in which every `oidc` Connection points at `issuer` (an upstream on this machine)
+ * instead of https://sso.example.com, which does not exist.
+ */
 export async function examplesWithIssuer(issuer: string): Promise<{ dir: string; cleanup(): Promise<void> }> {
+  const exampleIssuer = 'https://sso.example.com';
   const dir = await mkdtemp(join(tmpdir(), 'latchkey-examples-'));
+  const cleanup = () => rm(dir, { recursive: true, force: true });
   await cp(join(repoRoot, 'examples'), dir, { recursive: true });
-  const file = join(dir, 'connections.yaml');
-  await writeFile(file, (await readFile(file, 'utf8')).replace('https://sso.example.com', issuer));
-  return { dir, cleanup: () => rm(dir, { recursive: true, force: true }) };
+  let rewritten = 0;
+  for (const file of await manifestFiles(dir)) {
+    const text = await readFile(file, 'utf8');
+    if (!text.includes(exampleIssuer)) continue;
+    await writeFile(file, text.replaceAll(exampleIssuer, issuer));
+    rewritten++;
+  }
+  // Renaming the issuer in the examples must break this helper loudly, not leave the tests on an unreachable one.
+  if (rewritten === 0) {
+    await cleanup();
+    throw new Error(`no manifest below examples/ names ${exampleIssuer}`);
+  }
+  return { dir, cleanup };
 }
 
-/** Every Latchkey object declared in the YAML files of a folder, as `[kind, namespace, name]`. */
+/** Every Latchkey object declared in the YAML files below a folder (recursively, in file order), as `[kind, namespace, name]`. */
 export async function declaredIn(dir: string): Promise<[KindName, string, string][]> {
   const out: [KindName, string, string][] = [];
-  for (const f of (await readdir(dir)).filter((n) => n.endsWith('.yaml'))) {
-    for (const doc of (await readFile(join(dir, f), 'utf8')).split(/^---$/m)) {
-      const o = parse(doc) as {
+  for (const f of await manifestFiles(dir)) {
+    for (const doc of parseAllDocuments(await readFile(f, 'utf8'))) {
+      const o = doc.toJS() as {
         apiVersion?: string;
         kind: KindName;
         metadata: { name: string; namespace?: string };

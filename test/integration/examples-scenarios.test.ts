@@ -1,0 +1,304 @@
+/**
+ * Each scenario folder of examples/ on its own, as its README tells people to use it: applied to a real
+ * kube-apiserver with the operator running, every object Ready, and a token got with the credentials from the
+ * Secret that verifies against the JWKS with the claims the README promises.
+ */
+import { mkdtemp, readdir, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { decodeProtectedHeader } from 'jose';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { KindName } from '../../src/api/kinds.ts';
+import { startDev, type DevServer } from '../../src/dev/run.ts';
+import { EventBus } from '../../src/events.ts';
+import { organizationId } from '../../src/store/compile.ts';
+import { repoRoot } from './envtest.ts';
+import {
+  conditionOf,
+  declaredIn,
+  eventually,
+  examplesWithIssuer,
+  getObject,
+  kubectlApply,
+  operator,
+  secretData,
+  startCluster,
+  tokenFromSecret,
+  type Cluster,
+  type Operator,
+} from './operator-harness.ts';
+
+const SCENARIOS = ['external-secret', 'multi-tenant', 'oidc-connection', 'two-services'];
+
+describe('examples/ scenarios on a real kube-apiserver, one folder at a time', () => {
+  let cluster: Cluster;
+  let op: Operator;
+  let upstream: DevServer;
+  let examples: { dir: string; cleanup(): Promise<void> };
+  const temp: string[] = [];
+
+  beforeAll(async () => {
+    cluster = await startCluster();
+    // The oidc Connection's issuer: Latchkey's own dev mode serves a real discovery document and JWKS.
+    const state = await mkdtemp(join(tmpdir(), 'latchkey-upstream-'));
+    const empty = await mkdtemp(join(tmpdir(), 'latchkey-upstream-manifests-'));
+    temp.push(state, empty);
+    upstream = await startDev(
+      {
+        manifestsDir: empty,
+        stateDir: state,
+        host: '127.0.0.1',
+        port: 0,
+        opsPort: 0,
+        logFormat: 'text',
+        watch: false,
+      },
+      new EventBus(),
+    );
+    examples = await examplesWithIssuer(upstream.issuer);
+    op = await operator(cluster);
+    await op.whenReady();
+  });
+
+  afterAll(async () => {
+    await op?.close();
+    await upstream?.close();
+    await examples?.cleanup();
+    for (const dir of temp) await rm(dir, { recursive: true, force: true });
+    await cluster?.stop();
+  });
+
+  const folder = (name: string) => join(examples.dir, name);
+
+  /** Waits until every Latchkey object of a folder is Ready, and returns them. */
+  async function expectAllReady(dir: string): Promise<[KindName, string, string][]> {
+    const declared = await declaredIn(dir);
+    expect(declared.length).toBeGreaterThan(0);
+    for (const [kind, namespace, name] of declared) {
+      const o = await eventually(
+        () => getObject(cluster, kind, namespace, name),
+        (x) => conditionOf(x)?.status === 'True',
+        `${kind} ${namespace}/${name} Ready`,
+      );
+      expect(conditionOf(o), `${kind} ${namespace}/${name}`).toMatchObject({
+        status: 'True',
+        reason: 'Reconciled',
+        observedGeneration: 1,
+      });
+    }
+    return declared;
+  }
+
+  async function generatedSecret(namespace: string, name: string): Promise<Record<string, string>> {
+    const data = await eventually(
+      () => secretData(cluster, namespace, name),
+      (d) => d !== undefined,
+      `Secret ${namespace}/${name}`,
+    );
+    return data as Record<string, string>;
+  }
+
+  async function organizationIdOf(namespace: string, name: string): Promise<string> {
+    const o = await getObject(cluster, 'Organization', namespace, name);
+    return (o?.['status'] as { organizationId: string }).organizationId;
+  }
+
+  it('covers every scenario folder of examples/', async () => {
+    const entries = await readdir(join(repoRoot, 'examples'), { withFileTypes: true });
+    expect(
+      entries
+        .filter((e) => e.isDirectory())
+        .map((e) => e.name)
+        .sort(),
+    ).toEqual(SCENARIOS);
+  });
+
+  describe('two-services: orders and payments call each other through Roles the other team owns', () => {
+    it('makes every object Ready', { timeout: 60_000 }, async () => {
+      await kubectlApply(cluster, folder('two-services'));
+      await expectAllReady(folder('two-services'));
+    });
+
+    it('gives the orders service a token for the payments API, with the payments team’s role, without audience', async () => {
+      const secret = await generatedSecret('orders', 'orders-service-oauth');
+      const { answer, claims } = await tokenFromSecret(secret);
+      expect(answer.status).toBe(200);
+      expect(decodeProtectedHeader(answer.body['access_token'] as string).alg).toBe('ES256');
+      expect(claims).toMatchObject({
+        iss: op.issuer,
+        aud: 'https://payments.internal',
+        client_id: 'orders-service.orders',
+        scope: 'payments:read payments:charge',
+      });
+      expect(claims).not.toHaveProperty('org_id');
+    });
+
+    it('gives the payments service a token for the orders API, with the orders team’s role', async () => {
+      const secret = await generatedSecret('payments', 'payments-service-oauth');
+      const { answer, claims } = await tokenFromSecret(secret);
+      expect(answer.status).toBe(200);
+      expect(claims).toMatchObject({
+        aud: 'https://orders.internal',
+        client_id: 'payments-service.payments',
+        scope: 'orders:read',
+      });
+    });
+
+    it('refuses the orders service a token for its own API, which it was not granted', async () => {
+      const secret = await generatedSecret('orders', 'orders-service-oauth');
+      const { answer } = await tokenFromSecret(secret, { audience: 'https://orders.internal' });
+      expect(answer).toEqual({
+        status: 400,
+        body: {
+          error: 'invalid_target',
+          error_description: "audience 'https://orders.internal' is unknown or not granted to this client",
+        },
+      });
+    });
+  });
+
+  describe('multi-tenant: one API for every tenant, tokens always for one Organization', () => {
+    it('makes every object Ready', { timeout: 60_000 }, async () => {
+      await kubectlApply(cluster, folder('multi-tenant'));
+      await expectAllReady(folder('multi-tenant'));
+    });
+
+    it('gives Acme’s token org_id, org_name and Acme’s extra export role', async () => {
+      const secret = await generatedSecret('invoicing', 'invoice-sync-oauth');
+      const { answer, claims } = await tokenFromSecret(secret, { organization: 'acme' });
+      expect(answer.status).toBe(200);
+      const acme = await organizationIdOf('tenants', 'acme');
+      expect(acme).toBe(organizationId('tenants', 'acme'));
+      expect(claims).toMatchObject({
+        aud: 'https://invoices.internal',
+        client_id: 'invoice-sync.invoicing',
+        scope: 'invoices:read invoices:export',
+        org_id: acme,
+        org_name: 'acme',
+      });
+    });
+
+    it('gives Globex’s token only the base plan, also when asked for by org_id', async () => {
+      const secret = await generatedSecret('invoicing', 'invoice-sync-oauth');
+      const globex = await organizationIdOf('tenants', 'globex');
+      const { answer, claims } = await tokenFromSecret(secret, { organization: globex });
+      expect(answer.status).toBe(200);
+      expect(claims).toMatchObject({ scope: 'invoices:read', org_id: globex, org_name: 'globex' });
+      const more = await tokenFromSecret(secret, { organization: globex, scope: 'invoices:export' });
+      expect(more.answer).toEqual({
+        status: 400,
+        body: {
+          error: 'invalid_scope',
+          error_description: "scope not granted for this API: 'invoices:export'",
+        },
+      });
+    });
+
+    it('refuses a token for no tenant (organizationUsage: require)', async () => {
+      const secret = await generatedSecret('invoicing', 'invoice-sync-oauth');
+      const { answer } = await tokenFromSecret(secret);
+      expect(answer).toEqual({
+        status: 400,
+        body: {
+          error: 'invalid_request',
+          error_description: 'organization is required: this client gets tokens only for an organization',
+        },
+      });
+    });
+  });
+
+  describe('external-secret: the client secret comes from a Secret someone else writes', () => {
+    const files = ['00-namespaces.yaml', 'events-api.yaml', 'event-collector.yaml', 'external-secret.yaml'];
+
+    it(
+      'waits for the Secret, generates none, and is Ready once it is written',
+      { timeout: 60_000 },
+      async () => {
+        // Everything but the stand-in for what the External Secrets Operator would write.
+        expect((await readdir(folder('external-secret'))).filter((f) => f.endsWith('.yaml')).sort()).toEqual(
+          [...files, 'dev-secret.yaml'].sort(),
+        );
+        await kubectlApply(cluster, ...files.map((f) => join(folder('external-secret'), f)));
+        const waiting = await eventually(
+          () => getObject(cluster, 'OAuthClient', 'analytics', 'event-collector'),
+          (x) => conditionOf(x, 'SecretReady')?.status === 'False',
+          'OAuthClient analytics/event-collector waiting for its Secret',
+        );
+        expect(conditionOf(waiting, 'SecretReady')).toMatchObject({
+          reason: 'SecretMissing',
+          message:
+            'waiting for Secret analytics/event-collector-credentials to be written (spec.secret.source is Existing)',
+        });
+        expect(conditionOf(waiting)).toMatchObject({ status: 'False', reason: 'SecretMissing' });
+        expect(await secretData(cluster, 'analytics', 'event-collector-credentials')).toBeUndefined();
+
+        // The README's command: the whole folder, including dev-secret.yaml.
+        await kubectlApply(cluster, folder('external-secret'));
+        await expectAllReady(folder('external-secret'));
+        const secret = await secretData(cluster, 'analytics', 'event-collector-credentials');
+        // Nothing of Latchkey's was added to a Secret it does not own.
+        expect(Object.keys(secret ?? {}).sort()).toEqual(['client_id', 'client_secret']);
+      },
+    );
+
+    it('gives a token with the credentials from that Secret', async () => {
+      const secret = (await secretData(cluster, 'analytics', 'event-collector-credentials')) as Record<
+        string,
+        string
+      >;
+      const { answer, claims } = await tokenFromSecret({
+        ...secret,
+        issuer: op.issuer,
+        token_endpoint: op.tokenEndpoint,
+      });
+      expect(answer.status).toBe(200);
+      expect(decodeProtectedHeader(answer.body['access_token'] as string).alg).toBe('EdDSA');
+      expect(answer.body['expires_in']).toBe(900);
+      expect(claims).toMatchObject({
+        aud: 'https://events.analytics.internal',
+        client_id: 'event-collector.analytics',
+        scope: 'events:write',
+      });
+    });
+  });
+
+  describe('oidc-connection: an OpenID Connect provider the operator verifies, enabled for an Organization', () => {
+    it(
+      'makes every object Ready, the Connection once its issuer is verified',
+      { timeout: 60_000 },
+      async () => {
+        await kubectlApply(cluster, folder('oidc-connection'));
+        await expectAllReady(folder('oidc-connection'));
+        const connection = await getObject(cluster, 'Connection', 'backoffice', 'corp-sso');
+        expect(conditionOf(connection, 'IssuerVerified')).toMatchObject({
+          status: 'True',
+          reason: 'IssuerVerified',
+        });
+        expect(connection?.['status']).toMatchObject({
+          issuer: upstream.issuer,
+          jwksUri: `${upstream.issuer}/.well-known/jwks.json`,
+        });
+      },
+    );
+
+    it('gives the reporter its own token, and one for the staff organization when it asks', async () => {
+      const secret = await generatedSecret('backoffice', 'audit-reporter-oauth');
+      const own = await tokenFromSecret(secret);
+      expect(own.answer.status).toBe(200);
+      expect(own.claims).toMatchObject({
+        aud: 'https://admin.backoffice.internal',
+        client_id: 'audit-reporter.backoffice',
+        scope: 'admin:read',
+      });
+      expect(own.claims).not.toHaveProperty('org_id');
+
+      const staff = await tokenFromSecret(secret, { organization: 'staff' });
+      expect(staff.answer.status).toBe(200);
+      expect(staff.claims).toMatchObject({
+        scope: 'admin:read',
+        org_id: await organizationIdOf('backoffice', 'staff'),
+        org_name: 'staff',
+      });
+    });
+  });
+});
