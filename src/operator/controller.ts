@@ -1,3 +1,4 @@
+import { isDeepStrictEqual } from 'node:util';
 import { API_VERSION } from '../api/common.ts';
 import { MANAGED_LABELS } from '../api/labels.ts';
 import { KIND_NAMES, type KindName } from '../api/kinds.ts';
@@ -7,6 +8,7 @@ import type { SigningKeys } from '../keys/signing-keys.ts';
 import { CORE_SECRETS, type Informer, type KubeApi, type KubeObject } from '../kube/types.ts';
 import type { Resolution } from '../store/compile.ts';
 import { secretNameOf } from '../store/compile.ts';
+import { Reason } from '../store/reasons.ts';
 import type {
   ConnectionCheck,
   DeclaredConnection,
@@ -49,6 +51,18 @@ export interface ControllerDeps {
   checkConnection: (spec: DeclaredConnection['spec']) => Promise<ConnectionCheck>;
   /** How often a verified Connection is checked again. */
   connectionRefreshMs?: number;
+}
+
+/** Whether an update touches what the store compiles (spec, labels, annotations), not just status. */
+function declarationChanged(before: KubeObject, after: KubeObject): boolean {
+  const a = before.metadata;
+  const b = after.metadata;
+  return (
+    a.generation !== b.generation ||
+    !isDeepStrictEqual(a.labels ?? {}, b.labels ?? {}) ||
+    !isDeepStrictEqual(a.annotations ?? {}, b.annotations ?? {}) ||
+    a.deletionTimestamp !== b.deletionTimestamp
+  );
 }
 
 /** Delay that coalesces a burst of watch events into one store rebuild. */
@@ -94,7 +108,17 @@ export class Controller {
   /** Subscribes to the informers; call before starting them. */
   watch(): void {
     const schedule = () => this.scheduleRebuild();
-    for (const kind of KIND_NAMES) this.#deps.informers[kind].on(schedule);
+    for (const kind of KIND_NAMES) {
+      this.#deps.informers[kind].on((e) => {
+        // Our own status writes come back as watch events; they change nothing the store compiles,
+        // so they only re-check that one object instead of rebuilding the world.
+        if (e.type === 'modified' && e.previous && !declarationChanged(e.previous, e.object)) {
+          if (this.#synced && this.#deps.isLeader()) this.#enqueueIfStale(kind, e.object);
+          return;
+        }
+        schedule();
+      });
+    }
     this.#deps.informers.secrets.on(schedule);
     this.#deps.informers.namespaces.on(schedule);
   }
@@ -217,17 +241,23 @@ export class Controller {
 
   /** Enqueues every object whose written status or Secret differs from what the store decided. */
   enqueueStale(): void {
-    const now = this.#deps.now();
-    for (const [key, r] of this.#resolutions) {
-      const kind = r.kind;
-      const cached = this.#deps.informers[kind].get(r.namespace, r.name);
-      if (!cached) continue;
-      const status = cached['status'] as ObjectStatus | undefined;
-      let stale = statusChanged(status, desiredStatus(r, status, now));
-      if (!stale && kind === 'OAuthClient') stale = this.#secretAction(cached).kind !== 'none';
-      if (!stale && kind === 'Connection' && !this.#checks.has(secretKey(r.namespace, r.name))) stale = true;
-      if (stale) this.#queues.get(kind)?.add(key);
+    for (const r of this.#resolutions.values()) {
+      const cached = this.#deps.informers[r.kind].get(r.namespace, r.name);
+      if (cached) this.#enqueueIfStale(r.kind, cached);
     }
+  }
+
+  #enqueueIfStale(kind: KindName, cached: KubeObject): void {
+    const namespace = cached.metadata.namespace ?? '';
+    const key = objectKey(kind, namespace, cached.metadata.name);
+    const r = this.#resolutions.get(key);
+    if (!r) return;
+    const status = cached['status'] as ObjectStatus | undefined;
+    let stale = statusChanged(status, desiredStatus(r, status, this.#deps.now()));
+    if (!stale && kind === 'OAuthClient') stale = this.#secretAction(cached).kind !== 'none';
+    if (!stale && kind === 'Connection' && !this.#checks.has(secretKey(namespace, cached.metadata.name)))
+      stale = true;
+    if (stale) this.#queues.get(kind)?.add(key);
   }
 
   #secretAction(o: KubeObject) {
@@ -345,7 +375,12 @@ export class Controller {
     );
     const was = current?.conditions?.find((c) => c.type === 'Ready');
     const ready = next.conditions?.find((c) => c.type === 'Ready');
-    if (ready && ready.status !== 'True' && (was?.reason !== ready.reason || was?.status !== ready.status)) {
+    if (
+      ready &&
+      ready.status !== 'True' &&
+      (was?.reason !== ready.reason || was?.status !== ready.status) &&
+      !this.#waitingForOwnSecret(kind, o, ready.reason)
+    ) {
       await this.#deps.recorder.record(
         {
           apiVersion: API_VERSION,
@@ -360,6 +395,13 @@ export class Controller {
         ready.message,
       );
     }
+  }
+
+  /** A new client waits a moment for the Secret the leader is creating: that is no news worth an Event. */
+  #waitingForOwnSecret(kind: KindName, o: KubeObject, reason: string): boolean {
+    if (kind !== 'OAuthClient' || reason !== Reason.SecretMissing) return false;
+    const d = this.#declared('OAuthClient', o);
+    return 'spec' in d && (d as DeclaredOAuthClient).spec.secret.source === 'Generate';
   }
 
   readonly #recorded = new Map<string, string>();

@@ -11,6 +11,8 @@ import type { Snapshot, SnapshotSource } from './snapshot.ts';
 export class Store implements SnapshotSource {
   #current: Snapshot;
   readonly #events: EventBus;
+  /** The problem last reported for each object that is not ready. */
+  #reported = new Map<string, string>();
 
   constructor(keys: SigningKeys, events: EventBus) {
     this.#events = events;
@@ -26,16 +28,19 @@ export class Store implements SnapshotSource {
     const compiled = compile(inputs, keys, this.#current.version + 1);
     this.#current = compiled.snapshot;
     let notReady = 0;
+    const reported = new Map<string, string>();
     for (const [key, r] of compiled.resolutions) {
       if (r.ready) continue;
       notReady++;
       const ready = r.conditions[0];
-      this.#events.emit('object.notReady', {
-        key,
-        reason: ready?.reason ?? '',
-        message: ready?.message ?? '',
-      });
+      const reason = ready?.reason ?? '';
+      const message = ready?.message ?? '';
+      reported.set(key, `${reason}\n${message}`);
+      // Said once per problem, not on every rebuild: thousands of objects waiting would flood the log.
+      if (this.#reported.get(key) !== `${reason}\n${message}`)
+        this.#events.emit('object.notReady', { key, reason, message });
     }
+    this.#reported = reported;
     this.#events.emit('store.swapped', {
       version: compiled.snapshot.version,
       clients: compiled.snapshot.clients.size,
