@@ -628,7 +628,7 @@ describe('parseManifests: good manifests', () => {
     });
     expect(find(result.objects, 'Organization').spec).toEqual({
       displayName: 'Acme Corp',
-      clients: [{ client: { name: 'billing-worker', namespace: 'billing' }, roles: [] }],
+      clients: [{ client: { name: 'billing-worker', namespace: 'billing' } }],
       connections: [],
     });
     expect(find(result.objects, 'Connection').spec.clientSecretRef).toEqual({
