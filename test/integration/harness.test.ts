@@ -96,7 +96,9 @@ describe('envtest harness (real kube-apiserver and etcd)', () => {
   });
 
   it('accepts the invoice-sync OAuthClient example and refuses an invalid appType naming the field', async () => {
-    const example = parse(await readFile(join(repoRoot, 'examples/multi-tenant/invoice-sync.yaml'), 'utf8')) as Manifest;
+    const example = parse(
+      await readFile(join(repoRoot, 'examples/multi-tenant/invoice-sync.yaml'), 'utf8'),
+    ) as Manifest;
     expect(example.kind).toBe('OAuthClient');
     const namespace = example.metadata.namespace;
     await core.createNamespace({ body: { metadata: { name: namespace } } });
