@@ -309,7 +309,11 @@ export const REASON_GUIDE: Readonly<Record<string, ReasonGuide>> = {
   },
   AuthMethodNotSupported: {
     on: 'OAuthClient: `Ready=False`',
-    fix: '`private_key_jwt`, `client_secret_jwt` and `none` are accepted by the schema but not implemented yet. Use `client_secret_basic` or `client_secret_post`; a client may then send its secret either way.',
+    fix: '`none` (a public client) is accepted by the schema but not implemented yet. Use `client_secret_basic` or `client_secret_post` (a client may then send its secret either way), `client_secret_jwt`, or `private_key_jwt` with `spec.jwks` or `spec.jwksUri`.',
+  },
+  InvalidClientKeys: {
+    on: 'OAuthClient (`private_key_jwt`): `Ready=False`',
+    fix: 'The message names the key in `spec.jwks.keys` and what is wrong with it. Put only public signing keys there: `kty` RSA (at least 2048 bits), EC (P-256, P-384, P-521) or OKP (Ed25519, Ed448), without private members, with `use: sig` or no `use`. Export the public half with your key tool (e.g. `step crypto jwk public`, or jose `exportJWK` of the public key). The client gets no tokens until every listed key is usable.',
   },
   GrantTypeNotSupported: {
     on: 'OAuthClient: `Ready=False`',

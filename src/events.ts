@@ -13,6 +13,22 @@ export interface LatchkeyEvents {
     organizationId?: string;
   };
   'token.failed': { error: string; grantType?: string; clientId?: string; detail: string };
+  /** An introspection was answered; `detail` says why a token is inactive (never sent to the caller). */
+  'token.introspected': { clientId: string; active: boolean; detail?: string };
+  /** A revocation was answered: `revoked` false when there was nothing this client may revoke (`detail`). */
+  'token.revoked': { clientId: string; revoked: boolean; detail?: string };
+  /** An introspection or revocation request was refused with an OAuth error. */
+  'request.failed': {
+    endpoint: 'introspection' | 'revocation';
+    error: string;
+    clientId?: string;
+    detail: string;
+  };
+  /**
+   * The revocation list was full and dropped the revocation of a token that has not expired: that token is
+   * active again at introspection for `remainingSeconds`.
+   */
+  'revocation.evicted': { remainingSeconds: number };
   'store.swapped': { version: number; clients: number; apis: number; notReady: number };
   'object.notReady': { key: string; reason: string; message: string };
   'manifest.invalid': { file: string; line: number; object: string; field: string; message: string };

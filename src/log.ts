@@ -31,6 +31,10 @@ export function logEvents(events: EventBus, logger: Logger): void {
   const levels: Record<EventName, 'debug' | 'info' | 'warn' | 'error'> = {
     'token.issued': 'debug',
     'token.failed': 'debug',
+    'token.introspected': 'debug',
+    'token.revoked': 'debug',
+    'request.failed': 'debug',
+    'revocation.evicted': 'warn',
     'store.swapped': 'info',
     'object.notReady': 'warn',
     'manifest.invalid': 'error',

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { allowedNamespaces, conditions, duration, observedGeneration } from './common.ts';
+import { allowedNamespaces, conditions, duration, objectRef, observedGeneration } from './common.ts';
 
 export const SIGNING_ALGORITHMS = ['RS256', 'ES256', 'EdDSA'] as const;
 export type SigningAlgorithm = (typeof SIGNING_ALGORITHMS)[number];
@@ -41,6 +41,18 @@ export const resourceServerSpec = z
       })
       .default({ lifetime: '5m', signingAlgorithm: 'RS256' })
       .meta({ description: 'How access tokens for this API are issued (RFC 9068).' }),
+    introspection: z
+      .object({
+        clients: z.array(objectRef('OAuthClient')).min(1).max(64).meta({
+          description:
+            "OAuthClients that may introspect (RFC 7662) any access token whose `aud` is this API's identifier, e.g. the API's own client. Any client may always introspect the tokens issued to itself.",
+        }),
+      })
+      .optional()
+      .meta({
+        description:
+          "Who may ask Latchkey's introspection endpoint (`<issuer>/oauth2/introspect`, RFC 7662) about this API's tokens on its behalf.",
+      }),
     allowedNamespaces,
   })
   .meta({ description: 'An API protected by Latchkey: its identifier, scopes and token settings.' });

@@ -140,6 +140,8 @@ export function tryItCommand(
         c.compiled !== undefined &&
         c.compiled.permissions.size > 0 &&
         c.decl.spec.secret.source === 'Generate' &&
+        // curl can send a secret but not sign an assertion: only client_secret_basic/post clients qualify.
+        c.compiled.secretDigests.length > 0 &&
         // A client that must name an organization would need more than the printed command.
         c.decl.spec.organizationUsage !== 'require',
     )

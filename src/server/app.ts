@@ -8,10 +8,16 @@ import Fastify, {
 } from 'fastify';
 import type { Clock } from '../clock.ts';
 import type { EventBus } from '../events.ts';
+import { MemoryRevocationStore } from '../runtime/memory-revocation-store.ts';
+import type { RevocationStore } from '../runtime/revocation-store.ts';
 import type { SnapshotSource } from '../store/snapshot.ts';
+import { AssertionVerifier } from './assertion/verifier.ts';
+import type { ClientAuthDeps } from './client-auth.ts';
 import { InvalidRequest, quote } from './errors.ts';
 import { registerDiscovery } from './endpoints/discovery.ts';
+import { registerIntrospectionEndpoint } from './endpoints/introspection.ts';
 import { registerJwks } from './endpoints/jwks.ts';
+import { registerRevocationEndpoint } from './endpoints/revocation.ts';
 import { registerTokenEndpoint } from './endpoints/token.ts';
 import { BODY_LIMIT, registerFormParser } from './form.ts';
 import { issuerUrls, type IssuerUrls } from './issuer.ts';
@@ -30,6 +36,11 @@ export interface TokenServerDeps {
   logger?: FastifyBaseLogger;
   metrics?: HttpMetrics;
   /**
+   * Revoked tokens, which introspection reports inactive. Default: a new {@link defaultRevocationStore}, which
+   * only this server sees (revocations are not shared across replicas yet).
+   */
+  revocations?: RevocationStore;
+  /**
    * The server to serve on instead of a new plain HTTP one: an HTTPS server, or one already listening (to
    * learn a random port before the issuer is fixed).
    */
@@ -37,7 +48,8 @@ export interface TokenServerDeps {
 }
 
 /**
- * Creates the public server: discovery, JWKS and the token endpoint, below the issuer's path.
+ * Creates the public server: discovery, JWKS, and the token, introspection and revocation endpoints, below
+ * the issuer's path.
  * Every error, including those fastify and Node raise for malformed requests, leaves as an RFC 6749 §5.2
  * body; bad input never yields a 5xx.
  *
@@ -86,12 +98,40 @@ export function createTokenServer(deps: TokenServerDeps): FastifyInstance {
 function registerRoutes(app: FastifyInstance, deps: TokenServerDeps, urls: IssuerUrls): void {
   registerDiscovery(app, urls);
   registerJwks(app, deps.source, urls.paths.jwks);
+  // One verifier for every endpoint that authenticates clients: a jti is spent once across all of them.
+  const clientAuth: ClientAuthDeps = {
+    assertions: new AssertionVerifier({ audiences: [urls.issuer, urls.tokenEndpoint], now: deps.now }),
+  };
   registerTokenEndpoint(app, {
     source: deps.source,
     issuer: urls.issuer,
     path: urls.paths.token,
     now: deps.now,
     events: deps.events,
+    clientAuth,
+  });
+  const revocations = deps.revocations ?? defaultRevocationStore(deps.now, deps.events);
+  const shared = {
+    source: deps.source,
+    issuer: urls.issuer,
+    now: deps.now,
+    events: deps.events,
+    revocations,
+    clientAuth,
+  };
+  registerIntrospectionEndpoint(app, { ...shared, path: urls.paths.introspection });
+  registerRevocationEndpoint(app, { ...shared, path: urls.paths.revocation });
+}
+
+/**
+ * The revocation list of one replica, in memory, reporting evictions as `revocation.evicted`. Another
+ * replica does not see its entries, and a restart forgets them (design roadmap item 4: shared runtime state).
+ */
+export function defaultRevocationStore(now: Clock, events: EventBus): RevocationStore {
+  return new MemoryRevocationStore({
+    now,
+    onEvict: ({ expiresAtMs, nowMs }) =>
+      events.emit('revocation.evicted', { remainingSeconds: Math.ceil((expiresAtMs - nowMs) / 1000) }),
   });
 }
 

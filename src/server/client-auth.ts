@@ -1,15 +1,32 @@
 import { createHash, timingSafeEqual } from 'node:crypto';
 import type { AuthMethod } from '../api/oauth-client.ts';
 import type { CompiledClient, Snapshot } from '../store/snapshot.ts';
+import { parseUnverifiedJwt } from './assertion/jwt.ts';
+import { JWT_BEARER_ASSERTION_TYPE, type AssertionVerifier } from './assertion/verifier.ts';
 import { InvalidClient, InvalidRequest, quote } from './errors.ts';
 
 /** The ways this server accepts a shared secret; a client registered with either may use both. */
 export const SECRET_AUTH_METHODS: readonly AuthMethod[] = ['client_secret_basic', 'client_secret_post'];
+/** The ways a client authenticates with a signed JWT (RFC 7523 §2.2, OpenID Connect Core §9). */
+export const ASSERTION_AUTH_METHODS: readonly AuthMethod[] = ['private_key_jwt', 'client_secret_jwt'];
+/** Every method that works, for `token_endpoint_auth_methods_supported` (RFC 8414 §2). */
+export const TOKEN_ENDPOINT_AUTH_METHODS: readonly AuthMethod[] = [
+  ...SECRET_AUTH_METHODS,
+  ...ASSERTION_AUTH_METHODS,
+];
+
+type WorkingMethod = 'client_secret_basic' | 'client_secret_post' | 'private_key_jwt' | 'client_secret_jwt';
 
 export interface AuthenticatedClient {
   client: CompiledClient;
-  /** How this request presented the secret. */
-  method: 'client_secret_basic' | 'client_secret_post';
+  /** How this request authenticated. */
+  method: WorkingMethod;
+}
+
+/** What client authentication needs besides the request; one per server, shared by its endpoints. */
+export interface ClientAuthDeps {
+  /** Verifies client assertions; sharing it shares the replay cache and the fetched key sets. */
+  assertions: AssertionVerifier;
 }
 
 interface BasicCredentials {
@@ -26,30 +43,99 @@ const PLUS = /\+/g;
 const utf8 = new TextDecoder('utf-8', { fatal: true });
 
 /**
- * Authenticates the client of a token request (RFC 6749 §2.3.1): HTTP Basic with the form-urlencoded id and
- * secret, or `client_id` and `client_secret` in the body. Secrets are checked by comparing their SHA-256
- * digest in constant time with each digest the client has.
+ * Authenticates the client of a request to the token endpoint, or to another endpoint that authenticates
+ * clients the same way (RFC 7662 §2.1, RFC 7009 §2.1):
+ * - a shared secret (RFC 6749 §2.3.1): HTTP Basic with the form-urlencoded id and secret, or `client_id` and
+ *   `client_secret` in the body, checked by comparing its SHA-256 digest in constant time;
+ * - a JWT assertion (RFC 7523 §2.2): `client_assertion_type` and `client_assertion`, signed with the
+ *   client's private key (`private_key_jwt`) or with its secret (`client_secret_jwt`).
+ *
+ * A client uses the kind of credential its `tokenEndpointAuthMethod` names; the other kind is refused.
+ * Only an assertion of a client with a `jwksUri` may cause I/O: a fetch of its keys on a cache miss.
  *
  * @param authorization the `Authorization` header, if any
  * @param params the form parameters
  * @throws {InvalidRequest} for malformed or contradictory credentials
- * @throws {InvalidClient} when authentication fails, for the same reason whatever the cause
+ * @throws {InvalidClient} when authentication fails
+ * @example
+ * const { client } = await authenticateClient(snapshot, request.headers.authorization, form.params, deps.clientAuth);
  */
-export function authenticateClient(
+export async function authenticateClient(
+  snapshot: Snapshot,
+  authorization: string | undefined,
+  params: Readonly<Record<string, string>>,
+  deps: ClientAuthDeps,
+): Promise<AuthenticatedClient> {
+  if (
+    nonEmpty(params.client_assertion) !== undefined ||
+    nonEmpty(params.client_assertion_type) !== undefined
+  ) {
+    return authenticateWithAssertion(snapshot, authorization, params, deps);
+  }
+  return authenticateWithSecret(snapshot, authorization, params);
+}
+
+async function authenticateWithAssertion(
+  snapshot: Snapshot,
+  authorization: string | undefined,
+  params: Readonly<Record<string, string>>,
+  deps: ClientAuthDeps,
+): Promise<AuthenticatedClient> {
+  // RFC 6749 §2.3: a client must not use more than one authentication method in a request.
+  if (authorization !== undefined) {
+    throw new InvalidRequest(
+      'client_assertion and an Authorization header are both sent: use one way to authenticate the client',
+    );
+  }
+  if (nonEmpty(params.client_secret) !== undefined) {
+    throw new InvalidRequest(
+      'client_assertion and client_secret are both sent: use one way to authenticate the client',
+    );
+  }
+  const type = nonEmpty(params.client_assertion_type);
+  if (type === undefined) {
+    throw new InvalidClient(`client_assertion_type is missing: send ${JWT_BEARER_ASSERTION_TYPE}`);
+  }
+  if (type !== JWT_BEARER_ASSERTION_TYPE) {
+    throw new InvalidClient(
+      `client_assertion_type ${quote(type)} is not supported: send ${JWT_BEARER_ASSERTION_TYPE}`,
+    );
+  }
+  const text = nonEmpty(params.client_assertion);
+  if (text === undefined) throw new InvalidClient('client_assertion is missing');
+  const jwt = parseUnverifiedJwt(text);
+
+  // RFC 7523 §3: the assertion's `sub` is the client; `client_id`, optional here, must agree with it.
+  const sub = jwt.payload.sub;
+  if (typeof sub !== 'string' || sub === '') {
+    throw new InvalidClient("client_assertion 'sub' is missing: it must be the client_id");
+  }
+  const bodyId = nonEmpty(params.client_id);
+  if (bodyId !== undefined && bodyId !== sub) {
+    throw new InvalidClient(`client_id ${quote(bodyId)} differs from client_assertion 'sub' ${quote(sub)}`);
+  }
+  const client = snapshot.clients.get(sub);
+  if (client === undefined) {
+    throw new InvalidClient('client authentication failed', { detail: `unknown client ${quote(sub)}` });
+  }
+  const method = client.authMethod;
+  if (method !== 'private_key_jwt' && method !== 'client_secret_jwt') {
+    throw new InvalidClient(
+      method === 'none'
+        ? notSupported(client)
+        : `client ${quote(client.clientId)} is registered with token_endpoint_auth_method ${quote(method)}: send its client_secret, not a client_assertion`,
+    );
+  }
+  await deps.assertions.verify(client, jwt);
+  return { client, method };
+}
+
+function authenticateWithSecret(
   snapshot: Snapshot,
   authorization: string | undefined,
   params: Readonly<Record<string, string>>,
 ): AuthenticatedClient {
   const triedBasic = authorization !== undefined;
-  if (
-    nonEmpty(params.client_assertion) !== undefined ||
-    nonEmpty(params.client_assertion_type) !== undefined
-  ) {
-    throw new InvalidClient(
-      'client_assertion is not supported: authenticate with client_secret_basic or client_secret_post',
-      { triedBasic },
-    );
-  }
   const basic = authorization === undefined ? undefined : parseBasic(authorization);
   const bodyId = nonEmpty(params.client_id);
   const bodySecret = nonEmpty(params.client_secret);
@@ -73,7 +159,9 @@ export function authenticateClient(
   const client = snapshot.clients.get(clientId);
   if (client !== undefined && !SECRET_AUTH_METHODS.includes(client.authMethod)) {
     throw new InvalidClient(
-      `client ${quote(clientId)} is registered with token_endpoint_auth_method ${quote(client.authMethod)}, which is not supported yet: only client_secret_basic and client_secret_post are`,
+      ASSERTION_AUTH_METHODS.includes(client.authMethod)
+        ? `client ${quote(clientId)} is registered with token_endpoint_auth_method ${quote(client.authMethod)}: send a client_assertion (RFC 7523), not a client_secret`
+        : notSupported(client),
       { triedBasic },
     );
   }
@@ -95,6 +183,10 @@ export function authenticateClient(
     });
   }
   return { client, method: basic === undefined ? 'client_secret_post' : 'client_secret_basic' };
+}
+
+function notSupported(client: CompiledClient): string {
+  return `client ${quote(client.clientId)} is registered with token_endpoint_auth_method ${quote(client.authMethod)}, which is not supported yet`;
 }
 
 /** Reads `Authorization: Basic base64(urlencode(id) ":" urlencode(secret))` (RFC 6749 §2.3.1, RFC 7617). */

@@ -6,10 +6,16 @@ export interface IssuerUrls {
   issuer: string;
   tokenEndpoint: string;
   jwksUri: string;
+  /** RFC 7662 token introspection. */
+  introspectionEndpoint: string;
+  /** RFC 7009 token revocation. */
+  revocationEndpoint: string;
   /** Paths the server routes. */
   paths: {
     token: string;
     jwks: string;
+    introspection: string;
+    revocation: string;
     /** `<issuer path>/.well-known/openid-configuration` (OpenID Connect Discovery 1.0 §4). */
     openidConfiguration: string;
     /** `/.well-known/oauth-authorization-server<issuer path>` (RFC 8414 §3). */
@@ -63,6 +69,8 @@ export function issuerUrls(issuer: string, field = 'issuer'): IssuerUrls {
   const paths = {
     token: `${base}/oauth2/token`,
     jwks: `${base}/.well-known/jwks.json`,
+    introspection: `${base}/oauth2/introspect`,
+    revocation: `${base}/oauth2/revoke`,
     openidConfiguration: `${base}/.well-known/openid-configuration`,
     oauthMetadata: `/.well-known/oauth-authorization-server${base}`,
   };
@@ -70,6 +78,8 @@ export function issuerUrls(issuer: string, field = 'issuer'): IssuerUrls {
     issuer,
     tokenEndpoint: url.origin + paths.token,
     jwksUri: url.origin + paths.jwks,
+    introspectionEndpoint: url.origin + paths.introspection,
+    revocationEndpoint: url.origin + paths.revocation,
     paths,
   };
 }

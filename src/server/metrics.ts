@@ -1,4 +1,4 @@
-import { Counter, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 import type { EventBus } from '../events.ts';
 
 /** What the HTTP servers report about each response. */
@@ -21,7 +21,14 @@ const DURATION_BUCKETS = [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 
  * Creates the Prometheus metrics of one server process: HTTP traffic, tokens issued and refused (fed by
  * `token.issued` / `token.failed` events), and the process and Node.js default metrics.
  */
-export function createMetrics(events: EventBus, options: { defaultMetrics?: boolean } = {}): Metrics {
+export function createMetrics(
+  events: EventBus,
+  options: {
+    defaultMetrics?: boolean;
+    /** The revocation list whose size `latchkey_revocation_list_entries` reports. */
+    revocations?: { size(): number };
+  } = {},
+): Metrics {
   const registry = new Registry();
   const requests = new Counter({
     name: 'latchkey_http_requests_total',
@@ -48,11 +55,42 @@ export function createMetrics(events: EventBus, options: { defaultMetrics?: bool
     labelNames: ['grant_type', 'error'] as const,
     registers: [registry],
   });
+  const introspections = new Counter({
+    name: 'latchkey_introspections_total',
+    help: 'Token introspections answered (RFC 7662), by whether the token was active for the caller.',
+    labelNames: ['active'] as const,
+    registers: [registry],
+  });
+  const revocations = new Counter({
+    name: 'latchkey_revocations_total',
+    help: 'Token revocation requests answered (RFC 7009), by whether a token was revoked.',
+    labelNames: ['revoked'] as const,
+    registers: [registry],
+  });
+  const evictions = new Counter({
+    name: 'latchkey_revocation_list_evictions_total',
+    help: 'Revocations dropped before their token expired because the revocation list was full.',
+    registers: [registry],
+  });
+  const list = options.revocations;
+  if (list !== undefined) {
+    new Gauge({
+      name: 'latchkey_revocation_list_entries',
+      help: 'Revoked tokens this replica remembers until they expire.',
+      registers: [registry],
+      collect() {
+        this.set(list.size());
+      },
+    });
+  }
   if (options.defaultMetrics !== false) collectDefaultMetrics({ register: registry });
 
   const unsubscribe = [
     events.on('token.issued', (e) => issued.inc({ grant_type: e.grantType })),
     events.on('token.failed', (e) => failures.inc({ grant_type: e.grantType ?? 'unknown', error: e.error })),
+    events.on('token.introspected', (e) => introspections.inc({ active: String(e.active) })),
+    events.on('token.revoked', (e) => revocations.inc({ revoked: String(e.revoked) })),
+    events.on('revocation.evicted', () => evictions.inc()),
   ];
   return {
     registry,

@@ -4,8 +4,9 @@ import type { AddressInfo } from 'node:net';
 import type { FastifyBaseLogger, FastifyInstance } from 'fastify';
 import type { Clock } from '../clock.ts';
 import type { EventBus } from '../events.ts';
+import type { RevocationStore } from '../runtime/revocation-store.ts';
 import type { SnapshotSource } from '../store/snapshot.ts';
-import { createTokenServer } from './app.ts';
+import { createTokenServer, defaultRevocationStore } from './app.ts';
 import { issuerUrls } from './issuer.ts';
 import { createMetrics, type Metrics } from './metrics.ts';
 import { createOpsServer, type ReadinessCheck } from './ops.ts';
@@ -38,12 +39,18 @@ export interface StartOptions {
   events: EventBus;
   ready: ReadinessCheck;
   logger?: FastifyBaseLogger;
+  /** Revoked tokens; default in memory, seen by this replica only (see {@link defaultRevocationStore}). */
+  revocations?: RevocationStore;
 }
 
 export interface RunningServers {
   issuer: string;
   tokenEndpoint: string;
   jwksUri: string;
+  introspectionEndpoint: string;
+  revocationEndpoint: string;
+  /** The revocations introspection consults. */
+  revocations: RevocationStore;
   /** The bound ports. */
   port: number;
   opsPort: number;
@@ -68,7 +75,8 @@ export async function startServers(options: StartOptions): Promise<RunningServer
   const tls = options.tls === undefined ? undefined : await startHttps(options.tls);
   const scheme = tls === undefined ? 'http' : 'https';
   if (options.issuer !== undefined) checkIssuerScheme(options.issuer, tls !== undefined);
-  const metrics = createMetrics(options.events);
+  const revocations = options.revocations ?? defaultRevocationStore(options.now, options.events);
+  const metrics = createMetrics(options.events, { revocations });
   let issuer = options.issuer;
   let preBound: Server | undefined;
   if (issuer === undefined && options.port === 0) {
@@ -89,6 +97,7 @@ export async function startServers(options: StartOptions): Promise<RunningServer
     now: options.now,
     events: options.events,
     metrics,
+    revocations,
     logger: options.logger,
     server: preBound ?? tls?.server,
   });
@@ -112,6 +121,9 @@ export async function startServers(options: StartOptions): Promise<RunningServer
     issuer,
     tokenEndpoint: urls.tokenEndpoint,
     jwksUri: urls.jwksUri,
+    introspectionEndpoint: urls.introspectionEndpoint,
+    revocationEndpoint: urls.revocationEndpoint,
+    revocations,
     port: (tokenServer.server.address() as AddressInfo).port,
     opsPort: (opsServer.server.address() as AddressInfo).port,
     tokenServer,

@@ -1,6 +1,6 @@
-import { createHash } from 'node:crypto';
+import { createHash, createSecretKey } from 'node:crypto';
 import { parseDuration } from '../api/duration.ts';
-import type { GrantType } from '../api/oauth-client.ts';
+import type { GrantType, OAuthClientSpec } from '../api/oauth-client.ts';
 import type { SigningKeys } from '../keys/signing-keys.ts';
 import type {
   ConnectionCheck,
@@ -13,11 +13,13 @@ import type {
   ObjectKey,
   WorldInputs,
 } from './objects.ts';
+import { parseClientKey, type ClientKey } from './client-keys.ts';
 import { objectKey, secretKey } from './objects.ts';
 import { ConditionType, Reason, type ReasonName } from './reasons.ts';
 import { digestSecret, MIN_EXISTING_SECRET_LENGTH } from './secrets.ts';
 import { NAMESPACE_NAME_LABEL, selectorMatches, type LabelSelector } from './selector.ts';
 import type {
+  AssertionKeys,
   ClientOrganization,
   CompiledApi,
   CompiledClient,
@@ -57,11 +59,17 @@ export interface Compiled {
 
 /** Grant types that work today; the others are accepted by the schema and reported as not yet supported. */
 export const SUPPORTED_GRANT_TYPES: ReadonlySet<GrantType> = new Set(['client_credentials']);
-/** Methods that authenticate with the client secret in the client's Secret. */
+/**
+ * Methods that authenticate with the client secret in the client's Secret: sent as it is (basic, post) or
+ * as the HMAC key of a JWT assertion (`client_secret_jwt`). Their clients get a generated Secret.
+ */
 export const SHARED_SECRET_METHODS: ReadonlySet<string> = new Set([
   'client_secret_basic',
   'client_secret_post',
+  'client_secret_jwt',
 ]);
+/** Methods whose secret is sent as it is, so a digest of it is all the token endpoint needs. */
+const SENT_SECRET_METHODS: ReadonlySet<string> = new Set(['client_secret_basic', 'client_secret_post']);
 
 const MIN_LIFETIME_SECONDS = 1;
 const MAX_LIFETIME_SECONDS = 24 * 3600;
@@ -167,9 +175,12 @@ export function compile(inputs: WorldInputs, keys: SigningKeys, version: number)
     });
   };
 
-  // ResourceServers: the oldest declaration of an identifier wins.
+  // ResourceServers: the oldest declaration of an identifier wins. They are recorded once the OAuthClients
+  // their spec.introspection names are known.
   const apis = new Map<string, CompiledApi>();
   const apiByKey = new Map<string, { api: CompiledApi; decl: DeclaredResourceServer }>();
+  const introspectorsOf = new Map<DeclaredResourceServer, Set<string>>();
+  const apiProblems: { rs: DeclaredResourceServer; problems: Problem[] }[] = [];
   for (const rs of [...byKind.ResourceServer].sort(byAge)) {
     const problems: Problem[] = [];
     const holder = apis.get(rs.spec.identifier);
@@ -186,6 +197,7 @@ export function compile(inputs: WorldInputs, keys: SigningKeys, version: number)
         message: `spec.accessToken.lifetime ${rs.spec.accessToken.lifetime} must be between 1s and 24h`,
       });
     } else {
+      const introspectors = new Set<string>();
       const api: CompiledApi = {
         namespace: rs.metadata.namespace,
         name: rs.metadata.name,
@@ -193,11 +205,13 @@ export function compile(inputs: WorldInputs, keys: SigningKeys, version: number)
         scopes: rs.spec.scopes.map((s) => s.name),
         lifetimeSeconds,
         algorithm: rs.spec.accessToken.signingAlgorithm,
+        introspectors,
       };
       apis.set(api.identifier, api);
       apiByKey.set(secretKey(api.namespace, api.name), { api, decl: rs });
+      introspectorsOf.set(rs, introspectors);
     }
-    record(rs, problems);
+    apiProblems.push({ rs, problems });
   }
 
   /** Resolves `{resourceServer, scopes}` declared in namespace `fromNs`; returns the grant or records why not. */
@@ -300,15 +314,23 @@ export function compile(inputs: WorldInputs, keys: SigningKeys, version: number)
         message: `grant type ${unsupported.join(', ')} is not supported yet`,
       });
     }
-    const sharedSecret = SHARED_SECRET_METHODS.has(spec.tokenEndpointAuthMethod);
-    if (!sharedSecret) {
+    const method = spec.tokenEndpointAuthMethod;
+    const sharedSecret = SHARED_SECRET_METHODS.has(method);
+    if (method === 'none') {
       problems.push({
         reason: Reason.AuthMethodNotSupported,
-        message: `tokenEndpointAuthMethod ${spec.tokenEndpointAuthMethod} is not supported yet`,
+        message: `tokenEndpointAuthMethod ${method} is not supported yet`,
       });
     }
 
     const secretCondition = sharedSecret ? secretConditionOf(decl, secretName, inputs) : undefined;
+    const secret = secretCondition?.secret;
+    let assertionKeys: AssertionKeys | undefined;
+    if (method === 'private_key_jwt') assertionKeys = publicKeysOf(spec, problems);
+    // OpenID Connect Core §10.1: the HMAC key is the octets of the UTF-8 representation of the secret.
+    if (method === 'client_secret_jwt' && secret !== undefined) {
+      assertionKeys = { kind: 'secret', keys: [createSecretKey(Buffer.from(secret, 'utf8'))] };
+    }
 
     const permissions = new Map<string, Set<string>>();
     const addGrant = (g: { api: CompiledApi; scopes: readonly string[] }, into: Map<string, Set<string>>) => {
@@ -330,19 +352,51 @@ export function compile(inputs: WorldInputs, keys: SigningKeys, version: number)
       namespace,
       name,
       grantTypes: new Set(spec.grantTypes),
-      authMethod: spec.tokenEndpointAuthMethod,
-      secretDigests: secretCondition?.secret !== undefined ? [digestSecret(secretCondition.secret)] : [],
+      authMethod: method,
+      secretDigests: SENT_SECRET_METHODS.has(method) && secret !== undefined ? [digestSecret(secret)] : [],
+      ...(assertionKeys !== undefined ? { assertionKeys } : {}),
       organizationUsage: spec.organizationUsage,
       permissions: toGrants(permissions, apis),
       organizations: new Map(),
     };
-    if (compiled.secretDigests.length > 0) {
+    if (compiled.secretDigests.length > 0 || compiled.assertionKeys !== undefined) {
       clients.set(clientId, compiled);
       clientByKey.set(secretKey(namespace, name), { client: compiled, decl });
     }
     const extraConditions = [referencesCondition(refProblems)];
     if (secretCondition) extraConditions.push(secretCondition.condition);
-    record(decl, [...problems, ...refProblems], { clientId, secretName }, extraConditions);
+    // A private_key_jwt client has no Secret, so its status names none.
+    const status = sharedSecret ? { clientId, secretName } : { clientId };
+    record(decl, [...problems, ...refProblems], status, extraConditions);
+  }
+
+  // ResourceServers, now that the clients are known: who may introspect their tokens. The reference follows
+  // the usual opt-in, seen from the client: its allowedNamespaces must select the API's namespace, so no
+  // team can make another team's client read its tokens, nor enlist it without consent.
+  for (const { rs, problems } of apiProblems) {
+    const { namespace } = rs.metadata;
+    const refProblems: Problem[] = [];
+    rs.spec.introspection?.clients.forEach((ref, i) => {
+      const ns = ref.namespace ?? namespace;
+      const target = clientByKey.get(secretKey(ns, ref.name));
+      const where = `spec.introspection.clients[${i}]`;
+      const label = describe('OAuthClient', ns, ref.name);
+      if (!target) {
+        refProblems.push({
+          reason: Reason.ReferenceNotFound,
+          message: `${where}: ${label} not found or not ready`,
+        });
+      } else if (!allowed(target.decl, namespace)) {
+        refProblems.push({
+          reason: Reason.ReferenceNotAllowed,
+          message: `${where}: ${label} does not allow references from namespace ${namespace} (its spec.allowedNamespaces)`,
+        });
+      } else {
+        introspectorsOf.get(rs)?.add(target.client.clientId);
+      }
+    });
+    const more = rs.spec.introspection === undefined ? [] : [referencesCondition(refProblems)];
+    record(rs, [...problems, ...refProblems], {}, more);
   }
 
   // Organizations: attach each to the clients it lists, with its extra roles.
@@ -479,6 +533,35 @@ function referencesCondition(problems: readonly Problem[]): ConditionDecision {
         reason: (problems[0] as Problem).reason,
         message: problems.map((p) => p.message).join('; '),
       };
+}
+
+/**
+ * The public keys of a `private_key_jwt` client: the inline JWK Set parsed now, so a bad key is reported
+ * on the object instead of failing requests, or the `jwksUri` the token endpoint fetches keys from.
+ */
+function publicKeysOf(spec: OAuthClientSpec, problems: Problem[]): AssertionKeys | undefined {
+  if (spec.jwksUri !== undefined && spec.jwks === undefined) return { kind: 'jwksUri', uri: spec.jwksUri };
+  if (spec.jwks === undefined || spec.jwksUri !== undefined) {
+    problems.push({
+      reason: Reason.InvalidClientKeys,
+      message: 'spec.jwks: private_key_jwt needs exactly one of spec.jwks and spec.jwksUri',
+    });
+    return undefined;
+  }
+  const keys: ClientKey[] = [];
+  const before = problems.length;
+  spec.jwks.keys.forEach((jwk, i) => {
+    const parsed = parseClientKey(jwk);
+    if (parsed.ok) keys.push(parsed.key);
+    else {
+      problems.push({
+        reason: Reason.InvalidClientKeys,
+        message: `spec.jwks.keys[${i}]: cannot verify assertions: ${parsed.message}`,
+      });
+    }
+  });
+  // One bad key fails the client: serving the others would hide a mistake until that key is needed.
+  return problems.length === before ? { kind: 'jwks', keys } : undefined;
 }
 
 function secretConditionOf(

@@ -27,6 +27,8 @@ export const Reason = {
   SecretAvailable: 'SecretAvailable',
   /** The client authentication method is not implemented yet. */
   AuthMethodNotSupported: 'AuthMethodNotSupported',
+  /** A `private_key_jwt` client's keys cannot verify its assertions (a bad JWK, or no keys at all). */
+  InvalidClientKeys: 'InvalidClientKeys',
   /** A listed grant type is not implemented yet. */
   GrantTypeNotSupported: 'GrantTypeNotSupported',
   /** The issuer's discovery document and keys were fetched and are consistent. */

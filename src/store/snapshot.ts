@@ -1,6 +1,8 @@
+import type { KeyObject } from 'node:crypto';
 import type { AuthMethod, GrantType } from '../api/oauth-client.ts';
 import type { SigningAlgorithm } from '../api/resource-server.ts';
 import type { SigningKeys } from '../keys/signing-keys.ts';
+import type { ClientKey } from './client-keys.ts';
 
 export interface CompiledApi {
   namespace: string;
@@ -11,6 +13,11 @@ export interface CompiledApi {
   scopes: readonly string[];
   lifetimeSeconds: number;
   algorithm: SigningAlgorithm;
+  /**
+   * Client ids that may introspect any token for this API (its `spec.introspection.clients` that resolved),
+   * besides each client introspecting its own tokens.
+   */
+  introspectors: ReadonlySet<string>;
 }
 
 /** What a client may get for one API: the union of its direct grants and roles. */
@@ -42,14 +49,32 @@ export interface CompiledClient {
   name: string;
   grantTypes: ReadonlySet<GrantType>;
   authMethod: AuthMethod;
-  /** SHA-256 digests of the secrets that authenticate this client (several while one rotates). */
+  /**
+   * SHA-256 digests of the secrets that authenticate this client (several while one rotates); only for
+   * `client_secret_basic` and `client_secret_post`, empty otherwise.
+   */
   secretDigests: readonly Buffer[];
+  /** How this client's assertions are verified, for `private_key_jwt` and `client_secret_jwt` only. */
+  assertionKeys?: AssertionKeys;
   organizationUsage: 'deny' | 'allow' | 'require';
   /** Effective permissions by API identifier. */
   permissions: ReadonlyMap<string, Grant>;
   /** Organizations listing this client, by `org_id`. */
   organizations: ReadonlyMap<string, ClientOrganization>;
 }
+
+/**
+ * What verifies a client's JWT assertion (RFC 7523 §2.2, OpenID Connect Core §9).
+ * - `jwks`: the public keys declared inline, parsed at compile time.
+ * - `jwksUri`: where its public keys are fetched; the token endpoint caches them.
+ * - `secret`: the client secret itself as an HMAC key. A digest suffices to check a secret that is sent,
+ *   but verifying an HMAC needs the key, so only `client_secret_jwt` clients keep their secret in the
+ *   snapshot (in memory, as a KeyObject that never serializes); every other client keeps a digest.
+ */
+export type AssertionKeys =
+  | { kind: 'jwks'; keys: readonly ClientKey[] }
+  | { kind: 'jwksUri'; uri: string }
+  | { kind: 'secret'; keys: readonly KeyObject[] };
 
 export interface CompiledConnection {
   namespace: string;

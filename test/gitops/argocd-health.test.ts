@@ -89,6 +89,7 @@ const HEALTH_BY_REASON: Record<ReasonName, { ready: 'True' | 'False' | 'Unknown'
   SecretNotOwned: { ready: 'False', health: 'Degraded' },
   SecretAvailable: null,
   AuthMethodNotSupported: { ready: 'False', health: 'Degraded' },
+  InvalidClientKeys: { ready: 'False', health: 'Degraded' },
   GrantTypeNotSupported: { ready: 'False', health: 'Degraded' },
   IssuerVerified: null,
   IssuerUnreachable: { ready: 'False', health: 'Degraded' },

@@ -7,6 +7,18 @@ import { createTokenServer } from '../../src/server/app.ts';
 import { FixedSource } from './world.ts';
 import { NOW_MS, SECRETS, decodePart, startHarness, testKeys, world, type Harness } from './harness.ts';
 
+// Introspection and revocation authenticate clients as the token endpoint does (RFC 7662 §2.1, RFC 7009 §2.1).
+const CLIENT_AUTH_METHODS = [
+  'client_secret_basic',
+  'client_secret_post',
+  'private_key_jwt',
+  'client_secret_jwt',
+];
+const CLIENT_ASSERTION_ALGORITHMS = [
+  ...['RS256', 'RS384', 'RS512', 'PS256', 'PS384', 'PS512', 'ES256', 'ES384', 'ES512', 'EdDSA', 'Ed25519'],
+  ...['HS256', 'HS384', 'HS512'],
+];
+
 let h: Harness;
 beforeAll(async () => {
   h = await startHarness();
@@ -25,8 +37,15 @@ describe('GET /.well-known/openid-configuration and /.well-known/oauth-authoriza
         token_endpoint: `${h.servers.issuer}/oauth2/token`,
         jwks_uri: `${h.servers.issuer}/.well-known/jwks.json`,
         grant_types_supported: ['client_credentials'],
-        token_endpoint_auth_methods_supported: ['client_secret_basic', 'client_secret_post'],
+        token_endpoint_auth_methods_supported: CLIENT_AUTH_METHODS,
+        token_endpoint_auth_signing_alg_values_supported: CLIENT_ASSERTION_ALGORITHMS,
         response_types_supported: [],
+        introspection_endpoint: `${h.servers.issuer}/oauth2/introspect`,
+        introspection_endpoint_auth_methods_supported: CLIENT_AUTH_METHODS,
+        introspection_endpoint_auth_signing_alg_values_supported: CLIENT_ASSERTION_ALGORITHMS,
+        revocation_endpoint: `${h.servers.issuer}/oauth2/revoke`,
+        revocation_endpoint_auth_methods_supported: CLIENT_AUTH_METHODS,
+        revocation_endpoint_auth_signing_alg_values_supported: CLIENT_ASSERTION_ALGORITHMS,
       });
     }
   });

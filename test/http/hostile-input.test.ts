@@ -189,13 +189,12 @@ const cases: Case[] = [
     expected: invalidRequest('the token endpoint accepts only the Basic authorization scheme'),
   },
   {
-    name: 'a client_assertion',
+    name: 'a client_assertion that is not a JWT',
     body: `${CC}&client_assertion_type=urn%3Aietf%3Aparams%3Aoauth%3Aclient-assertion-type%3Ajwt-bearer&client_assertion=eyJ.eyJ.sig&client_id=signer.platform`,
     status: 401,
     expected: {
       error: 'invalid_client',
-      error_description:
-        'client_assertion is not supported: authenticate with client_secret_basic or client_secret_post',
+      error_description: 'client_assertion is not a JWT: its header is not base64url-encoded JSON',
     },
   },
   {
@@ -206,7 +205,7 @@ const cases: Case[] = [
     expected: {
       error: 'invalid_client',
       error_description:
-        "client 'signer.platform' is registered with token_endpoint_auth_method 'private_key_jwt', which is not supported yet: only client_secret_basic and client_secret_post are",
+        "client 'signer.platform' is registered with token_endpoint_auth_method 'private_key_jwt': send a client_assertion (RFC 7523), not a client_secret",
     },
     has: BASIC_CHALLENGE,
   },
@@ -217,7 +216,7 @@ const cases: Case[] = [
     expected: {
       error: 'invalid_client',
       error_description:
-        "client 'public.spa' is registered with token_endpoint_auth_method 'none', which is not supported yet: only client_secret_basic and client_secret_post are",
+        "client 'public.spa' is registered with token_endpoint_auth_method 'none', which is not supported yet",
     },
   },
 

@@ -20,8 +20,17 @@ export function api(
   scopes: string[],
   lifetimeSeconds = 300,
   namespace = 'apis',
+  introspectors: string[] = [],
 ): CompiledApi {
-  return { namespace, name, identifier: `https://${name}.internal`, scopes, lifetimeSeconds, algorithm };
+  return {
+    namespace,
+    name,
+    identifier: `https://${name}.internal`,
+    scopes,
+    lifetimeSeconds,
+    algorithm,
+    introspectors: new Set(introspectors),
+  };
 }
 
 export function grant(of: CompiledApi, scopes: string[] = [...of.scopes]): Grant {

@@ -130,8 +130,45 @@ describe('the Secret of a source: Generate client', () => {
 
   it.each([
     ['source: Existing', { secret: { source: 'Existing' } }],
-    ['private_key_jwt', { tokenEndpointAuthMethod: 'private_key_jwt' }],
+    [
+      'private_key_jwt with jwksUri',
+      { tokenEndpointAuthMethod: 'private_key_jwt', jwksUri: 'https://worker.example/jwks.json' },
+    ],
+    [
+      'private_key_jwt with inline jwks',
+      {
+        tokenEndpointAuthMethod: 'private_key_jwt',
+        jwks: { keys: [{ kty: 'OKP', crv: 'Ed25519', x: '11qYAYKxCrfVS_7TyWQHOg7hcvPapiMlrwIaaPcHURo' }] },
+      },
+    ],
   ])('is never generated for %s', (_what, spec) => {
     expect(decideSecret(input({ client: client(spec) }))).toEqual({ kind: 'none' });
+  });
+
+  it('is generated for client_secret_jwt, whose secret is the HMAC key of its assertions', () => {
+    const action = decideSecret(input({ client: client({ tokenEndpointAuthMethod: 'client_secret_jwt' }) }));
+    expect(action).toMatchObject({
+      kind: 'create',
+      recreated: false,
+      body: {
+        metadata: { name: 'worker-oauth', namespace: 'billing' },
+        data: {
+          client_id: b64('worker.billing'),
+          client_secret: b64('new-secret'),
+          issuer: b64(urls.issuer),
+          token_endpoint: b64(urls.tokenEndpoint),
+        },
+      },
+    });
+  });
+
+  it('gets a client_secret_jwt client a new secret when its secret key was removed', () => {
+    const { client_secret: _gone, ...rest } = complete;
+    const spec = { tokenEndpointAuthMethod: 'client_secret_jwt' };
+    expect(decideSecret(input({ client: client(spec), existing: ours(rest) }))).toEqual({
+      kind: 'update',
+      data: { client_secret: b64('new-secret') },
+      secretReplaced: true,
+    });
   });
 });

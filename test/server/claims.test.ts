@@ -9,6 +9,7 @@ const api: CompiledApi = {
   scopes: ['payments:read', 'payments:write'],
   lifetimeSeconds: 300,
   algorithm: 'RS256',
+  introspectors: new Set(),
 };
 const input = { issuer: 'https://auth.example.com', clientId: 'worker.billing', api, jti: 'j1' };
 

@@ -8,9 +8,13 @@ describe('issuerUrls', () => {
       issuer: 'https://auth.example.com',
       tokenEndpoint: 'https://auth.example.com/oauth2/token',
       jwksUri: 'https://auth.example.com/.well-known/jwks.json',
+      introspectionEndpoint: 'https://auth.example.com/oauth2/introspect',
+      revocationEndpoint: 'https://auth.example.com/oauth2/revoke',
       paths: {
         token: '/oauth2/token',
         jwks: '/.well-known/jwks.json',
+        introspection: '/oauth2/introspect',
+        revocation: '/oauth2/revoke',
         openidConfiguration: '/.well-known/openid-configuration',
         oauthMetadata: '/.well-known/oauth-authorization-server',
       },
@@ -20,6 +24,8 @@ describe('issuerUrls', () => {
   it('inserts the RFC 8414 well-known between host and path', () => {
     const urls = issuerUrls('http://127.0.0.1:8080/tenants/acme');
     expect(urls.tokenEndpoint).toBe('http://127.0.0.1:8080/tenants/acme/oauth2/token');
+    expect(urls.introspectionEndpoint).toBe('http://127.0.0.1:8080/tenants/acme/oauth2/introspect');
+    expect(urls.revocationEndpoint).toBe('http://127.0.0.1:8080/tenants/acme/oauth2/revoke');
     expect(urls.paths.openidConfiguration).toBe('/tenants/acme/.well-known/openid-configuration');
     expect(urls.paths.oauthMetadata).toBe('/.well-known/oauth-authorization-server/tenants/acme');
   });

@@ -1,4 +1,7 @@
+import { generateKeyPairSync } from 'node:crypto';
 import { beforeAll, describe, expect, it } from 'vitest';
+import { oauthClientSpec } from '../../src/api/oauth-client.ts';
+import { generateCrds } from '../../src/crd/generate.ts';
 import { generateSigningKeys, keySetOf } from '../../src/keys/generate.ts';
 import type { SigningKeys } from '../../src/keys/signing-keys.ts';
 import { compile, defaultClientId, organizationId } from '../../src/store/compile.ts';
@@ -423,5 +426,214 @@ describe('ownership of generated Secrets', () => {
     );
     const owned = { ...foreign, controllerUid: 'client-uid' };
     expect(compile(world([client], [owned]), keys, 1).snapshot.clients.size).toBe(1);
+  });
+});
+
+describe('clients that authenticate with a JWT assertion (RFC 7523 section 2.2)', () => {
+  const edKey = () => {
+    const { publicKey } = generateKeyPairSync('ed25519');
+    return { ...publicKey.export({ format: 'jwk' }), kid: 'ed-1' } as Record<string, unknown>;
+  };
+
+  it('serves a private_key_jwt client with inline jwks without any Secret, and parses its keys', () => {
+    const jwk = edKey();
+    const c = compile(
+      world([
+        declare.client('ns', 'signer', { tokenEndpointAuthMethod: 'private_key_jwt', jwks: { keys: [jwk] } }),
+      ]),
+      keys,
+      1,
+    );
+    const client = c.snapshot.clients.get('signer.ns');
+    expect(client?.secretDigests).toEqual([]);
+    expect(client?.assertionKeys?.kind).toBe('jwks');
+    const parsed = client?.assertionKeys?.kind === 'jwks' ? client.assertionKeys.keys : [];
+    expect(parsed.map((k) => ({ kid: k.kid, kty: k.kty, crv: k.crv }))).toEqual([
+      { kid: 'ed-1', kty: 'OKP', crv: 'Ed25519' },
+    ]);
+    expect(parsed[0]?.key.export({ format: 'jwk' })).toEqual({ kty: 'OKP', crv: 'Ed25519', x: jwk.x });
+    const r = resolutionOf(c, 'OAuthClient/ns/signer');
+    expect(r.ready).toBe(true);
+    expect(r.conditions.map((x) => x.type)).toEqual(['Ready', 'ReferencesResolved']);
+    expect(r).not.toHaveProperty('secretName');
+    expect(r.clientId).toBe('signer.ns');
+  });
+
+  it('serves a private_key_jwt client with a jwksUri, carrying the URI for the token endpoint', () => {
+    const c = compile(
+      world([
+        declare.client('ns', 'signer', {
+          tokenEndpointAuthMethod: 'private_key_jwt',
+          jwksUri: 'https://signer.example/.well-known/jwks.json',
+        }),
+      ]),
+      keys,
+      1,
+    );
+    expect(c.snapshot.clients.get('signer.ns')?.assertionKeys).toEqual({
+      kind: 'jwksUri',
+      uri: 'https://signer.example/.well-known/jwks.json',
+    });
+    expect(resolutionOf(c, 'OAuthClient/ns/signer').ready).toBe(true);
+  });
+
+  it.each([
+    [
+      'an RSA key below 2048 bits',
+      () => generateKeyPairSync('rsa', { modulusLength: 1024 }).publicKey.export({ format: 'jwk' }),
+      'spec.jwks.keys[1]: cannot verify assertions: an RSA key needs at least 2048 bits, this one has 1024',
+    ],
+    [
+      'an EC point that is not on its curve',
+      () => ({ kty: 'EC', crv: 'P-256', x: 'AAAA', y: 'AAAA' }),
+      /^spec\.jwks\.keys\[1\]: cannot verify assertions: not a valid EC public key \(.+\)$/,
+    ],
+    [
+      'an encryption key',
+      () => ({ ...edKey(), use: 'enc' }),
+      'spec.jwks.keys[1]: cannot verify assertions: use is not sig',
+    ],
+  ])('does not serve a private_key_jwt client whose jwks holds %s, and says which key', (_, bad, message) => {
+    const decl = declare.client('ns', 'signer', {
+      tokenEndpointAuthMethod: 'private_key_jwt',
+      jwks: { keys: [edKey()] },
+    });
+    // Set after parsing: the schema would already refuse some of these, an older CRD might not.
+    if (decl.kind === 'OAuthClient') decl.spec.jwks?.keys.push(bad() as never);
+    const c = compile(world([decl]), keys, 1);
+    expect(c.snapshot.clients.size).toBe(0);
+    const ready = resolutionOf(c, 'OAuthClient/ns/signer').conditions[0];
+    expect(ready).toMatchObject({ type: 'Ready', status: 'False', reason: 'InvalidClientKeys' });
+    expect(ready?.message).toMatch(message);
+  });
+
+  it('keeps the secret of a client_secret_jwt client as an HMAC key, and no digest of it', () => {
+    const c = compile(
+      world(
+        [declare.client('ns', 'hmac', { tokenEndpointAuthMethod: 'client_secret_jwt' })],
+        [clientSecret('ns', 'hmac')],
+      ),
+      keys,
+      1,
+    );
+    const client = c.snapshot.clients.get('hmac.ns');
+    expect(client?.secretDigests).toEqual([]);
+    const hmac = client?.assertionKeys?.kind === 'secret' ? client.assertionKeys.keys : [];
+    expect(hmac.map((k) => k.export().toString('utf8'))).toEqual([GOOD_SECRET]);
+    const r = resolutionOf(c, 'OAuthClient/ns/hmac');
+    expect(r.ready).toBe(true);
+    expect(r.secretName).toBe('hmac-oauth');
+    expect(r.conditions.find((x) => x.type === 'SecretReady')?.reason).toBe('SecretAvailable');
+  });
+
+  it('waits for the Secret of a client_secret_jwt client like for any shared secret', () => {
+    const c = compile(
+      world([declare.client('ns', 'hmac', { tokenEndpointAuthMethod: 'client_secret_jwt' })]),
+      keys,
+      1,
+    );
+    expect(c.snapshot.clients.size).toBe(0);
+    expect(resolutionOf(c, 'OAuthClient/ns/hmac').conditions[0]).toMatchObject({ reason: 'SecretMissing' });
+  });
+
+  it('still reports tokenEndpointAuthMethod none as not supported', () => {
+    const c = compile(
+      world(
+        [
+          declare.client('ns', 'spa', {
+            grantTypes: ['authorization_code'],
+            tokenEndpointAuthMethod: 'none',
+          }),
+        ],
+        [clientSecret('ns', 'spa')],
+      ),
+      keys,
+      1,
+    );
+    expect(c.snapshot.clients.size).toBe(0);
+    expect(resolutionOf(c, 'OAuthClient/ns/spa').conditions[0]?.message).toContain(
+      'tokenEndpointAuthMethod none is not supported yet',
+    );
+  });
+});
+
+describe('the OAuthClient schema for JWT assertions, as the CRD states it', () => {
+  const crdRules = () => {
+    const crd = generateCrds().find((g) => g.crd.spec.names.kind === 'OAuthClient')?.crd;
+    const spec = crd?.spec.versions[0]?.schema.openAPIV3Schema.properties?.spec;
+    const item = spec?.properties?.jwks?.properties?.keys?.items;
+    return { spec: spec?.['x-kubernetes-validations'] ?? [], item: item?.['x-kubernetes-validations'] ?? [] };
+  };
+  const problems = (spec: unknown) =>
+    (oauthClientSpec.safeParse(spec).error?.issues ?? []).map((i) => `${i.path.join('.')}: ${i.message}`);
+  const ED = { kty: 'OKP', crv: 'Ed25519', x: '11qYAYKxCrfVS_7TyWQHOg7hcvPapiMlrwIaaPcHURo' };
+
+  it.each(['d', 'p', 'q', 'dp', 'dq', 'qi', 'k'])('refuses the private member %s in a jwks key', (member) => {
+    const message = `${member} is private key material: jwks holds public keys only; keep the private key with the workload`;
+    expect(
+      problems({
+        tokenEndpointAuthMethod: 'private_key_jwt',
+        jwks: { keys: [{ ...ED, [member]: 'c2VjcmV0' }] },
+      }),
+    ).toEqual([`jwks.keys.0.${member}: ${message}`]);
+    expect(crdRules().item).toContainEqual({
+      rule: `!has(self.${member})`,
+      message,
+      fieldPath: `.${member}`,
+    });
+  });
+
+  it.each<[string, object, string[]]>([
+    [
+      'private_key_jwt without keys',
+      { tokenEndpointAuthMethod: 'private_key_jwt' },
+      ['jwks: private_key_jwt needs the public keys of the client: set exactly one of jwks and jwksUri'],
+    ],
+    [
+      'private_key_jwt with both jwks and jwksUri',
+      { tokenEndpointAuthMethod: 'private_key_jwt', jwks: { keys: [ED] }, jwksUri: 'https://a.example/jwks' },
+      ['jwks: private_key_jwt needs the public keys of the client: set exactly one of jwks and jwksUri'],
+    ],
+    [
+      'jwks on a client_secret_basic client',
+      { jwks: { keys: [ED] } },
+      ['tokenEndpointAuthMethod: jwks and jwksUri are only for tokenEndpointAuthMethod private_key_jwt'],
+    ],
+    [
+      'jwksUri on a client_secret_jwt client',
+      { tokenEndpointAuthMethod: 'client_secret_jwt', jwksUri: 'https://a.example/jwks' },
+      ['tokenEndpointAuthMethod: jwks and jwksUri are only for tokenEndpointAuthMethod private_key_jwt'],
+    ],
+    [
+      'an RSA key without its exponent',
+      { tokenEndpointAuthMethod: 'private_key_jwt', jwks: { keys: [{ kty: 'RSA', n: 'AQAB' }] } },
+      ['jwks.keys.0.n: an RSA key needs n and e'],
+    ],
+  ])('refuses %s, with the rule the CRD carries', (_, spec, expected) => {
+    expect(problems(spec)).toEqual(expected);
+    const message = expected[0]?.split(': ').slice(1).join(': ');
+    const rules = [...crdRules().spec, ...crdRules().item];
+    expect(rules.map((r) => r.message)).toContain(message);
+  });
+
+  it.each([
+    ['https', 'https://keys.example/jwks.json', true],
+    ['http to 127.0.0.1 with a port', 'http://127.0.0.1:8443/jwks', true],
+    ['http to localhost', 'http://localhost/jwks', true],
+    ['http to [::1]', 'http://[::1]:9/jwks', true],
+    ['http to another host', 'http://keys.example/jwks.json', false],
+    ['http to a host that starts like localhost', 'http://localhost.evil.example/jwks', false],
+    ['credentials in the URL', 'https://user:pw@keys.example/jwks', false],
+    ['a fragment', 'https://keys.example/jwks#k', false],
+    ['another scheme', 'file:///etc/jwks.json', false],
+  ])('takes a jwksUri with %s: %s', (_, jwksUri, ok) => {
+    expect(oauthClientSpec.safeParse({ tokenEndpointAuthMethod: 'private_key_jwt', jwksUri }).success).toBe(
+      ok,
+    );
+  });
+
+  it('accepts the two methods with what they need', () => {
+    expect(problems({ tokenEndpointAuthMethod: 'private_key_jwt', jwks: { keys: [ED] } })).toEqual([]);
+    expect(problems({ tokenEndpointAuthMethod: 'client_secret_jwt' })).toEqual([]);
   });
 });

@@ -2,7 +2,7 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { Clock } from '../../clock.ts';
 import type { EventBus } from '../../events.ts';
 import type { CompiledClient, Snapshot, SnapshotSource } from '../../store/snapshot.ts';
-import { authenticateClient, nonEmpty } from '../client-auth.ts';
+import { authenticateClient, nonEmpty, type ClientAuthDeps } from '../client-auth.ts';
 import {
   InvalidRequest,
   NO_STORE,
@@ -22,6 +22,7 @@ export interface TokenEndpointDeps {
   path: string;
   now: Clock;
   events: EventBus;
+  clientAuth: ClientAuthDeps;
 }
 
 /** One token request as it moves through the steps. */
@@ -44,8 +45,9 @@ function parseBody(x: TokenExchange): void {
   x.form = x.request.body as Form;
 }
 
-function authenticate(x: TokenExchange): void {
-  x.client = authenticateClient(x.snapshot, x.request.headers.authorization, x.form.params).client;
+async function authenticate(x: TokenExchange, deps: TokenEndpointDeps): Promise<void> {
+  const { authorization } = x.request.headers;
+  x.client = (await authenticateClient(x.snapshot, authorization, x.form.params, deps.clientAuth)).client;
 }
 
 function checkGrantType(x: TokenExchange): void {

@@ -1,0 +1,83 @@
+import { InvalidClient, quote } from '../errors.ts';
+
+/** Clock difference tolerated between a client and Latchkey, for `exp`, `nbf` and `iat` (RFC 7523 §3). */
+export const CLOCK_SKEW_SECONDS = 60;
+/**
+ * How far ahead `exp` may be. An assertion is made for one request; a long-lived one is a bearer credential
+ * that a leak would expose for longer, and the replay cache would have to hold its `jti` as long.
+ */
+export const MAX_ASSERTION_LIFETIME_SECONDS = 300;
+/** Longest `jti` kept in the replay cache; a client needs far less to be unique. */
+export const MAX_JTI_LENGTH = 256;
+
+export interface AssertionClaimRules {
+  clientId: string;
+  /** Accepted `aud` values: the issuer and the token endpoint URL. */
+  audiences: readonly string[];
+  nowSeconds: number;
+}
+
+/** What the replay check needs from claims that passed. */
+export interface CheckedClaims {
+  jti: string;
+  /** Seconds since the epoch. */
+  exp: number;
+}
+
+/**
+ * Checks the claims of a client assertion whose signature has been verified (RFC 7523 §3, OpenID Connect
+ * Core §9): `iss` and `sub` are the client, `aud` names this server, `exp` is in the future and at most
+ * {@link MAX_ASSERTION_LIFETIME_SECONDS} ahead, `nbf` and `iat` are not in the future, `jti` is present.
+ * Every bound allows {@link CLOCK_SKEW_SECONDS}. `jti` reuse is the caller's to check.
+ *
+ * @throws {InvalidClient} naming the first claim that fails
+ * @example
+ * const { jti, exp } = checkAssertionClaims(jwt.payload, { clientId, audiences: [issuer, tokenEndpoint], nowSeconds });
+ */
+export function checkAssertionClaims(
+  claims: Readonly<Record<string, unknown>>,
+  rules: AssertionClaimRules,
+): CheckedClaims {
+  const { clientId, audiences, nowSeconds: now } = rules;
+  const { iss, sub, aud, exp, nbf, iat, jti } = claims;
+
+  if (iss === undefined) throw fail("'iss' is missing");
+  if (iss !== clientId) throw fail(`'iss' must be the client_id ${quote(clientId)}`);
+  if (sub !== clientId) throw fail(`'sub' must be the client_id ${quote(clientId)}`);
+  if (aud === undefined) throw fail("'aud' is missing");
+  if (!audienceMatches(aud, audiences)) {
+    throw fail(`'aud' must be the issuer ${quote(audiences[0] ?? '')} or the token endpoint URL`);
+  }
+  if (exp === undefined) throw fail("'exp' is missing");
+  if (!isNumericDate(exp)) throw fail("'exp' must be a NumericDate (seconds since the epoch)");
+  if (exp <= now - CLOCK_SKEW_SECONDS) throw fail("has expired ('exp' is in the past)");
+  if (exp > now + MAX_ASSERTION_LIFETIME_SECONDS + CLOCK_SKEW_SECONDS) {
+    throw fail(
+      `'exp' is more than ${MAX_ASSERTION_LIFETIME_SECONDS} seconds ahead: sign a short-lived assertion for each request`,
+    );
+  }
+  if (nbf !== undefined && !isNumericDate(nbf)) throw fail("'nbf' must be a NumericDate");
+  if (nbf !== undefined && nbf > now + CLOCK_SKEW_SECONDS)
+    throw fail("is not valid yet ('nbf' is in the future)");
+  if (iat !== undefined && !isNumericDate(iat)) throw fail("'iat' must be a NumericDate");
+  if (iat !== undefined && iat > now + CLOCK_SKEW_SECONDS) throw fail("'iat' is in the future");
+  if (jti === undefined || jti === '') throw fail("'jti' is missing: every assertion needs a unique one");
+  if (typeof jti !== 'string') throw fail("'jti' must be a string");
+  if (jti.length > MAX_JTI_LENGTH) throw fail(`'jti' is longer than ${MAX_JTI_LENGTH} characters`);
+  return { jti, exp };
+}
+
+/** RFC 7519 §4.1.3: a single string, or an array in which one value identifies this server. */
+function audienceMatches(aud: unknown, accepted: readonly string[]): boolean {
+  if (typeof aud === 'string') return accepted.includes(aud);
+  return Array.isArray(aud) && aud.some((a) => typeof a === 'string' && accepted.includes(a));
+}
+
+/** RFC 7519 §2: a JSON number of seconds; finite, so `1e400` (Infinity once parsed) never passes. */
+function isNumericDate(value: unknown): value is number {
+  return typeof value === 'number' && Number.isFinite(value);
+}
+
+function fail(what: string): InvalidClient {
+  return new InvalidClient(`client_assertion ${what}`);
+}

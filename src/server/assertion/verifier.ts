@@ -1,0 +1,203 @@
+import type { KeyObject } from 'node:crypto';
+import { compactVerify } from 'jose';
+import { ASYMMETRIC_ASSERTION_ALGORITHMS } from '../../api/oauth-client.ts';
+import type { Clock } from '../../clock.ts';
+import { MemoryReplayCache, type ReplayCache } from '../../runtime/replay-cache.ts';
+import type { ClientKey } from '../../store/client-keys.ts';
+import type { CompiledClient } from '../../store/snapshot.ts';
+import { InvalidClient, quote } from '../errors.ts';
+import { checkAssertionClaims, CLOCK_SKEW_SECONDS } from './claims.ts';
+import type { UnverifiedJwt } from './jwt.ts';
+import { RemoteKeySets } from './remote-keys.ts';
+
+/** RFC 7523 §2.2: the `client_assertion_type` of a JWT client assertion. */
+export const JWT_BEARER_ASSERTION_TYPE = 'urn:ietf:params:oauth:client-assertion-type:jwt-bearer';
+
+/** `client_secret_jwt` algorithms (RFC 7518 §3.2) with the shortest key each needs: its hash size. */
+export const HMAC_ASSERTION_ALGORITHMS: ReadonlyMap<string, number> = new Map([
+  ['HS256', 32],
+  ['HS384', 48],
+  ['HS512', 64],
+]);
+
+/** Every algorithm an assertion may use, for `token_endpoint_auth_signing_alg_values_supported`. */
+export const ASSERTION_SIGNING_ALGORITHMS: readonly string[] = [
+  ...ASYMMETRIC_ASSERTION_ALGORITHMS,
+  ...HMAC_ASSERTION_ALGORITHMS.keys(),
+];
+
+const ASYMMETRIC: ReadonlySet<string> = new Set(ASYMMETRIC_ASSERTION_ALGORITHMS);
+
+export interface AssertionVerifierOptions {
+  /**
+   * Accepted `aud` values, the issuer first: the issuer and the token endpoint URL (RFC 7523 §3 item 3,
+   * OpenID Connect Core §9).
+   */
+  audiences: readonly string[];
+  now: Clock;
+  /** Default: an in-memory cache of this replica. */
+  replay?: ReplayCache;
+  /** Default: a cache fetching with undici. */
+  remoteKeys?: RemoteKeySets;
+}
+
+/**
+ * Verifies JWT client assertions (RFC 7523 §2.2, OpenID Connect Core §9) for `private_key_jwt` (asymmetric
+ * algorithms and the client's public keys) and `client_secret_jwt` (HMAC with the client's secret). One per
+ * server: the endpoints that authenticate clients share its replay cache and fetched key sets.
+ *
+ * @example
+ * const verifier = new AssertionVerifier({ audiences: [urls.issuer, urls.tokenEndpoint], now: systemClock });
+ * await verifier.verify(client, parseUnverifiedJwt(params.client_assertion));
+ */
+export class AssertionVerifier {
+  readonly #audiences: readonly string[];
+  readonly #now: Clock;
+  readonly #replay: ReplayCache;
+  readonly #remoteKeys: RemoteKeySets;
+
+  constructor(options: AssertionVerifierOptions) {
+    this.#audiences = options.audiences;
+    this.#now = options.now;
+    this.#replay = options.replay ?? new MemoryReplayCache();
+    this.#remoteKeys = options.remoteKeys ?? new RemoteKeySets({ now: options.now });
+  }
+
+  /**
+   * Checks, in order: the algorithm suits the client's method, a key of the client verifies the signature,
+   * the claims hold, and the `jti` was not used before. The `jti` is remembered only once all else passed,
+   * so a forged assertion cannot spend a client's identifier.
+   *
+   * @throws {InvalidClient} for every failure, with a public description and a private detail
+   */
+  async verify(client: CompiledClient, jwt: UnverifiedJwt): Promise<void> {
+    const keys = client.assertionKeys;
+    if (keys === undefined) {
+      throw new InvalidClient('client authentication failed', {
+        detail: `client ${quote(client.clientId)} has no assertion keys`,
+      });
+    }
+    const alg = jwt.header.alg;
+    if (typeof alg !== 'string') throw new InvalidClient("client_assertion header 'alg' is missing");
+    if (alg === 'none') throw new InvalidClient("client_assertion 'alg' none is never accepted");
+    const kid = typeof jwt.header.kid === 'string' ? jwt.header.kid : undefined;
+
+    if (keys.kind === 'secret') {
+      const minBytes = HMAC_ASSERTION_ALGORITHMS.get(alg);
+      if (minBytes === undefined) throw wrongAlgorithm(alg, 'client_secret_jwt', 'HS256, HS384, HS512');
+      // RFC 7518 §3.2: the key must be at least as long as the hash; a generated secret has 43 bytes.
+      const usable = keys.keys.filter((k) => (k.symmetricKeySize ?? 0) >= minBytes);
+      if (usable.length === 0) {
+        throw new InvalidClient(
+          `client_assertion 'alg' ${quote(alg)} needs a client secret of at least ${minBytes} bytes (RFC 7518 section 3.2): use HS256`,
+        );
+      }
+      await verifyWithAny(jwt, alg, usable);
+    } else {
+      if (!ASYMMETRIC.has(alg)) {
+        throw wrongAlgorithm(alg, 'private_key_jwt', ASYMMETRIC_ASSERTION_ALGORITHMS.join(', '));
+      }
+      const candidates = await this.#publicKeys(client.clientId, keys, alg, kid);
+      await verifyWithAny(
+        jwt,
+        alg,
+        candidates.map((k) => k.key),
+      );
+    }
+
+    const nowMs = this.#now();
+    const { jti, exp } = checkAssertionClaims(jwt.payload, {
+      clientId: client.clientId,
+      audiences: this.#audiences,
+      nowSeconds: nowMs / 1000,
+    });
+    // Held as long as the assertion could still pass the exp check; client ids hold no spaces.
+    const expiresAtMs = (exp + CLOCK_SKEW_SECONDS) * 1000;
+    const seen = this.#replay.remember(`${client.clientId} ${jti}`, expiresAtMs, nowMs);
+    if (seen === 'replayed') {
+      throw new InvalidClient(
+        `client_assertion 'jti' ${quote(jti)} was already used: sign a new assertion for every request`,
+      );
+    }
+    if (seen === 'full') {
+      throw new InvalidClient('client_assertion cannot be checked for replay now: retry shortly', {
+        detail: 'the replay cache is full of unexpired assertions',
+      });
+    }
+  }
+
+  /** The client's public keys that could verify this assertion; a `jwksUri` is fetched on a miss. */
+  async #publicKeys(
+    clientId: string,
+    keys: { kind: 'jwks'; keys: readonly ClientKey[] } | { kind: 'jwksUri'; uri: string },
+    alg: string,
+    kid: string | undefined,
+  ): Promise<ClientKey[]> {
+    let available: readonly ClientKey[];
+    if (keys.kind === 'jwks') {
+      available = keys.keys;
+    } else {
+      const found = await this.#remoteKeys.lookup(
+        clientId,
+        keys.uri,
+        (set) => matching(set, alg, kid).length > 0,
+      );
+      if (!found.ok) {
+        throw new InvalidClient(
+          `the keys of client ${quote(clientId)} could not be fetched from its jwksUri`,
+          { detail: found.message },
+        );
+      }
+      available = found.keys;
+    }
+    const candidates = matching(available, alg, kid);
+    if (candidates.length > 0) return candidates;
+    if (kid !== undefined && !available.some((k) => k.kid === kid)) {
+      throw new InvalidClient(`client_assertion 'kid' ${quote(kid)} is not a key of this client`);
+    }
+    throw new InvalidClient(
+      `no key of this client can verify client_assertion 'alg' ${quote(alg)}${kid === undefined ? '' : ` with 'kid' ${quote(kid)}`}`,
+    );
+  }
+}
+
+/** Keys that fit the header: the same `kid` when it names one, and a key type and curve made for `alg`. */
+function matching(keys: readonly ClientKey[], alg: string, kid: string | undefined): ClientKey[] {
+  return keys.filter((k) => (kid === undefined || k.kid === kid) && fits(k, alg));
+}
+
+// RFC 7518 §3.1, RFC 8037 §3.1, RFC 9864 §2.2: which key verifies which algorithm.
+function fits(key: ClientKey, alg: string): boolean {
+  if (key.alg !== undefined && key.alg !== alg) return false;
+  if (alg.startsWith('RS') || alg.startsWith('PS')) return key.kty === 'RSA';
+  if (alg === 'ES256') return key.kty === 'EC' && key.crv === 'P-256';
+  if (alg === 'ES384') return key.kty === 'EC' && key.crv === 'P-384';
+  if (alg === 'ES512') return key.kty === 'EC' && key.crv === 'P-521';
+  if (alg === 'EdDSA') return key.kty === 'OKP';
+  if (alg === 'Ed25519') return key.kty === 'OKP' && key.crv === 'Ed25519';
+  return false;
+}
+
+/** Succeeds when one of the keys verifies the signature with exactly `alg`. */
+async function verifyWithAny(jwt: UnverifiedJwt, alg: string, keys: readonly KeyObject[]): Promise<void> {
+  const failures: string[] = [];
+  for (const key of keys) {
+    try {
+      // `algorithms` pins the one algorithm already checked against the method, so a public key can never
+      // be taken for an HMAC secret (key confusion); jose also refuses unknown `crit` headers (RFC 7515 §4.1.11).
+      await compactVerify(jwt.compact, key, { algorithms: [alg] });
+      return;
+    } catch (err) {
+      failures.push((err as Error).message);
+    }
+  }
+  throw new InvalidClient('client_assertion signature does not verify with the keys of this client', {
+    detail: failures.join('; ') || 'no key to try',
+  });
+}
+
+function wrongAlgorithm(alg: string, method: string, allowed: string): InvalidClient {
+  return new InvalidClient(
+    `client_assertion 'alg' ${quote(alg)} is not accepted for ${method}: use one of ${allowed}`,
+  );
+}
