@@ -2,7 +2,7 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { Clock } from '../../clock.ts';
 import type { EventBus } from '../../events.ts';
 import type { CompiledClient, Snapshot, SnapshotSource } from '../../store/snapshot.ts';
-import { authenticateClient, nonEmpty, type ClientAuthDeps } from '../client-auth.ts';
+import { nonEmpty, type ClientAuthDeps } from '../client-auth.ts';
 import {
   InvalidRequest,
   NO_STORE,
@@ -15,6 +15,7 @@ import { EMPTY_FORM, type Form } from '../form.ts';
 import { GRANTS, type Grant, type Issued } from '../grants/index.ts';
 import { fromFastifyError, sendError } from '../reply.ts';
 import { allowOnly } from './method-not-allowed.ts';
+import { authenticate, parseBody } from './request-steps.ts';
 
 export interface TokenEndpointDeps {
   source: SnapshotSource;
@@ -36,19 +37,6 @@ interface TokenExchange {
 }
 
 type Step = (x: TokenExchange, deps: TokenEndpointDeps) => void | Promise<void>;
-
-function parseBody(x: TokenExchange): void {
-  // The form parser is the only body parser; no body at all means no Content-Type was sent.
-  if (x.request.body === undefined || x.request.body === null) {
-    throw new InvalidRequest('the request body must be application/x-www-form-urlencoded');
-  }
-  x.form = x.request.body as Form;
-}
-
-async function authenticate(x: TokenExchange, deps: TokenEndpointDeps): Promise<void> {
-  const { authorization } = x.request.headers;
-  x.client = (await authenticateClient(x.snapshot, authorization, x.form.params, deps.clientAuth)).client;
-}
 
 function checkGrantType(x: TokenExchange): void {
   const grantType = nonEmpty(x.form.params.grant_type);
