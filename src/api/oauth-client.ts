@@ -196,6 +196,21 @@ const secretSpec = z
       "Where the client's credentials live: a Secret in the client's namespace. Unused by `private_key_jwt` clients, which have no Secret: their private key stays with the workload.",
   });
 
+/** Most federated identities one client may list. */
+export const MAX_FEDERATED_IDENTITIES = 16;
+
+const federatedIdentity = z
+  .object({
+    connection: objectRef('Connection'),
+    subject: z.string().min(1).max(512).meta({
+      description:
+        "The exact `sub` of the workload's token, e.g. `system:serviceaccount:<namespace>:<name>` for a Connection of type `kubernetes`.",
+    }),
+  })
+  .meta({
+    description:
+      "A workload identity that authenticates as this client: a token issued by the Connection's issuer to this subject.",
+  });
 const oauthClientObject = z.object({
   clientId: z.string().regex(CLIENT_ID).optional().meta({
     description:
@@ -220,12 +235,16 @@ const oauthClientObject = z.object({
     }),
   tokenEndpointAuthMethod: z.enum(AUTH_METHODS).default('client_secret_basic').meta({
     description:
-      'How the client authenticates at the token endpoint (RFC 7591 §2). A client with a shared secret may send it with HTTP Basic or in the form body, whichever of the two is named here. `private_key_jwt` signs a JWT assertion with a private key whose public half is in `jwks` or at `jwksUri`, and has no Secret; `client_secret_jwt` signs it with HMAC using the generated secret (RFC 7523 §2.2, OpenID Connect Core §9).',
+      'How the client authenticates at the token endpoint (RFC 7591 §2). A client with a shared secret may send it with HTTP Basic or in the form body, whichever of the two is named here. `private_key_jwt` signs a JWT assertion with a private key whose public half is in `jwks` or at `jwksUri`, or presents a workload token listed in `federatedIdentities` (then neither `jwks` nor `jwksUri` is needed), and has no Secret; `client_secret_jwt` signs it with HMAC using the generated secret (RFC 7523 §2.2, OpenID Connect Core §9).',
   }),
   jwks: jwks.optional(),
   jwksUri: z.string().max(2048).regex(JWKS_URI).optional().meta({
     description:
       "URL of the client's JWK Set (RFC 7591 §2), for `private_key_jwt`: https, or http to localhost/127.0.0.1/[::1] only. Fetched when an assertion arrives and no fresh copy is cached, and again when an assertion names an unknown `kid` (at most every 30 s), so rotating keys needs no change here. No redirects are followed.",
+  }),
+  federatedIdentities: z.array(federatedIdentity).min(1).max(MAX_FEDERATED_IDENTITIES).optional().meta({
+    description:
+      "Secretless workloads, for `private_key_jwt` (with or without `jwks`/`jwksUri`): a workload sends its token from a Connection's issuer (a projected ServiceAccount token whose audience is Latchkey's issuer, for type `kubernetes`) as `client_assertion` with `client_id`. Latchkey verifies it with the keys the operator found at the Connection's issuer, requires `aud` to name Latchkey and `exp` in the future, and matches `sub` exactly to a `subject` listed here for that issuer. Such tokens are reused until they rotate, so no `jti` replay check and no 5-minute lifetime cap apply to them.",
   }),
   grants: z.array(permission).default([]).meta({
     description: 'Direct client grants: scopes on ResourceServers this client may request.',
@@ -249,11 +268,20 @@ export const oauthClientSpec = withRules(oauthClientObject, [
     holds: (s) => !s.grantTypes.includes('client_credentials') || s.tokenEndpointAuthMethod !== 'none',
   },
   {
-    cel: "self.tokenEndpointAuthMethod != 'private_key_jwt' || has(self.jwks) != has(self.jwksUri)",
-    message: 'private_key_jwt needs the public keys of the client: set exactly one of jwks and jwksUri',
+    cel: "self.tokenEndpointAuthMethod != 'private_key_jwt' || has(self.jwks) != has(self.jwksUri) || (has(self.federatedIdentities) && !has(self.jwks))",
+    message:
+      'private_key_jwt needs the public keys of the client: set exactly one of jwks and jwksUri, or federatedIdentities',
     field: 'jwks',
     holds: (s) =>
-      s.tokenEndpointAuthMethod !== 'private_key_jwt' || (s.jwks !== undefined) !== (s.jwksUri !== undefined),
+      s.tokenEndpointAuthMethod !== 'private_key_jwt' ||
+      (s.jwks !== undefined) !== (s.jwksUri !== undefined) ||
+      (s.federatedIdentities !== undefined && s.jwks === undefined),
+  },
+  {
+    cel: "!has(self.federatedIdentities) || self.tokenEndpointAuthMethod == 'private_key_jwt'",
+    message: 'federatedIdentities are only for tokenEndpointAuthMethod private_key_jwt',
+    field: 'tokenEndpointAuthMethod',
+    holds: (s) => s.federatedIdentities === undefined || s.tokenEndpointAuthMethod === 'private_key_jwt',
   },
   {
     cel: "self.tokenEndpointAuthMethod == 'private_key_jwt' || (!has(self.jwks) && !has(self.jwksUri))",

@@ -81,6 +81,8 @@ export class Controller {
   readonly #deps: ControllerDeps;
   readonly #queues = new Map<KindName, ReconcileQueue>();
   readonly #checks = new Map<string, ConnectionCheck>();
+  /** The generation of each Connection when it was last checked. */
+  readonly #checkedGeneration = new Map<string, number | undefined>();
   /** Secrets fetched with their data because a client references them while the informer keeps a stub. */
   readonly #fetched = new Map<string, KubeObject>();
   readonly #fetching = new Set<string>();
@@ -220,6 +222,7 @@ export class Controller {
     this.#resolutions = compiled.resolutions;
     this.#referenced = referenced;
     if (this.#deps.isLeader()) this.enqueueStale();
+    else this.#enqueueUncheckedConnections();
     this.#lastRebuildMs = performance.now() - started;
   }
 
@@ -236,6 +239,20 @@ export class Controller {
       // The next watch event or rebuild tries again.
     } finally {
       this.#fetching.delete(key);
+    }
+  }
+
+  /**
+   * A follower checks Connections too (reads only, it writes no status): its own token endpoint verifies
+   * federated workload tokens with the keys found, so it needs them as much as the leader does.
+   */
+  #enqueueUncheckedConnections(): void {
+    for (const o of this.#deps.informers.Connection.list()) {
+      const namespace = o.metadata.namespace ?? '';
+      const key = secretKey(namespace, o.metadata.name);
+      if (!this.#checks.has(key) || this.#checkedGeneration.get(key) !== o.metadata.generation) {
+        this.#queues.get('Connection')?.add(objectKey('Connection', namespace, o.metadata.name));
+      }
     }
   }
 
@@ -278,11 +295,18 @@ export class Controller {
 
   /** Reconciles one object; only the leader writes. Throws to be retried with backoff. */
   async reconcile(key: string): Promise<{ requeueAfterMs?: number } | void> {
-    if (!this.#deps.isLeader()) return;
     const [kind, namespace, name] = key.split('/') as [KindName, string, string];
+    if (!this.#deps.isLeader() && kind !== 'Connection') return;
     const cached = this.#deps.informers[kind].get(namespace, name);
     if (!cached) return;
     let requeueAfterMs: number | undefined;
+    if (!this.#deps.isLeader()) {
+      // A follower only checks the issuer, for the keys its snapshot needs (see #enqueueUncheckedConnections).
+      requeueAfterMs = await this.#checkConnection(cached);
+      const check = this.#checks.get(secretKey(namespace, name));
+      if (check?.ok === false) throw new Error(`Connection ${namespace}/${name}: ${check.message}`);
+      return requeueAfterMs !== undefined ? { requeueAfterMs } : undefined;
+    }
 
     if (kind === 'OAuthClient') await this.#reconcileSecret(cached);
     if (kind === 'Connection') requeueAfterMs = await this.#checkConnection(cached);
@@ -355,9 +379,19 @@ export class Controller {
     const d = this.#declared('Connection', o);
     if (!('spec' in d)) return undefined;
     const key = secretKey(d.metadata.namespace, d.metadata.name);
-    const check = await this.#deps.checkConnection((d as DeclaredConnection).spec);
+    const fresh = await this.#deps.checkConnection((d as DeclaredConnection).spec);
     const before = this.#checks.get(key);
+    // A failed check keeps the keys found before for the same spec: an issuer that is briefly unreachable
+    // must not make every federated token fail. Status still says it is unreachable.
+    const lastGood =
+      this.#checkedGeneration.get(key) === o.metadata.generation
+        ? before?.ok === true
+          ? { issuer: before.issuer, jwksUri: before.jwksUri, jwks: before.jwks }
+          : before?.lastGood
+        : undefined;
+    const check: ConnectionCheck = fresh.ok || lastGood === undefined ? fresh : { ...fresh, lastGood };
     this.#checks.set(key, check);
+    this.#checkedGeneration.set(key, o.metadata.generation);
     if (JSON.stringify(before) !== JSON.stringify(check)) this.rebuild();
     return check.ok ? (this.#deps.connectionRefreshMs ?? DEFAULT_CONNECTION_REFRESH_MS) : undefined;
   }

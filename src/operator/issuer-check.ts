@@ -93,7 +93,7 @@ async function checkWithin(issuer: string, issuerUrl: URL, limits: FetchLimits):
   if (!jwks.ok) return jwks;
   const counted = await countSigningKeys(jwks.json, `JWKS at ${jwksUrl.href}`);
   if (!counted.ok) return counted;
-  return { ok: true, issuer, jwksUri, keys: counted.keys };
+  return { ok: true, issuer, jwksUri, keys: counted.keys, jwks: counted.jwks };
 }
 
 const KUBE_DISCOVERY_PATH = DISCOVERY_SUFFIX;
@@ -122,7 +122,7 @@ export async function checkKubernetesIssuer(api: Pick<KubeApi, 'getRaw'>): Promi
   if (!jwks.ok) return jwks;
   const counted = await countSigningKeys(jwks.json, `the API server's JWKS at ${KUBE_JWKS_PATH}`);
   if (!counted.ok) return counted;
-  return { ok: true, issuer: doc.issuer, jwksUri: doc.jwks_uri, keys: counted.keys };
+  return { ok: true, issuer: doc.issuer, jwksUri: doc.jwks_uri, keys: counted.keys, jwks: counted.jwks };
 }
 
 async function getFromApiServer(api: Pick<KubeApi, 'getRaw'>, path: string): Promise<FetchedJson> {

@@ -1,7 +1,8 @@
 import { importJWK, type JWK } from 'jose';
 import { isRecord } from '../manifests/metadata.ts';
 
-export type SigningKeyCount = { ok: true; keys: number } | { ok: false; message: string };
+export type SigningKeyCount =
+  { ok: true; keys: number; jwks: Record<string, unknown>[] } | { ok: false; message: string };
 
 /** Asymmetric JWS algorithms (RFC 7518 §3.1, RFC 8037 §3.1): the only ones a public key set can serve. */
 const SIGNING_ALGORITHMS = new Set([
@@ -62,8 +63,9 @@ export async function countSigningKeys(
 ): Promise<SigningKeyCount> {
   if (!Array.isArray(jwks.keys)) return { ok: false, message: `${where} has no "keys" array` };
   const usable = await Promise.all(jwks.keys.map((key: unknown) => isSigningKey(key)));
-  const keys = usable.filter(Boolean).length;
-  if (keys > 0) return { ok: true, keys };
+  const signing = (jwks.keys as unknown[]).filter((_, i) => usable[i]) as Record<string, unknown>[];
+  const keys = signing.length;
+  if (keys > 0) return { ok: true, keys, jwks: signing };
   const total = jwks.keys.length;
   return {
     ok: false,

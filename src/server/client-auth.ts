@@ -105,6 +105,19 @@ async function authenticateWithAssertion(
   if (text === undefined) throw new InvalidClient('client_assertion is missing');
   const jwt = parseUnverifiedJwt(text);
 
+  // A workload of a client with federated identities sends its token from a Connection's issuer with
+  // `client_id`; that token's `iss` is never the client itself, as a client's own assertion's is.
+  const federatedId = nonEmpty(params.client_id);
+  const federatedClient = federatedId === undefined ? undefined : snapshot.clients.get(federatedId);
+  if (
+    federatedClient !== undefined &&
+    federatedClient.federatedIdentities.length > 0 &&
+    jwt.payload.iss !== federatedClient.clientId
+  ) {
+    await deps.assertions.verifyFederated(snapshot, federatedClient, jwt);
+    return { client: federatedClient, method: 'private_key_jwt' };
+  }
+
   // RFC 7523 §3: the assertion's `sub` is the client; `client_id`, optional here, must agree with it.
   const sub = jwt.payload.sub;
   if (typeof sub !== 'string' || sub === '') {

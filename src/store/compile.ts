@@ -25,6 +25,7 @@ import type {
   CompiledClient,
   CompiledConnection,
   CompiledOrganization,
+  FederatedIdentity,
   Grant,
   Snapshot,
 } from './snapshot.ts';
@@ -326,7 +327,35 @@ export function compile(inputs: WorldInputs, keys: SigningKeys, version: number)
     const secretCondition = sharedSecret ? secretConditionOf(decl, secretName, inputs) : undefined;
     const secret = secretCondition?.secret;
     let assertionKeys: AssertionKeys | undefined;
-    if (method === 'private_key_jwt') assertionKeys = publicKeysOf(spec, problems);
+    const federated = spec.federatedIdentities ?? [];
+    // A client with federated identities only (no jwks, no jwksUri) has no keys of its own: its workloads
+    // present their tokens from a Connection's issuer instead.
+    const ownKeys = federated.length === 0 || spec.jwks !== undefined || spec.jwksUri !== undefined;
+    if (method === 'private_key_jwt' && ownKeys) assertionKeys = publicKeysOf(spec, problems);
+    const federatedIdentities: FederatedIdentity[] = [];
+    federated.forEach((identity, i) => {
+      const ns = identity.connection.namespace ?? namespace;
+      const target = byKind.Connection.find(
+        (c) => c.metadata.namespace === ns && c.metadata.name === identity.connection.name,
+      );
+      const label = describe('Connection', ns, identity.connection.name);
+      if (!target) {
+        refProblems.push({
+          reason: Reason.ReferenceNotFound,
+          message: `spec.federatedIdentities[${i}]: ${label} not found`,
+        });
+      } else if (!allowed(target, namespace)) {
+        refProblems.push({
+          reason: Reason.ReferenceNotAllowed,
+          message: `spec.federatedIdentities[${i}]: ${label} does not allow references from namespace ${namespace} (its spec.allowedNamespaces)`,
+        });
+      } else {
+        federatedIdentities.push({
+          connection: secretKey(ns, target.metadata.name),
+          subject: identity.subject,
+        });
+      }
+    });
     // OpenID Connect Core §10.1: the HMAC key is the octets of the UTF-8 representation of the secret.
     if (method === 'client_secret_jwt' && secret !== undefined) {
       assertionKeys = { kind: 'secret', keys: [createSecretKey(Buffer.from(secret, 'utf8'))] };
@@ -355,11 +384,16 @@ export function compile(inputs: WorldInputs, keys: SigningKeys, version: number)
       authMethod: method,
       secretDigests: SENT_SECRET_METHODS.has(method) && secret !== undefined ? [digestSecret(secret)] : [],
       ...(assertionKeys !== undefined ? { assertionKeys } : {}),
+      federatedIdentities,
       organizationUsage: spec.organizationUsage,
       permissions: toGrants(permissions, apis),
       organizations: new Map(),
     };
-    if (compiled.secretDigests.length > 0 || compiled.assertionKeys !== undefined) {
+    if (
+      compiled.secretDigests.length > 0 ||
+      compiled.assertionKeys !== undefined ||
+      (method === 'private_key_jwt' && !ownKeys && federatedIdentities.length > 0)
+    ) {
       clients.set(clientId, compiled);
       clientByKey.set(secretKey(namespace, name), { client: compiled, decl });
     }
@@ -463,15 +497,29 @@ export function compile(inputs: WorldInputs, keys: SigningKeys, version: number)
   }
 
   const connections = new Map<string, CompiledConnection>();
+  const connectionsByIssuer = new Map<string, CompiledConnection[]>();
   for (const decl of byKind.Connection) {
     const { namespace, name } = decl.metadata;
-    connections.set(secretKey(namespace, name), {
+    const check = inputs.connectionChecks?.get(secretKey(namespace, name));
+    const found = check?.ok === true ? check : check?.lastGood;
+    // The keys of the last passing check; a key that does not parse is skipped like one of a jwksUri.
+    const connectionKeys: ClientKey[] = [];
+    for (const jwk of found?.jwks ?? []) {
+      const parsed = parseClientKey(jwk);
+      if (parsed.ok) connectionKeys.push(parsed.key);
+    }
+    const issuer = found?.issuer ?? decl.spec.issuer;
+    const connection: CompiledConnection = {
       namespace,
       name,
       type: decl.spec.type,
-      ...(decl.spec.issuer !== undefined ? { issuer: decl.spec.issuer } : {}),
-    });
-    const check = inputs.connectionChecks?.get(secretKey(namespace, name));
+      ...(issuer !== undefined ? { issuer } : {}),
+      keys: connectionKeys,
+    };
+    connections.set(secretKey(namespace, name), connection);
+    if (found !== undefined && connectionKeys.length > 0) {
+      connectionsByIssuer.set(found.issuer, [...(connectionsByIssuer.get(found.issuer) ?? []), connection]);
+    }
     record(decl, [], check?.ok === true ? { issuer: check.issuer, jwksUri: check.jwksUri } : {}, [
       issuerCondition(check),
     ]);
@@ -483,7 +531,10 @@ export function compile(inputs: WorldInputs, keys: SigningKeys, version: number)
     ]);
   }
 
-  return { snapshot: { version, clients, apis, organizations, connections, keys }, resolutions };
+  return {
+    snapshot: { version, clients, apis, organizations, connections, connectionsByIssuer, keys },
+    resolutions,
+  };
 }
 
 /** Every problem once: the specific conditions often restate problems already listed. */
@@ -515,7 +566,10 @@ function issuerCondition(check: ConnectionCheck | undefined): ConditionDecision 
         type: ConditionType.IssuerVerified,
         status: 'False',
         reason: Reason.IssuerUnreachable,
-        message: check.message,
+        message:
+          check.lastGood === undefined
+            ? check.message
+            : `${check.message}; tokens signed with the keys found earlier are still accepted`,
       };
 }
 

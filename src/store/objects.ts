@@ -61,8 +61,18 @@ export interface WorldInputs {
   invalid?: readonly InvalidObject[];
 }
 
+/**
+ * `keys` counts the signing keys found; `jwks` holds them (public JWKs, as published), so the token endpoint
+ * can verify federated workload tokens from the snapshot without I/O.
+ */
 export type ConnectionCheck =
-  { ok: true; issuer: string; jwksUri: string; keys: number } | { ok: false; message: string };
+  | { ok: true; issuer: string; jwksUri: string; keys: number; jwks: readonly Record<string, unknown>[] }
+  | {
+      ok: false;
+      message: string;
+      /** What the last passing check found, kept while the issuer is unreachable so a blip refuses no token. */
+      lastGood?: { issuer: string; jwksUri: string; jwks: readonly Record<string, unknown>[] };
+    };
 
 export interface InvalidObject {
   kind: KindName;

@@ -56,6 +56,11 @@ export interface CompiledClient {
   secretDigests: readonly Buffer[];
   /** How this client's assertions are verified, for `private_key_jwt` and `client_secret_jwt` only. */
   assertionKeys?: AssertionKeys;
+  /**
+   * Workload identities that authenticate as this client (`spec.federatedIdentities` whose Connection
+   * resolved): a token from the Connection's issuer with exactly this `sub`. Empty for most clients.
+   */
+  federatedIdentities: readonly FederatedIdentity[];
   organizationUsage: 'deny' | 'allow' | 'require';
   /** Effective permissions by API identifier. */
   permissions: ReadonlyMap<string, Grant>;
@@ -76,11 +81,24 @@ export type AssertionKeys =
   | { kind: 'jwksUri'; uri: string }
   | { kind: 'secret'; keys: readonly KeyObject[] };
 
+export interface FederatedIdentity {
+  /** The Connection, as `namespace/name`: a key of {@link Snapshot.connections}. */
+  connection: string;
+  /** The exact `sub` of the workload's token. */
+  subject: string;
+}
+
 export interface CompiledConnection {
   namespace: string;
   name: string;
   type: 'kubernetes' | 'oidc';
+  /** The issuer the operator found when its check passed, else `spec.issuer`. */
   issuer?: string;
+  /**
+   * The issuer's signing keys from the operator's last passing check; empty when it has not passed. Federated
+   * workload tokens are verified with them, so the token path does no I/O.
+   */
+  keys: readonly ClientKey[];
 }
 
 /** One immutable, indexed view of the declared world. A token request reads one and does no I/O. */
@@ -91,6 +109,8 @@ export interface Snapshot {
   apis: ReadonlyMap<string, CompiledApi>;
   organizations: ReadonlyMap<string, CompiledOrganization>;
   connections: ReadonlyMap<string, CompiledConnection>;
+  /** Connections whose check passed, by the issuer found: what a federated token's `iss` is looked up in. */
+  connectionsByIssuer: ReadonlyMap<string, readonly CompiledConnection[]>;
   keys: SigningKeys;
 }
 

@@ -6,6 +6,8 @@ import type {
   ClientOrganization,
   CompiledApi,
   CompiledClient,
+  CompiledConnection,
+  FederatedIdentity,
   CompiledOrganization,
   Grant,
   Snapshot,
@@ -58,6 +60,7 @@ export interface ClientInput {
   grants?: Grant[];
   organizationUsage?: CompiledClient['organizationUsage'];
   organizations?: { organization: CompiledOrganization; grants: Grant[] }[];
+  federatedIdentities?: FederatedIdentity[];
 }
 
 export function client(input: ClientInput): CompiledClient {
@@ -75,6 +78,7 @@ export function client(input: ClientInput): CompiledClient {
     grantTypes: new Set(input.grantTypes ?? ['client_credentials']),
     authMethod: input.authMethod ?? 'client_secret_basic',
     secretDigests: (input.secrets ?? []).map(digest),
+    federatedIdentities: input.federatedIdentities ?? [],
     organizationUsage: input.organizationUsage ?? 'deny',
     permissions: permissions(...(input.grants ?? [])),
     organizations,
@@ -83,14 +87,26 @@ export function client(input: ClientInput): CompiledClient {
 
 export function snapshot(
   keys: SigningKeys,
-  world: { apis: CompiledApi[]; clients: CompiledClient[]; organizations?: CompiledOrganization[] },
+  world: {
+    apis: CompiledApi[];
+    clients: CompiledClient[];
+    organizations?: CompiledOrganization[];
+    connections?: CompiledConnection[];
+  },
 ): Snapshot {
+  const connections = world.connections ?? [];
+  const byIssuer = new Map<string, CompiledConnection[]>();
+  for (const c of connections) {
+    if (c.issuer !== undefined && c.keys.length > 0)
+      byIssuer.set(c.issuer, [...(byIssuer.get(c.issuer) ?? []), c]);
+  }
   return {
     version: 1,
     clients: new Map(world.clients.map((c) => [c.clientId, c])),
     apis: new Map(world.apis.map((a) => [a.identifier, a])),
     organizations: new Map((world.organizations ?? []).map((o) => [o.id, o])),
-    connections: new Map(),
+    connections: new Map(connections.map((c) => [`${c.namespace}/${c.name}`, c])),
+    connectionsByIssuer: byIssuer,
     keys,
   };
 }

@@ -2,6 +2,7 @@
  * The `kubernetes` Connection check against a real kube-apiserver: its ServiceAccount issuer discovery and
  * keys, read through the API server with the real client, and the RBAC refusal a person can act on.
  */
+import { createPublicKey } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createKubeApi } from '../../src/kube/api.ts';
@@ -63,6 +64,11 @@ describe('checkKubernetesIssuer against a real API server', () => {
       issuer: plane().serviceAccountIssuer,
       jwksUri: expect.stringMatching(/^https:\/\/.+\/openid\/v1\/jwks$/),
       keys: 1,
+      jwks: [
+        expect.objectContaining(
+          createPublicKey(plane().serviceAccountPublicKeyPem).export({ format: 'jwk' }),
+        ),
+      ],
     });
   });
 
@@ -72,6 +78,11 @@ describe('checkKubernetesIssuer against a real API server', () => {
       issuer: plane().serviceAccountIssuer,
       jwksUri: expect.any(String),
       keys: 1,
+      jwks: [
+        expect.objectContaining(
+          createPublicKey(plane().serviceAccountPublicKeyPem).export({ format: 'jwk' }),
+        ),
+      ],
     });
   });
 
@@ -107,6 +118,11 @@ describe('checkKubernetesIssuer against a real API server', () => {
       issuer: plane().serviceAccountIssuer,
       jwksUri: expect.any(String),
       keys: 1,
+      jwks: [
+        expect.objectContaining(
+          createPublicKey(plane().serviceAccountPublicKeyPem).export({ format: 'jwk' }),
+        ),
+      ],
     });
   });
 });

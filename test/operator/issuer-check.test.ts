@@ -104,6 +104,7 @@ describe('checkOidcIssuer: GET <issuer>/.well-known/openid-configuration, then j
       issuer: upstream.base,
       jwksUri: `${upstream.base}/jwks`,
       keys: 3,
+      jwks: signingKeys,
     });
     expect(upstream.hits).toEqual(['/.well-known/openid-configuration', '/jwks']);
   });
@@ -124,6 +125,7 @@ describe('checkOidcIssuer: GET <issuer>/.well-known/openid-configuration, then j
       issuer: `${upstream.base}/tenants/acme`,
       jwksUri: `${upstream.base}/tenants/acme/keys`,
       keys: 3,
+      jwks: signingKeys,
     });
   });
 
@@ -383,6 +385,7 @@ describe('checkOidcIssuer over https with the dispatcher given', () => {
         issuer: upstream.base,
         jwksUri: `${upstream.base}/jwks`,
         keys: 3,
+        jwks: signingKeys,
       });
     } finally {
       await dispatcher.close();
@@ -452,6 +455,7 @@ describe('checkKubernetesIssuer: the ServiceAccount issuer through the API serve
       issuer: clusterIssuer,
       jwksUri: 'https://10.0.0.1:6443/openid/v1/jwks',
       keys: 1,
+      jwks: [signingKeys[0]],
     });
     expect(kube.paths).toEqual(['/.well-known/openid-configuration', '/openid/v1/jwks']);
   });

@@ -361,6 +361,7 @@ describe('what the operator adds', () => {
             issuer: 'https://sso.example.com',
             jwksUri: 'https://sso.example.com/keys',
             keys: 2,
+            jwks: [],
           },
         ],
       ]),
@@ -587,12 +588,16 @@ describe('the OAuthClient schema for JWT assertions, as the CRD states it', () =
     [
       'private_key_jwt without keys',
       { tokenEndpointAuthMethod: 'private_key_jwt' },
-      ['jwks: private_key_jwt needs the public keys of the client: set exactly one of jwks and jwksUri'],
+      [
+        'jwks: private_key_jwt needs the public keys of the client: set exactly one of jwks and jwksUri, or federatedIdentities',
+      ],
     ],
     [
       'private_key_jwt with both jwks and jwksUri',
       { tokenEndpointAuthMethod: 'private_key_jwt', jwks: { keys: [ED] }, jwksUri: 'https://a.example/jwks' },
-      ['jwks: private_key_jwt needs the public keys of the client: set exactly one of jwks and jwksUri'],
+      [
+        'jwks: private_key_jwt needs the public keys of the client: set exactly one of jwks and jwksUri, or federatedIdentities',
+      ],
     ],
     [
       'jwks on a client_secret_basic client',
@@ -603,6 +608,11 @@ describe('the OAuthClient schema for JWT assertions, as the CRD states it', () =
       'jwksUri on a client_secret_jwt client',
       { tokenEndpointAuthMethod: 'client_secret_jwt', jwksUri: 'https://a.example/jwks' },
       ['tokenEndpointAuthMethod: jwks and jwksUri are only for tokenEndpointAuthMethod private_key_jwt'],
+    ],
+    [
+      'federatedIdentities on a client_secret_basic client',
+      { federatedIdentities: [{ connection: { name: 'cluster' }, subject: 'system:serviceaccount:a:b' }] },
+      ['tokenEndpointAuthMethod: federatedIdentities are only for tokenEndpointAuthMethod private_key_jwt'],
     ],
     [
       'an RSA key without its exponent',
@@ -635,5 +645,126 @@ describe('the OAuthClient schema for JWT assertions, as the CRD states it', () =
   it('accepts the two methods with what they need', () => {
     expect(problems({ tokenEndpointAuthMethod: 'private_key_jwt', jwks: { keys: [ED] } })).toEqual([]);
     expect(problems({ tokenEndpointAuthMethod: 'client_secret_jwt' })).toEqual([]);
+  });
+});
+
+describe('federated identities', () => {
+  const cluster = declare.connection('platform', 'cluster', {
+    type: 'kubernetes',
+    allowedNamespaces: { matchLabels: { federation: 'on' } },
+  });
+  const jwk = generateKeyPairSync('ec', { namedCurve: 'P-256' }).publicKey.export({ format: 'jwk' });
+  const checks = new Map([
+    [
+      'platform/cluster',
+      {
+        ok: true as const,
+        issuer: 'https://kubernetes.default.svc.cluster.local',
+        jwksUri: 'https://10.0.0.1/openid/v1/jwks',
+        keys: 1,
+        jwks: [{ ...jwk, kid: 'sa-1' }],
+      },
+    ],
+  ]);
+  const worker = (ns: string) =>
+    declare.client(ns, 'worker', {
+      tokenEndpointAuthMethod: 'private_key_jwt',
+      federatedIdentities: [
+        {
+          connection: { name: 'cluster', namespace: 'platform' },
+          subject: `system:serviceaccount:${ns}:worker`,
+        },
+      ],
+    });
+
+  it('compiles a client with federated identities only: no Secret, the Connection keys indexed by issuer', () => {
+    const c = compile(
+      { ...world([cluster, worker('apps')], [], { apps: { federation: 'on' } }), connectionChecks: checks },
+      keys,
+      1,
+    );
+    const client = c.snapshot.clients.get('worker.apps');
+    expect(client?.federatedIdentities).toEqual([
+      { connection: 'platform/cluster', subject: 'system:serviceaccount:apps:worker' },
+    ]);
+    expect(client?.assertionKeys).toBe(undefined);
+    expect(client?.secretDigests).toEqual([]);
+    const r = resolutionOf(c, 'OAuthClient/apps/worker');
+    expect(r.ready).toBe(true);
+    expect(r.secretName).toBe(undefined);
+    const byIssuer = c.snapshot.connectionsByIssuer.get('https://kubernetes.default.svc.cluster.local');
+    expect(byIssuer?.map((k) => [k.namespace, k.name, k.keys.map((key) => key.kid)])).toEqual([
+      ['platform', 'cluster', ['sa-1']],
+    ]);
+  });
+
+  it('keeps the keys found earlier while the issuer is unreachable, and says so', () => {
+    const good = checks.get('platform/cluster') as {
+      issuer: string;
+      jwksUri: string;
+      jwks: Record<string, unknown>[];
+    };
+    const failing = new Map([
+      [
+        'platform/cluster',
+        {
+          ok: false as const,
+          message: 'GET /openid/v1/jwks on the API server failed: timeout',
+          lastGood: { issuer: good.issuer, jwksUri: good.jwksUri, jwks: good.jwks },
+        },
+      ],
+    ]);
+    const c = compile(
+      { ...world([cluster, worker('apps')], [], { apps: { federation: 'on' } }), connectionChecks: failing },
+      keys,
+      1,
+    );
+    expect(c.snapshot.connectionsByIssuer.get(good.issuer)?.[0]?.keys.map((k) => k.kid)).toEqual(['sa-1']);
+    expect(resolutionOf(c, 'Connection/platform/cluster').conditions[0]).toMatchObject({
+      status: 'False',
+      reason: 'IssuerUnreachable',
+      message:
+        'GET /openid/v1/jwks on the API server failed: timeout; tokens signed with the keys found earlier are still accepted',
+    });
+  });
+
+  it('indexes no keys of a Connection whose check has not passed', () => {
+    const c = compile(world([cluster, worker('apps')], [], { apps: { federation: 'on' } }), keys, 1);
+    expect(c.snapshot.connectionsByIssuer.size).toBe(0);
+    expect(c.snapshot.connections.get('platform/cluster')?.keys).toEqual([]);
+  });
+
+  it('honours the Connection allowedNamespaces', () => {
+    const c = compile({ ...world([cluster, worker('other')]), connectionChecks: checks }, keys, 1);
+    expect(c.snapshot.clients.has('worker.other')).toBe(false);
+    expect(resolutionOf(c, 'OAuthClient/other/worker').conditions[0]).toMatchObject({
+      status: 'False',
+      reason: 'ReferenceNotAllowed',
+      message:
+        'spec.federatedIdentities[0]: Connection platform/cluster does not allow references from namespace other (its spec.allowedNamespaces)',
+    });
+  });
+
+  it.each<[string, object, boolean]>([
+    ['federatedIdentities alone', {}, true],
+    ['federatedIdentities with jwksUri', { jwksUri: 'https://a.example/jwks' }, true],
+    ['federatedIdentities on client_secret_basic', { tokenEndpointAuthMethod: 'client_secret_basic' }, false],
+  ])('schema: %s', (_, extra, ok) => {
+    const spec = {
+      tokenEndpointAuthMethod: 'private_key_jwt',
+      federatedIdentities: [{ connection: { name: 'cluster' }, subject: 'system:serviceaccount:a:b' }],
+      ...extra,
+    };
+    expect(oauthClientSpec.safeParse(spec).success).toBe(ok);
+  });
+
+  it('schema: at most 16 federated identities', () => {
+    const identity = { connection: { name: 'cluster' }, subject: 'system:serviceaccount:a:b' };
+    const spec = (n: number) => ({
+      tokenEndpointAuthMethod: 'private_key_jwt',
+      federatedIdentities: Array.from({ length: n }, () => identity),
+    });
+    expect(oauthClientSpec.safeParse(spec(16)).success).toBe(true);
+    expect(oauthClientSpec.safeParse(spec(17)).success).toBe(false);
   });
 });

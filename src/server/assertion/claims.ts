@@ -68,16 +68,45 @@ export function checkAssertionClaims(
 }
 
 /** RFC 7519 §4.1.3: a single string, or an array in which one value identifies this server. */
-function audienceMatches(aud: unknown, accepted: readonly string[]): boolean {
+export function audienceMatches(aud: unknown, accepted: readonly string[]): boolean {
   if (typeof aud === 'string') return accepted.includes(aud);
   return Array.isArray(aud) && aud.some((a) => typeof a === 'string' && accepted.includes(a));
 }
 
 /** RFC 7519 §2: a JSON number of seconds; finite, so `1e400` (Infinity once parsed) never passes. */
-function isNumericDate(value: unknown): value is number {
+export function isNumericDate(value: unknown): value is number {
   return typeof value === 'number' && Number.isFinite(value);
 }
 
 function fail(what: string): InvalidClient {
   return new InvalidClient(`client_assertion ${what}`);
+}
+
+/**
+ * Checks the claims of a federated workload token whose signature has been verified (a projected
+ * ServiceAccount token, or another issuer's token for a Connection of type `oidc`): `aud` names this server,
+ * `exp` is present and in the future, `nbf` and `iat` are not in the future. Unlike a client assertion it may
+ * live long (ServiceAccount tokens live an hour or more and are reused until they rotate), so neither the
+ * lifetime cap nor `jti` apply. Which `iss` and `sub` are accepted is the caller's to check.
+ *
+ * @throws {InvalidClient} naming the first claim that fails
+ */
+export function checkFederatedClaims(
+  claims: Readonly<Record<string, unknown>>,
+  rules: { audiences: readonly string[]; nowSeconds: number },
+): void {
+  const { audiences, nowSeconds: now } = rules;
+  const { aud, exp, nbf, iat } = claims;
+  if (aud === undefined) throw fail("'aud' is missing");
+  if (!audienceMatches(aud, audiences)) {
+    throw fail(`'aud' must be the issuer ${quote(audiences[0] ?? '')} or the token endpoint URL`);
+  }
+  if (exp === undefined) throw fail("'exp' is missing");
+  if (!isNumericDate(exp)) throw fail("'exp' must be a NumericDate (seconds since the epoch)");
+  if (exp <= now - CLOCK_SKEW_SECONDS) throw fail("has expired ('exp' is in the past)");
+  if (nbf !== undefined && !isNumericDate(nbf)) throw fail("'nbf' must be a NumericDate");
+  if (nbf !== undefined && nbf > now + CLOCK_SKEW_SECONDS)
+    throw fail("is not valid yet ('nbf' is in the future)");
+  if (iat !== undefined && !isNumericDate(iat)) throw fail("'iat' must be a NumericDate");
+  if (iat !== undefined && iat > now + CLOCK_SKEW_SECONDS) throw fail("'iat' is in the future");
 }

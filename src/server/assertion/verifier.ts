@@ -4,9 +4,9 @@ import { ASYMMETRIC_ASSERTION_ALGORITHMS } from '../../api/oauth-client.ts';
 import type { Clock } from '../../clock.ts';
 import { MemoryReplayCache, type ReplayCache } from '../../runtime/replay-cache.ts';
 import type { ClientKey } from '../../store/client-keys.ts';
-import type { CompiledClient } from '../../store/snapshot.ts';
+import type { CompiledClient, Snapshot } from '../../store/snapshot.ts';
 import { InvalidClient, quote } from '../errors.ts';
-import { checkAssertionClaims, CLOCK_SKEW_SECONDS } from './claims.ts';
+import { checkAssertionClaims, checkFederatedClaims, CLOCK_SKEW_SECONDS } from './claims.ts';
 import type { UnverifiedJwt } from './jwt.ts';
 import { RemoteKeySets } from './remote-keys.ts';
 
@@ -126,6 +126,22 @@ export class AssertionVerifier {
     }
   }
 
+  /**
+   * Verifies a federated workload token presented as the `client_assertion` of a client with
+   * `federatedIdentities`: its `iss` must be the issuer of a Connection one of the client's identities names,
+   * a key the operator found at that issuer must verify it (from the snapshot: no I/O), its claims must hold
+   * ({@link checkFederatedClaims}), and its `sub` must be exactly the subject of such an identity.
+   *
+   * No `jti` replay check: a projected ServiceAccount token is reused by design for every request until the
+   * kubelet rotates it (and carries no `jti` of its own on older clusters); rejecting reuse would lock the
+   * workload out after its first request. Its own short lifetime and audience binding limit a leak instead.
+   *
+   * @throws {InvalidClient} for every failure, with a public description and a private detail
+   */
+  verifyFederated(snapshot: Snapshot, client: CompiledClient, jwt: UnverifiedJwt): Promise<void> {
+    return verifyFederatedToken(snapshot, client, jwt, this.#audiences, this.#now() / 1000);
+  }
+
   /** The client's public keys that could verify this assertion; a `jwksUri` is fetched on a miss. */
   async #publicKeys(
     clientId: string,
@@ -179,7 +195,12 @@ function fits(key: ClientKey, alg: string): boolean {
 }
 
 /** Succeeds when one of the keys verifies the signature with exactly `alg`. */
-async function verifyWithAny(jwt: UnverifiedJwt, alg: string, keys: readonly KeyObject[]): Promise<void> {
+async function verifyWithAny(
+  jwt: UnverifiedJwt,
+  alg: string,
+  keys: readonly KeyObject[],
+  refusal = 'client_assertion signature does not verify with the keys of this client',
+): Promise<void> {
   const failures: string[] = [];
   for (const key of keys) {
     try {
@@ -191,7 +212,7 @@ async function verifyWithAny(jwt: UnverifiedJwt, alg: string, keys: readonly Key
       failures.push((err as Error).message);
     }
   }
-  throw new InvalidClient('client_assertion signature does not verify with the keys of this client', {
+  throw new InvalidClient(refusal, {
     detail: failures.join('; ') || 'no key to try',
   });
 }
@@ -200,4 +221,51 @@ function wrongAlgorithm(alg: string, method: string, allowed: string): InvalidCl
   return new InvalidClient(
     `client_assertion 'alg' ${quote(alg)} is not accepted for ${method}: use one of ${allowed}`,
   );
+}
+
+async function verifyFederatedToken(
+  snapshot: Snapshot,
+  client: CompiledClient,
+  jwt: UnverifiedJwt,
+  audiences: readonly string[],
+  nowSeconds: number,
+): Promise<void> {
+  const alg = jwt.header.alg;
+  if (typeof alg !== 'string') throw new InvalidClient("client_assertion header 'alg' is missing");
+  if (!ASYMMETRIC.has(alg)) {
+    throw new InvalidClient(
+      `client_assertion 'alg' ${quote(alg)} is not accepted for a federated identity: use one of ${ASYMMETRIC_ASSERTION_ALGORITHMS.join(', ')}`,
+    );
+  }
+  const kid = typeof jwt.header.kid === 'string' ? jwt.header.kid : undefined;
+  const iss = jwt.payload.iss;
+  const trusted = typeof iss === 'string' ? (snapshot.connectionsByIssuer.get(iss) ?? []) : [];
+  const connectionKeys = new Set(trusted.map((c) => `${c.namespace}/${c.name}`));
+  const identities = client.federatedIdentities.filter((i) => connectionKeys.has(i.connection));
+  if (typeof iss !== 'string' || identities.length === 0) {
+    throw new InvalidClient(
+      `client_assertion 'iss' ${quote(typeof iss === 'string' ? iss : '')} is not the issuer of a Connection that client ${quote(client.clientId)} trusts`,
+    );
+  }
+  const used = new Set(identities.map((i) => i.connection));
+  const available = trusted.filter((c) => used.has(`${c.namespace}/${c.name}`)).flatMap((c) => c.keys);
+  const candidates = matching(available, alg, kid);
+  if (candidates.length === 0) {
+    throw new InvalidClient(
+      `no key of issuer ${quote(iss)} can verify client_assertion 'alg' ${quote(alg)}${kid === undefined ? '' : ` with 'kid' ${quote(kid)}`}`,
+    );
+  }
+  await verifyWithAny(
+    jwt,
+    alg,
+    candidates.map((k) => k.key),
+    `client_assertion signature does not verify with the keys of issuer ${quote(iss)}`,
+  );
+  checkFederatedClaims(jwt.payload, { audiences, nowSeconds });
+  const sub = jwt.payload.sub;
+  if (typeof sub !== 'string' || !identities.some((i) => i.subject === sub)) {
+    throw new InvalidClient(
+      `client_assertion 'sub' ${quote(typeof sub === 'string' ? sub : '')} is not a federated identity of client ${quote(client.clientId)}`,
+    );
+  }
 }

@@ -1,0 +1,143 @@
+import { createRemoteJWKSet, exportJWK, generateKeyPair, jwtVerify, SignJWT, type CryptoKey } from 'jose';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { EventBus } from '../../src/events.ts';
+import { startServers, type RunningServers } from '../../src/server/start.ts';
+import { parseClientKey } from '../../src/store/client-keys.ts';
+import type { CompiledConnection } from '../../src/store/snapshot.ts';
+import { NOW_MS, NOW_S, form, payments, post, testKeys } from './harness.ts';
+import { client, FixedSource, grant, snapshot } from './world.ts';
+
+const JWT_BEARER = 'urn:ietf:params:oauth:client-assertion-type:jwt-bearer';
+const WORKER = 'worker.apps';
+const CLUSTER_ISSUER = 'https://kubernetes.default.svc.cluster.local';
+const SUBJECT = 'system:serviceaccount:apps:worker';
+
+let servers: RunningServers;
+let clusterKey: CryptoKey;
+let strangerKey: CryptoKey;
+
+beforeAll(async () => {
+  const cluster = await generateKeyPair('RS256', { extractable: true });
+  const stranger = await generateKeyPair('RS256', { extractable: true });
+  clusterKey = cluster.privateKey;
+  strangerKey = stranger.privateKey;
+  const parsed = parseClientKey({ ...(await exportJWK(cluster.publicKey)), kid: 'sa-1' });
+  if (!parsed.ok) throw new Error(parsed.message);
+  const connection: CompiledConnection = {
+    namespace: 'latchkey',
+    name: 'cluster',
+    type: 'kubernetes',
+    issuer: CLUSTER_ISSUER,
+    keys: [parsed.key],
+  };
+  const source = new FixedSource(
+    snapshot(await testKeys(), {
+      apis: [payments],
+      connections: [connection],
+      clients: [
+        client({
+          clientId: WORKER,
+          authMethod: 'private_key_jwt',
+          grants: [grant(payments, ['payments:read'])],
+          federatedIdentities: [{ connection: 'latchkey/cluster', subject: SUBJECT }],
+        }),
+      ],
+    }),
+  );
+  servers = await startServers({
+    source,
+    port: 0,
+    opsPort: 0,
+    now: () => NOW_MS,
+    events: new EventBus(),
+    ready: () => true,
+  });
+});
+
+afterAll(async () => {
+  await servers.close();
+});
+
+/** A token shaped like a projected ServiceAccount token: one hour long, no jti. */
+async function saToken(claims: Record<string, unknown> = {}, key: CryptoKey = clusterKey): Promise<string> {
+  return new SignJWT({
+    iss: CLUSTER_ISSUER,
+    sub: SUBJECT,
+    aud: [servers.issuer],
+    iat: NOW_S - 600,
+    nbf: NOW_S - 600,
+    exp: NOW_S + 3000,
+    'kubernetes.io': { namespace: 'apps', serviceaccount: { name: 'worker' } },
+    ...claims,
+  })
+    .setProtectedHeader({ alg: 'RS256', kid: 'sa-1' })
+    .sign(key);
+}
+
+function body(jwt: string): string {
+  return form({
+    grant_type: 'client_credentials',
+    client_id: WORKER,
+    client_assertion_type: JWT_BEARER,
+    client_assertion: jwt,
+  });
+}
+
+describe('client_credentials with a federated ServiceAccount token as client_assertion', () => {
+  it('issues a token to the OAuthClient for a token of its ServiceAccount, again and again', async () => {
+    const jwt = await saToken();
+    // A ServiceAccount token is reused until it rotates: no jti replay rejection.
+    for (let i = 0; i < 2; i++) {
+      const res = await post(servers.tokenEndpoint, body(jwt));
+      expect(res.status).toBe(200);
+      expect(res.body.scope).toBe('payments:read');
+      const { payload } = await jwtVerify(
+        res.body.access_token as string,
+        createRemoteJWKSet(new URL(servers.jwksUri)),
+        { issuer: servers.issuer, audience: payments.identifier, currentDate: new Date(NOW_MS) },
+      );
+      expect(payload).toMatchObject({ sub: WORKER, client_id: WORKER });
+    }
+  });
+
+  it('accepts the token endpoint URL as audience too', async () => {
+    const res = await post(servers.tokenEndpoint, body(await saToken({ aud: servers.tokenEndpoint })));
+    expect(res.status).toBe(200);
+  });
+
+  it.each([
+    [
+      'a token of another ServiceAccount',
+      { sub: 'system:serviceaccount:apps:intruder' },
+      "client_assertion 'sub' 'system:serviceaccount:apps:intruder' is not a federated identity of client 'worker.apps'",
+    ],
+    [
+      'a token for another audience',
+      { aud: ['https://kubernetes.default.svc'] },
+      "client_assertion 'aud' must be the issuer 'ISSUER' or the token endpoint URL",
+    ],
+    ['an expired token', { exp: NOW_S - 120 }, "client_assertion has expired ('exp' is in the past)"],
+    ['a token without exp', { exp: undefined }, "client_assertion 'exp' is missing"],
+    [
+      'a token of an issuer no Connection has',
+      { iss: 'https://evil.example' },
+      "client_assertion 'iss' 'https://evil.example' is not the issuer of a Connection that client 'worker.apps' trusts",
+    ],
+  ])('refuses %s with invalid_client', async (_, claims, description) => {
+    const res = await post(servers.tokenEndpoint, body(await saToken(claims)));
+    expect(res.status).toBe(401);
+    expect(res.body).toEqual({
+      error: 'invalid_client',
+      error_description: description.replace('ISSUER', servers.issuer),
+    });
+  });
+
+  it('refuses a token of the trusted issuer signed with a key that is not the issuer’s', async () => {
+    const res = await post(servers.tokenEndpoint, body(await saToken({}, strangerKey)));
+    expect(res.status).toBe(401);
+    expect(res.body).toEqual({
+      error: 'invalid_client',
+      error_description: `client_assertion signature does not verify with the keys of issuer '${CLUSTER_ISSUER}'`,
+    });
+  });
+});

@@ -1,0 +1,203 @@
+/**
+ * Secretless workloads against a real kube-apiserver: a `kubernetes` Connection, an OAuthClient with a
+ * federated identity for ServiceAccount apps/worker, and ServiceAccount tokens minted with the TokenRequest
+ * API exchanged at the token endpoint.
+ */
+import { CoreV1Api, KubeConfig } from '@kubernetes/client-node';
+import { createRemoteJWKSet, generateKeyPair, jwtVerify, SignJWT } from 'jose';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { CORE_NAMESPACES, CORE_SECRETS, type KubeObject } from '../../src/kube/types.ts';
+import { resourceOf } from '../../src/operator/resources.ts';
+import {
+  conditionOf,
+  eventually,
+  getObject,
+  listAll,
+  operator,
+  requestToken,
+  startCluster,
+  type Cluster,
+  type Operator,
+} from './operator-harness.ts';
+
+const JWT_BEARER = 'urn:ietf:params:oauth:client-assertion-type:jwt-bearer';
+const NS = 'apps';
+const CLIENT_ID = `worker.${NS}`;
+
+describe('workload federation with ServiceAccount tokens (real kube-apiserver)', () => {
+  let cluster: Cluster;
+  let op: Operator;
+  let core: CoreV1Api;
+
+  const mint = async (serviceAccount: string, audience: string): Promise<string> => {
+    const answer = await core.createNamespacedServiceAccountToken({
+      name: serviceAccount,
+      namespace: NS,
+      body: { spec: { audiences: [audience], expirationSeconds: 3600 } },
+    });
+    const token = answer.status?.token;
+    if (token === undefined) throw new Error('TokenRequest returned no token');
+    return token;
+  };
+  const exchange = (assertion: string) =>
+    requestToken(op.tokenEndpoint, {
+      grant_type: 'client_credentials',
+      client_id: CLIENT_ID,
+      client_assertion_type: JWT_BEARER,
+      client_assertion: assertion,
+    });
+
+  beforeAll(async () => {
+    cluster = await startCluster();
+    const kc = new KubeConfig();
+    kc.loadFromFile(cluster.cp.kubeconfigPath);
+    core = kc.makeApiClient(CoreV1Api);
+    await cluster.api.create(CORE_NAMESPACES, undefined, {
+      apiVersion: 'v1',
+      kind: 'Namespace',
+      metadata: { name: NS },
+    });
+    for (const name of ['worker', 'intruder']) {
+      await core.createNamespacedServiceAccount({ namespace: NS, body: { metadata: { name } } });
+    }
+    op = await operator(cluster);
+    await op.whenReady();
+  });
+  afterAll(async () => {
+    await op?.close();
+    await cluster?.stop();
+  });
+
+  it('exchanges a ServiceAccount token for an access token, and refuses other tokens', async () => {
+    await cluster.api.create(resourceOf('ResourceServer'), NS, {
+      apiVersion: 'latchkey.dev/v1alpha1',
+      kind: 'ResourceServer',
+      metadata: { name: 'orders', namespace: NS },
+      spec: { identifier: 'https://orders', scopes: [{ name: 'read' }] },
+    });
+    await cluster.api.create(resourceOf('Connection'), NS, {
+      apiVersion: 'latchkey.dev/v1alpha1',
+      kind: 'Connection',
+      metadata: { name: 'cluster', namespace: NS },
+      spec: { type: 'kubernetes' },
+    });
+    await cluster.api.create(resourceOf('OAuthClient'), NS, {
+      apiVersion: 'latchkey.dev/v1alpha1',
+      kind: 'OAuthClient',
+      metadata: { name: 'worker', namespace: NS },
+      spec: {
+        tokenEndpointAuthMethod: 'private_key_jwt',
+        federatedIdentities: [
+          { connection: { name: 'cluster' }, subject: `system:serviceaccount:${NS}:worker` },
+        ],
+        grants: [{ resourceServer: { name: 'orders' }, scopes: ['read'] }],
+      },
+    });
+    const connection = await eventually(
+      () => getObject(cluster, 'Connection', NS, 'cluster'),
+      (o) => conditionOf(o)?.status === 'True',
+      'Connection Ready',
+    );
+    expect((connection?.['status'] as { issuer?: string }).issuer).toBe(cluster.cp.serviceAccountIssuer);
+    await eventually(
+      () => getObject(cluster, 'OAuthClient', NS, 'worker'),
+      (o) => conditionOf(o)?.status === 'True',
+      'OAuthClient Ready',
+    );
+
+    const issuer = op.issuer;
+    const good = await mint('worker', issuer);
+    const answer = await eventually(
+      () => exchange(good),
+      (a) => a.status === 200,
+      'token for the ServiceAccount token',
+    );
+    const { payload } = await jwtVerify(
+      answer.body['access_token'] as string,
+      createRemoteJWKSet(new URL(`${issuer}/.well-known/jwks.json`)),
+      { issuer, audience: 'https://orders', typ: 'at+jwt' },
+    );
+    expect(payload).toMatchObject({ sub: CLIENT_ID, client_id: CLIENT_ID, scope: 'read' });
+    // The same ServiceAccount token works again: it is reused until it rotates.
+    expect((await exchange(good)).status).toBe(200);
+
+    expect(await exchange(await mint('intruder', issuer))).toEqual({
+      status: 401,
+      body: {
+        error: 'invalid_client',
+        error_description: `client_assertion 'sub' 'system:serviceaccount:${NS}:intruder' is not a federated identity of client '${CLIENT_ID}'`,
+      },
+    });
+    expect(await exchange(await mint('worker', 'https://kubernetes.default.svc'))).toEqual({
+      status: 401,
+      body: {
+        error: 'invalid_client',
+        error_description: `client_assertion 'aud' must be the issuer '${issuer}' or the token endpoint URL`,
+      },
+    });
+    const { privateKey } = await generateKeyPair('RS256');
+    const now = Math.floor(Date.now() / 1000);
+    const forged = await new SignJWT({
+      iss: 'https://untrusted.example',
+      sub: `system:serviceaccount:${NS}:worker`,
+      aud: [issuer],
+      iat: now,
+      exp: now + 600,
+    })
+      .setProtectedHeader({ alg: 'RS256', kid: 'forged' })
+      .sign(privateKey);
+    expect(await exchange(forged)).toEqual({
+      status: 401,
+      body: {
+        error: 'invalid_client',
+        error_description: `client_assertion 'iss' 'https://untrusted.example' is not the issuer of a Connection that client '${CLIENT_ID}' trusts`,
+      },
+    });
+    // The same claims as the good token but signed by another key: the cluster's keys refuse it.
+    const impostor = await new SignJWT({
+      iss: cluster.cp.serviceAccountIssuer,
+      sub: `system:serviceaccount:${NS}:worker`,
+      aud: [issuer],
+      iat: now,
+      exp: now + 600,
+    })
+      .setProtectedHeader({ alg: 'RS256' })
+      .sign(privateKey);
+    expect(await exchange(impostor)).toEqual({
+      status: 401,
+      body: {
+        error: 'invalid_client',
+        error_description: `client_assertion signature does not verify with the keys of issuer '${cluster.cp.serviceAccountIssuer}'`,
+      },
+    });
+
+    // A follower replica (not the leader, which alone writes status) checks the Connection for its own
+    // snapshot, so its token endpoint takes ServiceAccount tokens too.
+    const follower = await operator(cluster, [], 'follower');
+    try {
+      await follower.whenReady();
+      expect([op.isLeader(), follower.isLeader()]).toEqual([true, false]);
+      const atFollower = await mint('worker', follower.issuer);
+      const followerAnswer = await eventually(
+        () =>
+          requestToken(follower.tokenEndpoint, {
+            grant_type: 'client_credentials',
+            client_id: CLIENT_ID,
+            client_assertion_type: JWT_BEARER,
+            client_assertion: atFollower,
+          }),
+        (a) => a.status === 200,
+        'token from the follower',
+      );
+      expect(followerAnswer.body['scope']).toBe('read');
+    } finally {
+      await follower.close();
+    }
+
+    // No Secret for this client, and no Secret in its namespace at all.
+    expect(await listAll(cluster, CORE_SECRETS, NS)).toEqual([]);
+    expect(
+      ((await getObject(cluster, 'OAuthClient', NS, 'worker'))?.['status'] as KubeObject)['secretName'],
+    ).toBe(undefined);
+  });
+});
