@@ -96,6 +96,8 @@ export class Controller {
   #referenced = new Set<string>();
   /** How long the last rebuild took; the next one waits at least twice that, so rebuilds never take over. */
   #lastRebuildMs = 0;
+  /** When the last rebuild ended: an operator that has been idle since then rebuilds after the short delay. */
+  #lastRebuildEnd = 0;
   #timer: NodeJS.Timeout | undefined;
   #synced = false;
 
@@ -138,7 +140,7 @@ export class Controller {
         this.#timer = undefined;
         this.rebuild();
       },
-      Math.max(REBUILD_DELAY_MS, 2 * this.#lastRebuildMs),
+      Math.max(REBUILD_DELAY_MS, this.#lastRebuildEnd + 2 * this.#lastRebuildMs - performance.now()),
     );
   }
 
@@ -223,7 +225,8 @@ export class Controller {
     this.#referenced = referenced;
     if (this.#deps.isLeader()) this.enqueueStale();
     else this.#enqueueUncheckedConnections();
-    this.#lastRebuildMs = performance.now() - started;
+    this.#lastRebuildEnd = performance.now();
+    this.#lastRebuildMs = this.#lastRebuildEnd - started;
   }
 
   /** A referenced Secret the informer keeps as a stub: read it once, then rebuild. */
