@@ -1,5 +1,16 @@
 import { childNodes, type SchemaNode } from './schema-node.ts';
 
+/** The `x-kubernetes-*` extensions a CRD schema may carry. */
+export const KUBERNETES_KEYWORDS = [
+  'x-kubernetes-preserve-unknown-fields',
+  'x-kubernetes-embedded-resource',
+  'x-kubernetes-int-or-string',
+  'x-kubernetes-list-type',
+  'x-kubernetes-list-map-keys',
+  'x-kubernetes-map-type',
+  'x-kubernetes-validations',
+] as const;
+
 // The fields of apiextensions.k8s.io/v1 JSONSchemaProps that a structural schema may use. `$ref`, `$schema`,
 // `definitions`, `patternProperties`, `dependencies` and `additionalItems` are rejected by the API server;
 // `anyOf`/`oneOf`/`allOf`/`not` are allowed there only in a restricted form we have no use for.
@@ -31,13 +42,7 @@ const ALLOWED_KEYWORDS = new Set([
   'items',
   'properties',
   'additionalProperties',
-  'x-kubernetes-preserve-unknown-fields',
-  'x-kubernetes-embedded-resource',
-  'x-kubernetes-int-or-string',
-  'x-kubernetes-list-type',
-  'x-kubernetes-list-map-keys',
-  'x-kubernetes-map-type',
-  'x-kubernetes-validations',
+  ...KUBERNETES_KEYWORDS,
 ]);
 
 const TYPES = new Set(['object', 'array', 'string', 'integer', 'number', 'boolean']);

@@ -4,17 +4,7 @@ import { generateCrds } from '../crd/generate.ts';
 import { childNodes, type SchemaNode } from '../crd/schema-node.ts';
 import { ajvMessage, describeValue } from './messages.ts';
 import { formatPath, type FieldError, type PathSegment } from './problem.ts';
-
-// Annotations for the API server; the rules they carry are enforced below (list types) or by zod (CEL rules).
-const KUBERNETES_KEYWORDS = [
-  'x-kubernetes-preserve-unknown-fields',
-  'x-kubernetes-embedded-resource',
-  'x-kubernetes-int-or-string',
-  'x-kubernetes-list-type',
-  'x-kubernetes-list-map-keys',
-  'x-kubernetes-map-type',
-  'x-kubernetes-validations',
-];
+import { KUBERNETES_KEYWORDS } from '../crd/structural.ts';
 
 // RFC 3339 §5.6, which is what the API server's `date-time` format accepts.
 const DATE_TIME = /^\d{4}-\d{2}-\d{2}[Tt ]\d{2}:\d{2}:\d{2}(\.\d+)?([Zz]|[+-]\d{2}:\d{2})$/;
@@ -29,7 +19,8 @@ let compiled: Map<string, CompiledKind> | undefined;
 function compiledKind(kind: KindName): CompiledKind {
   if (compiled === undefined) {
     const ajv = new Ajv({ allErrors: true, strict: true, useDefaults: true });
-    ajv.addVocabulary(KUBERNETES_KEYWORDS);
+    // Annotations for the API server; the rules they carry are enforced below (list types) or by zod (CEL rules).
+    ajv.addVocabulary([...KUBERNETES_KEYWORDS]);
     ajv.addFormat('uri', { type: 'string', validate: (s: string) => URL.canParse(s) });
     ajv.addFormat('date-time', {
       type: 'string',

@@ -1,23 +1,12 @@
 import { importJWK, type JWK } from 'jose';
+import { ASYMMETRIC_ASSERTION_ALGORITHMS } from '../api/oauth-client.ts';
 import { isRecord } from '../manifests/metadata.ts';
 
 export type SigningKeyCount =
   { ok: true; keys: number; jwks: Record<string, unknown>[] } | { ok: false; message: string };
 
-/** Asymmetric JWS algorithms (RFC 7518 §3.1, RFC 8037 §3.1): the only ones a public key set can serve. */
-const SIGNING_ALGORITHMS = new Set([
-  'RS256',
-  'RS384',
-  'RS512',
-  'PS256',
-  'PS384',
-  'PS512',
-  'ES256',
-  'ES384',
-  'ES512',
-  'EdDSA',
-  'Ed25519',
-]);
+/** Asymmetric JWS algorithms: the only ones a public key set can serve. */
+const SIGNING_ALGORITHMS: ReadonlySet<string> = new Set(ASYMMETRIC_ASSERTION_ALGORITHMS);
 
 /** The algorithm a key without `alg` would be used with; importing needs one. */
 function defaultAlgorithm(jwk: Record<string, unknown>): string | undefined {
