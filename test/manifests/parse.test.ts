@@ -272,15 +272,15 @@ spec:
     message: 'YAML syntax error: Map keys must be unique',
   },
   {
-    name: 'an unsupported kind',
-    yaml: `apiVersion: apps/v1
-kind: Deployment
+    name: 'an unknown kind in the latchkey.dev group',
+    yaml: `apiVersion: latchkey.dev/v1alpha1
+kind: OAuthClients
 metadata: {name: web, namespace: shop}
 spec: {}
 `,
-    problem: { line: 2, object: 'Deployment shop/web', field: 'kind' },
+    problem: { line: 2, object: 'OAuthClients shop/web', field: 'kind' },
     message:
-      /^unsupported kind "Deployment" \(apiVersion "apps\/v1"\); supported here: latchkey.dev\/v1alpha1 /,
+      /^unsupported kind "OAuthClients" \(apiVersion "latchkey.dev\/v1alpha1"\); supported here: latchkey.dev\/v1alpha1 /,
   },
   {
     name: 'a Latchkey kind with another apiVersion',
@@ -640,6 +640,30 @@ describe('parseManifests: good manifests', () => {
   it('treats an empty file as declaring nothing', () => {
     expect(parseManifests('', FILE)).toEqual({ objects: [], secrets: [], namespaces: [], problems: [] });
     expect(parseManifests('# nothing yet\n---\n', FILE).problems).toEqual([]);
+  });
+
+  it('skips the objects of other API groups that share an application folder, and keeps the rest', () => {
+    const loaded = parseManifests(
+      `apiVersion: apps/v1
+kind: Deployment
+metadata: {name: worker, namespace: apps}
+spec: {replicas: 2}
+---
+apiVersion: v1
+kind: ServiceAccount
+metadata: {name: worker, namespace: apps}
+---
+apiVersion: latchkey.dev/v1alpha1
+kind: Connection
+metadata: {name: cluster, namespace: apps}
+spec: {type: kubernetes}
+`,
+      FILE,
+    );
+    expect(loaded.problems).toEqual([]);
+    expect(loaded.objects.map((o) => `${o.kind} ${o.metadata.namespace}/${o.metadata.name}`)).toEqual([
+      'Connection apps/cluster',
+    ]);
   });
 });
 
