@@ -120,9 +120,10 @@ describe('latchkey dev, end to end', () => {
   it('serves every scenario of the examples together, and a written Secret gets a token that verifies against the JWKS', async () => {
     dev = await startDev(manifests, state, dir);
     // The scenarios share one folder: no duplicate object, identifier or client id, so all of them are in
-    // effect; the oidc Connection is the only object dev mode cannot make Ready (it never contacts the issuer).
-    expect(dev.output.join('')).toContain('applied: 5 APIs, 5 clients in effect, 1 objects not ready\n');
+    // effect; the two Connections are the only objects dev mode cannot make Ready (it contacts no issuer).
+    expect(dev.output.join('')).toContain('applied: 6 APIs, 6 clients in effect, 2 objects not ready\n');
     expect(dev.output.join('')).toContain('not ready: Connection backoffice/corp-sso (DiscoveryNotChecked)');
+    expect(dev.output.join('')).toContain('not ready: Connection warehouse/cluster (DiscoveryNotChecked)');
     expect(dev.output.join('')).not.toContain('invalid:');
     const secret = await secretOf(state, 'payments', 'payments-service-oauth');
     expect(secret).toMatchObject({

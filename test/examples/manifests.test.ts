@@ -19,7 +19,13 @@ const scenarios = (await readdir(EXAMPLES, { withFileTypes: true }))
 
 describe('examples/', () => {
   it('has scenario folders and YAML files in them only', () => {
-    expect(scenarios.sort()).toEqual(['external-secret', 'multi-tenant', 'oidc-connection', 'two-services']);
+    expect(scenarios.sort()).toEqual([
+      'external-secret',
+      'multi-tenant',
+      'oidc-connection',
+      'secretless-workload',
+      'two-services',
+    ]);
     expect(files.map((f) => relative(EXAMPLES, f)).filter((f) => !f.includes('/'))).toEqual([]);
   });
 
@@ -78,14 +84,18 @@ describe('examples/', () => {
       .map(
         (r) => `${r.kind} ${r.namespace}/${r.name}: ${r.conditions.find((c) => c.type === 'Ready')?.reason}`,
       );
-    // Only the operator contacts an oidc issuer; offline, the Connection cannot be verified.
-    expect(notReady).toEqual(['Connection backoffice/corp-sso: DiscoveryNotChecked']);
+    // Only the operator contacts issuers; offline, the Connections cannot be verified.
+    expect(notReady.sort()).toEqual([
+      'Connection backoffice/corp-sso: DiscoveryNotChecked',
+      'Connection warehouse/cluster: DiscoveryNotChecked',
+    ]);
     expect([...snapshot.apis.keys()].sort()).toEqual([
       'https://admin.backoffice.internal',
       'https://events.analytics.internal',
       'https://invoices.internal',
       'https://orders.internal',
       'https://payments.internal',
+      'https://stock.warehouse.internal',
     ]);
     expect([...snapshot.clients.keys()].sort()).toEqual(
       clients.map((c) => c.spec.clientId ?? defaultClientId(c.metadata.namespace, c.metadata.name)).sort(),

@@ -6,9 +6,11 @@
 import { mkdtemp, readdir, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { decodeProtectedHeader } from 'jose';
+import { CoreV1Api, KubeConfig } from '@kubernetes/client-node';
+import { createRemoteJWKSet, decodeProtectedHeader, jwtVerify } from 'jose';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { KindName } from '../../src/api/kinds.ts';
+import { CORE_SECRETS, type KubeObject } from '../../src/kube/types.ts';
 import { startDev, type DevServer } from '../../src/dev/run.ts';
 import { EventBus } from '../../src/events.ts';
 import { organizationId } from '../../src/store/compile.ts';
@@ -20,7 +22,9 @@ import {
   examplesWithIssuer,
   getObject,
   kubectlApply,
+  listAll,
   operator,
+  requestToken,
   secretData,
   startCluster,
   tokenFromSecret,
@@ -28,7 +32,14 @@ import {
   type Operator,
 } from './operator-harness.ts';
 
-const SCENARIOS = ['external-secret', 'multi-tenant', 'oidc-connection', 'two-services'];
+const SCENARIOS = [
+  'external-secret',
+  'multi-tenant',
+  'oidc-connection',
+  'secretless-workload',
+  'two-services',
+];
+const JWT_BEARER = 'urn:ietf:params:oauth:client-assertion-type:jwt-bearer';
 
 describe('examples/ scenarios on a real kube-apiserver, one folder at a time', () => {
   let cluster: Cluster;
@@ -299,6 +310,65 @@ describe('examples/ scenarios on a real kube-apiserver, one folder at a time', (
         org_id: await organizationIdOf('backoffice', 'staff'),
         org_name: 'staff',
       });
+    });
+  });
+  describe('secretless-workload: a ServiceAccount token is the only credential', () => {
+    /** What kubelet writes into the pod's projected volume: a token for the ServiceAccount, for Latchkey. */
+    async function serviceAccountToken(name: string, audience: string): Promise<string> {
+      const kc = new KubeConfig();
+      kc.loadFromFile(cluster.cp.kubeconfigPath);
+      const answer = await kc.makeApiClient(CoreV1Api).createNamespacedServiceAccountToken({
+        name,
+        namespace: 'warehouse',
+        body: { spec: { audiences: [audience], expirationSeconds: 3600 } },
+      });
+      if (answer.status?.token === undefined) throw new Error('TokenRequest returned no token');
+      return answer.status.token;
+    }
+    const asPicker = (assertion: string) =>
+      requestToken(op.tokenEndpoint, {
+        grant_type: 'client_credentials',
+        client_id: 'picker.warehouse',
+        client_assertion_type: JWT_BEARER,
+        client_assertion: assertion,
+      });
+
+    it(
+      'makes every object Ready, the Connection with the cluster’s own issuer, and writes no Secret',
+      { timeout: 60_000 },
+      async () => {
+        await kubectlApply(cluster, folder('secretless-workload'));
+        await expectAllReady(folder('secretless-workload'));
+        const connection = await getObject(cluster, 'Connection', 'warehouse', 'cluster');
+        expect(connection?.['status']).toMatchObject({ issuer: cluster.cp.serviceAccountIssuer });
+        // The workload half of the folder went to the API server too, untouched by Latchkey.
+        const deployments = { group: 'apps', version: 'v1', plural: 'deployments', namespaced: true };
+        expect(await cluster.api.get<KubeObject>(deployments, 'warehouse', 'picker')).toBeDefined();
+        expect(await listAll(cluster, CORE_SECRETS, 'warehouse')).toEqual([]);
+        const picker = await getObject(cluster, 'OAuthClient', 'warehouse', 'picker');
+        expect(conditionOf(picker, 'SecretReady')).toBeUndefined();
+        expect(picker?.['status']).not.toHaveProperty('secretName');
+      },
+    );
+
+    it('gives the picker a token for the stock API for its mounted ServiceAccount token', async () => {
+      const answer = await eventually(
+        async () => asPicker(await serviceAccountToken('picker', op.issuer)),
+        (a) => a.status === 200,
+        'token for the picker',
+      );
+      const { payload } = await jwtVerify(
+        answer.body['access_token'] as string,
+        createRemoteJWKSet(new URL(`${op.issuer}/.well-known/jwks.json`)),
+        { issuer: op.issuer, audience: 'https://stock.warehouse.internal', typ: 'at+jwt' },
+      );
+      expect(payload).toMatchObject({ client_id: 'picker.warehouse', scope: 'stock:read stock:reserve' });
+    });
+
+    it('refuses the API server’s own token for the same ServiceAccount', async () => {
+      const answer = await asPicker(await serviceAccountToken('picker', 'https://kubernetes.default.svc'));
+      expect(answer.status).toBe(401);
+      expect(answer.body['error']).toBe('invalid_client');
     });
   });
 });

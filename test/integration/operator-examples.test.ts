@@ -84,7 +84,7 @@ describe('latchkey operator on the examples (real kube-apiserver)', () => {
       const declared = await declaredIn((examples as { dir: string }).dir);
       // Every scenario folder is found below examples/, not only the top level.
       expect(new Set(declared.map(([, namespace]) => namespace))).toEqual(
-        new Set(['orders', 'payments', 'invoicing', 'tenants', 'analytics', 'backoffice']),
+        new Set(['orders', 'payments', 'invoicing', 'tenants', 'analytics', 'backoffice', 'warehouse']),
       );
       for (const [kind, namespace, name] of declared) {
         const o = await eventually(
