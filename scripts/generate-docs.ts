@@ -448,7 +448,7 @@ export function renderTroubleshooting(reasonsSource: string): string {
     '  operator records an Event when an object stops being ready (its reason is the `Ready` reason), and',
     '  `SecretIssued`, `SecretRecreated` and `SecretConflict` about generated Secrets.',
     "- `kubectl -n latchkey-system logs deploy/latchkey`: the operator's log (JSON by default); client secrets never appear in it.",
-    '- `latchkey dev` prints `invalid: file:line: Kind namespace/name: field: problem` for a manifest it cannot',
+    '- `latchkey dev` prints `invalid: file:line: Kind/namespace/name: field: problem` for a manifest it cannot',
     '  use and `not ready: Kind namespace/name (Reason): message` for an object that is not in effect.',
     '- `latchkey validate` checks manifests offline in CI, before they reach a cluster.',
     '',

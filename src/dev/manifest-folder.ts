@@ -1,11 +1,11 @@
 import { readFile } from 'node:fs/promises';
 import { relative } from 'node:path';
-import { manifestFiles, parseManifests, type ManifestProblem } from '../manifests/index.ts';
+import { manifestFiles, objectLabel, parseManifests, type ManifestProblem } from '../manifests/index.ts';
 import type { DeclaredObject, SecretData, WorldInputs } from '../store/objects.ts';
 
 /** How a problem names an object; used to match problems with the objects they concern. */
 function identity(o: DeclaredObject): string {
-  return `${o.kind} ${o.metadata.namespace}/${o.metadata.name}`;
+  return objectLabel(o.kind, o.metadata.namespace, o.metadata.name);
 }
 
 export interface FolderLoad {

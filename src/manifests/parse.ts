@@ -5,7 +5,13 @@ import { checkNamespace, checkSecret, type NamespaceLabels } from './core-kinds.
 import { validateAgainstCrd } from './crd-validation.ts';
 import { describeValue } from './messages.ts';
 import { checkMetadata, DEFAULT_NAMESPACE, isRecord } from './metadata.ts';
-import { formatPath, type FieldError, type ManifestProblem, type PathSegment } from './problem.ts';
+import {
+  formatPath,
+  objectLabel,
+  type FieldError,
+  type ManifestProblem,
+  type PathSegment,
+} from './problem.ts';
 import { documentLine, lineAt, lineOfPath, parseYamlDocuments, type SourceDocument } from './yaml-source.ts';
 
 /** What a set of manifests declares, and every reason some of it could not be used. */
@@ -258,7 +264,8 @@ function labelOf(value: unknown, fallback: string): string {
   if (!isRecord(value) || typeof value.kind !== 'string' || !isRecord(value.metadata)) return fallback;
   const { name, namespace } = value.metadata;
   if (typeof name !== 'string' || name === '') return fallback;
-  if (value.kind === 'Namespace' && value.apiVersion === 'v1') return `Namespace ${name}`;
+  if (value.kind === 'Namespace' && value.apiVersion === 'v1')
+    return objectLabel('Namespace', undefined, name);
   const ns = typeof namespace === 'string' && namespace !== '' ? namespace : DEFAULT_NAMESPACE;
-  return `${value.kind} ${ns}/${name}`;
+  return objectLabel(value.kind, ns, name);
 }

@@ -15,7 +15,7 @@ Checks manifests offline, for CI: every document against the schemas the CRDs ca
 files the references (ResourceServers, Roles, OAuthClients, Connections, declared scopes), cross-namespace
 opt-in (allowedNamespaces against the labels of the Namespace documents given), identifiers and client ids.
 
-Prints one line per problem (file:line: Kind namespace/name: field: problem). Exits 0 when there is no error
+Prints one line per problem (file:line: Kind/namespace/name: field: problem). Exits 0 when there is no error
 (warnings allowed), 1 when there is one, 2 on a usage error.
 
 Options:

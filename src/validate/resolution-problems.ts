@@ -16,7 +16,7 @@ export interface ObjectProblem {
 export interface ResolutionContext {
   /** Namespaces that a Namespace document among the given files declares, so their labels are known. */
   knownNamespaces: ReadonlySet<string>;
-  /** The declared objects by their label (`OAuthClient billing/worker`). */
+  /** The declared objects by how the store's messages name them (`OAuthClient billing/worker`). */
   objects: ReadonlyMap<string, DeclaredObject>;
 }
 

@@ -1,4 +1,4 @@
-import type { ManifestProblem, PathSegment } from '../manifests/problem.ts';
+import { objectLabel, type ManifestProblem, type PathSegment } from '../manifests/problem.ts';
 import { checkFile, combineFiles } from '../manifests/parse.ts';
 import {
   documentLine,
@@ -8,7 +8,7 @@ import {
 } from '../manifests/yaml-source.ts';
 import type { SigningKeys } from '../keys/signing-keys.ts';
 import { compile } from '../store/compile.ts';
-import { objectKey, type DeclaredObject } from '../store/objects.ts';
+import { objectKey } from '../store/objects.ts';
 import { offlineWorld } from './offline-world.ts';
 import { resolutionProblems, type Severity } from './resolution-problems.ts';
 
@@ -53,7 +53,7 @@ export function validateManifests(inputs: readonly ManifestText[]): ValidationRe
   const { resolutions } = compile(offlineWorld(loaded), NO_KEYS, 0);
   const context = {
     knownNamespaces: new Set(loaded.namespaces.map((n) => n.name)),
-    objects: new Map(loaded.objects.map((o) => [labelOf(o), o])),
+    objects: new Map(loaded.objects.map((o) => [`${o.kind} ${o.metadata.namespace}/${o.metadata.name}`, o])),
   };
 
   for (const object of loaded.objects) {
@@ -66,7 +66,7 @@ export function validateManifests(inputs: readonly ManifestText[]): ValidationRe
       problems.push({
         file: origin.file,
         line: source === undefined ? origin.line : lineOfPath(source, parsePath(p.field)),
-        object: labelOf(object),
+        object: objectLabel(kind, metadata.namespace, metadata.name),
         field: p.field,
         message: p.message,
         severity: p.severity,
@@ -78,11 +78,6 @@ export function validateManifests(inputs: readonly ManifestText[]): ValidationRe
   const order = new Map(inputs.map((f, i) => [f.file, i]));
   problems.sort((a, b) => (order.get(a.file) ?? 0) - (order.get(b.file) ?? 0) || a.line - b.line);
   return { files: inputs.length, problems };
-}
-
-/** As src/manifests names objects in its problems: `OAuthClient billing/billing-worker`. */
-function labelOf(o: DeclaredObject): string {
-  return `${o.kind} ${o.metadata.namespace}/${o.metadata.name}`;
 }
 
 /** `spec.clients[0].roles[1]` → `['spec', 'clients', 0, 'roles', 1]`. */

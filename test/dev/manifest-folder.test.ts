@@ -38,7 +38,7 @@ describe('a watched folder of manifests', () => {
     expect(load.problems).toEqual([
       expect.objectContaining({
         line: 12,
-        object: 'ResourceServer team/b',
+        object: 'ResourceServer/team/b',
         field: 'spec.bogus',
         message: 'unknown field "bogus"',
       }),
@@ -83,7 +83,7 @@ describe('a watched folder of manifests', () => {
     await writeFile(join(dir, 'b.yaml'), api('a', 'https://second'));
     const load = await new ManifestFolder(dir).load();
     expect(identifiers(load.world.objects)).toEqual(['https://first']);
-    expect(load.problems).toEqual([expect.objectContaining({ object: 'ResourceServer team/a', field: '' })]);
+    expect(load.problems).toEqual([expect.objectContaining({ object: 'ResourceServer/team/a', field: '' })]);
     expect(load.problems[0]?.message).toMatch(/^also declared in .*a\.yaml; the first declaration is used$/);
   });
 });

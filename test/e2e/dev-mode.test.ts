@@ -198,7 +198,7 @@ describe('latchkey dev, end to end', () => {
     await eventually(
       async () => (dev as Dev).output.join(''),
       (text) =>
-        /invalid: manifests\/two-services\/payments\.yaml:\d+: OAuthClient payments\/payments-service: spec\.tokenEndpointAuthMethod: /.test(
+        /invalid: manifests\/two-services\/payments\.yaml:\d+: OAuthClient\/payments\/payments-service: spec\.tokenEndpointAuthMethod: /.test(
           text,
         ),
       'the invalid field was not reported',

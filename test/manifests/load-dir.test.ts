@@ -60,9 +60,9 @@ describe('loadManifestDir', () => {
       {
         file: join(dir, 'b.yaml'),
         line: 2,
-        object: 'Connection platform/cluster',
+        object: 'Connection/platform/cluster',
         field: '',
-        message: `duplicate: Connection platform/cluster is already declared at ${join(dir, 'a.yaml')}:1; this one is ignored`,
+        message: `duplicate: Connection/platform/cluster is already declared at ${join(dir, 'a.yaml')}:1; this one is ignored`,
       },
     ]);
   });

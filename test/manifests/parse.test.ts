@@ -24,7 +24,7 @@ spec:
   displayName: Billing worker
   grantType: [client_credentials]
 `,
-    problem: { line: 8, object: 'OAuthClient billing/billing-worker', field: 'spec.grantType' },
+    problem: { line: 8, object: 'OAuthClient/billing/billing-worker', field: 'spec.grantType' },
     message: 'unknown field "grantType"',
   },
   {
@@ -39,7 +39,7 @@ spec:
     - resourceServer: {name: payments-api}
       scopes: ["payments:read"]
 `,
-    problem: { line: 4, object: 'Role payments/reader', field: 'specs' },
+    problem: { line: 4, object: 'Role/payments/reader', field: 'specs' },
     message: 'unknown field "specs"',
   },
   {
@@ -52,7 +52,7 @@ metadata:
   label: {team: a}
 spec: {type: kubernetes}
 `,
-    problem: { line: 6, object: 'Connection platform/cluster', field: 'metadata.label' },
+    problem: { line: 6, object: 'Connection/platform/cluster', field: 'metadata.label' },
     message: 'unknown field "label"',
   },
   {
@@ -63,7 +63,7 @@ metadata: {name: billing-worker, namespace: billing}
 spec:
   appType: robot
 `,
-    problem: { line: 5, object: 'OAuthClient billing/billing-worker', field: 'spec.appType' },
+    problem: { line: 5, object: 'OAuthClient/billing/billing-worker', field: 'spec.appType' },
     message: 'must be one of: non_interactive, native, web, spa (got "robot")',
   },
   {
@@ -76,7 +76,7 @@ spec:
     - client_credentials
     - password
 `,
-    problem: { line: 7, object: 'OAuthClient billing/billing-worker', field: 'spec.grantTypes[1]' },
+    problem: { line: 7, object: 'OAuthClient/billing/billing-worker', field: 'spec.grantTypes[1]' },
     message: /^must be one of: client_credentials, authorization_code, .* \(got "password"\)$/,
   },
   {
@@ -87,7 +87,7 @@ metadata: {name: payments-api, namespace: payments}
 spec:
   displayName: Payments API
 `,
-    problem: { line: 4, object: 'ResourceServer payments/payments-api', field: 'spec.identifier' },
+    problem: { line: 4, object: 'ResourceServer/payments/payments-api', field: 'spec.identifier' },
     message: 'missing required field "identifier"',
   },
   {
@@ -101,7 +101,7 @@ spec:
       scopes: ["payments:write"]
     - resourceServer: {name: ledger-api}
 `,
-    problem: { line: 8, object: 'Role payments/writer', field: 'spec.permissions[1].scopes' },
+    problem: { line: 8, object: 'Role/payments/writer', field: 'spec.permissions[1].scopes' },
     message: 'missing required field "scopes"',
   },
   {
@@ -110,7 +110,7 @@ spec:
 kind: Organization
 metadata: {name: acme, namespace: platform}
 `,
-    problem: { line: 1, object: 'Organization platform/acme', field: 'spec' },
+    problem: { line: 1, object: 'Organization/platform/acme', field: 'spec' },
     message: 'missing required field "spec"',
   },
   {
@@ -123,7 +123,7 @@ spec:
     - resourceServer: {name: payments-api}
       scopes: "payments:write"
 `,
-    problem: { line: 7, object: 'Role payments/writer', field: 'spec.permissions[0].scopes' },
+    problem: { line: 7, object: 'Role/payments/writer', field: 'spec.permissions[0].scopes' },
     message: 'must be a list, got "payments:write"',
   },
   {
@@ -135,7 +135,7 @@ spec:
   type: kubernetes
   scopes: [openid, on]
 `,
-    problem: { line: 6, object: 'Connection platform/corp-sso', field: 'spec.scopes[1]' },
+    problem: { line: 6, object: 'Connection/platform/corp-sso', field: 'spec.scopes[1]' },
     message: 'must be a string, got true',
   },
   {
@@ -147,7 +147,7 @@ metadata:
   namespace: billing
 spec: {}
 `,
-    problem: { line: 4, object: 'OAuthClient billing/Billing_Worker', field: 'metadata.name' },
+    problem: { line: 4, object: 'OAuthClient/billing/Billing_Worker', field: 'metadata.name' },
     message: /^must be a DNS-1123 subdomain: .* \(got "Billing_Worker"\)$/,
   },
   {
@@ -159,7 +159,7 @@ metadata:
   namespace: team.billing
 spec: {}
 `,
-    problem: { line: 5, object: 'OAuthClient team.billing/billing-worker', field: 'metadata.namespace' },
+    problem: { line: 5, object: 'OAuthClient/team.billing/billing-worker', field: 'metadata.namespace' },
     message: /^must be a DNS-1123 label: .* \(got "team.billing"\)$/,
   },
   {
@@ -171,7 +171,7 @@ spec:
   roles:
     - name: Payments-Writer
 `,
-    problem: { line: 6, object: 'OAuthClient billing/billing-worker', field: 'spec.roles[0].name' },
+    problem: { line: 6, object: 'OAuthClient/billing/billing-worker', field: 'spec.roles[0].name' },
     message: /^must be a DNS-1123 subdomain/,
   },
   {
@@ -198,7 +198,7 @@ spec:
     - name: "payments:read"
       description: again
 `,
-    problem: { line: 9, object: 'ResourceServer payments/payments-api', field: 'spec.scopes[2]' },
+    problem: { line: 9, object: 'ResourceServer/payments/payments-api', field: 'spec.scopes[2]' },
     message: 'duplicate entry: name "payments:read" is already listed at spec.scopes[0]',
   },
   {
@@ -209,7 +209,7 @@ metadata: {name: billing-worker, namespace: billing}
 spec:
   grantTypes: [client_credentials, refresh_token, client_credentials]
 `,
-    problem: { line: 5, object: 'OAuthClient billing/billing-worker', field: 'spec.grantTypes[2]' },
+    problem: { line: 5, object: 'OAuthClient/billing/billing-worker', field: 'spec.grantTypes[2]' },
     message: 'duplicate entry: "client_credentials" is already listed at spec.grantTypes[0]',
   },
   {
@@ -221,7 +221,7 @@ spec:
   grantTypes: [client_credentials]
   tokenEndpointAuthMethod: none
 `,
-    problem: { line: 6, object: 'OAuthClient billing/billing-worker', field: 'spec.tokenEndpointAuthMethod' },
+    problem: { line: 6, object: 'OAuthClient/billing/billing-worker', field: 'spec.tokenEndpointAuthMethod' },
     message: 'client_credentials needs a confidential client: tokenEndpointAuthMethod must not be none',
   },
   {
@@ -233,7 +233,7 @@ spec:
   type: oidc
   clientId: latchkey
 `,
-    problem: { line: 4, object: 'Connection platform/corp-sso', field: 'spec.issuer' },
+    problem: { line: 4, object: 'Connection/platform/corp-sso', field: 'spec.issuer' },
     message: 'a Connection of type oidc needs spec.issuer',
   },
   {
@@ -245,7 +245,7 @@ spec:
   type: oidc
   issuer: sso.example.com
 `,
-    problem: { line: 6, object: 'Connection platform/corp-sso', field: 'spec.issuer' },
+    problem: { line: 6, object: 'Connection/platform/corp-sso', field: 'spec.issuer' },
     message: 'must be an absolute URI such as https://example.com (got "sso.example.com")',
   },
   {
@@ -278,7 +278,7 @@ kind: OAuthClients
 metadata: {name: web, namespace: shop}
 spec: {}
 `,
-    problem: { line: 2, object: 'OAuthClients shop/web', field: 'kind' },
+    problem: { line: 2, object: 'OAuthClients/shop/web', field: 'kind' },
     message:
       /^unsupported kind "OAuthClients" \(apiVersion "latchkey.dev\/v1alpha1"\); supported here: latchkey.dev\/v1alpha1 /,
   },
@@ -289,7 +289,7 @@ kind: Connection
 metadata: {name: cluster, namespace: platform}
 spec: {type: kubernetes}
 `,
-    problem: { line: 1, object: 'Connection platform/cluster', field: 'apiVersion' },
+    problem: { line: 1, object: 'Connection/platform/cluster', field: 'apiVersion' },
     message: 'must be latchkey.dev/v1alpha1 for kind Connection (got "latchkey.dev/v1")',
   },
   {
@@ -317,7 +317,7 @@ metadata: {name: billing-worker, namespace: billing}
 spec:
   __proto__: {tokenEndpointAuthMethod: none, polluted: true}
 `,
-    problem: { line: 5, object: 'OAuthClient billing/billing-worker', field: 'spec.__proto__' },
+    problem: { line: 5, object: 'OAuthClient/billing/billing-worker', field: 'spec.__proto__' },
     message: 'unknown field "__proto__"',
   },
   {
@@ -328,7 +328,7 @@ metadata: {name: cluster, namespace: platform}
 __proto__: {polluted: true}
 spec: {type: kubernetes}
 `,
-    problem: { line: 4, object: 'Connection platform/cluster', field: '__proto__' },
+    problem: { line: 4, object: 'Connection/platform/cluster', field: '__proto__' },
     message: 'unknown field "__proto__"',
   },
   {
@@ -339,7 +339,7 @@ metadata:
   name: billing
   __proto__: {polluted: true}
 `,
-    problem: { line: 5, object: 'Namespace billing', field: 'metadata.__proto__' },
+    problem: { line: 5, object: 'Namespace/billing', field: 'metadata.__proto__' },
     message: 'unknown field "__proto__"',
   },
   {
@@ -351,7 +351,7 @@ metadata:
   labels:
     __proto__: x
 `,
-    problem: { line: 6, object: 'Namespace billing', field: 'metadata.labels.__proto__' },
+    problem: { line: 6, object: 'Namespace/billing', field: 'metadata.labels.__proto__' },
     message: /^label key "__proto__" must be/,
   },
   {
@@ -364,7 +364,7 @@ metadata:
   labels: {team: a, "bad key": b}
 spec: {type: kubernetes}
 `,
-    problem: { line: 6, object: 'Connection platform/cluster', field: 'metadata.labels["bad key"]' },
+    problem: { line: 6, object: 'Connection/platform/cluster', field: 'metadata.labels["bad key"]' },
     message: /^label key "bad key" must be/,
   },
   {
@@ -375,7 +375,7 @@ metadata: {name: corp-sso-oauth, namespace: platform}
 data:
   client_secret: not base64!
 `,
-    problem: { line: 5, object: 'Secret platform/corp-sso-oauth', field: 'data.client_secret' },
+    problem: { line: 5, object: 'Secret/platform/corp-sso-oauth', field: 'data.client_secret' },
     message: 'must be base64 (standard alphabet, padded); use stringData for plain text',
   },
 ];
@@ -436,7 +436,7 @@ spec: {type: oidc, issuer: "https://token.actions.githubusercontent.com"}
     );
     expect(result.objects.map((o) => o.metadata.name)).toEqual(['cluster', 'ci']);
     expect(result.problems.map((p) => [p.line, p.object, p.field])).toEqual([
-      [9, 'Connection platform/corp-sso', 'spec.type'],
+      [9, 'Connection/platform/corp-sso', 'spec.type'],
     ]);
   });
 
@@ -496,9 +496,9 @@ spec: {type: kubernetes}
       {
         file: FILE,
         line: 6,
-        object: 'Connection platform/cluster',
+        object: 'Connection/platform/cluster',
         field: '',
-        message: `duplicate: Connection platform/cluster is already declared at ${FILE}:1; this one is ignored`,
+        message: `duplicate: Connection/platform/cluster is already declared at ${FILE}:1; this one is ignored`,
       },
     ]);
   });
@@ -729,11 +729,11 @@ describe('formatProblem', () => {
       formatProblem({
         file: 'a.yaml',
         line: 3,
-        object: 'Role x/y',
+        object: 'Role/x/y',
         field: 'spec.permissions[0]',
         message: 'bad',
       }),
-    ).toBe('a.yaml:3: Role x/y: spec.permissions[0]: bad');
+    ).toBe('a.yaml:3: Role/x/y: spec.permissions[0]: bad');
   });
 
   it('leaves the field out when the problem is the whole document', () => {

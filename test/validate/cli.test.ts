@@ -39,12 +39,12 @@ describe('latchkey validate (the CLI as a process)', () => {
     expect(await latchkey('validate', BROKEN)).toEqual({
       code: 1,
       stdout: [
-        `${BROKEN}/teams/billing.yaml:9: OAuthClient billing/billing-worker: spec.grants[0]: ResourceServer payments/payments-api does not allow references from namespace billing (its spec.allowedNamespaces)`,
-        `${BROKEN}/teams/billing.yaml:12: OAuthClient billing/billing-worker: spec.roles[0]: Role payments/payments-writer not found`,
-        `${BROKEN}/teams/reporting.yaml:10: warning: OAuthClient reporting/reporting-job: spec.grants[0]: ResourceServer payments/payments-api does not allow references from namespace reporting (its spec.allowedNamespaces); the labels of namespace reporting are unknown (no Namespace document among the given files), so the cluster may allow it`,
-        `${BROKEN}/teams/reporting.yaml:19: ResourceServer reporting/payments-api-copy: spec.identifier: identifier https://payments.internal is already used by ResourceServer payments/payments-api (${BROKEN}/payments-api.yaml:1)`,
-        `${BROKEN}/teams/reporting.yaml:27: Role reporting/payments-reader: spec.permissions: missing required field "permissions"`,
-        `${BROKEN}/teams/reporting.yaml:28: Role reporting/payments-reader: spec.permission: unknown field "permission"`,
+        `${BROKEN}/teams/billing.yaml:9: OAuthClient/billing/billing-worker: spec.grants[0]: ResourceServer payments/payments-api does not allow references from namespace billing (its spec.allowedNamespaces)`,
+        `${BROKEN}/teams/billing.yaml:12: OAuthClient/billing/billing-worker: spec.roles[0]: Role payments/payments-writer not found`,
+        `${BROKEN}/teams/reporting.yaml:10: warning: OAuthClient/reporting/reporting-job: spec.grants[0]: ResourceServer payments/payments-api does not allow references from namespace reporting (its spec.allowedNamespaces); the labels of namespace reporting are unknown (no Namespace document among the given files), so the cluster may allow it`,
+        `${BROKEN}/teams/reporting.yaml:19: ResourceServer/reporting/payments-api-copy: spec.identifier: identifier https://payments.internal is already used by ResourceServer payments/payments-api (${BROKEN}/payments-api.yaml:1)`,
+        `${BROKEN}/teams/reporting.yaml:27: Role/reporting/payments-reader: spec.permissions: missing required field "permissions"`,
+        `${BROKEN}/teams/reporting.yaml:28: Role/reporting/payments-reader: spec.permission: unknown field "permission"`,
         '5 errors and 1 warning in 4 files',
         '',
       ].join('\n'),
@@ -67,7 +67,7 @@ describe('latchkey validate (the CLI as a process)', () => {
         {
           file: `${BROKEN}/teams/reporting.yaml`,
           line: 10,
-          object: 'OAuthClient reporting/reporting-job',
+          object: 'OAuthClient/reporting/reporting-job',
           field: 'spec.grants[0]',
           message:
             'ResourceServer payments/payments-api does not allow references from namespace reporting (its spec.allowedNamespaces); the labels of namespace reporting are unknown (no Namespace document among the given files), so the cluster may allow it',
@@ -76,7 +76,7 @@ describe('latchkey validate (the CLI as a process)', () => {
         {
           file: `${BROKEN}/teams/reporting.yaml`,
           line: 19,
-          object: 'ResourceServer reporting/payments-api-copy',
+          object: 'ResourceServer/reporting/payments-api-copy',
           field: 'spec.identifier',
           message: `identifier https://payments.internal is already used by ResourceServer payments/payments-api (${BROKEN}/payments-api.yaml:1)`,
           severity: 'error',
@@ -84,7 +84,7 @@ describe('latchkey validate (the CLI as a process)', () => {
         {
           file: `${BROKEN}/teams/reporting.yaml`,
           line: 27,
-          object: 'Role reporting/payments-reader',
+          object: 'Role/reporting/payments-reader',
           field: 'spec.permissions',
           message: 'missing required field "permissions"',
           severity: 'error',
@@ -92,7 +92,7 @@ describe('latchkey validate (the CLI as a process)', () => {
         {
           file: `${BROKEN}/teams/reporting.yaml`,
           line: 28,
-          object: 'Role reporting/payments-reader',
+          object: 'Role/reporting/payments-reader',
           field: 'spec.permission',
           message: 'unknown field "permission"',
           severity: 'error',
@@ -116,7 +116,7 @@ describe('latchkey validate (the CLI as a process)', () => {
     ).toEqual({
       code: 0,
       stdout:
-        'test/validate/fixtures/warning-only/reporting.yaml:9: warning: OAuthClient reporting/reporting-job: spec.grants[0]: ResourceServer payments/payments-api does not allow references from namespace reporting (its spec.allowedNamespaces); the labels of namespace reporting are unknown (no Namespace document among the given files), so the cluster may allow it\n1 warning in 2 files\n',
+        'test/validate/fixtures/warning-only/reporting.yaml:9: warning: OAuthClient/reporting/reporting-job: spec.grants[0]: ResourceServer payments/payments-api does not allow references from namespace reporting (its spec.allowedNamespaces); the labels of namespace reporting are unknown (no Namespace document among the given files), so the cluster may allow it\n1 warning in 2 files\n',
       stderr: '',
     });
   });

@@ -5,7 +5,7 @@ import type { ValidationProblem, ValidationResult } from '../../src/validate/val
 const error: ValidationProblem = {
   file: 'a.yaml',
   line: 3,
-  object: 'Role x/r',
+  object: 'Role/x/r',
   field: 'spec.permissions[0]',
   message: 'ResourceServer x/api not found or not ready',
   severity: 'error',
@@ -23,7 +23,7 @@ const result = (problems: ValidationProblem[], files = 2): ValidationResult => (
 describe('formatText', () => {
   it('prints problems as dev mode does, marks warnings, and counts', () => {
     expect(formatText(result([error, warning]))).toBe(
-      'a.yaml:3: Role x/r: spec.permissions[0]: ResourceServer x/api not found or not ready\n' +
+      'a.yaml:3: Role/x/r: spec.permissions[0]: ResourceServer x/api not found or not ready\n' +
         'b.yaml:1: warning: document 2: something to look at\n' +
         '1 error and 1 warning in 2 files\n',
     );

@@ -82,28 +82,28 @@ spec:
       error({
         file: 'billing.yaml',
         line: 8,
-        object: 'OAuthClient billing/billing-worker',
+        object: 'OAuthClient/billing/billing-worker',
         field: 'spec.grants[1]',
         message: 'ResourceServer billing/ledger-api not found or not ready',
       }),
       error({
         file: 'billing.yaml',
         line: 12,
-        object: 'OAuthClient billing/billing-worker',
+        object: 'OAuthClient/billing/billing-worker',
         field: 'spec.roles[1]',
         message: 'Role payments/payments-reader not found',
       }),
       error({
         file: 'billing.yaml',
         line: 21,
-        object: 'Organization billing/acme',
+        object: 'Organization/billing/acme',
         field: 'spec.clients[1]',
         message: 'OAuthClient billing/ghost-worker not found or not ready',
       }),
       error({
         file: 'billing.yaml',
         line: 22,
-        object: 'Organization billing/acme',
+        object: 'Organization/billing/acme',
         field: 'spec.connections[0]',
         message: 'Connection billing/corp-sso not found',
       }),
@@ -123,7 +123,7 @@ spec:
       error({
         file: 'auditor.yaml',
         line: 6,
-        object: 'Role payments/auditor',
+        object: 'Role/payments/auditor',
         field: 'spec.permissions[0]',
         message:
           'ResourceServer payments/payments-api does not declare scope payments:audit, payments:export',
@@ -151,7 +151,7 @@ metadata: {name: reporting, labels: {team: reporting}}
       error({
         file: 'reporting.yaml',
         line: 6,
-        object: 'OAuthClient reporting/reporting-job',
+        object: 'OAuthClient/reporting/reporting-job',
         field: 'spec.grants[0]',
         message:
           'ResourceServer payments/payments-api does not allow references from namespace reporting (its spec.allowedNamespaces)',
@@ -164,7 +164,7 @@ metadata: {name: reporting, labels: {team: reporting}}
       {
         file: 'reporting.yaml',
         line: 6,
-        object: 'OAuthClient reporting/reporting-job',
+        object: 'OAuthClient/reporting/reporting-job',
         field: 'spec.grants[0]',
         message:
           'ResourceServer payments/payments-api does not allow references from namespace reporting (its spec.allowedNamespaces); the labels of namespace reporting are unknown (no Namespace document among the given files), so the cluster may allow it',
@@ -182,7 +182,7 @@ metadata: {name: reporting, labels: {team: reporting}}
       error({
         file: 'reporting.yaml',
         line: 6,
-        object: 'OAuthClient reporting/reporting-job',
+        object: 'OAuthClient/reporting/reporting-job',
         field: 'spec.grants[0]',
         message:
           'ResourceServer payments/payments-api does not allow references from namespace reporting (its spec.allowedNamespaces)',
@@ -198,7 +198,7 @@ spec:
       error({
         file: 'reporting.yaml',
         line: 5,
-        object: 'OAuthClient reporting/reporting-job',
+        object: 'OAuthClient/reporting/reporting-job',
         field: 'spec.roles[0]',
         message:
           'Role payments/payments-writer does not allow references from namespace reporting (its spec.allowedNamespaces)',
@@ -228,7 +228,7 @@ spec:
       error({
         file: 'v2.yaml',
         line: 6,
-        object: 'ResourceServer payments/payments-api-v2',
+        object: 'ResourceServer/payments/payments-api-v2',
         field: 'spec.identifier',
         message:
           'identifier https://payments.internal is already used by ResourceServer payments/payments-api (payments.yaml:1)',
@@ -263,14 +263,14 @@ spec: {}
       error({
         file: 'clients.yaml',
         line: 9,
-        object: 'OAuthClient billing/worker-copy',
+        object: 'OAuthClient/billing/worker-copy',
         field: 'spec.clientId',
         message: 'client id shared-id is already used by OAuthClient billing/worker (clients.yaml:1)',
       }),
       error({
         file: 'clients.yaml',
         line: 20,
-        object: 'OAuthClient reporting/job',
+        object: 'OAuthClient/reporting/job',
         field: 'metadata.name',
         message:
           'client id job.reporting is already used by OAuthClient reporting/squatter (clients.yaml:11)',
@@ -331,7 +331,7 @@ stringData: {client_secret: 0123456789abcdef0123456789abcdef}
       error({
         file: 'clients.yaml',
         line: 4,
-        object: 'OAuthClient billing/generated',
+        object: 'OAuthClient/billing/generated',
         field: 'spec.secret',
         message:
           'Secret billing/generated-oauth belongs to another owner; delete it, or set spec.secret.name to another name, or spec.secret.source to Existing to use it',
@@ -339,7 +339,7 @@ stringData: {client_secret: 0123456789abcdef0123456789abcdef}
       error({
         file: 'clients.yaml',
         line: 15,
-        object: 'OAuthClient billing/weak',
+        object: 'OAuthClient/billing/weak',
         field: 'spec.secret',
         message:
           'the secret in Secret billing/weak-oauth key client_secret is shorter than 32 characters; write a longer random value',
@@ -347,7 +347,7 @@ stringData: {client_secret: 0123456789abcdef0123456789abcdef}
       {
         file: 'clients.yaml',
         line: 26,
-        object: 'OAuthClient billing/keyless',
+        object: 'OAuthClient/billing/keyless',
         field: 'spec.secret',
         message: 'Secret billing/keyless-oauth has no key secret',
         severity: 'warning',
@@ -371,21 +371,21 @@ spec:
       error({
         file: 'cli.yaml',
         line: 6,
-        object: 'OAuthClient tools/cli',
+        object: 'OAuthClient/tools/cli',
         field: 'spec.grantTypes',
         message: 'grant type urn:ietf:params:oauth:grant-type:device_code is not supported yet',
       }),
       error({
         file: 'cli.yaml',
         line: 7,
-        object: 'OAuthClient tools/cli',
+        object: 'OAuthClient/tools/cli',
         field: 'spec.tokenEndpointAuthMethod',
         message: 'tokenEndpointAuthMethod none is not supported yet',
       }),
       error({
         file: 'cli.yaml',
         line: 9,
-        object: 'OAuthClient tools/cli',
+        object: 'OAuthClient/tools/cli',
         field: 'spec.grants[0]',
         message: 'ResourceServer tools/admin-api not found or not ready',
       }),
@@ -407,7 +407,7 @@ spec:
       error({
         file: 'api.yaml',
         line: 9,
-        object: 'ResourceServer payments/slow-api',
+        object: 'ResourceServer/payments/slow-api',
         field: 'spec.accessToken.lifetime',
         message: '48h must be between 1s and 24h',
       }),
@@ -444,17 +444,17 @@ spec:
       error({
         file: 'bad.yaml',
         line: 5,
-        object: 'OAuthClient billing/typo',
+        object: 'OAuthClient/billing/typo',
         field: 'spec.grantType',
         message: 'unknown field "grantType"',
       }),
       error({
         file: 'bad.yaml',
         line: 7,
-        object: 'Role payments/payments-writer',
+        object: 'Role/payments/payments-writer',
         field: '',
         message:
-          'duplicate: Role payments/payments-writer is already declared at payments.yaml:11; this one is ignored',
+          'duplicate: Role/payments/payments-writer is already declared at payments.yaml:11; this one is ignored',
       }),
     ]);
   });
