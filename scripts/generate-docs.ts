@@ -317,7 +317,7 @@ export const REASON_GUIDE: Readonly<Record<string, ReasonGuide>> = {
   },
   GrantTypeNotSupported: {
     on: 'OAuthClient: `Ready=False`',
-    fix: 'Only `client_credentials` works today; the other grant types are on the roadmap. The client still gets `client_credentials` tokens, but stays not Ready until `spec.grantTypes` names only supported types.',
+    fix: '`client_credentials`, `urn:ietf:params:oauth:grant-type:jwt-bearer` and `urn:ietf:params:oauth:grant-type:token-exchange` work today; the other grant types are on the roadmap. The client still gets tokens through the supported ones, but stays not Ready until `spec.grantTypes` names only supported types.',
   },
   IssuerVerified: {
     on: 'Connection: `IssuerVerified=True`',

@@ -59,7 +59,11 @@ export interface Compiled {
 }
 
 /** Grant types that work today; the others are accepted by the schema and reported as not yet supported. */
-export const SUPPORTED_GRANT_TYPES: ReadonlySet<GrantType> = new Set(['client_credentials']);
+export const SUPPORTED_GRANT_TYPES: ReadonlySet<GrantType> = new Set([
+  'client_credentials',
+  'urn:ietf:params:oauth:grant-type:jwt-bearer',
+  'urn:ietf:params:oauth:grant-type:token-exchange',
+]);
 /**
  * Methods that authenticate with the client secret in the client's Secret: sent as it is (basic, post) or
  * as the HMAC key of a JWT assertion (`client_secret_jwt`). Their clients get a generated Secret.

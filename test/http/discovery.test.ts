@@ -7,6 +7,11 @@ import { createTokenServer } from '../../src/server/app.ts';
 import { FixedSource } from './world.ts';
 import { NOW_MS, SECRETS, decodePart, startHarness, testKeys, world, type Harness } from './harness.ts';
 
+const GRANT_TYPES = [
+  'client_credentials',
+  'urn:ietf:params:oauth:grant-type:jwt-bearer',
+  'urn:ietf:params:oauth:grant-type:token-exchange',
+];
 // Introspection and revocation authenticate clients as the token endpoint does (RFC 7662 §2.1, RFC 7009 §2.1).
 const CLIENT_AUTH_METHODS = [
   'client_secret_basic',
@@ -36,7 +41,7 @@ describe('GET /.well-known/openid-configuration and /.well-known/oauth-authoriza
         issuer: h.servers.issuer,
         token_endpoint: `${h.servers.issuer}/oauth2/token`,
         jwks_uri: `${h.servers.issuer}/.well-known/jwks.json`,
-        grant_types_supported: ['client_credentials'],
+        grant_types_supported: GRANT_TYPES,
         token_endpoint_auth_methods_supported: CLIENT_AUTH_METHODS,
         token_endpoint_auth_signing_alg_values_supported: CLIENT_ASSERTION_ALGORITHMS,
         response_types_supported: [],

@@ -13,6 +13,11 @@ import { createCa, issueLeaf, SecretMount, type Leaf, type TestCa } from '../ser
 import { FixedSource } from './world.ts';
 import { basic, form, NOW_MS, payments, SECRETS, testKeys, world } from './harness.ts';
 
+const GRANT_TYPES = [
+  'client_credentials',
+  'urn:ietf:params:oauth:grant-type:jwt-bearer',
+  'urn:ietf:params:oauth:grant-type:token-exchange',
+];
 // Introspection and revocation authenticate clients as the token endpoint does (RFC 7662 §2.1, RFC 7009 §2.1).
 const CLIENT_AUTH_METHODS = [
   'client_secret_basic',
@@ -135,7 +140,7 @@ describe('the token server with --tls-cert and --tls-key', () => {
       issuer,
       token_endpoint: `${issuer}/oauth2/token`,
       jwks_uri: `${issuer}/.well-known/jwks.json`,
-      grant_types_supported: ['client_credentials'],
+      grant_types_supported: GRANT_TYPES,
       token_endpoint_auth_methods_supported: CLIENT_AUTH_METHODS,
       token_endpoint_auth_signing_alg_values_supported: CLIENT_ASSERTION_ALGORITHMS,
       response_types_supported: [],

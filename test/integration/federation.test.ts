@@ -21,6 +21,10 @@ import {
 } from './operator-harness.ts';
 
 const JWT_BEARER = 'urn:ietf:params:oauth:client-assertion-type:jwt-bearer';
+const JWT_BEARER_GRANT = 'urn:ietf:params:oauth:grant-type:jwt-bearer';
+const TOKEN_EXCHANGE_GRANT = 'urn:ietf:params:oauth:grant-type:token-exchange';
+const JWT_TOKEN_TYPE = 'urn:ietf:params:oauth:token-type:jwt';
+const ACCESS_TOKEN_TYPE = 'urn:ietf:params:oauth:token-type:access_token';
 const NS = 'apps';
 const CLIENT_ID = `worker.${NS}`;
 
@@ -62,13 +66,6 @@ describe('workload federation with ServiceAccount tokens (real kube-apiserver)',
     }
     op = await operator(cluster);
     await op.whenReady();
-  });
-  afterAll(async () => {
-    await op?.close();
-    await cluster?.stop();
-  });
-
-  it('exchanges a ServiceAccount token for an access token, and refuses other tokens', async () => {
     await cluster.api.create(resourceOf('ResourceServer'), NS, {
       apiVersion: 'latchkey.dev/v1alpha1',
       kind: 'ResourceServer',
@@ -87,12 +84,20 @@ describe('workload federation with ServiceAccount tokens (real kube-apiserver)',
       metadata: { name: 'worker', namespace: NS },
       spec: {
         tokenEndpointAuthMethod: 'private_key_jwt',
+        grantTypes: ['client_credentials', JWT_BEARER_GRANT, TOKEN_EXCHANGE_GRANT],
         federatedIdentities: [
           { connection: { name: 'cluster' }, subject: `system:serviceaccount:${NS}:worker` },
         ],
         grants: [{ resourceServer: { name: 'orders' }, scopes: ['read'] }],
       },
     });
+  });
+  afterAll(async () => {
+    await op?.close();
+    await cluster?.stop();
+  });
+
+  it('exchanges a ServiceAccount token for an access token, and refuses other tokens', async () => {
     const connection = await eventually(
       () => getObject(cluster, 'Connection', NS, 'cluster'),
       (o) => conditionOf(o)?.status === 'True',
@@ -199,5 +204,61 @@ describe('workload federation with ServiceAccount tokens (real kube-apiserver)',
     expect(
       ((await getObject(cluster, 'OAuthClient', NS, 'worker'))?.['status'] as KubeObject)['secretName'],
     ).toBe(undefined);
+  });
+
+  it('takes a ServiceAccount token as the JWT bearer grant and as a token exchange subject', async () => {
+    const issuer = op.issuer;
+    const verify = async (accessToken: string) =>
+      (
+        await jwtVerify(accessToken, createRemoteJWKSet(new URL(`${issuer}/.well-known/jwks.json`)), {
+          issuer,
+          audience: 'https://orders',
+          typ: 'at+jwt',
+        })
+      ).payload;
+    const good = await mint('worker', issuer);
+
+    // RFC 7523 §2.1: no client authentication, the ServiceAccount token alone names the OAuthClient.
+    const bearer = (assertion: string) =>
+      requestToken(op.tokenEndpoint, { grant_type: JWT_BEARER_GRANT, assertion });
+    const granted = await eventually(
+      () => bearer(good),
+      (a) => a.status === 200,
+      'token for the JWT bearer grant',
+    );
+    expect(await verify(granted.body['access_token'] as string)).toMatchObject({
+      sub: CLIENT_ID,
+      client_id: CLIENT_ID,
+      scope: 'read',
+    });
+    expect(await bearer(await mint('intruder', issuer))).toEqual({
+      status: 400,
+      body: {
+        error: 'invalid_grant',
+        error_description: `assertion 'sub' 'system:serviceaccount:${NS}:intruder' is not a federated identity of any client`,
+      },
+    });
+
+    // RFC 8693: the same token as subject_token, answered with issued_token_type.
+    const exchange = (subjectToken: string) =>
+      requestToken(op.tokenEndpoint, {
+        grant_type: TOKEN_EXCHANGE_GRANT,
+        subject_token: subjectToken,
+        subject_token_type: JWT_TOKEN_TYPE,
+        audience: 'https://orders',
+      });
+    const exchanged = await exchange(good);
+    expect(exchanged).toMatchObject({
+      status: 200,
+      body: { issued_token_type: ACCESS_TOKEN_TYPE, token_type: 'Bearer', scope: 'read' },
+    });
+    expect(await verify(exchanged.body['access_token'] as string)).toMatchObject({ sub: CLIENT_ID });
+    expect(await exchange(await mint('worker', 'https://kubernetes.default.svc'))).toEqual({
+      status: 400,
+      body: {
+        error: 'invalid_request',
+        error_description: `subject_token 'aud' must be the issuer '${issuer}' or the token endpoint URL`,
+      },
+    });
   });
 });

@@ -1,4 +1,5 @@
 import { InvalidClient, quote } from '../errors.ts';
+import { CLIENT_ASSERTION, type Refusal } from './refusal.ts';
 
 /** Clock difference tolerated between a client and Latchkey, for `exp`, `nbf` and `iat` (RFC 7523 §3). */
 export const CLOCK_SKEW_SECONDS = 60;
@@ -84,18 +85,21 @@ function fail(what: string): InvalidClient {
 
 /**
  * Checks the claims of a federated workload token whose signature has been verified (a projected
- * ServiceAccount token, or another issuer's token for a Connection of type `oidc`): `aud` names this server,
- * `exp` is present and in the future, `nbf` and `iat` are not in the future. Unlike a client assertion it may
- * live long (ServiceAccount tokens live an hour or more and are reused until they rotate), so neither the
- * lifetime cap nor `jti` apply. Which `iss` and `sub` are accepted is the caller's to check.
+ * ServiceAccount token, or another issuer's token for a Connection of type `oidc`), whether it authenticates
+ * a client (`client_assertion`) or is itself the grant (RFC 7523 §2.1 `assertion`, RFC 8693 `subject_token`):
+ * `aud` names this server, `exp` is present and in the future, `nbf` and `iat` are not in the future. Unlike
+ * a client assertion it may live long (ServiceAccount tokens live an hour or more and are reused until they
+ * rotate), so neither the lifetime cap nor `jti` apply. Which `iss` and `sub` are accepted is the caller's to
+ * check.
  *
- * @throws {InvalidClient} naming the first claim that fails
+ * @throws the refusal's error (`invalid_client` for a `client_assertion`) naming the first claim that fails
  */
 export function checkFederatedClaims(
   claims: Readonly<Record<string, unknown>>,
-  rules: { audiences: readonly string[]; nowSeconds: number },
+  rules: { audiences: readonly string[]; nowSeconds: number; refusal?: Refusal },
 ): void {
-  const { audiences, nowSeconds: now } = rules;
+  const { audiences, nowSeconds: now, refusal = CLIENT_ASSERTION } = rules;
+  const fail = (what: string) => refusal.refuse(`${refusal.parameter} ${what}`);
   const { aud, exp, nbf, iat } = claims;
   if (aud === undefined) throw fail("'aud' is missing");
   if (!audienceMatches(aud, audiences)) {

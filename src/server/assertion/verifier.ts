@@ -4,10 +4,11 @@ import { ASYMMETRIC_ASSERTION_ALGORITHMS } from '../../api/oauth-client.ts';
 import type { Clock } from '../../clock.ts';
 import { MemoryReplayCache, type ReplayCache } from '../../runtime/replay-cache.ts';
 import type { ClientKey } from '../../store/client-keys.ts';
-import type { CompiledClient, Snapshot } from '../../store/snapshot.ts';
+import type { CompiledClient, CompiledConnection, Snapshot } from '../../store/snapshot.ts';
 import { InvalidClient, quote } from '../errors.ts';
 import { checkAssertionClaims, checkFederatedClaims, CLOCK_SKEW_SECONDS } from './claims.ts';
 import type { UnverifiedJwt } from './jwt.ts';
+import { CLIENT_ASSERTION, type Refusal } from './refusal.ts';
 import { RemoteKeySets } from './remote-keys.ts';
 
 /** RFC 7523 §2.2: the `client_assertion_type` of a JWT client assertion. */
@@ -27,6 +28,15 @@ export const ASSERTION_SIGNING_ALGORITHMS: readonly string[] = [
 ];
 
 const ASYMMETRIC: ReadonlySet<string> = new Set(ASYMMETRIC_ASSERTION_ALGORITHMS);
+
+/** Who a verified token from a trusted issuer names, for mapping to the clients that federate it. */
+export interface TrustedSubject {
+  issuer: string;
+  /** The token's `sub`. */
+  subject: string;
+  /** The Connections (`namespace/name`) whose issuer it is: the ones an identity must name to match. */
+  connections: ReadonlySet<string>;
+}
 
 export interface AssertionVerifierOptions {
   /**
@@ -142,6 +152,45 @@ export class AssertionVerifier {
     return verifyFederatedToken(snapshot, client, jwt, this.#audiences, this.#now() / 1000);
   }
 
+  /**
+   * Verifies a token from the issuer of a Connection that is itself the grant: the `assertion` of the JWT
+   * bearer grant (RFC 7523 §2.1) or the `subject_token` of a token exchange (RFC 8693 §2.1). The checks are
+   * those of {@link verifyFederated} (issuer keys from the snapshot, no I/O; `aud`, `exp`, `nbf`, `iat`; no
+   * `jti` replay check, for the same reason) without a client to start from: the caller maps the returned
+   * subject to the clients that federate it.
+   *
+   * @param refusal how a failure is answered (`invalid_grant` for an assertion, `invalid_request` for a
+   *   subject token)
+   * @throws the refusal's error for every failure, with a public description and a private detail
+   * @example
+   * const { subject, connections } = await verifier.verifyTrustedToken(snapshot, jwt, ASSERTION);
+   */
+  async verifyTrustedToken(
+    snapshot: Snapshot,
+    jwt: UnverifiedJwt,
+    refusal: Refusal,
+  ): Promise<TrustedSubject> {
+    const r = refusal;
+    const alg = federatedAlgorithm(jwt, r);
+    const iss = jwt.payload.iss;
+    if (iss === undefined) throw r.refuse(`${r.parameter} 'iss' is missing`);
+    const trusted = typeof iss === 'string' ? (snapshot.connectionsByIssuer.get(iss) ?? []) : [];
+    if (typeof iss !== 'string' || trusted.length === 0) {
+      throw r.refuse(
+        `${r.parameter} 'iss' ${quote(typeof iss === 'string' ? iss : '')} is not the issuer of a trusted Connection`,
+      );
+    }
+    await verifyIssuedBy(jwt, alg, iss, trusted, this.#audiences, this.#now() / 1000, r);
+    // RFC 7523 §3 item 2: the subject is required; it is what maps the token to a client.
+    const sub = jwt.payload.sub;
+    if (typeof sub !== 'string' || sub === '') throw r.refuse(`${r.parameter} 'sub' is missing`);
+    return {
+      issuer: iss,
+      subject: sub,
+      connections: new Set(trusted.map((c) => `${c.namespace}/${c.name}`)),
+    };
+  }
+
   /** The client's public keys that could verify this assertion; a `jwksUri` is fetched on a miss. */
   async #publicKeys(
     clientId: string,
@@ -199,7 +248,8 @@ async function verifyWithAny(
   jwt: UnverifiedJwt,
   alg: string,
   keys: readonly KeyObject[],
-  refusal = 'client_assertion signature does not verify with the keys of this client',
+  description = 'client_assertion signature does not verify with the keys of this client',
+  refusal: Refusal = CLIENT_ASSERTION,
 ): Promise<void> {
   const failures: string[] = [];
   for (const key of keys) {
@@ -212,9 +262,7 @@ async function verifyWithAny(
       failures.push((err as Error).message);
     }
   }
-  throw new InvalidClient(refusal, {
-    detail: failures.join('; ') || 'no key to try',
-  });
+  throw refusal.refuse(description, { detail: failures.join('; ') || 'no key to try' });
 }
 
 function wrongAlgorithm(alg: string, method: string, allowed: string): InvalidClient {
@@ -230,42 +278,67 @@ async function verifyFederatedToken(
   audiences: readonly string[],
   nowSeconds: number,
 ): Promise<void> {
-  const alg = jwt.header.alg;
-  if (typeof alg !== 'string') throw new InvalidClient("client_assertion header 'alg' is missing");
-  if (!ASYMMETRIC.has(alg)) {
-    throw new InvalidClient(
-      `client_assertion 'alg' ${quote(alg)} is not accepted for a federated identity: use one of ${ASYMMETRIC_ASSERTION_ALGORITHMS.join(', ')}`,
-    );
-  }
-  const kid = typeof jwt.header.kid === 'string' ? jwt.header.kid : undefined;
+  const r = CLIENT_ASSERTION;
+  const alg = federatedAlgorithm(jwt, r);
   const iss = jwt.payload.iss;
   const trusted = typeof iss === 'string' ? (snapshot.connectionsByIssuer.get(iss) ?? []) : [];
   const connectionKeys = new Set(trusted.map((c) => `${c.namespace}/${c.name}`));
   const identities = client.federatedIdentities.filter((i) => connectionKeys.has(i.connection));
   if (typeof iss !== 'string' || identities.length === 0) {
-    throw new InvalidClient(
+    throw r.refuse(
       `client_assertion 'iss' ${quote(typeof iss === 'string' ? iss : '')} is not the issuer of a Connection that client ${quote(client.clientId)} trusts`,
     );
   }
   const used = new Set(identities.map((i) => i.connection));
-  const available = trusted.filter((c) => used.has(`${c.namespace}/${c.name}`)).flatMap((c) => c.keys);
-  const candidates = matching(available, alg, kid);
+  const connections = trusted.filter((c) => used.has(`${c.namespace}/${c.name}`));
+  await verifyIssuedBy(jwt, alg, iss, connections, audiences, nowSeconds, r);
+  const sub = jwt.payload.sub;
+  if (typeof sub !== 'string' || !identities.some((i) => i.subject === sub)) {
+    throw r.refuse(
+      `client_assertion 'sub' ${quote(typeof sub === 'string' ? sub : '')} is not a federated identity of client ${quote(client.clientId)}`,
+    );
+  }
+}
+
+/** The header's `alg` when a federated token may use it: asymmetric only, as an issuer's keys are public. */
+function federatedAlgorithm(jwt: UnverifiedJwt, r: Refusal): string {
+  const alg = jwt.header.alg;
+  if (typeof alg !== 'string') throw r.refuse(`${r.parameter} header 'alg' is missing`);
+  if (!ASYMMETRIC.has(alg)) {
+    throw r.refuse(
+      `${r.parameter} 'alg' ${quote(alg)} is not accepted for a federated identity: use one of ${ASYMMETRIC_ASSERTION_ALGORITHMS.join(', ')}`,
+    );
+  }
+  return alg;
+}
+
+/** Verifies the signature with the keys the operator found at the connections' issuer, then the claims. */
+async function verifyIssuedBy(
+  jwt: UnverifiedJwt,
+  alg: string,
+  iss: string,
+  connections: readonly CompiledConnection[],
+  audiences: readonly string[],
+  nowSeconds: number,
+  r: Refusal,
+): Promise<void> {
+  const kid = typeof jwt.header.kid === 'string' ? jwt.header.kid : undefined;
+  const candidates = matching(
+    connections.flatMap((c) => c.keys),
+    alg,
+    kid,
+  );
   if (candidates.length === 0) {
-    throw new InvalidClient(
-      `no key of issuer ${quote(iss)} can verify client_assertion 'alg' ${quote(alg)}${kid === undefined ? '' : ` with 'kid' ${quote(kid)}`}`,
+    throw r.refuse(
+      `no key of issuer ${quote(iss)} can verify ${r.parameter} 'alg' ${quote(alg)}${kid === undefined ? '' : ` with 'kid' ${quote(kid)}`}`,
     );
   }
   await verifyWithAny(
     jwt,
     alg,
     candidates.map((k) => k.key),
-    `client_assertion signature does not verify with the keys of issuer ${quote(iss)}`,
+    `${r.parameter} signature does not verify with the keys of issuer ${quote(iss)}`,
+    r,
   );
-  checkFederatedClaims(jwt.payload, { audiences, nowSeconds });
-  const sub = jwt.payload.sub;
-  if (typeof sub !== 'string' || !identities.some((i) => i.subject === sub)) {
-    throw new InvalidClient(
-      `client_assertion 'sub' ${quote(typeof sub === 'string' ? sub : '')} is not a federated identity of client ${quote(client.clientId)}`,
-    );
-  }
+  checkFederatedClaims(jwt.payload, { audiences, nowSeconds, refusal: r });
 }

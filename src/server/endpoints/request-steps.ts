@@ -1,6 +1,6 @@
 import type { FastifyRequest } from 'fastify';
 import type { CompiledClient, Snapshot } from '../../store/snapshot.ts';
-import { authenticateClient, type ClientAuthDeps } from '../client-auth.ts';
+import { authenticateClient, nonEmpty, type ClientAuthDeps } from '../client-auth.ts';
 import { InvalidRequest } from '../errors.ts';
 import type { Form } from '../form.ts';
 
@@ -28,4 +28,18 @@ export async function authenticate(
 ): Promise<void> {
   const { authorization } = x.request.headers;
   x.client = (await authenticateClient(x.snapshot, authorization, x.form.params, deps.clientAuth)).client;
+}
+
+/**
+ * Whether the request carries a client credential: an Authorization header, a `client_secret` or a client
+ * assertion. `client_id` alone is none: RFC 6749 §3.2.1 lets an unauthenticated request identify its client.
+ */
+export function sendsClientCredentials(x: AuthenticatedRequest): boolean {
+  const { params } = x.form;
+  return (
+    x.request.headers.authorization !== undefined ||
+    nonEmpty(params.client_secret) !== undefined ||
+    nonEmpty(params.client_assertion) !== undefined ||
+    nonEmpty(params.client_assertion_type) !== undefined
+  );
 }

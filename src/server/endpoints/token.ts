@@ -15,7 +15,7 @@ import { EMPTY_FORM, type Form } from '../form.ts';
 import { GRANTS, type Grant, type Issued } from '../grants/index.ts';
 import { fromFastifyError, sendError } from '../reply.ts';
 import { allowOnly } from './method-not-allowed.ts';
-import { authenticate, parseBody } from './request-steps.ts';
+import { authenticate, parseBody, sendsClientCredentials } from './request-steps.ts';
 
 export interface TokenEndpointDeps {
   source: SnapshotSource;
@@ -27,47 +27,76 @@ export interface TokenEndpointDeps {
 }
 
 /** One token request as it moves through the steps. */
-interface TokenExchange {
+interface TokenRequest {
   readonly snapshot: Snapshot;
   readonly request: FastifyRequest;
   form: Form;
+  /** The client the token is for: the one that authenticated, or the one the grant names. */
   client: CompiledClient | undefined;
+  /** Whether {@link TokenRequest.client} authenticated, rather than being named by the grant. */
+  authenticated: boolean;
   grant: Grant | undefined;
+  /** Only the parameters the grant reads; null prototype. */
+  params: Readonly<Record<string, string>>;
   issued: Issued | undefined;
 }
 
-type Step = (x: TokenExchange, deps: TokenEndpointDeps) => void | Promise<void>;
+type Step = (x: TokenRequest, deps: TokenEndpointDeps) => void | Promise<void>;
 
-function checkGrantType(x: TokenExchange): void {
+/**
+ * Client authentication, unless the grant may go without (RFC 7523 §2.1, RFC 8693 §2.1) and no credential
+ * was sent. It runs before the grant type is checked, so a request without credentials is `invalid_client`
+ * whatever its `grant_type`, except for the grants that need none.
+ */
+async function authenticateUnlessOptional(x: TokenRequest, deps: TokenEndpointDeps): Promise<void> {
+  const requested = GRANTS.get(x.form.params.grant_type ?? '');
+  if (requested?.clientAuthentication === 'optional' && !sendsClientCredentials(x)) return;
+  await authenticate(x, deps);
+  x.authenticated = true;
+}
+
+function checkGrantType(x: TokenRequest): void {
   const grantType = nonEmpty(x.form.params.grant_type);
   if (grantType === undefined) throw new InvalidRequest('grant_type is missing');
   const grant = GRANTS.get(grantType);
   if (grant === undefined) throw new UnsupportedGrantType(`grant_type ${quote(grantType)} is not supported`);
   x.grant = grant;
+  const params: Record<string, string> = Object.create(null);
+  for (const name of grant.parameters) {
+    const value = x.form.params[name];
+    if (value !== undefined) params[name] = value;
+  }
+  x.params = params;
 }
 
-function checkClientMayUseGrant(x: TokenExchange): void {
+/** For a grant that carries its own credential: the client that credential stands for. */
+async function identifyClient(x: TokenRequest, deps: TokenEndpointDeps): Promise<void> {
+  const grant = x.grant as Grant;
+  if (grant.identify === undefined) return;
+  x.client = await grant.identify({
+    snapshot: x.snapshot,
+    authenticated: x.client,
+    clientId: x.authenticated ? undefined : nonEmpty(x.form.params.client_id),
+    params: x.params,
+    assertions: deps.clientAuth.assertions,
+  });
+}
+
+function checkClientMayUseGrant(x: TokenRequest): void {
   const client = x.client as CompiledClient;
   const grant = x.grant as Grant;
   if (!client.grantTypes.has(grant.type)) {
-    throw new UnauthorizedClient(`this client may not use grant_type ${quote(grant.type)}`);
+    const who = x.authenticated ? 'this client' : `client ${quote(client.clientId)}`;
+    throw new UnauthorizedClient(`${who} may not use grant_type ${quote(grant.type)}`);
   }
 }
 
-async function dispatch(x: TokenExchange, deps: TokenEndpointDeps): Promise<void> {
-  const client = x.client as CompiledClient;
-  const grant = x.grant as Grant;
-  const form = x.form;
-  const params: Record<string, string> = Object.create(null);
-  for (const name of grant.parameters) {
-    const value = form.params[name];
-    if (value !== undefined) params[name] = value;
-  }
-  x.issued = await grant.handler({
+async function dispatch(x: TokenRequest, deps: TokenEndpointDeps): Promise<void> {
+  x.issued = await (x.grant as Grant).handler({
     snapshot: x.snapshot,
-    client,
-    params,
-    resources: form.resources,
+    client: x.client as CompiledClient,
+    params: x.params,
+    resources: x.form.resources,
     issuer: deps.issuer,
     now: deps.now,
   });
@@ -80,11 +109,18 @@ function supportedGrantType(form: Form | undefined): string | undefined {
 }
 
 /** The token endpoint (RFC 6749 §3.2), in the order its checks must run. */
-const STEPS: readonly Step[] = [parseBody, authenticate, checkGrantType, checkClientMayUseGrant, dispatch];
+const STEPS: readonly Step[] = [
+  parseBody,
+  authenticateUnlessOptional,
+  checkGrantType,
+  identifyClient,
+  checkClientMayUseGrant,
+  dispatch,
+];
 
 /** Registers `POST <issuer path>/oauth2/token`; other methods get 405. */
 export function registerTokenEndpoint(app: FastifyInstance, deps: TokenEndpointDeps): void {
-  const fail = (reply: FastifyReply, err: unknown, x?: TokenExchange): FastifyReply => {
+  const fail = (reply: FastifyReply, err: unknown, x?: TokenRequest): FastifyReply => {
     const e = toOAuthError(fromFastifyError(err));
     if (e.status >= 500) reply.log.error({ err }, 'unexpected error');
     deps.events.emit('token.failed', {
@@ -100,12 +136,14 @@ export function registerTokenEndpoint(app: FastifyInstance, deps: TokenEndpointD
     deps.path,
     { errorHandler: (err, _request, reply) => fail(reply, err) },
     async (request, reply) => {
-      const x: TokenExchange = {
+      const x: TokenRequest = {
         snapshot: deps.source.current(),
         request,
         form: EMPTY_FORM,
         client: undefined,
+        authenticated: false,
         grant: undefined,
+        params: EMPTY_FORM.params,
         issued: undefined,
       };
       try {

@@ -13,10 +13,16 @@ import type { Grant, GrantContext, Issued } from './grant.ts';
 export const clientCredentials: Grant = {
   type: 'client_credentials',
   parameters: new Set(['scope', 'audience', 'organization']),
-  handler: issue,
+  clientAuthentication: 'required',
+  handler: issueAccessToken,
 };
 
-async function issue(ctx: GrantContext): Promise<Issued> {
+/**
+ * Issues an RFC 9068 access token to `ctx.client` with its own permissions (or those it has in the requested
+ * organization), for the API that `audience`/`resource` select, narrowed by `scope`. Every grant that ends
+ * in a token for a client issues it here, so targets and scopes mean the same whatever the grant.
+ */
+export async function issueAccessToken(ctx: GrantContext): Promise<Issued> {
   const membership = organizationOf(ctx.client, ctx.params.organization);
   const permissions = membership?.permissions ?? ctx.client.permissions;
   const grant = targetOf(permissions, ctx.params.audience, ctx.resources);
