@@ -305,7 +305,7 @@ export const REASON_GUIDE: Readonly<Record<string, ReasonGuide>> = {
   },
   SecretAvailable: {
     on: 'OAuthClient: `SecretReady=True`',
-    fix: 'Nothing. To rotate a generated secret, delete the Secret: the operator writes a new one at once (Event `SecretRecreated`) and the old secret stops working.',
+    fix: 'Nothing. To rotate a generated secret without downtime, set the annotation `latchkey.dev/rotate-secret` on the OAuthClient to a new value, or `spec.secret.rotation.interval` for a schedule: the previous secret keeps working for `spec.secret.rotation.gracePeriod` (default `10m`; Events `SecretRotated`, then `PreviousSecretExpired`; see docs/workloads/README.md). To stop a leaked secret at once, delete the Secret: the operator writes a new one (Event `SecretRecreated`) and the old secret stops working.',
   },
   AuthMethodNotSupported: {
     on: 'OAuthClient: `Ready=False`',
@@ -446,7 +446,8 @@ export function renderTroubleshooting(reasonsSource: string): string {
     '- `kubectl get latchkey -A -o wide`: every Latchkey object with its `Ready` status and reason.',
     '- `kubectl describe <kind> <name> -n <namespace>`: all conditions with their messages, and the Events. The',
     '  operator records an Event when an object stops being ready (its reason is the `Ready` reason), and',
-    '  `SecretIssued`, `SecretRecreated` and `SecretConflict` about generated Secrets.',
+    '  `SecretIssued`, `SecretRecreated`, `SecretRotated`, `PreviousSecretExpired` and `SecretConflict` about',
+    '  generated Secrets.',
     "- `kubectl -n latchkey-system logs deploy/latchkey`: the operator's log (JSON by default); client secrets never appear in it.",
     '- `latchkey dev` prints `invalid: file:line: Kind/namespace/name: field: problem` for a manifest it cannot',
     '  use and `not ready: Kind namespace/name (Reason): message` for an object that is not in effect.',

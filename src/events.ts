@@ -32,7 +32,12 @@ export interface LatchkeyEvents {
   'store.swapped': { version: number; clients: number; apis: number; notReady: number };
   'object.notReady': { key: string; reason: string; message: string };
   'manifest.invalid': { file: string; line: number; object: string; field: string; message: string };
-  'secret.issued': { namespace: string; name: string; clientId: string; reason: 'created' | 'recreated' };
+  'secret.issued': {
+    namespace: string;
+    name: string;
+    clientId: string;
+    reason: 'created' | 'recreated' | 'rotated';
+  };
   'keys.created': { algorithms: string[] };
   'reconcile.failed': { controller: string; key: string; message: string };
   /**

@@ -2,11 +2,13 @@ import { z } from 'zod';
 import {
   allowedNamespaces,
   conditions,
+  duration,
   objectName,
   objectRef,
   observedGeneration,
   withRules,
 } from './common.ts';
+import { parseDuration } from './duration.ts';
 import { permission } from './role.ts';
 
 export const GRANT_TYPES = [
@@ -173,15 +175,80 @@ const secretKeys = z
   })
   .meta({ description: 'Names of the keys in the Secret.' });
 
-const secretSpec = z
-  .object({
-    name: objectName.optional().meta({ description: 'Name of the Secret; default `<metadata.name>-oauth`.' }),
-    source: z.enum(['Generate', 'Existing']).default('Generate').meta({
-      description:
-        '`Generate`: Latchkey creates the Secret with a new 256-bit secret and owns it. `Existing`: Latchkey waits for a Secret written by someone else (an external secrets tool) and never generates one; its secret must be at least 32 characters.',
-    }),
-    keys: secretKeys,
-  })
+/**
+ * How long a replaced client secret keeps working unless `gracePeriod` says otherwise. A pod sees a
+ * changed Secret volume after the kubelet's sync period plus its cache TTL (about 1–2 minutes at worst);
+ * 10 minutes leaves ample room for that, for a busy kubelet, and for a workload that rereads its file
+ * only when a request fails.
+ */
+export const DEFAULT_SECRET_GRACE_PERIOD = '10m';
+
+/** Set to any new value on an OAuthClient to rotate its generated secret once (issue 4). */
+export const ROTATE_SECRET_ANNOTATION = 'latchkey.dev/rotate-secret';
+
+/**
+ * What a generated Secret records about rotation, so every replica and the next leader know it without
+ * memory of their own: the last `latchkey.dev/rotate-secret` value acted on, when the secret was last
+ * rotated, and until when the previous secret (kept under {@link previousSecretKey}) is accepted.
+ */
+export const SECRET_ROTATION_ANNOTATIONS = {
+  handled: 'latchkey.dev/rotate-secret-handled',
+  rotatedAt: 'latchkey.dev/secret-rotated-at',
+  previousValidUntil: 'latchkey.dev/previous-secret-valid-until',
+} as const;
+
+/** The Secret key holding the secret a rotation replaced, while it is still accepted. */
+export function previousSecretKey(clientSecretKey: string): string {
+  return `previous_${clientSecretKey}`;
+}
+
+// Bounded so the CEL cost of duration() stays small.
+const rotationDuration = duration.max(32);
+
+const secretRotationObject = z.object({
+  interval: rotationDuration.optional().meta({
+    description:
+      'Rotate the generated secret this long after the last rotation (or after the Secret was created), e.g. `720h`. Without it the secret is rotated only on demand: set the annotation `latchkey.dev/rotate-secret` on the OAuthClient to a new value (a date, a counter); each new value rotates once. Must be longer than `gracePeriod`.',
+  }),
+  gracePeriod: rotationDuration.default(DEFAULT_SECRET_GRACE_PERIOD).meta({
+    description:
+      'How long the previous secret keeps working after a rotation, so workloads can pick up the new value. Pods see a changed Secret volume within the kubelet sync period plus its cache TTL (about 1–2 minutes at worst); the default `10m` leaves a wide margin. A workload that reads the secret only at start-up needs a restart within this time. A rotation during the grace period of the one before ends that grace period at once.',
+  }),
+});
+
+const secretRotation = withRules(secretRotationObject, [
+  {
+    cel: '!has(self.interval) || duration(self.interval) > duration(self.gracePeriod)',
+    message: 'interval must be longer than gracePeriod, so only one previous secret is ever in use',
+    field: 'interval',
+    holds: (r) =>
+      r.interval === undefined ||
+      (parseDuration(r.interval) ?? 0) > (parseDuration(r.gracePeriod) ?? Number.POSITIVE_INFINITY),
+  },
+]).meta({
+  description:
+    'Rotation of a generated secret, on a schedule (`interval`) and on demand (annotation `latchkey.dev/rotate-secret`). The Secret gets the new value in `keys.clientSecret` and keeps the previous one, still accepted for `gracePeriod`, in `previous_<keys.clientSecret>`. `status.secretRotatedAt` and `status.previousSecretValidUntil` say what happened; Events `SecretRotated` too. Only for `source: Generate`.',
+});
+
+const secretSpecObject = z.object({
+  name: objectName.optional().meta({ description: 'Name of the Secret; default `<metadata.name>-oauth`.' }),
+  source: z.enum(['Generate', 'Existing']).default('Generate').meta({
+    description:
+      '`Generate`: Latchkey creates the Secret with a new 256-bit secret and owns it. `Existing`: Latchkey waits for a Secret written by someone else (an external secrets tool) and never generates one; its secret must be at least 32 characters.',
+  }),
+  keys: secretKeys,
+  rotation: secretRotation.optional(),
+});
+
+const secretSpec = withRules(secretSpecObject, [
+  {
+    cel: "self.source == 'Generate' || !has(self.rotation)",
+    message:
+      'rotation is only for source Generate: a Secret written by someone else is rotated by whoever writes it',
+    field: 'rotation',
+    holds: (s) => s.source === 'Generate' || s.rotation === undefined,
+  },
+])
   .default({
     source: 'Generate',
     keys: {
@@ -284,6 +351,15 @@ export const oauthClientSpec = withRules(oauthClientObject, [
     holds: (s) => s.federatedIdentities === undefined || s.tokenEndpointAuthMethod === 'private_key_jwt',
   },
   {
+    cel: "!has(self.secret.rotation) || self.tokenEndpointAuthMethod in ['client_secret_basic', 'client_secret_post', 'client_secret_jwt']",
+    message:
+      'secret.rotation needs a client secret: tokenEndpointAuthMethod client_secret_basic, client_secret_post or client_secret_jwt',
+    field: 'secret.rotation',
+    holds: (s) =>
+      s.secret.rotation === undefined ||
+      ['client_secret_basic', 'client_secret_post', 'client_secret_jwt'].includes(s.tokenEndpointAuthMethod),
+  },
+  {
     cel: "self.tokenEndpointAuthMethod == 'private_key_jwt' || (!has(self.jwks) && !has(self.jwksUri))",
     message: 'jwks and jwksUri are only for tokenEndpointAuthMethod private_key_jwt',
     field: 'tokenEndpointAuthMethod',
@@ -297,6 +373,20 @@ export const oauthClientStatus = z
     observedGeneration,
     clientId: z.string().optional().meta({ description: 'The client id in effect.' }),
     secretName: z.string().optional().meta({ description: 'The Secret holding the credentials.' }),
+    secretRotatedAt: z.string().optional().meta({
+      description:
+        'When the generated secret was last replaced: by a rotation, or because its key was removed from the Secret. Absent until then.',
+      format: 'date-time',
+    }),
+    previousSecretValidUntil: z.string().optional().meta({
+      description:
+        'Until when the secret replaced by the last rotation is still accepted; absent once it has stopped working.',
+      format: 'date-time',
+    }),
+    nextSecretRotationAt: z.string().optional().meta({
+      description: 'When the next rotation by `spec.secret.rotation.interval` is due.',
+      format: 'date-time',
+    }),
     conditions,
   })
   .meta({ description: 'What the operator observed of this OAuthClient.' });

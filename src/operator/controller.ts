@@ -1,5 +1,6 @@
 import { isDeepStrictEqual } from 'node:util';
 import { API_VERSION } from '../api/common.ts';
+import { ROTATE_SECRET_ANNOTATION } from '../api/oauth-client.ts';
 import { MANAGED_LABELS } from '../api/labels.ts';
 import { KIND_NAMES, type KindName } from '../api/kinds.ts';
 import type { Clock } from '../clock.ts';
@@ -23,7 +24,7 @@ import { newClientSecret } from '../store/secrets.ts';
 import type { Store } from '../store/store.ts';
 import type { EventRecorder } from './recorder.ts';
 import { resourceOf } from './resources.ts';
-import { decideSecret } from './secret-decision.ts';
+import { decideSecret, secretWakeAt, type SecretAction } from './secret-decision.ts';
 import { desiredStatus, statusChanged, type ObjectStatus } from './status.ts';
 import { declaredFrom, secretDataOf } from './world.ts';
 
@@ -68,6 +69,8 @@ function declarationChanged(before: KubeObject, after: KubeObject): boolean {
 /** Delay that coalesces a burst of watch events into one store rebuild. */
 const REBUILD_DELAY_MS = 20;
 const DEFAULT_CONNECTION_REFRESH_MS = 3_600_000;
+/** Longest single wait for a secret rotation or grace period; longer ones are re-checked after it. */
+const MAX_WAKE_MS = 86_400_000;
 
 /** A Secret the informer keeps without its data (see secretFilter). */
 const STUB_ANNOTATION = 'latchkey.dev/data-not-cached';
@@ -274,7 +277,11 @@ export class Controller {
     if (!r) return;
     const status = cached['status'] as ObjectStatus | undefined;
     let stale = statusChanged(status, desiredStatus(r, status, this.#deps.now()));
-    if (!stale && kind === 'OAuthClient') stale = this.#secretAction(cached).kind !== 'none';
+    if (kind === 'OAuthClient') {
+      if (!stale) stale = this.#secretAction(cached).kind !== 'none';
+      const wake = this.#secretWakeIn(cached);
+      if (wake !== undefined) this.#queues.get(kind)?.addAfter(key, wake);
+    }
     if (!stale && kind === 'Connection' && !this.#checks.has(secretKey(namespace, cached.metadata.name)))
       stale = true;
     if (stale) this.#queues.get(kind)?.add(key);
@@ -293,7 +300,22 @@ export class Controller {
       existing,
       urls: this.#deps.urls,
       newSecret: newClientSecret,
+      now: this.#deps.now(),
     });
+  }
+
+  /** Milliseconds until the client's secret rotation or grace period is next due, if ever. */
+  #secretWakeIn(o: KubeObject): number | undefined {
+    const d = this.#declared('OAuthClient', o);
+    if (!('spec' in d)) return undefined;
+    const client = d as DeclaredOAuthClient;
+    const at = secretWakeAt({
+      client,
+      uid: o.metadata.uid ?? '',
+      existing: this.#deps.informers.secrets.get(client.metadata.namespace, secretNameOf(client)),
+    });
+    // Timers overflow past 2^31 ms (24.8 days): a far date is approached in steps.
+    return at === undefined ? undefined : Math.min(Math.max(at - this.#deps.now(), 0), MAX_WAKE_MS);
   }
 
   /** Reconciles one object; only the leader writes. Throws to be retried with backoff. */
@@ -311,7 +333,14 @@ export class Controller {
       return requeueAfterMs !== undefined ? { requeueAfterMs } : undefined;
     }
 
-    if (kind === 'OAuthClient') await this.#reconcileSecret(cached);
+    if (kind === 'OAuthClient') {
+      // After a write the watch event of the Secret schedules what comes next; without one, a timer that
+      // fired a moment early would otherwise leave the rotation for the next rebuild.
+      if ((await this.#reconcileSecret(cached)) === 'none') {
+        const wake = this.#secretWakeIn(cached);
+        if (wake !== undefined && wake > 0) requeueAfterMs = wake;
+      }
+    }
     if (kind === 'Connection') requeueAfterMs = await this.#checkConnection(cached);
 
     const resolution = this.#resolutions.get(objectKey(kind, namespace, name));
@@ -325,7 +354,7 @@ export class Controller {
     return requeueAfterMs !== undefined ? { requeueAfterMs } : undefined;
   }
 
-  async #reconcileSecret(o: KubeObject): Promise<void> {
+  async #reconcileSecret(o: KubeObject): Promise<SecretAction['kind']> {
     const action = this.#secretAction(o);
     const namespace = o.metadata.namespace ?? '';
     const regarding = {
@@ -337,7 +366,7 @@ export class Controller {
     };
     switch (action.kind) {
       case 'none':
-        return;
+        return action.kind;
       case 'create': {
         await this.#deps.api.create(CORE_SECRETS, namespace, action.body);
         const secretName = action.body.metadata.name;
@@ -356,11 +385,20 @@ export class Controller {
             ? `Secret ${namespace}/${secretName} was missing; issued a new client secret into it (the previous secret no longer works)`
             : `issued a new client secret into Secret ${namespace}/${secretName}`,
         );
-        return;
+        return action.kind;
       }
       case 'update': {
         const secretName = secretNameOf(this.#declared('OAuthClient', o) as DeclaredOAuthClient);
-        await this.#deps.api.patch(CORE_SECRETS, namespace, secretName, { data: action.data });
+        await this.#deps.api.patch(
+          CORE_SECRETS,
+          namespace,
+          secretName,
+          {
+            data: action.data,
+            ...(action.annotations !== undefined ? { metadata: { annotations: action.annotations } } : {}),
+          },
+          action.resourceVersion !== undefined ? { resourceVersion: action.resourceVersion } : {},
+        );
         if (action.secretReplaced) {
           await this.#deps.recorder.record(
             regarding,
@@ -370,11 +408,36 @@ export class Controller {
             `Secret ${namespace}/${secretName} had no client secret; issued a new one`,
           );
         }
-        return;
+        if (action.rotated !== undefined) {
+          const { cause, previousValidUntil } = action.rotated;
+          this.#deps.events.emit('secret.issued', {
+            namespace,
+            name: secretName,
+            clientId: o.metadata.name,
+            reason: 'rotated',
+          });
+          await this.#deps.recorder.record(
+            regarding,
+            'Normal',
+            'SecretRotated',
+            'RotateSecret',
+            `secret rotated in Secret ${namespace}/${secretName} (${cause === 'requested' ? `annotation ${ROTATE_SECRET_ANNOTATION}` : 'spec.secret.rotation.interval'}); previous valid until ${previousValidUntil}`,
+          );
+        }
+        if (action.previousExpired === true) {
+          await this.#deps.recorder.record(
+            regarding,
+            'Normal',
+            'PreviousSecretExpired',
+            'RotateSecret',
+            `the previous client secret no longer works: its grace period ended; removed it from Secret ${namespace}/${secretName}`,
+          );
+        }
+        return action.kind;
       }
       case 'conflict':
         await this.#recordOnce(o, 'SecretConflict', action.message);
-        return;
+        return action.kind;
     }
   }
 
@@ -403,11 +466,16 @@ export class Controller {
     const current = o['status'] as ObjectStatus | undefined;
     const next = desiredStatus(resolution, current, this.#deps.now());
     if (!statusChanged(current, next)) return;
+    // A merge patch keeps what it does not name: a field that no longer applies (the previous secret's
+    // valid-until once it expired, say) is removed with an explicit null.
+    const removed = Object.keys(current ?? {})
+      .filter((k) => !(k in next))
+      .map((k) => [k, null]);
     await this.#deps.api.patch(
       resourceOf(kind),
       o.metadata.namespace,
       o.metadata.name,
-      { status: next },
+      { status: { ...Object.fromEntries(removed), ...next } },
       { subresource: 'status' },
     );
     const was = current?.conditions?.find((c) => c.type === 'Ready');

@@ -15,6 +15,9 @@ export interface ObjectStatus {
   conditions?: Condition[];
   clientId?: string;
   secretName?: string;
+  secretRotatedAt?: string;
+  previousSecretValidUntil?: string;
+  nextSecretRotationAt?: string;
   organizationId?: string;
   issuer?: string;
   jwksUri?: string;
@@ -48,7 +51,16 @@ export function desiredStatus(
     };
   });
   const extra: ObjectStatus = {};
-  for (const field of ['clientId', 'secretName', 'organizationId', 'issuer', 'jwksUri'] as const) {
+  for (const field of [
+    'clientId',
+    'secretName',
+    'secretRotatedAt',
+    'previousSecretValidUntil',
+    'nextSecretRotationAt',
+    'organizationId',
+    'issuer',
+    'jwksUri',
+  ] as const) {
     const value = resolution[field];
     if (value !== undefined) extra[field] = value;
   }

@@ -49,6 +49,10 @@ export function secretDataOf(o: KubeObject): SecretData {
     name: o.metadata.name,
     data,
     ...(o.metadata.labels !== undefined ? { labels: o.metadata.labels } : {}),
+    ...(o.metadata.annotations !== undefined ? { annotations: o.metadata.annotations } : {}),
+    ...(o.metadata.creationTimestamp !== undefined
+      ? { creationTimestamp: o.metadata.creationTimestamp }
+      : {}),
     ...(controller !== undefined ? { controllerUid: controller.uid } : {}),
   };
 }

@@ -101,6 +101,7 @@ function registerRoutes(app: FastifyInstance, deps: TokenServerDeps, urls: Issue
   // One verifier for every endpoint that authenticates clients: a jti is spent once across all of them.
   const clientAuth: ClientAuthDeps = {
     assertions: new AssertionVerifier({ audiences: [urls.issuer, urls.tokenEndpoint], now: deps.now }),
+    now: deps.now,
   };
   registerTokenEndpoint(app, {
     source: deps.source,

@@ -1,5 +1,6 @@
 import { createHash, timingSafeEqual } from 'node:crypto';
 import type { AuthMethod } from '../api/oauth-client.ts';
+import type { Clock } from '../clock.ts';
 import type { CompiledClient, Snapshot } from '../store/snapshot.ts';
 import { parseUnverifiedJwt } from './assertion/jwt.ts';
 import { JWT_BEARER_ASSERTION_TYPE, type AssertionVerifier } from './assertion/verifier.ts';
@@ -27,6 +28,8 @@ export interface AuthenticatedClient {
 export interface ClientAuthDeps {
   /** Verifies client assertions; sharing it shares the replay cache and the fetched key sets. */
   assertions: AssertionVerifier;
+  /** Decides whether a rotated-out secret is still in its grace period. */
+  now: Clock;
 }
 
 interface BasicCredentials {
@@ -72,7 +75,7 @@ export async function authenticateClient(
   ) {
     return authenticateWithAssertion(snapshot, authorization, params, deps);
   }
-  return authenticateWithSecret(snapshot, authorization, params);
+  return authenticateWithSecret(snapshot, authorization, params, deps.now);
 }
 
 async function authenticateWithAssertion(
@@ -147,6 +150,7 @@ function authenticateWithSecret(
   snapshot: Snapshot,
   authorization: string | undefined,
   params: Readonly<Record<string, string>>,
+  now: Clock,
 ): AuthenticatedClient {
   const triedBasic = authorization !== undefined;
   const basic = authorization === undefined ? undefined : parseBasic(authorization);
@@ -184,7 +188,13 @@ function authenticateWithSecret(
   const presented = createHash('sha256').update(secret).digest();
   let match = false;
   for (const digest of client?.secretDigests ?? DUMMY_DIGESTS) {
-    if (digest.length === presented.length && timingSafeEqual(digest, presented)) match = true;
+    if (sameDigest(digest, presented)) match = true;
+  }
+  // The secret a rotation replaced is compared whether or not its time is up, so the answer takes as long
+  // either way; it counts only before its time (issue 4: rotation without downtime).
+  const previous = client?.previousSecretDigest;
+  if (previous !== undefined && sameDigest(previous.value, presented) && now() < previous.validUntilMs) {
+    match = true;
   }
   if (client === undefined || !match) {
     throw new InvalidClient('client authentication failed', {
@@ -196,6 +206,10 @@ function authenticateWithSecret(
     });
   }
   return { client, method: basic === undefined ? 'client_secret_post' : 'client_secret_basic' };
+}
+
+function sameDigest(a: Buffer, b: Buffer): boolean {
+  return a.length === b.length && timingSafeEqual(a, b);
 }
 
 function notSupported(client: CompiledClient): string {

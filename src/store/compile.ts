@@ -16,7 +16,14 @@ import type {
 import { parseClientKey, type ClientKey } from './client-keys.ts';
 import { objectKey, secretKey } from './objects.ts';
 import { ConditionType, Reason, type ReasonName } from './reasons.ts';
-import { digestSecret, MIN_EXISTING_SECRET_LENGTH } from './secrets.ts';
+import { previousSecretKey } from '../api/oauth-client.ts';
+import {
+  digestSecret,
+  MIN_EXISTING_SECRET_LENGTH,
+  rotationTimesOf,
+  timeText,
+  type RotationTimes,
+} from './secrets.ts';
 import { NAMESPACE_NAME_LABEL, selectorMatches, type LabelSelector } from './selector.ts';
 import type {
   AssertionKeys,
@@ -25,6 +32,7 @@ import type {
   CompiledClient,
   CompiledConnection,
   CompiledOrganization,
+  Expiring,
   FederatedIdentity,
   Grant,
   Snapshot,
@@ -48,6 +56,10 @@ export interface Resolution {
   conditions: ConditionDecision[];
   clientId?: string;
   secretName?: string;
+  /** Rotation of a generated secret, as RFC 3339 times (see `rotationTimesOf`). */
+  secretRotatedAt?: string;
+  previousSecretValidUntil?: string;
+  nextSecretRotationAt?: string;
   organizationId?: string;
   issuer?: string;
   jwksUri?: string;
@@ -330,6 +342,7 @@ export function compile(inputs: WorldInputs, keys: SigningKeys, version: number)
 
     const secretCondition = sharedSecret ? secretConditionOf(decl, secretName, inputs) : undefined;
     const secret = secretCondition?.secret;
+    const previous = secretCondition?.previous;
     let assertionKeys: AssertionKeys | undefined;
     const federated = spec.federatedIdentities ?? [];
     // A client with federated identities only (no jwks, no jwksUri) has no keys of its own: its workloads
@@ -362,7 +375,18 @@ export function compile(inputs: WorldInputs, keys: SigningKeys, version: number)
     });
     // OpenID Connect Core §10.1: the HMAC key is the octets of the UTF-8 representation of the secret.
     if (method === 'client_secret_jwt' && secret !== undefined) {
-      assertionKeys = { kind: 'secret', keys: [createSecretKey(Buffer.from(secret, 'utf8'))] };
+      assertionKeys = {
+        kind: 'secret',
+        keys: [createSecretKey(Buffer.from(secret, 'utf8'))],
+        ...(previous !== undefined
+          ? {
+              previous: {
+                value: createSecretKey(Buffer.from(previous.value, 'utf8')),
+                validUntilMs: previous.validUntilMs,
+              },
+            }
+          : {}),
+      };
     }
 
     const permissions = new Map<string, Set<string>>();
@@ -387,6 +411,14 @@ export function compile(inputs: WorldInputs, keys: SigningKeys, version: number)
       grantTypes: new Set(spec.grantTypes),
       authMethod: method,
       secretDigests: SENT_SECRET_METHODS.has(method) && secret !== undefined ? [digestSecret(secret)] : [],
+      ...(SENT_SECRET_METHODS.has(method) && secret !== undefined && previous !== undefined
+        ? {
+            previousSecretDigest: {
+              value: digestSecret(previous.value),
+              validUntilMs: previous.validUntilMs,
+            },
+          }
+        : {}),
       ...(assertionKeys !== undefined ? { assertionKeys } : {}),
       federatedIdentities,
       organizationUsage: spec.organizationUsage,
@@ -404,7 +436,9 @@ export function compile(inputs: WorldInputs, keys: SigningKeys, version: number)
     const extraConditions = [referencesCondition(refProblems)];
     if (secretCondition) extraConditions.push(secretCondition.condition);
     // A private_key_jwt client has no Secret, so its status names none.
-    const status = sharedSecret ? { clientId, secretName } : { clientId };
+    const status = sharedSecret
+      ? { clientId, secretName, ...rotationStatus(secretCondition?.rotation ?? {}) }
+      : { clientId };
     record(decl, [...problems, ...refProblems], status, extraConditions);
   }
 
@@ -622,11 +656,27 @@ function publicKeysOf(spec: OAuthClientSpec, problems: Problem[]): AssertionKeys
   return problems.length === before ? { kind: 'jwks', keys } : undefined;
 }
 
+function rotationStatus(times: RotationTimes): Partial<Resolution> {
+  return {
+    ...(times.rotatedAt !== undefined ? { secretRotatedAt: timeText(times.rotatedAt) } : {}),
+    ...(times.previousValidUntil !== undefined
+      ? { previousSecretValidUntil: timeText(times.previousValidUntil) }
+      : {}),
+    ...(times.nextRotationAt !== undefined ? { nextSecretRotationAt: timeText(times.nextRotationAt) } : {}),
+  };
+}
+
 function secretConditionOf(
   decl: DeclaredOAuthClient,
   secretName: string,
   inputs: WorldInputs,
-): { condition: ConditionDecision; secret?: string } {
+): {
+  condition: ConditionDecision;
+  secret?: string;
+  /** The secret the last rotation replaced, while the Secret holds it. */
+  previous?: Expiring<string>;
+  rotation?: RotationTimes;
+} {
   const { namespace } = decl.metadata;
   const { source, keys } = decl.spec.secret;
   const secret = inputs.secrets.get(secretKey(namespace, secretName));
@@ -671,14 +721,28 @@ function secretConditionOf(
       },
     };
   }
+  const condition: ConditionDecision = {
+    type: ConditionType.SecretReady,
+    status: 'True',
+    reason: Reason.SecretAvailable,
+    message: `credentials are in Secret ${namespace}/${secretName}`,
+  };
+  // Only a Secret Latchkey generated carries a previous secret: its annotations were written by the leader.
+  if (source !== 'Generate') return { condition, secret: value };
+  const previousValue = secret.data[previousSecretKey(keys.clientSecret)];
+  const hasPrevious = previousValue !== undefined && previousValue !== '';
+  const rotation = rotationTimesOf(decl.spec.secret.rotation, {
+    annotations: secret.annotations,
+    creationTimestamp: secret.creationTimestamp,
+    hasPrevious,
+  });
   return {
-    condition: {
-      type: ConditionType.SecretReady,
-      status: 'True',
-      reason: Reason.SecretAvailable,
-      message: `credentials are in Secret ${namespace}/${secretName}`,
-    },
+    condition,
     secret: value,
+    rotation,
+    ...(hasPrevious && rotation.previousValidUntil !== undefined
+      ? { previous: { value: previousValue, validUntilMs: rotation.previousValidUntil } }
+      : {}),
   };
 }
 

@@ -44,6 +44,10 @@ export interface SecretData {
   name: string;
   data: Readonly<Record<string, string>>;
   labels?: Readonly<Record<string, string>>;
+  /** What a generated Secret records about rotation (`SECRET_ROTATION_ANNOTATIONS`). */
+  annotations?: Readonly<Record<string, string>>;
+  /** RFC 3339: when the Secret was created, the start of a rotation schedule before the first rotation. */
+  creationTimestamp?: string;
   /** uid of the object named controller in its ownerReferences, when it has one. */
   controllerUid?: string;
 }

@@ -1,4 +1,6 @@
 import { createHash, randomBytes } from 'node:crypto';
+import { parseDuration } from '../api/duration.ts';
+import { SECRET_ROTATION_ANNOTATIONS } from '../api/oauth-client.ts';
 
 /** Bytes of randomness in a generated client secret: 256 bits, so a digest compare is as safe as a slow KDF. */
 export const CLIENT_SECRET_BYTES = 32;
@@ -15,4 +17,54 @@ export function newClientSecret(): string {
 
 export function digestSecret(secret: string): Buffer {
   return createHash('sha256').update(secret, 'utf8').digest();
+}
+
+/** The part of a generated Secret that says where its rotation stands. */
+export interface RotationRecord {
+  annotations?: Readonly<Record<string, string>> | undefined;
+  creationTimestamp?: string | undefined;
+  /** Whether the Secret still holds the previous secret. */
+  hasPrevious: boolean;
+}
+
+/** Where a generated secret's rotation stands, in ms since the epoch; each absent when it does not apply. */
+export interface RotationTimes {
+  rotatedAt?: number;
+  /** Until when the previous secret is accepted: only while the Secret holds one with a readable time. */
+  previousValidUntil?: number;
+  /** When `spec.secret.rotation.interval` is next due. */
+  nextRotationAt?: number;
+}
+
+/**
+ * Reads the rotation annotations of a generated Secret. Pure: the times are facts written into the Secret,
+ * so every replica reads the same and none needs to remember anything.
+ */
+export function rotationTimesOf(
+  rotation: { interval?: string | undefined } | undefined,
+  record: RotationRecord,
+): RotationTimes {
+  const annotations = record.annotations ?? {};
+  const rotatedAt = timeOf(annotations[SECRET_ROTATION_ANNOTATIONS.rotatedAt]);
+  const validUntil = record.hasPrevious
+    ? timeOf(annotations[SECRET_ROTATION_ANNOTATIONS.previousValidUntil])
+    : undefined;
+  const interval = rotation?.interval === undefined ? undefined : parseDuration(rotation.interval);
+  const since = rotatedAt ?? timeOf(record.creationTimestamp);
+  return {
+    ...(rotatedAt !== undefined ? { rotatedAt } : {}),
+    ...(validUntil !== undefined ? { previousValidUntil: validUntil } : {}),
+    ...(interval !== undefined && since !== undefined ? { nextRotationAt: since + interval } : {}),
+  };
+}
+
+function timeOf(text: string | undefined): number | undefined {
+  if (text === undefined) return undefined;
+  const ms = Date.parse(text);
+  return Number.isNaN(ms) ? undefined : ms;
+}
+
+/** RFC 3339 in UTC with seconds precision, as Kubernetes writes times (`metav1.Time`). */
+export function timeText(ms: number): string {
+  return new Date(Math.floor(ms / 1000) * 1000).toISOString().replace('.000Z', 'Z');
 }

@@ -54,6 +54,11 @@ export interface CompiledClient {
    * `client_secret_basic` and `client_secret_post`, empty otherwise.
    */
   secretDigests: readonly Buffer[];
+  /**
+   * The digest of the secret the last rotation replaced, for `client_secret_basic` and `client_secret_post`:
+   * accepted besides `secretDigests` until its time, which the token endpoint compares with its clock.
+   */
+  previousSecretDigest?: Expiring<Buffer>;
   /** How this client's assertions are verified, for `private_key_jwt` and `client_secret_jwt` only. */
   assertionKeys?: AssertionKeys;
   /**
@@ -79,7 +84,17 @@ export interface CompiledClient {
 export type AssertionKeys =
   | { kind: 'jwks'; keys: readonly ClientKey[] }
   | { kind: 'jwksUri'; uri: string }
-  | { kind: 'secret'; keys: readonly KeyObject[] };
+  | { kind: 'secret'; keys: readonly KeyObject[]; previous?: Expiring<KeyObject> };
+
+/**
+ * A credential that works until a time: the secret a rotation replaced, during its grace period. The
+ * snapshot is compiled without a clock, so whoever checks a credential compares `validUntilMs` with theirs.
+ */
+export interface Expiring<T> {
+  value: T;
+  /** Milliseconds since the epoch; refused from then on. */
+  validUntilMs: number;
+}
 
 export interface FederatedIdentity {
   /** The Connection, as `namespace/name`: a key of {@link Snapshot.connections}. */

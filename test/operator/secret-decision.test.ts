@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { oauthClientSpec } from '../../src/api/oauth-client.ts';
 import type { KubeObject } from '../../src/kube/types.ts';
-import { decideSecret, type SecretDecisionInput } from '../../src/operator/secret-decision.ts';
+import { decideSecret, secretWakeAt, type SecretDecisionInput } from '../../src/operator/secret-decision.ts';
 import type { DeclaredOAuthClient } from '../../src/store/objects.ts';
 
 const client = (spec: unknown = {}): DeclaredOAuthClient => ({
@@ -9,6 +9,7 @@ const client = (spec: unknown = {}): DeclaredOAuthClient => ({
   metadata: { namespace: 'billing', name: 'worker' },
   spec: oauthClientSpec.parse(spec),
 });
+const NOW = Date.parse('2026-01-10T12:00:00Z');
 const urls = { issuer: 'https://id.example', tokenEndpoint: 'https://id.example/oauth2/token' };
 const b64 = (s: string) => Buffer.from(s).toString('base64');
 const input = (over: Partial<SecretDecisionInput> = {}): SecretDecisionInput => ({
@@ -18,6 +19,7 @@ const input = (over: Partial<SecretDecisionInput> = {}): SecretDecisionInput => 
   existing: undefined,
   urls,
   newSecret: () => 'new-secret',
+  now: NOW,
   ...over,
 });
 const ours = (data: Record<string, string>, uid = 'uid-1'): KubeObject => ({
@@ -113,6 +115,7 @@ describe('the Secret of a source: Generate client', () => {
     expect(decideSecret(input({ existing: ours(rest) }))).toEqual({
       kind: 'update',
       data: { client_secret: b64('new-secret') },
+      annotations: { 'latchkey.dev/secret-rotated-at': '2026-01-10T12:00:00Z' },
       secretReplaced: true,
     });
   });
@@ -168,7 +171,267 @@ describe('the Secret of a source: Generate client', () => {
     expect(decideSecret(input({ client: client(spec), existing: ours(rest) }))).toEqual({
       kind: 'update',
       data: { client_secret: b64('new-secret') },
+      annotations: { 'latchkey.dev/secret-rotated-at': '2026-01-10T12:00:00Z' },
       secretReplaced: true,
+    });
+  });
+});
+
+describe('rotation of a generated secret (frozen clock)', () => {
+  const at = (offsetMs: number) => new Date(NOW + offsetMs).toISOString().replace('.000Z', 'Z');
+  const MIN = 60_000;
+  const H = 60 * MIN;
+  const withRotation = (rotation: object | undefined, annotations?: Record<string, string>) => {
+    const c = client(rotation === undefined ? {} : { secret: { rotation } });
+    return annotations === undefined ? c : { ...c, metadata: { ...c.metadata, annotations } };
+  };
+  const secret = (
+    data: Record<string, string>,
+    annotations: Record<string, string> = {},
+    created = at(-24 * H),
+  ): KubeObject => {
+    const o = ours(data);
+    return {
+      ...o,
+      metadata: { ...o.metadata, annotations, creationTimestamp: created, resourceVersion: '42' },
+    };
+  };
+  const rotatedTo = (validUntil: string, extra: Record<string, string> = {}) => ({
+    data: { client_secret: b64('new-secret'), previous_client_secret: b64('s') },
+    annotations: {
+      'latchkey.dev/secret-rotated-at': at(0),
+      'latchkey.dev/previous-secret-valid-until': validUntil,
+      ...extra,
+    },
+  });
+  const request = { 'latchkey.dev/rotate-secret': '2026-01-10' };
+  const handled = { 'latchkey.dev/rotate-secret-handled': '2026-01-10' };
+
+  it.each([
+    [
+      'a new value of latchkey.dev/rotate-secret rotates, keeping the previous secret for the default 10m',
+      withRotation(undefined, request),
+      secret(complete),
+      {
+        kind: 'update',
+        secretReplaced: false,
+        resourceVersion: '42',
+        ...rotatedTo(at(10 * MIN), handled),
+        rotated: { cause: 'requested', previousValidUntil: at(10 * MIN) },
+      },
+    ],
+    [
+      'a value already handled does not rotate again',
+      withRotation(undefined, request),
+      secret(complete, handled),
+      { kind: 'none' },
+    ],
+    [
+      'a request uses the configured gracePeriod',
+      withRotation({ gracePeriod: '3s' }, { 'latchkey.dev/rotate-secret': 'again' }),
+      secret(complete, handled),
+      {
+        kind: 'update',
+        secretReplaced: false,
+        resourceVersion: '42',
+        ...rotatedTo(at(3000), { 'latchkey.dev/rotate-secret-handled': 'again' }),
+        rotated: { cause: 'requested', previousValidUntil: at(3000) },
+      },
+    ],
+    [
+      'the interval rotates when due, counted from the creation of the Secret',
+      withRotation({ interval: '24h' }),
+      secret(complete),
+      {
+        kind: 'update',
+        secretReplaced: false,
+        resourceVersion: '42',
+        ...rotatedTo(at(10 * MIN)),
+        rotated: { cause: 'scheduled', previousValidUntil: at(10 * MIN) },
+      },
+    ],
+    [
+      'the interval is not due a moment before its time',
+      withRotation({ interval: '24h' }),
+      secret(complete, {}, at(-24 * H + 1000)),
+      { kind: 'none' },
+    ],
+    [
+      'the interval counts from the last rotation, not from the creation',
+      withRotation({ interval: '24h' }),
+      secret(complete, { 'latchkey.dev/secret-rotated-at': at(-23 * H) }),
+      { kind: 'none' },
+    ],
+    [
+      'the previous secret stays during its grace period',
+      withRotation({ interval: '24h' }),
+      secret(
+        { ...complete, previous_client_secret: 'old' },
+        { 'latchkey.dev/secret-rotated-at': at(-MIN), 'latchkey.dev/previous-secret-valid-until': at(1000) },
+      ),
+      { kind: 'none' },
+    ],
+    [
+      'the previous secret is removed when its grace period has ended',
+      withRotation({ interval: '24h' }),
+      secret(
+        { ...complete, previous_client_secret: 'old' },
+        {
+          'latchkey.dev/secret-rotated-at': at(-10 * MIN),
+          'latchkey.dev/previous-secret-valid-until': at(0),
+        },
+      ),
+      {
+        kind: 'update',
+        secretReplaced: false,
+        resourceVersion: '42',
+        data: { previous_client_secret: null },
+        annotations: { 'latchkey.dev/previous-secret-valid-until': null },
+        previousExpired: true,
+      },
+    ],
+    [
+      'a previous secret without a readable valid-until is removed, never kept open-ended',
+      withRotation(undefined),
+      secret({ ...complete, previous_client_secret: 'old' }, {}),
+      {
+        kind: 'update',
+        secretReplaced: false,
+        resourceVersion: '42',
+        data: { previous_client_secret: null },
+        annotations: { 'latchkey.dev/previous-secret-valid-until': null },
+        previousExpired: true,
+      },
+    ],
+    [
+      'a rotation during a grace period replaces the previous secret and restarts the grace period',
+      withRotation(undefined, { 'latchkey.dev/rotate-secret': 'twice' }),
+      secret(
+        { ...complete, previous_client_secret: 'older' },
+        { ...handled, 'latchkey.dev/previous-secret-valid-until': at(MIN) },
+      ),
+      {
+        kind: 'update',
+        secretReplaced: false,
+        resourceVersion: '42',
+        ...rotatedTo(at(10 * MIN), { 'latchkey.dev/rotate-secret-handled': 'twice' }),
+        rotated: { cause: 'requested', previousValidUntil: at(10 * MIN) },
+      },
+    ],
+    [
+      'a removed secret key gets a new secret at once and no grace period for the previous one',
+      withRotation(undefined),
+      secret(
+        {
+          client_id: 'worker.billing',
+          issuer: urls.issuer,
+          token_endpoint: urls.tokenEndpoint,
+          previous_client_secret: 'old',
+        },
+        { 'latchkey.dev/previous-secret-valid-until': at(MIN) },
+      ),
+      {
+        kind: 'update',
+        secretReplaced: true,
+        resourceVersion: '42',
+        data: { client_secret: b64('new-secret'), previous_client_secret: null },
+        annotations: {
+          'latchkey.dev/secret-rotated-at': at(0),
+          'latchkey.dev/previous-secret-valid-until': null,
+        },
+      },
+    ],
+  ])('%s', (_what, c, existing, expected) => {
+    expect(decideSecret(input({ client: c, existing }))).toEqual(expected);
+  });
+
+  it('keeps the previous secret under previous_<keys.clientSecret>', () => {
+    const c = {
+      ...client({ secret: { keys: { clientSecret: 'password' } } }),
+      metadata: { namespace: 'billing', name: 'worker', annotations: request },
+    };
+    const { client_secret: s, ...rest } = complete;
+    const action = decideSecret(input({ client: c, existing: secret({ ...rest, password: s }) }));
+    expect(action).toMatchObject({
+      kind: 'update',
+      data: { password: b64('new-secret'), previous_password: b64('s') },
+    });
+  });
+
+  it('records a request made before the Secret existed as handled by its first secret', () => {
+    const action = decideSecret(input({ client: withRotation(undefined, request) }));
+    expect(action).toMatchObject({ kind: 'create', body: { metadata: { annotations: handled } } });
+  });
+
+  it('never rotates a source: Existing Secret, and the schema refuses rotation for it', () => {
+    const existing = {
+      ...client({ secret: { source: 'Existing' } }),
+      metadata: { namespace: 'billing', name: 'worker', annotations: request },
+    };
+    expect(decideSecret(input({ client: existing, existing: secret(complete) }))).toEqual({ kind: 'none' });
+    const refused = oauthClientSpec.safeParse({
+      secret: { source: 'Existing', rotation: { interval: '24h' } },
+    });
+    expect(refused.error?.issues.map((i) => [i.path.join('.'), i.message])).toEqual([
+      [
+        'secret.rotation',
+        'rotation is only for source Generate: a Secret written by someone else is rotated by whoever writes it',
+      ],
+    ]);
+  });
+
+  it.each([
+    [{ interval: '10m' }, false],
+    [{ interval: '10m', gracePeriod: '10m' }, false],
+    [{ interval: '11m' }, true],
+    [{ interval: '2s', gracePeriod: '1s' }, true],
+  ])('accepts rotation %j only with an interval longer than the grace period: %s', (rotation, ok) => {
+    expect(oauthClientSpec.safeParse({ secret: { rotation } }).success).toBe(ok);
+  });
+
+  it('refuses rotation for a client without a secret', () => {
+    const spec = {
+      tokenEndpointAuthMethod: 'private_key_jwt',
+      jwksUri: 'https://worker.example/jwks.json',
+      secret: { rotation: {} },
+    };
+    expect(oauthClientSpec.safeParse(spec).success).toBe(false);
+  });
+
+  describe('secretWakeAt: when the queue should look again', () => {
+    it.each([
+      [
+        'nothing is scheduled without an interval or a previous secret',
+        withRotation(undefined),
+        secret(complete),
+        undefined,
+      ],
+      ['the next rotation', withRotation({ interval: '48h' }), secret(complete), NOW + 24 * H],
+      [
+        'the end of the grace period when it comes first',
+        withRotation({ interval: '48h' }),
+        secret(
+          { ...complete, previous_client_secret: 'old' },
+          { 'latchkey.dev/secret-rotated-at': at(0), 'latchkey.dev/previous-secret-valid-until': at(MIN) },
+        ),
+        NOW + MIN,
+      ],
+      [
+        'no grace period once the previous secret is gone',
+        withRotation(undefined),
+        secret(complete, { 'latchkey.dev/previous-secret-valid-until': at(MIN) }),
+        undefined,
+      ],
+      ['no Secret yet', withRotation({ interval: '48h' }), undefined, undefined],
+    ])('%s', (_what, c, existing, expected) => {
+      expect(secretWakeAt({ client: c, uid: 'uid-1', existing })).toBe(expected);
+    });
+
+    it('schedules nothing for a Secret of another owner', () => {
+      const foreign = { ...secret(complete), metadata: { name: 'worker-oauth', namespace: 'billing' } };
+      expect(
+        secretWakeAt({ client: withRotation({ interval: '1h' }), uid: 'uid-1', existing: foreign }),
+      ).toBe(undefined);
     });
   });
 });

@@ -95,8 +95,14 @@ export class AssertionVerifier {
     if (keys.kind === 'secret') {
       const minBytes = HMAC_ASSERTION_ALGORITHMS.get(alg);
       if (minBytes === undefined) throw wrongAlgorithm(alg, 'client_secret_jwt', 'HS256, HS384, HS512');
+      // The secret a rotation replaced signs too until its time (issue 4: rotation without downtime).
+      const previous = keys.previous;
+      const inForce =
+        previous !== undefined && this.#now() < previous.validUntilMs
+          ? [...keys.keys, previous.value]
+          : keys.keys;
       // RFC 7518 §3.2: the key must be at least as long as the hash; a generated secret has 43 bytes.
-      const usable = keys.keys.filter((k) => (k.symmetricKeySize ?? 0) >= minBytes);
+      const usable = inForce.filter((k) => (k.symmetricKeySize ?? 0) >= minBytes);
       if (usable.length === 0) {
         throw new InvalidClient(
           `client_assertion 'alg' ${quote(alg)} needs a client secret of at least ${minBytes} bytes (RFC 7518 section 3.2): use HS256`,
