@@ -39,6 +39,15 @@ export interface LatchkeyEvents {
     reason: 'created' | 'recreated' | 'rotated';
   };
   'keys.created': { algorithms: string[] };
+  /** A new signing key is in the JWKS; it signs from `activatesAt` (RFC 3339). */
+  'keys.published': { kid: string; algorithm: string; activatesAt: string };
+  /**
+   * Keys were revoked on demand and left the JWKS; `promoted` keys sign at once in their place, skipping the
+   * pre-publish period. `unknown`: kids named that no stored key has.
+   */
+  'keys.revoked': { kids: string[]; promoted: string[]; unknown: string[] };
+  /** Retired keys left the JWKS: every token they signed has expired. */
+  'keys.removed': { kids: string[] };
   'reconcile.failed': { controller: string; key: string; message: string };
   /**
    * An informer's watch failed or could not be opened and is being reopened (`reason`: `gone` on 410 Gone,

@@ -2,7 +2,8 @@ import { watch, type FSWatcher } from 'node:fs';
 import { relative } from 'node:path';
 import { systemClock, type Clock } from '../clock.ts';
 import type { EventBus } from '../events.ts';
-import { keySetOf } from '../keys/generate.ts';
+import { keySetAt, longestTokenLifetime, nextKeyChange, sameKeySet } from '../keys/lifecycle.ts';
+import { DEFAULT_ROTATION } from '../keys/rotation.ts';
 import type { DeclaredOAuthClient, SecretData } from '../store/objects.ts';
 import { Store } from '../store/store.ts';
 import { defaultClientId, SHARED_SECRET_METHODS, type Resolution } from '../store/compile.ts';
@@ -26,6 +27,8 @@ export interface DevServer {
 }
 
 const RELOAD_DEBOUNCE_MS = 100;
+/** Look at the keys at least daily, and stay far below setTimeout's limit of 24.8 days. */
+const KEY_CHECK_MAX_MS = 86_400_000;
 
 /** Runs Latchkey on a folder of manifests with a state folder: the embedded default, no cluster. */
 export async function startDev(
@@ -34,8 +37,9 @@ export async function startDev(
   now: Clock = systemClock,
 ): Promise<DevServer> {
   const state = new DevState(config.stateDir, events);
-  const keys = keySetOf(await state.loadOrCreateKeys());
-  const store = new Store(keys, events);
+  let keyRing = await state.loadKeyRing(now());
+  let keysInForce = keySetAt(keyRing.keys, now(), DEFAULT_ROTATION);
+  const store = new Store(keysInForce, events);
   const folder = new ManifestFolder(config.manifestsDir);
   let ready = false;
   let clients: DeclaredOAuthClient[] = [];
@@ -66,7 +70,7 @@ export async function startDev(
       secrets.set(`${s.namespace}/${s.name}`, s);
     }
     clients = world.objects.filter((o): o is DeclaredOAuthClient => o.kind === 'OAuthClient');
-    const compiled = store.rebuild({ ...world, secrets });
+    const compiled = store.rebuild({ ...world, secrets }, keysInForce);
     ready = true;
     return compiled.resolutions;
   };
@@ -76,10 +80,46 @@ export async function startDev(
     return next;
   };
 
+  // The operator's default rotation schedule, applied to the state folder's keys and switched at each key's time.
+  let keyTimer: NodeJS.Timeout | undefined;
+  const rotateKeys = async (): Promise<void> => {
+    const t = now();
+    const rotated = await state.rotateKeys(
+      keyRing,
+      t,
+      DEFAULT_ROTATION,
+      longestTokenLifetime(store.current().apis.values()),
+    );
+    keyRing = rotated.ring;
+    const inForce = keySetAt(keyRing.keys, t, DEFAULT_ROTATION);
+    if (!sameKeySet(keysInForce, inForce)) {
+      keysInForce = inForce;
+      await reload();
+    }
+    const due = [nextKeyChange(keyRing.keys, t, DEFAULT_ROTATION.clockSkewMs), rotated.wakeAt].filter(
+      (at): at is number => at !== undefined,
+    );
+    if (due.length > 0) {
+      keyTimer = setTimeout(
+        () =>
+          void rotateKeys().catch((err: unknown) =>
+            events.emit('reconcile.failed', {
+              controller: 'signing-keys',
+              key: state.keysPath,
+              message: (err as Error).message,
+            }),
+          ),
+        Math.min(Math.min(...due) - t, KEY_CHECK_MAX_MS),
+      );
+      keyTimer.unref();
+    }
+  };
+
   let watcher: FSWatcher | undefined;
   let timer: NodeJS.Timeout | undefined;
   try {
     await reload();
+    await rotateKeys();
     if (config.watch) {
       watcher = watch(config.manifestsDir, { recursive: true }, () => {
         clearTimeout(timer);
@@ -114,6 +154,7 @@ export async function startDev(
     },
     async close() {
       clearTimeout(timer);
+      clearTimeout(keyTimer);
       watcher?.close();
       await chain;
       await servers.close();

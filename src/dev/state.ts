@@ -1,8 +1,11 @@
 import { join } from 'node:path';
 import { CLIENT_LABEL, MANAGED_LABELS } from '../api/labels.ts';
+import { systemClock } from '../clock.ts';
 import type { EventBus } from '../events.ts';
-import { decodeKeys, encodeKeys, KEYS_DATA_KEY } from '../keys/codec.ts';
-import { generateSigningKeys } from '../keys/generate.ts';
+import { decodeKeyRing, encodeKeyRing, KEYS_DATA_KEY } from '../keys/codec.ts';
+import { generateSigningKey, generateSigningKeys } from '../keys/generate.ts';
+import { keySetAt, type KeyRing } from '../keys/lifecycle.ts';
+import { decideRotation, DEFAULT_ROTATION, type RotationSchedule } from '../keys/rotation.ts';
 import type { SigningKey } from '../keys/signing-keys.ts';
 import type { DeclaredOAuthClient, SecretData } from '../store/objects.ts';
 import { defaultClientId, secretNameOf } from '../store/compile.ts';
@@ -27,18 +30,69 @@ export class DevState {
     return join(this.dir, 'secrets', namespace, `${name}.yaml`);
   }
 
-  /** Loads the signing keys, creating them on first start; an unreadable key file is an error, not a reason for new keys. */
-  async loadOrCreateKeys(): Promise<SigningKey[]> {
-    const existing = await readSecretFile(this.keysPath);
-    if (existing) return decodeKeys(existing.data[KEYS_DATA_KEY], this.keysPath);
-    const keys = await generateSigningKeys();
+  async #writeKeys(ring: KeyRing): Promise<void> {
     await writeSecretFile(this.keysPath, {
       name: 'latchkey-signing-keys',
       labels: { ...MANAGED_LABELS },
-      data: { [KEYS_DATA_KEY]: encodeKeys(keys) },
+      data: { [KEYS_DATA_KEY]: encodeKeyRing(ring) },
     });
+  }
+
+  /**
+   * Loads the signing keys, creating them on first start (signing at once: no token exists yet); an
+   * unreadable key file is an error, not a reason for new keys.
+   */
+  async loadKeyRing(now: number): Promise<KeyRing> {
+    const existing = await readSecretFile(this.keysPath);
+    if (existing) return decodeKeyRing(existing.data[KEYS_DATA_KEY], this.keysPath);
+    const keys = await generateSigningKeys();
+    const ring: KeyRing = {
+      keys: keys.map((key) => ({ key, createdAt: now, activatesAt: now, tokenLifetimeSeconds: 0 })),
+      handled: {},
+    };
+    await this.#writeKeys(ring);
     this.#events.emit('keys.created', { algorithms: keys.map((k) => k.alg) });
-    return keys;
+    return ring;
+  }
+
+  /** The keys that sign at `now`, for a server that does not rotate (the benchmarks). */
+  async loadOrCreateKeys(now: number = systemClock()): Promise<SigningKey[]> {
+    const ring = await this.loadKeyRing(now);
+    return [...keySetAt(ring.keys, now, DEFAULT_ROTATION).active.values()];
+  }
+
+  /**
+   * Applies the rotation schedule to the stored keys as the operator's leader does (src/keys/rotation.ts):
+   * publishes next keys when due, removes keys whose tokens have expired, records a longer token lifetime.
+   * Resolves with the ring in force and when to call again.
+   */
+  async rotateKeys(
+    ring: KeyRing,
+    now: number,
+    schedule: RotationSchedule,
+    tokenLifetimeSeconds: number,
+  ): Promise<{ ring: KeyRing; wakeAt?: number }> {
+    const spares: SigningKey[] = [];
+    for (;;) {
+      const plan = decideRotation({ now, ring, schedule, tokenLifetimeSeconds, requests: {}, spares });
+      if (plan.short.length > 0) {
+        spares.push(...(await Promise.all(plan.short.map(generateSigningKey))));
+        continue;
+      }
+      if (plan.ring === undefined)
+        return plan.wakeAt !== undefined ? { ring, wakeAt: plan.wakeAt } : { ring };
+      await this.#writeKeys(plan.ring);
+      for (const kid of plan.published) {
+        const r = plan.ring.keys.find((k) => k.key.kid === kid) as KeyRing['keys'][number];
+        this.#events.emit('keys.published', {
+          kid,
+          algorithm: r.key.alg,
+          activatesAt: new Date(r.activatesAt).toISOString(),
+        });
+      }
+      if (plan.removed.length > 0) this.#events.emit('keys.removed', { kids: plan.removed });
+      return plan.wakeAt !== undefined ? { ring: plan.ring, wakeAt: plan.wakeAt } : { ring: plan.ring };
+    }
   }
 
   /**

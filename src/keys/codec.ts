@@ -2,7 +2,7 @@ import { createPrivateKey } from 'node:crypto';
 import type { JWK } from 'jose';
 import { SIGNING_ALGORITHMS, type SigningAlgorithm } from '../api/resource-server.ts';
 import { signingKeyFrom } from './generate.ts';
-import type { SigningKey } from './signing-keys.ts';
+import type { KeyRecord, KeyRing } from './lifecycle.ts';
 
 /** The data key under which the key set is stored, in the operator's Secret and the dev state file alike. */
 export const KEYS_DATA_KEY = 'keys.json';
@@ -16,19 +16,40 @@ interface StoredKey {
   alg: SigningAlgorithm;
   kid: string;
   privateJwk: JWK;
+  /** RFC 3339; absent in version 1, which had no rotation. */
+  createdAt?: string;
+  activatesAt?: string;
+  tokenLifetimeSeconds?: number;
 }
 
-export function encodeKeys(keys: readonly SigningKey[]): string {
-  const stored: StoredKey[] = keys.map((k) => ({
-    alg: k.alg,
-    kid: k.kid,
-    privateJwk: k.privateKey.export({ format: 'jwk' }) as JWK,
+export function encodeKeyRing(ring: KeyRing): string {
+  const stored: StoredKey[] = ring.keys.map((r) => ({
+    alg: r.key.alg,
+    kid: r.key.kid,
+    createdAt: new Date(r.createdAt).toISOString(),
+    activatesAt: new Date(r.activatesAt).toISOString(),
+    tokenLifetimeSeconds: r.tokenLifetimeSeconds,
+    privateJwk: r.key.privateKey.export({ format: 'jwk' }) as JWK,
   }));
-  return JSON.stringify({ version: 1, keys: stored }, null, 2);
+  const handled = Object.keys(ring.handled).length > 0 ? { handled: ring.handled } : {};
+  return JSON.stringify({ version: 2, keys: stored, ...handled }, null, 2);
 }
 
-/** Decodes a stored key set; `where` names the Secret or file in the error. */
-export function decodeKeys(text: string | undefined, where: string): SigningKey[] {
+function time(value: unknown, field: string, where: string, i: number): number {
+  const ms = typeof value === 'string' ? Date.parse(value) : NaN;
+  if (!Number.isFinite(ms)) {
+    throw new KeyStoreCorruptError(`${where}: keys[${i}].${field} ${JSON.stringify(value)} is not a time`);
+  }
+  return ms;
+}
+
+/**
+ * Decodes a stored key set; `where` names the Secret or file in the error. Keys stored before rotation
+ * existed (version 1) count as active since ever, so the schedule rotates them at once (publishing the new
+ * key first), and as having no token lifetime yet: the leader records the current one on its next pass,
+ * long before such a key retires.
+ */
+export function decodeKeyRing(text: string | undefined, where: string): KeyRing {
   if (text === undefined) throw new KeyStoreCorruptError(`${where}: key ${KEYS_DATA_KEY} is missing`);
   let parsed: unknown;
   try {
@@ -40,13 +61,13 @@ export function decodeKeys(text: string | undefined, where: string): SigningKey[
   if (!Array.isArray(list) || list.length === 0) {
     throw new KeyStoreCorruptError(`${where}: ${KEYS_DATA_KEY} holds no keys`);
   }
-  const keys = list.map((entry: Partial<StoredKey>, i) => {
+  const keys = list.map((entry: Partial<StoredKey>, i): KeyRecord => {
     if (!SIGNING_ALGORITHMS.includes(entry.alg as SigningAlgorithm)) {
       throw new KeyStoreCorruptError(
         `${where}: keys[${i}].alg ${String(entry.alg)} is not one of ${SIGNING_ALGORITHMS.join(', ')}`,
       );
     }
-    let key: SigningKey;
+    let key;
     try {
       key = signingKeyFrom(
         entry.alg as SigningAlgorithm,
@@ -58,9 +79,25 @@ export function decodeKeys(text: string | undefined, where: string): SigningKey[
     if (key.kid !== entry.kid) {
       throw new KeyStoreCorruptError(`${where}: keys[${i}].kid does not match its key`);
     }
-    return key;
+    if (entry.activatesAt === undefined && entry.createdAt === undefined) {
+      return { key, createdAt: 0, activatesAt: 0, tokenLifetimeSeconds: 0 };
+    }
+    const lifetime = entry.tokenLifetimeSeconds;
+    if (typeof lifetime !== 'number' || !Number.isFinite(lifetime) || lifetime < 0) {
+      throw new KeyStoreCorruptError(`${where}: keys[${i}].tokenLifetimeSeconds is not a number of seconds`);
+    }
+    return {
+      key,
+      createdAt: time(entry.createdAt, 'createdAt', where, i),
+      activatesAt: time(entry.activatesAt, 'activatesAt', where, i),
+      tokenLifetimeSeconds: lifetime,
+    };
   });
-  const missing = SIGNING_ALGORITHMS.filter((alg) => !keys.some((k) => k.alg === alg));
+  const missing = SIGNING_ALGORITHMS.filter((alg) => !keys.some((r) => r.key.alg === alg));
   if (missing.length > 0) throw new KeyStoreCorruptError(`${where}: no key for ${missing.join(', ')}`);
-  return keys;
+  const h = (parsed as { handled?: Record<string, unknown> }).handled ?? {};
+  const handled: KeyRing['handled'] = {};
+  if (typeof h['rotate'] === 'string') handled.rotate = h['rotate'];
+  if (typeof h['revoke'] === 'string') handled.revoke = h['revoke'];
+  return { keys, handled };
 }

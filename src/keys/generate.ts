@@ -40,9 +40,14 @@ export function signingKeyFrom(alg: SigningAlgorithm, privateKey: KeyObject): Si
   return { kid, alg, privateKey, publicJwk: Object.freeze({ ...pub, kid, alg, use: 'sig' }) };
 }
 
+/** Creates a new key for `alg`, off the event loop. */
+export async function generateSigningKey(alg: SigningAlgorithm): Promise<SigningKey> {
+  return signingKeyFrom(alg, await newKeyPair(alg));
+}
+
 /** Creates one new key per supported algorithm. */
 export async function generateSigningKeys(): Promise<SigningKey[]> {
-  return Promise.all(SIGNING_ALGORITHMS.map(async (alg) => signingKeyFrom(alg, await newKeyPair(alg))));
+  return Promise.all(SIGNING_ALGORITHMS.map(generateSigningKey));
 }
 
 /** The key set in force: each given key is active for its algorithm and published. */

@@ -14,4 +14,12 @@ export interface SigningKey {
 export interface SigningKeys {
   active: ReadonlyMap<SigningAlgorithm, SigningKey>;
   published: readonly Readonly<JWK>[];
+  /**
+   * How long a resource server may cache the published keys (JWKS `Cache-Control: max-age`), which must stay
+   * well under the time a new key is published before it signs. Default {@link JWKS_MAX_AGE_SECONDS}.
+   */
+  maxAgeSeconds?: number;
 }
+
+/** The JWKS cache lifetime when the key set names none: what most JWKS clients cache for anyway. */
+export const JWKS_MAX_AGE_SECONDS = 300;

@@ -4,6 +4,7 @@ import { randomBytes } from 'node:crypto';
 import { parseDuration } from '../api/duration.ts';
 import { ConfigError } from '../config-error.ts';
 import { integerOption, portOption } from '../options.ts';
+import { DEFAULT_ROTATION, type RotationSchedule } from '../keys/rotation.ts';
 import { issuerUrls } from '../server/issuer.ts';
 import { checkIssuerScheme, tlsFilesOption, type TlsFiles } from '../server/tls.ts';
 
@@ -27,6 +28,8 @@ export interface OperatorConfig {
   retryPeriodSeconds: number;
   concurrency: number;
   logFormat: 'text' | 'json';
+  /** When signing keys rotate: interval, pre-publish period, and the clock skew retired keys allow for. */
+  keyRotation: RotationSchedule;
 }
 
 export const OPERATOR_USAGE = `Usage: latchkey operator --issuer URL [options]
@@ -50,6 +53,14 @@ Options:
   --renew-deadline D      how long a leader keeps trying to renew before it steps down (default: 10s)
   --retry-period D        how often candidates try, and the leader renews (default: 2s)
   --concurrency N         reconciles running at once per kind (default: 4)
+  --signing-key-rotation D
+                          how long a signing key signs before the next one takes over (default: 720h, 30 days)
+  --signing-key-prepublish D
+                          how long a new key is in the JWKS before it signs (default: 24h); longer than any
+                          resource server caches the JWKS. Must be shorter than --signing-key-rotation
+  --signing-key-clock-skew D
+                          how long past a token's exp resource servers may still accept it (leeway plus clock
+                          drift); a retired key stays in the JWKS this much longer than its tokens (default: 5m)
   --log-format F          json or text (default: json)
 `;
 
@@ -84,6 +95,9 @@ export function parseOperatorArgs(argv: readonly string[], podNamespace: string 
         'retry-period': { type: 'string' },
         concurrency: { type: 'string' },
         'log-format': { type: 'string' },
+        'signing-key-rotation': { type: 'string' },
+        'signing-key-prepublish': { type: 'string' },
+        'signing-key-clock-skew': { type: 'string' },
       },
       strict: true,
       allowPositionals: false,
@@ -120,6 +134,29 @@ export function parseOperatorArgs(argv: readonly string[], podNamespace: string 
       'must be longer than --renew-deadline, which must be longer than --retry-period',
     );
   }
+  const keyRotation: RotationSchedule = {
+    intervalMs:
+      seconds(values['signing-key-rotation'], '--signing-key-rotation', DEFAULT_ROTATION.intervalMs / 1000) *
+      1000,
+    prePublishMs:
+      seconds(
+        values['signing-key-prepublish'],
+        '--signing-key-prepublish',
+        DEFAULT_ROTATION.prePublishMs / 1000,
+      ) * 1000,
+    clockSkewMs:
+      seconds(
+        values['signing-key-clock-skew'],
+        '--signing-key-clock-skew',
+        DEFAULT_ROTATION.clockSkewMs / 1000,
+      ) * 1000,
+  };
+  if (!(keyRotation.prePublishMs < keyRotation.intervalMs)) {
+    throw new ConfigError(
+      '--signing-key-prepublish',
+      'must be shorter than --signing-key-rotation: a key must sign before its successor is published',
+    );
+  }
   return {
     ...(values.kubeconfig !== undefined ? { kubeconfig: values.kubeconfig } : {}),
     ...(namespaces !== undefined && namespaces.length > 0 ? { namespaces } : {}),
@@ -136,5 +173,6 @@ export function parseOperatorArgs(argv: readonly string[], podNamespace: string 
     retryPeriodSeconds,
     concurrency: integerOption(values.concurrency, '--concurrency', 4, 1, 64),
     logFormat,
+    keyRotation,
   };
 }

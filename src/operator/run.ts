@@ -2,6 +2,7 @@ import { KIND_NAMES, type KindName } from '../api/kinds.ts';
 import { systemClock, type Clock } from '../clock.ts';
 import type { EventBus } from '../events.ts';
 import { keySetOf } from '../keys/generate.ts';
+import { longestTokenLifetime } from '../keys/lifecycle.ts';
 import { createKubeApi } from '../kube/api.ts';
 import { loadKubeConfig, type KubeConnection } from '../kube/config.ts';
 import { createInformer } from '../kube/informer.ts';
@@ -55,10 +56,14 @@ export async function startOperator(config: OperatorConfig, deps: OperatorDeps):
     api,
     namespace: config.namespace,
     events,
-    onKeys: (loaded) => {
-      currentKeys = keySetOf(loaded);
+    now,
+    schedule: config.keyRotation,
+    tokenLifetimeSeconds: () => longestTokenLifetime(store.current().apis.values()),
+    onKeys: (inForce) => {
+      currentKeys = inForce;
       ctl.rebuild();
     },
+    recorder: { record: (...args) => recorder.record(...args) },
   });
   let allInformers: Informer<KubeObject>[] = [];
   const readiness = () => {
@@ -123,7 +128,7 @@ export async function startOperator(config: OperatorConfig, deps: OperatorDeps):
     now,
     metrics: metrics.leaderElection(config.leaseName),
     onStartedLeading: () => {
-      void ensureKeys();
+      keysQueue.add(SIGNING_KEYS_SECRET);
       ctl.enqueueStale();
     },
   });
@@ -149,27 +154,24 @@ export async function startOperator(config: OperatorConfig, deps: OperatorDeps):
   });
   secretFilter.current = ctl.secretFilter;
 
-  // Lost keys wait for a person (restore the Secret, or allow new keys); look again at this pace meanwhile.
-  const KEYS_RETRY_MS = 5_000;
-  let keysRetry: NodeJS.Timeout | undefined;
-  const ensureKeys = async (): Promise<void> => {
-    clearTimeout(keysRetry);
-    try {
-      const outcome = await keys.ensure(isLeader(), keySecret.hasSynced());
-      if (outcome === 'waiting' && !stop.signal.aborted)
-        keysRetry = setTimeout(() => void ensureKeys(), KEYS_RETRY_MS);
-    } catch (err) {
-      events.emit('reconcile.failed', {
-        controller: 'signing-keys',
-        key: SIGNING_KEYS_SECRET,
-        message: (err as Error).message,
-      });
-      if (!stop.signal.aborted) keysRetry = setTimeout(() => void ensureKeys(), KEYS_RETRY_MS);
-    }
-  };
+  // The leader's key work (create, restore, rotate) runs on a queue of its own, woken at each key's time.
+  const keysQueue = createWorkQueue({
+    name: 'signing-keys',
+    handler: () => keys.reconcile(isLeader(), keySecret.hasSynced()),
+    // One key only: retrying it every 30 s at most costs nothing and picks up a recovered API server soon.
+    backoff: { maxMs: 30_000 },
+    metrics: metrics.queue('signing-keys'),
+    now,
+    onError: (key, err) =>
+      events.emit('reconcile.failed', { controller: 'signing-keys', key, message: (err as Error).message }),
+  });
   keySecret.on((e) => {
     keys.observe(e.type === 'deleted' ? undefined : e.object);
-    if (e.type === 'deleted') void ensureKeys();
+    keysQueue.add(SIGNING_KEYS_SECRET);
+  });
+  // A longer token lifetime must be recorded with the keys that may sign such tokens (they stay published for it).
+  events.on('store.swapped', () => {
+    if (isLeader() && keys.lifetimeBehind()) keysQueue.add(SIGNING_KEYS_SECRET);
   });
 
   const queues: WorkQueue[] = KIND_NAMES.map((kind) => {
@@ -190,9 +192,9 @@ export async function startOperator(config: OperatorConfig, deps: OperatorDeps):
   for (const informer of allInformers) informer.start(stop.signal);
   const electing = elector.run(stop.signal);
 
-  const synced = Promise.all(allInformers.map((i) => i.synced())).then(async () => {
+  const synced = Promise.all(allInformers.map((i) => i.synced())).then(() => {
     ctl.synced();
-    await ensureKeys();
+    keysQueue.add(SIGNING_KEYS_SECRET);
   });
   const ready = (async () => {
     await synced;
@@ -209,8 +211,8 @@ export async function startOperator(config: OperatorConfig, deps: OperatorDeps):
     whenReady: () => ready,
     async close() {
       ctl.stop();
-      clearTimeout(keysRetry);
-      await Promise.all(queues.map((q) => q.shutdown()));
+      keys.stop();
+      await Promise.all([...queues, keysQueue].map((q) => q.shutdown()));
       await elector.release();
       stop.abort();
       await electing;

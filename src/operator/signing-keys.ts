@@ -1,9 +1,15 @@
-import type { EventBus } from '../events.ts';
+import { SIGNING_ALGORITHMS, type SigningAlgorithm } from '../api/resource-server.ts';
 import { MANAGED_LABELS } from '../api/labels.ts';
-import { decodeKeys, encodeKeys, KEYS_DATA_KEY } from '../keys/codec.ts';
-import { generateSigningKeys } from '../keys/generate.ts';
-import type { SigningKey } from '../keys/signing-keys.ts';
+import type { Clock } from '../clock.ts';
+import type { EventBus } from '../events.ts';
+import { decodeKeyRing, encodeKeyRing, KEYS_DATA_KEY } from '../keys/codec.ts';
+import { generateSigningKey } from '../keys/generate.ts';
+import { keySetAt, nextKeyChange, sameKeySet, type KeyRing } from '../keys/lifecycle.ts';
+import { decideRotation, type RotationPlan, type RotationSchedule } from '../keys/rotation.ts';
+import type { SigningKey, SigningKeys } from '../keys/signing-keys.ts';
+import { systemTimers, type Timers } from '../kube/timers.ts';
 import { CORE_CONFIGMAPS, CORE_SECRETS, KubeApiError, type KubeApi, type KubeObject } from '../kube/types.ts';
+import type { EventRecorder } from './recorder.ts';
 import { secretDataOf } from './world.ts';
 
 export const SIGNING_KEYS_SECRET = 'latchkey-signing-keys';
@@ -12,14 +18,23 @@ export const SIGNING_KEYS_SECRET = 'latchkey-signing-keys';
  * key Secret while every replica restarts would look like a first start and silently yield new keys.
  */
 export const KEYS_ISSUED_CONFIGMAP = 'latchkey-signing-keys-issued';
+/** Set to any new value on the key Secret: publish a new key for every algorithm now, signing after the pre-publish period. */
+export const ROTATE_ANNOTATION = 'latchkey.dev/rotate';
+/** Set to kids (comma separated) on the key Secret: drop them from the JWKS now; an active one is replaced at once. */
+export const REVOKE_ANNOTATION = 'latchkey.dev/revoke-kid';
 
-/** What the leader does about the key Secret. Pure. */
+/** A day: re-check at least this often, and stay far below setTimeout's limit of 24.8 days. */
+const MAX_WAIT_MS = 86_400_000;
+/** Lost keys wait for a person (restore the Secret, or allow new keys); look again at this pace meanwhile. */
+const WAITING_RETRY_MS = 5_000;
+
+/** What the leader does about a missing key Secret. Pure. */
 export type KeysAction =
   | { kind: 'none' }
   /** No Secret and no keys anywhere: the very first start. */
   | { kind: 'generate' }
   /** The Secret is gone but this replica holds the keys: put them back, never new ones. */
-  | { kind: 'restore'; keys: SigningKey[] }
+  | { kind: 'restore'; ring: KeyRing }
   /** The Secret is gone, keys were issued before, and nobody holds them: stop and say so. */
   | { kind: 'refuse'; kids: string[] };
 
@@ -27,44 +42,64 @@ export function decideKeys(input: {
   leader: boolean;
   synced: boolean;
   secretExists: boolean;
-  inMemory: SigningKey[] | undefined;
+  inMemory: KeyRing | undefined;
   /** kids recorded as issued before (undefined: keys were never issued). */
   issuedKids: string[] | undefined;
 }): KeysAction {
   if (!input.leader || !input.synced || input.secretExists) return { kind: 'none' };
-  if (input.inMemory !== undefined) return { kind: 'restore', keys: input.inMemory };
+  if (input.inMemory !== undefined) return { kind: 'restore', ring: input.inMemory };
   if (input.issuedKids !== undefined) return { kind: 'refuse', kids: input.issuedKids };
   return { kind: 'generate' };
 }
 
+export interface OperatorKeysOptions {
+  api: KubeApi;
+  namespace: string;
+  events: EventBus;
+  now: Clock;
+  schedule: RotationSchedule;
+  /** The longest access-token lifetime of any API in force now. */
+  tokenLifetimeSeconds: () => number;
+  /** Told each time the key set in force changes: a new Secret, or a key's time came. */
+  onKeys: (keys: SigningKeys) => void;
+  /** Events about the key Secret (kubectl describe secret); none when absent. */
+  recorder?: EventRecorder;
+  timers?: Timers;
+}
+
 /**
- * The signing keys of an operator replica: loaded from a Secret in the operator's namespace by every
- * replica, created by the leader when there is none. A corrupt Secret is a loud error and is left as it
- * is; a replica that already holds keys keeps signing with them.
+ * The signing keys of an operator replica. Every replica loads them from a Secret in the operator's
+ * namespace and derives the key set in force from the stored times and its own clock, switching at each
+ * key's time. The leader creates the Secret, restores it when deleted, and rotates the keys on schedule and
+ * on demand (see src/keys/rotation.ts). A corrupt Secret is a loud error and is left as it is; a replica
+ * that already holds keys keeps signing with them.
  */
 export class OperatorKeys {
-  readonly #api: KubeApi;
-  readonly #namespace: string;
-  readonly #events: EventBus;
-  readonly #onKeys: (keys: SigningKey[]) => void;
-  #keys: SigningKey[] | undefined;
+  readonly #o: OperatorKeysOptions;
+  readonly #timers: Timers;
+  readonly #where: string;
+  #ring: KeyRing | undefined;
+  #keySet: SigningKeys | undefined;
+  #secret: KubeObject | undefined;
   #error: string | undefined;
-  #secretExists = false;
+  /** New keys held in memory until a write that uses them succeeds; a failed write retries with the same keys. */
+  #spares: SigningKey[] = [];
+  #timer: unknown;
 
-  constructor(options: {
-    api: KubeApi;
-    namespace: string;
-    events: EventBus;
-    onKeys: (keys: SigningKey[]) => void;
-  }) {
-    this.#api = options.api;
-    this.#namespace = options.namespace;
-    this.#events = options.events;
-    this.#onKeys = options.onKeys;
+  constructor(options: OperatorKeysOptions) {
+    this.#o = options;
+    this.#timers = options.timers ?? systemTimers;
+    this.#where = `Secret ${options.namespace}/${SIGNING_KEYS_SECRET}`;
   }
 
-  get keys(): SigningKey[] | undefined {
-    return this.#keys;
+  /** The key set in force, once loaded. */
+  get keys(): SigningKeys | undefined {
+    return this.#keySet;
+  }
+
+  /** The stored keys as last read or written. */
+  get ring(): KeyRing | undefined {
+    return this.#ring;
   }
 
   /** Why the keys cannot be read, when they cannot. */
@@ -72,93 +107,266 @@ export class OperatorKeys {
     return this.#error;
   }
 
-  async #recordIssued(keys: SigningKey[]): Promise<void> {
-    const body = {
-      apiVersion: 'v1',
-      kind: 'ConfigMap',
-      metadata: { name: KEYS_ISSUED_CONFIGMAP, namespace: this.#namespace, labels: { ...MANAGED_LABELS } },
-      data: { kids: keys.map((k) => k.kid).join(',') },
-    };
-    try {
-      await this.#api.create(CORE_CONFIGMAPS, this.#namespace, body);
-    } catch (err) {
-      if (!(err instanceof KubeApiError && err.status === 409)) throw err;
-      await this.#api.patch(CORE_CONFIGMAPS, this.#namespace, KEYS_ISSUED_CONFIGMAP, { data: body.data });
-    }
+  /** Whether an API now issues tokens that outlive what a key that may have signed them records. */
+  lifetimeBehind(): boolean {
+    const lifetime = this.#o.tokenLifetimeSeconds();
+    return this.#ring?.keys.some((r) => r.tokenLifetimeSeconds < lifetime) ?? false;
   }
 
   /** Takes the key Secret as the informer sees it (undefined: it does not exist). */
   observe(secret: KubeObject | undefined): void {
-    this.#secretExists = secret !== undefined;
+    this.#secret = secret;
     if (secret === undefined) return;
-    const where = `Secret ${this.#namespace}/${SIGNING_KEYS_SECRET}`;
     try {
-      const keys = decodeKeys(secretDataOf(secret).data[KEYS_DATA_KEY], where);
+      this.#ring = decodeKeyRing(secretDataOf(secret).data[KEYS_DATA_KEY], this.#where);
       this.#error = undefined;
-      const changed =
-        this.#keys === undefined || keys.map((k) => k.kid).join() !== this.#keys.map((k) => k.kid).join();
-      this.#keys = keys;
-      if (changed) this.#onKeys(keys);
+      this.#refresh();
     } catch (err) {
       const message = (err as Error).message;
-      if (message !== this.#error) this.#events.emit('keys.corrupt', { where, message });
+      if (message !== this.#error) this.#o.events.emit('keys.corrupt', { where: this.#where, message });
       this.#error = message;
     }
   }
 
+  /** Stops the timer that switches keys at their time. */
+  stop(): void {
+    this.#timers.clearTimeout(this.#timer);
+    this.#timer = undefined;
+  }
+
+  /** Recomputes the key set in force and sets a timer for its next change. An early timer just sets another. */
+  #refresh(): void {
+    this.stop();
+    const ring = this.#ring;
+    if (ring === undefined) return;
+    const now = this.#o.now();
+    const set = keySetAt(ring.keys, now, this.#o.schedule);
+    if (!sameKeySet(this.#keySet, set)) {
+      this.#keySet = set;
+      this.#o.onKeys(set);
+    }
+    const at = nextKeyChange(ring.keys, now, this.#o.schedule.clockSkewMs);
+    if (at !== undefined) {
+      this.#timer = this.#timers.setTimeout(() => this.#refresh(), Math.min(at - now, MAX_WAIT_MS));
+    }
+  }
+
+  async #issuedKids(): Promise<string[] | undefined> {
+    const issued = await this.#o.api.get<KubeObject>(
+      CORE_CONFIGMAPS,
+      this.#o.namespace,
+      KEYS_ISSUED_CONFIGMAP,
+    );
+    if (issued === undefined) return undefined;
+    const kids = String((issued['data'] as Record<string, string> | undefined)?.['kids'] ?? '');
+    return kids.split(',').filter((k) => k !== '');
+  }
+
+  /** Writes the issued kids; `current` is what the ConfigMap holds (undefined: it does not exist). */
+  async #recordIssued(kids: string[], current: string[] | undefined): Promise<void> {
+    if (current !== undefined && current.join() === kids.join()) return;
+    const data = { kids: kids.join(',') };
+    if (current !== undefined) {
+      await this.#o.api.patch(CORE_CONFIGMAPS, this.#o.namespace, KEYS_ISSUED_CONFIGMAP, { data });
+      return;
+    }
+    try {
+      await this.#o.api.create(CORE_CONFIGMAPS, this.#o.namespace, {
+        apiVersion: 'v1',
+        kind: 'ConfigMap',
+        metadata: {
+          name: KEYS_ISSUED_CONFIGMAP,
+          namespace: this.#o.namespace,
+          labels: { ...MANAGED_LABELS },
+        },
+        data,
+      });
+    } catch (err) {
+      if (!(err instanceof KubeApiError && err.status === 409)) throw err;
+      await this.#o.api.patch(CORE_CONFIGMAPS, this.#o.namespace, KEYS_ISSUED_CONFIGMAP, { data });
+    }
+  }
+
+  async #spare(algs: readonly SigningAlgorithm[]): Promise<void> {
+    const fresh = await Promise.all(algs.map(generateSigningKey));
+    this.#spares.push(...fresh);
+  }
+
+  #taken(used: readonly SigningKey[]): void {
+    this.#spares = this.#spares.filter((k) => !used.includes(k));
+  }
+
   /**
-   * As the leader, creates the key Secret when it is missing. Resolves `'waiting'` when it refused to issue
-   * keys and a person has to act; the caller asks again later.
+   * The leader's work on the keys: create the Secret on first start, put it back when deleted (or refuse
+   * when nobody holds the keys), and rotate. Resolves with when to look again; throws to be retried with
+   * backoff, holding any new key in memory meanwhile.
    */
-  async ensure(leader: boolean, synced: boolean): Promise<'done' | 'waiting'> {
-    if (!leader || !synced || this.#secretExists) return 'done';
-    const issued = await this.#api.get<KubeObject>(CORE_CONFIGMAPS, this.#namespace, KEYS_ISSUED_CONFIGMAP);
-    const issuedKids = issued
-      ? String((issued['data'] as Record<string, string> | undefined)?.['kids'] ?? '').split(',')
-      : undefined;
+  async reconcile(leader: boolean, synced: boolean): Promise<{ requeueAfterMs?: number }> {
+    if (!leader || !synced) return {};
+    if (this.#secret === undefined) return this.#ensureSecret();
+    // A Secret that cannot be read is left as it is for a person to fix, even when a rotation is due.
+    if (this.#ring === undefined || this.#error !== undefined) return {};
+    let plan: RotationPlan | undefined;
+    for (let attempt = 0; attempt < 3; attempt++) {
+      const annotations = this.#secret.metadata.annotations ?? {};
+      plan = decideRotation({
+        now: this.#o.now(),
+        ring: this.#ring,
+        schedule: this.#o.schedule,
+        tokenLifetimeSeconds: this.#o.tokenLifetimeSeconds(),
+        requests: {
+          ...(annotations[ROTATE_ANNOTATION] !== undefined ? { rotate: annotations[ROTATE_ANNOTATION] } : {}),
+          ...(annotations[REVOKE_ANNOTATION] !== undefined ? { revoke: annotations[REVOKE_ANNOTATION] } : {}),
+        },
+        spares: this.#spares,
+      });
+      if (plan.short.length === 0) break;
+      await this.#spare(plan.short);
+    }
+    if (plan === undefined || plan.short.length > 0)
+      throw new Error('no spare signing key after generating one');
+    if (plan.ring !== undefined) await this.#write(plan.ring, plan);
+    return plan.wakeAt === undefined ? {} : { requeueAfterMs: this.#wait(plan.wakeAt) };
+  }
+
+  #wait(at: number): number {
+    return Math.max(1, Math.min(at - this.#o.now(), MAX_WAIT_MS));
+  }
+
+  /** Writes a new ring over the one read, refusing (409) if the Secret changed since: the informer brings the change. */
+  async #write(ring: KeyRing, plan: RotationPlan): Promise<void> {
+    const before = await this.#issuedKids();
+    const kids = ring.keys.map((r) => r.key.kid);
+    // Recorded first: a new kid never signs without the record that the refuse-if-lost safeguard relies on.
+    if (plan.used.length > 0) await this.#recordIssued([...new Set([...(before ?? []), ...kids])], before);
+    const resourceVersion = this.#secret?.metadata.resourceVersion;
+    const written = await this.#o.api.patch<KubeObject>(
+      CORE_SECRETS,
+      this.#o.namespace,
+      SIGNING_KEYS_SECRET,
+      { data: { [KEYS_DATA_KEY]: Buffer.from(encodeKeyRing(ring)).toString('base64') } },
+      resourceVersion !== undefined ? { resourceVersion } : {},
+    );
+    this.#taken(plan.used);
+    this.#secret = written;
+    this.#ring = ring;
+    this.#refresh();
+    await this.#recordIssued(
+      kids,
+      plan.used.length > 0 ? [...new Set([...(before ?? []), ...kids])] : before,
+    );
+    await this.#report(plan);
+  }
+
+  async #report(plan: RotationPlan): Promise<void> {
+    const { events, recorder } = this.#o;
+    const record = (type: 'Normal' | 'Warning', reason: string, note: string) =>
+      recorder?.record(
+        {
+          apiVersion: 'v1',
+          kind: 'Secret',
+          namespace: this.#o.namespace,
+          name: SIGNING_KEYS_SECRET,
+          ...(this.#secret?.metadata.uid !== undefined ? { uid: this.#secret.metadata.uid } : {}),
+        },
+        type,
+        reason,
+        'RotateSigningKeys',
+        note,
+      );
+    if (plan.revoked.length > 0 || plan.unknown.length > 0) {
+      events.emit('keys.revoked', { kids: plan.revoked, promoted: plan.promoted, unknown: plan.unknown });
+      const promoted = plan.promoted.length > 0 ? `; signing at once with ${plan.promoted.join(', ')}` : '';
+      const unknown = plan.unknown.length > 0 ? `; no key ${plan.unknown.join(', ')} to revoke` : '';
+      await record(
+        'Warning',
+        'SigningKeyRevoked',
+        `revoked ${plan.revoked.join(', ') || 'nothing'}${promoted}${unknown}`,
+      );
+    }
+    const byKid = new Map(this.#ring?.keys.map((r) => [r.key.kid, r]));
+    for (const kid of plan.published) {
+      const r = byKid.get(kid);
+      if (r === undefined) continue;
+      const activatesAt = new Date(r.activatesAt).toISOString();
+      events.emit('keys.published', { kid, algorithm: r.key.alg, activatesAt });
+      await record(
+        'Normal',
+        'SigningKeyPublished',
+        `published ${r.key.alg} key ${kid}; it signs from ${activatesAt}`,
+      );
+    }
+    if (plan.removed.length > 0) {
+      events.emit('keys.removed', { kids: plan.removed });
+      await record(
+        'Normal',
+        'SigningKeyRemoved',
+        `removed ${plan.removed.join(', ')}: every token they signed has expired`,
+      );
+    }
+  }
+
+  /** The Secret is missing: create it on the very first start, put it back, or refuse and wait for a person. */
+  async #ensureSecret(): Promise<{ requeueAfterMs?: number }> {
+    const issuedKids = await this.#issuedKids();
     const action = decideKeys({
-      leader,
-      synced,
-      secretExists: this.#secretExists,
-      inMemory: this.#keys,
+      leader: true,
+      synced: true,
+      secretExists: false,
+      inMemory: this.#ring,
       issuedKids,
     });
-    if (action.kind === 'none') return 'done';
+    if (action.kind === 'none') return {};
     if (action.kind === 'refuse') {
       const message =
-        `Secret ${this.#namespace}/${SIGNING_KEYS_SECRET} is gone and no replica holds the keys it held (kids ${action.kids.join(', ')}); ` +
-        `tokens they signed may still be in use. Restore the Secret from a backup, or delete ConfigMap ${this.#namespace}/${KEYS_ISSUED_CONFIGMAP} to issue new keys`;
-      if (message !== this.#error)
-        this.#events.emit('keys.corrupt', {
-          where: `Secret ${this.#namespace}/${SIGNING_KEYS_SECRET}`,
-          message,
-        });
+        `${this.#where} is gone and no replica holds the keys it held (kids ${action.kids.join(', ')}); ` +
+        `tokens they signed may still be in use. Restore the Secret from a backup, or delete ConfigMap ${this.#o.namespace}/${KEYS_ISSUED_CONFIGMAP} to issue new keys`;
+      if (message !== this.#error) this.#o.events.emit('keys.corrupt', { where: this.#where, message });
       this.#error = message;
-      return 'waiting';
+      return { requeueAfterMs: WAITING_RETRY_MS };
     }
-    const keys = action.kind === 'restore' ? action.keys : await generateSigningKeys();
-    if (action.kind === 'generate') await this.#recordIssued(keys);
+    let ring: KeyRing;
+    const used: SigningKey[] = [];
+    if (action.kind === 'restore') ring = action.ring;
+    else {
+      const missing = SIGNING_ALGORITHMS.filter((alg) => !this.#spares.some((k) => k.alg === alg));
+      await this.#spare(missing);
+      const now = this.#o.now();
+      const lifetime = this.#o.tokenLifetimeSeconds();
+      // No token exists yet that a cached JWKS would have to verify: the first keys sign at once.
+      ring = {
+        keys: SIGNING_ALGORITHMS.map((alg) => {
+          const key = this.#spares.find((k) => k.alg === alg) as SigningKey;
+          used.push(key);
+          return { key, createdAt: now, activatesAt: now, tokenLifetimeSeconds: lifetime };
+        }),
+        handled: {},
+      };
+      await this.#recordIssued(
+        ring.keys.map((r) => r.key.kid),
+        issuedKids,
+      );
+    }
+    let created: KubeObject;
     try {
-      await this.#api.create(CORE_SECRETS, this.#namespace, {
+      created = await this.#o.api.create<KubeObject>(CORE_SECRETS, this.#o.namespace, {
         apiVersion: 'v1',
         kind: 'Secret',
-        metadata: { name: SIGNING_KEYS_SECRET, namespace: this.#namespace, labels: { ...MANAGED_LABELS } },
+        metadata: { name: SIGNING_KEYS_SECRET, namespace: this.#o.namespace, labels: { ...MANAGED_LABELS } },
         type: 'Opaque',
-        data: { [KEYS_DATA_KEY]: Buffer.from(encodeKeys(keys)).toString('base64') },
+        data: { [KEYS_DATA_KEY]: Buffer.from(encodeKeyRing(ring)).toString('base64') },
       });
     } catch (err) {
       // Another replica won the race: its keys arrive through the informer.
-      if (err instanceof KubeApiError && err.status === 409) return 'done';
+      if (err instanceof KubeApiError && err.status === 409) return {};
       throw err;
     }
+    this.#taken(used);
     this.#error = undefined;
-    this.#secretExists = true;
-    if (action.kind === 'generate') this.#events.emit('keys.created', { algorithms: keys.map((k) => k.alg) });
-    else this.#events.emit('keys.restored', { where: `Secret ${this.#namespace}/${SIGNING_KEYS_SECRET}` });
-    if (this.#keys === undefined) {
-      this.#keys = keys;
-      this.#onKeys(keys);
-    }
-    return 'done';
+    if (action.kind === 'generate')
+      this.#o.events.emit('keys.created', { algorithms: [...SIGNING_ALGORITHMS] });
+    else this.#o.events.emit('keys.restored', { where: this.#where });
+    if (this.#secret === undefined) this.observe(created);
+    return { requeueAfterMs: 1 };
   }
 }

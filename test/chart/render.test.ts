@@ -116,6 +116,9 @@ describe('helm template with the default values', () => {
       '--lease-duration=15s',
       '--renew-deadline=10s',
       '--retry-period=2s',
+      '--signing-key-rotation=720h',
+      '--signing-key-prepublish=24h',
+      '--signing-key-clock-skew=5m',
       '--log-format=json',
     ]);
     expect(containerOf(objects).env).toEqual([

@@ -71,6 +71,11 @@ describe('values.schema.json', () => {
       { 'leaderElection.leaseDuration': '15' },
       "- at '/leaderElection/leaseDuration': '15' does not match pattern '^([0-9]+(\\\\.[0-9]+)?(ms|s|m|h))+$'",
     ],
+    [
+      'a signing key rotation interval in days',
+      { 'signingKeys.rotationInterval': '30d' },
+      "- at '/signingKeys/rotationInterval': '30d' does not match pattern '^([0-9]+(\\\\.[0-9]+)?(ms|s|m|h))+$'",
+    ],
   ];
 
   for (const [what, set, message] of rejected) {

@@ -6,6 +6,7 @@ import { oauthClientSpec } from '../../src/api/oauth-client.ts';
 import { DevState } from '../../src/dev/state.ts';
 import { EventBus } from '../../src/events.ts';
 import { KeyStoreCorruptError } from '../../src/keys/codec.ts';
+import { DEFAULT_ROTATION } from '../../src/keys/rotation.ts';
 import type { DeclaredOAuthClient } from '../../src/store/objects.ts';
 
 let dir: string;
@@ -21,6 +22,7 @@ const client = (spec: unknown = {}): DeclaredOAuthClient => ({
   metadata: { namespace: 'billing', name: 'worker' },
   spec: oauthClientSpec.parse(spec),
 });
+const T = Date.parse('2026-03-01T00:00:00Z');
 const urls = { issuer: 'http://127.0.0.1:1', tokenEndpoint: 'http://127.0.0.1:1/oauth2/token' };
 
 describe('dev state folder', () => {
@@ -28,20 +30,39 @@ describe('dev state folder', () => {
     const events = new EventBus();
     const created: string[][] = [];
     events.on('keys.created', (e) => created.push(e.algorithms));
-    const first = await new DevState(dir, events).loadOrCreateKeys();
-    const second = await new DevState(dir, events).loadOrCreateKeys();
-    expect(second.map((k) => k.kid)).toEqual(first.map((k) => k.kid));
+    const first = await new DevState(dir, events).loadKeyRing(T);
+    const second = await new DevState(dir, events).loadKeyRing(T + 1000);
+    expect(second.keys.map((r) => r.key.kid)).toEqual(first.keys.map((r) => r.key.kid));
+    expect(second.keys.map((r) => r.activatesAt)).toEqual([T, T, T]);
     expect(created).toEqual([['RS256', 'ES256', 'EdDSA']]);
+  });
+
+  it('rotates the state folder keys on the operator schedule: publishes the next key ahead, then drops the old one', async () => {
+    const events = new EventBus();
+    const published: string[] = [];
+    events.on('keys.published', (e) => published.push(e.kid));
+    const state = new DevState(dir, events);
+    const ring = await state.loadKeyRing(T);
+    const due = T + DEFAULT_ROTATION.intervalMs - DEFAULT_ROTATION.prePublishMs;
+    expect((await state.rotateKeys(ring, T, DEFAULT_ROTATION, 300)).wakeAt).toBe(due);
+    const rotated = await state.rotateKeys(ring, due, DEFAULT_ROTATION, 300);
+    expect(published).toHaveLength(3);
+    expect((await state.loadKeyRing(due)).keys.map((r) => r.key.kid)).toEqual(
+      rotated.ring.keys.map((r) => r.key.kid),
+    );
+    const later = T + DEFAULT_ROTATION.intervalMs + 300_000 + DEFAULT_ROTATION.clockSkewMs;
+    const cleaned = await state.rotateKeys(rotated.ring, later, DEFAULT_ROTATION, 300);
+    expect(cleaned.ring.keys.map((r) => r.key.kid)).toEqual(published);
   });
 
   it('fails loudly on a corrupt key file and leaves it as it is', async () => {
     const state = new DevState(dir, new EventBus());
-    await state.loadOrCreateKeys();
+    await state.loadKeyRing(T);
     await writeFile(
       state.keysPath,
       'apiVersion: v1\nkind: Secret\nmetadata: {name: k}\ndata: {keys.json: bm9wZQ==}\n',
     );
-    await expect(state.loadOrCreateKeys()).rejects.toThrow(KeyStoreCorruptError);
+    await expect(state.loadKeyRing(T)).rejects.toThrow(KeyStoreCorruptError);
     expect(await readFile(state.keysPath, 'utf8')).toContain('bm9wZQ==');
   });
 

@@ -119,4 +119,45 @@ describe('latchkey operator options', () => {
   ])('rejects %j naming the option', (argv, message) => {
     expect(() => parseOperatorArgs(argv, undefined)).toThrow(message);
   });
+
+  it('rotates signing keys every 30 days, publishing each a day ahead, unless told otherwise', () => {
+    const H = 3_600_000;
+    expect(parseOperatorArgs(['--issuer', 'http://x'], undefined).keyRotation).toEqual({
+      intervalMs: 720 * H,
+      prePublishMs: 24 * H,
+      clockSkewMs: 300_000,
+    });
+    expect(
+      parseOperatorArgs(
+        [
+          '--issuer',
+          'http://x',
+          '--signing-key-rotation',
+          '168h',
+          '--signing-key-prepublish',
+          '2h',
+          '--signing-key-clock-skew',
+          '30s',
+        ],
+        undefined,
+      ).keyRotation,
+    ).toEqual({ intervalMs: 168 * H, prePublishMs: 2 * H, clockSkewMs: 30_000 });
+  });
+
+  it.each([
+    [
+      ['--signing-key-prepublish', '720h'],
+      '--signing-key-prepublish: must be shorter than --signing-key-rotation',
+    ],
+    [
+      ['--signing-key-rotation', '30d'],
+      '--signing-key-rotation: must be a duration of at least 1s, got "30d"',
+    ],
+    [
+      ['--signing-key-clock-skew', '0s'],
+      '--signing-key-clock-skew: must be a duration of at least 1s, got "0s"',
+    ],
+  ])('refuses %j', (args, message) => {
+    expect(() => parseOperatorArgs(['--issuer', 'http://x', ...args], undefined)).toThrow(message);
+  });
 });

@@ -1,0 +1,82 @@
+import { describe, expect, it } from 'vitest';
+import {
+  jwksMaxAgeSeconds,
+  keySetAt,
+  keyStatuses,
+  nextKeyChange,
+  type KeyRecord,
+} from '../../src/keys/lifecycle.ts';
+import { rec } from './fake-keys.ts';
+
+const T = Date.parse('2026-03-01T00:00:00Z');
+const H = 3_600_000;
+const SKEW = 300_000;
+
+const states = (keys: KeyRecord[], now: number) =>
+  Object.fromEntries(keyStatuses(keys, now, SKEW).map((s) => [s.record.key.kid, s.state]));
+
+describe('key states derived from stored times and a clock', () => {
+  const old = rec('RS256', 'old', T - 30 * 24 * H);
+  const next = rec('RS256', 'new', T + 24 * H, T);
+  const keys = [old, next];
+
+  it.each([
+    ['before the next key is published', [old], T - H, { old: 'active' }],
+    ['while the next key is pre-published', keys, T + H, { old: 'active', new: 'next' }],
+    ['the instant the next key activates', keys, T + 24 * H, { old: 'retired', new: 'active' }],
+    [
+      'until its tokens and the clock skew have passed',
+      keys,
+      T + 24 * H + 300_000 + SKEW - 1,
+      { old: 'retired', new: 'active' },
+    ],
+    ['after that', keys, T + 24 * H + 300_000 + SKEW, { old: 'expired', new: 'active' }],
+  ])('%s', (_when, ring, now, expected) => {
+    expect(states(ring, now)).toEqual(expected);
+  });
+
+  it('keeps one active key per algorithm, each on its own schedule', () => {
+    const es = rec('ES256', 'es-old', T - 2 * H);
+    const esNext = rec('ES256', 'es-new', T + 2 * H - 60_000, T);
+    expect(states([old, next, es, esNext, rec('EdDSA', 'ed', 0)], T + 2 * H)).toEqual({
+      old: 'active',
+      new: 'next',
+      'es-old': 'retired',
+      'es-new': 'active',
+      ed: 'active',
+    });
+  });
+
+  it('lets the earliest key sign when no key has activated yet, as a clock behind the writer sees a first start', () => {
+    expect(states([rec('RS256', 'first', T + 10)], T)).toEqual({ first: 'active' });
+  });
+
+  it('publishes next, active and retired keys and signs with the active one', () => {
+    const set = keySetAt(keys, T + 24 * H + 60_000, { prePublishMs: 24 * H, clockSkewMs: SKEW });
+    expect(set.active.get('RS256')?.kid).toBe('new');
+    expect(set.published.map((k) => k.kid)).toEqual(['old', 'new']);
+    expect(set.maxAgeSeconds).toBe(300);
+    expect(
+      keySetAt(keys, T + 26 * H, { prePublishMs: 24 * H, clockSkewMs: SKEW }).published.map((k) => k.kid),
+    ).toEqual(['new']);
+  });
+
+  it('names the next moment the key set changes: an activation, then a removal', () => {
+    expect(nextKeyChange(keys, T, SKEW)).toBe(T + 24 * H);
+    expect(nextKeyChange(keys, T + 24 * H, SKEW)).toBe(T + 24 * H + 300_000 + SKEW);
+    expect(nextKeyChange(keys, T + 25 * H, SKEW)).toBeUndefined();
+  });
+
+  it.each([
+    [24 * H, 300],
+    [H, 300],
+    [10 * 60_000, 60],
+    [10_000, 1],
+    [3_000, 0],
+  ])(
+    'caches the JWKS for a tenth of a %d ms pre-publish period, at most 5 minutes: %d s',
+    (prePublish, maxAge) => {
+      expect(jwksMaxAgeSeconds(prePublish)).toBe(maxAge);
+    },
+  );
+});
