@@ -29,6 +29,12 @@ export interface LatchkeyEvents {
    * active again at introspection for `remainingSeconds`.
    */
   'revocation.evicted': { remainingSeconds: number };
+  /**
+   * A federated token from a trusted issuer named a `kid` that none of the issuer's keys in the snapshot has
+   * (the token was refused): the issuer may have rotated its keys since its Connections were last checked.
+   * The operator checks those Connections again early, rate-limited; `kid` comes from the unverified token.
+   */
+  'issuer.unknownKey': { issuer: string; kid: string };
   'store.swapped': { version: number; clients: number; apis: number; notReady: number };
   'object.notReady': { key: string; reason: string; message: string };
   'manifest.invalid': { file: string; line: number; object: string; field: string; message: string };

@@ -35,6 +35,8 @@ export function logEvents(events: EventBus, logger: Logger): void {
     'token.revoked': 'debug',
     'request.failed': 'debug',
     'revocation.evicted': 'warn',
+    // Any request can raise it: logged per request only at debug, like the token events.
+    'issuer.unknownKey': 'debug',
     'store.swapped': 'info',
     'object.notReady': 'warn',
     'manifest.invalid': 'error',

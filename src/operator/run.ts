@@ -8,12 +8,14 @@ import { loadKubeConfig, type KubeConnection } from '../kube/config.ts';
 import { createInformer } from '../kube/informer.ts';
 import { CORE_NAMESPACES, CORE_SECRETS, type Informer, type KubeObject } from '../kube/types.ts';
 import { startServers, type RunningServers } from '../server/start.ts';
+import { objectKey } from '../store/objects.ts';
 import { Store } from '../store/store.ts';
 import type { OperatorConfig } from './config.ts';
 import { createControllerMetrics } from './controller-metrics.ts';
 import { Controller } from './controller.ts';
 import { combineInformers } from './informers.ts';
 import { checkConnection } from './issuer-check.ts';
+import { EarlyIssuerChecks } from './issuer-recheck.ts';
 import { createLeaderElector } from './leader.ts';
 import { createWorkQueue, type WorkQueue } from './queue.ts';
 import { createRecorder } from './recorder.ts';
@@ -188,6 +190,15 @@ export async function startOperator(config: OperatorConfig, deps: OperatorDeps):
     return queue;
   });
 
+  // Every replica: each one verifies federated tokens with the keys of its own checks.
+  const connectionQueue = queues[KIND_NAMES.indexOf('Connection')];
+  const earlyChecks = new EarlyIssuerChecks({
+    now,
+    connectionsByIssuer: () => store.current().connectionsByIssuer,
+    check: ({ namespace, name }) => connectionQueue?.add(objectKey('Connection', namespace, name)),
+  });
+  const stopEarlyChecks = events.on('issuer.unknownKey', ({ issuer }) => earlyChecks.request(issuer));
+
   ctl.watch();
   for (const informer of allInformers) informer.start(stop.signal);
   const electing = elector.run(stop.signal);
@@ -210,6 +221,7 @@ export async function startOperator(config: OperatorConfig, deps: OperatorDeps):
     isLeader,
     whenReady: () => ready,
     async close() {
+      stopEarlyChecks();
       ctl.stop();
       keys.stop();
       await Promise.all([...queues, keysQueue].map((q) => q.shutdown()));

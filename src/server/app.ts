@@ -100,7 +100,12 @@ function registerRoutes(app: FastifyInstance, deps: TokenServerDeps, urls: Issue
   registerJwks(app, deps.source, urls.paths.jwks);
   // One verifier for every endpoint that authenticates clients: a jti is spent once across all of them.
   const clientAuth: ClientAuthDeps = {
-    assertions: new AssertionVerifier({ audiences: [urls.issuer, urls.tokenEndpoint], now: deps.now }),
+    assertions: new AssertionVerifier({
+      audiences: [urls.issuer, urls.tokenEndpoint],
+      now: deps.now,
+      // The operator listens and checks the issuer's Connections early; in dev mode nobody does.
+      onUnknownIssuerKey: (issuer, kid) => deps.events.emit('issuer.unknownKey', { issuer, kid }),
+    }),
     now: deps.now,
   };
   registerTokenEndpoint(app, {

@@ -365,7 +365,7 @@ describe('grant_type=urn:ietf:params:oauth:grant-type:jwt-bearer', () => {
     [
       'a token naming a key the issuer does not have',
       () => saToken('worker', {}, strangerKey, { kid: 'other' }),
-      `no key of issuer '${CLUSTER_ISSUER}' can verify assertion 'alg' 'RS256' with 'kid' 'other'`,
+      `assertion 'kid' 'other' is not a known key of issuer '${CLUSTER_ISSUER}': its keys are being refreshed, retry shortly`,
     ],
     [
       'a token of a subject no client federates',

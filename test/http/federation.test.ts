@@ -1,6 +1,6 @@
 import { createRemoteJWKSet, exportJWK, generateKeyPair, jwtVerify, SignJWT, type CryptoKey } from 'jose';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { EventBus } from '../../src/events.ts';
+import { EventBus, type LatchkeyEvents } from '../../src/events.ts';
 import { startServers, type RunningServers } from '../../src/server/start.ts';
 import { parseClientKey } from '../../src/store/client-keys.ts';
 import type { CompiledConnection } from '../../src/store/snapshot.ts';
@@ -13,6 +13,7 @@ const CLUSTER_ISSUER = 'https://kubernetes.default.svc.cluster.local';
 const SUBJECT = 'system:serviceaccount:apps:worker';
 
 let servers: RunningServers;
+const unknownKeys: LatchkeyEvents['issuer.unknownKey'][] = [];
 let clusterKey: CryptoKey;
 let strangerKey: CryptoKey;
 
@@ -44,14 +45,9 @@ beforeAll(async () => {
       ],
     }),
   );
-  servers = await startServers({
-    source,
-    port: 0,
-    opsPort: 0,
-    now: () => NOW_MS,
-    events: new EventBus(),
-    ready: () => true,
-  });
+  const events = new EventBus();
+  events.on('issuer.unknownKey', (e) => unknownKeys.push(e));
+  servers = await startServers({ source, port: 0, opsPort: 0, now: () => NOW_MS, events, ready: () => true });
 });
 
 afterAll(async () => {
@@ -59,7 +55,11 @@ afterAll(async () => {
 });
 
 /** A token shaped like a projected ServiceAccount token: one hour long, no jti. */
-async function saToken(claims: Record<string, unknown> = {}, key: CryptoKey = clusterKey): Promise<string> {
+async function saToken(
+  claims: Record<string, unknown> = {},
+  key: CryptoKey = clusterKey,
+  kid = 'sa-1',
+): Promise<string> {
   return new SignJWT({
     iss: CLUSTER_ISSUER,
     sub: SUBJECT,
@@ -70,7 +70,7 @@ async function saToken(claims: Record<string, unknown> = {}, key: CryptoKey = cl
     'kubernetes.io': { namespace: 'apps', serviceaccount: { name: 'worker' } },
     ...claims,
   })
-    .setProtectedHeader({ alg: 'RS256', kid: 'sa-1' })
+    .setProtectedHeader({ alg: 'RS256', kid })
     .sign(key);
 }
 
@@ -139,5 +139,23 @@ describe('client_credentials with a federated ServiceAccount token as client_ass
       error: 'invalid_client',
       error_description: `client_assertion signature does not verify with the keys of issuer '${CLUSTER_ISSUER}'`,
     });
+  });
+
+  it('refuses a token whose kid the issuer’s keys lack, and reports the kid so the issuer is checked early', async () => {
+    unknownKeys.length = 0;
+    const res = await post(servers.tokenEndpoint, body(await saToken({}, strangerKey, 'sa-2')));
+    expect(res.status).toBe(401);
+    expect(res.body).toEqual({
+      error: 'invalid_client',
+      error_description: `client_assertion 'kid' 'sa-2' is not a known key of issuer '${CLUSTER_ISSUER}': its keys are being refreshed, retry shortly`,
+    });
+    expect(unknownKeys).toEqual([{ issuer: CLUSTER_ISSUER, kid: 'sa-2' }]);
+  });
+
+  it('reports nothing for a known kid, whatever the signature, nor for a token of an untrusted issuer', async () => {
+    unknownKeys.length = 0;
+    await post(servers.tokenEndpoint, body(await saToken({}, strangerKey)));
+    await post(servers.tokenEndpoint, body(await saToken({ iss: 'https://evil.example' }, strangerKey, 'x')));
+    expect(unknownKeys).toEqual([]);
   });
 });

@@ -49,7 +49,20 @@ export interface AssertionVerifierOptions {
   replay?: ReplayCache;
   /** Default: a cache fetching with undici. */
   remoteKeys?: RemoteKeySets;
+  /**
+   * Told when a federated token names a `kid` that none of its trusted issuer's keys in the snapshot has,
+   * before the token is refused: the issuer may have rotated its keys since the operator last checked it.
+   * Must return at once (the token path does no I/O); the operator answers with an early, rate-limited
+   * check of the issuer's Connections. `kid` comes from the unverified token, cut to 100 characters.
+   */
+  onUnknownIssuerKey?: UnknownIssuerKey;
 }
+
+/** See {@link AssertionVerifierOptions.onUnknownIssuerKey}. */
+export type UnknownIssuerKey = (issuer: string, kid: string) => void;
+
+/** The longest `kid` passed on to {@link UnknownIssuerKey}: enough for any real one, bounded for logs. */
+const MAX_REPORTED_KID = 100;
 
 /**
  * Verifies JWT client assertions (RFC 7523 §2.2, OpenID Connect Core §9) for `private_key_jwt` (asymmetric
@@ -65,12 +78,14 @@ export class AssertionVerifier {
   readonly #now: Clock;
   readonly #replay: ReplayCache;
   readonly #remoteKeys: RemoteKeySets;
+  readonly #onUnknownIssuerKey: UnknownIssuerKey;
 
   constructor(options: AssertionVerifierOptions) {
     this.#audiences = options.audiences;
     this.#now = options.now;
     this.#replay = options.replay ?? new MemoryReplayCache();
     this.#remoteKeys = options.remoteKeys ?? new RemoteKeySets({ now: options.now });
+    this.#onUnknownIssuerKey = options.onUnknownIssuerKey ?? (() => undefined);
   }
 
   /**
@@ -155,7 +170,11 @@ export class AssertionVerifier {
    * @throws {InvalidClient} for every failure, with a public description and a private detail
    */
   verifyFederated(snapshot: Snapshot, client: CompiledClient, jwt: UnverifiedJwt): Promise<void> {
-    return verifyFederatedToken(snapshot, client, jwt, this.#audiences, this.#now() / 1000);
+    return verifyFederatedToken(snapshot, client, jwt, {
+      audiences: this.#audiences,
+      nowSeconds: this.#now() / 1000,
+      onUnknownKey: this.#onUnknownIssuerKey,
+    });
   }
 
   /**
@@ -186,7 +205,11 @@ export class AssertionVerifier {
         `${r.parameter} 'iss' ${quote(typeof iss === 'string' ? iss : '')} is not the issuer of a trusted Connection`,
       );
     }
-    await verifyIssuedBy(jwt, alg, iss, trusted, this.#audiences, this.#now() / 1000, r);
+    await verifyIssuedBy(jwt, alg, iss, trusted, r, {
+      audiences: this.#audiences,
+      nowSeconds: this.#now() / 1000,
+      onUnknownKey: this.#onUnknownIssuerKey,
+    });
     // RFC 7523 §3 item 2: the subject is required; it is what maps the token to a client.
     const sub = jwt.payload.sub;
     if (typeof sub !== 'string' || sub === '') throw r.refuse(`${r.parameter} 'sub' is missing`);
@@ -277,12 +300,18 @@ function wrongAlgorithm(alg: string, method: string, allowed: string): InvalidCl
   );
 }
 
+/** What checking a federated token needs besides the token and its issuer's Connections. */
+interface IssuedByContext {
+  audiences: readonly string[];
+  nowSeconds: number;
+  onUnknownKey: UnknownIssuerKey;
+}
+
 async function verifyFederatedToken(
   snapshot: Snapshot,
   client: CompiledClient,
   jwt: UnverifiedJwt,
-  audiences: readonly string[],
-  nowSeconds: number,
+  context: IssuedByContext,
 ): Promise<void> {
   const r = CLIENT_ASSERTION;
   const alg = federatedAlgorithm(jwt, r);
@@ -297,7 +326,7 @@ async function verifyFederatedToken(
   }
   const used = new Set(identities.map((i) => i.connection));
   const connections = trusted.filter((c) => used.has(`${c.namespace}/${c.name}`));
-  await verifyIssuedBy(jwt, alg, iss, connections, audiences, nowSeconds, r);
+  await verifyIssuedBy(jwt, alg, iss, connections, r, context);
   const sub = jwt.payload.sub;
   if (typeof sub !== 'string' || !identities.some((i) => i.subject === sub)) {
     throw r.refuse(
@@ -318,22 +347,28 @@ function federatedAlgorithm(jwt: UnverifiedJwt, r: Refusal): string {
   return alg;
 }
 
-/** Verifies the signature with the keys the operator found at the connections' issuer, then the claims. */
+/**
+ * Verifies the signature with the keys the operator found at the connections' issuer, then the claims. A
+ * `kid` none of those keys has is reported first: it is how a key rotation at the issuer shows before the
+ * operator's next periodic check of the issuer.
+ */
 async function verifyIssuedBy(
   jwt: UnverifiedJwt,
   alg: string,
   iss: string,
   connections: readonly CompiledConnection[],
-  audiences: readonly string[],
-  nowSeconds: number,
   r: Refusal,
+  context: IssuedByContext,
 ): Promise<void> {
   const kid = typeof jwt.header.kid === 'string' ? jwt.header.kid : undefined;
-  const candidates = matching(
-    connections.flatMap((c) => c.keys),
-    alg,
-    kid,
-  );
+  const keys = connections.flatMap((c) => c.keys);
+  if (kid !== undefined && !keys.some((k) => k.kid === kid)) {
+    context.onUnknownKey(iss, kid.slice(0, MAX_REPORTED_KID));
+    throw r.refuse(
+      `${r.parameter} 'kid' ${quote(kid)} is not a known key of issuer ${quote(iss)}: its keys are being refreshed, retry shortly`,
+    );
+  }
+  const candidates = matching(keys, alg, kid);
   if (candidates.length === 0) {
     throw r.refuse(
       `no key of issuer ${quote(iss)} can verify ${r.parameter} 'alg' ${quote(alg)}${kid === undefined ? '' : ` with 'kid' ${quote(kid)}`}`,
@@ -346,5 +381,9 @@ async function verifyIssuedBy(
     `${r.parameter} signature does not verify with the keys of issuer ${quote(iss)}`,
     r,
   );
-  checkFederatedClaims(jwt.payload, { audiences, nowSeconds, refusal: r });
+  checkFederatedClaims(jwt.payload, {
+    audiences: context.audiences,
+    nowSeconds: context.nowSeconds,
+    refusal: r,
+  });
 }
