@@ -7,7 +7,8 @@ import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { createInterface } from 'node:readline';
 import { fileURLToPath, pathToFileURL } from 'node:url';
-import { CONFIG_ENV } from './protocol.ts';
+import { CONFIG_ENV, type LoadResult } from './protocol.ts';
+import type { Run } from './report.ts';
 
 export const REPO_ROOT = fileURLToPath(new URL('..', import.meta.url));
 const GUARD = pathToFileURL(fileURLToPath(new URL('child-guard.ts', import.meta.url))).href;
@@ -123,4 +124,18 @@ export function cpuSeconds(child: Child): number | undefined {
   } catch {
     return undefined;
   }
+}
+
+/**
+ * Runs a load generator (load.ts) to its end: what it saw, and the server's CPU seconds meanwhile as
+ * `serverCpu` reads them (undefined where they cannot be read).
+ */
+export async function loadRun(load: Child, serverCpu: () => number | undefined): Promise<Run> {
+  const before = serverCpu();
+  const loaded = JSON.parse(await runToEnd(load)) as LoadResult;
+  const after = serverCpu();
+  return {
+    ...loaded,
+    serverCpuSeconds: before === undefined || after === undefined ? undefined : after - before,
+  };
 }

@@ -6,10 +6,9 @@
  * and writes bench/results/<date>-reconcile.md. See bench/README.md.
  */
 
-import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
-import { parseArgs } from 'node:util';
 import { createKubeApi } from '../src/kube/api.ts';
 import { loadKubeConfig } from '../src/kube/config.ts';
 import type { KubeClient } from '../src/kube/types.ts';
@@ -20,7 +19,6 @@ import {
   startControlPlane,
   type ControlPlane,
 } from '../test/integration/envtest.ts';
-import { REPO_ROOT } from './children.ts';
 import {
   cpuSecondsOf,
   logSize,
@@ -40,9 +38,7 @@ import {
 } from './reconcile-operator.ts';
 import { summarizeProfile } from './reconcile-profile.ts';
 import {
-  commit,
   describeWork,
-  machine,
   noise,
   perClientTable,
   profileSection,
@@ -64,6 +60,8 @@ import {
   type ReadyCount,
 } from './reconcile-world.ts';
 import { describeMachine } from './report.ts';
+import { commit, machine, saveResults } from './run-info.ts';
+import { parseBenchArgs, runBench } from './cli.ts';
 
 const USAGE = `Usage: npm run bench:reconcile -- [options]
 
@@ -96,21 +94,14 @@ interface Options {
 }
 
 function parseOptions(argv: string[]): Options | undefined {
-  const { values } = parseArgs({
-    args: argv,
-    options: {
-      n: { type: 'string' },
-      concurrency: { type: 'string' },
-      profile: { type: 'boolean', default: false },
-      quick: { type: 'boolean', default: false },
-      'no-save': { type: 'boolean', default: false },
-      help: { type: 'boolean', short: 'h', default: false },
-    },
-    strict: true,
-    allowPositionals: false,
+  const args = parseBenchArgs(argv, {
+    n: { type: 'string' },
+    concurrency: { type: 'string' },
+    profile: { type: 'boolean', default: false },
   });
-  if (values.help) return undefined;
-  const sizes = values.quick ? [200] : (values.n ?? '1000,5000').split(',').map((s) => Number(s.trim()));
+  if (args === undefined) return undefined;
+  const { values } = args;
+  const sizes = args.quick ? [200] : (values.n ?? '1000,5000').split(',').map((s) => Number(s.trim()));
   for (const n of sizes) {
     if (!Number.isInteger(n) || n < 1 || n > 50_000)
       throw new Error(`--n takes integers from 1 to 50000, got ${n}`);
@@ -119,8 +110,7 @@ function parseOptions(argv: string[]): Options | undefined {
   if (!Number.isInteger(concurrency) || concurrency < 1 || concurrency > 256) {
     throw new Error(`--concurrency must be an integer from 1 to 256, got ${values.concurrency}`);
   }
-  // A quick run's numbers are too rough to commit.
-  return { sizes, concurrency, profile: values.profile, save: !values['no-save'] && !values.quick };
+  return { sizes, concurrency, profile: values.profile, save: args.save };
 }
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
@@ -335,15 +325,11 @@ async function runSize(n: number, options: Options): Promise<SizeResult> {
   }
 }
 
-async function main(): Promise<number> {
-  const options = parseOptions(process.argv.slice(2));
-  if (options === undefined) {
-    process.stdout.write(USAGE);
-    return 0;
-  }
+async function main(options: Options): Promise<number> {
   const m = machine();
   // The code measured is the code at the start: other work may change the tree while the bench runs.
-  const measured = commit();
+  // The operator's behaviour also follows from its CRDs.
+  const measured = commit(['src', 'crds']);
   say(`${describeMachine(m)}; commit ${measured}`);
   const sizes: SizeResult[] = [];
   for (const n of options.sizes) {
@@ -370,11 +356,7 @@ async function main(): Promise<number> {
       },
       sizes,
     };
-    const dir = join(REPO_ROOT, 'bench', 'results');
-    await mkdir(dir, { recursive: true });
-    const file = join(dir, `${date}-reconcile.md`);
-    await writeFile(file, resultsMarkdown(report));
-    say(`\nwrote ${file.slice(REPO_ROOT.length)}`);
+    await saveResults(date, 'reconcile', resultsMarkdown(report));
   }
   return 0;
 }
@@ -385,18 +367,12 @@ async function cleanup(): Promise<void> {
   if (tempRoot !== undefined) await rm(tempRoot, { recursive: true, force: true });
 }
 
-for (const signal of ['SIGINT', 'SIGTERM'] as const) {
-  process.once(signal, () => {
-    process.stderr.write(`\n${signal}: stopping the operator and the control plane\n`);
-    void cleanup().finally(() => process.exit(130));
-  });
-}
-
-main().then(
-  (code) => process.exit(code),
-  async (err: unknown) => {
-    process.stderr.write(`bench:reconcile: ${(err as Error).stack ?? String(err)}\n`);
-    await cleanup();
-    process.exit(1);
-  },
-);
+runBench({
+  name: 'bench:reconcile',
+  usage: USAGE,
+  parse: parseOptions,
+  main,
+  stopping: 'the operator and the control plane',
+  stop: cleanup,
+  stack: true,
+});

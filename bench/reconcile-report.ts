@@ -1,9 +1,5 @@
 /** The reconcile bench's figures: the tables people read, the linearity check and the results file. */
 
-import { execFileSync } from 'node:child_process';
-import { readFileSync } from 'node:fs';
-import { availableParallelism, platform, release } from 'node:os';
-import { REPO_ROOT } from './children.ts';
 import type { LogSummary, Memory } from './reconcile-operator.ts';
 import { profileTable, type ProfileSummary } from './reconcile-profile.ts';
 import { describeMachine, type Machine } from './report.ts';
@@ -300,40 +296,6 @@ export function noise(sizes: readonly SizeResult[], cores: number): string | und
     `other processes used ${noisy.map((s) => `${Math.round(otherShare(s, cores) * 100)} % (N = ${int(s.n)})`).join(', ')} ` +
     'of the machine while clients converged: wall-clock times are inflated; CPU per client is still comparable'
   );
-}
-
-export function machine(): Machine {
-  let cpu = 'unknown CPU';
-  try {
-    cpu = /^model name\s*:\s*(.+)$/m.exec(readFileSync('/proc/cpuinfo', 'utf8'))?.[1] ?? cpu;
-  } catch {
-    // Not Linux: the CPU stays unknown.
-  }
-  return {
-    cpu,
-    cores: availableParallelism(),
-    node: process.version,
-    os: `${platform()} ${release()}`,
-    threadPool: process.env.UV_THREADPOOL_SIZE ?? '4 (default)',
-  };
-}
-
-export function commit(): string {
-  try {
-    const git = (args: string[]) =>
-      execFileSync('git', args, {
-        cwd: REPO_ROOT,
-        encoding: 'utf8',
-        env: { ...process.env, GIT_OPTIONAL_LOCKS: '0' },
-      }).trim();
-    const head = git(['rev-parse', '--short', 'HEAD']);
-    // What is measured: the operator's code and its dependencies. Changes elsewhere (tests, the bench) are not.
-    const dirty =
-      git(['status', '--porcelain', '--', 'src', 'crds', 'package.json', 'package-lock.json']) !== '';
-    return dirty ? `${head} with uncommitted changes in src/, crds/ or package.json` : head;
-  } catch {
-    return 'unknown';
-  }
 }
 
 function round(n: number, digits: number): number {

@@ -1,6 +1,9 @@
-/** Summaries of the runs, the table people read, and the results file that gets committed. */
+/**
+ * Summaries of the runs, the tables people read, and the results file of `npm run bench` that gets
+ * committed. The other benches use the summaries, the machine line and {@link compactSummary}.
+ */
 
-import type { BenchAlgorithm, LoadResult } from './protocol.ts';
+import type { BenchAlgorithm, BenchKind, LoadResult } from './protocol.ts';
 
 export type ServerName = 'latchkey' | 'floor';
 
@@ -25,8 +28,10 @@ export interface Summary {
   problems: string[];
 }
 
+/** One row of `npm run bench`: an algorithm and a kind of request, on both servers. */
 export interface AlgorithmResult {
   alg: BenchAlgorithm;
+  kind: BenchKind;
   latchkey: Summary;
   floor: Summary;
   /** Latchkey requests per second over the floor's. */
@@ -118,6 +123,27 @@ export function shapeDifferences(latchkey: Run, floor: Run): string[] {
   return diffs;
 }
 
+/** One run's figures on the console: rate, latency, CPU per answer where known, and why it is not valid. */
+export function describeRun(one: Summary): string {
+  return (
+    `${Math.round(one.requestsPerSecond)} req/s, p50 ${one.p50.toFixed(1)} ms, p99 ${one.p99.toFixed(1)} ms` +
+    (one.cpuMicrosPerToken === undefined ? '' : `, ${one.cpuMicrosPerToken.toFixed(0)} µs CPU/token`) +
+    (one.problems.length > 0 ? `  INVALID: ${one.problems.join('; ')}` : '')
+  );
+}
+
+/** The first cell of a row: the algorithm alone for client_secret_basic, as before the other kinds existed. */
+export function rowLabel(r: Pick<AlgorithmResult, 'alg' | 'kind'>): string {
+  return r.kind === 'client_secret_basic' ? r.alg : `${r.alg} ${r.kind}`;
+}
+
+/** What the rows other than the bare algorithm measure, under the tables. */
+export const KIND_NOTES = [
+  'Rows: the algorithm alone is `client_secret_basic`; `private_key_jwt` authenticates with a fresh ES256',
+  'assertion per request; `federation` with a workload token (RS256, reused) of a Connection of type `oidc`;',
+  '`introspection` is RFC 7662 introspection of a valid access token by its client (req/s and µs per answer).',
+].join('\n');
+
 const int = (n: number) => Math.round(n).toLocaleString('en-US');
 const ms = (n: number) => n.toFixed(1);
 
@@ -128,7 +154,7 @@ export function table(results: readonly AlgorithmResult[]): string {
     '| --- | ---: | ---: | ---: | ---: | ---: |',
     ...results.map(
       (r) =>
-        `| ${r.alg} | ${int(r.latchkey.requestsPerSecond)} | ${int(r.floor.requestsPerSecond)} | ` +
+        `| ${rowLabel(r)} | ${int(r.latchkey.requestsPerSecond)} | ${int(r.floor.requestsPerSecond)} | ` +
         `${r.ratio.toFixed(2)}${spread(r.roundRatios)} | ${ms(r.latchkey.p50)} / ${ms(r.latchkey.p99)} | ${ms(r.floor.p50)} / ${ms(r.floor.p99)} |`,
     ),
   ];
@@ -142,7 +168,7 @@ function spread(ratios: readonly number[]): string {
 
 const micros = (n: number | undefined) => (n === undefined ? 'n/a' : n.toFixed(0));
 
-/** Server CPU per token: steadier than requests per second when the load generator shares the cores. */
+/** Server CPU per answer (a token, or an introspection): steadier than requests per second on shared cores. */
 export function cpuTable(results: readonly AlgorithmResult[]): string {
   const rows = [
     '| algorithm | Latchkey CPU µs/token | floor CPU µs/token | Latchkey / floor | load generator cores (Latchkey / floor runs) |',
@@ -154,7 +180,7 @@ export function cpuTable(results: readonly AlgorithmResult[]): string {
           ? 'n/a'
           : `${(l.cpuMicrosPerToken / f.cpuMicrosPerToken).toFixed(2)}×`;
       return (
-        `| ${r.alg} | ${micros(l.cpuMicrosPerToken)} | ${micros(f.cpuMicrosPerToken)} | ${times} | ` +
+        `| ${rowLabel(r)} | ${micros(l.cpuMicrosPerToken)} | ${micros(f.cpuMicrosPerToken)} | ${times} | ` +
         `${l.loadGeneratorCores.toFixed(2)} / ${f.loadGeneratorCores.toFixed(2)} |`
       );
     }),
@@ -173,16 +199,17 @@ export function describeSettings(s: Settings): string {
   );
 }
 
-/** The committed results file: the table, how it was run, and the numbers as JSON. */
+/** The committed results file: the tables, how it was run, and the numbers as JSON. */
 export function resultsMarkdown(report: Report): string {
   const json = {
     ...report,
     results: report.results.map((r) => ({
       alg: r.alg,
+      kind: r.kind,
       ratio: round(r.ratio, 3),
       roundRatios: r.roundRatios.map((n) => round(n, 3)),
-      latchkey: compact(r.latchkey),
-      floor: compact(r.floor),
+      latchkey: compactSummary(r.latchkey),
+      floor: compactSummary(r.floor),
     })),
   };
   return [
@@ -196,6 +223,8 @@ export function resultsMarkdown(report: Report): string {
     '',
     cpuTable(report.results),
     '',
+    KIND_NOTES,
+    '',
     `- commit: ${report.commit}`,
     `- machine: ${describeMachine(report.machine)}`,
     `- settings: ${describeSettings(report.settings)}`,
@@ -207,11 +236,12 @@ export function resultsMarkdown(report: Report): string {
   ].join('\n');
 }
 
-function round(n: number, digits: number): number {
+export function round(n: number, digits: number): number {
   return Number(n.toFixed(digits));
 }
 
-function compact(s: Summary) {
+/** A summary as the results files' JSON holds it: rounded, without the problems (a saved run has none). */
+export function compactSummary(s: Summary) {
   return {
     requestsPerSecond: round(s.requestsPerSecond, 0),
     p50Ms: round(s.p50, 2),

@@ -1,41 +1,63 @@
 /**
  * `npm run bench`: client_credentials tokens per second over keep-alive, Latchkey dev mode against a floor
- * server doing the same work with nothing else (floor-server.ts), for RS256 and ES256, in one run. Prints the
- * table and writes bench/results/<date>-token.md. See bench/README.md.
+ * server doing the same work with nothing else (floor-server.ts), for RS256 and ES256, in one run: with a
+ * shared secret (HTTP Basic), a `private_key_jwt` assertion, a federated workload token, and introspection
+ * answers per second. Prints the table and writes bench/results/<date>-token.md. See bench/README.md.
  */
 
-import { execFileSync } from 'node:child_process';
-import { createHash } from 'node:crypto';
-import { readFileSync, rmSync } from 'node:fs';
-import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
-import { availableParallelism, platform, release, tmpdir } from 'node:os';
+import { createHash, generateKeyPairSync } from 'node:crypto';
+import { rmSync } from 'node:fs';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { parseArgs } from 'node:util';
-import { parse } from 'yaml';
-import { cpuSeconds, REPO_ROOT, runToEnd, startChild, stopAll, waitForLine, type Child } from './children.ts';
+import type { JWK } from 'jose';
+import { assertionLifetime, assertionPoolSize } from './assertion-pool.ts';
+import { cpuSeconds, loadRun, startChild, stopAll, waitForLine, type Child } from './children.ts';
+import { parseBenchArgs, reportValidity, RUN_FLAGS, runBench, runSettings } from './cli.ts';
 import {
+  ALGORITHMS,
+  audienceOf,
+  CLIENT,
+  devArgs,
+  generatedCredentials,
+  LIFETIME_SECONDS,
+  NAMESPACE,
+  oauthClientManifest,
+  resourceServerManifests,
+  SCOPE,
+  secretData,
+  startLatchkeyDev,
+  type DevServer,
+} from './latchkey-dev.ts';
+import { startWorkloadIssuer, type WorkloadIssuer } from './oidc-issuer.ts';
+import {
+  DEV_WITH_CONNECTIONS_READY,
   FLOOR_READY,
   type BenchAlgorithm,
+  type BenchKind,
   type FloorApi,
   type FloorConfig,
+  type KindLoadConfig,
+  type KindRequest,
   type LoadConfig,
-  type LoadResult,
 } from './protocol.ts';
 import {
   cpuTable,
   describeMachine,
+  describeRun,
   describeSettings,
+  KIND_NOTES,
   resultsMarkdown,
+  rowLabel,
   shapeDifferences,
   summarize,
   table,
   type AlgorithmResult,
-  type Machine,
-  type Report,
   type Run,
   type ServerName,
   type Settings,
 } from './report.ts';
+import { commit, machine, saveResults } from './run-info.ts';
 
 const USAGE = `Usage: npm run bench -- [options]
 
@@ -45,125 +67,100 @@ const USAGE = `Usage: npm run bench -- [options]
   --rounds N        runs per server and algorithm (default 4, env BENCH_ROUNDS)
   --quick           1s warm-up, 2s measured, 1 round, not saved: checks the bench works
   --no-save         do not write bench/results/<date>-token.md
+
+Each round runs, per algorithm, client_secret_basic, private_key_jwt, federation and introspection on both
+servers.
 `;
 
-const ALGORITHMS: readonly BenchAlgorithm[] = ['RS256', 'ES256'];
-const NAMESPACE = 'bench';
-const CLIENT = 'bench-client';
-const SCOPE = 'bench:read';
-const LIFETIME_SECONDS = 300;
+// client_secret_basic first: the pool of assertions of a private_key_jwt run is sized from its rate.
+const KINDS: readonly BenchKind[] = ['client_secret_basic', 'private_key_jwt', 'federation', 'introspection'];
+const JWT_CLIENT = 'bench-jwt';
+const JWT_CLIENT_KID = 'bench-jwt-1';
+const FEDERATED_CLIENT = 'bench-workload';
+const CONNECTION = 'bench-cluster';
+const WORKLOAD_SUBJECT = `system:serviceaccount:${NAMESPACE}:worker`;
 const READY_TIMEOUT_MS = 60_000;
 const PAUSE_BETWEEN_RUNS_MS = 500;
-const audienceOf = (alg: BenchAlgorithm) => `https://bench-${alg.toLowerCase()}.local`;
-
 interface Options extends Settings {
   save: boolean;
 }
 
-function positive(name: string, value: string | undefined, env: string, fallback: number): number {
-  const text = value ?? process.env[env];
-  if (text === undefined) return fallback;
-  const n = Number(text);
-  if (!Number.isFinite(n) || n <= 0) throw new Error(`--${name} must be a positive number, got ${text}`);
-  return n;
-}
-
 function parseOptions(argv: string[]): Options | undefined {
-  const { values } = parseArgs({
-    args: argv,
-    options: {
-      connections: { type: 'string' },
-      warmup: { type: 'string' },
-      duration: { type: 'string' },
-      rounds: { type: 'string' },
-      quick: { type: 'boolean', default: false },
-      'no-save': { type: 'boolean', default: false },
-      help: { type: 'boolean', short: 'h', default: false },
-    },
-    strict: true,
-    allowPositionals: false,
-  });
-  if (values.help) return undefined;
-  const quick = values.quick;
+  const args = parseBenchArgs(argv, RUN_FLAGS);
+  if (args === undefined) return undefined;
+  const env = process.env;
   return {
-    connections: Math.round(positive('connections', values.connections, 'BENCH_CONNECTIONS', 32)),
-    warmupSeconds: positive('warmup', values.warmup, 'BENCH_WARMUP', quick ? 1 : 2),
-    measureSeconds: positive('duration', values.duration, 'BENCH_DURATION', quick ? 2 : 4),
-    rounds: Math.round(positive('rounds', values.rounds, 'BENCH_ROUNDS', quick ? 1 : 4)),
-    // A quick run's numbers are too rough to commit.
-    save: !values['no-save'] && !quick,
+    ...runSettings(args.values, args.quick, 4, {
+      connections: env.BENCH_CONNECTIONS,
+      warmup: env.BENCH_WARMUP,
+      duration: env.BENCH_DURATION,
+      rounds: env.BENCH_ROUNDS,
+    }),
+    save: args.save,
   };
 }
 
-function manifests(): string {
-  const apis = ALGORITHMS.map(
-    (alg) => `apiVersion: latchkey.dev/v1alpha1
-kind: ResourceServer
-metadata: { name: bench-${alg.toLowerCase()}, namespace: ${NAMESPACE} }
+/** What the manifests declare beyond the APIs and the shared-secret client. */
+interface ManifestInputs {
+  jwtClientKey: JWK;
+  workloadIssuer: string;
+}
+
+function manifests(inputs: ManifestInputs): string {
+  const connection = `apiVersion: latchkey.dev/v1alpha1
+kind: Connection
+metadata: { name: ${CONNECTION}, namespace: ${NAMESPACE} }
 spec:
-  identifier: ${audienceOf(alg)}
-  scopes: [{ name: '${SCOPE}' }]
-  accessToken: { lifetime: ${LIFETIME_SECONDS / 60}m, signingAlgorithm: ${alg} }
-`,
-  );
-  const client = `apiVersion: latchkey.dev/v1alpha1
-kind: OAuthClient
-metadata: { name: ${CLIENT}, namespace: ${NAMESPACE} }
-spec:
-  appType: non_interactive
-  grantTypes: [client_credentials]
-  tokenEndpointAuthMethod: client_secret_basic
-  grants:
-${ALGORITHMS.map((alg) => `    - { resourceServer: { name: bench-${alg.toLowerCase()} }, scopes: ['${SCOPE}'] }`).join('\n')}
-  secret: { source: Generate }
+  type: oidc
+  displayName: Stands in for a cluster's ServiceAccount issuer
+  issuer: ${inputs.workloadIssuer}
 `;
-  return [...apis, client].join('---\n');
+  return [
+    ...resourceServerManifests(),
+    oauthClientManifest(CLIENT, { algs: ALGORITHMS, auth: 'client_secret_basic' }),
+    oauthClientManifest(JWT_CLIENT, {
+      algs: ALGORITHMS,
+      auth: 'private_key_jwt',
+      namedId: true,
+      lines: [`  jwks: { keys: [${JSON.stringify(inputs.jwtClientKey)}] }`],
+    }),
+    connection,
+    oauthClientManifest(FEDERATED_CLIENT, {
+      algs: ALGORITHMS,
+      auth: 'private_key_jwt',
+      namedId: true,
+      lines: [
+        `  federatedIdentities: [{ connection: { name: ${CONNECTION} }, subject: '${WORKLOAD_SUBJECT}' }]`,
+      ],
+    }),
+  ].join('---\n');
 }
 
-/** Reads `data` of a Secret manifest that dev mode wrote, base64-decoded. */
-async function secretData(path: string): Promise<Record<string, string>> {
-  const doc = parse(await readFile(path, 'utf8')) as { data?: Record<string, string> } | null;
-  if (doc?.data === undefined) throw new Error(`${path} is not a Secret manifest with data`);
-  return Object.fromEntries(
-    Object.entries(doc.data).map(([k, v]) => [k, Buffer.from(v, 'base64').toString('utf8')]),
-  );
-}
-
-interface Latchkey {
-  child: Child;
-  issuer: string;
-  tokenEndpoint: string;
-  jwksUri: string;
-}
-
-async function startLatchkey(root: string, maxSeconds: number): Promise<Latchkey> {
-  const manifestsDir = join(root, 'manifests');
-  await mkdir(manifestsDir);
-  await writeFile(join(manifestsDir, 'bench.yaml'), manifests());
-  const child = startChild('Latchkey dev', {
+async function startLatchkey(root: string, inputs: ManifestInputs, maxSeconds: number): Promise<DevServer> {
+  return startLatchkeyDev(root, {
+    name: 'Latchkey dev',
+    manifests: manifests(inputs),
+    file: 'bench.yaml',
     maxSeconds,
-    args: [
-      'src/cli/main.ts',
-      'dev',
-      '--manifests',
-      manifestsDir,
-      '--state-dir',
-      join(root, 'state'),
-      '--port',
-      '0',
-      '--ops-port',
-      '0',
-      '--no-watch',
-    ],
+    readyTimeoutMs: READY_TIMEOUT_MS,
   });
-  const ready = await waitForLine(child, 'Latchkey dev is ready', READY_TIMEOUT_MS);
-  const issuer = /issuer (\S+)/.exec(ready)?.[1];
-  if (issuer === undefined) throw new Error(`no issuer in the ready line: ${ready}`);
-  const metadata = (await (await fetch(`${issuer}/.well-known/openid-configuration`)).json()) as {
-    token_endpoint: string;
-    jwks_uri: string;
-  };
-  return { child, issuer, tokenEndpoint: metadata.token_endpoint, jwksUri: metadata.jwks_uri };
+}
+
+/**
+ * `latchkey dev` does not contact a Connection's issuer (only the operator does), so it refuses every
+ * federated token; the federation rounds measure dev mode's servers with that check added.
+ */
+async function startLatchkeyWithConnections(
+  root: string,
+  latchkey: DevServer,
+  maxSeconds: number,
+): Promise<{ child: Child; tokenEndpoint: string }> {
+  const child = startChild('Latchkey with Connections', {
+    maxSeconds,
+    args: ['bench/dev-with-connections.ts', ...devArgs(root), '--issuer', latchkey.issuer],
+  });
+  const origin = await waitForLine(child, DEV_WITH_CONNECTIONS_READY, READY_TIMEOUT_MS);
+  return { child, tokenEndpoint: `${origin}${new URL(latchkey.tokenEndpoint).pathname}` };
 }
 
 interface StoredKey {
@@ -172,18 +169,33 @@ interface StoredKey {
   privateJwk: FloorApi['privateJwk'];
 }
 
+interface FloorClients {
+  clientId: string;
+  secret: string;
+  jwtClientKey: JWK;
+  workloadIssuer: WorkloadIssuer;
+}
+
+interface Endpoints {
+  child: Child;
+  tokenEndpoint: string;
+  introspectionEndpoint: string;
+}
+
 async function startFloor(
   root: string,
-  latchkey: Latchkey,
-  clientId: string,
-  secret: string,
+  latchkey: DevServer,
+  clients: FloorClients,
   maxSeconds: number,
-): Promise<{ child: Child; tokenEndpoint: string }> {
+): Promise<Endpoints> {
+  const { clientId, secret } = clients;
   const keysJson = (await secretData(join(root, 'state', 'signing-keys.yaml')))['keys.json'];
   const keys = (JSON.parse(keysJson ?? '{}') as { keys?: StoredKey[] }).keys ?? [];
   const config: FloorConfig = {
     issuer: latchkey.issuer,
     tokenPath: new URL(latchkey.tokenEndpoint).pathname,
+    introspectionPath: new URL(latchkey.introspectionEndpoint).pathname,
+    assertionAudiences: [latchkey.issuer, latchkey.tokenEndpoint],
     clientId,
     secretDigest: createHash('sha256').update(secret).digest('base64'),
     apis: ALGORITHMS.map((alg) => {
@@ -199,43 +211,49 @@ async function startFloor(
         scope: SCOPE,
       };
     }),
+    assertionClient: { clientId: JWT_CLIENT, alg: 'ES256', publicJwk: clients.jwtClientKey },
+    federatedClient: {
+      clientId: FEDERATED_CLIENT,
+      issuer: clients.workloadIssuer.issuer,
+      subject: WORKLOAD_SUBJECT,
+      alg: 'RS256',
+      publicJwk: clients.workloadIssuer.publicJwk,
+    },
   };
   const child = startChild('floor server', { maxSeconds, args: ['bench/floor-server.ts'], config });
   const origin = await waitForLine(child, FLOOR_READY, READY_TIMEOUT_MS);
-  return { child, tokenEndpoint: `${origin}${config.tokenPath}` };
-}
-
-function machine(): Machine {
-  let cpu = 'unknown CPU';
-  try {
-    cpu = /^model name\s*:\s*(.+)$/m.exec(readFileSync('/proc/cpuinfo', 'utf8'))?.[1] ?? cpu;
-  } catch {
-    // Not Linux: the CPU stays unknown.
-  }
   return {
-    cpu,
-    cores: availableParallelism(),
-    node: process.version,
-    os: `${platform()} ${release()}`,
-    threadPool: process.env.UV_THREADPOOL_SIZE ?? '4 (default)',
+    child,
+    tokenEndpoint: `${origin}${config.tokenPath}`,
+    introspectionEndpoint: `${origin}${config.introspectionPath}`,
   };
 }
 
-function commit(): string {
-  try {
-    const git = (args: string[]) =>
-      execFileSync('git', args, {
-        cwd: REPO_ROOT,
-        encoding: 'utf8',
-        env: { ...process.env, GIT_OPTIONAL_LOCKS: '0' },
-      }).trim();
-    const head = git(['rev-parse', '--short', 'HEAD']);
-    // What is measured: the server's code and its dependencies. Changes elsewhere (tests, this bench) are not.
-    const dirty = git(['status', '--porcelain', '--', 'src', 'package.json', 'package-lock.json']) !== '';
-    return dirty ? `${head} with uncommitted changes in src/ or package.json` : head;
-  } catch {
-    return 'unknown';
+/** An ES256 key pair for the private_key_jwt client: the public JWK for its manifest, the private for signing. */
+function jwtClientKeys(): { publicJwk: JWK; privateJwk: JWK } {
+  const { publicKey, privateKey } = generateKeyPairSync('ec', { namedCurve: 'P-256' });
+  const meta = { kid: JWT_CLIENT_KID, alg: 'ES256', use: 'sig' };
+  return {
+    publicJwk: { ...(publicKey.export({ format: 'jwk' }) as JWK), ...meta },
+    privateJwk: { ...(privateKey.export({ format: 'jwk' }) as JWK), ...meta },
+  };
+}
+
+/** A fresh access token for the shared-secret client, from Latchkey, for the introspection rounds. */
+async function accessToken(latchkey: DevServer, clientId: string, secret: string, alg: BenchAlgorithm) {
+  const res = await fetch(latchkey.tokenEndpoint, {
+    method: 'POST',
+    headers: {
+      'content-type': 'application/x-www-form-urlencoded',
+      authorization: `Basic ${Buffer.from(`${encodeURIComponent(clientId)}:${encodeURIComponent(secret)}`).toString('base64')}`,
+    },
+    body: new URLSearchParams({ grant_type: 'client_credentials', audience: audienceOf(alg) }),
+  });
+  const body = (await res.json()) as { access_token?: string };
+  if (!res.ok || body.access_token === undefined) {
+    throw new Error(`no access token to introspect: HTTP ${res.status} ${JSON.stringify(body)}`);
   }
+  return body.access_token;
 }
 
 // The temporary folder holds a client secret and private keys: removed however the bench ends.
@@ -243,119 +261,214 @@ let tempRoot: string | undefined;
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
-async function main(): Promise<number> {
-  const options = parseOptions(process.argv.slice(2));
-  if (options === undefined) {
-    process.stdout.write(USAGE);
-    return 0;
-  }
+/** The processes one kind of round measures, and where its requests go. */
+interface Target {
+  child: Child;
+  endpoint: string;
+}
+
+interface Context {
+  options: Options;
+  latchkey: DevServer;
+  clientId: string;
+  clientSecret: string;
+  jwtClientKey: JWK;
+  workloadIssuer: WorkloadIssuer;
+  runs: Map<string, Run[]>;
+}
+
+const runKey = (server: ServerName, kind: BenchKind, alg: BenchAlgorithm) => `${server} ${kind} ${alg}`;
+
+/** Requests per second over warm-up and measurement of the fastest shared-secret run of `alg` so far. */
+function fastestSharedSecretRate(runs: ReadonlyMap<string, Run[]>, alg: BenchAlgorithm): number {
+  const basic = [
+    ...(runs.get(runKey('latchkey', 'client_secret_basic', alg)) ?? []),
+    ...(runs.get(runKey('floor', 'client_secret_basic', alg)) ?? []),
+  ];
+  return Math.max(0, ...basic.map((r) => r.issued / r.elapsedSeconds));
+}
+
+/** How one run's requests authenticate and what they ask for, and who the answers are for. */
+async function requestOf(
+  ctx: Context,
+  kind: Exclude<BenchKind, 'client_secret_basic'>,
+  alg: BenchAlgorithm,
+): Promise<{ clientId: string; request: KindRequest }> {
+  const { options, latchkey } = ctx;
   const runSeconds = options.warmupSeconds + options.measureSeconds;
-  const serverMaxSeconds = Math.ceil(options.rounds * ALGORITHMS.length * 2 * (runSeconds + 15) + 120);
+  switch (kind) {
+    case 'private_key_jwt':
+      return {
+        clientId: JWT_CLIENT,
+        request: {
+          kind,
+          signer: { privateJwk: ctx.jwtClientKey, kid: JWT_CLIENT_KID, alg: 'ES256' },
+          assertionAudience: latchkey.issuer,
+          poolSize: assertionPoolSize(fastestSharedSecretRate(ctx.runs, alg), runSeconds),
+          assertionLifetimeSeconds: assertionLifetime(runSeconds),
+        },
+      };
+    case 'federation':
+      return {
+        clientId: FEDERATED_CLIENT,
+        request: { kind, workloadToken: await ctx.workloadIssuer.mint(WORKLOAD_SUBJECT, latchkey.issuer) },
+      };
+    case 'introspection':
+      return {
+        clientId: ctx.clientId,
+        request: {
+          kind,
+          clientSecret: ctx.clientSecret,
+          token: await accessToken(latchkey, ctx.clientId, ctx.clientSecret, alg),
+        },
+      };
+  }
+}
+
+/** The load generator of one run. */
+async function loadChild(
+  ctx: Context,
+  target: Target,
+  server: ServerName,
+  kind: BenchKind,
+  alg: BenchAlgorithm,
+): Promise<Child> {
+  const { options, latchkey } = ctx;
+  const runSeconds = options.warmupSeconds + options.measureSeconds;
+  const common = {
+    audience: audienceOf(alg),
+    connections: options.connections,
+    warmupSeconds: options.warmupSeconds,
+    measureSeconds: options.measureSeconds,
+    jwksUri: latchkey.jwksUri,
+    issuer: latchkey.issuer,
+    alg,
+    scope: SCOPE,
+    lifetimeSeconds: LIFETIME_SECONDS,
+  };
+  const config: LoadConfig | KindLoadConfig =
+    kind === 'client_secret_basic'
+      ? { ...common, tokenEndpoint: target.endpoint, clientId: ctx.clientId, clientSecret: ctx.clientSecret }
+      : { ...common, endpoint: target.endpoint, ...(await requestOf(ctx, kind, alg)) };
+  // Signing a pool of assertions comes before the clock starts: allow for it.
+  const slack = kind === 'private_key_jwt' ? 180 : 60;
+  return startChild(`load (${server} ${rowLabel({ alg, kind })})`, {
+    maxSeconds: Math.ceil(runSeconds + slack),
+    args: ['bench/load.ts'],
+    config,
+  });
+}
+
+async function main(options: Options): Promise<number> {
+  const runSeconds = options.warmupSeconds + options.measureSeconds;
+  // Fails now, not after the first rounds, when a run is too long for an assertion's lifetime.
+  assertionLifetime(runSeconds);
+  const serverMaxSeconds = Math.ceil(
+    options.rounds * ALGORITHMS.length * KINDS.length * 2 * (runSeconds + 20) + 120,
+  );
+  const workloadIssuer = await startWorkloadIssuer();
   const root = await mkdtemp(join(tmpdir(), 'latchkey-bench-'));
   tempRoot = root;
   try {
     process.stdout.write(`Starting Latchkey dev and the floor server…\n`);
-    const latchkey = await startLatchkey(root, serverMaxSeconds);
-    const secret = await secretData(join(root, 'state', 'secrets', NAMESPACE, `${CLIENT}-oauth.yaml`));
-    const clientId = secret.client_id;
-    const clientSecret = secret.client_secret;
-    if (clientId === undefined || clientSecret === undefined) {
-      throw new Error('the generated Secret has no client_id or client_secret');
-    }
-    const floor = await startFloor(root, latchkey, clientId, clientSecret, serverMaxSeconds);
-    const servers: Record<ServerName, { child: Child; tokenEndpoint: string }> = { latchkey, floor };
+    const jwtKeys = jwtClientKeys();
+    const latchkey = await startLatchkey(
+      root,
+      { jwtClientKey: jwtKeys.publicJwk, workloadIssuer: workloadIssuer.issuer },
+      serverMaxSeconds,
+    );
+    const { clientId, clientSecret } = await generatedCredentials(root, CLIENT);
+    const federating = await startLatchkeyWithConnections(root, latchkey, serverMaxSeconds);
+    const floor = await startFloor(
+      root,
+      latchkey,
+      { clientId, secret: clientSecret, jwtClientKey: jwtKeys.publicJwk, workloadIssuer },
+      serverMaxSeconds,
+    );
+    const targets = (server: ServerName, kind: BenchKind): Target => {
+      if (server === 'floor') {
+        return {
+          child: floor.child,
+          endpoint: kind === 'introspection' ? floor.introspectionEndpoint : floor.tokenEndpoint,
+        };
+      }
+      if (kind === 'federation') return { child: federating.child, endpoint: federating.tokenEndpoint };
+      return {
+        child: latchkey.child,
+        endpoint: kind === 'introspection' ? latchkey.introspectionEndpoint : latchkey.tokenEndpoint,
+      };
+    };
 
     const m = machine();
     process.stdout.write(`${describeMachine(m)}\n${describeSettings(options)}\n\n`);
 
-    const runs = new Map<string, Run[]>();
+    const ctx: Context = {
+      options,
+      latchkey,
+      clientId,
+      clientSecret,
+      jwtClientKey: jwtKeys.privateJwk,
+      workloadIssuer,
+      runs: new Map<string, Run[]>(),
+    };
     for (let round = 0; round < options.rounds; round++) {
       for (const [i, alg] of ALGORITHMS.entries()) {
-        // ABBA order, so drift (thermal, JIT, neighbours) weighs on both servers alike.
-        const order: ServerName[] = (round + i) % 2 === 0 ? ['latchkey', 'floor'] : ['floor', 'latchkey'];
-        for (const server of order) {
-          const config: LoadConfig = {
-            tokenEndpoint: servers[server].tokenEndpoint,
-            audience: audienceOf(alg),
-            clientId,
-            clientSecret,
-            connections: options.connections,
-            warmupSeconds: options.warmupSeconds,
-            measureSeconds: options.measureSeconds,
-            jwksUri: latchkey.jwksUri,
-            issuer: latchkey.issuer,
-            alg,
-            scope: SCOPE,
-            lifetimeSeconds: LIFETIME_SECONDS,
-          };
-          const load = startChild(`load (${server} ${alg})`, {
-            maxSeconds: Math.ceil(runSeconds + 60),
-            args: ['bench/load.ts'],
-            config,
-          });
-          const cpuBefore = cpuSeconds(servers[server].child);
-          const loaded = JSON.parse(await runToEnd(load)) as LoadResult;
-          const cpuAfter = cpuSeconds(servers[server].child);
-          const result: Run = {
-            ...loaded,
-            serverCpuSeconds:
-              cpuBefore === undefined || cpuAfter === undefined ? undefined : cpuAfter - cpuBefore,
-          };
-          const key = `${server} ${alg}`;
-          runs.set(key, [...(runs.get(key) ?? []), result]);
-          const one = summarize([result]);
-          process.stdout.write(
-            `${alg} ${server.padEnd(8)} round ${round + 1}/${options.rounds}: ${Math.round(one.requestsPerSecond)} req/s, ` +
-              `p50 ${one.p50.toFixed(1)} ms, p99 ${one.p99.toFixed(1)} ms` +
-              (one.cpuMicrosPerToken === undefined
-                ? ''
-                : `, ${one.cpuMicrosPerToken.toFixed(0)} µs CPU/token`) +
-              `${one.problems.length > 0 ? `  INVALID: ${one.problems.join('; ')}` : ''}\n`,
-          );
-          await sleep(PAUSE_BETWEEN_RUNS_MS);
+        for (const [k, kind] of KINDS.entries()) {
+          // ABBA order, so drift (thermal, JIT, neighbours) weighs on both servers alike.
+          const order: ServerName[] =
+            (round + i + k) % 2 === 0 ? ['latchkey', 'floor'] : ['floor', 'latchkey'];
+          for (const server of order) {
+            const target = targets(server, kind);
+            const load = await loadChild(ctx, target, server, kind, alg);
+            const result = await loadRun(load, () => cpuSeconds(target.child));
+            const key = runKey(server, kind, alg);
+            ctx.runs.set(key, [...(ctx.runs.get(key) ?? []), result]);
+            process.stdout.write(
+              `${rowLabel({ alg, kind })} ${server.padEnd(8)} round ${round + 1}/${options.rounds}: ` +
+                `${describeRun(summarize([result]))}\n`,
+            );
+            await sleep(PAUSE_BETWEEN_RUNS_MS);
+          }
         }
       }
     }
 
-    const results: AlgorithmResult[] = ALGORITHMS.map((alg) => {
-      const latchkeyRuns = runs.get(`latchkey ${alg}`) ?? [];
-      const floorRuns = runs.get(`floor ${alg}`) ?? [];
-      const l = summarize(latchkeyRuns);
-      const f = summarize(floorRuns);
-      if (latchkeyRuns[0] && floorRuns[0])
-        l.problems.push(...shapeDifferences(latchkeyRuns[0], floorRuns[0]));
-      return {
-        alg,
-        latchkey: l,
-        floor: f,
-        ratio: l.requestsPerSecond / f.requestsPerSecond,
-        roundRatios: l.runs.map((rps, round) => rps / (f.runs[round] ?? Number.NaN)),
-      };
-    });
+    const results: AlgorithmResult[] = KINDS.flatMap((kind) =>
+      ALGORITHMS.map((alg) => {
+        const latchkeyRuns = ctx.runs.get(runKey('latchkey', kind, alg)) ?? [];
+        const floorRuns = ctx.runs.get(runKey('floor', kind, alg)) ?? [];
+        const l = summarize(latchkeyRuns);
+        const f = summarize(floorRuns);
+        if (latchkeyRuns[0] && floorRuns[0])
+          l.problems.push(...shapeDifferences(latchkeyRuns[0], floorRuns[0]));
+        return {
+          alg,
+          kind,
+          latchkey: l,
+          floor: f,
+          ratio: l.requestsPerSecond / f.requestsPerSecond,
+          roundRatios: l.runs.map((rps, round) => rps / (f.runs[round] ?? Number.NaN)),
+        };
+      }),
+    );
     process.stdout.write(
-      `\n${table(results)}\n\nratio = Latchkey req/s / floor req/s (lowest–highest of one round)\n\n${cpuTable(results)}\n`,
+      `\n${table(results)}\n\nratio = Latchkey req/s / floor req/s (lowest–highest of one round)\n\n${cpuTable(results)}\n\n${KIND_NOTES}\n`,
     );
 
     const problems = results.flatMap((r) => [
-      ...r.latchkey.problems.map((p) => `${r.alg} Latchkey: ${p}`),
-      ...r.floor.problems.map((p) => `${r.alg} floor: ${p}`),
+      ...r.latchkey.problems.map((p) => `${rowLabel(r)} Latchkey: ${p}`),
+      ...r.floor.problems.map((p) => `${rowLabel(r)} floor: ${p}`),
     ]);
-    if (problems.length > 0) {
-      process.stderr.write(`\nThe run is not valid:\n${problems.map((p) => `  ${p}`).join('\n')}\n`);
-      return 1;
-    }
+    if (!reportValidity(problems)) return 1;
     if (options.save) {
       const date = new Date().toISOString().slice(0, 10);
-      const report: Report = { date, commit: commit(), machine: m, settings: settingsOf(options), results };
-      const dir = join(REPO_ROOT, 'bench', 'results');
-      await mkdir(dir, { recursive: true });
-      const file = join(dir, `${date}-token.md`);
-      await writeFile(file, resultsMarkdown(report));
-      process.stdout.write(`\nwrote ${file.slice(REPO_ROOT.length)}\n`);
+      const report = { date, commit: commit(), machine: m, settings: settingsOf(options), results };
+      await saveResults(date, 'token', resultsMarkdown(report));
     }
     return 0;
   } finally {
     await stopAll();
+    await workloadIssuer.close();
     await rm(root, { recursive: true, force: true });
   }
 }
@@ -369,21 +482,14 @@ function settingsOf(o: Options): Settings {
   };
 }
 
-for (const signal of ['SIGINT', 'SIGTERM'] as const) {
-  process.once(signal, () => {
-    process.stderr.write(`\n${signal}: stopping the servers\n`);
-    void stopAll().finally(() => {
-      if (tempRoot !== undefined) rmSync(tempRoot, { recursive: true, force: true });
-      process.exit(130);
-    });
-  });
-}
-
-main().then(
-  (code) => process.exit(code),
-  async (err: unknown) => {
-    process.stderr.write(`bench: ${(err as Error).message}\n`);
+runBench({
+  name: 'bench',
+  usage: USAGE,
+  parse: parseOptions,
+  main,
+  stopping: 'the servers',
+  stop: async () => {
     await stopAll();
-    process.exit(1);
+    if (tempRoot !== undefined) rmSync(tempRoot, { recursive: true, force: true });
   },
-);
+});
