@@ -22,6 +22,7 @@ import type {
 import { objectKey, secretKey } from '../store/objects.ts';
 import { newClientSecret } from '../store/secrets.ts';
 import type { Store } from '../store/store.ts';
+import { changedSecrets, keysToRecheck } from './recheck.ts';
 import type { EventRecorder } from './recorder.ts';
 import { resourceOf } from './resources.ts';
 import { decideSecret, secretWakeAt, type SecretAction } from './secret-decision.ts';
@@ -75,6 +76,16 @@ const MAX_WAKE_MS = 86_400_000;
 /** A Secret the informer keeps without its data (see secretFilter). */
 const STUB_ANNOTATION = 'latchkey.dev/data-not-cached';
 
+/** A declared object as the last rebuild read it from its informer, with its parsed spec. */
+interface Tracked {
+  object: KubeObject;
+  declared: DeclaredObject | InvalidObject;
+  /** A newer version parsed between rebuilds (a reconcile reads the cache as it is now). */
+  latest?: { resourceVersion: string; declared: DeclaredObject | InvalidObject };
+  /** The rebuild that last saw it: an object no rebuild sees any more was deleted. */
+  seen: number;
+}
+
 /**
  * Keeps the store in step with the cluster and, on the leader, the cluster in step with the store:
  * watch events → rebuild the snapshot → enqueue every object whose status or Secret is out of date →
@@ -90,11 +101,20 @@ export class Controller {
   readonly #fetched = new Map<string, KubeObject>();
   readonly #fetching = new Set<string>();
   #resolutions: ReadonlyMap<ObjectKey, Resolution> = new Map();
-  /** Parsed specs by object, reused while the object's resourceVersion stays the same. */
-  readonly #parsed = new Map<
-    string,
-    { resourceVersion: string | undefined; value: DeclaredObject | InvalidObject }
-  >();
+  /**
+   * Every declared object by key, as the last rebuild read it. Parsing thousands of unchanged specs on every
+   * rebuild would dominate it, and which objects changed tells the rebuild which ones to check.
+   */
+  readonly #tracked = new Map<string, Tracked>();
+  #rebuilds = 0;
+  /** The decoded Secrets the last rebuild compiled from. */
+  #secrets: ReadonlyMap<string, SecretData> = new Map();
+  /**
+   * Whether every object was checked, as the leader, against the last rebuild's caches and decisions. Only then
+   * can the next rebuild check just what changed since; otherwise (the first rebuild, one made as a follower,
+   * one that failed) it checks all.
+   */
+  #checkedAsLeader = false;
   /** `namespace/name` of every Secret an OAuthClient names, as of the last rebuild. */
   #referenced = new Set<string>();
   /** How long the last rebuild took; the next one waits at least twice that, so rebuilds never take over. */
@@ -170,37 +190,58 @@ export class Controller {
     };
   };
 
-  /** The object's spec parsed by its kind's schema; parsing thousands of unchanged objects on every rebuild would dominate. */
+  /** The object's spec parsed by its kind's schema, reused while its resourceVersion stays the same. */
   #declared(kind: KindName, o: KubeObject): DeclaredObject | InvalidObject {
-    const key = `${kind}/${o.metadata.namespace}/${o.metadata.name}`;
-    const hit = this.#parsed.get(key);
-    if (hit && hit.resourceVersion !== undefined && hit.resourceVersion === o.metadata.resourceVersion)
-      return hit.value;
-    const value = declaredFrom(kind, o);
-    this.#parsed.set(key, { resourceVersion: o.metadata.resourceVersion, value });
-    return value;
+    const t = this.#tracked.get(objectKey(kind, o.metadata.namespace ?? '', o.metadata.name));
+    if (t === undefined) return declaredFrom(kind, o);
+    const version = o.metadata.resourceVersion;
+    if (t.object === o || (version !== undefined && version === t.object.metadata.resourceVersion))
+      return t.declared;
+    if (version !== undefined && t.latest?.resourceVersion === version) return t.latest.declared;
+    const declared = declaredFrom(kind, o);
+    if (version !== undefined) t.latest = { resourceVersion: version, declared };
+    return declared;
   }
 
   /** Compiles the caches into a new snapshot and enqueues what is out of date. */
   rebuild(): void {
     const started = performance.now();
-    const seen = new Set<string>();
+    const rebuild = ++this.#rebuilds;
+    // Cleared first: a rebuild that fails half-way has taken in changes it never checked.
+    const incremental = this.#checkedAsLeader;
+    this.#checkedAsLeader = false;
     const objects: DeclaredObject[] = [];
     const invalid: InvalidObject[] = [];
+    const changed = new Set<string>();
+    const referenced = new Set<string>();
+    let count = 0;
     for (const kind of KIND_NAMES) {
       for (const o of this.#deps.informers[kind].list()) {
-        seen.add(`${kind}/${o.metadata.namespace}/${o.metadata.name}`);
-        const d = this.#declared(kind, o);
-        if ('spec' in d) objects.push(d);
-        else invalid.push(d);
+        count++;
+        const key = objectKey(kind, o.metadata.namespace ?? '', o.metadata.name);
+        let t = this.#tracked.get(key);
+        if (t === undefined) {
+          t = { object: o, declared: declaredFrom(kind, o), seen: rebuild };
+          this.#tracked.set(key, t);
+          changed.add(key);
+        } else if (t.object !== o) {
+          t.declared = this.#declared(kind, o);
+          t.object = o;
+          delete t.latest;
+          changed.add(key);
+        }
+        t.seen = rebuild;
+        const d = t.declared;
+        if (!('spec' in d)) invalid.push(d);
+        else {
+          objects.push(d);
+          if (d.kind === 'OAuthClient') referenced.add(secretKey(d.metadata.namespace, secretNameOf(d)));
+        }
       }
     }
-    for (const key of this.#parsed.keys()) if (!seen.has(key)) this.#parsed.delete(key);
-    const referenced = new Set(
-      objects
-        .filter((o): o is DeclaredOAuthClient => o.kind === 'OAuthClient')
-        .map((c) => secretKey(c.metadata.namespace, secretNameOf(c))),
-    );
+    if (this.#tracked.size > count) {
+      for (const [key, t] of this.#tracked) if (t.seen !== rebuild) this.#tracked.delete(key);
+    }
     const secrets = new Map<string, SecretData>();
     for (const s of this.#deps.informers.secrets.list()) {
       const key = secretKey(s.metadata.namespace ?? '', s.metadata.name);
@@ -224,10 +265,24 @@ export class Controller {
       { objects, secrets, namespaces, connectionChecks: this.#checks, invalid },
       this.#deps.keys(),
     );
+    const previous = this.#resolutions;
+    const previousSecrets = this.#secrets;
     this.#resolutions = compiled.resolutions;
+    this.#secrets = secrets;
     this.#referenced = referenced;
-    if (this.#deps.isLeader()) this.enqueueStale();
-    else this.#enqueueUncheckedConnections();
+    if (!this.#deps.isLeader()) {
+      this.#enqueueUncheckedConnections();
+    } else if (!incremental) {
+      this.enqueueStale();
+    } else {
+      const changes = { objects: changed, secrets: changedSecrets(previousSecrets, secrets) };
+      for (const key of keysToRecheck(previous, this.#resolutions, changes)) {
+        const r = this.#resolutions.get(key) as Resolution;
+        const cached = this.#deps.informers[r.kind].get(r.namespace, r.name);
+        if (cached) this.#enqueueIfStale(r.kind, cached);
+      }
+      this.#checkedAsLeader = true;
+    }
     this.#lastRebuildEnd = performance.now();
     this.#lastRebuildMs = this.#lastRebuildEnd - started;
   }
@@ -262,12 +317,16 @@ export class Controller {
     }
   }
 
-  /** Enqueues every object whose written status or Secret differs from what the store decided. */
+  /**
+   * Enqueues every object whose written status or Secret differs from what the store decided, and schedules
+   * every client's next secret rotation: on the first rebuild and when this replica becomes the leader.
+   */
   enqueueStale(): void {
     for (const r of this.#resolutions.values()) {
       const cached = this.#deps.informers[r.kind].get(r.namespace, r.name);
       if (cached) this.#enqueueIfStale(r.kind, cached);
     }
+    this.#checkedAsLeader = this.#synced && this.#deps.isLeader();
   }
 
   #enqueueIfStale(kind: KindName, cached: KubeObject): void {

@@ -28,6 +28,18 @@ export function kubeTime(ms: number): string {
   return new Date(Math.floor(ms / 1000) * 1000).toISOString().replace('.000Z', 'Z');
 }
 
+/** The status fields the store decides besides conditions, in the order they are written. */
+const RESOLVED_FIELDS = [
+  'clientId',
+  'secretName',
+  'secretRotatedAt',
+  'previousSecretValidUntil',
+  'nextSecretRotationAt',
+  'organizationId',
+  'issuer',
+  'jwksUri',
+] as const;
+
 /**
  * The status an object should have, from the store's resolution. `lastTransitionTime` moves only when
  * a condition's status changes (API conventions), so rewriting the same facts changes nothing.
@@ -37,9 +49,9 @@ export function desiredStatus(
   previous: ObjectStatus | undefined,
   nowMs: number,
 ): ObjectStatus {
-  const before = new Map((previous?.conditions ?? []).map((c) => [c.type, c]));
+  const before = previous?.conditions;
   const conditions = resolution.conditions.map((c): Condition => {
-    const old = before.get(c.type);
+    const old = Array.isArray(before) ? before.findLast((b) => b?.type === c.type) : undefined;
     return {
       type: c.type,
       status: c.status,
@@ -51,16 +63,7 @@ export function desiredStatus(
     };
   });
   const extra: ObjectStatus = {};
-  for (const field of [
-    'clientId',
-    'secretName',
-    'secretRotatedAt',
-    'previousSecretValidUntil',
-    'nextSecretRotationAt',
-    'organizationId',
-    'issuer',
-    'jwksUri',
-  ] as const) {
+  for (const field of RESOLVED_FIELDS) {
     const value = resolution[field];
     if (value !== undefined) extra[field] = value;
   }
@@ -71,25 +74,53 @@ export function desiredStatus(
   };
 }
 
-/** Whether writing `next` would change what the API server holds. */
+/**
+ * Whether writing `next` would change what the API server holds: the same fields with the same values,
+ * in any key order and any condition order (the API server keeps neither), absent and undefined alike.
+ * Runs for every object the operator re-checks, so it compares in place instead of building sorted copies.
+ */
 export function statusChanged(current: ObjectStatus | undefined, next: ObjectStatus): boolean {
-  return !isDeepStrictEqual(normalize(current ?? {}), normalize(next));
+  const cur = (current ?? {}) as Record<string, unknown>;
+  const want = next as Record<string, unknown>;
+  let fields = 0;
+  for (const key in want) {
+    const value = want[key];
+    if (value === undefined) continue;
+    fields++;
+    if (key === 'conditions') {
+      if (!sameConditions(cur[key], value as readonly Condition[])) return true;
+    } else if (!sameValue(cur[key], value)) return true;
+  }
+  return definedKeys(cur) !== fields;
 }
 
-function normalize(s: ObjectStatus): ObjectStatus {
-  return Object.fromEntries(
-    Object.entries(s)
-      .filter(([, v]) => v !== undefined)
-      .map(([k, v]) =>
-        k === 'conditions'
-          ? [
-              k,
-              [...(v as Condition[])]
-                .sort((a, b) => a.type.localeCompare(b.type))
-                .map((c) => Object.fromEntries(Object.entries(c).sort(([x], [y]) => x.localeCompare(y)))),
-            ]
-          : [k, v],
-      )
-      .sort(([a], [b]) => a.localeCompare(b)),
-  ) as ObjectStatus;
+function sameConditions(current: unknown, next: readonly Condition[]): boolean {
+  if (!Array.isArray(current) || current.length !== next.length) return false;
+  for (const c of next) {
+    // Types are unique within a status: matching by type is what sorting by type compared.
+    const match: unknown = current.find((o: unknown) => isRecord(o) && o['type'] === c.type);
+    if (!isRecord(match)) return false;
+    const want = c as unknown as Record<string, unknown>;
+    let keys = 0;
+    for (const key in want) {
+      keys++;
+      if (!Object.hasOwn(match, key) || !sameValue(match[key], want[key])) return false;
+    }
+    if (Object.keys(match).length !== keys) return false;
+  }
+  return true;
+}
+
+function sameValue(a: unknown, b: unknown): boolean {
+  return Object.is(a, b) || (typeof a === 'object' && a !== null && isDeepStrictEqual(a, b));
+}
+
+function isRecord(v: unknown): v is Record<string, unknown> {
+  return typeof v === 'object' && v !== null;
+}
+
+function definedKeys(o: Record<string, unknown>): number {
+  let n = 0;
+  for (const key in o) if (o[key] !== undefined) n++;
+  return n;
 }

@@ -37,14 +37,23 @@ export function declaredFrom(kind: KindName, o: KubeObject): DeclaredObject | In
   return { kind, metadata: metaOf(o), spec: parsed.data } as DeclaredObject;
 }
 
+/**
+ * Decoded Secrets by the cached object they came from. An informer replaces an object on every change and
+ * never edits one, so an unchanged Secret is decoded once, not on every rebuild, and the store sees the same
+ * SecretData, which lets it reuse what it derived from it.
+ */
+const decoded = new WeakMap<KubeObject, SecretData>();
+
 /** A Secret as the store sees it: data decoded to UTF-8. */
 export function secretDataOf(o: KubeObject): SecretData {
+  const hit = decoded.get(o);
+  if (hit !== undefined) return hit;
   const data: Record<string, string> = {};
   for (const [k, v] of Object.entries((o['data'] ?? {}) as Record<string, string>)) {
     data[k] = Buffer.from(v, 'base64').toString('utf8');
   }
   const controller = o.metadata.ownerReferences?.find((r) => r.controller === true);
-  return {
+  const secret: SecretData = {
     namespace: o.metadata.namespace ?? '',
     name: o.metadata.name,
     data,
@@ -55,4 +64,6 @@ export function secretDataOf(o: KubeObject): SecretData {
       : {}),
     ...(controller !== undefined ? { controllerUid: controller.uid } : {}),
   };
+  decoded.set(o, secret);
+  return secret;
 }

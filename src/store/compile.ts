@@ -11,14 +11,15 @@ import type {
   DeclaredResourceServer,
   DeclaredRole,
   ObjectKey,
+  SecretData,
   WorldInputs,
 } from './objects.ts';
 import { parseClientKey, type ClientKey } from './client-keys.ts';
 import { objectKey, secretKey } from './objects.ts';
 import { ConditionType, Reason, type ReasonName } from './reasons.ts';
-import { previousSecretKey } from '../api/oauth-client.ts';
+import { previousSecretKey, SECRET_ROTATION_ANNOTATIONS } from '../api/oauth-client.ts';
 import {
-  digestSecret,
+  digestSecretOf,
   MIN_EXISTING_SECRET_LENGTH,
   rotationTimesOf,
   timeText,
@@ -167,12 +168,7 @@ export function compile(inputs: WorldInputs, keys: SigningKeys, version: number)
     const firstFailing = more.find((c) => c.status !== 'True');
     const conditions: ConditionDecision[] = [
       ready
-        ? {
-            type: ConditionType.Ready,
-            status: 'True',
-            reason: Reason.Reconciled,
-            message: `${o.kind} is in effect`,
-          }
+        ? IN_EFFECT[o.kind]
         : {
             type: ConditionType.Ready,
             status: firstFailing?.status === 'Unknown' && problems.length === 0 ? 'Unknown' : 'False',
@@ -410,11 +406,17 @@ export function compile(inputs: WorldInputs, keys: SigningKeys, version: number)
       name,
       grantTypes: new Set(spec.grantTypes),
       authMethod: method,
-      secretDigests: SENT_SECRET_METHODS.has(method) && secret !== undefined ? [digestSecret(secret)] : [],
-      ...(SENT_SECRET_METHODS.has(method) && secret !== undefined && previous !== undefined
+      secretDigests:
+        SENT_SECRET_METHODS.has(method) && secret !== undefined && secretCondition?.from !== undefined
+          ? [digestSecretOf(secretCondition.from, secret)]
+          : [],
+      ...(SENT_SECRET_METHODS.has(method) &&
+      secret !== undefined &&
+      previous !== undefined &&
+      secretCondition?.from !== undefined
         ? {
             previousSecretDigest: {
-              value: digestSecret(previous.value),
+              value: digestSecretOf(secretCondition.from, previous.value),
               validUntilMs: previous.validUntilMs,
             },
           }
@@ -436,9 +438,7 @@ export function compile(inputs: WorldInputs, keys: SigningKeys, version: number)
     const extraConditions = [referencesCondition(refProblems)];
     if (secretCondition) extraConditions.push(secretCondition.condition);
     // A private_key_jwt client has no Secret, so its status names none.
-    const status = sharedSecret
-      ? { clientId, secretName, ...rotationStatus(secretCondition?.rotation ?? {}) }
-      : { clientId };
+    const status = sharedSecret ? { clientId, secretName, ...secretCondition?.rotationStatus } : { clientId };
     record(decl, [...problems, ...refProblems], status, extraConditions);
   }
 
@@ -611,14 +611,29 @@ function issuerCondition(check: ConnectionCheck | undefined): ConditionDecision 
       };
 }
 
+/** The conditions most objects have, shared: thousands of identical objects on every rebuild cost GC time. */
+const IN_EFFECT: Readonly<Record<DeclaredObject['kind'], ConditionDecision>> = Object.fromEntries(
+  (['ResourceServer', 'Role', 'OAuthClient', 'Organization', 'Connection'] as const).map((kind) => [
+    kind,
+    Object.freeze({
+      type: ConditionType.Ready,
+      status: 'True',
+      reason: Reason.Reconciled,
+      message: `${kind} is in effect`,
+    }),
+  ]),
+) as Record<DeclaredObject['kind'], ConditionDecision>;
+
+const REFERENCES_RESOLVED: ConditionDecision = Object.freeze({
+  type: ConditionType.ReferencesResolved,
+  status: 'True',
+  reason: Reason.Reconciled,
+  message: 'all references resolved',
+});
+
 function referencesCondition(problems: readonly Problem[]): ConditionDecision {
   return problems.length === 0
-    ? {
-        type: ConditionType.ReferencesResolved,
-        status: 'True',
-        reason: Reason.Reconciled,
-        message: 'all references resolved',
-      }
+    ? REFERENCES_RESOLVED
     : {
         type: ConditionType.ReferencesResolved,
         status: 'False',
@@ -656,6 +671,74 @@ function publicKeysOf(spec: OAuthClientSpec, problems: Problem[]): AssertionKeys
   return problems.length === before ? { kind: 'jwks', keys } : undefined;
 }
 
+/** What a generated Secret says about its rotation, for one client's schedule (see rotationOf). */
+interface RotationMemo {
+  interval: string | undefined;
+  hasPrevious: boolean;
+  annotations: SecretData['annotations'];
+  creationTimestamp: string | undefined;
+  times: RotationTimes;
+  status: Partial<Resolution>;
+}
+
+const rotations = new WeakMap<SecretData, RotationMemo>();
+
+const NO_ROTATION: RotationMemo = Object.freeze({
+  interval: undefined,
+  hasPrevious: false,
+  annotations: undefined,
+  creationTimestamp: undefined,
+  times: Object.freeze({}),
+  status: Object.freeze({}),
+});
+
+/**
+ * The rotation times of a generated Secret and the status fields that show them, parsed once per decoded
+ * Secret (the operator hands the store the same SecretData while the Secret is unchanged) instead of once per
+ * client on every rebuild. The memo is checked against everything the result depends on, so it never answers
+ * for other inputs.
+ */
+function rotationOf(
+  rotation: { interval?: string | undefined } | undefined,
+  secret: SecretData,
+  hasPrevious: boolean,
+): RotationMemo {
+  const interval = rotation?.interval;
+  const annotations = secret.annotations;
+  // Most Secrets never rotated and rotate on request only: nothing to parse, nothing to remember.
+  if (
+    interval === undefined &&
+    (annotations === undefined ||
+      (annotations[SECRET_ROTATION_ANNOTATIONS.rotatedAt] === undefined &&
+        annotations[SECRET_ROTATION_ANNOTATIONS.previousValidUntil] === undefined))
+  )
+    return NO_ROTATION;
+  const hit = rotations.get(secret);
+  if (
+    hit !== undefined &&
+    hit.interval === interval &&
+    hit.hasPrevious === hasPrevious &&
+    hit.annotations === secret.annotations &&
+    hit.creationTimestamp === secret.creationTimestamp
+  )
+    return hit;
+  const times = rotationTimesOf(rotation, {
+    annotations: secret.annotations,
+    creationTimestamp: secret.creationTimestamp,
+    hasPrevious,
+  });
+  const memo: RotationMemo = {
+    interval,
+    hasPrevious,
+    annotations: secret.annotations,
+    creationTimestamp: secret.creationTimestamp,
+    times,
+    status: rotationStatus(times),
+  };
+  rotations.set(secret, memo);
+  return memo;
+}
+
 function rotationStatus(times: RotationTimes): Partial<Resolution> {
   return {
     ...(times.rotatedAt !== undefined ? { secretRotatedAt: timeText(times.rotatedAt) } : {}),
@@ -675,7 +758,9 @@ function secretConditionOf(
   secret?: string;
   /** The secret the last rotation replaced, while the Secret holds it. */
   previous?: Expiring<string>;
-  rotation?: RotationTimes;
+  rotationStatus?: Partial<Resolution>;
+  /** The decoded Secret the values come from: what derived values are remembered by. */
+  from?: SecretData;
 } {
   const { namespace } = decl.metadata;
   const { source, keys } = decl.spec.secret;
@@ -728,20 +813,17 @@ function secretConditionOf(
     message: `credentials are in Secret ${namespace}/${secretName}`,
   };
   // Only a Secret Latchkey generated carries a previous secret: its annotations were written by the leader.
-  if (source !== 'Generate') return { condition, secret: value };
+  if (source !== 'Generate') return { condition, secret: value, from: secret };
   const previousValue = secret.data[previousSecretKey(keys.clientSecret)];
   const hasPrevious = previousValue !== undefined && previousValue !== '';
-  const rotation = rotationTimesOf(decl.spec.secret.rotation, {
-    annotations: secret.annotations,
-    creationTimestamp: secret.creationTimestamp,
-    hasPrevious,
-  });
+  const { times, status } = rotationOf(decl.spec.secret.rotation, secret, hasPrevious);
   return {
     condition,
     secret: value,
-    rotation,
-    ...(hasPrevious && rotation.previousValidUntil !== undefined
-      ? { previous: { value: previousValue, validUntilMs: rotation.previousValidUntil } }
+    rotationStatus: status,
+    from: secret,
+    ...(hasPrevious && times.previousValidUntil !== undefined
+      ? { previous: { value: previousValue, validUntilMs: times.previousValidUntil } }
       : {}),
   };
 }

@@ -19,6 +19,26 @@ export function digestSecret(secret: string): Buffer {
   return createHash('sha256').update(secret, 'utf8').digest();
 }
 
+/** Per holder: the values hashed so far and their digests, alternating (at most the secret and the previous). */
+const digests = new WeakMap<object, (string | Buffer)[]>();
+
+/**
+ * {@link digestSecret}, remembered for as long as `holder` (the decoded Secret the value came from) lives:
+ * the store recompiles every client on each change, and an unchanged Secret need not be hashed again. Looked
+ * up by the value itself within the holder, so the digest always matches the value asked about.
+ */
+export function digestSecretOf(holder: object, secret: string): Buffer {
+  let known = digests.get(holder);
+  if (known === undefined) {
+    known = [];
+    digests.set(holder, known);
+  }
+  for (let i = 0; i < known.length; i += 2) if (known[i] === secret) return known[i + 1] as Buffer;
+  const digest = digestSecret(secret);
+  known.push(secret, digest);
+  return digest;
+}
+
 /** The part of a generated Secret that says where its rotation stands. */
 export interface RotationRecord {
   annotations?: Readonly<Record<string, string>> | undefined;
@@ -50,7 +70,7 @@ export function rotationTimesOf(
     ? timeOf(annotations[SECRET_ROTATION_ANNOTATIONS.previousValidUntil])
     : undefined;
   const interval = rotation?.interval === undefined ? undefined : parseDuration(rotation.interval);
-  const since = rotatedAt ?? timeOf(record.creationTimestamp);
+  const since = interval === undefined ? undefined : (rotatedAt ?? timeOf(record.creationTimestamp));
   return {
     ...(rotatedAt !== undefined ? { rotatedAt } : {}),
     ...(validUntil !== undefined ? { previousValidUntil: validUntil } : {}),

@@ -76,4 +76,29 @@ describe('status from a resolution', () => {
     expect(statusChanged(reordered, s)).toBe(false);
     expect(statusChanged(undefined, s)).toBe(true);
   });
+
+  it('sees a field the API server holds that the decision does not, and a field it lacks', () => {
+    const s = desiredStatus(resolution(true), undefined, T0);
+    expect(statusChanged({ ...s, organizationId: 'org_1' }, s)).toBe(true);
+    const { secretName: _s, ...withoutSecretName } = s;
+    expect(statusChanged(withoutSecretName, s)).toBe(true);
+    expect(statusChanged({ ...s, organizationId: undefined }, s)).toBe(false);
+  });
+
+  it('compares every field of a condition, extra or missing ones included', () => {
+    const s = desiredStatus(resolution(true), undefined, T0);
+    const [ready, secret] = s.conditions ?? [];
+    if (ready === undefined || secret === undefined) throw new Error('two conditions expected');
+    expect(statusChanged({ ...s, conditions: [{ ...ready, message: 'other' }, secret] }, s)).toBe(true);
+    expect(statusChanged({ ...s, conditions: [{ ...ready, severity: 'Info' } as never, secret] }, s)).toBe(
+      true,
+    );
+    const { observedGeneration: _g, ...noGeneration } = ready;
+    expect(statusChanged({ ...s, conditions: [noGeneration, secret] }, s)).toBe(true);
+    expect(statusChanged({ ...s, conditions: [ready, ready] }, s)).toBe(true);
+    expect(statusChanged({ ...s, conditions: [ready] }, s)).toBe(true);
+    const { conditions: _c, ...noConditions } = s;
+    expect(statusChanged(noConditions, s)).toBe(true);
+    expect(statusChanged(noConditions, { ...noConditions, conditions: [] })).toBe(true);
+  });
 });
