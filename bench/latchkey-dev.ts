@@ -97,6 +97,8 @@ export interface DevStart {
   file: string;
   maxSeconds: number;
   readyTimeoutMs: number;
+  /** Options for `node` itself, before the script (`--cpu-prof`, …). */
+  nodeArgs?: readonly string[];
 }
 
 /** Writes the manifests under `root` and starts `latchkey dev` on them; resolves once it serves. */
@@ -107,7 +109,7 @@ export async function startLatchkeyDev(root: string, start: DevStart): Promise<D
   const started = performance.now();
   const child = startChild(start.name, {
     maxSeconds: start.maxSeconds,
-    args: ['src/cli/main.ts', 'dev', ...devArgs(root)],
+    args: [...(start.nodeArgs ?? []), 'src/cli/main.ts', 'dev', ...devArgs(root)],
   });
   const ready = await waitForLine(child, 'Latchkey dev is ready', start.readyTimeoutMs);
   const readySeconds = (performance.now() - started) / 1000;

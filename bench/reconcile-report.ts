@@ -1,7 +1,7 @@
 /** The reconcile bench's figures: the tables people read, the linearity check and the results file. */
 
 import type { LogSummary, Memory } from './reconcile-operator.ts';
-import { profileTable, type ProfileSummary } from './reconcile-profile.ts';
+import { profileTable, type ProfileSummary } from './profile.ts';
 import { describeMachine, type Machine } from './report.ts';
 
 export interface SizeResult {

@@ -2,7 +2,9 @@
  * `npm run bench`: client_credentials tokens per second over keep-alive, Latchkey dev mode against a floor
  * server doing the same work with nothing else (floor-server.ts), for RS256 and ES256, in one run: with a
  * shared secret (HTTP Basic), a `private_key_jwt` assertion, a federated workload token, and introspection
- * answers per second. Prints the table and writes bench/results/<date>-token.md. See bench/README.md.
+ * answers per second. Prints the table and writes bench/results/<date>-token.md. With `--profile`, the
+ * servers run under `node --cpu-prof` and the run ends with where their time went (token-profile.ts). See
+ * bench/README.md.
  */
 
 import { createHash, generateKeyPairSync } from 'node:crypto';
@@ -30,6 +32,7 @@ import {
   type DevServer,
 } from './latchkey-dev.ts';
 import { startWorkloadIssuer, type WorkloadIssuer } from './oidc-issuer.ts';
+import { monotonicMicros } from './profile.ts';
 import {
   DEV_WITH_CONNECTIONS_READY,
   FLOOR_READY,
@@ -58,6 +61,15 @@ import {
   type Settings,
 } from './report.ts';
 import { commit, machine, saveResults } from './run-info.ts';
+import {
+  collectProfiles,
+  cpuProfileArgs,
+  mainThreadCpuSeconds,
+  profileMarkdown,
+  profileRows,
+  type ProfiledProcess,
+  type ProfiledRun,
+} from './token-profile.ts';
 
 const USAGE = `Usage: npm run bench -- [options]
 
@@ -67,6 +79,9 @@ const USAGE = `Usage: npm run bench -- [options]
   --rounds N        runs per server and algorithm (default 4, env BENCH_ROUNDS)
   --quick           1s warm-up, 2s measured, 1 round, not saved: checks the bench works
   --no-save         do not write bench/results/<date>-token.md
+  --profile         run the servers under node --cpu-prof; print where their main threads spend each token's
+                    time and the top functions (appended to the results file), and keep the .cpuprofile files
+                    in $TMPDIR/latchkey-token-profile-* for a flame graph
 
 Each round runs, per algorithm, client_secret_basic, private_key_jwt, federation and introspection on both
 servers.
@@ -83,10 +98,11 @@ const READY_TIMEOUT_MS = 60_000;
 const PAUSE_BETWEEN_RUNS_MS = 500;
 interface Options extends Settings {
   save: boolean;
+  profile: boolean;
 }
 
 function parseOptions(argv: string[]): Options | undefined {
-  const args = parseBenchArgs(argv, RUN_FLAGS);
+  const args = parseBenchArgs(argv, { ...RUN_FLAGS, profile: { type: 'boolean', default: false } });
   if (args === undefined) return undefined;
   const env = process.env;
   return {
@@ -97,6 +113,7 @@ function parseOptions(argv: string[]): Options | undefined {
       rounds: env.BENCH_ROUNDS,
     }),
     save: args.save,
+    profile: args.values.profile,
   };
 }
 
@@ -136,13 +153,20 @@ spec:
   ].join('---\n');
 }
 
-async function startLatchkey(root: string, inputs: ManifestInputs, maxSeconds: number): Promise<DevServer> {
+/** How the bench starts the servers: for how long, and with which options for `node` (`--cpu-prof`). */
+interface ServerStart {
+  maxSeconds: number;
+  nodeArgs: readonly string[];
+}
+
+async function startLatchkey(root: string, inputs: ManifestInputs, start: ServerStart): Promise<DevServer> {
   return startLatchkeyDev(root, {
     name: 'Latchkey dev',
     manifests: manifests(inputs),
     file: 'bench.yaml',
-    maxSeconds,
+    maxSeconds: start.maxSeconds,
     readyTimeoutMs: READY_TIMEOUT_MS,
+    nodeArgs: start.nodeArgs,
   });
 }
 
@@ -153,11 +177,11 @@ async function startLatchkey(root: string, inputs: ManifestInputs, maxSeconds: n
 async function startLatchkeyWithConnections(
   root: string,
   latchkey: DevServer,
-  maxSeconds: number,
+  start: ServerStart,
 ): Promise<{ child: Child; tokenEndpoint: string }> {
   const child = startChild('Latchkey with Connections', {
-    maxSeconds,
-    args: ['bench/dev-with-connections.ts', ...devArgs(root), '--issuer', latchkey.issuer],
+    maxSeconds: start.maxSeconds,
+    args: [...start.nodeArgs, 'bench/dev-with-connections.ts', ...devArgs(root), '--issuer', latchkey.issuer],
   });
   const origin = await waitForLine(child, DEV_WITH_CONNECTIONS_READY, READY_TIMEOUT_MS);
   return { child, tokenEndpoint: `${origin}${new URL(latchkey.tokenEndpoint).pathname}` };
@@ -186,7 +210,7 @@ async function startFloor(
   root: string,
   latchkey: DevServer,
   clients: FloorClients,
-  maxSeconds: number,
+  start: ServerStart,
 ): Promise<Endpoints> {
   const { clientId, secret } = clients;
   const keysJson = (await secretData(join(root, 'state', 'signing-keys.yaml')))['keys.json'];
@@ -220,7 +244,11 @@ async function startFloor(
       publicJwk: clients.workloadIssuer.publicJwk,
     },
   };
-  const child = startChild('floor server', { maxSeconds, args: ['bench/floor-server.ts'], config });
+  const child = startChild('floor server', {
+    maxSeconds: start.maxSeconds,
+    args: [...start.nodeArgs, 'bench/floor-server.ts'],
+    config,
+  });
   const origin = await waitForLine(child, FLOOR_READY, READY_TIMEOUT_MS);
   return {
     child,
@@ -369,22 +397,36 @@ async function main(options: Options): Promise<number> {
   const workloadIssuer = await startWorkloadIssuer();
   const root = await mkdtemp(join(tmpdir(), 'latchkey-bench-'));
   tempRoot = root;
+  // Kept after the run, unlike `root`: profiles hold function names and timings, no secret.
+  const profileDir = options.profile ? await mkdtemp(join(tmpdir(), 'latchkey-token-profile-')) : undefined;
+  const start: ServerStart = {
+    maxSeconds: serverMaxSeconds,
+    nodeArgs: profileDir === undefined ? [] : cpuProfileArgs(profileDir),
+  };
   try {
     process.stdout.write(`Starting Latchkey dev and the floor server…\n`);
+    if (profileDir !== undefined) process.stdout.write(`CPU profiles go to ${profileDir}\n`);
     const jwtKeys = jwtClientKeys();
     const latchkey = await startLatchkey(
       root,
       { jwtClientKey: jwtKeys.publicJwk, workloadIssuer: workloadIssuer.issuer },
-      serverMaxSeconds,
+      start,
     );
     const { clientId, clientSecret } = await generatedCredentials(root, CLIENT);
-    const federating = await startLatchkeyWithConnections(root, latchkey, serverMaxSeconds);
+    const federating = await startLatchkeyWithConnections(root, latchkey, start);
     const floor = await startFloor(
       root,
       latchkey,
       { clientId, secret: clientSecret, jwtClientKey: jwtKeys.publicJwk, workloadIssuer },
-      serverMaxSeconds,
+      start,
     );
+    const profiled: ProfiledProcess[] = [
+      { name: 'latchkey', child: latchkey.child },
+      { name: 'latchkey-with-connections', child: federating.child },
+      { name: 'floor', child: floor.child },
+    ];
+    const profileName = (child: Child) => profiled.find((p) => p.child === child)?.name ?? child.name;
+    const profiledRuns: ProfiledRun[] = [];
     const targets = (server: ServerName, kind: BenchKind): Target => {
       if (server === 'floor') {
         return {
@@ -420,7 +462,22 @@ async function main(options: Options): Promise<number> {
           for (const server of order) {
             const target = targets(server, kind);
             const load = await loadChild(ctx, target, server, kind, alg);
+            const pid = target.child.process.pid;
+            const mainBefore = profileDir === undefined ? undefined : mainThreadCpuSeconds(pid);
+            const startUs = monotonicMicros();
             const result = await loadRun(load, () => cpuSeconds(target.child));
+            const mainAfter = profileDir === undefined ? undefined : mainThreadCpuSeconds(pid);
+            profiledRuns.push({
+              server,
+              kind,
+              alg,
+              process: profileName(target.child),
+              window: { startUs, endUs: monotonicMicros() },
+              issued: result.issued,
+              serverCpuSeconds: result.serverCpuSeconds,
+              mainThreadCpuSeconds:
+                mainBefore === undefined || mainAfter === undefined ? undefined : mainAfter - mainBefore,
+            });
             const key = runKey(server, kind, alg);
             ctx.runs.set(key, [...(ctx.runs.get(key) ?? []), result]);
             process.stdout.write(
@@ -455,6 +512,18 @@ async function main(options: Options): Promise<number> {
       `\n${table(results)}\n\nratio = Latchkey req/s / floor req/s (lowest–highest of one round)\n\n${cpuTable(results)}\n\n${KIND_NOTES}\n`,
     );
 
+    let profileSection: string | undefined;
+    if (profileDir !== undefined) {
+      const profiles = await collectProfiles(profileDir, profiled);
+      const rows = await profileRows(profileDir, profiles, profiledRuns);
+      profileSection = profileMarkdown(
+        profileDir,
+        rows,
+        profiled.map((p) => p.name),
+      );
+      process.stdout.write(`\n${profileSection}\n`);
+    }
+
     const problems = results.flatMap((r) => [
       ...r.latchkey.problems.map((p) => `${rowLabel(r)} Latchkey: ${p}`),
       ...r.floor.problems.map((p) => `${rowLabel(r)} floor: ${p}`),
@@ -463,7 +532,12 @@ async function main(options: Options): Promise<number> {
     if (options.save) {
       const date = new Date().toISOString().slice(0, 10);
       const report = { date, commit: commit(), machine: m, settings: settingsOf(options), results };
-      await saveResults(date, 'token', resultsMarkdown(report));
+      const markdown = resultsMarkdown(report);
+      await saveResults(
+        date,
+        'token',
+        profileSection === undefined ? markdown : `${markdown}\n${profileSection}\n`,
+      );
     }
     return 0;
   } finally {
