@@ -1,11 +1,15 @@
-import { sign, type KeyObject, type SignKeyObjectInput } from 'node:crypto';
+import { sign, type KeyObject } from 'node:crypto';
 import type { SigningKey } from '../keys/signing-keys.ts';
+import { p256DerToJws } from './ecdsa-p256.ts';
 
 interface PreparedKey {
   /** `base64url(protected header) + '.'` */
   headerPrefix: string;
   digest: string | null;
-  key: KeyObject | SignKeyObjectInput;
+  /** A KeyObject, never an options object: see ecdsa-p256.ts. */
+  key: KeyObject;
+  /** ES256: node:crypto's DER signature as JWS carries it, r || s (RFC 7518 §3.4). */
+  toJws: ((der: Buffer) => Buffer) | undefined;
 }
 
 // Per key object, so a rotated-out key and its cache go away together.
@@ -19,18 +23,13 @@ function prepare(key: SigningKey): PreparedKey {
     );
     switch (key.alg) {
       case 'RS256':
-        p = { headerPrefix: `${header}.`, digest: 'sha256', key: key.privateKey };
+        p = { headerPrefix: `${header}.`, digest: 'sha256', key: key.privateKey, toJws: undefined };
         break;
       case 'ES256':
-        // JWS (RFC 7518 §3.4) wants r || s, not DER.
-        p = {
-          headerPrefix: `${header}.`,
-          digest: 'sha256',
-          key: { key: key.privateKey, dsaEncoding: 'ieee-p1363' },
-        };
+        p = { headerPrefix: `${header}.`, digest: 'sha256', key: key.privateKey, toJws: p256DerToJws };
         break;
       case 'EdDSA':
-        p = { headerPrefix: `${header}.`, digest: null, key: key.privateKey };
+        p = { headerPrefix: `${header}.`, digest: null, key: key.privateKey, toJws: undefined };
         break;
     }
     prepared.set(key, p);
@@ -51,7 +50,10 @@ export function signAccessToken(key: SigningKey, payload: object): Promise<strin
   return new Promise((resolve, reject) => {
     sign(p.digest, Buffer.from(signingInput, 'latin1'), p.key, (err, signature) => {
       if (err) reject(err);
-      else resolve(`${signingInput}.${signature.toString('base64url')}`);
+      else {
+        const jws = p.toJws === undefined ? signature : p.toJws(signature);
+        resolve(`${signingInput}.${jws.toString('base64url')}`);
+      }
     });
   });
 }

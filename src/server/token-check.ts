@@ -1,14 +1,9 @@
-import {
-  createPublicKey,
-  verify,
-  type JsonWebKey,
-  type KeyObject,
-  type VerifyKeyObjectInput,
-} from 'node:crypto';
+import { createPublicKey, verify, type JsonWebKey, type KeyObject } from 'node:crypto';
 import type { JWK } from 'jose';
 import { SIGNING_ALGORITHMS, type SigningAlgorithm } from '../api/resource-server.ts';
 import type { SigningKeys } from '../keys/signing-keys.ts';
 import type { AccessTokenClaims } from './claims.ts';
+import { p256JwsToDer } from './ecdsa-p256.ts';
 
 /**
  * Why a token is not one of our valid access tokens. Introspection answers `{"active": false}` for all of
@@ -48,7 +43,10 @@ const utf8 = new TextDecoder('utf-8', { fatal: true });
 interface VerifyKey {
   alg: SigningAlgorithm;
   digest: string | null;
-  key: KeyObject | VerifyKeyObjectInput;
+  /** A KeyObject, never an options object: see ecdsa-p256.ts. */
+  key: KeyObject;
+  /** ES256: the JWS signature (r || s) as node:crypto verifies it, DER. */
+  toDer?: (jws: Buffer) => Buffer | undefined;
 }
 
 // Per published list, so a rotation (a new snapshot with a new list) builds the keys once and the old cache
@@ -169,9 +167,8 @@ function verifyKeyOf(jwk: Readonly<JWK>): VerifyKey | undefined {
     case 'RS256':
       return key.asymmetricKeyType === 'rsa' ? { alg: 'RS256', digest: 'sha256', key } : undefined;
     case 'ES256':
-      // JWS (RFC 7518 §3.4) carries r || s, not DER.
       return key.asymmetricKeyType === 'ec' && jwk.crv === 'P-256'
-        ? { alg: 'ES256', digest: 'sha256', key: { key, dsaEncoding: 'ieee-p1363' } }
+        ? { alg: 'ES256', digest: 'sha256', key, toDer: p256JwsToDer }
         : undefined;
     case 'EdDSA':
       return key.asymmetricKeyType === 'ed25519' ? { alg: 'EdDSA', digest: null, key } : undefined;
@@ -180,7 +177,9 @@ function verifyKeyOf(jwk: Readonly<JWK>): VerifyKey | undefined {
   }
 }
 
-function verifies(key: VerifyKey, signingInput: string, signature: Buffer): Promise<boolean> {
+function verifies(key: VerifyKey, signingInput: string, jws: Buffer): Promise<boolean> {
+  const signature = key.toDer === undefined ? jws : key.toDer(jws);
+  if (signature === undefined) return Promise.resolve(false);
   return new Promise((resolve) => {
     verify(key.digest, Buffer.from(signingInput, 'latin1'), key.key, signature, (err, ok) =>
       resolve(err === null && ok),
