@@ -38,5 +38,8 @@ COPY examples ./examples
 # Numeric, so that Kubernetes' runAsNonRoot can verify it; the chart runs the pod as the same user.
 USER 65532:65532
 EXPOSE 8080 8081
-ENTRYPOINT ["node", "dist/cli/main.js"]
+# Semi-spaces of at most 8 MiB instead of V8's default (up to 64 MiB, sized from the machine's memory): the
+# start-up burst (listing every object, compiling the store) otherwise grows the young generation for good,
+# which doubles idle RSS with 1,000 clients; token throughput stays the same (README, Performance).
+ENTRYPOINT ["node", "--max-semi-space-size=8", "dist/cli/main.js"]
 CMD ["operator"]

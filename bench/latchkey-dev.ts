@@ -101,6 +101,9 @@ export interface DevStart {
   nodeArgs?: readonly string[];
 }
 
+/** The `node` options the container image starts Latchkey with (Dockerfile ENTRYPOINT): measured as it runs. */
+export const IMAGE_NODE_FLAGS: readonly string[] = ['--max-semi-space-size=8'];
+
 /** Writes the manifests under `root` and starts `latchkey dev` on them; resolves once it serves. */
 export async function startLatchkeyDev(root: string, start: DevStart): Promise<DevServer> {
   const manifestsDir = join(root, 'manifests');
@@ -109,7 +112,7 @@ export async function startLatchkeyDev(root: string, start: DevStart): Promise<D
   const started = performance.now();
   const child = startChild(start.name, {
     maxSeconds: start.maxSeconds,
-    args: [...(start.nodeArgs ?? []), 'src/cli/main.ts', 'dev', ...devArgs(root)],
+    args: [...IMAGE_NODE_FLAGS, ...(start.nodeArgs ?? []), 'src/cli/main.ts', 'dev', ...devArgs(root)],
   });
   const ready = await waitForLine(child, 'Latchkey dev is ready', start.readyTimeoutMs);
   const readySeconds = (performance.now() - started) / 1000;

@@ -1,17 +1,7 @@
 #!/usr/bin/env node
 import { readFileSync } from 'node:fs';
-import { EventBus } from '../events.ts';
-import { createLogger, logEvents } from '../log.ts';
 import { ConfigError } from '../config-error.ts';
-import { DEV_USAGE, parseDevArgs } from '../dev/config.ts';
-import { reportEvents } from '../dev/reporter.ts';
-import { startDev } from '../dev/run.ts';
-import { OPERATOR_USAGE, parseOperatorArgs } from '../operator/config.ts';
-import { startOperator } from '../operator/run.ts';
-import { parseValidateArgs, VALIDATE_USAGE } from '../validate/args.ts';
-import { readManifestInputs } from '../validate/files.ts';
-import { exitCodeOf, formatJson, formatText } from '../validate/report.ts';
-import { validateManifests } from '../validate/validate.ts';
+import type { EventBus } from '../events.ts';
 
 const USAGE = `Usage: latchkey <command> [options]
 
@@ -23,19 +13,42 @@ Commands:
 Run 'latchkey <command> --help' for a command's options.
 `;
 
+// Each command imports only its own modules: the operator never loads the manifest validators (ajv, yaml),
+// dev mode never loads the Kubernetes client, so neither keeps the other's code and source text in memory.
+
+/** Reports events as JSON logs or as lines for people; pino is loaded only when JSON is asked for. */
+async function reporting(events: EventBus, logFormat: 'text' | 'json'): Promise<void> {
+  if (logFormat === 'json') {
+    const { createLogger, logEvents } = await import('../log.ts');
+    logEvents(events, createLogger());
+  } else {
+    const { reportEvents } = await import('../dev/reporter.ts');
+    reportEvents(events, (line) => process.stdout.write(`${line}\n`));
+  }
+}
+
 async function dev(argv: string[]): Promise<void> {
+  const { DEV_USAGE, parseDevArgs } = await import('../dev/config.ts');
   if (argv.includes('--help') || argv.includes('-h')) {
     process.stdout.write(DEV_USAGE);
     return;
   }
   const config = parseDevArgs(argv, process.cwd());
+  const [{ EventBus }, { startDev }] = await Promise.all([import('../events.ts'), import('../dev/run.ts')]);
   const events = new EventBus();
-  if (config.logFormat === 'json') logEvents(events, createLogger());
-  else reportEvents(events, (line) => process.stdout.write(`${line}\n`));
+  await reporting(events, config.logFormat);
   const server = await startDev(config, events);
+  stopOnSignal(() => server.close());
   process.stdout.write(`${server.readyMessage()}\n`);
+}
+
+/**
+ * Closes on SIGINT or SIGTERM, then exits. Installed before the ready line is printed: a supervisor that
+ * signals as soon as it reads that line would otherwise find no handler and kill the process uncleanly.
+ */
+function stopOnSignal(close: () => Promise<void>): void {
   const stop = () => {
-    server.close().then(
+    close().then(
       () => process.exit(0),
       () => process.exit(1),
     );
@@ -56,33 +69,37 @@ function podNamespace(): string | undefined {
 }
 
 async function operator(argv: string[]): Promise<void> {
+  const { OPERATOR_USAGE, parseOperatorArgs } = await import('../operator/config.ts');
   if (argv.includes('--help') || argv.includes('-h')) {
     process.stdout.write(OPERATOR_USAGE);
     return;
   }
   const config = parseOperatorArgs(argv, podNamespace());
+  const [{ EventBus }, { startOperator }] = await Promise.all([
+    import('../events.ts'),
+    import('../operator/run.ts'),
+  ]);
   const events = new EventBus();
-  if (config.logFormat === 'json') logEvents(events, createLogger());
-  else reportEvents(events, (line) => process.stdout.write(`${line}\n`));
+  await reporting(events, config.logFormat);
   const running = await startOperator(config, { events });
+  stopOnSignal(() => running.close());
   process.stdout.write(`Latchkey operator started: issuer ${running.issuer}, identity ${config.identity}\n`);
   void running.whenReady().then(() => process.stdout.write('Latchkey operator is ready\n'));
-  const stop = () => {
-    running.close().then(
-      () => process.exit(0),
-      () => process.exit(1),
-    );
-  };
-  process.once('SIGINT', stop);
-  process.once('SIGTERM', stop);
 }
 
 async function validate(argv: string[]): Promise<void> {
+  const { parseValidateArgs, VALIDATE_USAGE } = await import('../validate/args.ts');
   if (argv.includes('--help') || argv.includes('-h')) {
     process.stdout.write(VALIDATE_USAGE);
     return;
   }
   const options = parseValidateArgs(argv);
+  const [{ readManifestInputs }, { exitCodeOf, formatJson, formatText }, { validateManifests }] =
+    await Promise.all([
+      import('../validate/files.ts'),
+      import('../validate/report.ts'),
+      import('../validate/validate.ts'),
+    ]);
   const result = validateManifests(await readManifestInputs(options.paths, process.cwd()));
   process.stdout.write(options.output === 'json' ? formatJson(result) : formatText(result));
   // exitCode rather than exit(): stdout may be a pipe that has not drained yet.

@@ -1,6 +1,9 @@
 import { readFileSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
-import { KubeConfig, type User } from '@kubernetes/client-node';
+import { createRequire } from 'node:module';
+import { isIPv6 } from 'node:net';
+import type * as ClientNode from '@kubernetes/client-node';
+import type { KubeConfig, User } from '@kubernetes/client-node';
 import { type Clock, systemClock } from '../clock.ts';
 import { ConfigError } from '../config-error.ts';
 
@@ -43,6 +46,11 @@ export interface LoadKubeConfigOptions {
 }
 
 const DEFAULT_TOKEN_FILE_REFRESH_MS = 60_000;
+const SERVICE_ACCOUNT_DIR = '/var/run/secrets/kubernetes.io/serviceaccount';
+/** The names client-node gave the in-cluster configuration, which messages and `context` still use. */
+const IN_CLUSTER = { cluster: 'inCluster', context: 'inClusterContext' } as const;
+
+const require = createRequire(import.meta.url);
 
 /**
  * Loads how to reach the API server: from `kubeconfig` when given, otherwise the pod's in-cluster
@@ -53,24 +61,72 @@ const DEFAULT_TOKEN_FILE_REFRESH_MS = 60_000;
  * const api = createKubeApi(connection);
  */
 export function loadKubeConfig(options: LoadKubeConfigOptions = {}): KubeConnection {
-  const kc = new KubeConfig();
+  if (options.kubeconfig === undefined) return inClusterConnection(options);
+  const kc = newKubeConfig();
   try {
-    if (options.kubeconfig !== undefined) {
-      kc.loadFromFile(options.kubeconfig);
-    } else {
-      if (!process.env.KUBERNETES_SERVICE_HOST || !process.env.KUBERNETES_SERVICE_PORT) {
-        throw new Error(
-          'not running in a pod (KUBERNETES_SERVICE_HOST and KUBERNETES_SERVICE_PORT are unset); pass a kubeconfig',
-        );
-      }
-      kc.loadFromCluster(options.inClusterRoot);
-    }
+    kc.loadFromFile(options.kubeconfig);
     if (options.context !== undefined) kc.setCurrentContext(options.context);
   } catch (error) {
     if (error instanceof ConfigError) throw error;
     throw new ConfigError('kubeconfig', (error as Error).message);
   }
   return connectionFrom(kc, options);
+}
+
+/**
+ * client-node holds about 25 MiB of heap (its generated API classes and their source text) and takes a
+ * second to load; only a kubeconfig file needs it (exec plugins, auth providers), so a pod never loads it.
+ */
+function newKubeConfig(): KubeConfig {
+  const { KubeConfig } = require('@kubernetes/client-node') as typeof ClientNode;
+  return new KubeConfig();
+}
+
+/**
+ * The pod's ServiceAccount, as client-go's InClusterConfig reads it: the service environment, the CA and
+ * namespace files, and the token file, re-read as it rotates.
+ */
+function inClusterConnection(options: LoadKubeConfigOptions): KubeConnection {
+  const host = process.env.KUBERNETES_SERVICE_HOST;
+  const port = process.env.KUBERNETES_SERVICE_PORT;
+  if (!host || !port) {
+    throw new ConfigError(
+      'kubeconfig',
+      'not running in a pod (KUBERNETES_SERVICE_HOST and KUBERNETES_SERVICE_PORT are unset); pass a kubeconfig',
+    );
+  }
+  if (options.context !== undefined && options.context !== IN_CLUSTER.context) {
+    throw new ConfigError('kubeconfig', `context ${JSON.stringify(options.context)} has no cluster`);
+  }
+  // client-node's rule, kept so that an existing deployment behind a plain-HTTP proxy port still works.
+  const scheme = port === '80' || port === '8080' || port === '8001' ? 'http' : 'https';
+  let server: URL;
+  try {
+    server = new URL(`${scheme}://${isIPv6(host) ? `[${host}]` : host}:${port}`);
+  } catch {
+    throw new ConfigError('kubeconfig', `cluster ${JSON.stringify(IN_CLUSTER.cluster)}: server is not a URL`);
+  }
+  const dir = `${options.inClusterRoot ?? ''}${SERVICE_ACCOUNT_DIR}`;
+  const ca = pem(`${dir}/ca.crt`, undefined, `cluster ${IN_CLUSTER.cluster} certificate-authority`);
+  const namespace = optionalFile(`${dir}/namespace`)?.trim() || undefined;
+  return Object.freeze({
+    server,
+    ...(ca !== undefined ? { ca } : {}),
+    insecureSkipTlsVerify: false,
+    ...(namespace !== undefined ? { namespace } : {}),
+    headers: Object.freeze({}),
+    authorization: tokenFileReader(`${dir}/token`, options.now ?? systemClock, options.tokenFileRefreshMs),
+  });
+}
+
+/** A file's text, or undefined when it does not exist (the namespace file is optional). */
+function optionalFile(path: string): string | undefined {
+  try {
+    return readFileSync(path, 'utf8');
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+    throw new ConfigError('kubeconfig', `cannot read ${path}: ${(error as Error).message}`);
+  }
 }
 
 function connectionFrom(kc: KubeConfig, options: LoadKubeConfigOptions): KubeConnection {

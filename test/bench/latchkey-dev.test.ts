@@ -1,6 +1,7 @@
 import { parseAllDocuments } from 'yaml';
 import { describe, expect, it } from 'vitest';
-import { oauthClientManifest, resourceServerManifests } from '../../bench/latchkey-dev.ts';
+import { readFile } from 'node:fs/promises';
+import { IMAGE_NODE_FLAGS, oauthClientManifest, resourceServerManifests } from '../../bench/latchkey-dev.ts';
 import { changedWhere } from '../../bench/run-info.ts';
 
 const parseOne = (text: string) => {
@@ -8,6 +9,14 @@ const parseOne = (text: string) => {
   expect(docs).toHaveLength(1);
   return docs[0]?.toJS() as { metadata: unknown; spec: Record<string, unknown> };
 };
+
+describe('how the benches start Latchkey', () => {
+  it('with the node options of the container image, so they measure what runs in a cluster', async () => {
+    const dockerfile = await readFile(new URL('../../Dockerfile', import.meta.url), 'utf8');
+    const entrypoint = JSON.parse(/^ENTRYPOINT (.*)$/m.exec(dockerfile)?.[1] ?? '[]') as string[];
+    expect(entrypoint.slice(1, -1)).toEqual(IMAGE_NODE_FLAGS);
+  });
+});
 
 describe('the manifests of the token benches', () => {
   it('declare one ResourceServer per algorithm with 5 minute tokens', () => {

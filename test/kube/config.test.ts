@@ -1,6 +1,8 @@
+import { execFile } from 'node:child_process';
 import { mkdtemp, mkdir, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { promisify } from 'node:util';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { stringify } from 'yaml';
 import { ConfigError } from '../../src/config-error.ts';
@@ -10,6 +12,8 @@ const CA = '-----BEGIN CERTIFICATE-----\nca\n-----END CERTIFICATE-----\n';
 const CERT = '-----BEGIN CERTIFICATE-----\nclient\n-----END CERTIFICATE-----\n';
 const KEY = '-----BEGIN PRIVATE KEY-----\nkey\n-----END PRIVATE KEY-----\n';
 const b64 = (s: string) => Buffer.from(s).toString('base64');
+const run = promisify(execFile);
+const CONFIG_MODULE = new URL('../../src/kube/config.ts', import.meta.url).href;
 
 let dir: string;
 beforeEach(async () => {
@@ -186,6 +190,88 @@ describe('loadKubeConfig in a pod', () => {
   it('says how to fix it when not in a pod', () => {
     vi.stubEnv('KUBERNETES_SERVICE_HOST', '');
     expect(() => loadKubeConfig({})).toThrow(/not running in a pod.*pass a kubeconfig/);
+  });
+
+  it('leaves the namespace unset when the namespace file is absent', async () => {
+    const tokenPath = await podFiles('t');
+    await rm(join(tokenPath, '../namespace'));
+    vi.stubEnv('KUBERNETES_SERVICE_HOST', '10.0.0.1');
+    vi.stubEnv('KUBERNETES_SERVICE_PORT', '6443');
+    const c = loadKubeConfig({ inClusterRoot: dir });
+    expect(c.namespace).toBeUndefined();
+    expect(c.server.href).toBe('https://10.0.0.1:6443/');
+    expect(c.headers).toEqual({});
+    expect(c.insecureSkipTlsVerify).toBe(false);
+  });
+
+  it('refuses a pod without its CA file with a ConfigError naming the file', async () => {
+    const tokenPath = await podFiles('t');
+    await rm(join(tokenPath, '../ca.crt'));
+    vi.stubEnv('KUBERNETES_SERVICE_HOST', '10.0.0.1');
+    vi.stubEnv('KUBERNETES_SERVICE_PORT', '443');
+    expect(() => loadKubeConfig({ inClusterRoot: dir })).toThrow(
+      /^kubeconfig: cluster inCluster certificate-authority: cannot read .*serviceaccount\/ca\.crt: ENOENT/,
+    );
+  });
+
+  it('fails on the first request, not at load, when the token file is missing', async () => {
+    const tokenPath = await podFiles('t');
+    await rm(tokenPath);
+    vi.stubEnv('KUBERNETES_SERVICE_HOST', '10.0.0.1');
+    vi.stubEnv('KUBERNETES_SERVICE_PORT', '443');
+    const c = loadKubeConfig({ inClusterRoot: dir });
+    await expect(c.authorization()).rejects.toThrow(
+      /^kubeconfig: token file .*serviceaccount\/token: ENOENT/,
+    );
+  });
+
+  it.each([
+    ['80', 'http://10.0.0.1/'],
+    ['8001', 'http://10.0.0.1:8001/'],
+    ['443', 'https://10.0.0.1/'],
+  ])('takes port %s to mean %s, as client-node did', async (port, href) => {
+    await podFiles('t');
+    vi.stubEnv('KUBERNETES_SERVICE_HOST', '10.0.0.1');
+    vi.stubEnv('KUBERNETES_SERVICE_PORT', port);
+    expect(loadKubeConfig({ inClusterRoot: dir }).server.href).toBe(href);
+  });
+
+  it('refuses a context other than the in-cluster one', async () => {
+    await podFiles('t');
+    vi.stubEnv('KUBERNETES_SERVICE_HOST', '10.0.0.1');
+    vi.stubEnv('KUBERNETES_SERVICE_PORT', '443');
+    expect(() => loadKubeConfig({ inClusterRoot: dir, context: 'main' })).toThrow(
+      'context "main" has no cluster',
+    );
+    expect(loadKubeConfig({ inClusterRoot: dir, context: 'inClusterContext' }).server.href).toBe(
+      'https://10.0.0.1/',
+    );
+  });
+
+  it('refuses a KUBERNETES_SERVICE_HOST that makes no URL', async () => {
+    await podFiles('t');
+    vi.stubEnv('KUBERNETES_SERVICE_HOST', 'kube api');
+    vi.stubEnv('KUBERNETES_SERVICE_PORT', '443');
+    expect(() => loadKubeConfig({ inClusterRoot: dir })).toThrow(
+      'kubeconfig: cluster "inCluster": server is not a URL',
+    );
+  });
+
+  it('does not load @kubernetes/client-node', async () => {
+    await podFiles('t');
+    const script = `
+      import { registerHooks } from 'node:module';
+      const loaded = [];
+      registerHooks({ resolve: (s, c, next) => { loaded.push(s); return next(s, c); } });
+      const { loadKubeConfig } = await import(${JSON.stringify(CONFIG_MODULE)});
+      await loadKubeConfig({ inClusterRoot: ${JSON.stringify(dir)} }).authorization();
+      process.stdout.write(JSON.stringify(loaded));`;
+    const { stdout } = await run(process.execPath, ['--input-type=module', '-e', script], {
+      env: { ...process.env, KUBERNETES_SERVICE_HOST: '10.0.0.1', KUBERNETES_SERVICE_PORT: '443' },
+    });
+    const loaded = JSON.parse(stdout) as string[];
+    expect(loaded).toContain(CONFIG_MODULE);
+    expect(loaded.filter((s) => s.startsWith('@kubernetes/'))).toEqual([]);
   });
 });
 
