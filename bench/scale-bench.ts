@@ -11,6 +11,7 @@ import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { parse } from 'yaml';
+import { devArgs, IMAGE_NODE_FLAGS } from './latchkey-dev.ts';
 import { cpuSeconds, REPO_ROOT, runToEnd, startChild, stopAll, waitForLine, type Child } from './children.ts';
 import type { LoadConfig, LoadResult } from './protocol.ts';
 import { AUDIENCE, clientName, GRANT_SCOPE, ROLE_SCOPE, WORKLOAD_NAMESPACE } from './reconcile-world.ts';
@@ -175,19 +176,7 @@ async function startWorld(parent: string, clients: number, maxSeconds: number): 
   const started = performance.now();
   const child = startChild(`Latchkey dev (${clients} clients)`, {
     maxSeconds,
-    args: [
-      'src/cli/main.ts',
-      'dev',
-      '--manifests',
-      manifests,
-      '--state-dir',
-      join(root, 'state'),
-      '--port',
-      '0',
-      '--ops-port',
-      '0',
-      '--no-watch',
-    ],
+    args: [...IMAGE_NODE_FLAGS, 'src/cli/main.ts', 'dev', ...devArgs(root)],
   });
   // Dev mode writes one Secret file per client before it is ready.
   const ready = await waitForLine(child, 'Latchkey dev is ready', 60_000 + clients * 30);
