@@ -319,6 +319,10 @@ export const REASON_GUIDE: Readonly<Record<string, ReasonGuide>> = {
     on: 'OAuthClient: `Ready=False`',
     fix: '`client_credentials`, `urn:ietf:params:oauth:grant-type:jwt-bearer` and `urn:ietf:params:oauth:grant-type:token-exchange` work today; the other grant types are on the roadmap. The client still gets tokens through the supported ones, but stays not Ready until `spec.grantTypes` names only supported types.',
   },
+  GrantNeedsFederatedIdentity: {
+    on: 'OAuthClient: `Ready=False`',
+    fix: "The JWT bearer grant (`urn:ietf:params:oauth:grant-type:jwt-bearer`) and token exchange (`urn:ietf:params:oauth:grant-type:token-exchange`) find the client by the `sub` of the workload's token and the Connection of its issuer, as listed in `spec.federatedIdentities`; a client without any never matches. Add `spec.federatedIdentities` (with `tokenEndpointAuthMethod: private_key_jwt`) naming the workload's Connection and subject, or remove the grant type from `spec.grantTypes`. The client still gets tokens through its other grant types.",
+  },
   IssuerVerified: {
     on: 'Connection: `IssuerVerified=True`',
     fix: 'Nothing. The operator checks the issuer again every hour.',

@@ -78,6 +78,14 @@ export const SUPPORTED_GRANT_TYPES: ReadonlySet<GrantType> = new Set([
   'urn:ietf:params:oauth:grant-type:token-exchange',
 ]);
 /**
+ * Grant types whose token (RFC 7523 §2.1 `assertion`, RFC 8693 §2.1 `subject_token`) names the client only
+ * through the client's `federatedIdentities`, so a client without any can never use them.
+ */
+const FEDERATED_GRANT_TYPES: ReadonlySet<GrantType> = new Set([
+  'urn:ietf:params:oauth:grant-type:jwt-bearer',
+  'urn:ietf:params:oauth:grant-type:token-exchange',
+]);
+/**
  * Methods that authenticate with the client secret in the client's Secret: sent as it is (basic, post) or
  * as the HMAC key of a JWT assertion (`client_secret_jwt`). Their clients get a generated Secret.
  */
@@ -327,6 +335,16 @@ export function compile(inputs: WorldInputs, keys: SigningKeys, version: number)
         message: `grant type ${unsupported.join(', ')} is not supported yet`,
       });
     }
+    const federated = spec.federatedIdentities ?? [];
+    if (federated.length === 0) {
+      spec.grantTypes.forEach((g, i) => {
+        if (!FEDERATED_GRANT_TYPES.has(g)) return;
+        problems.push({
+          reason: Reason.GrantNeedsFederatedIdentity,
+          message: `spec.grantTypes[${i}]: ${g} needs spec.federatedIdentities (the grant's token is matched against them)`,
+        });
+      });
+    }
     const method = spec.tokenEndpointAuthMethod;
     const sharedSecret = SHARED_SECRET_METHODS.has(method);
     if (method === 'none') {
@@ -340,7 +358,6 @@ export function compile(inputs: WorldInputs, keys: SigningKeys, version: number)
     const secret = secretCondition?.secret;
     const previous = secretCondition?.previous;
     let assertionKeys: AssertionKeys | undefined;
-    const federated = spec.federatedIdentities ?? [];
     // A client with federated identities only (no jwks, no jwksUri) has no keys of its own: its workloads
     // present their tokens from a Connection's issuer instead.
     const ownKeys = federated.length === 0 || spec.jwks !== undefined || spec.jwksUri !== undefined;

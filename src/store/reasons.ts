@@ -31,6 +31,8 @@ export const Reason = {
   InvalidClientKeys: 'InvalidClientKeys',
   /** A listed grant type is not implemented yet. */
   GrantTypeNotSupported: 'GrantTypeNotSupported',
+  /** A listed grant maps its token to the client through `federatedIdentities`, and the client has none. */
+  GrantNeedsFederatedIdentity: 'GrantNeedsFederatedIdentity',
   /** The issuer's discovery document and keys were fetched and are consistent. */
   IssuerVerified: 'IssuerVerified',
   /** The issuer could not be reached, or what it served is not usable. */

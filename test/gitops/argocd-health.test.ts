@@ -91,6 +91,7 @@ const HEALTH_BY_REASON: Record<ReasonName, { ready: 'True' | 'False' | 'Unknown'
   AuthMethodNotSupported: { ready: 'False', health: 'Degraded' },
   InvalidClientKeys: { ready: 'False', health: 'Degraded' },
   GrantTypeNotSupported: { ready: 'False', health: 'Degraded' },
+  GrantNeedsFederatedIdentity: { ready: 'False', health: 'Degraded' },
   IssuerVerified: null,
   IssuerUnreachable: { ready: 'False', health: 'Degraded' },
   InvalidSpec: { ready: 'False', health: 'Degraded' },

@@ -745,6 +745,76 @@ describe('federated identities', () => {
     });
   });
 
+  const JWT_BEARER = 'urn:ietf:params:oauth:grant-type:jwt-bearer';
+  const TOKEN_EXCHANGE = 'urn:ietf:params:oauth:grant-type:token-exchange';
+
+  it.each([JWT_BEARER, TOKEN_EXCHANGE])(
+    'marks a client listing %s without federatedIdentities as not Ready, and keeps client_credentials working',
+    (grantType) => {
+      const c = compile(
+        world(
+          [declare.client('apps', 'worker', { grantTypes: ['client_credentials', grantType] })],
+          [clientSecret('apps', 'worker')],
+        ),
+        keys,
+        1,
+      );
+      expect(resolutionOf(c, 'OAuthClient/apps/worker')).toMatchObject({
+        ready: false,
+        conditions: [
+          {
+            type: 'Ready',
+            status: 'False',
+            reason: 'GrantNeedsFederatedIdentity',
+            message: `spec.grantTypes[1]: ${grantType} needs spec.federatedIdentities (the grant's token is matched against them)`,
+          },
+          { type: 'ReferencesResolved', status: 'True' },
+          { type: 'SecretReady', status: 'True' },
+        ],
+      });
+      expect(c.snapshot.clients.get('worker.apps')?.secretDigests).toEqual([digestSecret(GOOD_SECRET)]);
+    },
+  );
+
+  it('names each federated grant listed without federatedIdentities at its own index', () => {
+    const c = compile(
+      world(
+        [
+          declare.client('apps', 'worker', {
+            grantTypes: [TOKEN_EXCHANGE, 'client_credentials', JWT_BEARER],
+          }),
+        ],
+        [clientSecret('apps', 'worker')],
+      ),
+      keys,
+      1,
+    );
+    expect(resolutionOf(c, 'OAuthClient/apps/worker').conditions[0]?.message).toBe(
+      `spec.grantTypes[0]: ${TOKEN_EXCHANGE} needs spec.federatedIdentities (the grant's token is matched against them); ` +
+        `spec.grantTypes[2]: ${JWT_BEARER} needs spec.federatedIdentities (the grant's token is matched against them)`,
+    );
+  });
+
+  it('compiles a client with federatedIdentities and both federated grants as Ready', () => {
+    const client = declare.client('apps', 'worker', {
+      tokenEndpointAuthMethod: 'private_key_jwt',
+      grantTypes: [JWT_BEARER, TOKEN_EXCHANGE],
+      federatedIdentities: [
+        {
+          connection: { name: 'cluster', namespace: 'platform' },
+          subject: 'system:serviceaccount:apps:worker',
+        },
+      ],
+    });
+    const c = compile(
+      { ...world([cluster, client], [], { apps: { federation: 'on' } }), connectionChecks: checks },
+      keys,
+      1,
+    );
+    expect(resolutionOf(c, 'OAuthClient/apps/worker').ready).toBe(true);
+    expect(c.snapshot.clients.get('worker.apps')?.grantTypes).toEqual(new Set([JWT_BEARER, TOKEN_EXCHANGE]));
+  });
+
   it.each<[string, object, boolean]>([
     ['federatedIdentities alone', {}, true],
     ['federatedIdentities with jwksUri', { jwksUri: 'https://a.example/jwks' }, true],

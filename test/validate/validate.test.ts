@@ -392,6 +392,27 @@ spec:
     ]);
   });
 
+  it('reports a federated grant on a client without federatedIdentities at its item in spec.grantTypes', () => {
+    const client = `apiVersion: latchkey.dev/v1alpha1
+kind: OAuthClient
+metadata: {name: worker, namespace: apps}
+spec:
+  grantTypes:
+    - client_credentials
+    - urn:ietf:params:oauth:grant-type:jwt-bearer
+`;
+    expect(check({ 'worker.yaml': client })).toEqual([
+      error({
+        file: 'worker.yaml',
+        line: 7,
+        object: 'OAuthClient/apps/worker',
+        field: 'spec.grantTypes[1]',
+        message:
+          "urn:ietf:params:oauth:grant-type:jwt-bearer needs spec.federatedIdentities (the grant's token is matched against them)",
+      }),
+    ]);
+  });
+
   it('reports a token lifetime outside what Latchkey accepts at the field', () => {
     const api = `apiVersion: latchkey.dev/v1alpha1
 kind: ResourceServer
