@@ -64,7 +64,7 @@ export function oauthClientManifest(name: string, spec: ClientSpec): string {
   ].join('\n');
 }
 
-/** The options of `latchkey dev` for a bench's folder; `dev-with-connections.ts` takes the same. */
+/** The options of `latchkey dev` for a bench's folder. */
 export function devArgs(root: string): string[] {
   return [
     '--manifests',
@@ -82,6 +82,7 @@ export function devArgs(root: string): string[] {
 export interface DevServer {
   child: Child;
   issuer: string;
+  /** The endpoints, at the address it listens on (not the issuer's when started with another's `--issuer`). */
   tokenEndpoint: string;
   introspectionEndpoint: string;
   jwksUri: string;
@@ -99,6 +100,8 @@ export interface DevStart {
   readyTimeoutMs: number;
   /** Options for `node` itself, before the script (`--cpu-prof`, …). */
   nodeArgs?: readonly string[];
+  /** More options for `latchkey dev`, after {@link devArgs} (`--check-connections`, `--issuer`, …). */
+  options?: readonly string[];
 }
 
 /** The `node` options the container image starts Latchkey with (Dockerfile ENTRYPOINT): measured as it runs. */
@@ -112,23 +115,33 @@ export async function startLatchkeyDev(root: string, start: DevStart): Promise<D
   const started = performance.now();
   const child = startChild(start.name, {
     maxSeconds: start.maxSeconds,
-    args: [...IMAGE_NODE_FLAGS, ...(start.nodeArgs ?? []), 'src/cli/main.ts', 'dev', ...devArgs(root)],
+    args: [
+      ...IMAGE_NODE_FLAGS,
+      ...(start.nodeArgs ?? []),
+      'src/cli/main.ts',
+      'dev',
+      ...devArgs(root),
+      ...(start.options ?? []),
+    ],
   });
   const ready = await waitForLine(child, 'Latchkey dev is ready', start.readyTimeoutMs);
   const readySeconds = (performance.now() - started) / 1000;
   const issuer = /issuer (\S+)/.exec(ready)?.[1];
   if (issuer === undefined) throw new Error(`no issuer in the ready line: ${ready}`);
-  const metadata = (await (await fetch(`${issuer}/.well-known/openid-configuration`)).json()) as {
+  // Said only when `--issuer` names another address than the one it listens on.
+  const origin = /\(listening on (\S+)\)/.exec(ready)?.[1] ?? issuer;
+  const metadata = (await (await fetch(`${origin}/.well-known/openid-configuration`)).json()) as {
     token_endpoint: string;
     introspection_endpoint: string;
     jwks_uri: string;
   };
+  const here = (url: string) => (origin === issuer ? url : `${origin}${new URL(url).pathname}`);
   return {
     child,
     issuer,
-    tokenEndpoint: metadata.token_endpoint,
-    introspectionEndpoint: metadata.introspection_endpoint,
-    jwksUri: metadata.jwks_uri,
+    tokenEndpoint: here(metadata.token_endpoint),
+    introspectionEndpoint: here(metadata.introspection_endpoint),
+    jwksUri: here(metadata.jwks_uri),
     readySeconds,
   };
 }

@@ -60,9 +60,6 @@ export interface FloorConfig {
   federatedClient: FloorFederatedClient;
 }
 
-/** The first stdout line of dev-with-connections.ts once it serves, followed by its origin. */
-export const DEV_WITH_CONNECTIONS_READY = 'Latchkey with Connections is ready: ';
-
 /** The first stdout line of the floor server. */
 export const FLOOR_READY = 'floor is ready: ';
 

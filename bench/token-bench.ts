@@ -20,7 +20,6 @@ import {
   ALGORITHMS,
   audienceOf,
   CLIENT,
-  devArgs,
   generatedCredentials,
   LIFETIME_SECONDS,
   NAMESPACE,
@@ -34,7 +33,6 @@ import {
 import { startWorkloadIssuer, type WorkloadIssuer } from './oidc-issuer.ts';
 import { monotonicMicros } from './profile.ts';
 import {
-  DEV_WITH_CONNECTIONS_READY,
   FLOOR_READY,
   type BenchAlgorithm,
   type BenchKind,
@@ -171,20 +169,32 @@ async function startLatchkey(root: string, inputs: ManifestInputs, start: Server
 }
 
 /**
- * `latchkey dev` does not contact a Connection's issuer (only the operator does), so it refuses every
- * federated token; the federation rounds measure dev mode's servers with that check added.
+ * `latchkey dev` contacts a Connection's issuer only with `--check-connections`, which the other rounds do not
+ * measure; the federation rounds get a second dev server on the same folder with it. `--issuer` makes it issue
+ * the first one's `iss`, so the workload tokens (whose audience that is) and the bench's checks fit both.
  */
 async function startLatchkeyWithConnections(
   root: string,
+  inputs: ManifestInputs,
   latchkey: DevServer,
   start: ServerStart,
-): Promise<{ child: Child; tokenEndpoint: string }> {
-  const child = startChild('Latchkey with Connections', {
+): Promise<DevServer> {
+  const federating = await startLatchkeyDev(root, {
+    name: 'Latchkey with Connections',
+    manifests: manifests(inputs),
+    file: 'bench.yaml',
     maxSeconds: start.maxSeconds,
-    args: [...start.nodeArgs, 'bench/dev-with-connections.ts', ...devArgs(root), '--issuer', latchkey.issuer],
+    readyTimeoutMs: READY_TIMEOUT_MS,
+    nodeArgs: start.nodeArgs,
+    options: ['--check-connections', '--issuer', latchkey.issuer],
   });
-  const origin = await waitForLine(child, DEV_WITH_CONNECTIONS_READY, READY_TIMEOUT_MS);
-  return { child, tokenEndpoint: `${origin}${new URL(latchkey.tokenEndpoint).pathname}` };
+  // Dev mode serves on with a Connection it could not verify; every federation run would then be invalid.
+  const unverified = new RegExp(`^not ready: Connection ${NAMESPACE}/${CONNECTION} .*$`, 'm').exec(
+    federating.child.tail(),
+  );
+  if (unverified !== null)
+    throw new Error(`the workload issuer did not pass dev mode's check: ${unverified[0]}`);
+  return federating;
 }
 
 interface StoredKey {
@@ -407,13 +417,10 @@ async function main(options: Options): Promise<number> {
     process.stdout.write(`Starting Latchkey dev and the floor server…\n`);
     if (profileDir !== undefined) process.stdout.write(`CPU profiles go to ${profileDir}\n`);
     const jwtKeys = jwtClientKeys();
-    const latchkey = await startLatchkey(
-      root,
-      { jwtClientKey: jwtKeys.publicJwk, workloadIssuer: workloadIssuer.issuer },
-      start,
-    );
+    const inputs: ManifestInputs = { jwtClientKey: jwtKeys.publicJwk, workloadIssuer: workloadIssuer.issuer };
+    const latchkey = await startLatchkey(root, inputs, start);
     const { clientId, clientSecret } = await generatedCredentials(root, CLIENT);
-    const federating = await startLatchkeyWithConnections(root, latchkey, start);
+    const federating = await startLatchkeyWithConnections(root, inputs, latchkey, start);
     const floor = await startFloor(
       root,
       latchkey,

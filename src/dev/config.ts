@@ -18,6 +18,8 @@ export interface DevConfig {
   tls?: TlsFiles;
   logFormat: 'text' | 'json';
   watch: boolean;
+  /** Contact each `oidc` Connection's issuer as the operator does; unset or false: dev mode makes no outbound request. */
+  checkConnections?: boolean;
 }
 
 export const BUNDLED_EXAMPLES = fileURLToPath(new URL('../../examples/', import.meta.url));
@@ -37,6 +39,10 @@ Options:
   --tls-key PATH    the PEM private key of --tls-cert (both or neither; default: plain HTTP)
   --log-format F    text or json (default: text)
   --no-watch        do not reload when manifests change
+  --check-connections
+                    fetch each oidc Connection's discovery document and JWKS as the operator does (on load,
+                    on every reload, hourly), so federated tokens are accepted; kubernetes Connections need
+                    a cluster and stay unchecked (default: off, no outbound requests)
 `;
 
 /** Accepts an issuer with trailing slashes (people paste them) and checks the rest strictly. */
@@ -61,6 +67,7 @@ export function parseDevArgs(argv: readonly string[], cwd: string): DevConfig {
         'log-format': { type: 'string' },
         watch: { type: 'boolean', default: true },
         'no-watch': { type: 'boolean' },
+        'check-connections': { type: 'boolean', default: false },
       },
       strict: true,
       allowPositionals: false,
@@ -85,5 +92,6 @@ export function parseDevArgs(argv: readonly string[], cwd: string): DevConfig {
     ...(tls !== undefined ? { tls } : {}),
     logFormat,
     watch: values['no-watch'] !== true,
+    checkConnections: values['check-connections'],
   };
 }

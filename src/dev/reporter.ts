@@ -14,6 +14,7 @@ export function reportEvents(events: EventBus, out: (line: string) => void): voi
   );
   events.on('tls.reloaded', (p) => out(`tls: serving the renewed certificate (valid until ${p.notAfter})`));
   events.on('tls.reloadFailed', (p) => out(`tls: kept the current certificate: ${p.message}`));
+  events.on('reconcile.failed', (p) => out(`${p.controller}: ${p.key}: ${p.message}`));
   events.on('keys.created', (p) => out(`keys: created signing keys for ${p.algorithms.join(', ')}`));
   events.on('store.swapped', (p) =>
     out(

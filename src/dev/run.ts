@@ -4,12 +4,13 @@ import { systemClock, type Clock } from '../clock.ts';
 import type { EventBus } from '../events.ts';
 import { keySetAt, longestTokenLifetime, nextKeyChange, sameKeySet } from '../keys/lifecycle.ts';
 import { DEFAULT_ROTATION } from '../keys/rotation.ts';
-import type { DeclaredOAuthClient, SecretData } from '../store/objects.ts';
+import type { DeclaredConnection, DeclaredOAuthClient, SecretData, WorldInputs } from '../store/objects.ts';
 import { Store } from '../store/store.ts';
 import { defaultClientId, SHARED_SECRET_METHODS, type Resolution } from '../store/compile.ts';
 import type { Snapshot } from '../store/snapshot.ts';
 import { startServers, type RunningServers } from '../server/start.ts';
 import type { DevConfig } from './config.ts';
+import type { DevConnectionChecks } from './connection-checks.ts';
 import { ManifestFolder } from './manifest-folder.ts';
 import { DevState } from './state.ts';
 
@@ -59,6 +60,42 @@ export async function startDev(
   const tokenEndpoint = servers.tokenEndpoint;
 
   let chain: Promise<unknown> = Promise.resolve();
+  /** The folder as last loaded, with the generated Secrets: what a finished issuer check compiles again. */
+  let loaded: WorldInputs | undefined;
+  let checksChanged = false;
+  let checks: DevConnectionChecks | undefined;
+  if (config.checkConnections) {
+    // Imported only when asked for: without the flag dev mode loads no HTTP client and contacts no one.
+    const { DevConnectionChecks } = await import('./connection-checks.ts');
+    checks = new DevConnectionChecks({
+      events,
+      now,
+      connectionsByIssuer: () => store.current().connectionsByIssuer,
+      changed: () => {
+        checksChanged = true;
+        // Queued behind any reload, which compiles with the latest results itself.
+        chain = chain
+          .then(() => {
+            if (checksChanged && loaded !== undefined) compile(loaded);
+          })
+          .catch((err: unknown) =>
+            events.emit('reconcile.failed', {
+              controller: 'connection',
+              key: config.manifestsDir,
+              message: (err as Error).message,
+            }),
+          );
+      },
+    });
+  }
+  const compile = (world: WorldInputs) => {
+    checksChanged = false;
+    return store.rebuild(
+      checks === undefined ? world : { ...world, connectionChecks: checks.results },
+      keysInForce,
+    );
+  };
+
   const reloadNow = async (): Promise<ReadonlyMap<string, Resolution>> => {
     const { world, problems } = await folder.load();
     for (const p of problems) events.emit('manifest.invalid', p);
@@ -70,7 +107,9 @@ export async function startDev(
       secrets.set(`${s.namespace}/${s.name}`, s);
     }
     clients = world.objects.filter((o): o is DeclaredOAuthClient => o.kind === 'OAuthClient');
-    const compiled = store.rebuild({ ...world, secrets }, keysInForce);
+    await checks?.sync(world.objects.filter((o): o is DeclaredConnection => o.kind === 'Connection'));
+    loaded = { ...world, secrets };
+    const compiled = compile(loaded);
     ready = true;
     return compiled.resolutions;
   };
@@ -137,6 +176,7 @@ export async function startDev(
       });
     }
   } catch (err) {
+    await checks?.close();
     await servers.close();
     throw err;
   }
@@ -150,12 +190,17 @@ export async function startDev(
     reload,
     readyMessage() {
       const curl = tryItCommand(store.current(), state, clients, tokenEndpoint);
-      return `Latchkey dev is ready: issuer ${issuer} | try: ${curl ?? '(no client is ready yet)'}`;
+      // With --issuer (a proxy, a tunnel, another server's name) and --port 0, nothing else says where it listens.
+      const host = config.host.includes(':') ? `[${config.host}]` : config.host;
+      const listening = `${config.tls === undefined ? 'http' : 'https'}://${host}:${servers.port}`;
+      const where = listening === issuer ? '' : ` (listening on ${listening})`;
+      return `Latchkey dev is ready: issuer ${issuer}${where} | try: ${curl ?? '(no client is ready yet)'}`;
     },
     async close() {
       clearTimeout(timer);
       clearTimeout(keyTimer);
       watcher?.close();
+      await checks?.close();
       await chain;
       await servers.close();
     },

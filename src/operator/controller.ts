@@ -22,6 +22,7 @@ import type {
 import { objectKey, secretKey } from '../store/objects.ts';
 import { newClientSecret } from '../store/secrets.ts';
 import type { Store } from '../store/store.ts';
+import { CONNECTION_REFRESH_MS, keepLastGood } from './issuer-check.ts';
 import { changedSecrets, keysToRecheck } from './recheck.ts';
 import type { EventRecorder } from './recorder.ts';
 import { resourceOf } from './resources.ts';
@@ -69,7 +70,6 @@ function declarationChanged(before: KubeObject, after: KubeObject): boolean {
 
 /** Delay that coalesces a burst of watch events into one store rebuild. */
 const REBUILD_DELAY_MS = 20;
-const DEFAULT_CONNECTION_REFRESH_MS = 3_600_000;
 /** Longest single wait for a secret rotation or grace period; longer ones are re-checked after it. */
 const MAX_WAKE_MS = 86_400_000;
 
@@ -506,19 +506,12 @@ export class Controller {
     const key = secretKey(d.metadata.namespace, d.metadata.name);
     const fresh = await this.#deps.checkConnection((d as DeclaredConnection).spec);
     const before = this.#checks.get(key);
-    // A failed check keeps the keys found before for the same spec: an issuer that is briefly unreachable
-    // must not make every federated token fail. Status still says it is unreachable.
-    const lastGood =
-      this.#checkedGeneration.get(key) === o.metadata.generation
-        ? before?.ok === true
-          ? { issuer: before.issuer, jwksUri: before.jwksUri, jwks: before.jwks }
-          : before?.lastGood
-        : undefined;
-    const check: ConnectionCheck = fresh.ok || lastGood === undefined ? fresh : { ...fresh, lastGood };
+    const sameSpec = this.#checkedGeneration.get(key) === o.metadata.generation;
+    const check = keepLastGood(fresh, sameSpec ? before : undefined);
     this.#checks.set(key, check);
     this.#checkedGeneration.set(key, o.metadata.generation);
     if (JSON.stringify(before) !== JSON.stringify(check)) this.rebuild();
-    return check.ok ? (this.#deps.connectionRefreshMs ?? DEFAULT_CONNECTION_REFRESH_MS) : undefined;
+    return check.ok ? (this.#deps.connectionRefreshMs ?? CONNECTION_REFRESH_MS) : undefined;
   }
 
   async #writeStatus(kind: KindName, o: KubeObject, resolution: Resolution): Promise<void> {

@@ -7,6 +7,8 @@ import { getJsonObject, oneLine, type FetchedJson, type FetchLimits } from './is
 import { countSigningKeys } from './issuer-jwks.ts';
 
 export const DEFAULT_CHECK_TIMEOUT_MS = 5_000;
+/** How often an issuer that passed is checked again: its keys may have rotated. */
+export const CONNECTION_REFRESH_MS = 3_600_000;
 
 export interface OidcCheckDeps {
   /** Defaults to an agent of this check's own, with a connect timeout of `timeoutMs`, closed afterwards. */
@@ -186,4 +188,20 @@ export async function checkConnection(
       throw new TypeError(`unknown Connection type ${String(unknownType)}`);
     }
   }
+}
+
+/**
+ * The check to keep after a new one: a failed check keeps the keys the previous check of the same spec found
+ * (or kept), so an issuer that is briefly unreachable refuses no federated token while status says it is
+ * unreachable. Pass `before` only when the spec has not changed since: another issuer's keys must not carry over.
+ *
+ * @example
+ * const check = keepLastGood(await checkConnection(spec), sameSpec ? previous : undefined);
+ */
+export function keepLastGood(fresh: ConnectionCheck, before: ConnectionCheck | undefined): ConnectionCheck {
+  if (fresh.ok || before === undefined) return fresh;
+  const lastGood = before.ok
+    ? { issuer: before.issuer, jwksUri: before.jwksUri, jwks: before.jwks }
+    : before.lastGood;
+  return lastGood === undefined ? fresh : { ...fresh, lastGood };
 }

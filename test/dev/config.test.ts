@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { ConfigError } from '../../src/config-error.ts';
-import { BUNDLED_EXAMPLES, parseDevArgs } from '../../src/dev/config.ts';
+import { BUNDLED_EXAMPLES, DEV_USAGE, parseDevArgs } from '../../src/dev/config.ts';
 
 describe('latchkey dev options', () => {
   it('defaults to the bundled examples, ./.latchkey and port 8080', () => {
@@ -12,6 +12,7 @@ describe('latchkey dev options', () => {
       opsPort: 8081,
       logFormat: 'text',
       watch: true,
+      checkConnections: false,
     });
     expect(BUNDLED_EXAMPLES).toMatch(/\/examples\/$/);
   });
@@ -70,6 +71,21 @@ describe('latchkey dev options', () => {
     }
     expect(thrown).toBeInstanceOf(ConfigError);
     expect((thrown as ConfigError).message).toBe(message);
+  });
+
+  it('contacts Connection issuers only with --check-connections', () => {
+    expect(parseDevArgs(['--check-connections'], '/w').checkConnections).toBe(true);
+    expect(parseDevArgs(['--no-watch'], '/w').checkConnections).toBe(false);
+  });
+
+  it('rejects a value for --check-connections, which is a switch', () => {
+    expect(() => parseDevArgs(['--check-connections=false'], '/w')).toThrow(ConfigError);
+  });
+
+  it('lists --check-connections in the usage text', () => {
+    expect(DEV_USAGE).toMatch(
+      /^ {2}--check-connections\n {20}fetch each oidc Connection's discovery document/m,
+    );
   });
 
   it('rejects unknown options', () => {

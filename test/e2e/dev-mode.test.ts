@@ -1,4 +1,4 @@
-import { spawn, execFile, type ChildProcess } from 'node:child_process';
+import { execFile } from 'node:child_process';
 import { cp, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -6,68 +6,10 @@ import { promisify } from 'node:util';
 import { createRemoteJWKSet, decodeProtectedHeader, jwtVerify } from 'jose';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
+import { eventually, startDev, stop, type Dev } from './dev-process.ts';
 
 const ROOT = new URL('../../', import.meta.url).pathname;
 const run = promisify(execFile);
-
-interface Dev {
-  child: ChildProcess;
-  output: string[];
-  issuer: string;
-  curl: string;
-}
-
-/** Starts `latchkey dev` as a user would and waits for its ready line. */
-async function startDev(manifests: string, state: string, cwd: string): Promise<Dev> {
-  const child = spawn(
-    process.execPath,
-    [
-      join(ROOT, 'src/cli/main.ts'),
-      'dev',
-      '--manifests',
-      manifests,
-      '--state-dir',
-      state,
-      '--port',
-      '0',
-      '--ops-port',
-      '0',
-    ],
-    { cwd, stdio: ['ignore', 'pipe', 'pipe'] },
-  );
-  // Never outlive the test run, even when it dies before afterAll.
-  process.once('exit', () => child.kill('SIGKILL'));
-  const output: string[] = [];
-  const ready = new Promise<Dev>((resolve, reject) => {
-    const timer = setTimeout(
-      () => reject(new Error(`dev mode did not get ready:\n${output.join('')}`)),
-      20_000,
-    );
-    const onData = (chunk: Buffer) => {
-      output.push(chunk.toString());
-      const text = output.join('');
-      const m = /Latchkey dev is ready: issuer (\S+) \| try: (curl .*)\n/.exec(text);
-      if (m) {
-        clearTimeout(timer);
-        resolve({ child, output, issuer: m[1] as string, curl: m[2] as string });
-      }
-    };
-    child.stdout?.on('data', onData);
-    child.stderr?.on('data', onData);
-    child.once('exit', (code) => {
-      clearTimeout(timer);
-      reject(new Error(`dev mode exited with ${code}:\n${output.join('')}`));
-    });
-  });
-  return ready;
-}
-
-async function stop(dev: Dev): Promise<number | null> {
-  if (dev.child.exitCode !== null) return dev.child.exitCode;
-  const exited = new Promise<number | null>((resolve) => dev.child.once('exit', (code) => resolve(code)));
-  dev.child.kill('SIGTERM');
-  return exited;
-}
 
 async function secretOf(state: string, ns: string, name: string): Promise<Record<string, string>> {
   const doc = parse(await readFile(join(state, 'secrets', ns, `${name}.yaml`), 'utf8')) as {
@@ -88,16 +30,6 @@ async function edit(file: string, from: RegExp, to: string): Promise<void> {
   const text = await readFile(file, 'utf8');
   if (!from.test(text)) throw new Error(`${from} does not occur in ${file}`);
   await writeFile(file, text.replace(from, to));
-}
-
-async function eventually<T>(probe: () => Promise<T>, ok: (v: T) => boolean, what: string): Promise<T> {
-  let last: T | undefined;
-  for (let i = 0; i < 100; i++) {
-    last = await probe();
-    if (ok(last)) return last;
-    await new Promise((r) => setTimeout(r, 100));
-  }
-  throw new Error(`${what}: last value ${JSON.stringify(last)}`);
 }
 
 describe('latchkey dev, end to end', () => {

@@ -4,12 +4,11 @@
  * new key, a token naming it makes the operator check the Connection again early, long before its hourly
  * check, so a retry is accepted.
  */
-import { createServer, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
-import { exportJWK, generateKeyPair, SignJWT, type CryptoKey, type JWK } from 'jose';
+import { SignJWT } from 'jose';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CORE_NAMESPACES } from '../../src/kube/types.ts';
 import { resourceOf } from '../../src/operator/resources.ts';
+import { signer, startIssuer, type Signer, type TestIssuer } from '../support/oidc-issuer.ts';
 import {
   conditionOf,
   eventually,
@@ -26,51 +25,10 @@ const NS = 'ci';
 const CLIENT_ID = `deployer.${NS}`;
 const SUBJECT = 'repo:acme/app:ref:refs/heads/main';
 
-interface Signer {
-  kid: string;
-  privateKey: CryptoKey;
-  jwk: JWK;
-}
-
-async function signer(kid: string): Promise<Signer> {
-  const { privateKey, publicKey } = await generateKeyPair('RS256');
-  return { kid, privateKey, jwk: { ...(await exportJWK(publicKey)), kid, alg: 'RS256', use: 'sig' } };
-}
-
-/** A CI system's OIDC issuer on 127.0.0.1: discovery and a JWKS whose keys the test swaps. */
-async function startIssuer(): Promise<{
-  issuer: string;
-  publish(keys: JWK[]): void;
-  close(): Promise<void>;
-}> {
-  let published: JWK[] = [];
-  let issuer = '';
-  const server: Server = createServer((req, res) => {
-    const send = (status: number, body: unknown) =>
-      res.writeHead(status, { 'content-type': 'application/json' }).end(JSON.stringify(body));
-    if (req.url === '/.well-known/openid-configuration') send(200, { issuer, jwks_uri: `${issuer}/jwks` });
-    else if (req.url === '/jwks') send(200, { keys: published });
-    else send(404, { error: 'not_found' });
-  });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  issuer = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
-  return {
-    issuer,
-    publish: (keys) => {
-      published = keys;
-    },
-    close: () =>
-      new Promise((resolve) => {
-        server.close(() => resolve());
-        server.closeAllConnections();
-      }),
-  };
-}
-
 describe('an oidc issuer rotating its signing key (real kube-apiserver)', () => {
   let cluster: Cluster;
   let op: Operator;
-  let upstream: Awaited<ReturnType<typeof startIssuer>>;
+  let upstream: TestIssuer;
   let keyA: Signer;
   let keyB: Signer;
   let keyC: Signer;
