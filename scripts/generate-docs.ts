@@ -337,7 +337,7 @@ export const REASON_GUIDE: Readonly<Record<string, ReasonGuide>> = {
   },
   DiscoveryNotChecked: {
     on: 'Connection: `IssuerVerified=Unknown`, `Ready=Unknown`',
-    fix: '`latchkey dev` never contacts issuers, so there this is expected. With the operator it lasts until the leader has checked the issuer, normally seconds; if it stays, check that the operator runs and a replica holds the Lease.',
+    fix: '`latchkey dev` contacts `oidc` issuers only with `--check-connections`, and `kubernetes` ones never (it has no cluster), so there this is expected. With the operator it lasts until the leader has checked the issuer, normally seconds; if it stays, check that the operator runs and a replica holds the Lease.',
   },
 };
 
