@@ -43,6 +43,11 @@ export interface ControlPlane {
   /** The ServiceAccount token issuer and the public key that verifies its tokens. */
   serviceAccountIssuer: string;
   serviceAccountPublicKeyPem: string;
+  /**
+   * The API server's ServiceAccount signing key (PKCS #8 PEM), for tests that need a token only the cluster
+   * could have signed but TokenRequest will not mint, such as an expired one (it refuses lifetimes under 10 min).
+   */
+  serviceAccountSigningKeyPem: string;
   /** etcd's client URL (plain HTTP on 127.0.0.1). */
   etcdUrl: URL;
   /** Folder with the binaries used. */
@@ -337,6 +342,7 @@ interface Pki {
   saPublicPath: string;
   saPrivatePath: string;
   saPublicPem: string;
+  saPrivatePem: string;
 }
 
 async function makePki(dir: string): Promise<Pki> {
@@ -385,6 +391,7 @@ async function makePki(dir: string): Promise<Pki> {
     saPublicPath,
     saPrivatePath,
     saPublicPem: sa.publicKey,
+    saPrivatePem: sa.privateKey,
   };
 }
 
@@ -568,6 +575,7 @@ export async function startControlPlane(options: StartOptions = {}): Promise<Con
       clientCaPem: pki.clientCaPem,
       serviceAccountIssuer,
       serviceAccountPublicKeyPem: pki.saPublicPem,
+      serviceAccountSigningKeyPem: pki.saPrivatePem,
       etcdUrl,
       assetsDir,
       async stop() {

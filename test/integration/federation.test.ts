@@ -4,7 +4,15 @@
  * API exchanged at the token endpoint.
  */
 import { CoreV1Api, KubeConfig } from '@kubernetes/client-node';
-import { createRemoteJWKSet, generateKeyPair, jwtVerify, SignJWT } from 'jose';
+import { createPrivateKey } from 'node:crypto';
+import {
+  createRemoteJWKSet,
+  decodeJwt,
+  decodeProtectedHeader,
+  generateKeyPair,
+  jwtVerify,
+  SignJWT,
+} from 'jose';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CORE_NAMESPACES, CORE_SECRETS, type KubeObject } from '../../src/kube/types.ts';
 import { resourceOf } from '../../src/operator/resources.ts';
@@ -156,6 +164,20 @@ describe('workload federation with ServiceAccount tokens (real kube-apiserver)',
       body: {
         error: 'invalid_client',
         error_description: `client_assertion 'iss' 'https://untrusted.example' is not the issuer of a Connection that client '${CLIENT_ID}' trusts`,
+      },
+    });
+    // The cluster's own token, expired: TokenRequest will not mint one (10 minutes at least), so the good
+    // token is signed again with the API server's key and kid, its times an hour and a half in the past.
+    const { kid } = decodeProtectedHeader(good);
+    const past = now - 5400;
+    const expired = await new SignJWT({ ...decodeJwt(good), iat: past, nbf: past, exp: past + 3600 })
+      .setProtectedHeader({ alg: 'RS256', ...(kid !== undefined ? { kid } : {}) })
+      .sign(createPrivateKey(cluster.cp.serviceAccountSigningKeyPem));
+    expect(await exchange(expired)).toEqual({
+      status: 401,
+      body: {
+        error: 'invalid_client',
+        error_description: "client_assertion has expired ('exp' is in the past)",
       },
     });
     // The same claims as the good token but signed by another key: the cluster's keys refuse it.
