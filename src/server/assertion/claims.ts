@@ -40,28 +40,16 @@ export function checkAssertionClaims(
   rules: AssertionClaimRules,
 ): CheckedClaims {
   const { clientId, audiences, nowSeconds: now } = rules;
-  const { iss, sub, aud, exp, nbf, iat, jti } = claims;
+  const { iss, sub, jti } = claims;
 
   if (iss === undefined) throw fail("'iss' is missing");
   if (iss !== clientId) throw fail(`'iss' must be the client_id ${quote(clientId)}`);
   if (sub !== clientId) throw fail(`'sub' must be the client_id ${quote(clientId)}`);
-  if (aud === undefined) throw fail("'aud' is missing");
-  if (!audienceMatches(aud, audiences)) {
-    throw fail(`'aud' must be the issuer ${quote(audiences[0] ?? '')} or the token endpoint URL`);
-  }
-  if (exp === undefined) throw fail("'exp' is missing");
-  if (!isNumericDate(exp)) throw fail("'exp' must be a NumericDate (seconds since the epoch)");
-  if (exp <= now - CLOCK_SKEW_SECONDS) throw fail("has expired ('exp' is in the past)");
-  if (exp > now + MAX_ASSERTION_LIFETIME_SECONDS + CLOCK_SKEW_SECONDS) {
-    throw fail(
-      `'exp' is more than ${MAX_ASSERTION_LIFETIME_SECONDS} seconds ahead: sign a short-lived assertion for each request`,
-    );
-  }
-  if (nbf !== undefined && !isNumericDate(nbf)) throw fail("'nbf' must be a NumericDate");
-  if (nbf !== undefined && nbf > now + CLOCK_SKEW_SECONDS)
-    throw fail("is not valid yet ('nbf' is in the future)");
-  if (iat !== undefined && !isNumericDate(iat)) throw fail("'iat' must be a NumericDate");
-  if (iat !== undefined && iat > now + CLOCK_SKEW_SECONDS) throw fail("'iat' is in the future");
+  const exp = checkAudienceAndTimes(
+    claims,
+    { audiences, nowSeconds: now, maxLifetimeSeconds: MAX_ASSERTION_LIFETIME_SECONDS },
+    fail,
+  );
   if (jti === undefined || jti === '') throw fail("'jti' is missing: every assertion needs a unique one");
   if (typeof jti !== 'string') throw fail("'jti' must be a string");
   if (jti.length > MAX_JTI_LENGTH) throw fail(`'jti' is longer than ${MAX_JTI_LENGTH} characters`);
@@ -100,6 +88,21 @@ export function checkFederatedClaims(
 ): void {
   const { audiences, nowSeconds: now, refusal = CLIENT_ASSERTION } = rules;
   const fail = (what: string) => refusal.refuse(`${refusal.parameter} ${what}`);
+  checkAudienceAndTimes(claims, { audiences, nowSeconds: now }, fail);
+}
+
+/**
+ * The checks every JWT Latchkey accepts as a credential shares, in this order so the first failing claim is
+ * the one named: `aud` names this server; `exp` is present, in the future and (for one-request assertions) at
+ * most `maxLifetimeSeconds` ahead; `nbf` and `iat` are not in the future. Each bound allows the clock skew.
+ * Returns `exp`.
+ */
+function checkAudienceAndTimes(
+  claims: Readonly<Record<string, unknown>>,
+  rules: { audiences: readonly string[]; nowSeconds: number; maxLifetimeSeconds?: number },
+  fail: (what: string) => Error,
+): number {
+  const { audiences, nowSeconds: now, maxLifetimeSeconds } = rules;
   const { aud, exp, nbf, iat } = claims;
   if (aud === undefined) throw fail("'aud' is missing");
   if (!audienceMatches(aud, audiences)) {
@@ -108,9 +111,15 @@ export function checkFederatedClaims(
   if (exp === undefined) throw fail("'exp' is missing");
   if (!isNumericDate(exp)) throw fail("'exp' must be a NumericDate (seconds since the epoch)");
   if (exp <= now - CLOCK_SKEW_SECONDS) throw fail("has expired ('exp' is in the past)");
+  if (maxLifetimeSeconds !== undefined && exp > now + maxLifetimeSeconds + CLOCK_SKEW_SECONDS) {
+    throw fail(
+      `'exp' is more than ${maxLifetimeSeconds} seconds ahead: sign a short-lived assertion for each request`,
+    );
+  }
   if (nbf !== undefined && !isNumericDate(nbf)) throw fail("'nbf' must be a NumericDate");
   if (nbf !== undefined && nbf > now + CLOCK_SKEW_SECONDS)
     throw fail("is not valid yet ('nbf' is in the future)");
   if (iat !== undefined && !isNumericDate(iat)) throw fail("'iat' must be a NumericDate");
   if (iat !== undefined && iat > now + CLOCK_SKEW_SECONDS) throw fail("'iat' is in the future");
+  return exp;
 }
