@@ -3,16 +3,13 @@
  * kube-apiserver with the operator running, every object Ready, and a token got with the credentials from the
  * Secret that verifies against the JWKS with the claims the README promises.
  */
-import { mkdtemp, readdir, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { readdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { CoreV1Api, KubeConfig } from '@kubernetes/client-node';
 import { createRemoteJWKSet, decodeProtectedHeader, jwtVerify } from 'jose';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { KindName } from '../../src/api/kinds.ts';
 import { CORE_SECRETS, type KubeObject } from '../../src/kube/types.ts';
-import { startDev, type DevServer } from '../../src/dev/run.ts';
-import { EventBus } from '../../src/events.ts';
 import { organizationId } from '../../src/store/compile.ts';
 import { repoRoot } from './envtest.ts';
 import {
@@ -27,9 +24,11 @@ import {
   requestToken,
   secretData,
   startCluster,
+  startUpstreamIssuer,
   tokenFromSecret,
   type Cluster,
   type Operator,
+  type UpstreamIssuer,
 } from './operator-harness.ts';
 
 const SCENARIOS = [
@@ -44,28 +43,13 @@ const JWT_BEARER = 'urn:ietf:params:oauth:client-assertion-type:jwt-bearer';
 describe('examples/ scenarios on a real kube-apiserver, one folder at a time', () => {
   let cluster: Cluster;
   let op: Operator;
-  let upstream: DevServer;
+  let upstream: UpstreamIssuer;
   let examples: { dir: string; cleanup(): Promise<void> };
-  const temp: string[] = [];
 
   beforeAll(async () => {
     cluster = await startCluster();
     // The oidc Connection's issuer: Latchkey's own dev mode serves a real discovery document and JWKS.
-    const state = await mkdtemp(join(tmpdir(), 'latchkey-upstream-'));
-    const empty = await mkdtemp(join(tmpdir(), 'latchkey-upstream-manifests-'));
-    temp.push(state, empty);
-    upstream = await startDev(
-      {
-        manifestsDir: empty,
-        stateDir: state,
-        host: '127.0.0.1',
-        port: 0,
-        opsPort: 0,
-        logFormat: 'text',
-        watch: false,
-      },
-      new EventBus(),
-    );
+    upstream = await startUpstreamIssuer();
     examples = await examplesWithIssuer(upstream.issuer);
     op = await operator(cluster);
     await op.whenReady();
@@ -75,7 +59,6 @@ describe('examples/ scenarios on a real kube-apiserver, one folder at a time', (
     await op?.close();
     await upstream?.close();
     await examples?.cleanup();
-    for (const dir of temp) await rm(dir, { recursive: true, force: true });
     await cluster?.stop();
   });
 

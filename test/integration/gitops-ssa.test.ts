@@ -9,8 +9,6 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { isMap, parseAllDocuments } from 'yaml';
 import { API_VERSION } from '../../src/api/common.ts';
-import { startDev, type DevServer } from '../../src/dev/run.ts';
-import { EventBus } from '../../src/events.ts';
 import type { KubeObject } from '../../src/kube/types.ts';
 import { manifestFiles } from '../../src/manifests/index.ts';
 import { repoRoot } from './envtest.ts';
@@ -19,8 +17,10 @@ import {
   eventually,
   operator,
   startCluster,
+  startUpstreamIssuer,
   type Cluster,
   type Operator,
+  type UpstreamIssuer,
 } from './operator-harness.ts';
 
 interface ManagedFieldsEntry {
@@ -86,7 +86,7 @@ const byId = (items: LiveObject[]) => new Map(items.map((o) => [idOf(o), o]));
 describe('GitOps server-side apply of the examples (real kube-apiserver, operator running)', () => {
   let cluster: Cluster | undefined;
   let op: Operator | undefined;
-  let upstream: DevServer | undefined;
+  let upstream: UpstreamIssuer | undefined;
   let dir: string | undefined;
   const temporary: string[] = [];
 
@@ -107,21 +107,7 @@ describe('GitOps server-side apply of the examples (real kube-apiserver, operato
   beforeAll(async () => {
     cluster = await startCluster();
     // The oidc Connection needs an issuer that answers, or it never settles: Latchkey's own dev mode.
-    const state = await mkdtemp(join(tmpdir(), 'latchkey-upstream-'));
-    const empty = await mkdtemp(join(tmpdir(), 'latchkey-upstream-manifests-'));
-    temporary.push(state, empty);
-    upstream = await startDev(
-      {
-        manifestsDir: empty,
-        stateDir: state,
-        host: '127.0.0.1',
-        port: 0,
-        opsPort: 0,
-        logFormat: 'text',
-        watch: false,
-      },
-      new EventBus(),
-    );
+    upstream = await startUpstreamIssuer();
     // A copy, so that examples/ may be reorganised in sub-folders without this test knowing their names.
     dir = await mkdtemp(join(tmpdir(), 'latchkey-gitops-'));
     temporary.push(dir);

@@ -1,11 +1,6 @@
 import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { EventBus } from '../../src/events.ts';
-import { startDev, type DevServer } from '../../src/dev/run.ts';
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import {
   conditionOf,
   declaredIn,
@@ -15,9 +10,11 @@ import {
   operator,
   secretData,
   startCluster,
+  startUpstreamIssuer,
   tokenFromSecret,
   type Cluster,
   type Operator,
+  type UpstreamIssuer,
 } from './operator-harness.ts';
 
 const run = promisify(execFile);
@@ -25,27 +22,13 @@ const run = promisify(execFile);
 describe('latchkey operator on the examples (real kube-apiserver)', () => {
   let cluster: Cluster | undefined;
   let op: Operator | undefined;
-  let upstream: DevServer | undefined;
+  let upstream: UpstreamIssuer | undefined;
   let examples: { dir: string; cleanup(): Promise<void> } | undefined;
-  let stateDir: string | undefined;
 
   beforeAll(async () => {
     cluster = await startCluster();
     // A real OpenID issuer on this machine for the oidc Connection: Latchkey's own dev mode.
-    stateDir = await mkdtemp(join(tmpdir(), 'latchkey-upstream-'));
-    const empty = await mkdtemp(join(tmpdir(), 'latchkey-upstream-manifests-'));
-    upstream = await startDev(
-      {
-        manifestsDir: empty,
-        stateDir,
-        host: '127.0.0.1',
-        port: 0,
-        opsPort: 0,
-        logFormat: 'text',
-        watch: false,
-      },
-      new EventBus(),
-    );
+    upstream = await startUpstreamIssuer();
     examples = await examplesWithIssuer(upstream.issuer);
     op = await operator(cluster);
     await op.whenReady();
@@ -60,7 +43,6 @@ describe('latchkey operator on the examples (real kube-apiserver)', () => {
     await op?.close();
     await upstream?.close();
     await examples?.cleanup();
-    if (stateDir) await rm(stateDir, { recursive: true, force: true });
     await cluster?.stop();
   });
 

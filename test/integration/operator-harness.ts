@@ -3,12 +3,13 @@
  * with Latchkey's own Kubernetes client, manifests applied with kubectl, and operators run in this process.
  */
 import { execFile } from 'node:child_process';
-import { cp, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { cp, mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { createRemoteJWKSet, jwtVerify, type JWTPayload } from 'jose';
 import { parseAllDocuments } from 'yaml';
+import { startDev } from '../../src/dev/run.ts';
 import { EventBus } from '../../src/events.ts';
 import { createKubeApi } from '../../src/kube/api.ts';
 import { loadKubeConfig } from '../../src/kube/config.ts';
@@ -73,6 +74,44 @@ export async function kubectlApply(cluster: Cluster, ...paths: string[]): Promis
  * A copy of examples/ in which every `oidc` Connection points at `issuer` (an upstream on this machine)
  * instead of https://sso.example.com, which does not exist.
  */
+/** A real OpenID issuer on 127.0.0.1 for an `oidc` Connection to verify. */
+export interface UpstreamIssuer {
+  issuer: string;
+  close(): Promise<void>;
+}
+
+/**
+ * Starts Latchkey's own dev mode on an empty folder: a real discovery document and JWKS that the operator's
+ * issuer check fetches, in a temporary folder that close() removes.
+ */
+export async function startUpstreamIssuer(): Promise<UpstreamIssuer> {
+  const dir = await mkdtemp(join(tmpdir(), 'latchkey-upstream-'));
+  const manifestsDir = join(dir, 'manifests');
+  await mkdir(manifestsDir);
+  const dev = await startDev(
+    {
+      manifestsDir,
+      stateDir: join(dir, 'state'),
+      host: '127.0.0.1',
+      port: 0,
+      opsPort: 0,
+      logFormat: 'text',
+      watch: false,
+    },
+    new EventBus(),
+  ).catch(async (error: unknown) => {
+    await rm(dir, { recursive: true, force: true });
+    throw error;
+  });
+  return {
+    issuer: dev.issuer,
+    async close() {
+      await dev.close();
+      await rm(dir, { recursive: true, force: true });
+    },
+  };
+}
+
 export async function examplesWithIssuer(issuer: string): Promise<{ dir: string; cleanup(): Promise<void> }> {
   const exampleIssuer = 'https://sso.example.com';
   const dir = await mkdtemp(join(tmpdir(), 'latchkey-examples-'));
