@@ -5,7 +5,9 @@ export default defineConfig({
     include: ['test/**/*.test.ts', 'src/**/*.test.ts'],
     // Builds or finds kube-apiserver and etcd once, before any integration file starts.
     globalSetup: ['test/integration/global-setup.ts'],
-    testTimeout: 30_000,
+    // Integration tests wait on real processes (grace periods, Lease handovers) while other files load the
+    // same two cores; each wait has its own `eventually` deadline with a message, so this only stops hangs.
+    testTimeout: 120_000,
     hookTimeout: 60_000,
     reporters: ['default'],
   },
