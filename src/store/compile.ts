@@ -69,6 +69,64 @@ export interface Resolution {
 export interface Compiled {
   snapshot: Snapshot;
   resolutions: ReadonlyMap<ObjectKey, Resolution>;
+  /** What the next compile may reuse when given this one (see {@link compile}). */
+  readonly reusable?: Reusable;
+}
+
+/**
+ * The inputs every reference resolves against: ResourceServers, Connections, namespace labels and issuer checks.
+ * While they are the same, every API and Connection compiles as before, so each Role and OAuthClient whose own
+ * inputs are the same too compiles as before.
+ */
+interface BaseInputs {
+  resourceServers: readonly DeclaredResourceServer[];
+  connections: readonly DeclaredConnection[];
+  namespaces: ReadonlyMap<string, Readonly<Record<string, string>>>;
+  checks: ReadonlyMap<string, ConnectionCheck>;
+}
+
+interface RoleEntry {
+  decl: DeclaredRole;
+  objectKey: ObjectKey;
+  permissions: { api: CompiledApi; scopes: string[] }[];
+  resolution: Resolution;
+}
+
+/** One OAuthClient's result before organizations attach, with everything it was compiled from. */
+interface ClientEntry extends ClientNames {
+  secret: SecretData | undefined;
+  /** The Role entries its `spec.roles` resolved to, by `namespace/name`; undefined when not found. */
+  roles: readonly (readonly [string, RoleEntry | undefined])[];
+  /** Absent when the client cannot authenticate, so the snapshot does not hold it. */
+  client?: CompiledClient;
+  resolution: Resolution;
+}
+
+/** What follows from an OAuthClient's declaration alone, kept so that a reused client costs no string building. */
+interface ClientNames {
+  decl: DeclaredOAuthClient;
+  objectKey: ObjectKey;
+  clientId: string;
+  secretName: string;
+  /** `namespace/name` of the client, and of its Secret. */
+  key: string;
+  secretKey: string;
+}
+
+/** Per-object results of one compile, each valid for the next while everything it read is the same object. */
+interface Reusable {
+  base: BaseInputs;
+  apis: Map<string, CompiledApi>;
+  apiByKey: Map<string, { api: CompiledApi; decl: DeclaredResourceServer }>;
+  /** Each ResourceServer's problems and introspectors (the set its CompiledApi holds), in declaration age order. */
+  apiProblems: { rs: DeclaredResourceServer; problems: Problem[]; introspectors?: Set<string> }[];
+  roles: Map<string, RoleEntry>;
+  clients: Map<DeclaredOAuthClient, ClientEntry>;
+  /** The OAuthClients in input order and the indexes that sort them by age. */
+  clientOrder: { decls: readonly DeclaredOAuthClient[]; byAge: readonly number[] };
+  connections: Map<string, CompiledConnection>;
+  connectionsByIssuer: Map<string, CompiledConnection[]>;
+  connectionResolutions: [ObjectKey, Resolution][];
 }
 
 /** Grant types that work today; the others are accepted by the schema and reported as not yet supported. */
@@ -140,8 +198,18 @@ function describe(kind: string, namespace: string, name: string): string {
  * Compiles the declared world into one immutable snapshot and a resolution per object.
  * Pure: no I/O, no clock. Objects with broken references still serve what did resolve
  * ("no token for the missing part") and are reported not Ready.
+ *
+ * Given the previous compile, it reuses what that one made of the same objects: a Role, OAuthClient or
+ * Connection whose inputs are all the very objects it was compiled from last time is taken as it was (the
+ * operator's informers and dev mode replace an object on every change, never edit one), so one change among
+ * thousands of clients costs about one client. The result is the one a compile without `previous` gives.
  */
-export function compile(inputs: WorldInputs, keys: SigningKeys, version: number): Compiled {
+export function compile(
+  inputs: WorldInputs,
+  keys: SigningKeys,
+  version: number,
+  previous?: Compiled,
+): Compiled {
   const resolutions = new Map<ObjectKey, Resolution>();
   const byKind = {
     ResourceServer: [] as DeclaredResourceServer[],
@@ -151,6 +219,15 @@ export function compile(inputs: WorldInputs, keys: SigningKeys, version: number)
     Connection: [] as DeclaredConnection[],
   };
   for (const o of inputs.objects) (byKind[o.kind] as DeclaredObject[]).push(o);
+
+  const base: BaseInputs = {
+    resourceServers: byKind.ResourceServer,
+    connections: byKind.Connection,
+    namespaces: new Map(inputs.namespaces),
+    checks: new Map(inputs.connectionChecks ?? []),
+  };
+  const memo = previous?.reusable;
+  const reuse = memo !== undefined && sameBase(memo.base, base) ? memo : undefined;
 
   const namespaceLabels = (ns: string): Readonly<Record<string, string>> => ({
     ...inputs.namespaces.get(ns),
@@ -171,7 +248,7 @@ export function compile(inputs: WorldInputs, keys: SigningKeys, version: number)
     problems: Problem[],
     extra: Partial<Resolution> = {},
     more: ConditionDecision[] = [],
-  ) => {
+  ): Resolution => {
     const ready = problems.length === 0 && more.every((c) => c.status === 'True');
     const firstFailing = more.find((c) => c.status !== 'True');
     const conditions: ConditionDecision[] = [
@@ -185,7 +262,7 @@ export function compile(inputs: WorldInputs, keys: SigningKeys, version: number)
           },
       ...more,
     ];
-    resolutions.set(objectKey(o.kind, o.metadata.namespace, o.metadata.name), {
+    const resolution: Resolution = {
       kind: o.kind,
       namespace: o.metadata.namespace,
       name: o.metadata.name,
@@ -193,47 +270,56 @@ export function compile(inputs: WorldInputs, keys: SigningKeys, version: number)
       ready,
       conditions,
       ...extra,
-    });
+    };
+    resolutions.set(objectKey(o.kind, o.metadata.namespace, o.metadata.name), resolution);
+    return resolution;
   };
 
   // ResourceServers: the oldest declaration of an identifier wins. They are recorded once the OAuthClients
   // their spec.introspection names are known.
-  const apis = new Map<string, CompiledApi>();
-  const apiByKey = new Map<string, { api: CompiledApi; decl: DeclaredResourceServer }>();
-  const introspectorsOf = new Map<DeclaredResourceServer, Set<string>>();
-  const apiProblems: { rs: DeclaredResourceServer; problems: Problem[] }[] = [];
-  for (const rs of [...byKind.ResourceServer].sort(byAge)) {
-    const problems: Problem[] = [];
-    const holder = apis.get(rs.spec.identifier);
-    const lifetimeMs = parseDuration(rs.spec.accessToken.lifetime);
-    const lifetimeSeconds = lifetimeMs === undefined ? NaN : Math.floor(lifetimeMs / 1000);
-    if (holder) {
-      problems.push({
-        reason: Reason.IdentifierConflict,
-        message: `identifier ${rs.spec.identifier} is already used by ${describe('ResourceServer', holder.namespace, holder.name)}`,
-      });
-    } else if (!(lifetimeSeconds >= MIN_LIFETIME_SECONDS && lifetimeSeconds <= MAX_LIFETIME_SECONDS)) {
-      problems.push({
-        reason: Reason.InvalidLifetime,
-        message: `spec.accessToken.lifetime ${rs.spec.accessToken.lifetime} must be between 1s and 24h`,
-      });
-    } else {
-      const introspectors = new Set<string>();
-      const api: CompiledApi = {
-        namespace: rs.metadata.namespace,
-        name: rs.metadata.name,
-        identifier: rs.spec.identifier,
-        scopes: rs.spec.scopes.map((s) => s.name),
-        lifetimeSeconds,
-        algorithm: rs.spec.accessToken.signingAlgorithm,
-        introspectors,
-      };
-      apis.set(api.identifier, api);
-      apiByKey.set(secretKey(api.namespace, api.name), { api, decl: rs });
-      introspectorsOf.set(rs, introspectors);
+  let apis = reuse?.apis;
+  let apiByKey = reuse?.apiByKey;
+  let apiProblems = reuse?.apiProblems;
+  if (apis === undefined || apiByKey === undefined || apiProblems === undefined) {
+    apis = new Map();
+    apiByKey = new Map();
+    apiProblems = [];
+    for (const rs of [...byKind.ResourceServer].sort(byAge)) {
+      const problems: Problem[] = [];
+      const holder = apis.get(rs.spec.identifier);
+      const lifetimeMs = parseDuration(rs.spec.accessToken.lifetime);
+      const lifetimeSeconds = lifetimeMs === undefined ? NaN : Math.floor(lifetimeMs / 1000);
+      if (holder) {
+        problems.push({
+          reason: Reason.IdentifierConflict,
+          message: `identifier ${rs.spec.identifier} is already used by ${describe('ResourceServer', holder.namespace, holder.name)}`,
+        });
+      } else if (!(lifetimeSeconds >= MIN_LIFETIME_SECONDS && lifetimeSeconds <= MAX_LIFETIME_SECONDS)) {
+        problems.push({
+          reason: Reason.InvalidLifetime,
+          message: `spec.accessToken.lifetime ${rs.spec.accessToken.lifetime} must be between 1s and 24h`,
+        });
+      } else {
+        const introspectors = new Set<string>();
+        const api: CompiledApi = {
+          namespace: rs.metadata.namespace,
+          name: rs.metadata.name,
+          identifier: rs.spec.identifier,
+          scopes: rs.spec.scopes.map((s) => s.name),
+          lifetimeSeconds,
+          algorithm: rs.spec.accessToken.signingAlgorithm,
+          introspectors,
+        };
+        apis.set(api.identifier, api);
+        apiByKey.set(secretKey(api.namespace, api.name), { api, decl: rs });
+        apiProblems.push({ rs, problems, introspectors });
+        continue;
+      }
+      apiProblems.push({ rs, problems });
     }
-    apiProblems.push({ rs, problems });
   }
+  const apisInForce: ReadonlyMap<string, CompiledApi> = apis;
+  const apisByKey: ReadonlyMap<string, { api: CompiledApi; decl: DeclaredResourceServer }> = apiByKey;
 
   /** Resolves `{resourceServer, scopes}` declared in namespace `fromNs`; returns the grant or records why not. */
   const resolvePermission = (
@@ -243,7 +329,7 @@ export function compile(inputs: WorldInputs, keys: SigningKeys, version: number)
     problems: Problem[],
   ): { api: CompiledApi; scopes: string[] } | undefined => {
     const ns = perm.resourceServer.namespace ?? fromNs;
-    const target = apiByKey.get(secretKey(ns, perm.resourceServer.name));
+    const target = apisByKey.get(secretKey(ns, perm.resourceServer.name));
     const name = describe('ResourceServer', ns, perm.resourceServer.name);
     if (!target) {
       problems.push({
@@ -272,24 +358,37 @@ export function compile(inputs: WorldInputs, keys: SigningKeys, version: number)
   };
 
   // Roles: each keeps the permissions that resolved.
-  const roles = new Map<
-    string,
-    { decl: DeclaredRole; permissions: { api: CompiledApi; scopes: string[] }[] }
-  >();
+  const roles = new Map<string, RoleEntry>();
   for (const role of byKind.Role) {
+    const key = secretKey(role.metadata.namespace, role.metadata.name);
+    const before = reuse?.roles.get(key);
+    if (before?.decl === role) {
+      roles.set(key, before);
+      resolutions.set(before.objectKey, before.resolution);
+      continue;
+    }
     const problems: Problem[] = [];
     const permissions = role.spec.permissions.flatMap((perm, i) => {
       const g = resolvePermission(perm, role.metadata.namespace, `spec.permissions[${i}]`, problems);
       return g ? [g] : [];
     });
-    roles.set(secretKey(role.metadata.namespace, role.metadata.name), { decl: role, permissions });
-    record(role, problems, {}, [referencesCondition(problems)]);
+    const resolution = record(role, problems, {}, [referencesCondition(problems)]);
+    const entry = { decl: role, objectKey: objectKey('Role', role.metadata.namespace, role.metadata.name) };
+    roles.set(key, { ...entry, permissions, resolution });
   }
 
-  /** Resolves a role reference made from namespace `fromNs`. */
-  const resolveRole = (ref: Ref, fromNs: string, where: string, problems: Problem[]) => {
+  /** Resolves a role reference made from namespace `fromNs`; `used` learns which Role entry it read. */
+  const resolveRole = (
+    ref: Ref,
+    fromNs: string,
+    where: string,
+    problems: Problem[],
+    used?: [string, RoleEntry | undefined][],
+  ) => {
     const ns = ref.namespace ?? fromNs;
-    const role = roles.get(secretKey(ns, ref.name));
+    const key = secretKey(ns, ref.name);
+    const role = roles.get(key);
+    used?.push([key, role]);
     const name = describe('Role', ns, ref.name);
     if (!role) {
       problems.push({ reason: Reason.ReferenceNotFound, message: `${where}: ${name} not found` });
@@ -305,28 +404,14 @@ export function compile(inputs: WorldInputs, keys: SigningKeys, version: number)
     return role;
   };
 
-  // OAuthClients.
-  const clients = new Map<string, CompiledClient>();
-  const clientByKey = new Map<string, { client: CompiledClient; decl: DeclaredOAuthClient }>();
-  const clientIdHolder = new Map<string, DeclaredOAuthClient>();
-  for (const decl of [...byKind.OAuthClient].sort(byAge)) {
+  /** One OAuthClient that holds its client id, before organizations attach. */
+  const compileClient = (names: ClientNames, secretData: SecretData | undefined): ClientEntry => {
+    const { decl, clientId, secretName } = names;
     const { namespace, name } = decl.metadata;
     const spec = decl.spec;
-    const clientId = spec.clientId ?? defaultClientId(namespace, name);
-    const secretName = secretNameOf(decl);
     const problems: Problem[] = [];
     const refProblems: Problem[] = [];
-
-    const holder = clientIdHolder.get(clientId);
-    if (holder) {
-      problems.push({
-        reason: Reason.ClientIdConflict,
-        message: `client id ${clientId} is already used by ${describe('OAuthClient', holder.metadata.namespace, holder.metadata.name)}`,
-      });
-      record(decl, problems, { clientId, secretName });
-      continue;
-    }
-    clientIdHolder.set(clientId, decl);
+    const usedRoles: [string, RoleEntry | undefined][] = [];
 
     const unsupported = spec.grantTypes.filter((g) => !SUPPORTED_GRANT_TYPES.has(g));
     if (unsupported.length > 0) {
@@ -354,9 +439,9 @@ export function compile(inputs: WorldInputs, keys: SigningKeys, version: number)
       });
     }
 
-    const secretCondition = sharedSecret ? secretConditionOf(decl, secretName, inputs) : undefined;
+    const secretCondition = sharedSecret ? secretConditionOf(decl, secretName, secretData) : undefined;
     const secret = secretCondition?.secret;
-    const previous = secretCondition?.previous;
+    const previousSecret = secretCondition?.previous;
     let assertionKeys: AssertionKeys | undefined;
     // A client with federated identities only (no jwks, no jwksUri) has no keys of its own: its workloads
     // present their tokens from a Connection's issuer instead.
@@ -391,11 +476,11 @@ export function compile(inputs: WorldInputs, keys: SigningKeys, version: number)
       assertionKeys = {
         kind: 'secret',
         keys: [createSecretKey(Buffer.from(secret, 'utf8'))],
-        ...(previous !== undefined
+        ...(previousSecret !== undefined
           ? {
               previous: {
-                value: createSecretKey(Buffer.from(previous.value, 'utf8')),
-                validUntilMs: previous.validUntilMs,
+                value: createSecretKey(Buffer.from(previousSecret.value, 'utf8')),
+                validUntilMs: previousSecret.validUntilMs,
               },
             }
           : {}),
@@ -403,18 +488,13 @@ export function compile(inputs: WorldInputs, keys: SigningKeys, version: number)
     }
 
     const permissions = new Map<string, Set<string>>();
-    const addGrant = (g: { api: CompiledApi; scopes: readonly string[] }, into: Map<string, Set<string>>) => {
-      const set = into.get(g.api.identifier) ?? new Set<string>();
-      for (const s of g.scopes) set.add(s);
-      into.set(g.api.identifier, set);
-    };
     spec.grants.forEach((perm, i) => {
       const g = resolvePermission(perm, namespace, `spec.grants[${i}]`, refProblems);
-      if (g) addGrant(g, permissions);
+      if (g) addScopes(permissions, g);
     });
     spec.roles.forEach((ref, i) => {
-      const role = resolveRole(ref, namespace, `spec.roles[${i}]`, refProblems);
-      for (const g of role?.permissions ?? []) addGrant(g, permissions);
+      const role = resolveRole(ref, namespace, `spec.roles[${i}]`, refProblems, usedRoles);
+      for (const g of role?.permissions ?? []) addScopes(permissions, g);
     });
 
     const compiled: CompiledClient = {
@@ -429,42 +509,102 @@ export function compile(inputs: WorldInputs, keys: SigningKeys, version: number)
           : [],
       ...(SENT_SECRET_METHODS.has(method) &&
       secret !== undefined &&
-      previous !== undefined &&
+      previousSecret !== undefined &&
       secretCondition?.from !== undefined
         ? {
             previousSecretDigest: {
-              value: digestSecretOf(secretCondition.from, previous.value),
-              validUntilMs: previous.validUntilMs,
+              value: digestSecretOf(secretCondition.from, previousSecret.value),
+              validUntilMs: previousSecret.validUntilMs,
             },
           }
         : {}),
       ...(assertionKeys !== undefined ? { assertionKeys } : {}),
       federatedIdentities,
       organizationUsage: spec.organizationUsage,
-      permissions: toGrants(permissions, apis),
-      organizations: new Map(),
+      permissions: toGrants(permissions, apisInForce),
+      organizations: NO_ORGANIZATIONS,
     };
-    if (
+    const serves =
       compiled.secretDigests.length > 0 ||
       compiled.assertionKeys !== undefined ||
-      (method === 'private_key_jwt' && !ownKeys && federatedIdentities.length > 0)
-    ) {
-      clients.set(clientId, compiled);
-      clientByKey.set(secretKey(namespace, name), { client: compiled, decl });
-    }
+      (method === 'private_key_jwt' && !ownKeys && federatedIdentities.length > 0);
     const extraConditions = [referencesCondition(refProblems)];
     if (secretCondition) extraConditions.push(secretCondition.condition);
     // A private_key_jwt client has no Secret, so its status names none.
     const status = sharedSecret ? { clientId, secretName, ...secretCondition?.rotationStatus } : { clientId };
-    record(decl, [...problems, ...refProblems], status, extraConditions);
+    const resolution = record(decl, [...problems, ...refProblems], status, extraConditions);
+    return {
+      decl,
+      objectKey: names.objectKey,
+      clientId,
+      secretName,
+      key: names.key,
+      secretKey: names.secretKey,
+      secret: secretData,
+      roles: usedRoles,
+      ...(serves ? { client: compiled } : {}),
+      resolution,
+    };
+  };
+
+  // OAuthClients, oldest first: a client id belongs to the oldest client claiming it.
+  const clients = new Map<string, CompiledClient>();
+  const clientByKey = new Map<string, { client: CompiledClient; decl: DeclaredOAuthClient }>();
+  const clientIdHolder = new Map<string, DeclaredOAuthClient>();
+  const clientEntries = new Map<DeclaredOAuthClient, ClientEntry>();
+  const clientDecls = byKind.OAuthClient;
+  const order =
+    memo !== undefined && sameAges(memo.clientOrder.decls, clientDecls)
+      ? memo.clientOrder.byAge
+      : ageOrder(clientDecls);
+  for (const i of order) {
+    const decl = clientDecls[i] as DeclaredOAuthClient;
+    const before = memo?.clients.get(decl);
+    const names = before ?? clientNames(decl);
+    const { clientId, secretName } = names;
+    const holder = clientIdHolder.get(clientId);
+    if (holder) {
+      record(
+        decl,
+        [
+          {
+            reason: Reason.ClientIdConflict,
+            message: `client id ${clientId} is already used by ${describe('OAuthClient', holder.metadata.namespace, holder.metadata.name)}`,
+          },
+        ],
+        { clientId, secretName },
+      );
+      continue;
+    }
+    clientIdHolder.set(clientId, decl);
+    const secretData = inputs.secrets.get(names.secretKey);
+    let entry: ClientEntry;
+    if (
+      reuse !== undefined &&
+      before !== undefined &&
+      before.secret === secretData &&
+      sameRoles(before.roles, roles)
+    ) {
+      entry = before;
+      resolutions.set(entry.objectKey, entry.resolution);
+    } else {
+      entry = compileClient(names, secretData);
+    }
+    clientEntries.set(decl, entry);
+    if (entry.client !== undefined) {
+      clients.set(clientId, entry.client);
+      clientByKey.set(entry.key, { client: entry.client, decl });
+    }
   }
 
   // ResourceServers, now that the clients are known: who may introspect their tokens. The reference follows
   // the usual opt-in, seen from the client: its allowedNamespaces must select the API's namespace, so no
   // team can make another team's client read its tokens, nor enlist it without consent.
-  for (const { rs, problems } of apiProblems) {
+  for (const { rs, problems, introspectors } of apiProblems) {
     const { namespace } = rs.metadata;
     const refProblems: Problem[] = [];
+    // A reused API holds the set it was compiled with: only an equal one lets it stay as it is.
+    const found = reuse === undefined && introspectors !== undefined ? introspectors : new Set<string>();
     rs.spec.introspection?.clients.forEach((ref, i) => {
       const ns = ref.namespace ?? namespace;
       const target = clientByKey.get(secretKey(ns, ref.name));
@@ -481,15 +621,21 @@ export function compile(inputs: WorldInputs, keys: SigningKeys, version: number)
           message: `${where}: ${label} does not allow references from namespace ${namespace} (its spec.allowedNamespaces)`,
         });
       } else {
-        introspectorsOf.get(rs)?.add(target.client.clientId);
+        found.add(target.client.clientId);
       }
     });
+    if (introspectors !== undefined && found !== introspectors && !sameSet(found, introspectors)) {
+      // Who may introspect an API changed: its CompiledApi, and every grant naming it, is compiled anew.
+      return compile(inputs, keys, version);
+    }
     const more = rs.spec.introspection === undefined ? [] : [referencesCondition(refProblems)];
     record(rs, [...problems, ...refProblems], {}, more);
   }
 
-  // Organizations: attach each to the clients it lists, with its extra roles.
+  // Organizations: attach each to the clients it lists, with its extra roles. A member's snapshot entry is a
+  // copy of its compiled client with its organizations, so a reused client is never changed.
   const organizations = new Map<string, CompiledOrganization>();
+  const memberships = new Map<CompiledClient, Map<string, ClientOrganization>>();
   for (const decl of byKind.Organization) {
     const { namespace, name } = decl.metadata;
     const org: CompiledOrganization = {
@@ -522,14 +668,12 @@ export function compile(inputs: WorldInputs, keys: SigningKeys, version: number)
       for (const [id, g] of target.client.permissions) inOrg.set(id, new Set(g.scopes));
       (entry.roles ?? []).forEach((ref, j) => {
         const role = resolveRole(ref, namespace, `spec.clients[${i}].roles[${j}]`, problems);
-        for (const g of role?.permissions ?? []) {
-          const set = inOrg.get(g.api.identifier) ?? new Set<string>();
-          for (const s of g.scopes) set.add(s);
-          inOrg.set(g.api.identifier, set);
-        }
+        for (const g of role?.permissions ?? []) addScopes(inOrg, g);
       });
-      const membership: ClientOrganization = { organization: org, permissions: toGrants(inOrg, apis) };
-      (target.client.organizations as Map<string, ClientOrganization>).set(org.id, membership);
+      const membership: ClientOrganization = { organization: org, permissions: toGrants(inOrg, apisInForce) };
+      const orgs = memberships.get(target.client) ?? new Map<string, ClientOrganization>();
+      orgs.set(org.id, membership);
+      memberships.set(target.client, orgs);
     });
     decl.spec.connections.forEach((ref, i) => {
       const ns = ref.namespace ?? namespace;
@@ -550,34 +694,46 @@ export function compile(inputs: WorldInputs, keys: SigningKeys, version: number)
     });
     record(decl, problems, { organizationId: org.id }, [referencesCondition(problems)]);
   }
+  for (const [client, orgs] of memberships) clients.set(client.clientId, { ...client, organizations: orgs });
 
-  const connections = new Map<string, CompiledConnection>();
-  const connectionsByIssuer = new Map<string, CompiledConnection[]>();
-  for (const decl of byKind.Connection) {
-    const { namespace, name } = decl.metadata;
-    const check = inputs.connectionChecks?.get(secretKey(namespace, name));
-    const found = check?.ok === true ? check : check?.lastGood;
-    // The keys of the last passing check; a key that does not parse is skipped like one of a jwksUri.
-    const connectionKeys: ClientKey[] = [];
-    for (const jwk of found?.jwks ?? []) {
-      const parsed = parseClientKey(jwk);
-      if (parsed.ok) connectionKeys.push(parsed.key);
+  let connections = reuse?.connections;
+  let connectionsByIssuer = reuse?.connectionsByIssuer;
+  let connectionResolutions = reuse?.connectionResolutions;
+  if (connections === undefined || connectionsByIssuer === undefined || connectionResolutions === undefined) {
+    connections = new Map();
+    connectionsByIssuer = new Map();
+    connectionResolutions = [];
+    for (const decl of byKind.Connection) {
+      const { namespace, name } = decl.metadata;
+      const check = inputs.connectionChecks?.get(secretKey(namespace, name));
+      const found = check?.ok === true ? check : check?.lastGood;
+      // The keys of the last passing check; a key that does not parse is skipped like one of a jwksUri.
+      const connectionKeys: ClientKey[] = [];
+      for (const jwk of found?.jwks ?? []) {
+        const parsed = parseClientKey(jwk);
+        if (parsed.ok) connectionKeys.push(parsed.key);
+      }
+      const issuer = found?.issuer ?? decl.spec.issuer;
+      const connection: CompiledConnection = {
+        namespace,
+        name,
+        type: decl.spec.type,
+        ...(issuer !== undefined ? { issuer } : {}),
+        keys: connectionKeys,
+      };
+      connections.set(secretKey(namespace, name), connection);
+      if (found !== undefined && connectionKeys.length > 0) {
+        connectionsByIssuer.set(found.issuer, [...(connectionsByIssuer.get(found.issuer) ?? []), connection]);
+      }
+      connectionResolutions.push([
+        objectKey('Connection', namespace, name),
+        record(decl, [], check?.ok === true ? { issuer: check.issuer, jwksUri: check.jwksUri } : {}, [
+          issuerCondition(check),
+        ]),
+      ]);
     }
-    const issuer = found?.issuer ?? decl.spec.issuer;
-    const connection: CompiledConnection = {
-      namespace,
-      name,
-      type: decl.spec.type,
-      ...(issuer !== undefined ? { issuer } : {}),
-      keys: connectionKeys,
-    };
-    connections.set(secretKey(namespace, name), connection);
-    if (found !== undefined && connectionKeys.length > 0) {
-      connectionsByIssuer.set(found.issuer, [...(connectionsByIssuer.get(found.issuer) ?? []), connection]);
-    }
-    record(decl, [], check?.ok === true ? { issuer: check.issuer, jwksUri: check.jwksUri } : {}, [
-      issuerCondition(check),
-    ]);
+  } else {
+    for (const [key, r] of connectionResolutions) resolutions.set(key, r);
   }
 
   for (const bad of inputs.invalid ?? []) {
@@ -589,6 +745,97 @@ export function compile(inputs: WorldInputs, keys: SigningKeys, version: number)
   return {
     snapshot: { version, clients, apis, organizations, connections, connectionsByIssuer, keys },
     resolutions,
+    reusable: {
+      base,
+      apis,
+      apiByKey,
+      apiProblems,
+      roles,
+      clients: clientEntries,
+      clientOrder: { decls: clientDecls, byAge: order },
+      connections,
+      connectionsByIssuer,
+      connectionResolutions,
+    },
+  };
+}
+
+/** Organizations a client belongs to when none lists it: one shared empty map. */
+const NO_ORGANIZATIONS: ReadonlyMap<string, ClientOrganization> = new Map();
+
+function addScopes(into: Map<string, Set<string>>, g: { api: CompiledApi; scopes: readonly string[] }): void {
+  const set = into.get(g.api.identifier) ?? new Set<string>();
+  for (const s of g.scopes) set.add(s);
+  into.set(g.api.identifier, set);
+}
+
+/** Indexes of `decls` sorted by age; ties keep input order. */
+function ageOrder(decls: readonly DeclaredObject[]): number[] {
+  return decls
+    .map((_, i) => i)
+    .sort((i, j) => byAge(decls[i] as DeclaredObject, decls[j] as DeclaredObject) || i - j);
+}
+
+/** Whether `ageOrder` of both lists is the same: the same length, and at each index the same creation time. */
+function sameAges(a: readonly DeclaredObject[], b: readonly DeclaredObject[]): boolean {
+  if (a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i++) {
+    const x = a[i] as DeclaredObject;
+    const y = b[i] as DeclaredObject;
+    if (x !== y && x.metadata.creationTimestamp !== y.metadata.creationTimestamp) return false;
+  }
+  return true;
+}
+
+function sameBase(a: BaseInputs, b: BaseInputs): boolean {
+  return (
+    sameItems(a.resourceServers, b.resourceServers) &&
+    sameItems(a.connections, b.connections) &&
+    a.checks.size === b.checks.size &&
+    [...a.checks].every(([key, check]) => b.checks.get(key) === check) &&
+    a.namespaces.size === b.namespaces.size &&
+    [...a.namespaces].every(([ns, labels]) => sameLabels(labels, b.namespaces.get(ns)))
+  );
+}
+
+function sameItems<T>(a: readonly T[], b: readonly T[]): boolean {
+  return a.length === b.length && a.every((x, i) => x === b[i]);
+}
+
+function sameLabels(
+  a: Readonly<Record<string, string>>,
+  b: Readonly<Record<string, string>> | undefined,
+): boolean {
+  if (b === undefined) return false;
+  const keysOfA = Object.keys(a);
+  return (
+    keysOfA.length === Object.keys(b).length && keysOfA.every((k) => Object.hasOwn(b, k) && a[k] === b[k])
+  );
+}
+
+function sameSet(a: ReadonlySet<string>, b: ReadonlySet<string>): boolean {
+  return a.size === b.size && [...a].every((x) => b.has(x));
+}
+
+/** Whether every Role a client read is still the entry it read (or still missing). */
+function sameRoles(used: ClientEntry['roles'], roles: ReadonlyMap<string, RoleEntry>): boolean {
+  for (let i = 0; i < used.length; i++) {
+    const [key, entry] = used[i] as ClientEntry['roles'][number];
+    if (roles.get(key) !== entry) return false;
+  }
+  return true;
+}
+
+function clientNames(decl: DeclaredOAuthClient): ClientNames {
+  const { namespace, name } = decl.metadata;
+  const secretName = secretNameOf(decl);
+  return {
+    decl,
+    objectKey: objectKey('OAuthClient', namespace, name),
+    clientId: decl.spec.clientId ?? defaultClientId(namespace, name),
+    secretName,
+    key: secretKey(namespace, name),
+    secretKey: secretKey(namespace, secretName),
   };
 }
 
@@ -769,7 +1016,7 @@ function rotationStatus(times: RotationTimes): Partial<Resolution> {
 function secretConditionOf(
   decl: DeclaredOAuthClient,
   secretName: string,
-  inputs: WorldInputs,
+  secret: SecretData | undefined,
 ): {
   condition: ConditionDecision;
   secret?: string;
@@ -781,7 +1028,6 @@ function secretConditionOf(
 } {
   const { namespace } = decl.metadata;
   const { source, keys } = decl.spec.secret;
-  const secret = inputs.secrets.get(secretKey(namespace, secretName));
   const value = secret?.data[keys.clientSecret];
   const missing = (message: string): { condition: ConditionDecision } => ({
     condition: { type: ConditionType.SecretReady, status: 'False', reason: Reason.SecretMissing, message },

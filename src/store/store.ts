@@ -10,6 +10,8 @@ import type { Snapshot, SnapshotSource } from './snapshot.ts';
  */
 export class Store implements SnapshotSource {
   #current: Snapshot;
+  /** The last compile, whose per-object results the next one reuses for objects that did not change. */
+  #last: Compiled | undefined;
   readonly #events: EventBus;
   /** The problem last reported for each object that is not ready. */
   #reported = new Map<string, string>();
@@ -25,8 +27,9 @@ export class Store implements SnapshotSource {
 
   /** Compiles the world, swaps the snapshot in, and returns every object's resolution. */
   rebuild(inputs: WorldInputs, keys: SigningKeys = this.#current.keys): Compiled {
-    const compiled = compile(inputs, keys, this.#current.version + 1);
+    const compiled = compile(inputs, keys, this.#current.version + 1, this.#last);
     this.#current = compiled.snapshot;
+    this.#last = compiled;
     let notReady = 0;
     const reported = new Map<string, string>();
     for (const [key, r] of compiled.resolutions) {
