@@ -29,7 +29,7 @@ export interface RebuildTimes {
   total: number[];
   /** The Store's part: compile, then the scan of resolutions for objects that are not Ready. */
   store: number[];
-  /** `compile()` alone on the same inputs. */
+  /** `compile()` from scratch (no previous compile to reuse) on the same inputs. */
   compile: number[];
   /** `Controller.enqueueStale()` alone on the same state: the full check of every object, as on becoming leader. */
   enqueueStale: number[];
