@@ -80,6 +80,8 @@ const STUB_ANNOTATION = 'latchkey.dev/data-not-cached';
 interface Tracked {
   object: KubeObject;
   declared: DeclaredObject | InvalidObject;
+  /** `namespace/name` of the Secret a valid OAuthClient names. */
+  secretKey?: string;
   /** A newer version parsed between rebuilds (a reconcile reads the cache as it is now). */
   latest?: { resourceVersion: string; declared: DeclaredObject | InvalidObject };
   /** The rebuild that last saw it: an object no rebuild sees any more was deleted. */
@@ -106,6 +108,8 @@ export class Controller {
    * rebuild would dominate it, and which objects changed tells the rebuild which ones to check.
    */
   readonly #tracked = new Map<string, Tracked>();
+  /** The same entries by the cached object they last read: an unchanged object is found without its key. */
+  readonly #trackedByObject = new WeakMap<KubeObject, Tracked>();
   #rebuilds = 0;
   /** The decoded Secrets the last rebuild compiled from. */
   #secrets: ReadonlyMap<string, SecretData> = new Map();
@@ -218,29 +222,38 @@ export class Controller {
     for (const kind of KIND_NAMES) {
       for (const o of this.#deps.informers[kind].list()) {
         count++;
-        const key = objectKey(kind, o.metadata.namespace ?? '', o.metadata.name);
-        let t = this.#tracked.get(key);
-        if (t === undefined) {
-          t = { object: o, declared: declaredFrom(kind, o), seen: rebuild };
-          this.#tracked.set(key, t);
-          changed.add(key);
-        } else if (t.object !== o) {
-          t.declared = this.#declared(kind, o);
-          t.object = o;
-          delete t.latest;
+        let t = this.#trackedByObject.get(o);
+        if (t?.object !== o) {
+          const key = objectKey(kind, o.metadata.namespace ?? '', o.metadata.name);
+          t = this.#tracked.get(key);
+          if (t === undefined) {
+            t = { object: o, declared: declaredFrom(kind, o), seen: rebuild };
+            this.#tracked.set(key, t);
+          } else {
+            t.declared = this.#declared(kind, o);
+            t.object = o;
+            delete t.latest;
+          }
+          const d = t.declared;
+          if (d.kind === 'OAuthClient' && 'spec' in d)
+            t.secretKey = secretKey(d.metadata.namespace, secretNameOf(d));
+          else delete t.secretKey;
+          this.#trackedByObject.set(o, t);
           changed.add(key);
         }
         t.seen = rebuild;
         const d = t.declared;
         if (!('spec' in d)) invalid.push(d);
-        else {
-          objects.push(d);
-          if (d.kind === 'OAuthClient') referenced.add(secretKey(d.metadata.namespace, secretNameOf(d)));
-        }
+        else objects.push(d);
+        if (t.secretKey !== undefined) referenced.add(t.secretKey);
       }
     }
     if (this.#tracked.size > count) {
-      for (const [key, t] of this.#tracked) if (t.seen !== rebuild) this.#tracked.delete(key);
+      for (const [key, t] of this.#tracked) {
+        if (t.seen === rebuild) continue;
+        this.#tracked.delete(key);
+        this.#trackedByObject.delete(t.object);
+      }
     }
     const secrets = new Map<string, SecretData>();
     for (const s of this.#deps.informers.secrets.list()) {
