@@ -12,7 +12,7 @@ import {
   type ManifestProblem,
   type PathSegment,
 } from './problem.ts';
-import { documentLine, lineAt, lineOfPath, parseYamlDocuments, type SourceDocument } from './yaml-source.ts';
+import { documentLine, lineAt, lineOfPath, yamlDocuments, type SourceDocument } from './yaml-source.ts';
 
 /** What a set of manifests declares, and every reason some of it could not be used. */
 export interface LoadedManifests {
@@ -61,7 +61,7 @@ export function parseManifests(text: string, file: string): LoadedManifests {
 export function checkFile(text: string, file: string): FileManifests {
   const declared: Declared[] = [];
   const problems: ManifestProblem[] = [];
-  for (const source of parseYamlDocuments(text)) {
+  for (const source of yamlDocuments(text)) {
     const outcome = checkDocument(source, file);
     if (outcome.declared !== undefined) declared.push(outcome.declared);
     problems.push(...outcome.problems);

@@ -18,7 +18,10 @@ registerHooks({
     return resolved;
   },
 });
-process.on('exit', () => writeFileSync(process.env.LOADED_FILE, JSON.stringify([...loaded])));
+// Node's own internal modules are listed too: an ES import of node:http loads its bundled undici, for one.
+process.on('exit', () =>
+  writeFileSync(process.env.LOADED_FILE, JSON.stringify([...loaded, ...process.moduleLoadList])),
+);
 `;
 
 let dir: string;
@@ -77,6 +80,8 @@ describe('each command loads only its own modules', () => {
     );
     expect(modules.filter((url) => url.endsWith('/src/manifests/crd-validation.ts'))).toHaveLength(1);
     expect(modules.filter((url) => url.includes('/node_modules/@kubernetes/'))).toEqual([]);
+    // Neither undici (npm's nor Node's bundled copy) until a client's jwksUri or --check-connections needs it.
+    expect(modules.filter((url) => url.includes('undici'))).toEqual([]);
   }, 30_000);
 
   it('latchkey operator in a pod loads neither the Kubernetes client nor the manifest validators', async () => {

@@ -1,6 +1,5 @@
-import { Agent } from 'undici';
 import type { Clock } from '../../clock.ts';
-import { getJsonObject, type FetchedJson } from '../../operator/issuer-fetch.ts';
+import type { FetchedJson } from '../../operator/issuer-fetch.ts';
 import { parseClientKey, type ClientKey } from '../../store/client-keys.ts';
 
 /** A fetched key set is used without asking again for this long. */
@@ -152,6 +151,12 @@ function keysOf(json: Record<string, unknown>): ClientKey[] {
  * redirects are followed (a redirect would let another host answer for the client's keys).
  */
 export async function fetchJwks(url: URL): Promise<FetchedJson> {
+  // Loaded on the first fetch: undici is the largest dependency (~8 MiB resident), and a server whose clients
+  // publish no `jwksUri` (every dev mode folder without one) never needs it.
+  const [{ Agent }, { getJsonObject }] = await Promise.all([
+    import('undici'),
+    import('../../operator/issuer-fetch.ts'),
+  ]);
   const dispatcher = new Agent({
     connect: { timeout: FETCH_TIMEOUT_MS },
     headersTimeout: FETCH_TIMEOUT_MS,

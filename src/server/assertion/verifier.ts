@@ -1,5 +1,5 @@
 import type { KeyObject } from 'node:crypto';
-import { compactVerify } from 'jose';
+import { compactVerify } from 'jose/jws/compact/verify';
 import { ASYMMETRIC_ASSERTION_ALGORITHMS } from '../../api/oauth-client.ts';
 import type { Clock } from '../../clock.ts';
 import { MemoryReplayCache, type ReplayCache } from '../../runtime/replay-cache.ts';
