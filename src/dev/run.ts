@@ -12,6 +12,7 @@ import { startServers, type RunningServers } from '../server/start.ts';
 import type { DevConfig } from './config.ts';
 import type { DevConnectionChecks } from './connection-checks.ts';
 import { ManifestFolder } from './manifest-folder.ts';
+import { releaseMemory } from '../runtime/release-memory.ts';
 import { DevState } from './state.ts';
 
 export interface DevServer {
@@ -116,6 +117,8 @@ export async function startDev(
   const reload = () => {
     const next = chain.then(reloadNow);
     chain = next.catch(() => undefined);
+    // A load leaves its parsing and compiling behind as garbage that an idle process would keep resident.
+    void next.then(releaseMemory).catch(() => undefined);
     return next;
   };
 

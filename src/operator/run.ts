@@ -9,6 +9,7 @@ import { createInformer } from '../kube/informer.ts';
 import { CORE_NAMESPACES, CORE_SECRETS, type Informer, type KubeObject } from '../kube/types.ts';
 import { startServers, type RunningServers } from '../server/start.ts';
 import { objectKey } from '../store/objects.ts';
+import { releaseMemory } from '../runtime/release-memory.ts';
 import { Store } from '../store/store.ts';
 import type { OperatorConfig } from './config.ts';
 import { createControllerMetrics } from './controller-metrics.ts';
@@ -211,6 +212,8 @@ export async function startOperator(config: OperatorConfig, deps: OperatorDeps):
     await synced;
     while (!readiness().ready && !stop.signal.aborted) await new Promise((r) => setTimeout(r, 50));
   })();
+  // Listing and compiling every object at start-up leaves garbage an idle operator would keep resident.
+  void ready.then(releaseMemory).catch(() => undefined);
 
   return {
     issuer: servers.issuer,
