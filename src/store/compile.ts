@@ -116,17 +116,27 @@ interface ClientNames {
 /** Per-object results of one compile, each valid for the next while everything it read is the same object. */
 interface Reusable {
   base: BaseInputs;
-  apis: Map<string, CompiledApi>;
-  apiByKey: Map<string, { api: CompiledApi; decl: DeclaredResourceServer }>;
-  /** Each ResourceServer's problems and introspectors (the set its CompiledApi holds), in declaration age order. */
-  apiProblems: { rs: DeclaredResourceServer; problems: Problem[]; introspectors?: Set<string> }[];
+  apis: CompiledApis;
   roles: Map<string, RoleEntry>;
   clients: Map<DeclaredOAuthClient, ClientEntry>;
   /** The OAuthClients in input order and the indexes that sort them by age. */
   clientOrder: { decls: readonly DeclaredOAuthClient[]; byAge: readonly number[] };
+  connections: CompiledConnections;
+}
+
+/** The ResourceServers compiled: what the base inputs make of them before clients are known. */
+interface CompiledApis {
+  apis: Map<string, CompiledApi>;
+  apiByKey: Map<string, { api: CompiledApi; decl: DeclaredResourceServer }>;
+  /** Each ResourceServer's problems and introspectors (the set its CompiledApi holds), in declaration age order. */
+  problems: { rs: DeclaredResourceServer; problems: Problem[]; introspectors?: Set<string> }[];
+}
+
+/** The Connections compiled, with their resolutions: they depend on the base inputs alone. */
+interface CompiledConnections {
   connections: Map<string, CompiledConnection>;
   connectionsByIssuer: Map<string, CompiledConnection[]>;
-  connectionResolutions: [ObjectKey, Resolution][];
+  resolutions: [ObjectKey, Resolution][];
 }
 
 /** Grant types that work today; the others are accepted by the schema and reported as not yet supported. */
@@ -249,75 +259,14 @@ export function compile(
     extra: Partial<Resolution> = {},
     more: ConditionDecision[] = [],
   ): Resolution => {
-    const ready = problems.length === 0 && more.every((c) => c.status === 'True');
-    const firstFailing = more.find((c) => c.status !== 'True');
-    const conditions: ConditionDecision[] = [
-      ready
-        ? IN_EFFECT[o.kind]
-        : {
-            type: ConditionType.Ready,
-            status: firstFailing?.status === 'Unknown' && problems.length === 0 ? 'Unknown' : 'False',
-            reason: (problems[0]?.reason ?? firstFailing?.reason) as ReasonName,
-            message: readyMessage(problems, more),
-          },
-      ...more,
-    ];
-    const resolution: Resolution = {
-      kind: o.kind,
-      namespace: o.metadata.namespace,
-      name: o.metadata.name,
-      ...(o.metadata.generation !== undefined ? { generation: o.metadata.generation } : {}),
-      ready,
-      conditions,
-      ...extra,
-    };
+    const resolution = resolutionOf(o, problems, extra, more);
     resolutions.set(objectKey(o.kind, o.metadata.namespace, o.metadata.name), resolution);
     return resolution;
   };
 
-  // ResourceServers: the oldest declaration of an identifier wins. They are recorded once the OAuthClients
-  // their spec.introspection names are known.
-  let apis = reuse?.apis;
-  let apiByKey = reuse?.apiByKey;
-  let apiProblems = reuse?.apiProblems;
-  if (apis === undefined || apiByKey === undefined || apiProblems === undefined) {
-    apis = new Map();
-    apiByKey = new Map();
-    apiProblems = [];
-    for (const rs of [...byKind.ResourceServer].sort(byAge)) {
-      const problems: Problem[] = [];
-      const holder = apis.get(rs.spec.identifier);
-      const lifetimeMs = parseDuration(rs.spec.accessToken.lifetime);
-      const lifetimeSeconds = lifetimeMs === undefined ? NaN : Math.floor(lifetimeMs / 1000);
-      if (holder) {
-        problems.push({
-          reason: Reason.IdentifierConflict,
-          message: `identifier ${rs.spec.identifier} is already used by ${describe('ResourceServer', holder.namespace, holder.name)}`,
-        });
-      } else if (!(lifetimeSeconds >= MIN_LIFETIME_SECONDS && lifetimeSeconds <= MAX_LIFETIME_SECONDS)) {
-        problems.push({
-          reason: Reason.InvalidLifetime,
-          message: `spec.accessToken.lifetime ${rs.spec.accessToken.lifetime} must be between 1s and 24h`,
-        });
-      } else {
-        const introspectors = new Set<string>();
-        const api: CompiledApi = {
-          namespace: rs.metadata.namespace,
-          name: rs.metadata.name,
-          identifier: rs.spec.identifier,
-          scopes: rs.spec.scopes.map((s) => s.name),
-          lifetimeSeconds,
-          algorithm: rs.spec.accessToken.signingAlgorithm,
-          introspectors,
-        };
-        apis.set(api.identifier, api);
-        apiByKey.set(secretKey(api.namespace, api.name), { api, decl: rs });
-        apiProblems.push({ rs, problems, introspectors });
-        continue;
-      }
-      apiProblems.push({ rs, problems });
-    }
-  }
+  // ResourceServers; they are recorded once the OAuthClients their spec.introspection names are known.
+  const compiledApis = reuse?.apis ?? compileApis(byKind.ResourceServer);
+  const { apis, apiByKey } = compiledApis;
   const apisInForce: ReadonlyMap<string, CompiledApi> = apis;
   const apisByKey: ReadonlyMap<string, { api: CompiledApi; decl: DeclaredResourceServer }> = apiByKey;
 
@@ -600,7 +549,7 @@ export function compile(
   // ResourceServers, now that the clients are known: who may introspect their tokens. The reference follows
   // the usual opt-in, seen from the client: its allowedNamespaces must select the API's namespace, so no
   // team can make another team's client read its tokens, nor enlist it without consent.
-  for (const { rs, problems, introspectors } of apiProblems) {
+  for (const { rs, problems, introspectors } of compiledApis.problems) {
     const { namespace } = rs.metadata;
     const refProblems: Problem[] = [];
     // A reused API holds the set it was compiled with: only an equal one lets it stay as it is.
@@ -696,45 +645,10 @@ export function compile(
   }
   for (const [client, orgs] of memberships) clients.set(client.clientId, { ...client, organizations: orgs });
 
-  let connections = reuse?.connections;
-  let connectionsByIssuer = reuse?.connectionsByIssuer;
-  let connectionResolutions = reuse?.connectionResolutions;
-  if (connections === undefined || connectionsByIssuer === undefined || connectionResolutions === undefined) {
-    connections = new Map();
-    connectionsByIssuer = new Map();
-    connectionResolutions = [];
-    for (const decl of byKind.Connection) {
-      const { namespace, name } = decl.metadata;
-      const check = inputs.connectionChecks?.get(secretKey(namespace, name));
-      const found = check?.ok === true ? check : check?.lastGood;
-      // The keys of the last passing check; a key that does not parse is skipped like one of a jwksUri.
-      const connectionKeys: ClientKey[] = [];
-      for (const jwk of found?.jwks ?? []) {
-        const parsed = parseClientKey(jwk);
-        if (parsed.ok) connectionKeys.push(parsed.key);
-      }
-      const issuer = found?.issuer ?? decl.spec.issuer;
-      const connection: CompiledConnection = {
-        namespace,
-        name,
-        type: decl.spec.type,
-        ...(issuer !== undefined ? { issuer } : {}),
-        keys: connectionKeys,
-      };
-      connections.set(secretKey(namespace, name), connection);
-      if (found !== undefined && connectionKeys.length > 0) {
-        connectionsByIssuer.set(found.issuer, [...(connectionsByIssuer.get(found.issuer) ?? []), connection]);
-      }
-      connectionResolutions.push([
-        objectKey('Connection', namespace, name),
-        record(decl, [], check?.ok === true ? { issuer: check.issuer, jwksUri: check.jwksUri } : {}, [
-          issuerCondition(check),
-        ]),
-      ]);
-    }
-  } else {
-    for (const [key, r] of connectionResolutions) resolutions.set(key, r);
-  }
+  const compiledConnections =
+    reuse?.connections ?? compileConnections(byKind.Connection, inputs.connectionChecks);
+  for (const [key, r] of compiledConnections.resolutions) resolutions.set(key, r);
+  const { connections, connectionsByIssuer } = compiledConnections;
 
   for (const bad of inputs.invalid ?? []) {
     record({ kind: bad.kind, metadata: bad.metadata } as DeclaredObject, [
@@ -747,16 +661,123 @@ export function compile(
     resolutions,
     reusable: {
       base,
-      apis,
-      apiByKey,
-      apiProblems,
+      apis: compiledApis,
       roles,
       clients: clientEntries,
       clientOrder: { decls: clientDecls, byAge: order },
-      connections,
-      connectionsByIssuer,
-      connectionResolutions,
+      connections: compiledConnections,
     },
+  };
+}
+
+/** The ResourceServers: the oldest declaration of an identifier wins. */
+function compileApis(declared: readonly DeclaredResourceServer[]): CompiledApis {
+  const apis = new Map<string, CompiledApi>();
+  const apiByKey = new Map<string, { api: CompiledApi; decl: DeclaredResourceServer }>();
+  const problemsOf: CompiledApis['problems'] = [];
+  for (const rs of [...declared].sort(byAge)) {
+    const problems: Problem[] = [];
+    const holder = apis.get(rs.spec.identifier);
+    const lifetimeMs = parseDuration(rs.spec.accessToken.lifetime);
+    const lifetimeSeconds = lifetimeMs === undefined ? NaN : Math.floor(lifetimeMs / 1000);
+    if (holder) {
+      problems.push({
+        reason: Reason.IdentifierConflict,
+        message: `identifier ${rs.spec.identifier} is already used by ${describe('ResourceServer', holder.namespace, holder.name)}`,
+      });
+    } else if (!(lifetimeSeconds >= MIN_LIFETIME_SECONDS && lifetimeSeconds <= MAX_LIFETIME_SECONDS)) {
+      problems.push({
+        reason: Reason.InvalidLifetime,
+        message: `spec.accessToken.lifetime ${rs.spec.accessToken.lifetime} must be between 1s and 24h`,
+      });
+    } else {
+      const introspectors = new Set<string>();
+      const api: CompiledApi = {
+        namespace: rs.metadata.namespace,
+        name: rs.metadata.name,
+        identifier: rs.spec.identifier,
+        scopes: rs.spec.scopes.map((s) => s.name),
+        lifetimeSeconds,
+        algorithm: rs.spec.accessToken.signingAlgorithm,
+        introspectors,
+      };
+      apis.set(api.identifier, api);
+      apiByKey.set(secretKey(api.namespace, api.name), { api, decl: rs });
+      problemsOf.push({ rs, problems, introspectors });
+      continue;
+    }
+    problemsOf.push({ rs, problems });
+  }
+  return { apis, apiByKey, problems: problemsOf };
+}
+
+/** The Connections, with the keys of each one's last passing issuer check. */
+function compileConnections(
+  declared: readonly DeclaredConnection[],
+  checks: ReadonlyMap<string, ConnectionCheck> | undefined,
+): CompiledConnections {
+  const connections = new Map<string, CompiledConnection>();
+  const connectionsByIssuer = new Map<string, CompiledConnection[]>();
+  const resolutions: [ObjectKey, Resolution][] = [];
+  for (const decl of declared) {
+    const { namespace, name } = decl.metadata;
+    const check = checks?.get(secretKey(namespace, name));
+    const found = check?.ok === true ? check : check?.lastGood;
+    // The keys of the last passing check; a key that does not parse is skipped like one of a jwksUri.
+    const connectionKeys: ClientKey[] = [];
+    for (const jwk of found?.jwks ?? []) {
+      const parsed = parseClientKey(jwk);
+      if (parsed.ok) connectionKeys.push(parsed.key);
+    }
+    const issuer = found?.issuer ?? decl.spec.issuer;
+    const connection: CompiledConnection = {
+      namespace,
+      name,
+      type: decl.spec.type,
+      ...(issuer !== undefined ? { issuer } : {}),
+      keys: connectionKeys,
+    };
+    connections.set(secretKey(namespace, name), connection);
+    if (found !== undefined && connectionKeys.length > 0) {
+      connectionsByIssuer.set(found.issuer, [...(connectionsByIssuer.get(found.issuer) ?? []), connection]);
+    }
+    const extra = check?.ok === true ? { issuer: check.issuer, jwksUri: check.jwksUri } : {};
+    resolutions.push([
+      objectKey('Connection', namespace, name),
+      resolutionOf(decl, [], extra, [issuerCondition(check)]),
+    ]);
+  }
+  return { connections, connectionsByIssuer, resolutions };
+}
+
+/** What becomes of an object with these problems and conditions: Ready first, then the specific ones. */
+function resolutionOf(
+  o: DeclaredObject,
+  problems: readonly Problem[],
+  extra: Partial<Resolution>,
+  more: readonly ConditionDecision[],
+): Resolution {
+  const ready = problems.length === 0 && more.every((c) => c.status === 'True');
+  const firstFailing = more.find((c) => c.status !== 'True');
+  const conditions: ConditionDecision[] = [
+    ready
+      ? IN_EFFECT[o.kind]
+      : {
+          type: ConditionType.Ready,
+          status: firstFailing?.status === 'Unknown' && problems.length === 0 ? 'Unknown' : 'False',
+          reason: (problems[0]?.reason ?? firstFailing?.reason) as ReasonName,
+          message: readyMessage(problems, more),
+        },
+    ...more,
+  ];
+  return {
+    kind: o.kind,
+    namespace: o.metadata.namespace,
+    name: o.metadata.name,
+    ...(o.metadata.generation !== undefined ? { generation: o.metadata.generation } : {}),
+    ready,
+    conditions,
+    ...extra,
   };
 }
 
