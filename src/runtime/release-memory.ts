@@ -1,6 +1,7 @@
 import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
 
+/** Undefined until first asked for; null where V8 refused to expose it, so it is not asked for again. */
 let gc: NodeJS.GCFunction | null | undefined;
 
 /**
@@ -14,7 +15,7 @@ let gc: NodeJS.GCFunction | null | undefined;
  * this does nothing.
  */
 export async function releaseMemory(): Promise<void> {
-  gc ??= gcFunction();
+  if (gc === undefined) gc = gcFunction();
   await gc?.({ type: 'major', execution: 'async', flavor: 'last-resort' });
 }
 
