@@ -23,11 +23,26 @@ export const AUDIENCE = 'https://bench-api.local';
 /** The client's direct grant and its Role's permission: a token asking for both proves both resolved. */
 export const GRANT_SCOPE = 'bench:read';
 export const ROLE_SCOPE = 'bench:write';
-const SCOPES = [GRANT_SCOPE, ROLE_SCOPE, 'bench:admin', 'bench:audit'];
+/** The scopes the ResourceServer declares; bench:scale's change toggles the last one on a client's grant. */
+export const SCOPES = [GRANT_SCOPE, ROLE_SCOPE, 'bench:admin', 'bench:audit'] as const;
 const PAGE_SIZE = 500;
 
 export const roleName = (i: number) => `role-${String(i).padStart(5, '0')}`;
 export const clientName = (i: number) => `client-${String(i).padStart(5, '0')}`;
+
+/** The one ResourceServer every client and Role of the bench worlds refers to. */
+export function resourceServerObject(): KubeObject {
+  return {
+    apiVersion: API_VERSION,
+    kind: 'ResourceServer',
+    metadata: { name: RESOURCE_SERVER, namespace: WORKLOAD_NAMESPACE },
+    spec: {
+      identifier: AUDIENCE,
+      scopes: SCOPES.map((name) => ({ name })),
+      accessToken: { lifetime: '5m', signingAlgorithm: 'RS256' },
+    },
+  };
+}
 
 export function roleObject(name: string): KubeObject {
   return {
@@ -55,16 +70,7 @@ export async function createSetup(api: KubeClient, operatorNamespace: string): P
   for (const name of [operatorNamespace, WORKLOAD_NAMESPACE]) {
     await api.create(CORE_NAMESPACES, undefined, { apiVersion: 'v1', kind: 'Namespace', metadata: { name } });
   }
-  await api.create(resourceOf('ResourceServer'), WORKLOAD_NAMESPACE, {
-    apiVersion: API_VERSION,
-    kind: 'ResourceServer',
-    metadata: { name: RESOURCE_SERVER, namespace: WORKLOAD_NAMESPACE },
-    spec: {
-      identifier: AUDIENCE,
-      scopes: SCOPES.map((name) => ({ name })),
-      accessToken: { lifetime: '5m', signingAlgorithm: 'RS256' },
-    },
-  });
+  await api.create(resourceOf('ResourceServer'), WORKLOAD_NAMESPACE, resourceServerObject());
 }
 
 /** Runs `work(i)` for i in [0, count) with at most `concurrency` running at once; the first error stops it. */

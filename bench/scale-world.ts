@@ -5,7 +5,6 @@
  * cluster: a rebuild reads caches only, so this times exactly what one change costs the operator's CPU.
  */
 
-import { API_VERSION } from '../src/api/common.ts';
 import { KIND_NAMES, type KindName } from '../src/api/kinds.ts';
 import { EventBus } from '../src/events.ts';
 import { generateSigningKeys, keySetOf } from '../src/keys/generate.ts';
@@ -21,37 +20,22 @@ import { objectKey } from '../src/store/objects.ts';
 import { newClientSecret } from '../src/store/secrets.ts';
 import { Store } from '../src/store/store.ts';
 import {
-  AUDIENCE,
   clientName,
   clientObject,
   GRANT_SCOPE,
-  RESOURCE_SERVER,
-  ROLE_SCOPE,
+  resourceServerObject,
   roleName,
   roleObject,
+  SCOPES,
   WORKLOAD_NAMESPACE,
 } from './reconcile-world.ts';
 
-/** The scopes bench:reconcile's ResourceServer declares; a change toggles the last one on a client's grant. */
-export const SCOPES = [GRANT_SCOPE, ROLE_SCOPE, 'bench:admin', 'bench:audit'] as const;
-const TOGGLED_SCOPE = 'bench:audit';
+/** A change toggles the last of bench:reconcile's scopes on a client's grant. */
+const TOGGLED_SCOPE = SCOPES[3];
 const ISSUER = 'https://latchkey.bench.local';
 const URLS = { issuer: ISSUER, tokenEndpoint: `${ISSUER}/oauth2/token` };
 // A fixed clock: lastTransitionTime then never changes between rebuilds, as on an operator at rest.
 const NOW = Date.parse('2026-01-01T00:00:00Z');
-
-export function resourceServerObject(): KubeObject {
-  return {
-    apiVersion: API_VERSION,
-    kind: 'ResourceServer',
-    metadata: { name: RESOURCE_SERVER, namespace: WORKLOAD_NAMESPACE },
-    spec: {
-      identifier: AUDIENCE,
-      scopes: SCOPES.map((name) => ({ name })),
-      accessToken: { lifetime: '5m', signingAlgorithm: 'RS256' },
-    },
-  };
-}
 
 /** The declared objects of a world of n clients, as manifests: the ResourceServer, then Role i and client i. */
 export function declaredObjects(n: number): KubeObject[] {
