@@ -1,7 +1,14 @@
 /** `npm run bench:peers`: the figures per server, the table of ratios people read, and the results file. */
 
 import type { BenchAlgorithm } from './protocol.ts';
-import { compactSummary, describeMachine, round, type Machine, type Summary } from './report.ts';
+import {
+  compactSummary,
+  describeMachine,
+  resultsFooter,
+  round,
+  type Machine,
+  type Summary,
+} from './report.ts';
 
 export type PeerName = 'latchkey' | 'oidc-provider' | 'keycloak';
 
@@ -248,17 +255,18 @@ export function peersMarkdown(report: PeersReport, algs: readonly BenchAlgorithm
     '',
     peersTable(report.peers, algs),
     '',
-    `- commit: ${report.commit}`,
-    `- machine: ${describeMachine(report.machine)}` +
-      (report.sharedMachine
-        ? ' — shared with other work during the run: read the ratios, not the rates'
-        : ''),
-    `- settings: ${describePeerSettings(report.settings)}`,
-    '',
-    '```json',
-    JSON.stringify(toJson(report), null, 2),
-    '```',
-    '',
+    ...resultsFooter(
+      {
+        commit: report.commit,
+        machine:
+          describeMachine(report.machine) +
+          (report.sharedMachine
+            ? ' — shared with other work during the run: read the ratios, not the rates'
+            : ''),
+        settings: describePeerSettings(report.settings),
+      },
+      toJson(report),
+    ),
   ].join('\n');
 }
 

@@ -2,7 +2,7 @@
 
 import type { LogSummary, Memory } from './reconcile-operator.ts';
 import { profileTable, type ProfileSummary } from './profile.ts';
-import { describeMachine, type Machine } from './report.ts';
+import { describeMachine, resultsFooter, type Machine } from './report.ts';
 
 export interface SizeResult {
   n: number;
@@ -348,16 +348,17 @@ export function resultsMarkdown(report: ReconcileReport): string {
       : []),
     ...report.sizes.map((s) => `- ${describeWork(s)}`),
     '',
-    `- commit: ${report.commit}`,
-    `- machine: ${describeMachine(report.machine)}`,
-    `- settings: ${report.settings.concurrency} creates in flight, Ready polled every ≥ ${report.settings.pollMs} ms ` +
-      `and ≥ ${report.settings.pollSpacing}× a poll's duration, ` +
-      `${report.settings.newClientRepeats} new clients polled every 20 ms${report.settings.profiled ? ', operator CPU-profiled' : ''}`,
-    '',
     ...profiles,
-    '```json',
-    JSON.stringify(json, null, 2),
-    '```',
-    '',
+    ...resultsFooter(
+      {
+        commit: report.commit,
+        machine: describeMachine(report.machine),
+        settings:
+          `${report.settings.concurrency} creates in flight, Ready polled every ≥ ${report.settings.pollMs} ms ` +
+          `and ≥ ${report.settings.pollSpacing}× a poll's duration, ` +
+          `${report.settings.newClientRepeats} new clients polled every 20 ms${report.settings.profiled ? ', operator CPU-profiled' : ''}`,
+      },
+      json,
+    ),
   ].join('\n');
 }

@@ -225,15 +225,32 @@ export function resultsMarkdown(report: Report): string {
     '',
     KIND_NOTES,
     '',
-    `- commit: ${report.commit}`,
-    `- machine: ${describeMachine(report.machine)}`,
-    `- settings: ${describeSettings(report.settings)}`,
+    ...resultsFooter(
+      {
+        commit: report.commit,
+        machine: describeMachine(report.machine),
+        settings: describeSettings(report.settings),
+      },
+      json,
+    ),
+  ].join('\n');
+}
+
+/** How every results file ends: what ran, where and how, then the figures as JSON for tools to read back. */
+export function resultsFooter(
+  run: { commit: string; machine: string; settings: string },
+  json: unknown,
+): string[] {
+  return [
+    `- commit: ${run.commit}`,
+    `- machine: ${run.machine}`,
+    `- settings: ${run.settings}`,
     '',
     '```json',
     JSON.stringify(json, null, 2),
     '```',
     '',
-  ].join('\n');
+  ];
 }
 
 export function round(n: number, digits: number): number {

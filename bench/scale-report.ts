@@ -1,6 +1,6 @@
 /** The tables of `npm run bench:scale` and its results file. */
 
-import { describeMachine, type Machine, type Summary } from './report.ts';
+import { describeMachine, resultsFooter, type Machine, type Summary } from './report.ts';
 import { profileTable, type ProfileSummary } from './reconcile-profile.ts';
 import type { RebuildTimes, ScaleChildResult } from './scale-child.ts';
 
@@ -218,14 +218,14 @@ export function scaleMarkdown(report: ScaleReport): string {
     SCALE_NOTES,
     '',
     ...(report.profile === undefined ? [] : [profileSection(report.profile), '']),
-    `- commit: ${report.commit}`,
-    `- machine: ${describeMachine(report.machine)}; shared with other work (load average ${fixed(report.loadAverage.start, 1)} at the start, ${fixed(report.loadAverage.end, 1)} at the end)`,
-    `- settings: ${describeScaleSettings(report.settings)}`,
-    '',
-    '```json',
-    JSON.stringify(json, null, 2),
-    '```',
-    '',
+    ...resultsFooter(
+      {
+        commit: report.commit,
+        machine: `${describeMachine(report.machine)}; shared with other work (load average ${fixed(report.loadAverage.start, 1)} at the start, ${fixed(report.loadAverage.end, 1)} at the end)`,
+        settings: describeScaleSettings(report.settings),
+      },
+      json,
+    ),
   ].join('\n');
 }
 
