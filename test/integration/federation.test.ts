@@ -14,10 +14,11 @@ import {
   SignJWT,
 } from 'jose';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { CORE_NAMESPACES, CORE_SECRETS, type KubeObject } from '../../src/kube/types.ts';
+import { CORE_SECRETS, type KubeObject } from '../../src/kube/types.ts';
 import { resourceOf } from '../../src/operator/resources.ts';
 import {
   conditionOf,
+  createNamespace,
   eventually,
   getObject,
   listAll,
@@ -64,11 +65,7 @@ describe('workload federation with ServiceAccount tokens (real kube-apiserver)',
     const kc = new KubeConfig();
     kc.loadFromFile(cluster.cp.kubeconfigPath);
     core = kc.makeApiClient(CoreV1Api);
-    await cluster.api.create(CORE_NAMESPACES, undefined, {
-      apiVersion: 'v1',
-      kind: 'Namespace',
-      metadata: { name: NS },
-    });
+    await createNamespace(cluster, NS);
     for (const name of ['worker', 'intruder']) {
       await core.createNamespacedServiceAccount({ namespace: NS, body: { metadata: { name } } });
     }

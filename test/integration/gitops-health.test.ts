@@ -7,11 +7,12 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { KindName } from '../../src/api/kinds.ts';
-import { CORE_NAMESPACES, CORE_SECRETS, type KubeObject } from '../../src/kube/types.ts';
+import { CORE_SECRETS, type KubeObject } from '../../src/kube/types.ts';
 import { resourceOf } from '../../src/operator/resources.ts';
 import { ARGOCD_CM_FILE, readHealthScripts } from '../../scripts/generate-argocd-cm.ts';
 import { glua, repoRoot, runHealthScript, type HealthStatus } from '../gitops/lua.ts';
 import {
+  createNamespace,
   eventually,
   getObject,
   operator,
@@ -52,11 +53,7 @@ describe('Argo CD health of objects the operator reconciled (real kube-apiserver
   beforeAll(async () => {
     await glua();
     cluster = await startCluster();
-    await cluster.api.create(CORE_NAMESPACES, undefined, {
-      apiVersion: 'v1',
-      kind: 'Namespace',
-      metadata: { name: NS },
-    });
+    await createNamespace(cluster, NS);
     op = await operator(cluster);
     await op.whenReady();
   }, 300_000);
@@ -124,11 +121,7 @@ describe('Argo CD health of objects the operator reconciled (real kube-apiserver
 
   it('installs into an existing argocd-cm by server-side apply, keeping its other keys', async () => {
     const configMaps = { group: '', version: 'v1', plural: 'configmaps', namespaced: true };
-    await cluster.api.create(CORE_NAMESPACES, undefined, {
-      apiVersion: 'v1',
-      kind: 'Namespace',
-      metadata: { name: 'argocd' },
-    });
+    await createNamespace(cluster, 'argocd');
     await cluster.api.create(configMaps, 'argocd', {
       apiVersion: 'v1',
       kind: 'ConfigMap',

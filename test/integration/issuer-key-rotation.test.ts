@@ -6,11 +6,11 @@
  */
 import { SignJWT } from 'jose';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { CORE_NAMESPACES } from '../../src/kube/types.ts';
 import { resourceOf } from '../../src/operator/resources.ts';
 import { signer, startIssuer, type Signer, type TestIssuer } from '../support/oidc-issuer.ts';
 import {
   conditionOf,
+  createNamespace,
   eventually,
   getObject,
   operator,
@@ -53,11 +53,7 @@ describe('an oidc issuer rotating its signing key (real kube-apiserver)', () => 
     upstream = await startIssuer();
     upstream.publish([keyA.jwk]);
     cluster = await startCluster();
-    await cluster.api.create(CORE_NAMESPACES, undefined, {
-      apiVersion: 'v1',
-      kind: 'Namespace',
-      metadata: { name: NS },
-    });
+    await createNamespace(cluster, NS);
     op = await operator(cluster);
     await op.whenReady();
     await cluster.api.create(resourceOf('ResourceServer'), NS, {

@@ -2,7 +2,7 @@ import { createRemoteJWKSet, decodeJwt, decodeProtectedHeader, jwtVerify } from 
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { decodeKeyRing, KEYS_DATA_KEY } from '../../src/keys/codec.ts';
 import type { KeyRing } from '../../src/keys/lifecycle.ts';
-import { CORE_CONFIGMAPS, CORE_NAMESPACES, CORE_SECRETS, type KubeObject } from '../../src/kube/types.ts';
+import { CORE_CONFIGMAPS, CORE_SECRETS, type KubeObject } from '../../src/kube/types.ts';
 import { resourceOf } from '../../src/operator/resources.ts';
 import {
   KEYS_ISSUED_CONFIGMAP,
@@ -11,6 +11,7 @@ import {
   SIGNING_KEYS_SECRET,
 } from '../../src/operator/signing-keys.ts';
 import {
+  createNamespace,
   eventually,
   operator,
   OPERATOR_NAMESPACE,
@@ -31,11 +32,7 @@ describe('signing key rotation (real kube-apiserver)', () => {
 
   beforeAll(async () => {
     cluster = await startCluster();
-    await cluster.api.create(CORE_NAMESPACES, undefined, {
-      apiVersion: 'v1',
-      kind: 'Namespace',
-      metadata: { name: 'rot' },
-    });
+    await createNamespace(cluster, 'rot');
     op = await operator(cluster, [
       '--signing-key-prepublish',
       `${PRE_PUBLISH_MS / 1000}s`,

@@ -2,18 +2,13 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { join } from 'node:path';
 import { decodeProtectedHeader } from 'jose';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import {
-  CORE_CONFIGMAPS,
-  CORE_NAMESPACES,
-  CORE_SECRETS,
-  LEASES,
-  type KubeObject,
-} from '../../src/kube/types.ts';
+import { CORE_CONFIGMAPS, CORE_SECRETS, LEASES, type KubeObject } from '../../src/kube/types.ts';
 import { resourceOf } from '../../src/operator/resources.ts';
 import { KEYS_ISSUED_CONFIGMAP, SIGNING_KEYS_SECRET } from '../../src/operator/signing-keys.ts';
 import { freePort, repoRoot } from './envtest.ts';
 import {
   conditionOf,
+  createNamespace,
   eventually,
   getObject,
   operator,
@@ -80,11 +75,7 @@ describe('latchkey operator replicas (real kube-apiserver)', () => {
 
   beforeAll(async () => {
     cluster = await startCluster();
-    await cluster.api.create(CORE_NAMESPACES, undefined, {
-      apiVersion: 'v1',
-      kind: 'Namespace',
-      metadata: { name: 'apps' },
-    });
+    await createNamespace(cluster, 'apps');
     await cluster.api.create(resourceOf('ResourceServer'), 'apps', {
       apiVersion: 'latchkey.dev/v1alpha1',
       kind: 'ResourceServer',

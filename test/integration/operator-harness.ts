@@ -14,7 +14,13 @@ import { EventBus } from '../../src/events.ts';
 import { createKubeApi } from '../../src/kube/api.ts';
 import { loadKubeConfig } from '../../src/kube/config.ts';
 import { manifestFiles } from '../../src/manifests/index.ts';
-import { CORE_SECRETS, type KubeClient, type KubeObject, type ResourceType } from '../../src/kube/types.ts';
+import {
+  CORE_NAMESPACES,
+  CORE_SECRETS,
+  type KubeClient,
+  type KubeObject,
+  type ResourceType,
+} from '../../src/kube/types.ts';
 import { parseOperatorArgs } from '../../src/operator/config.ts';
 import { resourceOf } from '../../src/operator/resources.ts';
 import { startOperator, type RunningOperator } from '../../src/operator/run.ts';
@@ -189,6 +195,19 @@ export async function operator(
   );
   const running = await startOperator(config, { events });
   return Object.assign(running, { events, identity });
+}
+
+/** Creates a Namespace in the test cluster, with labels when a test selects namespaces by them. */
+export async function createNamespace(
+  cluster: Cluster,
+  name: string,
+  labels?: Record<string, string>,
+): Promise<void> {
+  await cluster.api.create(CORE_NAMESPACES, undefined, {
+    apiVersion: 'v1',
+    kind: 'Namespace',
+    metadata: { name, ...(labels !== undefined ? { labels } : {}) },
+  });
 }
 
 /** Polls until `probe` returns a value `ok` accepts; fails with the last value seen. */

@@ -1,8 +1,9 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { CORE_NAMESPACES, type KubeObject } from '../../src/kube/types.ts';
+import { type KubeObject } from '../../src/kube/types.ts';
 import { resourceOf } from '../../src/operator/resources.ts';
 import {
   conditionOf,
+  createNamespace,
   eventually,
   getObject,
   operator,
@@ -18,11 +19,7 @@ describe('latchkey operator --namespaces (real kube-apiserver)', () => {
   beforeAll(async () => {
     cluster = await startCluster();
     for (const name of ['watched', 'ignored']) {
-      await cluster.api.create(CORE_NAMESPACES, undefined, {
-        apiVersion: 'v1',
-        kind: 'Namespace',
-        metadata: { name },
-      });
+      await createNamespace(cluster, name);
     }
     op = await operator(cluster, ['--namespaces', 'watched']);
     await op.whenReady();

@@ -1,8 +1,9 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { CORE_NAMESPACES, CORE_SECRETS, EVENTS, type KubeObject } from '../../src/kube/types.ts';
+import { CORE_SECRETS, EVENTS, type KubeObject } from '../../src/kube/types.ts';
 import { resourceOf } from '../../src/operator/resources.ts';
 import {
   conditionOf,
+  createNamespace,
   eventually,
   getObject,
   listAll,
@@ -58,11 +59,7 @@ describe('latchkey operator reconciling changes (real kube-apiserver)', () => {
   beforeAll(async () => {
     cluster = await startCluster();
     for (const name of ['team-a', 'team-b']) {
-      await cluster.api.create(CORE_NAMESPACES, undefined, {
-        apiVersion: 'v1',
-        kind: 'Namespace',
-        metadata: { name, labels: { team: name } },
-      });
+      await createNamespace(cluster, name, { team: name });
     }
     op = await operator(cluster);
     await op.whenReady();

@@ -1,8 +1,9 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { CORE_NAMESPACES, CORE_SECRETS, EVENTS, type KubeObject } from '../../src/kube/types.ts';
+import { CORE_SECRETS, EVENTS, type KubeObject } from '../../src/kube/types.ts';
 import { resourceOf } from '../../src/operator/resources.ts';
 import {
   conditionOf,
+  createNamespace,
   eventually,
   getObject,
   listAll,
@@ -53,11 +54,7 @@ describe('client secret rotation (real kube-apiserver)', () => {
 
   beforeAll(async () => {
     cluster = await startCluster();
-    await cluster.api.create(CORE_NAMESPACES, undefined, {
-      apiVersion: 'v1',
-      kind: 'Namespace',
-      metadata: { name: NS },
-    });
+    await createNamespace(cluster, NS);
     await cluster.api.create(resourceOf('ResourceServer'), NS, {
       apiVersion: 'latchkey.dev/v1alpha1',
       kind: 'ResourceServer',
