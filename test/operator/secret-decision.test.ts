@@ -204,6 +204,15 @@ describe('rotation of a generated secret (frozen clock)', () => {
       ...extra,
     },
   });
+  /** The update that ends a grace period: the previous secret and its valid-until go, the current one stays. */
+  const previousRemoved = {
+    kind: 'update',
+    secretReplaced: false,
+    resourceVersion: '42',
+    data: { previous_client_secret: null },
+    annotations: { 'latchkey.dev/previous-secret-valid-until': null },
+    previousExpired: true,
+  };
   const request = { 'latchkey.dev/rotate-secret': '2026-01-10' };
   const handled = { 'latchkey.dev/rotate-secret-handled': '2026-01-10' };
 
@@ -281,27 +290,13 @@ describe('rotation of a generated secret (frozen clock)', () => {
           'latchkey.dev/previous-secret-valid-until': at(0),
         },
       ),
-      {
-        kind: 'update',
-        secretReplaced: false,
-        resourceVersion: '42',
-        data: { previous_client_secret: null },
-        annotations: { 'latchkey.dev/previous-secret-valid-until': null },
-        previousExpired: true,
-      },
+      previousRemoved,
     ],
     [
       'a previous secret without a readable valid-until is removed, never kept open-ended',
       withRotation(undefined),
       secret({ ...complete, previous_client_secret: 'old' }, {}),
-      {
-        kind: 'update',
-        secretReplaced: false,
-        resourceVersion: '42',
-        data: { previous_client_secret: null },
-        annotations: { 'latchkey.dev/previous-secret-valid-until': null },
-        previousExpired: true,
-      },
+      previousRemoved,
     ],
     [
       'a rotation during a grace period replaces the previous secret and restarts the grace period',
