@@ -26,7 +26,7 @@ import { CONNECTION_REFRESH_MS, keepLastGood } from './issuer-check.ts';
 import { changedSecrets, keysToRecheck } from './recheck.ts';
 import type { EventRecorder } from './recorder.ts';
 import { resourceOf } from './resources.ts';
-import { decideSecret, secretWakeAt, type SecretAction } from './secret-decision.ts';
+import { secretStep, type SecretAction } from './secret-decision.ts';
 import { desiredStatus, statusChanged, type ObjectStatus } from './status.ts';
 import { declaredFrom, secretDataOf } from './world.ts';
 
@@ -350,44 +350,32 @@ export class Controller {
     const status = cached['status'] as ObjectStatus | undefined;
     let stale = statusChanged(status, desiredStatus(r, status, this.#deps.now()));
     if (kind === 'OAuthClient') {
-      if (!stale) stale = this.#secretAction(cached).kind !== 'none';
-      const wake = this.#secretWakeIn(cached);
-      if (wake !== undefined) this.#queues.get(kind)?.addAfter(key, wake);
+      const step = this.#secretStep(cached);
+      if (!stale) stale = step.action.kind !== 'none';
+      if (step.wakeInMs !== undefined) this.#queues.get(kind)?.addAfter(key, step.wakeInMs);
     }
     if (!stale && kind === 'Connection' && !this.#checks.has(secretKey(namespace, cached.metadata.name)))
       stale = true;
     if (stale) this.#queues.get(kind)?.add(key);
   }
 
-  #secretAction(o: KubeObject) {
+  /** What to do about a client's Secret now, and how long until something is next due (see secretStep). */
+  #secretStep(o: KubeObject): { action: SecretAction; wakeInMs?: number } {
     const d = this.#declared('OAuthClient', o);
-    if (!('spec' in d)) return { kind: 'none' as const };
+    if (!('spec' in d)) return { action: { kind: 'none' } };
     const client = d as DeclaredOAuthClient;
-    const existing = this.#deps.informers.secrets.get(client.metadata.namespace, secretNameOf(client));
     const status = o['status'] as ObjectStatus | undefined;
-    return decideSecret({
+    const { action, wakeInMs } = secretStep({
       client,
       uid: o.metadata.uid ?? '',
       issuedBefore: status?.secretName !== undefined,
-      existing,
+      existing: this.#deps.informers.secrets.get(client.metadata.namespace, secretNameOf(client)),
       urls: this.#deps.urls,
       newSecret: newClientSecret,
       now: this.#deps.now(),
     });
-  }
-
-  /** Milliseconds until the client's secret rotation or grace period is next due, if ever. */
-  #secretWakeIn(o: KubeObject): number | undefined {
-    const d = this.#declared('OAuthClient', o);
-    if (!('spec' in d)) return undefined;
-    const client = d as DeclaredOAuthClient;
-    const at = secretWakeAt({
-      client,
-      uid: o.metadata.uid ?? '',
-      existing: this.#deps.informers.secrets.get(client.metadata.namespace, secretNameOf(client)),
-    });
     // Timers overflow past 2^31 ms (24.8 days): a far date is approached in steps.
-    return at === undefined ? undefined : Math.min(Math.max(at - this.#deps.now(), 0), MAX_WAKE_MS);
+    return wakeInMs === undefined ? { action } : { action, wakeInMs: Math.min(wakeInMs, MAX_WAKE_MS) };
   }
 
   /** Reconciles one object; only the leader writes. Throws to be retried with backoff. */
@@ -408,9 +396,9 @@ export class Controller {
     if (kind === 'OAuthClient') {
       // After a write the watch event of the Secret schedules what comes next; without one, a timer that
       // fired a moment early would otherwise leave the rotation for the next rebuild.
-      if ((await this.#reconcileSecret(cached)) === 'none') {
-        const wake = this.#secretWakeIn(cached);
-        if (wake !== undefined && wake > 0) requeueAfterMs = wake;
+      const step = this.#secretStep(cached);
+      if ((await this.#reconcileSecret(cached, step.action)) === 'none') {
+        if (step.wakeInMs !== undefined && step.wakeInMs > 0) requeueAfterMs = step.wakeInMs;
       }
     }
     if (kind === 'Connection') requeueAfterMs = await this.#checkConnection(cached);
@@ -426,8 +414,7 @@ export class Controller {
     return requeueAfterMs !== undefined ? { requeueAfterMs } : undefined;
   }
 
-  async #reconcileSecret(o: KubeObject): Promise<SecretAction['kind']> {
-    const action = this.#secretAction(o);
+  async #reconcileSecret(o: KubeObject, action: SecretAction): Promise<SecretAction['kind']> {
     const namespace = o.metadata.namespace ?? '';
     const regarding = {
       apiVersion: API_VERSION,

@@ -90,6 +90,20 @@ export function secretWakeAt(
 }
 
 /**
+ * What to do now about a client's Secret and, when that is nothing, in how many milliseconds something may be due
+ * (undefined: never). Both come from the one `input.now`: a caller reading the clock again for the wait could
+ * pass a due time the decision did not reach, and a wait of 0 after "nothing yet" would schedule nothing.
+ */
+export function secretStep(input: SecretDecisionInput): {
+  action: SecretAction;
+  wakeInMs: number | undefined;
+} {
+  const action = decideSecret(input);
+  const at = secretWakeAt(input);
+  return { action, wakeInMs: at === undefined ? undefined : Math.max(at - input.now, 0) };
+}
+
+/**
  * What to do about a `source: Generate` client's Secret. Pure: the caller supplies the random secret and
  * the time. Rotation state lives in the Secret itself (annotations and the previous secret's key), written
  * in the same patch as the new secret, so a leader that stops half-way leaves either the old state or the

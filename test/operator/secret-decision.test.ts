@@ -1,7 +1,12 @@
 import { describe, expect, it } from 'vitest';
 import { oauthClientSpec } from '../../src/api/oauth-client.ts';
 import type { KubeObject } from '../../src/kube/types.ts';
-import { decideSecret, secretWakeAt, type SecretDecisionInput } from '../../src/operator/secret-decision.ts';
+import {
+  decideSecret,
+  secretStep,
+  secretWakeAt,
+  type SecretDecisionInput,
+} from '../../src/operator/secret-decision.ts';
 import type { DeclaredOAuthClient } from '../../src/store/objects.ts';
 
 const client = (spec: unknown = {}): DeclaredOAuthClient => ({
@@ -391,6 +396,29 @@ describe('rotation of a generated secret (frozen clock)', () => {
       secret: { rotation: {} },
     };
     expect(oauthClientSpec.safeParse(spec).success).toBe(false);
+  });
+
+  describe('secretStep: the decision and the wait come from one reading of the clock', () => {
+    const inGrace = secret(
+      { ...complete, previous_client_secret: 'old' },
+      { 'latchkey.dev/secret-rotated-at': at(-10 * MIN), 'latchkey.dev/previous-secret-valid-until': at(0) },
+    );
+    const rotated = secret(complete, {}, at(-1 * H));
+    // A queue timer may fire a millisecond before the due time: "nothing yet" must then come with a wait
+    // above 0, or nothing would ever look again.
+    it.each([
+      ['the end of a grace period', withRotation(undefined), inGrace, 'update'],
+      ['a scheduled rotation', withRotation({ interval: '1h' }), rotated, 'update'],
+    ])('one millisecond before %s: nothing, and a wait of 1 ms; at it: %s', (_what, c, existing, kind) => {
+      expect(secretStep(input({ client: c, existing, now: NOW - 1 }))).toMatchObject({
+        action: { kind: 'none' },
+        wakeInMs: 1,
+      });
+      expect(secretStep(input({ client: c, existing, now: NOW }))).toMatchObject({
+        action: { kind },
+        wakeInMs: 0,
+      });
+    });
   });
 
   describe('secretWakeAt: when the queue should look again', () => {
