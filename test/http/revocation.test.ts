@@ -44,16 +44,25 @@ describe('POST /oauth2/revoke with openid-client (tokenRevocation)', () => {
     expect(h.events.revoked.at(-1)).toEqual({ clientId, revoked: true });
   });
 
-  it('leaves another client’s token active and answers 200 all the same', async () => {
+  it('refuses another client’s token with unauthorized_client and leaves it active (RFC 7009 §2.1)', async () => {
     const token = await issue(h, 'multi.platform', { audience: payments.identifier });
     // Not even the client that may introspect the API's tokens may revoke them.
     for (const caller of ['billing-worker.billing', PAYMENTS_INTROSPECTOR] as const) {
-      await expect(oidc.tokenRevocation(await discover(h, caller), token)).resolves.toBeUndefined();
+      const refused = oidc.tokenRevocation(await discover(h, caller), token);
+      await expect(refused).rejects.toMatchObject({ error: 'unauthorized_client', status: 400 });
     }
     expect(await active('multi.platform', token)).toBe(true);
-    expect(h.events.revoked.slice(-2)).toEqual([
-      { clientId: 'billing-worker.billing', revoked: false, detail: 'not_permitted' },
-      { clientId: PAYMENTS_INTROSPECTOR, revoked: false, detail: 'not_permitted' },
+    expect(h.events.failed.slice(-2)).toEqual([
+      expect.objectContaining({
+        endpoint: 'revocation',
+        error: 'unauthorized_client',
+        clientId: 'billing-worker.billing',
+      }),
+      expect.objectContaining({
+        endpoint: 'revocation',
+        error: 'unauthorized_client',
+        clientId: PAYMENTS_INTROSPECTOR,
+      }),
     ]);
   });
 
@@ -84,6 +93,18 @@ describe('POST /oauth2/revoke, raw', () => {
     expect(res.status).toBe(200);
     expect(res.text).toBe('');
     expect(res.headers.get('cache-control')).toBe('no-store');
+  });
+
+  it('answers another client’s token with an RFC 6749 body that names neither the token’s client nor its API', async () => {
+    const token = await issue(h, 'multi.platform', { audience: payments.identifier });
+    const res = await revoke('billing-worker.billing', { token });
+    expect(res.status).toBe(400);
+    expect(res.body).toEqual({
+      error: 'unauthorized_client',
+      error_description: 'this client may not revoke the token: it was issued to another client',
+    });
+    expect(res.headers.get('cache-control')).toBe('no-store');
+    expect(h.events.failed.at(-1)?.detail).toContain('multi.platform');
   });
 
   it('revokes only that token: another token of the same client stays active', async () => {

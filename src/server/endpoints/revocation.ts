@@ -1,6 +1,7 @@
 import type { FastifyInstance } from 'fastify';
 import type { CompiledClient } from '../../store/snapshot.ts';
 import type { AccessTokenClaims } from '../claims.ts';
+import { UnauthorizedClient } from '../errors.ts';
 import { authenticate, parseBody } from './request-steps.ts';
 import {
   readToken,
@@ -17,12 +18,15 @@ export type RevocationEndpointDeps = TokenOperationDeps;
 // client ignores the body, so there is none.
 const DONE = { 'cache-control': 'no-store', pragma: 'no-cache' } as const;
 
-// RFC 7009 §2.1: the server checks that the token was issued to the client asking. §2.1 lets it refuse
-// with an error otherwise; we leave the token alone and answer the same 200 as for garbage instead, since an
-// error would tell the caller that it holds a valid token of another client.
+// RFC 7009 §2.1: the server checks that the token was issued to the client asking and, when it was not,
+// refuses the request and tells the client. The caller learns only that the token is one of ours and not
+// its own; the owner stays in the private detail. An invalid token never gets here (§2.2: still 200).
 function checkIssuedToCaller(x: TokenOperation): void {
-  if ((x.claims as AccessTokenClaims).client_id !== (x.client as CompiledClient).clientId) {
-    x.settled = 'not_permitted';
+  const owner = (x.claims as AccessTokenClaims).client_id;
+  if (owner !== (x.client as CompiledClient).clientId) {
+    throw new UnauthorizedClient('this client may not revoke the token: it was issued to another client', {
+      detail: `token issued to '${owner}'`,
+    });
   }
 }
 
