@@ -52,6 +52,9 @@ const JITTER_FACTOR = 1.2;
 
 type Attempt = 'ours' | 'held' | 'conflict';
 
+/** Reads and writes a release makes at most when other writers keep changing the Lease under it. */
+const RELEASE_TRIES = 3;
+
 /**
  * Creates a leader elector on a coordination.k8s.io/v1 Lease with client-go's semantics: candidates try
  * every retry period; the leader renews every retry period and stops leading (`onStoppedLeading`) when it
@@ -81,6 +84,8 @@ export function createLeaderElector(options: LeaderElectorOptions): LeaderElecto
   const stop = new AbortController();
   let leading: AbortController | undefined;
   let running: Promise<void> | undefined;
+  /** The last read-decide-write round; a stop does not cancel it, so release() waits for it to settle. */
+  let inFlight: Promise<unknown> = Promise.resolve();
   options.metrics?.leading(false);
 
   const report = (callback: () => void) => {
@@ -110,8 +115,14 @@ export function createLeaderElector(options: LeaderElectorOptions): LeaderElecto
     report(() => options.onStoppedLeading?.());
   };
 
-  /** One read-decide-write round. Throws when the API server could not be asked. */
-  const attempt = async (): Promise<Attempt> => {
+  /** One read-decide-write round, remembered as {@link inFlight}. Throws when the API server could not be asked. */
+  const attempt = (): Promise<Attempt> => {
+    const round = attemptOnce();
+    inFlight = round.catch(() => undefined);
+    return round;
+  };
+
+  const attemptOnce = async (): Promise<Attempt> => {
     const lease = await api.get<Lease>(LEASES, namespace, name);
     const action = decideLease({ lease, namespace, name, identity, leaseDurationSeconds, now: now() });
     try {
@@ -179,14 +190,19 @@ export function createLeaderElector(options: LeaderElectorOptions): LeaderElecto
       stop.abort();
       await running;
       stopLeading();
-      const lease = await api.get<Lease>(LEASES, namespace, name);
-      if (lease?.spec?.holderIdentity !== identity) return;
-      try {
-        await api.replace(LEASES, namespace, name, releasedLease(lease, now()));
-      } catch (error) {
-        // Someone else wrote the Lease meanwhile: it is no longer ours to release.
-        if (error instanceof KubeApiError && error.status === 409) return;
-        throw error;
+      // A renewal still in flight would otherwise land after our read (our write then fails on its
+      // resourceVersion) or read after our write (and take the freed Lease back for a whole lease duration).
+      await inFlight;
+      for (let tries = 0; tries < RELEASE_TRIES; tries += 1) {
+        const lease = await api.get<Lease>(LEASES, namespace, name);
+        if (lease?.spec?.holderIdentity !== identity) return;
+        try {
+          await api.replace(LEASES, namespace, name, releasedLease(lease, now()));
+          return;
+        } catch (error) {
+          // Written meanwhile: read again, and release it if it still names us.
+          if (!(error instanceof KubeApiError && error.status === 409)) throw error;
+        }
       }
     },
   };
