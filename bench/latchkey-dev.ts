@@ -11,6 +11,12 @@ import { startChild, waitForLine, type Child } from './children.ts';
 import type { BenchAlgorithm } from './protocol.ts';
 
 export const ALGORITHMS: readonly BenchAlgorithm[] = ['RS256', 'ES256'];
+
+/** Where Latchkey serves its metadata for `issuer` (RFC 8414 §3: the well-known path goes before the issuer's). */
+export function metadataUrl(issuer: string): string {
+  const url = new URL(issuer);
+  return `${url.origin}/.well-known/oauth-authorization-server${url.pathname === '/' ? '' : url.pathname}`;
+}
 export const NAMESPACE = 'bench';
 /** The shared-secret client every token bench measures. */
 export const CLIENT = 'bench-client';
@@ -130,7 +136,7 @@ export async function startLatchkeyDev(root: string, start: DevStart): Promise<D
   if (issuer === undefined) throw new Error(`no issuer in the ready line: ${ready}`);
   // Said only when `--issuer` names another address than the one it listens on.
   const origin = /\(listening on (\S+)\)/.exec(ready)?.[1] ?? issuer;
-  const metadata = (await (await fetch(`${origin}/.well-known/openid-configuration`)).json()) as {
+  const metadata = (await (await fetch(metadataUrl(origin))).json()) as {
     token_endpoint: string;
     introspection_endpoint: string;
     jwks_uri: string;

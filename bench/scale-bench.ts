@@ -11,7 +11,7 @@ import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { parse } from 'yaml';
-import { devArgs, IMAGE_NODE_FLAGS } from './latchkey-dev.ts';
+import { devArgs, IMAGE_NODE_FLAGS, metadataUrl } from './latchkey-dev.ts';
 import { cpuSeconds, REPO_ROOT, runToEnd, startChild, stopAll, waitForLine, type Child } from './children.ts';
 import type { LoadConfig, LoadResult } from './protocol.ts';
 import { AUDIENCE, clientName, GRANT_SCOPE, ROLE_SCOPE, WORKLOAD_NAMESPACE } from './reconcile-world.ts';
@@ -183,7 +183,7 @@ async function startWorld(parent: string, clients: number, maxSeconds: number): 
   const readySeconds = (performance.now() - started) / 1000;
   const issuer = /issuer (\S+)/.exec(ready)?.[1];
   if (issuer === undefined) throw new Error(`no issuer in the ready line: ${ready}`);
-  const metadata = (await (await fetch(`${issuer}/.well-known/openid-configuration`)).json()) as {
+  const metadata = (await (await fetch(metadataUrl(issuer))).json()) as {
     token_endpoint: string;
     jwks_uri: string;
   };

@@ -13,8 +13,8 @@ const config = await client.discovery(
   read('client_id'),
   undefined,
   client.ClientSecretBasic(read('client_secret')),
-  // `latchkey dev` serves plain http; a cluster's issuer is https.
-  issuer.protocol === 'http:' ? { execute: [client.allowInsecureRequests] } : undefined,
+  // Latchkey publishes RFC 8414 metadata (it is not an OpenID provider); `latchkey dev` serves plain http.
+  { algorithm: 'oauth2', execute: issuer.protocol === 'http:' ? [client.allowInsecureRequests] : [] },
 );
 const audience = process.env.LATCHKEY_AUDIENCE;
 let tokens;

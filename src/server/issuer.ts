@@ -16,7 +16,7 @@ export interface IssuerUrls {
     jwks: string;
     introspection: string;
     revocation: string;
-    /** `<issuer path>/.well-known/openid-configuration` (OpenID Connect Discovery 1.0 §4). */
+    /** `<issuer path>/.well-known/openid-configuration` (OpenID Connect Discovery 1.0 §4): answered 404 for now. */
     openidConfiguration: string;
     /** `/.well-known/oauth-authorization-server<issuer path>` (RFC 8414 §3). */
     oauthMetadata: string;

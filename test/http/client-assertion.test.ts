@@ -138,6 +138,7 @@ async function discover(clientId: string, auth: oidc.ClientAuth): Promise<oidc.C
   const skew = Math.floor(nowMs / 1000) - Math.floor(Date.now() / 1000);
   return oidc.discovery(new URL(servers.issuer), clientId, { [oidc.clockSkew]: skew }, auth, {
     execute: [oidc.allowInsecureRequests],
+    algorithm: 'oauth2',
   });
 }
 

@@ -38,10 +38,11 @@ async function verifyAsResourceServer(token: string, audience: string, algorithm
   });
 }
 
-async function discover(clientId: string, auth: oidc.ClientAuth, algorithm?: 'oidc' | 'oauth2') {
+// RFC 8414 metadata location: Latchkey serves no OpenID Connect discovery document yet.
+async function discover(clientId: string, auth: oidc.ClientAuth) {
   return oidc.discovery(new URL(h.servers.issuer), clientId, undefined, auth, {
     execute: [oidc.allowInsecureRequests],
-    ...(algorithm === undefined ? {} : { algorithm }),
+    algorithm: 'oauth2',
   });
 }
 
@@ -112,9 +113,9 @@ describe('grant_type=client_credentials with openid-client', () => {
     await expect(oidc.clientCredentialsGrant(basic1)).resolves.toMatchObject({ expires_in: 300 });
   });
 
-  it('signs EdDSA tokens for an EdDSA API, found through the RFC 8414 metadata location', async () => {
+  it('signs EdDSA tokens for an EdDSA API', async () => {
     const clientId = 'auditor.security';
-    const config = await discover(clientId, oidc.ClientSecretBasic(SECRETS[clientId]), 'oauth2');
+    const config = await discover(clientId, oidc.ClientSecretBasic(SECRETS[clientId]));
     const tokens = await oidc.clientCredentialsGrant(config, { resource: audit.identifier });
 
     const { payload, protectedHeader } = await verifyAsResourceServer(

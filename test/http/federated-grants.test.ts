@@ -177,6 +177,7 @@ async function verified(accessToken: string, audience = payments.identifier) {
 function discover(clientId: string): Promise<oidc.Configuration> {
   return oidc.discovery(new URL(servers.issuer), clientId, undefined, oidc.None(), {
     execute: [oidc.allowInsecureRequests],
+    algorithm: 'oauth2',
   });
 }
 

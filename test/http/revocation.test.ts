@@ -165,7 +165,7 @@ describe('POST /oauth2/revoke, raw', () => {
 
   it('is advertised in the metadata with the token endpoint’s client authentication methods', async () => {
     const metadata = (await (
-      await fetch(`${h.servers.issuer}/.well-known/openid-configuration`)
+      await fetch(`${h.servers.issuer}/.well-known/oauth-authorization-server`)
     ).json()) as Record<string, unknown>;
     expect(metadata.revocation_endpoint).toBe(h.servers.revocationEndpoint);
     expect(metadata.revocation_endpoint_auth_methods_supported).toEqual(

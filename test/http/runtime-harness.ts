@@ -124,5 +124,6 @@ export function discover(
     method === 'basic' ? oidc.ClientSecretBasic(SECRETS[clientId]) : oidc.ClientSecretPost(SECRETS[clientId]);
   return oidc.discovery(new URL(h.servers.issuer), clientId, undefined, auth, {
     execute: [oidc.allowInsecureRequests],
+    algorithm: 'oauth2',
   });
 }

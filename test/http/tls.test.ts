@@ -134,7 +134,7 @@ describe('the token server with --tls-cert and --tls-key', () => {
   it('names https endpoints in its issuer and discovery document', async () => {
     const issuer = `https://127.0.0.1:${servers.port}`;
     expect(servers.issuer).toBe(issuer);
-    const res = await undiciFetch(`${issuer}/.well-known/openid-configuration`, { dispatcher });
+    const res = await undiciFetch(`${issuer}/.well-known/oauth-authorization-server`, { dispatcher });
     expect(res.status).toBe(200);
     expect(await res.json()).toEqual({
       issuer,
@@ -143,7 +143,7 @@ describe('the token server with --tls-cert and --tls-key', () => {
       grant_types_supported: GRANT_TYPES,
       token_endpoint_auth_methods_supported: CLIENT_AUTH_METHODS,
       token_endpoint_auth_signing_alg_values_supported: CLIENT_ASSERTION_ALGORITHMS,
-      response_types_supported: [],
+      response_types_supported: ['none'],
       introspection_endpoint: `${issuer}/oauth2/introspect`,
       introspection_endpoint_auth_methods_supported: CLIENT_AUTH_METHODS,
       introspection_endpoint_auth_signing_alg_values_supported: CLIENT_ASSERTION_ALGORITHMS,
@@ -160,7 +160,7 @@ describe('the token server with --tls-cert and --tls-key', () => {
       CLIENT_ID,
       undefined,
       oidc.ClientSecretBasic(SECRETS[CLIENT_ID]),
-      { [oidc.customFetch]: trustingFetch },
+      { [oidc.customFetch]: trustingFetch, algorithm: 'oauth2' },
     );
     const tokens = await oidc.clientCredentialsGrant(config, { audience: payments.identifier });
     expect(tokens.token_type).toBe('bearer');
