@@ -287,6 +287,14 @@ export const REASON_GUIDE: Readonly<Record<string, ReasonGuide>> = {
     on: 'OAuthClient: `Ready=False`',
     fix: 'Two OAuthClients have the same client id; the one created first keeps it and this one gets no tokens. Set another `spec.clientId`, or remove it: the default `<metadata.name>.<metadata.namespace>` is unique.',
   },
+  ClientIdNotAllowed: {
+    on: 'OAuthClient: `Ready=False`',
+    fix: 'A default client id is `<metadata.name>.<metadata.namespace>`, so every id of that shape belongs to the namespace it ends with. A custom `spec.clientId` may end in `.<your namespace>` or have another shape (no dot, or a `:` before the last dot, as in `urn:acme:payments`); ids ending in another namespace are refused so that no team can take the client id that namespace will use. This client gets no tokens and no Secret until the id changes.',
+  },
+  OrganizationNameConflict: {
+    on: 'Organization: `Ready=False`',
+    fix: 'Organization names are unique across namespaces because the name is the `org_name` claim. The one created first keeps it; this one is not in effect (its clients get no `org_id` for it). Rename it. APIs should trust `org_id`, which is derived from namespace and name, rather than `org_name`.',
+  },
   InvalidLifetime: {
     on: 'ResourceServer: `Ready=False`',
     fix: 'Set `spec.accessToken.lifetime` between `1s` and `24h` (default `5m`). Keep it short: a resource server that verifies tokens against the JWKS never learns that one was revoked.',

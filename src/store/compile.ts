@@ -16,7 +16,9 @@ import type {
 } from './objects.ts';
 import { parseClientKey, type ClientKey } from './client-keys.ts';
 import { objectKey, secretKey } from './objects.ts';
-import { ConditionType, Reason, type ReasonName } from './reasons.ts';
+import { ConditionType, Reason, type Problem, type ReasonName } from './reasons.ts';
+import { permissionsReaching } from './api-reach.ts';
+import { claimClientId, claimOrder, claimOrganizationName, compareClaims, sameClaimKeys } from './claims.ts';
 import { previousSecretKey, SECRET_ROTATION_ANNOTATIONS } from '../api/oauth-client.ts';
 import {
   digestSecretOf,
@@ -168,11 +170,6 @@ const SENT_SECRET_METHODS: ReadonlySet<string> = new Set(['client_secret_basic',
 const MIN_LIFETIME_SECONDS = 1;
 const MAX_LIFETIME_SECONDS = 24 * 3600;
 
-interface Problem {
-  reason: ReasonName;
-  message: string;
-}
-
 interface Ref {
   name: string;
   namespace?: string | undefined;
@@ -190,14 +187,6 @@ export function organizationId(namespace: string, name: string): string {
 
 export function secretNameOf(client: DeclaredOAuthClient): string {
   return client.spec.secret.name ?? `${client.metadata.name}-oauth`;
-}
-
-/** Older objects win conflicts, so a newcomer can never take over an identifier or client id in use. */
-function byAge(a: DeclaredObject, b: DeclaredObject): number {
-  const ta = a.metadata.creationTimestamp ?? '';
-  const tb = b.metadata.creationTimestamp ?? '';
-  if (ta !== tb) return ta < tb ? -1 : 1;
-  return 0;
 }
 
 function describe(kind: string, namespace: string, name: string): string {
@@ -326,6 +315,26 @@ export function compile(
     roles.set(key, { ...entry, permissions, resolution });
   }
 
+  /** The permissions of a Role that the API owners' opt-in lets reach a client in `ns` (src/store/api-reach.ts). */
+  const reaching = (
+    role: RoleEntry | undefined,
+    ns: string,
+    where: string,
+    problems: Problem[],
+    client = '',
+  ) => {
+    if (role === undefined) return [];
+    const { namespace, name } = role.decl.metadata;
+    const apiAllows = (api: CompiledApi, to: string) =>
+      allowed(
+        (apisByKey.get(secretKey(api.namespace, api.name)) as { decl: DeclaredResourceServer }).decl,
+        to,
+      );
+    const label = `${describe('Role', namespace, name)}${client === '' ? '' : ` for ${client}`}`;
+    const via = { namespace, allows: (to: string) => allowed(role.decl, to), label };
+    return permissionsReaching(role.permissions, ns, apiAllows, via, where, problems);
+  };
+
   /** Resolves a role reference made from namespace `fromNs`; `used` learns which Role entry it read. */
   const resolveRole = (
     ref: Ref,
@@ -442,8 +451,9 @@ export function compile(
       if (g) addScopes(permissions, g);
     });
     spec.roles.forEach((ref, i) => {
-      const role = resolveRole(ref, namespace, `spec.roles[${i}]`, refProblems, usedRoles);
-      for (const g of role?.permissions ?? []) addScopes(permissions, g);
+      const where = `spec.roles[${i}]`;
+      const role = resolveRole(ref, namespace, where, refProblems, usedRoles);
+      for (const g of reaching(role, namespace, where, refProblems)) addScopes(permissions, g);
     });
 
     const compiled: CompiledClient = {
@@ -496,36 +506,26 @@ export function compile(
     };
   };
 
-  // OAuthClients, oldest first: a client id belongs to the oldest client claiming it.
+  // OAuthClients in claim order (src/store/claims.ts): a client id belongs to the oldest client claiming it.
   const clients = new Map<string, CompiledClient>();
   const clientByKey = new Map<string, { client: CompiledClient; decl: DeclaredOAuthClient }>();
   const clientIdHolder = new Map<string, DeclaredOAuthClient>();
   const clientEntries = new Map<DeclaredOAuthClient, ClientEntry>();
   const clientDecls = byKind.OAuthClient;
   const order =
-    memo !== undefined && sameAges(memo.clientOrder.decls, clientDecls)
+    memo !== undefined && sameClaimKeys(memo.clientOrder.decls, clientDecls)
       ? memo.clientOrder.byAge
-      : ageOrder(clientDecls);
+      : claimOrder(clientDecls);
   for (const i of order) {
     const decl = clientDecls[i] as DeclaredOAuthClient;
     const before = memo?.clients.get(decl);
     const names = before ?? clientNames(decl);
     const { clientId, secretName } = names;
-    const holder = clientIdHolder.get(clientId);
-    if (holder) {
-      record(
-        decl,
-        [
-          {
-            reason: Reason.ClientIdConflict,
-            message: `client id ${clientId} is already used by ${describe('OAuthClient', holder.metadata.namespace, holder.metadata.name)}`,
-          },
-        ],
-        { clientId, secretName },
-      );
+    const refused = claimClientId(decl, clientId, clientIdHolder);
+    if (refused) {
+      record(decl, [refused], { clientId, secretName });
       continue;
     }
-    clientIdHolder.set(clientId, decl);
     const secretData = inputs.secrets.get(names.secretKey);
     let entry: ClientEntry;
     if (
@@ -585,8 +585,15 @@ export function compile(
   // copy of its compiled client with its organizations, so a reused client is never changed.
   const organizations = new Map<string, CompiledOrganization>();
   const memberships = new Map<CompiledClient, Map<string, ClientOrganization>>();
-  for (const decl of byKind.Organization) {
+  const orgNames = new Map<string, DeclaredObject>();
+  for (const k of claimOrder(byKind.Organization)) {
+    const decl = byKind.Organization[k] as DeclaredOrganization;
     const { namespace, name } = decl.metadata;
+    const nameTaken = claimOrganizationName(decl, orgNames);
+    if (nameTaken) {
+      record(decl, [nameTaken]);
+      continue;
+    }
     const org: CompiledOrganization = {
       id: organizationId(namespace, name),
       name,
@@ -616,8 +623,9 @@ export function compile(
       const inOrg = new Map<string, Set<string>>();
       for (const [id, g] of target.client.permissions) inOrg.set(id, new Set(g.scopes));
       (entry.roles ?? []).forEach((ref, j) => {
-        const role = resolveRole(ref, namespace, `spec.clients[${i}].roles[${j}]`, problems);
-        for (const g of role?.permissions ?? []) addScopes(inOrg, g);
+        const where = `spec.clients[${i}].roles[${j}]`;
+        const role = resolveRole(ref, namespace, where, problems);
+        for (const g of reaching(role, ns, where, problems, label)) addScopes(inOrg, g);
       });
       const membership: ClientOrganization = { organization: org, permissions: toGrants(inOrg, apisInForce) };
       const orgs = memberships.get(target.client) ?? new Map<string, ClientOrganization>();
@@ -675,7 +683,7 @@ function compileApis(declared: readonly DeclaredResourceServer[]): CompiledApis 
   const apis = new Map<string, CompiledApi>();
   const apiByKey = new Map<string, { api: CompiledApi; decl: DeclaredResourceServer }>();
   const problemsOf: CompiledApis['problems'] = [];
-  for (const rs of [...declared].sort(byAge)) {
+  for (const rs of [...declared].sort(compareClaims)) {
     const problems: Problem[] = [];
     const holder = apis.get(rs.spec.identifier);
     const lifetimeMs = parseDuration(rs.spec.accessToken.lifetime);
@@ -788,24 +796,6 @@ function addScopes(into: Map<string, Set<string>>, g: { api: CompiledApi; scopes
   const set = into.get(g.api.identifier) ?? new Set<string>();
   for (const s of g.scopes) set.add(s);
   into.set(g.api.identifier, set);
-}
-
-/** Indexes of `decls` sorted by age; ties keep input order. */
-function ageOrder(decls: readonly DeclaredObject[]): number[] {
-  return decls
-    .map((_, i) => i)
-    .sort((i, j) => byAge(decls[i] as DeclaredObject, decls[j] as DeclaredObject) || i - j);
-}
-
-/** Whether `ageOrder` of both lists is the same: the same length, and at each index the same creation time. */
-function sameAges(a: readonly DeclaredObject[], b: readonly DeclaredObject[]): boolean {
-  if (a.length !== b.length) return false;
-  for (let i = 0; i < a.length; i++) {
-    const x = a[i] as DeclaredObject;
-    const y = b[i] as DeclaredObject;
-    if (x !== y && x.metadata.creationTimestamp !== y.metadata.creationTimestamp) return false;
-  }
-  return true;
 }
 
 function sameBase(a: BaseInputs, b: BaseInputs): boolean {

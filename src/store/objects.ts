@@ -28,6 +28,11 @@ interface Declared<K extends KindName, S> {
   metadata: ObjectMeta;
   spec: S;
   origin?: Origin;
+  /**
+   * Whether the object's status, written by Latchkey for its current generation, says it holds its identifier
+   * (ResourceServer) or client id (OAuthClient). Breaks ties of creation time (src/store/claims.ts).
+   */
+  claimHeld?: boolean;
 }
 
 export type DeclaredResourceServer = Declared<'ResourceServer', ResourceServerSpec>;

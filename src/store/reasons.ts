@@ -15,6 +15,10 @@ export const Reason = {
   IdentifierConflict: 'IdentifierConflict',
   /** Another OAuthClient, created earlier, already uses this client id. */
   ClientIdConflict: 'ClientIdConflict',
+  /** A custom `spec.clientId` has the shape `<name>.<namespace>` of another namespace's default client ids. */
+  ClientIdNotAllowed: 'ClientIdNotAllowed',
+  /** Another Organization, created earlier, already uses this name (the `org_name` claim). */
+  OrganizationNameConflict: 'OrganizationNameConflict',
   /** The token lifetime is outside what Latchkey accepts. */
   InvalidLifetime: 'InvalidLifetime',
   /** The client's Secret (or its key) is not there yet. */
@@ -44,6 +48,12 @@ export const Reason = {
 } as const;
 
 export type ReasonName = (typeof Reason)[keyof typeof Reason];
+
+/** Why one part of an object is not in effect: a reason and a message naming the field. */
+export interface Problem {
+  reason: ReasonName;
+  message: string;
+}
 
 export const ConditionType = {
   Ready: 'Ready',

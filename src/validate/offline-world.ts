@@ -17,10 +17,14 @@ const PLACEHOLDER_SECRET = 'x'.repeat(MIN_EXISTING_SECRET_LENGTH);
  * file declares under the name of a generated one is not the client's own, as in the cluster.
  */
 export function offlineWorld(loaded: LoadedManifests): WorldInputs {
-  // compile() checks a generated Secret's owner by uid; objects read from files have none yet.
-  const objects: DeclaredObject[] = loaded.objects.map((o) => ({
+  // compile() checks a generated Secret's owner by uid; objects read from files have none yet. A uid also
+  // breaks ties of creation time (src/store/claims.ts): these sort in file order, as dev mode's first load.
+  const objects: DeclaredObject[] = loaded.objects.map((o, i) => ({
     ...o,
-    metadata: { ...o.metadata, uid: `offline:${o.kind}/${o.metadata.namespace}/${o.metadata.name}` },
+    metadata: {
+      ...o.metadata,
+      uid: `offline:${String(i).padStart(9, '0')}:${o.kind}/${o.metadata.namespace}/${o.metadata.name}`,
+    },
   }));
   const secrets = new Map<string, SecretData>(
     loaded.secrets.map((s) => [secretKey(s.namespace, s.name), { ...s, controllerUid: NO_OWNER }]),

@@ -48,6 +48,13 @@ const allowedNamespaces = (r: Random) =>
 
 /** Any kind, with references that may resolve, miss, conflict or be refused by the opt-in. */
 function declaredObject(r: Random): DeclaredObject {
+  const o = declaredKind(r);
+  // What breaks ties of creation time (src/store/claims.ts): a uid, and a status that says the name is held.
+  if (!r.chance(0.3)) return o;
+  return { ...o, metadata: { ...o.metadata, uid: r.pick(['u1', 'u2']) }, claimHeld: r.chance(0.5) };
+}
+
+function declaredKind(r: Random): DeclaredObject {
   const ns = r.pick(NAMESPACES);
   const name = r.pick(NAMES);
   switch (r.pick(['ResourceServer', 'Role', 'OAuthClient', 'OAuthClient', 'Organization', 'Connection'])) {
@@ -94,7 +101,8 @@ function declaredObject(r: Random): DeclaredObject {
         ns,
         name,
         {
-          ...(r.chance(0.2) ? { clientId: r.pick(['shared-a', 'shared-b']) } : {}),
+          // `one.b` has the default shape of namespace b: refused elsewhere (issue 9).
+          ...(r.chance(0.2) ? { clientId: r.pick(['shared-a', 'shared-b', 'one.b', 'two.a']) } : {}),
           tokenEndpointAuthMethod: method,
           grants: r.chance(0.7) ? [{ resourceServer: ref(r), scopes: ['read', ...r.some(SCOPES, 1)] }] : [],
           roles: r.some(NAMES, 2).map((n) => ({ name: n })),
@@ -153,7 +161,7 @@ function inputsOf(w: World): WorldInputs {
 /** One change of the kinds the operator sees: an object replaced (same or other spec), added or deleted, a Secret, labels, a check. */
 function change(r: Random, w: World): void {
   const keys = [...w.objects.keys()];
-  switch (r.pick(['replace', 'same', 'add', 'delete', 'secret', 'labels', 'check'])) {
+  switch (r.pick(['replace', 'same', 'claim', 'add', 'delete', 'secret', 'labels', 'check'])) {
     case 'replace': {
       const o = declaredObject(r);
       w.objects.set(keyOf(o), o);
@@ -164,6 +172,13 @@ function change(r: Random, w: World): void {
       const key = r.pick(keys);
       const o = key === undefined ? undefined : w.objects.get(key);
       if (o !== undefined) w.objects.set(key as string, structuredClone(o));
+      break;
+    }
+    case 'claim': {
+      // A status write that says the object holds its name now, or no longer: a new object, same spec.
+      const key = r.pick(keys);
+      const o = key === undefined ? undefined : w.objects.get(key);
+      if (o !== undefined) w.objects.set(key as string, { ...o, claimHeld: o.claimHeld !== true });
       break;
     }
     case 'add': {
