@@ -17,7 +17,7 @@ export const MIN_POOL_SIZE = 2_000;
  * replay cache.
  */
 export const ASSERTION_MARGIN_SECONDS = 30;
-/** Latchkey's cap on `exp` (src/server/assertion/claims.ts, MAX_ASSERTION_LIFETIME_SECONDS). */
+/** Latchkey's default cap on `exp` (src/server/assertion/claims.ts, DEFAULT_MAX_ASSERTION_LIFETIME_SECONDS). */
 export const MAX_ASSERTION_LIFETIME_SECONDS = 300;
 
 export interface AssertionSigner {

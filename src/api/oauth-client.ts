@@ -263,6 +263,35 @@ const secretSpec = withRules(secretSpecObject, [
       "Where the client's credentials live: a Secret in the client's namespace. Unused by `private_key_jwt` clients, which have no Secret: their private key stays with the workload.",
   });
 
+/** How far ahead a client assertion's `exp` may be unless `spec.clientAssertion.maxLifetime` says otherwise. */
+export const DEFAULT_ASSERTION_MAX_LIFETIME = '5m';
+/**
+ * The longest `spec.clientAssertion.maxLifetime`: an assertion is a bearer credential until it expires, and
+ * the replay check keeps its `jti` as long (issue 9, items 1 and 13).
+ */
+export const ASSERTION_MAX_LIFETIME_CEILING = '1h';
+
+const clientAssertionObject = z.object({
+  maxLifetime: duration.max(32).default(DEFAULT_ASSERTION_MAX_LIFETIME).meta({
+    description:
+      "How far ahead of the request a client assertion's `exp` may be (RFC 7523 §3), for `private_key_jwt` and `client_secret_jwt`; at most `1h`. The default `5m` suits libraries that sign an assertion for each request with a short `exp`. Python authlib signs its assertions for 1 hour: set `1h` for it, or make it sign shorter ones. The replay check keeps each assertion's `jti` until it expires, within a share of 10,000 unexpired assertions per client: with `1h` that is about 2.7 assertions a second, enough for a client that reuses each access token for its lifetime. Tokens of `federatedIdentities` are not client assertions and are not limited by this.",
+  }),
+});
+
+const clientAssertion = withRules(clientAssertionObject, [
+  {
+    cel: `duration(self.maxLifetime) >= duration('1s') && duration(self.maxLifetime) <= duration('${ASSERTION_MAX_LIFETIME_CEILING}')`,
+    message: `maxLifetime must be between 1s and ${ASSERTION_MAX_LIFETIME_CEILING}`,
+    field: 'maxLifetime',
+    holds: (a) => {
+      const ms = parseDuration(a.maxLifetime);
+      return (
+        ms !== undefined && ms >= 1000 && ms <= (parseDuration(ASSERTION_MAX_LIFETIME_CEILING) as number)
+      );
+    },
+  },
+]).meta({ description: "How the client's own JWT assertions (RFC 7523 §2.2) are checked." });
+
 /** Most federated identities one client may list. */
 export const MAX_FEDERATED_IDENTITIES = 16;
 
@@ -271,7 +300,7 @@ const federatedIdentity = z
     connection: objectRef('Connection'),
     subject: z.string().min(1).max(512).meta({
       description:
-        "The exact `sub` of the workload's token, e.g. `system:serviceaccount:<namespace>:<name>` for a Connection of type `kubernetes`.",
+        "The exact `sub` of the workload's token, e.g. `system:serviceaccount:<namespace>:<name>` for a Connection of type `kubernetes`: a ServiceAccount of this OAuthClient's own namespace, as only that namespace may federate its ServiceAccounts.",
     }),
   })
   .meta({
@@ -309,6 +338,7 @@ const oauthClientObject = z.object({
     description:
       "URL of the client's JWK Set (RFC 7591 §2), for `private_key_jwt`: https, or http to localhost/127.0.0.1/[::1] only. Fetched when an assertion arrives and no fresh copy is cached, and again when an assertion names an unknown `kid` (at most every 30 s), so rotating keys needs no change here. No redirects are followed.",
   }),
+  clientAssertion: clientAssertion.optional(),
   federatedIdentities: z.array(federatedIdentity).min(1).max(MAX_FEDERATED_IDENTITIES).optional().meta({
     description:
       "Secretless workloads, for `private_key_jwt` (with or without `jwks`/`jwksUri`): a workload sends its token from a Connection's issuer (a projected ServiceAccount token whose audience is Latchkey's issuer, for type `kubernetes`) as `client_assertion` with `client_id`. Latchkey verifies it with the keys the operator found at the Connection's issuer, requires `aud` to name Latchkey and `exp` in the future, and matches `sub` exactly to a `subject` listed here for that issuer. Such tokens are reused until they rotate, so no `jti` replay check and no 5-minute lifetime cap apply to them.",
@@ -358,6 +388,14 @@ export const oauthClientSpec = withRules(oauthClientObject, [
     holds: (s) =>
       s.secret.rotation === undefined ||
       ['client_secret_basic', 'client_secret_post', 'client_secret_jwt'].includes(s.tokenEndpointAuthMethod),
+  },
+  {
+    cel: "!has(self.clientAssertion) || self.tokenEndpointAuthMethod in ['private_key_jwt', 'client_secret_jwt']",
+    message: 'clientAssertion is only for tokenEndpointAuthMethod private_key_jwt and client_secret_jwt',
+    field: 'clientAssertion',
+    holds: (s) =>
+      s.clientAssertion === undefined ||
+      ['private_key_jwt', 'client_secret_jwt'].includes(s.tokenEndpointAuthMethod),
   },
   {
     cel: "self.tokenEndpointAuthMethod == 'private_key_jwt' || (!has(self.jwks) && !has(self.jwksUri))",

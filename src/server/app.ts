@@ -9,6 +9,7 @@ import Fastify, {
 import type { Clock } from '../clock.ts';
 import type { EventBus } from '../events.ts';
 import { MemoryRevocationStore } from '../runtime/memory-revocation-store.ts';
+import type { ReplayCache } from '../runtime/replay-cache.ts';
 import type { RevocationStore } from '../runtime/revocation-store.ts';
 import type { SnapshotSource } from '../store/snapshot.ts';
 import { AssertionVerifier } from './assertion/verifier.ts';
@@ -40,6 +41,8 @@ export interface TokenServerDeps {
    * only this server sees (revocations are not shared across replicas yet).
    */
   revocations?: RevocationStore;
+  /** Spent client assertion identifiers, a share per client; default a new in-memory cache of this server. */
+  replay?: ReplayCache;
   /**
    * The server to serve on instead of a new plain HTTP one: an HTTPS server, or one already listening (to
    * learn a random port before the issuer is fixed).
@@ -103,6 +106,7 @@ function registerRoutes(app: FastifyInstance, deps: TokenServerDeps, urls: Issue
     assertions: new AssertionVerifier({
       audiences: [urls.issuer, urls.tokenEndpoint],
       now: deps.now,
+      replay: deps.replay,
       // The operator listens and checks the issuer's Connections early; in dev mode nobody does.
       onUnknownIssuerKey: (issuer, kid) => deps.events.emit('issuer.unknownKey', { issuer, kid }),
     }),

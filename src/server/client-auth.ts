@@ -3,8 +3,12 @@ import type { AuthMethod } from '../api/oauth-client.ts';
 import type { Clock } from '../clock.ts';
 import type { CompiledClient, Snapshot } from '../store/snapshot.ts';
 import { parseUnverifiedJwt } from './assertion/jwt.ts';
-import { JWT_BEARER_ASSERTION_TYPE, type AssertionVerifier } from './assertion/verifier.ts';
-import { InvalidClient, InvalidRequest, quote } from './errors.ts';
+import {
+  checkAssertionHeader,
+  JWT_BEARER_ASSERTION_TYPE,
+  type AssertionVerifier,
+} from './assertion/verifier.ts';
+import { clientAuthenticationFailed, InvalidClient, InvalidRequest, quote } from './errors.ts';
 
 /** The ways this server accepts a shared secret; a client registered with either may use both. */
 export const SECRET_AUTH_METHODS: readonly AuthMethod[] = ['client_secret_basic', 'client_secret_post'];
@@ -109,16 +113,12 @@ async function authenticateWithAssertion(
   const jwt = parseUnverifiedJwt(text);
 
   // A workload of a client with federated identities sends its token from a Connection's issuer with
-  // `client_id`; that token's `iss` is never the client itself, as a client's own assertion's is.
-  const federatedId = nonEmpty(params.client_id);
-  const federatedClient = federatedId === undefined ? undefined : snapshot.clients.get(federatedId);
-  if (
-    federatedClient !== undefined &&
-    federatedClient.federatedIdentities.length > 0 &&
-    jwt.payload.iss !== federatedClient.clientId
-  ) {
-    await deps.assertions.verifyFederated(snapshot, federatedClient, jwt);
-    return { client: federatedClient, method: 'private_key_jwt' };
+  // `client_id`; that token's `iss` is never the client itself, as a client's own assertion's is. The way is
+  // chosen from the request alone, so which answer comes back cannot tell which clients exist (issue 9).
+  const bodyId = nonEmpty(params.client_id);
+  if (bodyId !== undefined && jwt.payload.iss !== bodyId) {
+    const client = await deps.assertions.verifyFederated(snapshot, bodyId, jwt);
+    return { client, method: 'private_key_jwt' };
   }
 
   // RFC 7523 §3: the assertion's `sub` is the client; `client_id`, optional here, must agree with it.
@@ -126,20 +126,16 @@ async function authenticateWithAssertion(
   if (typeof sub !== 'string' || sub === '') {
     throw new InvalidClient("client_assertion 'sub' is missing: it must be the client_id");
   }
-  const bodyId = nonEmpty(params.client_id);
   if (bodyId !== undefined && bodyId !== sub) {
     throw new InvalidClient(`client_id ${quote(bodyId)} differs from client_assertion 'sub' ${quote(sub)}`);
   }
+  checkAssertionHeader(jwt);
   const client = snapshot.clients.get(sub);
-  if (client === undefined) {
-    throw new InvalidClient('client authentication failed', { detail: `unknown client ${quote(sub)}` });
-  }
+  if (client === undefined) throw clientAuthenticationFailed(`unknown client ${quote(sub)}`);
   const method = client.authMethod;
   if (method !== 'private_key_jwt' && method !== 'client_secret_jwt') {
-    throw new InvalidClient(
-      method === 'none'
-        ? notSupported(client)
-        : `client ${quote(client.clientId)} is registered with token_endpoint_auth_method ${quote(method)}: send its client_secret, not a client_assertion`,
+    throw clientAuthenticationFailed(
+      `client ${quote(client.clientId)} is registered with token_endpoint_auth_method ${quote(method)}: it does not send a client_assertion`,
     );
   }
   await deps.assertions.verify(client, jwt);
@@ -173,18 +169,13 @@ function authenticateWithSecret(
     );
   }
 
-  const client = snapshot.clients.get(clientId);
-  if (client !== undefined && !SECRET_AUTH_METHODS.includes(client.authMethod)) {
-    throw new InvalidClient(
-      ASSERTION_AUTH_METHODS.includes(client.authMethod)
-        ? `client ${quote(clientId)} is registered with token_endpoint_auth_method ${quote(client.authMethod)}: send a client_assertion (RFC 7523), not a client_secret`
-        : notSupported(client),
-      { triedBasic },
-    );
-  }
   if (secret === undefined) {
     throw new InvalidClient('client_secret is required', { triedBasic });
   }
+  // Only a client registered with a shared secret can match; any other is compared with a dummy, so that
+  // neither the answer nor its time tells whether the client exists or how it authenticates (issue 9).
+  const found = snapshot.clients.get(clientId);
+  const client = found !== undefined && SECRET_AUTH_METHODS.includes(found.authMethod) ? found : undefined;
   const presented = createHash('sha256').update(secret).digest();
   let match = false;
   for (const digest of client?.secretDigests ?? DUMMY_DIGESTS) {
@@ -197,23 +188,23 @@ function authenticateWithSecret(
     match = true;
   }
   if (client === undefined || !match) {
-    throw new InvalidClient('client authentication failed', {
-      triedBasic,
-      detail:
-        client === undefined
-          ? `unknown client ${quote(clientId)}`
-          : `wrong client_secret for ${quote(clientId)}`,
-    });
+    throw clientAuthenticationFailed(secretFailure(clientId, found, client !== undefined), { triedBasic });
   }
   return { client, method: basic === undefined ? 'client_secret_post' : 'client_secret_basic' };
 }
 
-function sameDigest(a: Buffer, b: Buffer): boolean {
-  return a.length === b.length && timingSafeEqual(a, b);
+/** What went wrong with a shared secret, for the private detail only. */
+function secretFailure(clientId: string, found: CompiledClient | undefined, usesSecret: boolean): string {
+  if (found === undefined) return `unknown client ${quote(clientId)}`;
+  if (usesSecret) return `wrong client_secret for ${quote(clientId)}`;
+  const method = quote(found.authMethod);
+  return ASSERTION_AUTH_METHODS.includes(found.authMethod)
+    ? `client ${quote(clientId)} is registered with token_endpoint_auth_method ${method}: it sends a client_assertion (RFC 7523), not a client_secret`
+    : `client ${quote(clientId)} is registered with token_endpoint_auth_method ${method}, which is not supported yet`;
 }
 
-function notSupported(client: CompiledClient): string {
-  return `client ${quote(client.clientId)} is registered with token_endpoint_auth_method ${quote(client.authMethod)}, which is not supported yet`;
+function sameDigest(a: Buffer, b: Buffer): boolean {
+  return a.length === b.length && timingSafeEqual(a, b);
 }
 
 /** Reads `Authorization: Basic base64(urlencode(id) ":" urlencode(secret))` (RFC 6749 §2.3.1, RFC 7617). */

@@ -61,6 +61,24 @@ export class InvalidClient extends OAuthError {
 
 const BASIC_CHALLENGE = 'Basic realm="latchkey", error="invalid_client"';
 
+/** The one public description of a failed client authentication, whatever the reason (issue 9, item 8). */
+export const CLIENT_AUTHENTICATION_FAILED = 'client authentication failed';
+
+/**
+ * `invalid_client` that reads the same whether or not the client exists and whatever it is registered with,
+ * so an error body never tells which client ids exist nor how they authenticate; `detail` says what happened,
+ * for events and logs only.
+ *
+ * @example
+ * throw clientAuthenticationFailed(`unknown client ${quote(clientId)}`, { triedBasic });
+ */
+export function clientAuthenticationFailed(
+  detail: string,
+  options?: { triedBasic?: boolean },
+): InvalidClient {
+  return new InvalidClient(CLIENT_AUTHENTICATION_FAILED, { ...options, detail });
+}
+
 /** `invalid_grant`: the grant (code, refresh token, assertion) is invalid, expired or revoked. */
 export class InvalidGrant extends OAuthError {
   readonly error = 'invalid_grant';

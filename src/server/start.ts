@@ -4,6 +4,7 @@ import type { AddressInfo } from 'node:net';
 import type { FastifyBaseLogger, FastifyInstance } from 'fastify';
 import type { Clock } from '../clock.ts';
 import type { EventBus } from '../events.ts';
+import type { MemoryReplayCache, ReplayCache } from '../runtime/replay-cache.ts';
 import type { RevocationStore } from '../runtime/revocation-store.ts';
 import type { SnapshotSource } from '../store/snapshot.ts';
 import { createTokenServer, defaultRevocationStore } from './app.ts';
@@ -46,6 +47,11 @@ export interface StartOptions {
   logger?: FastifyBaseLogger;
   /** Revoked tokens; default in memory, seen by this replica only (see {@link defaultRevocationStore}). */
   revocations?: RevocationStore;
+  /**
+   * Spent client assertion identifiers; default in memory, one share per client, seen by this replica only
+   * (see {@link MemoryReplayCache}).
+   */
+  replay?: ReplayCache;
 }
 
 export interface RunningServers {
@@ -103,6 +109,7 @@ export async function startServers(options: StartOptions): Promise<RunningServer
     events: options.events,
     metrics,
     revocations,
+    replay: options.replay,
     logger: options.logger,
     server: preBound ?? tls?.server,
   });

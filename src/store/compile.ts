@@ -14,6 +14,7 @@ import type {
   SecretData,
   WorldInputs,
 } from './objects.ts';
+import { assertionLifetimeOf } from './client-assertion.ts';
 import { parseClientKey, type ClientKey } from './client-keys.ts';
 import { objectKey, secretKey } from './objects.ts';
 import { ConditionType, Reason, type Problem, type ReasonName } from './reasons.ts';
@@ -478,6 +479,7 @@ export function compile(
           }
         : {}),
       ...(assertionKeys !== undefined ? { assertionKeys } : {}),
+      ...assertionLifetimeOf(spec),
       federatedIdentities,
       organizationUsage: spec.organizationUsage,
       permissions: toGrants(permissions, apisInForce),

@@ -62,6 +62,11 @@ export interface CompiledClient {
   /** How this client's assertions are verified, for `private_key_jwt` and `client_secret_jwt` only. */
   assertionKeys?: AssertionKeys;
   /**
+   * How far ahead of the request the `exp` of this client's own assertions may be, in seconds
+   * (`spec.clientAssertion.maxLifetime`); absent means the default, 300. Federated tokens are not bound by it.
+   */
+  assertionMaxLifetimeSeconds?: number;
+  /**
    * Workload identities that authenticate as this client (`spec.federatedIdentities` whose Connection
    * resolved): a token from the Connection's issuer with exactly this `sub`. Empty for most clients.
    */

@@ -266,7 +266,7 @@ describe('grant_type=client_credentials with private_key_jwt and a jwksUri', () 
       expect(res.status).toBe(401);
       expect(res.body).toEqual({
         error: 'invalid_client',
-        error_description: "client_assertion 'kid' 'remote-2' is not a key of this client",
+        error_description: 'client authentication failed',
       });
     }
     expect(keyServer.gets).toBe(gets);
@@ -316,7 +316,7 @@ describe('grant_type=client_credentials with private_key_jwt and a jwksUri', () 
       expect(res.status).toBe(401);
       expect(res.body).toEqual({
         error: 'invalid_client',
-        error_description: `the keys of client '${id}' could not be fetched from its jwksUri`,
+        error_description: 'client authentication failed',
       });
       expect(failed.at(-1)?.detail).toMatch(detail);
     } finally {
@@ -368,7 +368,9 @@ interface Case {
   description: string | ((issuer: string) => string);
 }
 
-const ASYMMETRIC = 'RS256, RS384, RS512, PS256, PS384, PS512, ES256, ES384, ES512, EdDSA, Ed25519';
+// Client authentication that fails on the client's registration reads as an unknown client's (issue 9).
+const ALL_ALGORITHMS =
+  'RS256, RS384, RS512, PS256, PS384, PS512, ES256, ES384, ES512, EdDSA, Ed25519, HS256, HS384, HS512';
 
 const cases: Case[] = [
   {
@@ -398,7 +400,7 @@ const cases: Case[] = [
     name: 'an exp too far ahead',
     body: async () => assertionBody(await assertion({ claims: { exp: NOW_S + 3600 } })),
     description:
-      "client_assertion 'exp' is more than 300 seconds ahead: sign a short-lived assertion for each request",
+      "client_assertion 'exp' is more than 300 seconds ahead: sign assertions that expire sooner, or raise the OAuthClient's spec.clientAssertion.maxLifetime (at most 1h)",
   },
   {
     name: 'no exp',
@@ -470,17 +472,17 @@ const cases: Case[] = [
       assertionBody(
         await assertion({ alg: 'HS256', key: Buffer.from(JSON.stringify(rsa.jwk)), kid: rsa.kid }),
       ),
-    description: `client_assertion 'alg' 'HS256' is not accepted for private_key_jwt: use one of ${ASYMMETRIC}`,
+    description: 'client authentication failed',
   },
   {
     name: 'an assertion signed by another key under the kid of the client key',
     body: async () => assertionBody(await assertion({ key: impostor.privateKey })),
-    description: 'client_assertion signature does not verify with the keys of this client',
+    description: 'client authentication failed',
   },
   {
     name: 'an assertion signed by a key the client does not have',
     body: async () => assertionBody(await assertion({ key: impostor.privateKey, kid: 'not-registered' })),
-    description: "client_assertion 'kid' 'not-registered' is not a key of this client",
+    description: 'client authentication failed',
   },
   {
     name: 'an ES384 assertion for a client without a P-384 key',
@@ -488,12 +490,12 @@ const cases: Case[] = [
       const { privateKey } = generateKeyPairSync('ec', { namedCurve: 'P-384' });
       return assertionBody(await assertion({ alg: 'ES384', key: privateKey, kid: undefined }));
     },
-    description: "no key of this client can verify client_assertion 'alg' 'ES384'",
+    description: 'client authentication failed',
   },
   {
     name: 'a kid whose key is of another type than alg',
     body: async () => assertionBody(await assertion({ alg: 'ES256', key: ec.privateKey, kid: rsa.kid })),
-    description: "no key of this client can verify client_assertion 'alg' 'ES256' with 'kid' 'rsa-1'",
+    description: 'client authentication failed',
   },
   {
     name: 'an unknown critical header',
@@ -503,13 +505,12 @@ const cases: Case[] = [
           header: { crit: ['urn:example:must-understand'], 'urn:example:must-understand': 1 },
         }),
       ),
-    description: 'client_assertion signature does not verify with the keys of this client',
+    description: 'client authentication failed',
   },
   {
     name: 'an RS256 assertion for a client_secret_jwt client',
     body: async () => assertionBody(await assertion({ claims: { iss: HMAC, sub: HMAC } })),
-    description:
-      "client_assertion 'alg' 'RS256' is not accepted for client_secret_jwt: use one of HS256, HS384, HS512",
+    description: 'client authentication failed',
   },
   {
     name: 'alg __proto__ for a client_secret_jwt client',
@@ -517,8 +518,7 @@ const cases: Case[] = [
       assertionBody(
         `${b64url({ alg: '__proto__' })}.${b64url({ iss: HMAC, sub: HMAC, aud: servers.tokenEndpoint, exp: NOW_S + 60, jti: 'p' })}.c2ln`,
       ),
-    description:
-      "client_assertion 'alg' '__proto__' is not accepted for client_secret_jwt: use one of HS256, HS384, HS512",
+    description: `client_assertion 'alg' '__proto__' is not accepted: use one of ${ALL_ALGORITHMS}`,
   },
   {
     name: 'alg constructor for a private_key_jwt client',
@@ -526,7 +526,7 @@ const cases: Case[] = [
       assertionBody(
         `${b64url({ alg: 'constructor' })}.${b64url({ iss: SIGNER, sub: SIGNER, aud: servers.tokenEndpoint, exp: NOW_S + 60, jti: 'c' })}.c2ln`,
       ),
-    description: `client_assertion 'alg' 'constructor' is not accepted for private_key_jwt: use one of ${ASYMMETRIC}`,
+    description: `client_assertion 'alg' 'constructor' is not accepted: use one of ${ALL_ALGORITHMS}`,
   },
   {
     name: 'an HS512 assertion keyed with a 43-byte secret',
@@ -539,8 +539,7 @@ const cases: Case[] = [
           claims: { iss: HMAC, sub: HMAC },
         }),
       ),
-    description:
-      "client_assertion 'alg' 'HS512' needs a client secret of at least 64 bytes (RFC 7518 section 3.2): use HS256",
+    description: 'client authentication failed',
   },
   {
     name: 'an HS256 assertion keyed with a wrong secret',
@@ -553,7 +552,7 @@ const cases: Case[] = [
           claims: { iss: HMAC, sub: HMAC },
         }),
       ),
-    description: 'client_assertion signature does not verify with the keys of this client',
+    description: 'client authentication failed',
   },
   {
     name: 'a malformed JWT',
@@ -592,20 +591,17 @@ const cases: Case[] = [
   {
     name: 'a secret in the body from a private_key_jwt client',
     body: async () => form({ grant_type: 'client_credentials', client_id: SIGNER, client_secret: 'guess' }),
-    description:
-      "client 'signer.platform' is registered with token_endpoint_auth_method 'private_key_jwt': send a client_assertion (RFC 7523), not a client_secret",
+    description: 'client authentication failed',
   },
   {
     name: 'the HMAC secret itself from a client_secret_jwt client',
     body: async () => form({ grant_type: 'client_credentials', client_id: HMAC, client_secret: HMAC_SECRET }),
-    description:
-      "client 'hmac.platform' is registered with token_endpoint_auth_method 'client_secret_jwt': send a client_assertion (RFC 7523), not a client_secret",
+    description: 'client authentication failed',
   },
   {
     name: 'an assertion from a client_secret_basic client',
     body: async () => assertionBody(await assertion({ claims: { iss: BASIC, sub: BASIC } })),
-    description:
-      "client 'basic.platform' is registered with token_endpoint_auth_method 'client_secret_basic': send its client_secret, not a client_assertion",
+    description: 'client authentication failed',
   },
   {
     name: 'an assertion and HTTP Basic at once',

@@ -109,7 +109,8 @@ describe('client_credentials with a federated ServiceAccount token as client_ass
     [
       'a token of another ServiceAccount',
       { sub: 'system:serviceaccount:apps:intruder' },
-      "client_assertion 'sub' 'system:serviceaccount:apps:intruder' is not a federated identity of client 'worker.apps'",
+      // Whether the client exists or federates something else is nobody's business (issue 9, item 8).
+      'client authentication failed',
     ],
     [
       'a token for another audience',
@@ -121,7 +122,7 @@ describe('client_credentials with a federated ServiceAccount token as client_ass
     [
       'a token of an issuer no Connection has',
       { iss: 'https://evil.example' },
-      "client_assertion 'iss' 'https://evil.example' is not the issuer of a Connection that client 'worker.apps' trusts",
+      "client_assertion 'iss' 'https://evil.example' is not the issuer of a trusted Connection",
     ],
   ])('refuses %s with invalid_client', async (_, claims, description) => {
     const res = await post(servers.tokenEndpoint, body(await saToken(claims)));

@@ -2,14 +2,19 @@ import { describe, expect, it } from 'vitest';
 import {
   checkAssertionClaims,
   CLOCK_SKEW_SECONDS,
-  MAX_ASSERTION_LIFETIME_SECONDS,
+  DEFAULT_MAX_ASSERTION_LIFETIME_SECONDS,
 } from '../../src/server/assertion/claims.ts';
 import { InvalidClient } from '../../src/server/errors.ts';
 
 const NOW = 1_900_000_000;
 const ISSUER = 'https://id.example';
 const TOKEN_ENDPOINT = 'https://id.example/oauth2/token';
-const rules = { clientId: 'worker.billing', audiences: [ISSUER, TOKEN_ENDPOINT], nowSeconds: NOW };
+const rules = {
+  clientId: 'worker.billing',
+  audiences: [ISSUER, TOKEN_ENDPOINT],
+  nowSeconds: NOW,
+  maxLifetimeSeconds: DEFAULT_MAX_ASSERTION_LIFETIME_SECONDS,
+};
 const good = {
   iss: 'worker.billing',
   sub: 'worker.billing',
@@ -19,9 +24,9 @@ const good = {
   jti: 'j-1',
 };
 
-function failure(claims: Record<string, unknown>): string {
+function failure(claims: Record<string, unknown>, given = rules): string {
   try {
-    checkAssertionClaims(claims, rules);
+    checkAssertionClaims(claims, given);
   } catch (err) {
     expect(err).toBeInstanceOf(InvalidClient);
     return (err as InvalidClient).description;
@@ -51,11 +56,26 @@ describe('checkAssertionClaims (RFC 7523 section 3)', () => {
     expect(failure({ ...good, iat: NOW + CLOCK_SKEW_SECONDS + 1 })).toBe(
       "client_assertion 'iat' is in the future",
     );
-    const longest = NOW + MAX_ASSERTION_LIFETIME_SECONDS + CLOCK_SKEW_SECONDS;
+    const longest = NOW + DEFAULT_MAX_ASSERTION_LIFETIME_SECONDS + CLOCK_SKEW_SECONDS;
     expect(checkAssertionClaims({ ...good, exp: longest }, rules).exp).toBe(longest);
     expect(failure({ ...good, exp: longest + 1 })).toBe(
-      "client_assertion 'exp' is more than 300 seconds ahead: sign a short-lived assertion for each request",
+      "client_assertion 'exp' is more than 300 seconds ahead: sign assertions that expire sooner, or raise the OAuthClient's spec.clientAssertion.maxLifetime (at most 1h)",
     );
+  });
+
+  it.each([
+    [60, NOW + 120, true],
+    [60, NOW + 121, false],
+    [3600, NOW + 3600, true],
+    [3600, NOW + 3660, true],
+    [3600, NOW + 3661, false],
+  ])("holds a client's own limit of %i s: exp %i accepted %s (issue 9, item 13)", (limit, exp, ok) => {
+    const own = { ...rules, maxLifetimeSeconds: limit };
+    if (ok) expect(checkAssertionClaims({ ...good, exp }, own).exp).toBe(exp);
+    else
+      expect(failure({ ...good, exp }, own)).toMatch(
+        new RegExp(`^client_assertion 'exp' is more than ${limit} seconds ahead: `),
+      );
   });
 
   it.each<[string, Record<string, unknown>, string]>([

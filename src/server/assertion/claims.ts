@@ -1,13 +1,15 @@
+import { ASSERTION_MAX_LIFETIME_CEILING } from '../../api/oauth-client.ts';
 import { InvalidClient, quote } from '../errors.ts';
 import { CLIENT_ASSERTION, type Refusal } from './refusal.ts';
 
 /** Clock difference tolerated between a client and Latchkey, for `exp`, `nbf` and `iat` (RFC 7523 §3). */
 export const CLOCK_SKEW_SECONDS = 60;
 /**
- * How far ahead `exp` may be. An assertion is made for one request; a long-lived one is a bearer credential
- * that a leak would expose for longer, and the replay cache would have to hold its `jti` as long.
+ * How far ahead `exp` may be unless the client's `spec.clientAssertion.maxLifetime` says otherwise (at most
+ * an hour). An assertion is made for one request; a long-lived one is a bearer credential that a leak would
+ * expose for longer, and the replay cache has to hold its `jti` as long.
  */
-export const MAX_ASSERTION_LIFETIME_SECONDS = 300;
+export const DEFAULT_MAX_ASSERTION_LIFETIME_SECONDS = 300;
 /** Longest `jti` kept in the replay cache; a client needs far less to be unique. */
 export const MAX_JTI_LENGTH = 256;
 
@@ -16,6 +18,8 @@ export interface AssertionClaimRules {
   /** Accepted `aud` values: the issuer and the token endpoint URL. */
   audiences: readonly string[];
   nowSeconds: number;
+  /** How far ahead `exp` may be: the client's own limit, {@link DEFAULT_MAX_ASSERTION_LIFETIME_SECONDS} by default. */
+  maxLifetimeSeconds: number;
 }
 
 /** What the replay check needs from claims that passed. */
@@ -28,28 +32,24 @@ export interface CheckedClaims {
 /**
  * Checks the claims of a client assertion whose signature has been verified (RFC 7523 §3, OpenID Connect
  * Core §9): `iss` and `sub` are the client, `aud` names this server, `exp` is in the future and at most
- * {@link MAX_ASSERTION_LIFETIME_SECONDS} ahead, `nbf` and `iat` are not in the future, `jti` is present.
+ * `maxLifetimeSeconds` ahead, `nbf` and `iat` are not in the future, `jti` is present.
  * Every bound allows {@link CLOCK_SKEW_SECONDS}. `jti` reuse is the caller's to check.
  *
  * @throws {InvalidClient} naming the first claim that fails
  * @example
- * const { jti, exp } = checkAssertionClaims(jwt.payload, { clientId, audiences: [issuer, tokenEndpoint], nowSeconds });
+ * const { jti, exp } = checkAssertionClaims(jwt.payload, { clientId, audiences: [issuer, tokenEndpoint], nowSeconds, maxLifetimeSeconds: 300 });
  */
 export function checkAssertionClaims(
   claims: Readonly<Record<string, unknown>>,
   rules: AssertionClaimRules,
 ): CheckedClaims {
-  const { clientId, audiences, nowSeconds: now } = rules;
+  const { clientId, audiences, nowSeconds: now, maxLifetimeSeconds } = rules;
   const { iss, sub, jti } = claims;
 
   if (iss === undefined) throw fail("'iss' is missing");
   if (iss !== clientId) throw fail(`'iss' must be the client_id ${quote(clientId)}`);
   if (sub !== clientId) throw fail(`'sub' must be the client_id ${quote(clientId)}`);
-  const exp = checkAudienceAndTimes(
-    claims,
-    { audiences, nowSeconds: now, maxLifetimeSeconds: MAX_ASSERTION_LIFETIME_SECONDS },
-    fail,
-  );
+  const exp = checkAudienceAndTimes(claims, { audiences, nowSeconds: now, maxLifetimeSeconds }, fail);
   if (jti === undefined || jti === '') throw fail("'jti' is missing: every assertion needs a unique one");
   if (typeof jti !== 'string') throw fail("'jti' must be a string");
   if (jti.length > MAX_JTI_LENGTH) throw fail(`'jti' is longer than ${MAX_JTI_LENGTH} characters`);
@@ -112,8 +112,9 @@ function checkAudienceAndTimes(
   if (!isNumericDate(exp)) throw fail("'exp' must be a NumericDate (seconds since the epoch)");
   if (exp <= now - CLOCK_SKEW_SECONDS) throw fail("has expired ('exp' is in the past)");
   if (maxLifetimeSeconds !== undefined && exp > now + maxLifetimeSeconds + CLOCK_SKEW_SECONDS) {
+    // Reached only once the signature verified: naming the client's own limit tells nothing to a stranger.
     throw fail(
-      `'exp' is more than ${maxLifetimeSeconds} seconds ahead: sign a short-lived assertion for each request`,
+      `'exp' is more than ${maxLifetimeSeconds} seconds ahead: sign assertions that expire sooner, or raise the OAuthClient's spec.clientAssertion.maxLifetime (at most ${ASSERTION_MAX_LIFETIME_CEILING})`,
     );
   }
   if (nbf !== undefined && !isNumericDate(nbf)) throw fail("'nbf' must be a NumericDate");

@@ -5,8 +5,13 @@ import type { Clock } from '../../clock.ts';
 import { MemoryReplayCache, type ReplayCache } from '../../runtime/replay-cache.ts';
 import type { ClientKey } from '../../store/client-keys.ts';
 import type { CompiledClient, CompiledConnection, Snapshot } from '../../store/snapshot.ts';
-import { InvalidClient, quote } from '../errors.ts';
-import { checkAssertionClaims, checkFederatedClaims, CLOCK_SKEW_SECONDS } from './claims.ts';
+import { clientAuthenticationFailed, InvalidClient, quote } from '../errors.ts';
+import {
+  checkAssertionClaims,
+  checkFederatedClaims,
+  CLOCK_SKEW_SECONDS,
+  DEFAULT_MAX_ASSERTION_LIFETIME_SECONDS,
+} from './claims.ts';
 import type { UnverifiedJwt } from './jwt.ts';
 import { CLIENT_ASSERTION, type Refusal } from './refusal.ts';
 import { RemoteKeySets } from './remote-keys.ts';
@@ -91,25 +96,24 @@ export class AssertionVerifier {
   /**
    * Checks, in order: the algorithm suits the client's method, a key of the client verifies the signature,
    * the claims hold, and the `jti` was not used before. The `jti` is remembered only once all else passed,
-   * so a forged assertion cannot spend a client's identifier.
+   * so a forged assertion cannot spend a client's identifier. Until the signature verifies, every failure
+   * reads as {@link clientAuthenticationFailed} (issue 9, item 8): only whoever holds the client's key learns
+   * what its registration expects. The header checks that need no client ({@link checkAssertionHeader}) come
+   * before the client is looked up.
    *
    * @throws {InvalidClient} for every failure, with a public description and a private detail
    */
   async verify(client: CompiledClient, jwt: UnverifiedJwt): Promise<void> {
+    const r = unverified(client.clientId);
     const keys = client.assertionKeys;
-    if (keys === undefined) {
-      throw new InvalidClient('client authentication failed', {
-        detail: `client ${quote(client.clientId)} has no assertion keys`,
-      });
-    }
-    const alg = jwt.header.alg;
-    if (typeof alg !== 'string') throw new InvalidClient("client_assertion header 'alg' is missing");
-    if (alg === 'none') throw new InvalidClient("client_assertion 'alg' none is never accepted");
+    if (keys === undefined) throw r.refuse('it has no assertion keys');
+    const alg = checkAssertionHeader(jwt);
     const kid = typeof jwt.header.kid === 'string' ? jwt.header.kid : undefined;
 
     if (keys.kind === 'secret') {
       const minBytes = HMAC_ASSERTION_ALGORITHMS.get(alg);
-      if (minBytes === undefined) throw wrongAlgorithm(alg, 'client_secret_jwt', 'HS256, HS384, HS512');
+      if (minBytes === undefined)
+        throw r.refuse(wrongAlgorithm(alg, 'client_secret_jwt', 'HS256, HS384, HS512'));
       // The secret a rotation replaced signs too until its time (issue 4: rotation without downtime).
       const previous = keys.previous;
       const inForce =
@@ -119,20 +123,22 @@ export class AssertionVerifier {
       // RFC 7518 §3.2: the key must be at least as long as the hash; a generated secret has 43 bytes.
       const usable = inForce.filter((k) => (k.symmetricKeySize ?? 0) >= minBytes);
       if (usable.length === 0) {
-        throw new InvalidClient(
+        throw r.refuse(
           `client_assertion 'alg' ${quote(alg)} needs a client secret of at least ${minBytes} bytes (RFC 7518 section 3.2): use HS256`,
         );
       }
-      await verifyWithAny(jwt, alg, usable);
+      await verifyWithAny(jwt, alg, usable, SIGNATURE_FAILED, r);
     } else {
       if (!ASYMMETRIC.has(alg)) {
-        throw wrongAlgorithm(alg, 'private_key_jwt', ASYMMETRIC_ASSERTION_ALGORITHMS.join(', '));
+        throw r.refuse(wrongAlgorithm(alg, 'private_key_jwt', ASYMMETRIC_ASSERTION_ALGORITHMS.join(', ')));
       }
-      const candidates = await this.#publicKeys(client.clientId, keys, alg, kid);
+      const candidates = await this.#publicKeys(client.clientId, keys, alg, kid, r);
       await verifyWithAny(
         jwt,
         alg,
         candidates.map((k) => k.key),
+        SIGNATURE_FAILED,
+        r,
       );
     }
 
@@ -141,10 +147,11 @@ export class AssertionVerifier {
       clientId: client.clientId,
       audiences: this.#audiences,
       nowSeconds: nowMs / 1000,
+      maxLifetimeSeconds: client.assertionMaxLifetimeSeconds ?? DEFAULT_MAX_ASSERTION_LIFETIME_SECONDS,
     });
-    // Held as long as the assertion could still pass the exp check; client ids hold no spaces.
+    // Held as long as the assertion could still pass the exp check: at most its lifetime plus twice the skew.
     const expiresAtMs = (exp + CLOCK_SKEW_SECONDS) * 1000;
-    const seen = this.#replay.remember(`${client.clientId} ${jti}`, expiresAtMs, nowMs);
+    const seen = this.#replay.remember(client.clientId, jti, expiresAtMs, nowMs);
     if (seen === 'replayed') {
       throw new InvalidClient(
         `client_assertion 'jti' ${quote(jti)} was already used: sign a new assertion for every request`,
@@ -152,16 +159,18 @@ export class AssertionVerifier {
     }
     if (seen === 'full') {
       throw new InvalidClient('client_assertion cannot be checked for replay now: retry shortly', {
-        detail: 'the replay cache is full of unexpired assertions',
+        detail: `the replay cache share of client ${quote(client.clientId)} is full of unexpired assertions`,
       });
     }
   }
 
   /**
-   * Verifies a federated workload token presented as the `client_assertion` of a client with
-   * `federatedIdentities`: its `iss` must be the issuer of a Connection one of the client's identities names,
-   * a key the operator found at that issuer must verify it (from the snapshot: no I/O), its claims must hold
-   * ({@link checkFederatedClaims}), and its `sub` must be exactly the subject of such an identity.
+   * Verifies a federated workload token presented as the `client_assertion` of the client `clientId`:
+   * the token must verify as {@link verifyTrustedToken} says (a Connection's issuer, its keys from the
+   * snapshot, `aud`, `exp`), and the client must list its issuer's Connection and exactly its `sub` among
+   * its `federatedIdentities`. The token is checked before the client is looked up, so what a refusal says
+   * never depends on the client: an unknown client, one without federated identities and one that federates
+   * another subject all read as {@link clientAuthenticationFailed} (issue 9, item 8).
    *
    * No `jti` replay check: a projected ServiceAccount token is reused by design for every request until the
    * kubelet rotates it (and carries no `jti` of its own on older clusters); rejecting reuse would lock the
@@ -169,12 +178,19 @@ export class AssertionVerifier {
    *
    * @throws {InvalidClient} for every failure, with a public description and a private detail
    */
-  verifyFederated(snapshot: Snapshot, client: CompiledClient, jwt: UnverifiedJwt): Promise<void> {
-    return verifyFederatedToken(snapshot, client, jwt, {
-      audiences: this.#audiences,
-      nowSeconds: this.#now() / 1000,
-      onUnknownKey: this.#onUnknownIssuerKey,
-    });
+  async verifyFederated(snapshot: Snapshot, clientId: string, jwt: UnverifiedJwt): Promise<CompiledClient> {
+    const trusted = await this.verifyTrustedToken(snapshot, jwt, CLIENT_ASSERTION);
+    const client = snapshot.clients.get(clientId);
+    if (client === undefined) throw clientAuthenticationFailed(`unknown client ${quote(clientId)}`);
+    const federates = client.federatedIdentities.some(
+      (i) => i.subject === trusted.subject && trusted.connections.has(i.connection),
+    );
+    if (!federates) {
+      throw clientAuthenticationFailed(
+        `client ${quote(clientId)} does not federate 'sub' ${quote(trusted.subject)} of issuer ${quote(trusted.issuer)}`,
+      );
+    }
+    return client;
   }
 
   /**
@@ -226,6 +242,7 @@ export class AssertionVerifier {
     keys: { kind: 'jwks'; keys: readonly ClientKey[] } | { kind: 'jwksUri'; uri: string },
     alg: string,
     kid: string | undefined,
+    r: Refusal,
   ): Promise<ClientKey[]> {
     let available: readonly ClientKey[];
     if (keys.kind === 'jwks') {
@@ -237,19 +254,18 @@ export class AssertionVerifier {
         (set) => matching(set, alg, kid).length > 0,
       );
       if (!found.ok) {
-        throw new InvalidClient(
-          `the keys of client ${quote(clientId)} could not be fetched from its jwksUri`,
-          { detail: found.message },
-        );
+        throw r.refuse(`the keys of client ${quote(clientId)} could not be fetched from its jwksUri`, {
+          detail: found.message,
+        });
       }
       available = found.keys;
     }
     const candidates = matching(available, alg, kid);
     if (candidates.length > 0) return candidates;
     if (kid !== undefined && !available.some((k) => k.kid === kid)) {
-      throw new InvalidClient(`client_assertion 'kid' ${quote(kid)} is not a key of this client`);
+      throw r.refuse(`client_assertion 'kid' ${quote(kid)} is not a key of this client`);
     }
-    throw new InvalidClient(
+    throw r.refuse(
       `no key of this client can verify client_assertion 'alg' ${quote(alg)}${kid === undefined ? '' : ` with 'kid' ${quote(kid)}`}`,
     );
   }
@@ -294,10 +310,43 @@ async function verifyWithAny(
   throw refusal.refuse(description, { detail: failures.join('; ') || 'no key to try' });
 }
 
-function wrongAlgorithm(alg: string, method: string, allowed: string): InvalidClient {
-  return new InvalidClient(
-    `client_assertion 'alg' ${quote(alg)} is not accepted for ${method}: use one of ${allowed}`,
-  );
+function wrongAlgorithm(alg: string, method: string, allowed: string): string {
+  return `client_assertion 'alg' ${quote(alg)} is not accepted for ${method}: use one of ${allowed}`;
+}
+
+const SIGNATURE_FAILED = 'client_assertion signature does not verify with the keys of this client';
+
+/**
+ * How a client's own assertion is refused until its signature has verified: as an unknown client would be,
+ * with what went wrong and the client it named in the private detail (issue 9, item 8).
+ */
+function unverified(clientId: string): Refusal {
+  return {
+    parameter: 'client_assertion',
+    refuse: (description, options) =>
+      clientAuthenticationFailed(
+        `client ${quote(clientId)}: ${description}${options?.detail === undefined ? '' : `; ${options.detail}`}`,
+      ),
+  };
+}
+
+/**
+ * The checks of a client assertion's header that need no client, made before the client is looked up so
+ * their answers cannot tell whether it exists: `alg` is present, not `none`, and one that some client may
+ * use (RFC 7518 §3.1). Returns `alg`.
+ *
+ * @throws {InvalidClient} naming what is wrong with `alg`
+ */
+export function checkAssertionHeader(jwt: UnverifiedJwt): string {
+  const alg = jwt.header.alg;
+  if (typeof alg !== 'string') throw new InvalidClient("client_assertion header 'alg' is missing");
+  if (alg === 'none') throw new InvalidClient("client_assertion 'alg' none is never accepted");
+  if (!ASSERTION_SIGNING_ALGORITHMS.includes(alg)) {
+    throw new InvalidClient(
+      `client_assertion 'alg' ${quote(alg)} is not accepted: use one of ${ASSERTION_SIGNING_ALGORITHMS.join(', ')}`,
+    );
+  }
+  return alg;
 }
 
 /** What checking a federated token needs besides the token and its issuer's Connections. */
@@ -305,34 +354,6 @@ interface IssuedByContext {
   audiences: readonly string[];
   nowSeconds: number;
   onUnknownKey: UnknownIssuerKey;
-}
-
-async function verifyFederatedToken(
-  snapshot: Snapshot,
-  client: CompiledClient,
-  jwt: UnverifiedJwt,
-  context: IssuedByContext,
-): Promise<void> {
-  const r = CLIENT_ASSERTION;
-  const alg = federatedAlgorithm(jwt, r);
-  const iss = jwt.payload.iss;
-  const trusted = typeof iss === 'string' ? (snapshot.connectionsByIssuer.get(iss) ?? []) : [];
-  const connectionKeys = new Set(trusted.map((c) => `${c.namespace}/${c.name}`));
-  const identities = client.federatedIdentities.filter((i) => connectionKeys.has(i.connection));
-  if (typeof iss !== 'string' || identities.length === 0) {
-    throw r.refuse(
-      `client_assertion 'iss' ${quote(typeof iss === 'string' ? iss : '')} is not the issuer of a Connection that client ${quote(client.clientId)} trusts`,
-    );
-  }
-  const used = new Set(identities.map((i) => i.connection));
-  const connections = trusted.filter((c) => used.has(`${c.namespace}/${c.name}`));
-  await verifyIssuedBy(jwt, alg, iss, connections, r, context);
-  const sub = jwt.payload.sub;
-  if (typeof sub !== 'string' || !identities.some((i) => i.subject === sub)) {
-    throw r.refuse(
-      `client_assertion 'sub' ${quote(typeof sub === 'string' ? sub : '')} is not a federated identity of client ${quote(client.clientId)}`,
-    );
-  }
 }
 
 /** The header's `alg` when a federated token may use it: asymmetric only, as an issuer's keys are public. */
