@@ -14,6 +14,8 @@ import type { DevConnectionChecks } from './connection-checks.ts';
 import { ManifestFolder } from './manifest-folder.ts';
 import { releaseMemory } from '../runtime/release-memory.ts';
 import { DevState } from './state.ts';
+import { FirstSeenRecord } from './first-seen.ts';
+import { clientIdHolders } from '../store/claims.ts';
 
 export interface DevServer {
   issuer: string;
@@ -39,6 +41,7 @@ export async function startDev(
   now: Clock = systemClock,
 ): Promise<DevServer> {
   const state = new DevState(config.stateDir, events);
+  const firstSeen = new FirstSeenRecord(state.firstSeenPath);
   let keyRing = await state.loadKeyRing(now());
   let keysInForce = keySetAt(keyRing.keys, now(), DEFAULT_ROTATION);
   const store = new Store(keysInForce, events);
@@ -98,16 +101,22 @@ export async function startDev(
   };
 
   const reloadNow = async (): Promise<ReadonlyMap<string, Resolution>> => {
-    const { world, problems } = await folder.load();
+    const { world: read, problems } = await folder.load();
     for (const p of problems) events.emit('manifest.invalid', p);
+    const world = { ...read, objects: await firstSeen.stamp(read.objects, now()) };
     const secrets = new Map<string, SecretData>(world.secrets);
-    for (const o of world.objects) {
-      if (o.kind !== 'OAuthClient' || o.spec.secret.source !== 'Generate') continue;
+    clients = world.objects.filter((o): o is DeclaredOAuthClient => o.kind === 'OAuthClient');
+    // A client that lost its client id gets no Secret: it would name the id of the client holding it.
+    const holders = clientIdHolders(
+      clients,
+      (c) => c.spec.clientId ?? defaultClientId(c.metadata.namespace, c.metadata.name),
+    );
+    for (const o of clients) {
+      if (o.spec.secret.source !== 'Generate' || !holders.has(o)) continue;
       if (!SHARED_SECRET_METHODS.has(o.spec.tokenEndpointAuthMethod)) continue;
       const s = await state.ensureClientSecret(o, { issuer, tokenEndpoint });
       secrets.set(`${s.namespace}/${s.name}`, s);
     }
-    clients = world.objects.filter((o): o is DeclaredOAuthClient => o.kind === 'OAuthClient');
     await checks?.sync(world.objects.filter((o): o is DeclaredConnection => o.kind === 'Connection'));
     loaded = { ...world, secrets };
     const compiled = compile(loaded);

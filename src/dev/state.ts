@@ -26,6 +26,11 @@ export class DevState {
     return join(this.dir, 'signing-keys.yaml');
   }
 
+  /** When each object was first seen: who holds a contested name (src/dev/first-seen.ts). */
+  get firstSeenPath(): string {
+    return join(this.dir, 'first-seen.json');
+  }
+
   secretPath(namespace: string, name: string): string {
     return join(this.dir, 'secrets', namespace, `${name}.yaml`);
   }

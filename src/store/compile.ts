@@ -15,6 +15,7 @@ import type {
   WorldInputs,
 } from './objects.ts';
 import { assertionLifetimeOf } from './client-assertion.ts';
+import { federatedSubjectRefusal } from './federated-subjects.ts';
 import { parseClientKey, type ClientKey } from './client-keys.ts';
 import { objectKey, secretKey } from './objects.ts';
 import { ConditionType, Reason, type Problem, type ReasonName } from './reasons.ts';
@@ -424,10 +425,10 @@ export function compile(
           message: `spec.federatedIdentities[${i}]: ${label} does not allow references from namespace ${namespace} (its spec.allowedNamespaces)`,
         });
       } else {
-        federatedIdentities.push({
-          connection: secretKey(ns, target.metadata.name),
-          subject: identity.subject,
-        });
+        const where = `spec.federatedIdentities[${i}]`;
+        const refused = federatedSubjectRefusal(target.spec.type, identity.subject, namespace, where);
+        if (refused) refProblems.push(refused);
+        else federatedIdentities.push({ connection: secretKey(ns, target.metadata.name), subject: identity.subject });
       }
     });
     // OpenID Connect Core §10.1: the HMAC key is the octets of the UTF-8 representation of the secret.

@@ -125,6 +125,10 @@ export interface CompiledConnection {
 export interface Snapshot {
   /** Increases with every swap. */
   version: number;
+  /**
+   * By client id, in claim order (src/store/claims.ts): the oldest claim first. A subject federated by several
+   * namespaces goes, without `client_id`, to the namespace that comes first here (issue 9, item 7).
+   */
   clients: ReadonlyMap<string, CompiledClient>;
   apis: ReadonlyMap<string, CompiledApi>;
   organizations: ReadonlyMap<string, CompiledOrganization>;

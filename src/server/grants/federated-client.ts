@@ -5,8 +5,14 @@ import type { TrustedSubject } from '../assertion/verifier.ts';
 import { InvalidRequest, quote } from '../errors.ts';
 import type { IdentifyContext } from './grant.ts';
 
-/** Clients by `connection + NUL + subject` of each of their federated identities. */
-type SubjectIndex = ReadonlyMap<string, readonly CompiledClient[]>;
+/**
+ * Clients by `connection + NUL + subject` of each of their federated identities, each list in claim order,
+ * and every client's place in that order.
+ */
+interface SubjectIndex {
+  clients: ReadonlyMap<string, readonly CompiledClient[]>;
+  rank: ReadonlyMap<CompiledClient, number>;
+}
 
 // Built once per snapshot on first use: the snapshot is immutable, so the index never goes stale, and a
 // swapped-out snapshot takes its index with it.
@@ -15,27 +21,48 @@ const indexes = new WeakMap<Snapshot, SubjectIndex>();
 function indexOf(snapshot: Snapshot): SubjectIndex {
   const held = indexes.get(snapshot);
   if (held !== undefined) return held;
-  const index = new Map<string, CompiledClient[]>();
+  const clients = new Map<string, CompiledClient[]>();
+  const rank = new Map<CompiledClient, number>();
   for (const client of snapshot.clients.values()) {
+    rank.set(client, rank.size);
     for (const identity of client.federatedIdentities) {
       const key = `${identity.connection}\0${identity.subject}`;
-      const clients = index.get(key);
-      if (clients === undefined) index.set(key, [client]);
-      else if (!clients.includes(client)) clients.push(client);
+      const list = clients.get(key);
+      if (list === undefined) clients.set(key, [client]);
+      else if (!list.includes(client)) list.push(client);
     }
   }
+  const index = { clients, rank };
   indexes.set(snapshot, index);
   return index;
 }
 
-/** The clients that list this issuer's subject among their `federatedIdentities`, in client id order. */
+/**
+ * The clients that list this issuer's subject among their `federatedIdentities`, in claim order: the order
+ * of {@link Snapshot.clients}, oldest claim first (src/store/claims.ts).
+ */
 export function clientsFederating(snapshot: Snapshot, trusted: TrustedSubject): CompiledClient[] {
   const index = indexOf(snapshot);
   const found = new Set<CompiledClient>();
   for (const connection of trusted.connections) {
-    for (const client of index.get(`${connection}\0${trusted.subject}`) ?? []) found.add(client);
+    for (const client of index.clients.get(`${connection}\0${trusted.subject}`) ?? []) found.add(client);
   }
-  return [...found].sort((a, b) => (a.clientId < b.clientId ? -1 : a.clientId > b.clientId ? 1 : 0));
+  const rank = (c: CompiledClient) => index.rank.get(c) ?? 0;
+  return [...found].sort((a, b) => rank(a) - rank(b));
+}
+
+/**
+ * Which of the clients federating a subject a request without `client_id` may reach (issue 9, item 7): those
+ * of the namespace whose client claims first, so another namespace federating the same subject later can
+ * never make a team's request ambiguous nor take it over; that namespace's clients are reached with
+ * `client_id`. A ServiceAccount's subject is federated only in its own namespace anyway
+ * (src/store/federated-subjects.ts); this decides for other issuers' subjects.
+ *
+ * @param candidates in claim order, as {@link clientsFederating} returns them
+ */
+export function reachableWithoutClientId(candidates: readonly CompiledClient[]): CompiledClient[] {
+  const first = candidates[0];
+  return first === undefined ? [] : candidates.filter((c) => c.namespace === first.namespace);
 }
 
 /**
@@ -45,10 +72,12 @@ export function clientsFederating(snapshot: Snapshot, trusted: TrustedSubject): 
  * - A client that authenticated gets a token only for a subject it federates itself, so credentials of one
  *   client never buy tokens of another.
  * - Without credentials, `client_id` picks one of the clients federating the subject; without it the
- *   subject must map to exactly one client.
+ *   subject must map to exactly one client of the namespace that claimed it first
+ *   ({@link reachableWithoutClientId}).
  *
  * @throws the refusal's error when the token does not verify or maps to no such client
- * @throws {InvalidRequest} when several clients federate the subject and no `client_id` says which
+ * @throws {InvalidRequest} when several clients of that namespace federate the subject and no `client_id`
+ *   says which
  */
 export async function federatedClientOf(
   ctx: IdentifyContext,
@@ -67,9 +96,10 @@ export async function federatedClientOf(
     }
     return client;
   }
-  const [only] = candidates;
+  const reachable = reachableWithoutClientId(candidates);
+  const [only] = reachable;
   if (only === undefined) throw refusal.refuse(`${sub} is not a federated identity of any client`);
-  if (candidates.length > 1) {
+  if (reachable.length > 1) {
     throw new InvalidRequest(
       `client_id is required: ${sub} of issuer ${quote(trusted.issuer)} is a federated identity of several clients`,
     );
