@@ -11,7 +11,7 @@ import type { Snapshot } from '../store/snapshot.ts';
 import { startServers, type RunningServers } from '../server/start.ts';
 import type { DevConfig } from './config.ts';
 import type { DevConnectionChecks } from './connection-checks.ts';
-import { ManifestFolder } from './manifest-folder.ts';
+import { ManifestFolder, type ManifestFolderOptions } from './manifest-folder.ts';
 import { releaseMemory } from '../runtime/release-memory.ts';
 import { DevState } from './state.ts';
 import { FirstSeenRecord } from './first-seen.ts';
@@ -30,6 +30,11 @@ export interface DevServer {
   close(): Promise<void>;
 }
 
+export interface DevOptions {
+  /** Limits of the manifests folder and how a load hands the event loop back; see {@link ManifestFolderOptions}. */
+  manifests?: ManifestFolderOptions;
+}
+
 const RELOAD_DEBOUNCE_MS = 100;
 /** Look at the keys at least daily, and stay far below setTimeout's limit of 24.8 days. */
 const KEY_CHECK_MAX_MS = 86_400_000;
@@ -39,13 +44,14 @@ export async function startDev(
   config: DevConfig,
   events: EventBus,
   now: Clock = systemClock,
+  options: DevOptions = {},
 ): Promise<DevServer> {
   const state = new DevState(config.stateDir, events);
   const firstSeen = new FirstSeenRecord(state.firstSeenPath);
   let keyRing = await state.loadKeyRing(now());
   let keysInForce = keySetAt(keyRing.keys, now(), DEFAULT_ROTATION);
   const store = new Store(keysInForce, events);
-  const folder = new ManifestFolder(config.manifestsDir);
+  const folder = new ManifestFolder(config.manifestsDir, options.manifests);
   let ready = false;
   let clients: DeclaredOAuthClient[] = [];
 
@@ -59,6 +65,9 @@ export async function startDev(
     now,
     events,
     ready: () => ready,
+    // Nothing is served before the first load has compiled and written its Secrets: a script that waits for
+    // the metadata and then reads a Secret would otherwise race (issue 9).
+    serveOnlyWhen: () => ready,
   });
   const issuer = servers.issuer;
   const tokenEndpoint = servers.tokenEndpoint;

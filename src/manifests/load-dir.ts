@@ -1,5 +1,6 @@
 import { readdir, readFile, stat } from 'node:fs/promises';
 import { join } from 'node:path';
+import { DEFAULT_MANIFEST_LIMITS, readRefusal, type ManifestLimits } from './limits.ts';
 import { checkFile, combineFiles, type FileManifests, type LoadedManifests } from './parse.ts';
 
 const MANIFEST_FILE = /\.ya?ml$/;
@@ -10,18 +11,28 @@ const MANIFEST_FILE = /\.ya?ml$/;
  * @example
  * const { objects, secrets, namespaces, problems } = await loadManifestDir('./manifests');
  */
-export async function loadManifestDir(dir: string): Promise<LoadedManifests> {
+export async function loadManifestDir(
+  dir: string,
+  limits: ManifestLimits = DEFAULT_MANIFEST_LIMITS,
+): Promise<LoadedManifests> {
   const files: FileManifests[] = [];
+  let folderBytes = 0;
   for (const file of await manifestFiles(dir)) {
     let text: string;
     try {
+      const refused = readRefusal(file, (await stat(file)).size, folderBytes, limits);
+      if (refused !== undefined) {
+        files.push({ file, declared: [], problems: [refused] });
+        continue;
+      }
       text = await readFile(file, 'utf8');
     } catch (error) {
       // Editors save by rename; a file listed a moment ago may be gone, and the next reload will see the new one.
       if (isErrorCode(error, 'ENOENT')) continue;
       throw new Error(`cannot read manifest ${file}`, { cause: error });
     }
-    files.push(checkFile(text, file));
+    folderBytes += Buffer.byteLength(text);
+    files.push(checkFile(text, file, limits));
   }
   return combineFiles(files);
 }

@@ -3,6 +3,7 @@ import { KIND_NAMES, kindDefinition, type KindName } from '../api/kinds.ts';
 import type { DeclaredObject, Origin, SecretData } from '../store/objects.ts';
 import { checkNamespace, checkSecret, type NamespaceLabels } from './core-kinds.ts';
 import { validateAgainstCrd } from './crd-validation.ts';
+import { DEFAULT_MANIFEST_LIMITS, documentCountRefusal, type ManifestLimits } from './limits.ts';
 import { describeValue } from './messages.ts';
 import { checkMetadata, DEFAULT_NAMESPACE, isRecord } from './metadata.ts';
 import {
@@ -54,19 +55,55 @@ const SUPPORTED = `${API_VERSION} ${KIND_NAMES.join(', ')}; v1 Secret, Namespace
  * const { objects, problems } = parseManifests(await readFile(path, 'utf8'), path);
  * for (const p of problems) console.error(formatProblem(p));
  */
-export function parseManifests(text: string, file: string): LoadedManifests {
-  return combineFiles([checkFile(text, file)]);
+export function parseManifests(
+  text: string,
+  file: string,
+  limits: ManifestLimits = DEFAULT_MANIFEST_LIMITS,
+): LoadedManifests {
+  return combineFiles([checkFile(text, file, limits)]);
 }
 
-export function checkFile(text: string, file: string): FileManifests {
-  const declared: Declared[] = [];
-  const problems: ManifestProblem[] = [];
+export function checkFile(
+  text: string,
+  file: string,
+  limits: ManifestLimits = DEFAULT_MANIFEST_LIMITS,
+): FileManifests {
+  const result: FileManifests = { file, declared: [], problems: [] };
   for (const source of yamlDocuments(text)) {
-    const outcome = checkDocument(source, file);
-    if (outcome.declared !== undefined) declared.push(outcome.declared);
-    problems.push(...outcome.problems);
+    if (!addDocument(result, source, limits)) break;
   }
-  return { file, declared, problems };
+  return result;
+}
+
+/**
+ * {@link checkFile} that hands the event loop back after each document (`yieldNow`), so a server in the same
+ * process keeps answering while a large file loads.
+ */
+export async function checkFileYielding(
+  text: string,
+  file: string,
+  limits: ManifestLimits,
+  yieldNow: () => Promise<void>,
+): Promise<FileManifests> {
+  const result: FileManifests = { file, declared: [], problems: [] };
+  for (const source of yamlDocuments(text)) {
+    if (!addDocument(result, source, limits)) break;
+    await yieldNow();
+  }
+  return result;
+}
+
+/** Checks one document into `result`; false once the file has too many, which then declares nothing. */
+function addDocument(result: FileManifests, source: SourceDocument, limits: ManifestLimits): boolean {
+  if (source.index > limits.maxDocumentsPerFile) {
+    result.declared = [];
+    result.problems = [documentCountRefusal(result.file, limits)];
+    return false;
+  }
+  const outcome = checkDocument(source, result.file);
+  if (outcome.declared !== undefined) result.declared.push(outcome.declared);
+  result.problems.push(...outcome.problems);
+  return true;
 }
 
 /**

@@ -23,6 +23,7 @@ import { registerTokenEndpoint } from './endpoints/token.ts';
 import { BODY_LIMIT, registerFormParser } from './form.ts';
 import { issuerUrls, type IssuerUrls } from './issuer.ts';
 import type { HttpMetrics } from './metrics.ts';
+import { gateUntilServing } from './not-ready.ts';
 import { clientErrorResponse, fromFastifyError, sendError } from './reply.ts';
 
 export interface TokenServerDeps {
@@ -43,6 +44,8 @@ export interface TokenServerDeps {
   revocations?: RevocationStore;
   /** Spent client assertion identifiers, a share per client; default a new in-memory cache of this server. */
   replay?: ReplayCache;
+  /** When given, every request answers 503 `temporarily_unavailable` until it first returns true (dev mode). */
+  serveOnlyWhen?: () => boolean;
   /**
    * The server to serve on instead of a new plain HTTP one: an HTTPS server, or one already listening (to
    * learn a random port before the issuer is fixed).
@@ -93,6 +96,7 @@ export function createTokenServer(deps: TokenServerDeps): FastifyInstance {
     return sendError(reply, new InvalidRequest(`there is no endpoint at ${quote(path)}`, { status: 404 }));
   });
   if (deps.metrics !== undefined) observeRequests(app, deps.metrics);
+  if (deps.serveOnlyWhen !== undefined) gateUntilServing(app, deps.serveOnlyWhen);
 
   registerRoutes(app, deps, urls);
   return app;

@@ -52,6 +52,8 @@ export interface StartOptions {
    * (see {@link MemoryReplayCache}).
    */
   replay?: ReplayCache;
+  /** Public endpoints answer 503 `temporarily_unavailable` until this first returns true; default always serve. */
+  serveOnlyWhen?: () => boolean;
 }
 
 export interface RunningServers {
@@ -110,6 +112,7 @@ export async function startServers(options: StartOptions): Promise<RunningServer
     metrics,
     revocations,
     replay: options.replay,
+    serveOnlyWhen: options.serveOnlyWhen,
     logger: options.logger,
     server: preBound ?? tls?.server,
   });

@@ -1,21 +1,36 @@
 import { readFile, stat } from 'node:fs/promises';
 import { join, relative, resolve } from 'node:path';
 import { ConfigError } from '../config-error.ts';
-import { manifestFiles } from '../manifests/index.ts';
+import {
+  DEFAULT_MANIFEST_LIMITS,
+  manifestFiles,
+  readRefusal,
+  type ManifestLimits,
+} from '../manifests/index.ts';
 import type { ManifestText } from './validate.ts';
 
 /**
  * Reads the files named and every `*.yaml`/`*.yml` below the folders named (as dev mode reads a folder),
  * each once. Files keep the names they were given by (`examples/billing.yaml`), so problems point where the
- * user looks. A path that does not exist, or a folder without manifests, is a usage error.
+ * user looks. A path that does not exist, a folder without manifests, or files over the size limits
+ * ({@link DEFAULT_MANIFEST_LIMITS}) are a usage error.
  */
-export async function readManifestInputs(paths: readonly string[], cwd: string): Promise<ManifestText[]> {
+export async function readManifestInputs(
+  paths: readonly string[],
+  cwd: string,
+  limits: ManifestLimits = DEFAULT_MANIFEST_LIMITS,
+): Promise<ManifestText[]> {
   const seen = new Set<string>();
   const inputs: ManifestText[] = [];
+  let folderBytes = 0;
   const add = async (absolute: string, file: string) => {
     if (seen.has(absolute)) return;
     seen.add(absolute);
-    inputs.push({ file, text: await readFile(absolute, 'utf8') });
+    const refused = readRefusal(file, (await stat(absolute)).size, folderBytes, limits);
+    if (refused !== undefined) throw new ConfigError(file, refused.message);
+    const text = await readFile(absolute, 'utf8');
+    folderBytes += Buffer.byteLength(text);
+    inputs.push({ file, text });
   };
   for (const path of paths) {
     const absolute = resolve(cwd, path);

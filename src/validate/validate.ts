@@ -1,4 +1,5 @@
 import { objectLabel, type ManifestProblem, type PathSegment } from '../manifests/problem.ts';
+import { isFileRefusal } from '../manifests/limits.ts';
 import { checkFile, combineFiles } from '../manifests/parse.ts';
 import {
   documentLine,
@@ -44,8 +45,10 @@ export function validateManifests(inputs: readonly ManifestText[]): ValidationRe
   const sources = new Map<string, SourceDocument[]>();
   const loaded = combineFiles(
     inputs.map(({ file, text }) => {
-      sources.set(file, parseYamlDocuments(text));
-      return checkFile(text, file);
+      const checked = checkFile(text, file);
+      // A file refused for its size or document count is not parsed a second time for line numbers.
+      if (!checked.problems.some(isFileRefusal)) sources.set(file, parseYamlDocuments(text));
+      return checked;
     }),
   );
   const problems: ValidationProblem[] = loaded.problems.map((p) => ({ ...p, severity: 'error' }));

@@ -87,3 +87,37 @@ describe('a watched folder of manifests', () => {
     expect(load.problems[0]?.message).toMatch(/^also declared in .*a\.yaml; the first declaration is used$/);
   });
 });
+
+describe('the limits of a folder of manifests', () => {
+  const limits = { maxFileBytes: 400, maxDocumentsPerFile: 3, maxFolderBytes: 1000 };
+
+  it('refuses a file over the size limit, naming the file and the limit, and keeps its last good objects', async () => {
+    const folder = new ManifestFolder(dir, { limits });
+    await writeFile(join(dir, 'apis.yaml'), api('a', 'https://a'));
+    await folder.load();
+    await writeFile(join(dir, 'apis.yaml'), `${api('a', 'https://a2')}# ${'x'.repeat(400)}\n`);
+    const load = await folder.load();
+    expect(identifiers(load.world.objects)).toEqual(['https://a']);
+    expect(load.problems).toEqual([
+      {
+        file: expect.stringMatching(/apis\.yaml$/),
+        line: 1,
+        object: 'file',
+        field: '',
+        message: expect.stringMatching(
+          /^the file is \d+ bytes, over the limit of 400 bytes per manifest file: it is ignored$/,
+        ),
+      },
+    ]);
+  });
+
+  it('refuses a file with more documents than the limit without using any of them', async () => {
+    const docs = ['a', 'b', 'c', 'd'].map((n) => api(n, `https://${n}`)).join('---\n');
+    await writeFile(join(dir, 'apis.yaml'), docs);
+    const load = await new ManifestFolder(dir, { limits: { ...limits, maxFileBytes: 10_000 } }).load();
+    expect(load.world.objects).toEqual([]);
+    expect(load.problems.map((p) => p.message)).toEqual([
+      'the file has more than 3 YAML documents, the limit per manifest file: it is ignored',
+    ]);
+  });
+});

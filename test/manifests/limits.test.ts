@@ -1,0 +1,26 @@
+import { describe, expect, it } from 'vitest';
+import { DEFAULT_MANIFEST_LIMITS, readRefusal } from '../../src/manifests/limits.ts';
+
+const MIB = 1024 * 1024;
+
+describe('readRefusal', () => {
+  it.each([
+    { name: 'a small file', bytes: 2_000, folderBytes: 0, refused: undefined },
+    { name: 'a file exactly at the limit', bytes: 8 * MIB, folderBytes: 0, refused: undefined },
+    {
+      name: 'the 10 MB file of issue 9',
+      bytes: 10_000_000,
+      folderBytes: 0,
+      refused: 'the file is 10000000 bytes, over the limit of 8 MiB per manifest file: it is ignored',
+    },
+    {
+      name: 'a file that takes the folder over its total',
+      bytes: 2 * MIB,
+      folderBytes: 63 * MIB,
+      refused:
+        "the folder's manifests are over the limit of 64 MiB in all: this file and the ones after it are ignored",
+    },
+  ])('$name', ({ bytes, folderBytes, refused }) => {
+    expect(readRefusal('big.yaml', bytes, folderBytes, DEFAULT_MANIFEST_LIMITS)?.message).toBe(refused);
+  });
+});
