@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# Creates a virtualenv with snippets/python/requirements.txt (requests-oauthlib) in the cache and prints the
-# path of its python. Needs Python 3.9+ with the venv module and PyPI.
+# Creates a virtualenv with snippets/python/requirements.txt (requests-oauthlib, for the guide's snippet) and
+# requirements-checks.txt (authlib, whose RFC 8414 validator the tests run on Latchkey's metadata) in the cache
+# and prints the path of its python. Needs Python 3.9+ with the venv module and PyPI.
 set -Eeuo pipefail
 lang=python
 # shellcheck source=lib.sh
@@ -16,8 +17,8 @@ python3 -c 'import venv, ensurepip' 2>/dev/null ||
 
 # The interpreter is part of the key: a virtualenv belongs to the python that made it.
 interpreter="$(python3 -c 'import sys; print(sys.version, sys.base_prefix)')"
-venv="${cache_root}/snippets/python/$(key "${src}/requirements.txt" <(printf '%s' "${interpreter}"))"
-works() { [[ -f "${venv}/.complete" ]] && "${venv}/bin/python" -c 'import requests_oauthlib' 2>/dev/null; }
+venv="${cache_root}/snippets/python/$(key "${src}/requirements.txt" "${src}/requirements-checks.txt" <(printf '%s' "${interpreter}"))"
+works() { [[ -f "${venv}/.complete" ]] && "${venv}/bin/python" -c 'import requests_oauthlib, authlib' 2>/dev/null; }
 if works; then
   echo "${venv}/bin/python"
   exit 0
@@ -28,7 +29,7 @@ if ! works; then
   log "creating ${venv}"
   rm -rf "${venv}"
   python3 -m venv "${venv}"
-  "${venv}/bin/python" -m pip install --quiet --no-input --disable-pip-version-check -r "${src}/requirements.txt" >&2
+  "${venv}/bin/python" -m pip install --quiet --no-input --disable-pip-version-check -r "${src}/requirements.txt" -r "${src}/requirements-checks.txt" >&2
   touch "${venv}/.complete"
 fi
 echo "${venv}/bin/python"
