@@ -27,6 +27,7 @@ import { changedSecrets, keysToRecheck } from './recheck.ts';
 import type { EventRecorder } from './recorder.ts';
 import { resourceOf } from './resources.ts';
 import { secretStep, type SecretAction } from './secret-decision.ts';
+import { holdsItsName } from '../store/claims.ts';
 import { desiredStatus, statusChanged, type ObjectStatus } from './status.ts';
 import { declaredFrom, secretDataOf } from './world.ts';
 
@@ -373,6 +374,9 @@ export class Controller {
       urls: this.#deps.urls,
       newSecret: newClientSecret,
       now: this.#deps.now(),
+      holdsClientId: holdsItsName(
+        this.#resolutions.get(objectKey('OAuthClient', client.metadata.namespace, client.metadata.name)),
+      ),
     });
     // Timers overflow past 2^31 ms (24.8 days): a far date is approached in steps.
     return wakeInMs === undefined ? { action } : { action, wakeInMs: Math.min(wakeInMs, MAX_WAKE_MS) };

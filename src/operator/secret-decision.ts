@@ -51,6 +51,11 @@ export interface SecretDecisionInput {
   newSecret: () => string;
   /** Milliseconds since the epoch. */
   now: number;
+  /**
+   * Whether the store gave the client its client id. One that lost it to another client (or may not have it)
+   * gets no Secret: it would hand a workload the id of someone else's client (issue 9).
+   */
+  holdsClientId: boolean;
 }
 
 const b64 = (s: string) => Buffer.from(s, 'utf8').toString('base64');
@@ -112,7 +117,7 @@ export function secretStep(input: SecretDecisionInput): {
 export function decideSecret(input: SecretDecisionInput): SecretAction {
   const { client, existing, urls } = input;
   const spec = client.spec;
-  if (!generates(client)) return { kind: 'none' };
+  if (!generates(client) || !input.holdsClientId) return { kind: 'none' };
   const requested = client.metadata.annotations?.[ROTATE_SECRET_ANNOTATION];
   const { namespace, name } = client.metadata;
   const secretName = secretNameOf(client);

@@ -1,6 +1,7 @@
 import { kindDefinition, type KindName } from '../api/kinds.ts';
 import type { KubeObject } from '../kube/types.ts';
 import type { DeclaredObject, InvalidObject, ObjectMeta, SecretData } from '../store/objects.ts';
+import { holdsItsName } from '../store/claims.ts';
 
 /** The metadata the store uses, taken from an object the API server returned. */
 export function metaOf(o: KubeObject): ObjectMeta {
@@ -34,7 +35,30 @@ export function declaredFrom(kind: KindName, o: KubeObject): DeclaredObject | In
       message: `${field}: ${issue?.message ?? 'invalid'} (is the installed CRD up to date?)`,
     };
   }
-  return { kind, metadata: metaOf(o), spec: parsed.data } as DeclaredObject;
+  const held = claimHeld(o);
+  return {
+    kind,
+    metadata: metaOf(o),
+    spec: parsed.data,
+    ...(held ? { claimHeld: true } : {}),
+  } as DeclaredObject;
+}
+
+/**
+ * Whether the object's status, written for its current generation, says it holds its identifier, client id or
+ * organization name: it breaks ties of creation time (src/store/claims.ts), so the one in use keeps it across
+ * restarts. A status for an older generation says nothing about the spec in force.
+ */
+export function claimHeld(o: KubeObject): boolean {
+  const status = o['status'] as { observedGeneration?: unknown; conditions?: unknown } | undefined;
+  if (status?.observedGeneration === undefined || status.observedGeneration !== o.metadata.generation)
+    return false;
+  if (!Array.isArray(status.conditions)) return false;
+  const conditions = status.conditions.filter(
+    (c): c is { type: string; reason: string } =>
+      typeof c === 'object' && c !== null && typeof c.type === 'string' && typeof c.reason === 'string',
+  );
+  return holdsItsName({ conditions });
 }
 
 /**

@@ -96,6 +96,25 @@ export function claimClientId(
   return undefined;
 }
 
+/** Reasons that say an object does not hold the name it claims. */
+const LOST: ReadonlySet<string> = new Set([
+  Reason.IdentifierConflict,
+  Reason.ClientIdConflict,
+  Reason.ClientIdNotAllowed,
+  Reason.OrganizationNameConflict,
+]);
+
+/**
+ * Whether an object's Ready condition (a resolution, or a status as written) leaves it holding its name:
+ * it is compiled and did not lose a claim. The operator writes a client's Secret only then.
+ */
+export function holdsItsName(
+  status: { conditions?: readonly { type: string; reason: string }[] } | undefined,
+): boolean {
+  const ready = status?.conditions?.find((c) => c.type === 'Ready');
+  return ready !== undefined && !LOST.has(ready.reason);
+}
+
 /** The OAuthClients that hold their client id (dev mode writes Secrets for these alone). */
 export function clientIdHolders(
   clients: readonly DeclaredOAuthClient[],

@@ -25,6 +25,7 @@ const input = (over: Partial<SecretDecisionInput> = {}): SecretDecisionInput => 
   urls,
   newSecret: () => 'new-secret',
   now: NOW,
+  holdsClientId: true,
   ...over,
 });
 const ours = (data: Record<string, string>, uid = 'uid-1'): KubeObject => ({
@@ -43,6 +44,18 @@ const complete = {
   issuer: urls.issuer,
   token_endpoint: urls.tokenEndpoint,
 };
+
+describe('a client that does not hold its client id (issue 9)', () => {
+  it.each([
+    ['no Secret yet', undefined],
+    ['its own Secret, to refresh', ours({ client_secret: 's' })],
+  ])('gets no Secret written: %s', (_, existing) => {
+    const action = decideSecret(
+      input({ client: client({ clientId: 'shared' }), existing, holdsClientId: false }),
+    );
+    expect(action).toEqual({ kind: 'none' });
+  });
+});
 
 describe('the Secret of a source: Generate client', () => {
   it('is created with the four keys, Latchkey labels and a controller ownerReference', () => {
