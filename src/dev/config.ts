@@ -4,6 +4,12 @@ import { fileURLToPath } from 'node:url';
 import { ConfigError } from '../config-error.ts';
 import { portOption } from '../options.ts';
 import { issuerUrls } from '../server/issuer.ts';
+import {
+  HTTP_LIMIT_OPTIONS,
+  HTTP_LIMITS_USAGE,
+  httpLimitsOption,
+  type HttpLimits,
+} from '../server/http-limits.ts';
 import { checkIssuerScheme, tlsFilesOption, type TlsFiles } from '../server/tls.ts';
 
 export interface DevConfig {
@@ -20,6 +26,8 @@ export interface DevConfig {
   watch: boolean;
   /** Contact each `oidc` Connection's issuer as the operator does; unset or false: dev mode makes no outbound request. */
   checkConnections?: boolean;
+  /** Timeouts and the connection cap of the token and ops ports. */
+  httpLimits?: HttpLimits;
 }
 
 export const BUNDLED_EXAMPLES = fileURLToPath(new URL('../../examples/', import.meta.url));
@@ -43,7 +51,7 @@ Options:
                     fetch each oidc Connection's discovery document and JWKS as the operator does (on load,
                     on every reload, hourly), so federated tokens are accepted; kubernetes Connections need
                     a cluster and stay unchecked (default: off, no outbound requests)
-`;
+${HTTP_LIMITS_USAGE}`;
 
 /** Accepts an issuer with trailing slashes (people paste them) and checks the rest strictly. */
 export function normalizeIssuer(value: string): string {
@@ -68,6 +76,7 @@ export function parseDevArgs(argv: readonly string[], cwd: string): DevConfig {
         watch: { type: 'boolean', default: true },
         'no-watch': { type: 'boolean' },
         'check-connections': { type: 'boolean', default: false },
+        ...HTTP_LIMIT_OPTIONS,
       },
       strict: true,
       allowPositionals: false,
@@ -93,5 +102,6 @@ export function parseDevArgs(argv: readonly string[], cwd: string): DevConfig {
     logFormat,
     watch: values['no-watch'] !== true,
     checkConnections: values['check-connections'],
+    httpLimits: httpLimitsOption(values),
   };
 }

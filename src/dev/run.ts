@@ -62,6 +62,7 @@ export async function startDev(
     host: config.host,
     port: config.port,
     opsPort: config.opsPort,
+    httpLimits: config.httpLimits,
     now,
     events,
     ready: () => ready,

@@ -6,6 +6,12 @@ import { ConfigError } from '../config-error.ts';
 import { integerOption, portOption } from '../options.ts';
 import { DEFAULT_ROTATION, type RotationSchedule } from '../keys/rotation.ts';
 import { issuerUrls } from '../server/issuer.ts';
+import {
+  HTTP_LIMIT_OPTIONS,
+  HTTP_LIMITS_USAGE,
+  httpLimitsOption,
+  type HttpLimits,
+} from '../server/http-limits.ts';
 import { checkIssuerScheme, tlsFilesOption, type TlsFiles } from '../server/tls.ts';
 
 export interface OperatorConfig {
@@ -30,6 +36,8 @@ export interface OperatorConfig {
   logFormat: 'text' | 'json';
   /** When signing keys rotate: interval, pre-publish period, and the clock skew retired keys allow for. */
   keyRotation: RotationSchedule;
+  /** Timeouts and the connection cap of the token and ops ports. */
+  httpLimits?: HttpLimits;
 }
 
 export const OPERATOR_USAGE = `Usage: latchkey operator --issuer URL [options]
@@ -61,7 +69,7 @@ Options:
   --signing-key-clock-skew D
                           how long past a token's exp resource servers may still accept it (leeway plus clock
                           drift); a retired key stays in the JWKS this much longer than its tokens (default: 5m)
-  --log-format F          json or text (default: json)
+${HTTP_LIMITS_USAGE}  --log-format F          json or text (default: json)
 `;
 
 function seconds(value: string | undefined, option: string, fallback: number): number {
@@ -98,6 +106,7 @@ export function parseOperatorArgs(argv: readonly string[], podNamespace: string 
         'signing-key-rotation': { type: 'string' },
         'signing-key-prepublish': { type: 'string' },
         'signing-key-clock-skew': { type: 'string' },
+        ...HTTP_LIMIT_OPTIONS,
       },
       strict: true,
       allowPositionals: false,
@@ -174,5 +183,6 @@ export function parseOperatorArgs(argv: readonly string[], podNamespace: string 
     concurrency: integerOption(values.concurrency, '--concurrency', 4, 1, 64),
     logFormat,
     keyRotation,
+    httpLimits: httpLimitsOption(values),
   };
 }

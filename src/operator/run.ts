@@ -87,6 +87,7 @@ export async function startOperator(config: OperatorConfig, deps: OperatorDeps):
     now,
     events,
     ready: readiness,
+    httpLimits: config.httpLimits,
   });
   const metrics = createControllerMetrics(servers.metrics.registry);
 

@@ -75,7 +75,7 @@ export function createTokenServer(deps: TokenServerDeps): FastifyInstance {
     return503OnClosing: false,
     forceCloseConnections: 'idle',
     clientErrorHandler: (err, socket) => {
-      if (socket.writable) socket.end(clientErrorResponse(err as { code?: string }));
+      if (socket.writable && isHttpError(err)) socket.end(clientErrorResponse(err as { code?: string }));
       else socket.destroy(err);
     },
     frameworkErrors: (err, _request, reply) => sendError(reply, fromFastifyError(err)),
@@ -135,6 +135,14 @@ function registerRoutes(app: FastifyInstance, deps: TokenServerDeps, urls: Issue
   };
   registerIntrospectionEndpoint(app, { ...shared, path: urls.paths.introspection });
   registerRevocationEndpoint(app, { ...shared, path: urls.paths.revocation });
+}
+
+/**
+ * Whether a client error happened in HTTP, where an answer can be written. A TLS error (a handshake that timed
+ * out, say) has no secure channel to answer on: a plaintext answer would wait for a handshake forever.
+ */
+function isHttpError(err: { code?: string }): boolean {
+  return err.code === 'ERR_HTTP_REQUEST_TIMEOUT' || (err.code?.startsWith('HPE_') ?? false);
 }
 
 /**

@@ -1,4 +1,10 @@
-import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance } from 'fastify';
+import type { Server } from 'node:http';
+import Fastify, {
+  LogController,
+  type FastifyBaseLogger,
+  type FastifyHttpOptions,
+  type FastifyInstance,
+} from 'fastify';
 import type { Registry } from 'prom-client';
 
 /** Whether the process should receive traffic, and if not, why. */
@@ -11,6 +17,8 @@ export interface OpsServerDeps {
   registry: Registry;
   ready: ReadinessCheck;
   logger?: FastifyBaseLogger;
+  /** The server to serve on instead of a new one fastify makes: one with the listener limits set. */
+  server?: Server;
 }
 
 const NO_CACHE = { 'cache-control': 'no-store', 'content-type': 'application/json; charset=utf-8' };
@@ -25,12 +33,14 @@ const NO_CACHE = { 'cache-control': 'no-store', 'content-type': 'application/jso
  * await ops.listen({ port: 8081 });
  */
 export function createOpsServer(deps: OpsServerDeps): FastifyInstance {
-  const logController = new LogController({ disableRequestLogging: true });
-  const app = Fastify(
-    deps.logger === undefined
-      ? { logger: false, logController }
-      : { loggerInstance: deps.logger, logController },
-  ) as unknown as FastifyInstance;
+  const options: FastifyHttpOptions<Server, FastifyBaseLogger> = {
+    logController: new LogController({ disableRequestLogging: true }),
+  };
+  if (deps.logger === undefined) options.logger = false;
+  else options.loggerInstance = deps.logger;
+  const { server } = deps;
+  if (server !== undefined) options.serverFactory = (handler) => server.on('request', handler);
+  const app = Fastify(options) as unknown as FastifyInstance;
 
   app.get('/healthz', (_request, reply) => reply.headers(NO_CACHE).send('{"status":"ok"}'));
   app.get('/readyz', (_request, reply) => {

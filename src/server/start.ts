@@ -8,6 +8,13 @@ import type { MemoryReplayCache, ReplayCache } from '../runtime/replay-cache.ts'
 import type { RevocationStore } from '../runtime/revocation-store.ts';
 import type { SnapshotSource } from '../store/snapshot.ts';
 import { createTokenServer, defaultRevocationStore } from './app.ts';
+import {
+  applyLimits,
+  DEFAULT_HTTP_LIMITS,
+  OPS_MAX_CONNECTIONS,
+  serverOptions,
+  type HttpLimits,
+} from './http-limits.ts';
 import { issuerUrls } from './issuer.ts';
 import { createMetrics, type Metrics } from './metrics.ts';
 import { createOpsServer, type ReadinessCheck } from './ops.ts';
@@ -54,6 +61,8 @@ export interface StartOptions {
   replay?: ReplayCache;
   /** Public endpoints answer 503 `temporarily_unavailable` until this first returns true; default always serve. */
   serveOnlyWhen?: () => boolean;
+  /** Timeouts and connection caps of every listener; default {@link DEFAULT_HTTP_LIMITS}. */
+  httpLimits?: HttpLimits;
 }
 
 export interface RunningServers {
@@ -84,17 +93,19 @@ export interface RunningServers {
  */
 export async function startServers(options: StartOptions): Promise<RunningServers> {
   const host = options.host ?? '127.0.0.1';
+  const limits = options.httpLimits ?? DEFAULT_HTTP_LIMITS;
   // Before anything binds: a certificate that cannot be served fails start-up, naming the file.
-  const tls = options.tls === undefined ? undefined : await startHttps(options.tls);
+  const tls = options.tls === undefined ? undefined : await startHttps(options.tls, limits);
   const scheme = tls === undefined ? 'http' : 'https';
   if (options.issuer !== undefined) checkIssuerScheme(options.issuer, tls !== undefined);
   const revocations = options.revocations ?? defaultRevocationStore(options.now, options.events);
   const metrics = createMetrics(options.events, { revocations });
   let issuer = options.issuer;
+  // Servers made here rather than by fastify: fastify leaves the limits of a server it is given unset.
+  const server: Server | HttpsServer = tls?.server ?? limitedServer(limits);
   let preBound: Server | undefined;
   if (issuer === undefined && options.port === 0) {
     // The issuer names the port, so bind first to learn it. Nobody knows the port before we return.
-    const server = tls?.server ?? createServer();
     await new Promise<void>((resolve, reject) => {
       server.once('error', reject).listen(options.port, host, () => resolve());
     });
@@ -114,12 +125,13 @@ export async function startServers(options: StartOptions): Promise<RunningServer
     replay: options.replay,
     serveOnlyWhen: options.serveOnlyWhen,
     logger: options.logger,
-    server: preBound ?? tls?.server,
+    server,
   });
   const opsServer = createOpsServer({
     registry: metrics.registry,
     ready: options.ready,
     logger: options.logger,
+    server: limitedServer(limits, OPS_MAX_CONNECTIONS),
   });
   try {
     if (preBound === undefined) await tokenServer.listen({ port: options.port, host });
@@ -154,12 +166,16 @@ export async function startServers(options: StartOptions): Promise<RunningServer
 }
 
 /** An HTTPS server for the pair in the files, and how to keep it in step with them once it listens. */
-async function startHttps(options: TlsOptions): Promise<{
+async function startHttps(
+  options: TlsOptions,
+  limits: HttpLimits,
+): Promise<{
   server: HttpsServer;
   follow(events: EventBus): TlsReloader;
 }> {
   const pair = await loadTlsPair(options);
-  const server = createHttpsServer(secureContextOptions(pair));
+  const server = createHttpsServer({ ...secureContextOptions(pair), ...serverOptions(limits) });
+  applyLimits(server, limits);
   return {
     server,
     follow: (events) =>
@@ -171,6 +187,12 @@ async function startHttps(options: TlsOptions): Promise<{
         events,
       }),
   };
+}
+
+function limitedServer(limits: HttpLimits, maxConnections?: number): Server {
+  const server = createServer(serverOptions(limits));
+  applyLimits(server, limits, maxConnections);
+  return server;
 }
 
 function originOf(scheme: 'http' | 'https', host: string, port: number): string {

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { ConfigError } from '../../src/config-error.ts';
 import { BUNDLED_EXAMPLES, DEV_USAGE, parseDevArgs } from '../../src/dev/config.ts';
+import { DEFAULT_HTTP_LIMITS } from '../../src/server/http-limits.ts';
 
 describe('latchkey dev options', () => {
   it('defaults to the bundled examples, ./.latchkey and port 8080', () => {
@@ -13,6 +14,7 @@ describe('latchkey dev options', () => {
       logFormat: 'text',
       watch: true,
       checkConnections: false,
+      httpLimits: DEFAULT_HTTP_LIMITS,
     });
     expect(BUNDLED_EXAMPLES).toMatch(/\/examples\/$/);
   });
