@@ -1,5 +1,5 @@
 import type { SecretData } from '../store/objects.ts';
-import { describeValue } from './messages.ts';
+import { describeKind, describeValue } from './messages.ts';
 import { checkMetadata, isRecord } from './metadata.ts';
 import type { FieldError } from './problem.ts';
 
@@ -49,7 +49,7 @@ export function checkSecret(object: Record<string, unknown>): CheckedCore<Secret
           message: `key ${JSON.stringify(key)} must be letters, digits, "-", "_" and "."`,
         });
       } else if (typeof v !== 'string') {
-        errors.push({ path, message: `must be a string, got ${describeValue(v)}` });
+        errors.push({ path, message: `must be a string, got ${describeKind(v)}` });
       } else if (field === 'data' && !BASE64.test(v)) {
         errors.push({
           path,

@@ -48,6 +48,21 @@ export function describeValue(value: unknown): string {
   return String(value);
 }
 
+/**
+ * What kind of value this is, and nothing of the value: for fields that may hold a credential (a Secret's
+ * `data` and `stringData`), whose value must never reach a message, a log or a terminal (issue 9).
+ */
+export function describeKind(value: unknown): string {
+  if (value === null) return 'null';
+  if (Array.isArray(value)) return 'a list';
+  if (value instanceof Date) return 'a date (quote it to make it a string)';
+  if (typeof value === 'object') return 'a mapping';
+  if (typeof value === 'number' || typeof value === 'bigint')
+    return 'a number (quote it to make it a string)';
+  if (typeof value === 'boolean') return 'a boolean (quote it to make it a string)';
+  return `a ${typeof value}`;
+}
+
 function plural(n: number, word: string): string {
   return `${n} ${word}${n === 1 ? '' : 's'}`;
 }
