@@ -163,6 +163,8 @@ export async function operatorWorld(n: number): Promise<OperatorWorld> {
       urls: URLS,
       newSecret: newClientSecret,
       now: NOW,
+      // Every client of the scale world has an id of its own.
+      holdsClientId: true,
     });
     if (action.kind !== 'create') throw new Error(`expected a Secret to create for ${object.metadata.name}`);
     informers.secrets.put({
