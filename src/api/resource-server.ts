@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { allowedNamespaces, conditions, duration, objectRef, observedGeneration } from './common.ts';
 
-export const SIGNING_ALGORITHMS = ['RS256', 'ES256', 'EdDSA'] as const;
+export const SIGNING_ALGORITHMS = ['RS256', 'ES256', 'EdDSA', 'Ed25519'] as const;
 export type SigningAlgorithm = (typeof SIGNING_ALGORITHMS)[number];
 
 // RFC 6749 §3.3: scope-token = 1*NQCHAR, printable ASCII except space, `"` and `\`.
@@ -36,7 +36,7 @@ export const resourceServerSpec = z
         }),
         signingAlgorithm: z.enum(SIGNING_ALGORITHMS).default('RS256').meta({
           description:
-            'JWS algorithm of access tokens for this API (RFC 7518): RS256, ES256 or EdDSA (Ed25519).',
+            "JWS algorithm of access tokens for this API: RS256 or ES256 (RFC 7518 §3.1), Ed25519 (RFC 9864 §2), or EdDSA, the name RFC 9864 deprecates for Ed25519, for libraries that know only it. Ed25519 and EdDSA sign with the same key, published under both names with a kid each (the Ed25519 entry's kid ends in `.ed25519`).",
         }),
       })
       .default({ lifetime: '5m', signingAlgorithm: 'RS256' })

@@ -1,8 +1,8 @@
 import { createPrivateKey } from 'node:crypto';
 import type { JWK } from 'jose';
-import { SIGNING_ALGORITHMS, type SigningAlgorithm } from '../api/resource-server.ts';
 import { signingKeyFrom } from './generate.ts';
 import type { KeyRecord, KeyRing } from './lifecycle.ts';
+import { KEY_ALGORITHMS, type KeyAlgorithm } from './signing-keys.ts';
 
 /** The data key under which the key set is stored, in the operator's Secret and the dev state file alike. */
 export const KEYS_DATA_KEY = 'keys.json';
@@ -13,7 +13,7 @@ export class KeyStoreCorruptError extends Error {
 }
 
 interface StoredKey {
-  alg: SigningAlgorithm;
+  alg: KeyAlgorithm;
   kid: string;
   privateJwk: JWK;
   /** RFC 3339; absent in version 1, which had no rotation. */
@@ -24,7 +24,7 @@ interface StoredKey {
 
 export function encodeKeyRing(ring: KeyRing): string {
   const stored: StoredKey[] = ring.keys.map((r) => ({
-    alg: r.key.alg,
+    alg: r.key.alg as KeyAlgorithm,
     kid: r.key.kid,
     createdAt: new Date(r.createdAt).toISOString(),
     activatesAt: new Date(r.activatesAt).toISOString(),
@@ -62,15 +62,15 @@ export function decodeKeyRing(text: string | undefined, where: string): KeyRing 
     throw new KeyStoreCorruptError(`${where}: ${KEYS_DATA_KEY} holds no keys`);
   }
   const keys = list.map((entry: Partial<StoredKey>, i): KeyRecord => {
-    if (!SIGNING_ALGORITHMS.includes(entry.alg as SigningAlgorithm)) {
+    if (!KEY_ALGORITHMS.includes(entry.alg as KeyAlgorithm)) {
       throw new KeyStoreCorruptError(
-        `${where}: keys[${i}].alg ${String(entry.alg)} is not one of ${SIGNING_ALGORITHMS.join(', ')}`,
+        `${where}: keys[${i}].alg ${String(entry.alg)} is not one of ${KEY_ALGORITHMS.join(', ')}`,
       );
     }
     let key;
     try {
       key = signingKeyFrom(
-        entry.alg as SigningAlgorithm,
+        entry.alg as KeyAlgorithm,
         createPrivateKey({ key: entry.privateJwk as JWK, format: 'jwk' }),
       );
     } catch (cause) {
@@ -93,7 +93,7 @@ export function decodeKeyRing(text: string | undefined, where: string): KeyRing 
       tokenLifetimeSeconds: lifetime,
     };
   });
-  const missing = SIGNING_ALGORITHMS.filter((alg) => !keys.some((r) => r.key.alg === alg));
+  const missing = KEY_ALGORITHMS.filter((alg) => !keys.some((r) => r.key.alg === alg));
   if (missing.length > 0) throw new KeyStoreCorruptError(`${where}: no key for ${missing.join(', ')}`);
   const h = (parsed as { handled?: Record<string, unknown> }).handled ?? {};
   const handled: KeyRing['handled'] = {};

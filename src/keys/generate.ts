@@ -1,12 +1,13 @@
 import { createHash, generateKeyPair, type KeyObject } from 'node:crypto';
 import { promisify } from 'node:util';
 import type { JWK } from 'jose';
-import { SIGNING_ALGORITHMS, type SigningAlgorithm } from '../api/resource-server.ts';
-import type { SigningKey, SigningKeys } from './signing-keys.ts';
+import type { SigningAlgorithm } from '../api/resource-server.ts';
+import { namesOf } from './ed25519-alias.ts';
+import { KEY_ALGORITHMS, type KeyAlgorithm, type SigningKey, type SigningKeys } from './signing-keys.ts';
 
 const generateKeyPairAsync = promisify(generateKeyPair);
 
-async function newKeyPair(alg: SigningAlgorithm): Promise<KeyObject> {
+async function newKeyPair(alg: KeyAlgorithm): Promise<KeyObject> {
   switch (alg) {
     case 'RS256':
       return (await generateKeyPairAsync('rsa', { modulusLength: 2048 })).privateKey;
@@ -41,19 +42,20 @@ export function signingKeyFrom(alg: SigningAlgorithm, privateKey: KeyObject): Si
 }
 
 /** Creates a new key for `alg`, off the event loop. */
-export async function generateSigningKey(alg: SigningAlgorithm): Promise<SigningKey> {
+export async function generateSigningKey(alg: KeyAlgorithm): Promise<SigningKey> {
   return signingKeyFrom(alg, await newKeyPair(alg));
 }
 
-/** Creates one new key per supported algorithm. */
+/** Creates one new key per key type. */
 export async function generateSigningKeys(): Promise<SigningKey[]> {
-  return Promise.all(SIGNING_ALGORITHMS.map(generateSigningKey));
+  return Promise.all(KEY_ALGORITHMS.map(generateSigningKey));
 }
 
-/** The key set in force: each given key is active for its algorithm and published. */
+/** The key set in force: each given key is active and published under each of its names. */
 export function keySetOf(keys: readonly SigningKey[]): SigningKeys {
+  const named = keys.flatMap(namesOf);
   return {
-    active: new Map(keys.map((k) => [k.alg, k])),
-    published: keys.map((k) => k.publicJwk),
+    active: new Map(named.map((k) => [k.alg, k])),
+    published: named.map((k) => k.publicJwk),
   };
 }

@@ -1,5 +1,6 @@
 import { SIGNING_ALGORITHMS, type SigningAlgorithm } from '../api/resource-server.ts';
-import { JWKS_MAX_AGE_SECONDS, type SigningKey, type SigningKeys } from './signing-keys.ts';
+import { namesOf } from './ed25519-alias.ts';
+import { JWKS_MAX_AGE_SECONDS, KEY_ALGORITHMS, type SigningKey, type SigningKeys } from './signing-keys.ts';
 
 /**
  * A signing key as stored, with the times its state is derived from. Nothing else about its state is
@@ -9,7 +10,7 @@ export interface KeyRecord {
   key: SigningKey;
   /** When it was written to the key store, i.e. first published (ms since the epoch). */
   createdAt: number;
-  /** From when it signs, unless a key of its algorithm that activates later has activated too. */
+  /** From when it signs, unless a key of its type that activates later has activated too. */
   activatesAt: number;
   /**
    * The longest access-token lifetime in force while it could sign: it stays published this long (plus the
@@ -26,7 +27,7 @@ export interface KeyRing {
 
 /**
  * - `next`: published, not signing yet (resource servers fetch it before they meet a token it signed);
- * - `active`: signs (exactly one per algorithm);
+ * - `active`: signs (exactly one per key type);
  * - `retired`: published, no longer signs, until every token it signed has expired;
  * - `expired`: neither published nor signing; the leader removes it from the store.
  */
@@ -62,7 +63,7 @@ export function recordsOf(keys: readonly KeyRecord[], alg: SigningAlgorithm): Ke
  */
 export function keyStatuses(keys: readonly KeyRecord[], now: number, clockSkewMs: number): KeyStatus[] {
   const out: KeyStatus[] = [];
-  for (const alg of SIGNING_ALGORITHMS) {
+  for (const alg of KEY_ALGORITHMS) {
     const ordered = recordsOf(keys, alg);
     if (ordered.length === 0) continue;
     let active = -1;
@@ -90,18 +91,21 @@ export function jwksMaxAgeSeconds(prePublishMs: number): number {
   return Math.min(JWKS_MAX_AGE_SECONDS, Math.floor(prePublishMs / 10_000));
 }
 
-/** The key set in force at `now`: the active key of each algorithm, and every next, active and retired key published. */
+/**
+ * The key set in force at `now`: the active key of each type signs, every next, active and retired key is
+ * published, each under all its names (ed25519-alias.ts), so a name is published and removed with its key.
+ */
 export function keySetAt(
   keys: readonly KeyRecord[],
   now: number,
   timing: { prePublishMs: number; clockSkewMs: number },
 ): SigningKeys {
   const statuses = keyStatuses(keys, now, timing.clockSkewMs);
+  const named = (keep: (s: KeyStatus) => boolean) =>
+    statuses.filter(keep).flatMap((s) => namesOf(s.record.key));
   return {
-    active: new Map(
-      statuses.filter((s) => s.state === 'active').map((s) => [s.record.key.alg, s.record.key]),
-    ),
-    published: statuses.filter((s) => s.state !== 'expired').map((s) => s.record.key.publicJwk),
+    active: new Map(named((s) => s.state === 'active').map((k) => [k.alg, k])),
+    published: named((s) => s.state !== 'expired').map((k) => k.publicJwk),
     maxAgeSeconds: jwksMaxAgeSeconds(timing.prePublishMs),
   };
 }

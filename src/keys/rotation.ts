@@ -1,6 +1,6 @@
-import { SIGNING_ALGORITHMS, type SigningAlgorithm } from '../api/resource-server.ts';
+import { storedKid } from './ed25519-alias.ts';
 import { keyStatuses, recordsOf, type KeyRecord, type KeyRing } from './lifecycle.ts';
-import type { SigningKey } from './signing-keys.ts';
+import { KEY_ALGORITHMS, type KeyAlgorithm, type SigningKey } from './signing-keys.ts';
 
 /** When keys rotate. Parsed once from the operator's options (see src/operator/config.ts). */
 export interface RotationSchedule {
@@ -46,7 +46,7 @@ export interface RotationPlan {
   /** Spares the ring uses: record them as issued before writing, and never hand them out again. */
   used: SigningKey[];
   /** Algorithms that needed a new key and had no spare: generate one each and decide again. */
-  short: SigningAlgorithm[];
+  short: KeyAlgorithm[];
   /** New keys published ahead of signing, by kid. */
   published: string[];
   /** Keys that sign from now on without having been published for the pre-publish period (after a revocation). */
@@ -60,9 +60,19 @@ export interface RotationPlan {
   wakeAt?: number;
 }
 
-/** The kids a `latchkey.dev/revoke-kid` value names: comma or whitespace separated. */
+/**
+ * The kids of the stored keys a `latchkey.dev/revoke-kid` value names, comma or whitespace separated. The
+ * kid of an `alg: Ed25519` token names the key it was signed with (ed25519-alias.ts).
+ */
 export function revokedKids(value: string): string[] {
-  return [...new Set(value.split(/[\s,]+/).filter((k) => k !== ''))];
+  return [
+    ...new Set(
+      value
+        .split(/[\s,]+/)
+        .filter((k) => k !== '')
+        .map(storedKid),
+    ),
+  ];
 }
 
 /**
@@ -91,7 +101,7 @@ export function decideRotation(input: RotationInput): RotationPlan {
     removed: [],
   };
   const spares = [...input.spares];
-  const take = (alg: SigningAlgorithm): SigningKey | undefined => {
+  const take = (alg: KeyAlgorithm): SigningKey | undefined => {
     const i = spares.findIndex((k) => k.alg === alg);
     if (i === -1) {
       if (!plan.short.includes(alg)) plan.short.push(alg);
@@ -110,19 +120,19 @@ export function decideRotation(input: RotationInput): RotationPlan {
   let keys: KeyRecord[] = [...input.ring.keys];
   const handled = { ...input.ring.handled };
   let changed = false;
-  const activeOf = (alg: SigningAlgorithm) =>
+  const activeOf = (alg: KeyAlgorithm) =>
     keyStatuses(keys, now, schedule.clockSkewMs).find((s) => s.state === 'active' && s.record.key.alg === alg)
       ?.record;
-  const nextOf = (alg: SigningAlgorithm) => recordsOf(keys, alg).find((r) => r.activatesAt > now);
+  const nextOf = (alg: KeyAlgorithm) => recordsOf(keys, alg).find((r) => r.activatesAt > now);
 
   const revoke = input.requests.revoke;
   if (revoke !== undefined && revoke !== handled.revoke) {
     const kids = revokedKids(revoke);
-    const activeBefore = new Map(SIGNING_ALGORITHMS.map((alg) => [alg, activeOf(alg)?.key.kid]));
+    const activeBefore = new Map(KEY_ALGORITHMS.map((alg) => [alg, activeOf(alg)?.key.kid]));
     plan.revoked = kids.filter((kid) => keys.some((r) => r.key.kid === kid));
     plan.unknown = kids.filter((kid) => !plan.revoked.includes(kid));
     keys = keys.filter((r) => !kids.includes(r.key.kid));
-    for (const alg of SIGNING_ALGORITHMS) {
+    for (const alg of KEY_ALGORITHMS) {
       const was = activeBefore.get(alg);
       if (was === undefined || !kids.includes(was)) continue;
       const next = nextOf(alg);
@@ -142,7 +152,7 @@ export function decideRotation(input: RotationInput): RotationPlan {
 
   const rotate = input.requests.rotate;
   if (rotate !== undefined && rotate !== handled.rotate) {
-    for (const alg of SIGNING_ALGORITHMS) {
+    for (const alg of KEY_ALGORITHMS) {
       const next = nextOf(alg);
       if (next !== undefined) {
         const soonest = Math.max(next.createdAt + schedule.prePublishMs, now);
@@ -159,7 +169,7 @@ export function decideRotation(input: RotationInput): RotationPlan {
     changed = true;
   }
 
-  for (const alg of SIGNING_ALGORITHMS) {
+  for (const alg of KEY_ALGORITHMS) {
     const active = activeOf(alg);
     if (active === undefined || nextOf(alg) !== undefined) continue;
     const takeOverAt = active.activatesAt + schedule.intervalMs;
@@ -197,7 +207,7 @@ function wakeAt(keys: readonly KeyRecord[], now: number, schedule: RotationSched
     if (t !== undefined && t > now && (at === undefined || t < at)) at = t;
   };
   const statuses = keyStatuses(keys, now, schedule.clockSkewMs);
-  for (const alg of SIGNING_ALGORITHMS) {
+  for (const alg of KEY_ALGORITHMS) {
     const mine = statuses.filter((s) => s.record.key.alg === alg);
     const next = mine.find((s) => s.state === 'next');
     const active = mine.find((s) => s.state === 'active');

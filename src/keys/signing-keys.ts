@@ -2,6 +2,13 @@ import type { KeyObject } from 'node:crypto';
 import type { JWK } from 'jose';
 import type { SigningAlgorithm } from '../api/resource-server.ts';
 
+/**
+ * The key types the key ring holds, one active key each, named by the JWS algorithm it was first published
+ * for. The Ed25519 key (`EdDSA`) also signs and is published as `Ed25519`: see ed25519-alias.ts.
+ */
+export const KEY_ALGORITHMS = ['RS256', 'ES256', 'EdDSA'] as const satisfies readonly SigningAlgorithm[];
+export type KeyAlgorithm = (typeof KEY_ALGORITHMS)[number];
+
 /** A private signing key with the public JWK that verifies its signatures. */
 export interface SigningKey {
   kid: string;

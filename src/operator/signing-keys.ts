@@ -1,4 +1,3 @@
-import { SIGNING_ALGORITHMS, type SigningAlgorithm } from '../api/resource-server.ts';
 import { MANAGED_LABELS } from '../api/labels.ts';
 import type { Clock } from '../clock.ts';
 import type { EventBus } from '../events.ts';
@@ -6,7 +5,12 @@ import { decodeKeyRing, encodeKeyRing, KEYS_DATA_KEY } from '../keys/codec.ts';
 import { generateSigningKey } from '../keys/generate.ts';
 import { keySetAt, nextKeyChange, sameKeySet, type KeyRing } from '../keys/lifecycle.ts';
 import { decideRotation, type RotationPlan, type RotationSchedule } from '../keys/rotation.ts';
-import type { SigningKey, SigningKeys } from '../keys/signing-keys.ts';
+import {
+  KEY_ALGORITHMS,
+  type KeyAlgorithm,
+  type SigningKey,
+  type SigningKeys,
+} from '../keys/signing-keys.ts';
 import { systemTimers, type Timers } from '../kube/timers.ts';
 import { CORE_CONFIGMAPS, CORE_SECRETS, KubeApiError, type KubeApi, type KubeObject } from '../kube/types.ts';
 import type { EventRecorder } from './recorder.ts';
@@ -187,7 +191,7 @@ export class OperatorKeys {
     }
   }
 
-  async #spare(algs: readonly SigningAlgorithm[]): Promise<void> {
+  async #spare(algs: readonly KeyAlgorithm[]): Promise<void> {
     const fresh = await Promise.all(algs.map(generateSigningKey));
     this.#spares.push(...fresh);
   }
@@ -329,13 +333,13 @@ export class OperatorKeys {
     const used: SigningKey[] = [];
     if (action.kind === 'restore') ring = action.ring;
     else {
-      const missing = SIGNING_ALGORITHMS.filter((alg) => !this.#spares.some((k) => k.alg === alg));
+      const missing = KEY_ALGORITHMS.filter((alg) => !this.#spares.some((k) => k.alg === alg));
       await this.#spare(missing);
       const now = this.#o.now();
       const lifetime = this.#o.tokenLifetimeSeconds();
       // No token exists yet that a cached JWKS would have to verify: the first keys sign at once.
       ring = {
-        keys: SIGNING_ALGORITHMS.map((alg) => {
+        keys: KEY_ALGORITHMS.map((alg) => {
           const key = this.#spares.find((k) => k.alg === alg) as SigningKey;
           used.push(key);
           return { key, createdAt: now, activatesAt: now, tokenLifetimeSeconds: lifetime };
@@ -363,8 +367,7 @@ export class OperatorKeys {
     }
     this.#taken(used);
     this.#error = undefined;
-    if (action.kind === 'generate')
-      this.#o.events.emit('keys.created', { algorithms: [...SIGNING_ALGORITHMS] });
+    if (action.kind === 'generate') this.#o.events.emit('keys.created', { algorithms: [...KEY_ALGORITHMS] });
     else this.#o.events.emit('keys.restored', { where: this.#where });
     if (this.#secret === undefined) this.observe(created);
     return { requeueAfterMs: 1 };

@@ -29,6 +29,7 @@ function prepare(key: SigningKey): PreparedKey {
         p = { headerPrefix: `${header}.`, digest: 'sha256', key: key.privateKey, toJws: p256DerToJws };
         break;
       case 'EdDSA':
+      case 'Ed25519':
         p = { headerPrefix: `${header}.`, digest: null, key: key.privateKey, toJws: undefined };
         break;
     }
@@ -38,7 +39,8 @@ function prepare(key: SigningKey): PreparedKey {
 }
 
 /**
- * Signs `payload` as a compact JWS access token (RFC 9068 §2.1: `typ: at+jwt`, `alg` and `kid` of `key`).
+ * Signs `payload` as a compact JWS access token (RFC 9068 §2.1: `typ: at+jwt`, `alg` and `kid` of `key`, which
+ * for the Ed25519 key's `Ed25519` name is its alias, see src/keys/ed25519-alias.ts).
  * The signature is computed on the libuv thread pool, so signing does not hold the event loop.
  *
  * @example

@@ -55,8 +55,8 @@ const keyCache = new WeakMap<readonly Readonly<JWK>[], ReadonlyMap<string, Verif
 
 /**
  * Checks that `token` is an access token this server issued and that it is valid now (RFC 9068 §4): a
- * compact JWS with `typ: at+jwt`, signed (RS256, ES256 or EdDSA) by a published key named by `kid` whose
- * algorithm is the header's, with our `iss`, not expired, not issued in the future. Does not consult
+ * compact JWS with `typ: at+jwt`, signed (RS256, ES256, EdDSA or Ed25519) by a published key named by `kid`
+ * whose algorithm is the header's (the Ed25519 key is published once per name, each with its own kid), with our `iss`, not expired, not issued in the future. Does not consult
  * revocations. Signatures are verified on the libuv thread pool; no I/O.
  *
  * @example
@@ -171,7 +171,10 @@ function verifyKeyOf(jwk: Readonly<JWK>): VerifyKey | undefined {
         ? { alg: 'ES256', digest: 'sha256', key, toDer: p256JwsToDer }
         : undefined;
     case 'EdDSA':
-      return key.asymmetricKeyType === 'ed25519' ? { alg: 'EdDSA', digest: null, key } : undefined;
+    case 'Ed25519':
+      return key.asymmetricKeyType === 'ed25519'
+        ? { alg: jwk.alg as 'EdDSA' | 'Ed25519', digest: null, key }
+        : undefined;
     default:
       return undefined;
   }

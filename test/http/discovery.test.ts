@@ -89,7 +89,7 @@ describe('GET /.well-known/jwks.json', () => {
     expect(res.headers.get('cache-control')).toBe('public, max-age=300');
     const jwks = (await res.json()) as { keys: Record<string, unknown>[] };
     expect(jwks.keys).toEqual(h.keys.published);
-    expect(jwks.keys.map((k) => k.alg).sort()).toEqual(['ES256', 'EdDSA', 'RS256']);
+    expect(jwks.keys.map((k) => k.alg).sort()).toEqual(['ES256', 'Ed25519', 'EdDSA', 'RS256']);
     for (const k of jwks.keys) {
       for (const priv of ['d', 'p', 'q', 'dp', 'dq', 'qi']) expect(k).not.toHaveProperty(priv);
     }

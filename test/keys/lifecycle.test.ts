@@ -80,3 +80,65 @@ describe('key states derived from stored times and a clock', () => {
     },
   );
 });
+
+describe('the Ed25519 key under both its JWS names (RFC 9864 §2)', () => {
+  const old = rec('EdDSA', 'ed-old', T - 30 * 24 * H);
+  const next = rec('EdDSA', 'ed-new', T + 24 * H, T);
+  const timing = { prePublishMs: 24 * H, clockSkewMs: SKEW };
+  const inForce = (ring: KeyRecord[], now: number) => {
+    const set = keySetAt(ring, now, timing);
+    return {
+      signs: { EdDSA: set.active.get('EdDSA')?.kid, Ed25519: set.active.get('Ed25519')?.kid },
+      published: set.published.map((k) => `${k.kid} ${k.alg}`),
+    };
+  };
+
+  it.each([
+    [
+      'with one key',
+      [old],
+      T - H,
+      { EdDSA: 'ed-old', Ed25519: 'ed-old.ed25519' },
+      ['ed-old EdDSA', 'ed-old.ed25519 Ed25519'],
+    ],
+    [
+      'while the next key is pre-published',
+      [old, next],
+      T + H,
+      { EdDSA: 'ed-old', Ed25519: 'ed-old.ed25519' },
+      ['ed-old EdDSA', 'ed-old.ed25519 Ed25519', 'ed-new EdDSA', 'ed-new.ed25519 Ed25519'],
+    ],
+    [
+      'once the next key signs, the retired one still published',
+      [old, next],
+      T + 24 * H,
+      { EdDSA: 'ed-new', Ed25519: 'ed-new.ed25519' },
+      ['ed-old EdDSA', 'ed-old.ed25519 Ed25519', 'ed-new EdDSA', 'ed-new.ed25519 Ed25519'],
+    ],
+    [
+      'after the retired key expired',
+      [old, next],
+      T + 24 * H + 300_000 + SKEW,
+      { EdDSA: 'ed-new', Ed25519: 'ed-new.ed25519' },
+      ['ed-new EdDSA', 'ed-new.ed25519 Ed25519'],
+    ],
+  ])('%s: signs and publishes each key under both names together', (_when, ring, now, signs, published) => {
+    expect(inForce(ring, now)).toEqual({ signs, published });
+  });
+
+  it('signs Ed25519 with the very key that signs EdDSA, named by the derived kid', () => {
+    const set = keySetAt([old], T, timing);
+    const eddsa = set.active.get('EdDSA');
+    const ed25519 = set.active.get('Ed25519');
+    expect(ed25519?.privateKey).toBe(eddsa?.privateKey);
+    expect(ed25519?.publicJwk).toEqual({ ...eddsa?.publicJwk, kid: 'ed-old.ed25519', alg: 'Ed25519' });
+    // The same object on every recomputation, so what is cached per key (the signed header) stays cached.
+    expect(keySetAt([old], T + H, timing).active.get('Ed25519')).toBe(ed25519);
+  });
+
+  it('derives nothing from RS256 and ES256 keys', () => {
+    const set = keySetAt([rec('RS256', 'rs', T), rec('ES256', 'es', T)], T, timing);
+    expect(set.published.map((k) => k.kid)).toEqual(['rs', 'es']);
+    expect([...set.active.keys()]).toEqual(['RS256', 'ES256']);
+  });
+});

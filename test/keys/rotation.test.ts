@@ -189,6 +189,13 @@ describe('decideRotation on demand: latchkey.dev/revoke-kid', () => {
     expect(plan.ring?.handled).toEqual({ revoke: 'rs-0, rs-2 nope' });
   });
 
+  it('revokes an Ed25519 key by the kid its alg Ed25519 tokens name', () => {
+    const plan = decide({ ring: ringOf(T - DAY), requests: { revoke: 'ed-1.ed25519' } });
+    expect(layout(plan.ring)['EdDSA']).toEqual(['ed-spare@0h']);
+    expect(plan.revoked).toEqual(['ed-1']);
+    expect(plan.unknown).toEqual([]);
+  });
+
   it('acts once per value', () => {
     const ring = ringOf(T - DAY, [], { revoke: 'rs-1' });
     expect(decide({ ring, requests: { revoke: 'rs-1' } }).ring).toBeUndefined();
@@ -198,6 +205,8 @@ describe('decideRotation on demand: latchkey.dev/revoke-kid', () => {
     ['a, b', ['a', 'b']],
     [' a\nb ,, a ', ['a', 'b']],
     ['', []],
+    // The kid an Ed25519 token names (src/keys/ed25519-alias.ts) revokes the key it is derived from.
+    ['ed-1.ed25519 ed-1', ['ed-1']],
   ])('reads %j as kids %j', (value, kids) => {
     expect(revokedKids(value)).toEqual(kids);
   });

@@ -1,14 +1,14 @@
 import { compactVerify, importJWK } from 'jose';
 import { describe, expect, it } from 'vitest';
 import { SIGNING_ALGORITHMS } from '../../src/api/resource-server.ts';
-import { generateSigningKeys } from '../../src/keys/generate.ts';
+import { generateSigningKeys, keySetOf } from '../../src/keys/generate.ts';
 import { signAccessToken } from '../../src/server/jwt-sign.ts';
 
 describe('signAccessToken', async () => {
-  const keys = await generateSigningKeys();
+  const keys = keySetOf(await generateSigningKeys());
 
   it.each(SIGNING_ALGORITHMS)('produces a compact JWS that jose verifies (%s)', async (alg) => {
-    const key = keys.find((k) => k.alg === alg);
+    const key = keys.active.get(alg);
     if (key === undefined) throw new Error(`no ${alg} key`);
     const payload = { sub: 'worker', n: 1, text: 'été' };
     const jwt = await signAccessToken(key, payload);

@@ -149,6 +149,15 @@ describe('checkAccessToken', () => {
       expect(await check(token)).toEqual({ ok: false, reason: 'foreign' });
     });
 
+    it('accepts the Ed25519 key under each JWS name only with the kid published for that name', async () => {
+      const derived = `${eddsa.kid}.ed25519`;
+      const as = (alg: string, kid: string) => check(signRaw(eddsa, { alg, typ: 'at+jwt', kid }, claims()));
+      expect(await as('Ed25519', derived)).toEqual({ ok: true, claims: claims() });
+      expect(await as('EdDSA', eddsa.kid)).toEqual({ ok: true, claims: claims() });
+      expect(await as('Ed25519', eddsa.kid)).toEqual({ ok: false, reason: 'foreign' });
+      expect(await as('EdDSA', derived)).toEqual({ ok: false, reason: 'foreign' });
+    });
+
     it('refuses a changed payload under the original signature', async () => {
       const [h, , s] = (await signAccessToken(rs256, claims())).split('.');
       const forged = `${h}.${b64(claims({ scope: 'payments:write' }))}.${s}`;
