@@ -3,6 +3,7 @@ import { parseArgs } from 'node:util';
 import { fileURLToPath } from 'node:url';
 import { ConfigError } from '../config-error.ts';
 import { portOption } from '../options.ts';
+import { addressPolicyOption, type AddressPolicy } from '../outbound/address-policy.ts';
 import { issuerUrls } from '../server/issuer.ts';
 import {
   HTTP_LIMIT_OPTIONS,
@@ -28,6 +29,8 @@ export interface DevConfig {
   checkConnections?: boolean;
   /** Timeouts and the connection cap of the token and ops ports. */
   httpLimits?: HttpLimits;
+  /** Which addresses Connection issuers may have under --check-connections; loopback is allowed. */
+  issuerPolicy?: AddressPolicy;
 }
 
 export const BUNDLED_EXAMPLES = fileURLToPath(new URL('../../examples/', import.meta.url));
@@ -50,7 +53,13 @@ Options:
   --check-connections
                     fetch each oidc Connection's discovery document and JWKS as the operator does (on load,
                     on every reload, hourly), so federated tokens are accepted; kubernetes Connections need
-                    a cluster and stay unchecked (default: off, no outbound requests)
+                    a cluster and stay unchecked (default: off, no outbound requests). Issuers must use
+                    https or be on this machine (localhost, loopback); link-local and metadata addresses
+                    are refused
+  --allow-issuer-hosts LIST
+                    host names and IP networks issuers may use although refused (plain http included)
+  --deny-issuer-networks LIST
+                    IP networks (CIDR) issuers must not resolve to, e.g. 10.0.0.0/8
 ${HTTP_LIMITS_USAGE}`;
 
 /** Accepts an issuer with trailing slashes (people paste them) and checks the rest strictly. */
@@ -77,6 +86,8 @@ export function parseDevArgs(argv: readonly string[], cwd: string): DevConfig {
         'no-watch': { type: 'boolean' },
         'check-connections': { type: 'boolean', default: false },
         ...HTTP_LIMIT_OPTIONS,
+        'allow-issuer-hosts': { type: 'string' },
+        'deny-issuer-networks': { type: 'string' },
       },
       strict: true,
       allowPositionals: false,
@@ -103,5 +114,6 @@ export function parseDevArgs(argv: readonly string[], cwd: string): DevConfig {
     watch: values['no-watch'] !== true,
     checkConnections: values['check-connections'],
     httpLimits: httpLimitsOption(values),
+    issuerPolicy: addressPolicyOption(values['allow-issuer-hosts'], values['deny-issuer-networks'], true),
   };
 }

@@ -2,11 +2,15 @@ import type { ConnectionSpec } from '../api/connection.ts';
 import type { Clock } from '../clock.ts';
 import type { EventBus } from '../events.ts';
 import type { Timers } from '../kube/timers.ts';
+import { STRICT_POLICY, type AddressPolicy } from '../outbound/address-policy.ts';
 import { checkConnection, CONNECTION_REFRESH_MS, keepLastGood } from '../operator/issuer-check.ts';
 import { EarlyIssuerChecks, type ConnectionRef } from '../operator/issuer-recheck.ts';
 import { createWorkQueue, type ReconcileResult, type WorkQueue } from '../operator/queue.ts';
 import { objectKey, secretKey, type ConnectionCheck, type DeclaredConnection } from '../store/objects.ts';
 import { Reason } from '../store/reasons.ts';
+
+/** Dev mode runs on a developer's machine: its issuers may be local. */
+const DEV_POLICY: AddressPolicy = { ...STRICT_POLICY, allowLoopback: true };
 
 /** As the operator's `--concurrency` default: a slow issuer must not hold up the others. */
 const CONCURRENCY = 4;
@@ -23,8 +27,10 @@ export interface DevConnectionChecksOptions {
   changed: () => void;
   /** The Connections whose check passed, by issuer: the store snapshot's `connectionsByIssuer`. */
   connectionsByIssuer: () => ReadonlyMap<string, readonly ConnectionRef[]>;
-  /** Default: the operator's `checkConnection`, with no API server. */
+  /** Default: the operator's `checkConnection`, with no API server and {@link policy}. */
   check?: (spec: ConnectionSpec) => Promise<ConnectionCheck>;
+  /** Which issuer addresses may be contacted; default loopback and https hosts (see `parseDevArgs`). */
+  policy?: AddressPolicy;
   timers?: Timers;
   /** A number in [0, 1), for backoff jitter (default Math.random). */
   random?: () => number;
@@ -55,7 +61,8 @@ export class DevConnectionChecks {
 
   constructor(options: DevConnectionChecksOptions) {
     this.#options = options;
-    this.#check = options.check ?? ((spec) => checkConnection(spec));
+    const policy = options.policy ?? DEV_POLICY;
+    this.#check = options.check ?? ((spec) => checkConnection(spec, { policy }));
     this.#queue = createWorkQueue({
       name: 'connection',
       handler: (key) => this.#run(key),

@@ -85,6 +85,7 @@ export async function startDev(
       events,
       now,
       connectionsByIssuer: () => store.current().connectionsByIssuer,
+      policy: config.issuerPolicy,
       changed: () => {
         checksChanged = true;
         // Queued behind any reload, which compiles with the latest results itself.

@@ -5,6 +5,7 @@ import { parseDuration } from '../api/duration.ts';
 import { ConfigError } from '../config-error.ts';
 import { integerOption, portOption } from '../options.ts';
 import { DEFAULT_ROTATION, type RotationSchedule } from '../keys/rotation.ts';
+import { addressPolicyOption, type AddressPolicy } from '../outbound/address-policy.ts';
 import { issuerUrls } from '../server/issuer.ts';
 import {
   HTTP_LIMIT_OPTIONS,
@@ -38,6 +39,8 @@ export interface OperatorConfig {
   keyRotation: RotationSchedule;
   /** Timeouts and the connection cap of the token and ops ports. */
   httpLimits?: HttpLimits;
+  /** Which addresses Connection issuers may have; undefined: https only, no local or metadata address. */
+  issuerPolicy?: AddressPolicy;
 }
 
 export const OPERATOR_USAGE = `Usage: latchkey operator --issuer URL [options]
@@ -69,6 +72,13 @@ Options:
   --signing-key-clock-skew D
                           how long past a token's exp resource servers may still accept it (leeway plus clock
                           drift); a retired key stays in the JWKS this much longer than its tokens (default: 5m)
+  --allow-issuer-hosts LIST
+                          host names and IP networks (comma-separated) that Connection issuers and their
+                          jwks_uri may use although refused by default: plain http, loopback, link-local,
+                          metadata addresses, or a network in --deny-issuer-networks (default: none, https only)
+  --deny-issuer-networks LIST
+                          IP networks (CIDR, comma-separated) issuers must not resolve to, on top of loopback,
+                          link-local, metadata and unspecified addresses, e.g. 10.0.0.0/8 (default: none)
 ${HTTP_LIMITS_USAGE}  --log-format F          json or text (default: json)
 `;
 
@@ -107,6 +117,8 @@ export function parseOperatorArgs(argv: readonly string[], podNamespace: string 
         'signing-key-prepublish': { type: 'string' },
         'signing-key-clock-skew': { type: 'string' },
         ...HTTP_LIMIT_OPTIONS,
+        'allow-issuer-hosts': { type: 'string' },
+        'deny-issuer-networks': { type: 'string' },
       },
       strict: true,
       allowPositionals: false,
@@ -184,5 +196,6 @@ export function parseOperatorArgs(argv: readonly string[], podNamespace: string 
     logFormat,
     keyRotation,
     httpLimits: httpLimitsOption(values),
+    issuerPolicy: addressPolicyOption(values['allow-issuer-hosts'], values['deny-issuer-networks'], false),
   };
 }

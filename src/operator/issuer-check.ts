@@ -1,4 +1,6 @@
 import { Agent, type Dispatcher } from 'undici';
+import { STRICT_POLICY, vetUrl, type AddressPolicy } from '../outbound/address-policy.ts';
+import { vettedLookup, type Resolver } from '../outbound/vetted-lookup.ts';
 import type { ConnectionSpec } from '../api/connection.ts';
 import { KubeApiError, type KubeApi } from '../kube/types.ts';
 import { isRecord } from '../manifests/metadata.ts';
@@ -11,8 +13,15 @@ export const DEFAULT_CHECK_TIMEOUT_MS = 5_000;
 export const CONNECTION_REFRESH_MS = 3_600_000;
 
 export interface OidcCheckDeps {
-  /** Defaults to an agent of this check's own, with a connect timeout of `timeoutMs`, closed afterwards. */
+  /**
+   * Defaults to an agent of this check's own, with a connect timeout of `timeoutMs` and a lookup that
+   * connects only to addresses the policy allows, closed afterwards. One given here must vet addresses itself.
+   */
   dispatcher?: Dispatcher;
+  /** Which hosts and addresses may be contacted; default {@link STRICT_POLICY} (the operator's default). */
+  policy?: AddressPolicy;
+  /** How names are resolved before they are vetted; default `dns.lookup`. For tests. */
+  resolve?: Resolver;
   /** The whole check's budget: discovery and JWKS, connect to last byte. Default 5 s. */
   timeoutMs?: number;
 }
@@ -52,35 +61,65 @@ export async function checkOidcIssuer(issuer: string, deps: OidcCheckDeps = {}):
   if (issuerUrl.search !== '' || issuerUrl.hash !== '' || issuer.includes('?') || issuer.includes('#')) {
     return fail(`issuer ${quote(issuer)} must not have a query or fragment`);
   }
+  const policy = deps.policy ?? STRICT_POLICY;
+  const verdict = vetUrl(issuerUrl, policy);
+  if (!verdict.ok) return fail(`issuer ${quote(issuer)} is not allowed: ${verdict.reason}`);
 
+  const lookup = vettedLookup(policy, deps.resolve);
   const dispatcher =
     deps.dispatcher ??
-    new Agent({ connect: { timeout: timeoutMs }, headersTimeout: timeoutMs, bodyTimeout: timeoutMs });
+    new Agent({ connect: { timeout: timeoutMs, lookup }, headersTimeout: timeoutMs, bodyTimeout: timeoutMs });
   const limits: FetchLimits = { dispatcher, signal: AbortSignal.timeout(timeoutMs), timeoutMs };
   try {
-    return await checkWithin(issuer, issuerUrl, limits);
+    return await checkWithin(issuer, issuerUrl, limits, policy);
   } finally {
     if (dispatcher !== deps.dispatcher) await dispatcher.destroy();
   }
 }
 
-async function checkWithin(issuer: string, issuerUrl: URL, limits: FetchLimits): Promise<ConnectionCheck> {
+/**
+ * What a tenant is told when a fetch failed. Refused, reset, timed out, a 403, a redirect or an HTML page all
+ * read the same: telling them apart would make the operator a port scanner of its own network.
+ */
+function fetchFailure(
+  fetched: { message: string; notAllowed?: string },
+  what: string,
+  url: URL,
+  label: string,
+): ConnectionCheck {
+  if (fetched.notAllowed !== undefined) return fail(`${label} is not allowed: ${fetched.notAllowed}`);
+  return fail(
+    `could not fetch ${what} at ${url.href}: no 200 answer with a JSON object (redirects are not followed)`,
+  );
+}
+
+async function checkWithin(
+  issuer: string,
+  issuerUrl: URL,
+  limits: FetchLimits,
+  policy: AddressPolicy,
+): Promise<ConnectionCheck> {
   // Discovery §4.1: the issuer with any trailing slash removed, then the well-known path.
   const discoveryUrl = new URL(issuer.replace(/\/+$/, '') + DISCOVERY_SUFFIX);
   const discovery = await getJsonObject(discoveryUrl, limits, {
     accept: 'application/json',
     who: 'the issuer',
   });
-  if (!discovery.ok) return discovery;
+  if (!discovery.ok) {
+    return fetchFailure(discovery, 'the discovery document', discoveryUrl, `issuer ${quote(issuer)}`);
+  }
   const doc = discovery.json;
 
+  // What the document says is not repeated: the host may be one the tenant does not run.
   if (typeof doc.issuer !== 'string') return fail(`discovery at ${discoveryUrl.href} has no issuer`);
   if (doc.issuer !== issuer) {
-    return fail(`discovery says issuer ${quote(doc.issuer)}, expected ${quote(issuer)}`);
+    return fail(
+      `the discovery document at ${discoveryUrl.href} names another issuer than ${quote(issuer)} (OpenID Connect Discovery §4.3: they must be equal)`,
+    );
   }
   if (doc.jwks_uri === undefined) return fail(`discovery at ${discoveryUrl.href} has no jwks_uri`);
   if (typeof doc.jwks_uri !== 'string' || !URL.canParse(doc.jwks_uri)) {
-    return fail(`discovery's jwks_uri ${quote(String(doc.jwks_uri))} is not a URL`);
+    return fail(`discovery at ${discoveryUrl.href} has a jwks_uri that is not a URL`);
   }
   const jwksUri = doc.jwks_uri;
   const jwksUrl = new URL(jwksUri);
@@ -88,11 +127,13 @@ async function checkWithin(issuer: string, issuerUrl: URL, limits: FetchLimits):
   const schemeAllowed =
     jwksUrl.protocol === 'https:' || (jwksUrl.protocol === 'http:' && issuerUrl.protocol === 'http:');
   if (!schemeAllowed) return fail(`discovery's jwks_uri ${quote(jwksUri)} is not an https URL`);
+  const verdict = vetUrl(jwksUrl, policy);
+  if (!verdict.ok) return fail(`discovery's jwks_uri ${quote(jwksUri)} is not allowed: ${verdict.reason}`);
   const jwks = await getJsonObject(jwksUrl, limits, {
     accept: 'application/jwk-set+json, application/json',
     who: 'the JWKS host',
   });
-  if (!jwks.ok) return jwks;
+  if (!jwks.ok) return fetchFailure(jwks, 'the JWK Set', jwksUrl, `discovery's jwks_uri ${quote(jwksUri)}`);
   const counted = await countSigningKeys(jwks.json, `JWKS at ${jwksUrl.href}`);
   if (!counted.ok) return counted;
   return { ok: true, issuer, jwksUri, keys: counted.keys, jwks: counted.jwks };

@@ -1,5 +1,6 @@
 import { request, type Dispatcher } from 'undici';
 import { isRecord } from '../manifests/metadata.ts';
+import { ADDRESS_NOT_ALLOWED } from '../outbound/vetted-lookup.ts';
 
 /** Discovery documents and key sets are a few KiB; anything this large is not one. */
 export const MAX_RESPONSE_BYTES = 1024 * 1024;
@@ -18,7 +19,12 @@ export interface FetchOptions {
   who: string;
 }
 
-export type FetchedJson = { ok: true; json: Record<string, unknown> } | { ok: false; message: string };
+/**
+ * `notAllowed`, when set, says why the address policy refused the host (safe to show the tenant); `message`
+ * holds what the network answered, which only the operator should see (it tells a port scanner much).
+ */
+export type FetchedJson =
+  { ok: true; json: Record<string, unknown> } | { ok: false; message: string; notAllowed?: string };
 
 /**
  * GETs `url` and parses a JSON object from it, within the limits: one time budget, at most
@@ -47,6 +53,8 @@ export async function getJsonObject(
       bodyTimeout: limits.timeoutMs,
     });
   } catch (error) {
+    const notAllowed = notAllowedReason(error);
+    if (notAllowed !== undefined) return { ok: false, message: `GET ${url.href}: ${notAllowed}`, notAllowed };
     return failed(describeFailure(error, limits));
   }
   const { statusCode, headers, body } = response;
@@ -97,6 +105,18 @@ export async function getJsonObject(
   }
   if (!isRecord(json)) return failed('the response is not a JSON object');
   return { ok: true, json };
+}
+
+/** The policy's reason when the lookup refused every address of the host (the error may come wrapped). */
+function notAllowedReason(error: unknown): string | undefined {
+  for (let e = error, depth = 0; isRecord(e) && depth < 4; e = e.cause, depth++) {
+    if (e.code === ADDRESS_NOT_ALLOWED && typeof e.reason === 'string') return e.reason;
+    if (e instanceof AggregateError) {
+      const inner = e.errors.map(notAllowedReason).find((r) => r !== undefined);
+      if (inner !== undefined) return inner;
+    }
+  }
+  return undefined;
 }
 
 const TIMEOUT_CODES = new Set(['UND_ERR_CONNECT_TIMEOUT', 'UND_ERR_HEADERS_TIMEOUT', 'UND_ERR_BODY_TIMEOUT']);

@@ -154,7 +154,7 @@ export async function startOperator(config: OperatorConfig, deps: OperatorDeps):
     urls: { issuer: servers.issuer, tokenEndpoint: servers.tokenEndpoint },
     isLeader,
     keys: () => currentKeys,
-    checkConnection: (spec) => checkConnection(spec, { kube: api }),
+    checkConnection: (spec) => checkConnection(spec, { kube: api, policy: config.issuerPolicy }),
   });
   secretFilter.current = ctl.secretFilter;
 

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { ConfigError } from '../../src/config-error.ts';
 import { BUNDLED_EXAMPLES, DEV_USAGE, parseDevArgs } from '../../src/dev/config.ts';
+import { STRICT_POLICY } from '../../src/outbound/address-policy.ts';
 import { DEFAULT_HTTP_LIMITS } from '../../src/server/http-limits.ts';
 
 describe('latchkey dev options', () => {
@@ -15,6 +16,8 @@ describe('latchkey dev options', () => {
       watch: true,
       checkConnections: false,
       httpLimits: DEFAULT_HTTP_LIMITS,
+      // Dev mode's issuers may be on this machine; nothing else is widened.
+      issuerPolicy: { ...STRICT_POLICY, allowLoopback: true },
     });
     expect(BUNDLED_EXAMPLES).toMatch(/\/examples\/$/);
   });

@@ -189,6 +189,9 @@ export async function operator(
       '3s',
       '--retry-period',
       '1s',
+      // The tests' upstream issuers listen on 127.0.0.1 over plain http: allowed as an operator would.
+      '--allow-issuer-hosts',
+      '127.0.0.1',
       ...extra,
     ],
     undefined,

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { ConfigError } from '../../src/config-error.ts';
 import { parseOperatorArgs } from '../../src/operator/config.ts';
+import { STRICT_POLICY } from '../../src/outbound/address-policy.ts';
 
 describe('latchkey operator options', () => {
   it('needs an issuer and defaults the rest as a cluster deployment expects', () => {
@@ -159,5 +160,29 @@ describe('latchkey operator options', () => {
     ],
   ])('refuses %j', (args, message) => {
     expect(() => parseOperatorArgs(['--issuer', 'http://x', ...args], undefined)).toThrow(message);
+  });
+});
+
+describe('--allow-issuer-hosts and --deny-issuer-networks', () => {
+  it('default to https only, with no local, link-local or metadata address', () => {
+    expect(parseOperatorArgs(['--issuer', 'http://x'], undefined).issuerPolicy).toEqual(STRICT_POLICY);
+  });
+
+  it('read host names, networks and denied networks', () => {
+    const policy = parseOperatorArgs(
+      [
+        '--issuer',
+        'http://x',
+        '--allow-issuer-hosts',
+        'dex.dex.svc,127.0.0.1',
+        '--deny-issuer-networks',
+        '10.0.0.0/8',
+      ],
+      undefined,
+    ).issuerPolicy;
+    expect(policy?.allowHosts).toEqual(['dex.dex.svc']);
+    expect(policy?.allowNetworks.map((n) => n.text)).toEqual(['127.0.0.1']);
+    expect(policy?.denyNetworks.map((n) => n.text)).toEqual(['10.0.0.0/8']);
+    expect(policy?.allowLoopback).toBe(false);
   });
 });
