@@ -74,6 +74,20 @@ export function checkFormCharset(contentType: string): void {
 }
 
 /**
+ * Throws (415) for a body with a content coding other than `identity`: read as plain it would be garbage, and
+ * decoding it would let a small body grow without bound. RFC 9110 §8.4.1: a server refuses a coding it does
+ * not accept with 415.
+ */
+export function checkNotEncoded(contentEncoding: string | undefined): void {
+  if (contentEncoding === undefined) return;
+  const codings = contentEncoding.split(',').map((c) => c.trim().toLowerCase());
+  if (codings.every((c) => c === 'identity' || c === '')) return;
+  throw new InvalidRequest('the request body must not be encoded: send it without Content-Encoding', {
+    status: 415,
+  });
+}
+
+/**
  * Makes the form parser the only body parser of `app`: a body of any other type is refused before it is
  * read, and the error handler turns that into `invalid_request`.
  */
@@ -84,6 +98,7 @@ export function registerFormParser(app: FastifyInstance): void {
     { parseAs: 'string', bodyLimit: BODY_LIMIT },
     (request, body, done) => {
       try {
+        checkNotEncoded(request.headers['content-encoding']);
         checkFormCharset(request.headers['content-type'] ?? '');
         done(null, parseForm(body as string));
       } catch (err) {
