@@ -15,6 +15,7 @@ import { ManifestFolder, type ManifestFolderOptions } from './manifest-folder.ts
 import { releaseMemory } from '../runtime/release-memory.ts';
 import { DevState } from './state.ts';
 import { FirstSeenRecord } from './first-seen.ts';
+import { DeclaredInRecord } from './declared-in.ts';
 import { clientIdHolders } from '../store/claims.ts';
 
 export interface DevServer {
@@ -51,7 +52,10 @@ export async function startDev(
   let keyRing = await state.loadKeyRing(now());
   let keysInForce = keySetAt(keyRing.keys, now(), DEFAULT_ROTATION);
   const store = new Store(keysInForce, events);
-  const folder = new ManifestFolder(config.manifestsDir, options.manifests);
+  const folder = new ManifestFolder(config.manifestsDir, {
+    ...options.manifests,
+    declaredIn: new DeclaredInRecord(state.declaredInPath),
+  });
   let ready = false;
   let clients: DeclaredOAuthClient[] = [];
 

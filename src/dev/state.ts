@@ -31,6 +31,11 @@ export class DevState {
     return join(this.dir, 'first-seen.json');
   }
 
+  /** Which file declared each object first: who keeps an object declared twice (src/dev/declared-in.ts). */
+  get declaredInPath(): string {
+    return join(this.dir, 'declared-in.json');
+  }
+
   secretPath(namespace: string, name: string): string {
     return join(this.dir, 'secrets', namespace, `${name}.yaml`);
   }

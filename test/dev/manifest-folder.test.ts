@@ -83,8 +83,75 @@ describe('a watched folder of manifests', () => {
     await writeFile(join(dir, 'b.yaml'), api('a', 'https://second'));
     const load = await new ManifestFolder(dir).load();
     expect(identifiers(load.world.objects)).toEqual(['https://first']);
-    expect(load.problems).toEqual([expect.objectContaining({ object: 'ResourceServer/team/a', field: '' })]);
-    expect(load.problems[0]?.message).toMatch(/^also declared in .*a\.yaml; the first declaration is used$/);
+    expect(load.problems).toEqual([
+      expect.objectContaining({
+        file: expect.stringMatching(/b\.yaml$/),
+        line: 1,
+        object: 'ResourceServer/team/a',
+      }),
+    ]);
+    expect(load.problems[0]?.message).toMatch(
+      /^ResourceServer team\/a is already declared in .*a\.yaml: this declaration is ignored$/,
+    );
+  });
+
+  it('keeps an object with the file that declared it first, until that file stops declaring it', async () => {
+    const folder = new ManifestFolder(dir);
+    await writeFile(join(dir, 'b.yaml'), api('a', 'https://b'));
+    await folder.load();
+    await writeFile(join(dir, 'a.yaml'), api('a', 'https://newcomer'));
+    const added = await folder.load();
+    expect(identifiers(added.world.objects)).toEqual(['https://b']);
+    expect(added.problems).toEqual([
+      expect.objectContaining({
+        file: expect.stringMatching(/a\.yaml$/),
+        message: expect.stringMatching(/^ResourceServer team\/a is already declared in .*b\.yaml: this/),
+      }),
+    ]);
+    await writeFile(join(dir, 'b.yaml'), api('other', 'https://other'));
+    expect(identifiers((await folder.load()).world.objects)).toEqual(['https://newcomer', 'https://other']);
+    // Once it has passed on, the file that gave it up is the later declaration.
+    await writeFile(join(dir, 'b.yaml'), api('a', 'https://b'));
+    expect(identifiers((await folder.load()).world.objects)).toEqual(['https://newcomer']);
+  });
+
+  it("keeps a Namespace's labels with the file that declared it first", async () => {
+    const ns = (labels: string) =>
+      `apiVersion: v1\nkind: Namespace\nmetadata: {name: team, labels: {${labels}}}\n`;
+    const folder = new ManifestFolder(dir);
+    await writeFile(join(dir, 'a.yaml'), ns('team: a'));
+    await folder.load();
+    await writeFile(join(dir, 'z.yaml'), ns('partner: "true"'));
+    const load = await folder.load();
+    expect(load.world.namespaces.get('team')).toEqual({ team: 'a', 'kubernetes.io/metadata.name': 'team' });
+    expect(load.problems).toEqual([
+      expect.objectContaining({
+        file: expect.stringMatching(/z\.yaml$/),
+        object: 'Namespace/team',
+        message: expect.stringMatching(
+          /^Namespace team is already declared in .*a\.yaml: this declaration is ignored$/,
+        ),
+      }),
+    ]);
+  });
+
+  it("keeps a Namespace's last good labels, and its holder, while its document is invalid", async () => {
+    const ns = (extra: string) =>
+      `apiVersion: v1\nkind: Namespace\nmetadata: {name: team, labels: {team: a}}\n${extra}`;
+    const folder = new ManifestFolder(dir);
+    await writeFile(join(dir, 'a.yaml'), ns(''));
+    await folder.load();
+    await writeFile(join(dir, 'a.yaml'), ns('bogus: 1\n'));
+    await writeFile(
+      join(dir, 'z.yaml'),
+      'apiVersion: v1\nkind: Namespace\nmetadata: {name: team, labels: {partner: "true"}}\n',
+    );
+    const load = await folder.load();
+    expect(load.world.namespaces.get('team')).toEqual({ team: 'a', 'kubernetes.io/metadata.name': 'team' });
+    expect(load.problems.map((p) => p.message)).toEqual([
+      'unknown field "bogus"',
+      expect.stringMatching(/^Namespace team is already declared in .*a\.yaml/),
+    ]);
   });
 });
 

@@ -480,6 +480,22 @@ spec:
     ]);
   });
 
+  it('reports a Namespace document declared again in a later file as an error naming both files', () => {
+    const relabel = `apiVersion: v1
+kind: Namespace
+metadata: {name: billing, labels: {team: payments}}
+`;
+    expect(check({ 'ns.yaml': NAMESPACES, 'z-relabel.yaml': relabel })).toEqual([
+      error({
+        file: 'z-relabel.yaml',
+        line: 1,
+        object: 'Namespace/billing',
+        field: '',
+        message: 'duplicate: Namespace/billing is already declared at ns.yaml:5; this one is ignored',
+      }),
+    ]);
+  });
+
   it('orders problems by the order of the files given, then by line', () => {
     const a = `apiVersion: latchkey.dev/v1alpha1
 kind: Role
