@@ -119,6 +119,11 @@ describe('helm template with the default values', () => {
       '--signing-key-rotation=720h',
       '--signing-key-prepublish=24h',
       '--signing-key-clock-skew=5m',
+      '--headers-timeout=10s',
+      '--request-timeout=30s',
+      '--idle-timeout=30s',
+      '--keep-alive-timeout=65s',
+      '--max-connections=4096',
       '--log-format=json',
     ]);
     expect(containerOf(objects).env).toEqual([
@@ -194,6 +199,21 @@ describe('helm template with the default values', () => {
       selector: SELECTOR,
       ports: [{ name: 'http', port: 8080, targetPort: 'http', protocol: 'TCP', appProtocol: 'http' }],
     });
+  });
+});
+
+describe('helm template with issuer address values', () => {
+  it("passes the operator's allow and deny lists, and nothing when they are empty", async () => {
+    const objects = await render({
+      set: {
+        'issuers.allowHosts': ['dex.dex.svc.cluster.local', '10.96.0.0/12'],
+        'issuers.denyNetworks': ['10.0.0.0/8'],
+      },
+    });
+    expect(containerOf(objects).args).toContain(
+      '--allow-issuer-hosts=dex.dex.svc.cluster.local,10.96.0.0/12',
+    );
+    expect(containerOf(objects).args).toContain('--deny-issuer-networks=10.0.0.0/8');
   });
 });
 
