@@ -4,7 +4,7 @@ import type { AddressInfo } from 'node:net';
 import type { FastifyBaseLogger, FastifyInstance } from 'fastify';
 import type { Clock } from '../clock.ts';
 import type { EventBus } from '../events.ts';
-import type { MemoryReplayCache, ReplayCache } from '../runtime/replay-cache.ts';
+import type { ReplayCache } from '../runtime/replay-cache.ts';
 import type { RevocationStore } from '../runtime/revocation-store.ts';
 import type { SnapshotSource } from '../store/snapshot.ts';
 import { createTokenServer, defaultRevocationStore } from './app.ts';
@@ -56,7 +56,7 @@ export interface StartOptions {
   revocations?: RevocationStore;
   /**
    * Spent client assertion identifiers; default in memory, one share per client, seen by this replica only
-   * (see {@link MemoryReplayCache}).
+   * (`MemoryReplayCache` in src/runtime/replay-cache.ts).
    */
   replay?: ReplayCache;
   /** Public endpoints answer 503 `temporarily_unavailable` until this first returns true; default always serve. */

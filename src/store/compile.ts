@@ -428,7 +428,11 @@ export function compile(
         const where = `spec.federatedIdentities[${i}]`;
         const refused = federatedSubjectRefusal(target.spec.type, identity.subject, namespace, where);
         if (refused) refProblems.push(refused);
-        else federatedIdentities.push({ connection: secretKey(ns, target.metadata.name), subject: identity.subject });
+        else
+          federatedIdentities.push({
+            connection: secretKey(ns, target.metadata.name),
+            subject: identity.subject,
+          });
       }
     });
     // OpenID Connect Core §10.1: the HMAC key is the octets of the UTF-8 representation of the secret.

@@ -11,7 +11,10 @@ AuthorizationServerMetadata(json.load(sys.stdin)).validate()
 print("valid")
 `;
 
-function validate(python: string, metadata: unknown): Promise<{ code: number; stdout: string; stderr: string }> {
+function validate(
+  python: string,
+  metadata: unknown,
+): Promise<{ code: number; stdout: string; stderr: string }> {
   return new Promise((resolve) => {
     const child = execFile(
       python,
