@@ -56,6 +56,18 @@ export interface LatchkeyEvents {
   'keys.removed': { kids: string[] };
   'reconcile.failed': { controller: string; key: string; message: string };
   /**
+   * A Connection's issuer check could not fetch its discovery document or JWK Set: what the network said
+   * (`status` of an answer, `code` of a failed connection), for whoever runs Latchkey only. The Connection's
+   * status says less on purpose (issue 9, item 5). Once per failed check.
+   */
+  'connection.fetchFailed': {
+    connection: string;
+    url: string;
+    message: string;
+    status?: number;
+    code?: string;
+  };
+  /**
    * An informer's watch failed or could not be opened and is being reopened (`reason`: `gone` on 410 Gone,
    * `closed` when the server closed it at once, otherwise the error); the cache is served meanwhile. A healthy
    * watch that the server ends on its timeout is reopened without this event.

@@ -46,6 +46,7 @@ export function logEvents(events: EventBus, logger: Logger): void {
     'keys.revoked': 'warn',
     'keys.removed': 'info',
     'reconcile.failed': 'warn',
+    'connection.fetchFailed': 'warn',
     'keys.restored': 'warn',
     'keys.corrupt': 'error',
     'watch.reconnected': 'warn',

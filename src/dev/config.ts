@@ -3,7 +3,7 @@ import { parseArgs } from 'node:util';
 import { fileURLToPath } from 'node:url';
 import { ConfigError } from '../config-error.ts';
 import { portOption } from '../options.ts';
-import { addressPolicyOption, type AddressPolicy } from '../outbound/address-policy.ts';
+import { addressPolicyOption, STRICT_POLICY, type AddressPolicy } from '../outbound/address-policy.ts';
 import { issuerUrls } from '../server/issuer.ts';
 import {
   HTTP_LIMIT_OPTIONS,
@@ -29,9 +29,15 @@ export interface DevConfig {
   checkConnections?: boolean;
   /** Timeouts and the connection cap of the token and ops ports. */
   httpLimits?: HttpLimits;
-  /** Which addresses Connection issuers may have under --check-connections; loopback is allowed. */
+  /**
+   * Which addresses Connection issuers (under --check-connections) and clients' `jwksUri` may have; default
+   * {@link DEV_ADDRESS_POLICY}.
+   */
   issuerPolicy?: AddressPolicy;
 }
+
+/** Dev mode runs on a developer's machine: its issuers and key servers may be local. */
+export const DEV_ADDRESS_POLICY: AddressPolicy = Object.freeze({ ...STRICT_POLICY, allowLoopback: true });
 
 export const BUNDLED_EXAMPLES = fileURLToPath(new URL('../../examples/', import.meta.url));
 

@@ -2,15 +2,18 @@ import type { ConnectionSpec } from '../api/connection.ts';
 import type { Clock } from '../clock.ts';
 import type { EventBus } from '../events.ts';
 import type { Timers } from '../kube/timers.ts';
-import { STRICT_POLICY, type AddressPolicy } from '../outbound/address-policy.ts';
-import { checkConnection, CONNECTION_REFRESH_MS, keepLastGood } from '../operator/issuer-check.ts';
+import type { AddressPolicy } from '../outbound/address-policy.ts';
+import { DEV_ADDRESS_POLICY } from './config.ts';
+import {
+  checkConnection,
+  CONNECTION_REFRESH_MS,
+  fetchFailureEvents,
+  keepLastGood,
+} from '../operator/issuer-check.ts';
 import { EarlyIssuerChecks, type ConnectionRef } from '../operator/issuer-recheck.ts';
 import { createWorkQueue, type ReconcileResult, type WorkQueue } from '../operator/queue.ts';
 import { objectKey, secretKey, type ConnectionCheck, type DeclaredConnection } from '../store/objects.ts';
 import { Reason } from '../store/reasons.ts';
-
-/** Dev mode runs on a developer's machine: its issuers may be local. */
-const DEV_POLICY: AddressPolicy = { ...STRICT_POLICY, allowLoopback: true };
 
 /** As the operator's `--concurrency` default: a slow issuer must not hold up the others. */
 const CONCURRENCY = 4;
@@ -27,8 +30,11 @@ export interface DevConnectionChecksOptions {
   changed: () => void;
   /** The Connections whose check passed, by issuer: the store snapshot's `connectionsByIssuer`. */
   connectionsByIssuer: () => ReadonlyMap<string, readonly ConnectionRef[]>;
-  /** Default: the operator's `checkConnection`, with no API server and {@link policy}. */
-  check?: (spec: ConnectionSpec) => Promise<ConnectionCheck>;
+  /**
+   * Default: the operator's `checkConnection`, with no API server and {@link policy}, whose network detail
+   * goes out as `connection.fetchFailed` for `connection` (`Connection/<namespace>/<name>`).
+   */
+  check?: (spec: ConnectionSpec, connection: string) => Promise<ConnectionCheck>;
   /** Which issuer addresses may be contacted; default loopback and https hosts (see `parseDevArgs`). */
   policy?: AddressPolicy;
   timers?: Timers;
@@ -45,7 +51,7 @@ export interface DevConnectionChecksOptions {
  */
 export class DevConnectionChecks {
   readonly #options: DevConnectionChecksOptions;
-  readonly #check: (spec: ConnectionSpec) => Promise<ConnectionCheck>;
+  readonly #check: (spec: ConnectionSpec, connection: string) => Promise<ConnectionCheck>;
   readonly #queue: WorkQueue;
   readonly #stopEarlyChecks: () => void;
   /** The `oidc` Connections of the folder's last load, by `namespace/name`. */
@@ -61,8 +67,11 @@ export class DevConnectionChecks {
 
   constructor(options: DevConnectionChecksOptions) {
     this.#options = options;
-    const policy = options.policy ?? DEV_POLICY;
-    this.#check = options.check ?? ((spec) => checkConnection(spec, { policy }));
+    const policy = options.policy ?? DEV_ADDRESS_POLICY;
+    this.#check =
+      options.check ??
+      ((spec, connection) =>
+        checkConnection(spec, { policy, onFetchFailure: fetchFailureEvents(options.events, connection) }));
     this.#queue = createWorkQueue({
       name: 'connection',
       handler: (key) => this.#run(key),
@@ -156,7 +165,7 @@ export class DevConnectionChecks {
       const declared = this.#declared.get(key);
       if (declared === undefined) return;
       const spec = JSON.stringify(declared.spec);
-      const fresh = await this.#check(declared.spec);
+      const fresh = await this.#check(declared.spec, connectionLabel(key));
       // Deleted or changed meanwhile: this result is of no use, and a changed spec is already queued again.
       if (JSON.stringify(this.#declared.get(key)?.spec) !== spec) return;
       const previous = this.#results.get(key);

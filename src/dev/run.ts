@@ -9,7 +9,7 @@ import { Store } from '../store/store.ts';
 import { defaultClientId, SHARED_SECRET_METHODS, type Resolution } from '../store/compile.ts';
 import type { Snapshot } from '../store/snapshot.ts';
 import { startServers, type RunningServers } from '../server/start.ts';
-import type { DevConfig } from './config.ts';
+import { DEV_ADDRESS_POLICY, type DevConfig } from './config.ts';
 import type { DevConnectionChecks } from './connection-checks.ts';
 import { ManifestFolder, type ManifestFolderOptions } from './manifest-folder.ts';
 import { releaseMemory } from '../runtime/release-memory.ts';
@@ -59,6 +59,8 @@ export async function startDev(
   let ready = false;
   let clients: DeclaredOAuthClient[] = [];
 
+  // One policy for Connection issuers and clients' jwksUri, as in the operator.
+  const addressPolicy = config.issuerPolicy ?? DEV_ADDRESS_POLICY;
   const servers: RunningServers = await startServers({
     source: store,
     issuer: config.issuer,
@@ -67,6 +69,7 @@ export async function startDev(
     port: config.port,
     opsPort: config.opsPort,
     httpLimits: config.httpLimits,
+    addressPolicy,
     now,
     events,
     ready: () => ready,
@@ -89,7 +92,7 @@ export async function startDev(
       events,
       now,
       connectionsByIssuer: () => store.current().connectionsByIssuer,
-      policy: config.issuerPolicy,
+      policy: addressPolicy,
       changed: () => {
         checksChanged = true;
         // Queued behind any reload, which compiles with the latest results itself.
@@ -110,7 +113,7 @@ export async function startDev(
   const compile = (world: WorldInputs) => {
     checksChanged = false;
     return store.rebuild(
-      checks === undefined ? world : { ...world, connectionChecks: checks.results },
+      { ...world, addressPolicy, ...(checks === undefined ? {} : { connectionChecks: checks.results }) },
       keysInForce,
     );
   };

@@ -73,9 +73,10 @@ Options:
                           how long past a token's exp resource servers may still accept it (leeway plus clock
                           drift); a retired key stays in the JWKS this much longer than its tokens (default: 5m)
   --allow-issuer-hosts LIST
-                          host names and IP networks (comma-separated) that Connection issuers and their
-                          jwks_uri may use although refused by default: plain http, loopback, link-local,
-                          metadata addresses, or a network in --deny-issuer-networks (default: none, https only)
+                          host names and IP networks (comma-separated) that Connection issuers, their
+                          jwks_uri and clients' jwksUri may use although refused by default: plain http,
+                          loopback, link-local, metadata addresses, or a network in --deny-issuer-networks
+                          (default: none, https only)
   --deny-issuer-networks LIST
                           IP networks (CIDR, comma-separated) issuers must not resolve to, on top of loopback,
                           link-local, metadata and unspecified addresses, e.g. 10.0.0.0/8 (default: none)

@@ -4,6 +4,7 @@ import { ROTATE_SECRET_ANNOTATION } from '../api/oauth-client.ts';
 import { MANAGED_LABELS } from '../api/labels.ts';
 import { KIND_NAMES, type KindName } from '../api/kinds.ts';
 import type { Clock } from '../clock.ts';
+import type { AddressPolicy } from '../outbound/address-policy.ts';
 import type { EventBus } from '../events.ts';
 import type { SigningKeys } from '../keys/signing-keys.ts';
 import { CORE_SECRETS, type Informer, type KubeApi, type KubeObject } from '../kube/types.ts';
@@ -52,7 +53,10 @@ export interface ControllerDeps {
   /** The signing keys in force (they change when the key Secret does). */
   keys: () => SigningKeys;
   isLeader: () => boolean;
-  checkConnection: (spec: DeclaredConnection['spec']) => Promise<ConnectionCheck>;
+  /** `connection` names it (`Connection/<namespace>/<name>`) for the log of what the network said. */
+  checkConnection: (spec: DeclaredConnection['spec'], connection: string) => Promise<ConnectionCheck>;
+  /** Which hosts a client's `jwksUri` may name, for its condition; the token server's policy. */
+  addressPolicy?: AddressPolicy;
   /** How often a verified Connection is checked again. */
   connectionRefreshMs?: number;
 }
@@ -276,7 +280,14 @@ export class Controller {
       namespaces.set(ns.metadata.name, ns.metadata.labels ?? {});
 
     const compiled = this.#deps.store.rebuild(
-      { objects, secrets, namespaces, connectionChecks: this.#checks, invalid },
+      {
+        objects,
+        secrets,
+        namespaces,
+        connectionChecks: this.#checks,
+        invalid,
+        addressPolicy: this.#deps.addressPolicy,
+      },
       this.#deps.keys(),
     );
     const previous = this.#resolutions;
@@ -508,7 +519,8 @@ export class Controller {
     const d = this.#declared('Connection', o);
     if (!('spec' in d)) return undefined;
     const key = secretKey(d.metadata.namespace, d.metadata.name);
-    const fresh = await this.#deps.checkConnection((d as DeclaredConnection).spec);
+    const label = objectKey('Connection', d.metadata.namespace, d.metadata.name);
+    const fresh = await this.#deps.checkConnection((d as DeclaredConnection).spec, label);
     const before = this.#checks.get(key);
     const sameSpec = this.#checkedGeneration.get(key) === o.metadata.generation;
     const check = keepLastGood(fresh, sameSpec ? before : undefined);

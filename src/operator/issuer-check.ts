@@ -2,10 +2,11 @@ import { Agent, type Dispatcher } from 'undici';
 import { STRICT_POLICY, vetUrl, type AddressPolicy } from '../outbound/address-policy.ts';
 import { vettedLookup, type Resolver } from '../outbound/vetted-lookup.ts';
 import type { ConnectionSpec } from '../api/connection.ts';
+import type { EventBus } from '../events.ts';
 import { KubeApiError, type KubeApi } from '../kube/types.ts';
 import { isRecord } from '../manifests/metadata.ts';
 import type { ConnectionCheck } from '../store/objects.ts';
-import { getJsonObject, oneLine, type FetchedJson, type FetchLimits } from './issuer-fetch.ts';
+import { getJsonObject, oneLine, type FetchedJson, type FetchLimits } from '../outbound/fetch-json.ts';
 import { countSigningKeys } from './issuer-jwks.ts';
 
 export const DEFAULT_CHECK_TIMEOUT_MS = 5_000;
@@ -24,11 +25,37 @@ export interface OidcCheckDeps {
   resolve?: Resolver;
   /** The whole check's budget: discovery and JWKS, connect to last byte. Default 5 s. */
   timeoutMs?: number;
+  /**
+   * Told what the network said when a fetch fails (at most once per check: a check stops at its first
+   * failure), for the log of whoever runs Latchkey. The result's message stays generic: it reaches the
+   * tenant's status, and a status that tells refused from 403 makes the operator a port scanner.
+   */
+  onFetchFailure?: (failure: FetchFailure) => void;
+}
+
+/** What a failed fetch of a check met: never shown to the tenant. */
+export interface FetchFailure {
+  url: string;
+  /** `GET <url>: <what happened>`, one line. */
+  message: string;
+  status?: number;
+  code?: string;
 }
 
 export interface ConnectionCheckDeps extends OidcCheckDeps {
   /** The cluster's API server; without it a Connection of type `kubernetes` cannot be checked (dev mode). */
   kube?: Pick<KubeApi, 'getRaw'>;
+}
+
+/**
+ * An {@link OidcCheckDeps.onFetchFailure} that emits `connection.fetchFailed` for one Connection, which the
+ * operator and dev mode log at warn level.
+ *
+ * @example
+ * checkConnection(spec, { policy, onFetchFailure: fetchFailureEvents(events, 'Connection/ci/github') });
+ */
+export function fetchFailureEvents(events: EventBus, connection: string): (failure: FetchFailure) => void {
+  return (failure) => events.emit('connection.fetchFailed', { connection, ...failure });
 }
 
 const DISCOVERY_SUFFIX = '/.well-known/openid-configuration';
@@ -71,7 +98,7 @@ export async function checkOidcIssuer(issuer: string, deps: OidcCheckDeps = {}):
     new Agent({ connect: { timeout: timeoutMs, lookup }, headersTimeout: timeoutMs, bodyTimeout: timeoutMs });
   const limits: FetchLimits = { dispatcher, signal: AbortSignal.timeout(timeoutMs), timeoutMs };
   try {
-    return await checkWithin(issuer, issuerUrl, limits, policy);
+    return await checkWithin(issuer, issuerUrl, limits, policy, deps.onFetchFailure ?? (() => undefined));
   } finally {
     if (dispatcher !== deps.dispatcher) await dispatcher.destroy();
   }
@@ -82,7 +109,7 @@ export async function checkOidcIssuer(issuer: string, deps: OidcCheckDeps = {}):
  * read the same: telling them apart would make the operator a port scanner of its own network.
  */
 function fetchFailure(
-  fetched: { message: string; notAllowed?: string },
+  fetched: FetchedJson & { ok: false },
   what: string,
   url: URL,
   label: string,
@@ -98,7 +125,18 @@ async function checkWithin(
   issuerUrl: URL,
   limits: FetchLimits,
   policy: AddressPolicy,
+  report: (failure: FetchFailure) => void,
 ): Promise<ConnectionCheck> {
+  const reported = (fetched: FetchedJson & { ok: false }, url: URL) => {
+    const { message, status, code } = fetched;
+    report({
+      url: url.href,
+      message,
+      ...(status !== undefined ? { status } : {}),
+      ...(code ? { code } : {}),
+    });
+    return fetched;
+  };
   // Discovery §4.1: the issuer with any trailing slash removed, then the well-known path.
   const discoveryUrl = new URL(issuer.replace(/\/+$/, '') + DISCOVERY_SUFFIX);
   const discovery = await getJsonObject(discoveryUrl, limits, {
@@ -106,7 +144,8 @@ async function checkWithin(
     who: 'the issuer',
   });
   if (!discovery.ok) {
-    return fetchFailure(discovery, 'the discovery document', discoveryUrl, `issuer ${quote(issuer)}`);
+    const failed = reported(discovery, discoveryUrl);
+    return fetchFailure(failed, 'the discovery document', discoveryUrl, `issuer ${quote(issuer)}`);
   }
   const doc = discovery.json;
 
@@ -133,7 +172,10 @@ async function checkWithin(
     accept: 'application/jwk-set+json, application/json',
     who: 'the JWKS host',
   });
-  if (!jwks.ok) return fetchFailure(jwks, 'the JWK Set', jwksUrl, `discovery's jwks_uri ${quote(jwksUri)}`);
+  if (!jwks.ok) {
+    const failed = reported(jwks, jwksUrl);
+    return fetchFailure(failed, 'the JWK Set', jwksUrl, `discovery's jwks_uri ${quote(jwksUri)}`);
+  }
   const counted = await countSigningKeys(jwks.json, `JWKS at ${jwksUrl.href}`);
   if (!counted.ok) return counted;
   return { ok: true, issuer, jwksUri, keys: counted.keys, jwks: counted.jwks };

@@ -15,7 +15,8 @@ import type { OperatorConfig } from './config.ts';
 import { createControllerMetrics } from './controller-metrics.ts';
 import { Controller } from './controller.ts';
 import { combineInformers } from './informers.ts';
-import { checkConnection } from './issuer-check.ts';
+import { checkConnection, fetchFailureEvents } from './issuer-check.ts';
+import { STRICT_POLICY } from '../outbound/address-policy.ts';
 import { EarlyIssuerChecks } from './issuer-recheck.ts';
 import { createLeaderElector } from './leader.ts';
 import { createWorkQueue, type WorkQueue } from './queue.ts';
@@ -77,6 +78,8 @@ export async function startOperator(config: OperatorConfig, deps: OperatorDeps):
     }
     return { ready: true as const };
   };
+  // One policy for Connection issuers and clients' jwksUri: whoever runs Latchkey sets it, never a tenant.
+  const policy = config.issuerPolicy ?? STRICT_POLICY;
   const servers: RunningServers = await startServers({
     source: store,
     issuer: config.issuer,
@@ -88,6 +91,7 @@ export async function startOperator(config: OperatorConfig, deps: OperatorDeps):
     events,
     ready: readiness,
     httpLimits: config.httpLimits,
+    addressPolicy: policy,
   });
   const metrics = createControllerMetrics(servers.metrics.registry);
 
@@ -154,7 +158,13 @@ export async function startOperator(config: OperatorConfig, deps: OperatorDeps):
     urls: { issuer: servers.issuer, tokenEndpoint: servers.tokenEndpoint },
     isLeader,
     keys: () => currentKeys,
-    checkConnection: (spec) => checkConnection(spec, { kube: api, policy: config.issuerPolicy }),
+    checkConnection: (spec, connection) =>
+      checkConnection(spec, {
+        kube: api,
+        policy,
+        onFetchFailure: fetchFailureEvents(events, connection),
+      }),
+    addressPolicy: policy,
   });
   secretFilter.current = ctl.secretFilter;
 

@@ -12,7 +12,9 @@ import { MemoryRevocationStore } from '../runtime/memory-revocation-store.ts';
 import type { ReplayCache } from '../runtime/replay-cache.ts';
 import type { RevocationStore } from '../runtime/revocation-store.ts';
 import type { SnapshotSource } from '../store/snapshot.ts';
+import type { AddressPolicy } from '../outbound/address-policy.ts';
 import { AssertionVerifier } from './assertion/verifier.ts';
+import { RemoteKeySets } from './assertion/remote-keys.ts';
 import type { ClientAuthDeps } from './client-auth.ts';
 import { InvalidRequest, quote } from './errors.ts';
 import { registerDiscovery } from './endpoints/discovery.ts';
@@ -46,6 +48,8 @@ export interface TokenServerDeps {
   replay?: ReplayCache;
   /** When given, every request answers 503 `temporarily_unavailable` until it first returns true (dev mode). */
   serveOnlyWhen?: () => boolean;
+  /** Which hosts and addresses a client's `jwksUri` may have (`--allow-issuer-hosts`); default https only. */
+  addressPolicy?: AddressPolicy;
   /**
    * The server to serve on instead of a new plain HTTP one: an HTTPS server, or one already listening (to
    * learn a random port before the issuer is fixed).
@@ -111,6 +115,7 @@ function registerRoutes(app: FastifyInstance, deps: TokenServerDeps, urls: Issue
       audiences: [urls.issuer, urls.tokenEndpoint],
       now: deps.now,
       replay: deps.replay,
+      remoteKeys: new RemoteKeySets({ now: deps.now, policy: deps.addressPolicy }),
       // The operator listens and checks the issuer's Connections early; in dev mode nobody does.
       onUnknownIssuerKey: (issuer, kid) => deps.events.emit('issuer.unknownKey', { issuer, kid }),
     }),

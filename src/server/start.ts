@@ -4,6 +4,7 @@ import type { AddressInfo } from 'node:net';
 import type { FastifyBaseLogger, FastifyInstance } from 'fastify';
 import type { Clock } from '../clock.ts';
 import type { EventBus } from '../events.ts';
+import type { AddressPolicy } from '../outbound/address-policy.ts';
 import type { ReplayCache } from '../runtime/replay-cache.ts';
 import type { RevocationStore } from '../runtime/revocation-store.ts';
 import type { SnapshotSource } from '../store/snapshot.ts';
@@ -63,6 +64,12 @@ export interface StartOptions {
   serveOnlyWhen?: () => boolean;
   /** Timeouts and connection caps of every listener; default {@link DEFAULT_HTTP_LIMITS}. */
   httpLimits?: HttpLimits;
+  /**
+   * Which hosts and addresses a client's `jwksUri` may have: the operator's `--allow-issuer-hosts` and
+   * `--deny-issuer-networks`, as for Connection issuers. Default `STRICT_POLICY`: https only, and no
+   * loopback, link-local or metadata address.
+   */
+  addressPolicy?: AddressPolicy;
 }
 
 export interface RunningServers {
@@ -124,6 +131,7 @@ export async function startServers(options: StartOptions): Promise<RunningServer
     revocations,
     replay: options.replay,
     serveOnlyWhen: options.serveOnlyWhen,
+    addressPolicy: options.addressPolicy,
     logger: options.logger,
     server,
   });

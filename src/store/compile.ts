@@ -17,6 +17,8 @@ import type {
 import { assertionLifetimeOf } from './client-assertion.ts';
 import { federatedSubjectRefusal } from './federated-subjects.ts';
 import { parseClientKey, type ClientKey } from './client-keys.ts';
+import { jwksUriProblem } from './jwks-uri.ts';
+import type { AddressPolicy } from '../outbound/address-policy.ts';
 import { objectKey, secretKey } from './objects.ts';
 import { ConditionType, Reason, type Problem, type ReasonName } from './reasons.ts';
 import { permissionsReaching } from './api-reach.ts';
@@ -87,6 +89,8 @@ interface BaseInputs {
   connections: readonly DeclaredConnection[];
   namespaces: ReadonlyMap<string, Readonly<Record<string, string>>>;
   checks: ReadonlyMap<string, ConnectionCheck>;
+  /** A client compiled under another policy may have another verdict on its `jwksUri`. */
+  addressPolicy: AddressPolicy | undefined;
 }
 
 interface RoleEntry {
@@ -226,6 +230,7 @@ export function compile(
     connections: byKind.Connection,
     namespaces: new Map(inputs.namespaces),
     checks: new Map(inputs.connectionChecks ?? []),
+    addressPolicy: inputs.addressPolicy,
   };
   const memo = previous?.reusable;
   const reuse = memo !== undefined && sameBase(memo.base, base) ? memo : undefined;
@@ -406,7 +411,8 @@ export function compile(
     // A client with federated identities only (no jwks, no jwksUri) has no keys of its own: its workloads
     // present their tokens from a Connection's issuer instead.
     const ownKeys = federated.length === 0 || spec.jwks !== undefined || spec.jwksUri !== undefined;
-    if (method === 'private_key_jwt' && ownKeys) assertionKeys = publicKeysOf(spec, problems);
+    if (method === 'private_key_jwt' && ownKeys)
+      assertionKeys = publicKeysOf(spec, problems, inputs.addressPolicy);
     const federatedIdentities: FederatedIdentity[] = [];
     federated.forEach((identity, i) => {
       const ns = identity.connection.namespace ?? namespace;
@@ -807,6 +813,7 @@ function addScopes(into: Map<string, Set<string>>, g: { api: CompiledApi; scopes
 
 function sameBase(a: BaseInputs, b: BaseInputs): boolean {
   return (
+    a.addressPolicy === b.addressPolicy &&
     sameItems(a.resourceServers, b.resourceServers) &&
     sameItems(a.connections, b.connections) &&
     a.checks.size === b.checks.size &&
@@ -928,8 +935,20 @@ function referencesCondition(problems: readonly Problem[]): ConditionDecision {
  * The public keys of a `private_key_jwt` client: the inline JWK Set parsed now, so a bad key is reported
  * on the object instead of failing requests, or the `jwksUri` the token endpoint fetches keys from.
  */
-function publicKeysOf(spec: OAuthClientSpec, problems: Problem[]): AssertionKeys | undefined {
-  if (spec.jwksUri !== undefined && spec.jwks === undefined) return { kind: 'jwksUri', uri: spec.jwksUri };
+function publicKeysOf(
+  spec: OAuthClientSpec,
+  problems: Problem[],
+  policy: AddressPolicy | undefined,
+): AssertionKeys | undefined {
+  if (spec.jwksUri !== undefined && spec.jwks === undefined) {
+    const refused = jwksUriProblem(spec.jwksUri, policy);
+    if (refused === undefined) return { kind: 'jwksUri', uri: spec.jwksUri };
+    problems.push({
+      reason: Reason.InvalidClientKeys,
+      message: `spec.jwksUri: Latchkey will not fetch it: ${refused}`,
+    });
+    return undefined;
+  }
   if (spec.jwks === undefined || spec.jwksUri !== undefined) {
     problems.push({
       reason: Reason.InvalidClientKeys,

@@ -4,6 +4,7 @@ import type { OAuthClientSpec } from '../api/oauth-client.ts';
 import type { OrganizationSpec } from '../api/organization.ts';
 import type { ResourceServerSpec } from '../api/resource-server.ts';
 import type { RoleSpec } from '../api/role.ts';
+import type { AddressPolicy } from '../outbound/address-policy.ts';
 
 export interface ObjectMeta {
   name: string;
@@ -68,6 +69,11 @@ export interface WorldInputs {
   connectionChecks?: ReadonlyMap<string, ConnectionCheck>;
   /** Objects whose spec the schema refuses (possible only when the API server's CRD is older than ours). */
   invalid?: readonly InvalidObject[];
+  /**
+   * Which hosts a client's `jwksUri` may name, as the token server will fetch it (the operator's
+   * `--allow-issuer-hosts`); absent (offline validation): only its scheme is checked.
+   */
+  addressPolicy?: AddressPolicy;
 }
 
 /**

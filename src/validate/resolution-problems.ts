@@ -93,7 +93,9 @@ function partProblem(part: string, object: DeclaredObject, context: ResolutionCo
         severity: 'warning',
       };
     }
-    return { field, message: withOrigin(rest, context), severity: 'error' };
+    // Offline only the scheme of a jwksUri is judged, and the operator's allow list may admit the host.
+    const severity = field === 'spec.jwksUri' ? 'warning' : 'error';
+    return { field, message: withOrigin(rest, context), severity };
   }
   const field = FIELD_OF_SUBJECT.find(([pattern]) => pattern.test(part))?.[1](object) ?? '';
   return { field, message: withOrigin(part, context), severity: 'error' };

@@ -13,6 +13,7 @@ import {
 import * as oidc from 'openid-client';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { EventBus, type LatchkeyEvents } from '../../src/events.ts';
+import { addressPolicyOption } from '../../src/outbound/address-policy.ts';
 import { REFRESH_COOLDOWN_MS } from '../../src/server/assertion/remote-keys.ts';
 import { startServers, type RunningServers } from '../../src/server/start.ts';
 import { parseClientKey, type ClientKey } from '../../src/store/client-keys.ts';
@@ -120,7 +121,16 @@ beforeAll(async () => {
   );
   const events = new EventBus();
   events.on('token.failed', (e) => failed.push(e));
-  servers = await startServers({ source, port: 0, opsPort: 0, now: () => nowMs, events, ready: () => true });
+  servers = await startServers({
+    source,
+    port: 0,
+    opsPort: 0,
+    now: () => nowMs,
+    events,
+    ready: () => true,
+    // The key server listens on loopback over plain http: only a host the operator allows may.
+    addressPolicy: addressPolicyOption('127.0.0.1', undefined, false),
+  });
 });
 
 afterAll(async () => {

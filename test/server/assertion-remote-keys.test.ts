@@ -2,7 +2,8 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { exportJWK, generateKeyPair, type JWK } from 'jose';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { FetchedJson } from '../../src/operator/issuer-fetch.ts';
+import { addressPolicyOption } from '../../src/outbound/address-policy.ts';
+import type { FetchedJson } from '../../src/outbound/fetch-json.ts';
 import {
   fetchJwks,
   FRESH_MS,
@@ -118,6 +119,8 @@ describe('RemoteKeySets', () => {
 });
 
 describe('fetchJwks', () => {
+  // The test's key server is on loopback over plain http, which only an allowed host may be.
+  const LOOPBACK = addressPolicyOption('127.0.0.1', undefined, false);
   let server: Server;
   let base: string;
   beforeAll(async () => {
@@ -132,7 +135,7 @@ describe('fetchJwks', () => {
   afterAll(() => new Promise((resolve) => server.close(resolve)));
 
   it('GETs the key set, asking for a JWK Set', async () => {
-    expect(await fetchJwks(new URL(`${base}/jwks`))).toEqual({
+    expect(await fetchJwks(new URL(`${base}/jwks`), LOOPBACK)).toEqual({
       ok: true,
       json: {
         keys: [{ kty: 'OKP', crv: 'Ed25519', x: 'x' }],
@@ -142,9 +145,10 @@ describe('fetchJwks', () => {
   });
 
   it('does not follow a redirect', async () => {
-    expect(await fetchJwks(new URL(`${base}/moved`))).toEqual({
+    expect(await fetchJwks(new URL(`${base}/moved`), LOOPBACK)).toEqual({
       ok: false,
       message: `GET ${base}/moved: the jwksUri host redirected (301) to ${base}/jwks, and Latchkey does not follow redirects`,
+      status: 301,
     });
   });
 
@@ -153,10 +157,26 @@ describe('fetchJwks', () => {
     await new Promise<void>((resolve) => closed.listen(0, '127.0.0.1', resolve));
     const port = (closed.address() as AddressInfo).port;
     await new Promise((resolve) => closed.close(resolve));
-    const result = await fetchJwks(new URL(`http://127.0.0.1:${port}/jwks`));
+    const result = await fetchJwks(new URL(`http://127.0.0.1:${port}/jwks`), LOOPBACK);
     expect(result.ok).toBe(false);
     expect(result.ok ? '' : result.message).toMatch(
       new RegExp(`^GET http://127\\.0\\.0\\.1:${port}/jwks: .+`),
     );
+  });
+});
+
+describe('fetchJwks under the operator default', () => {
+  it.each([
+    ['http://127.0.0.1:9/jwks', /plain http is allowed only for hosts the operator lists/],
+    ['https://127.0.0.1:9/jwks', /127\.0\.0\.1 is a loopback address/],
+    ['https://[::ffff:169.254.169.254]/jwks', /is a cloud metadata address/],
+    ['https://localhost/jwks', /localhost is a loopback address/],
+  ])('refuses %s before connecting', async (uri, reason) => {
+    const result = await fetchJwks(new URL(uri));
+    expect(result).toEqual({
+      ok: false,
+      message: expect.stringMatching(reason),
+      notAllowed: expect.stringMatching(reason),
+    });
   });
 });

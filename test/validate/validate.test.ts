@@ -532,3 +532,31 @@ describe('parsePath', () => {
     expect(parsePath('')).toEqual([]);
   });
 });
+
+describe('validateManifests: a private_key_jwt client with a jwksUri', () => {
+  const signer = (jwksUri: string) => `apiVersion: latchkey.dev/v1alpha1
+kind: OAuthClient
+metadata: {name: signer, namespace: billing}
+spec:
+  tokenEndpointAuthMethod: private_key_jwt
+  jwksUri: ${jwksUri}
+`;
+
+  it('warns about a plain http jwksUri: the operator fetches one only from a host it allows', () => {
+    expect(check({ 'signer.yaml': signer('http://localhost:8080/jwks') })).toEqual([
+      {
+        file: 'signer.yaml',
+        line: 6,
+        object: 'OAuthClient/billing/signer',
+        field: 'spec.jwksUri',
+        message:
+          'Latchkey will not fetch it: it is not an https URL: plain http is for dev mode, or a host the operator lists in --allow-issuer-hosts',
+        severity: 'warning',
+      },
+    ]);
+  });
+
+  it('judges only the scheme offline: which hosts may be reached is the operator’s to say', () => {
+    expect(check({ 'signer.yaml': signer('https://127.0.0.1:8443/jwks') })).toEqual([]);
+  });
+});

@@ -1,5 +1,6 @@
 import type { Clock } from '../../clock.ts';
-import type { FetchedJson } from '../../operator/issuer-fetch.ts';
+import { STRICT_POLICY, vetUrl, type AddressPolicy } from '../../outbound/address-policy.ts';
+import type { FetchedJson } from '../../outbound/fetch-json.ts';
 import { parseClientKey, type ClientKey } from '../../store/client-keys.ts';
 
 /** A fetched key set is used without asking again for this long. */
@@ -22,7 +23,9 @@ export type FetchJwks = (url: URL) => Promise<FetchedJson>;
 
 export interface RemoteKeySetsOptions {
   now: Clock;
-  /** GETs the JWK Set; default {@link fetchJwks}. */
+  /** Which hosts and addresses a `jwksUri` may have; default {@link STRICT_POLICY}. Set by the operator. */
+  policy?: AddressPolicy;
+  /** GETs the JWK Set; default {@link fetchJwks} with {@link policy}. */
   fetch?: FetchJwks;
 }
 
@@ -56,7 +59,8 @@ export class RemoteKeySets {
 
   constructor(options: RemoteKeySetsOptions) {
     this.#now = options.now;
-    this.#fetch = options.fetch ?? fetchJwks;
+    const policy = options.policy ?? STRICT_POLICY;
+    this.#fetch = options.fetch ?? ((url) => fetchJwks(url, policy));
   }
 
   /**
@@ -147,18 +151,32 @@ function keysOf(json: Record<string, unknown>): ClientKey[] {
 }
 
 /**
- * GETs a JWK Set with undici within {@link FETCH_TIMEOUT_MS} and the 1 MiB cap of the issuer checks; no
- * redirects are followed (a redirect would let another host answer for the client's keys).
+ * GETs a JWK Set with undici within {@link FETCH_TIMEOUT_MS} and the 1 MiB cap of the issuer checks, under the
+ * rules of a Connection's issuer: https unless the policy allows the host, never a loopback, link-local or
+ * metadata address (judged on the URL first, then on every address the name resolves to, at connect time, so
+ * DNS rebinding gets nowhere), and no redirects (a redirect would let another host answer for the keys).
+ *
+ * @example
+ * const fetched = await fetchJwks(new URL('https://keys.example.com/jwks.json'), STRICT_POLICY);
  */
-export async function fetchJwks(url: URL): Promise<FetchedJson> {
+export async function fetchJwks(url: URL, policy: AddressPolicy = STRICT_POLICY): Promise<FetchedJson> {
+  const verdict = vetUrl(url, policy);
+  if (!verdict.ok) {
+    return {
+      ok: false,
+      message: `GET ${url.href}: not allowed: ${verdict.reason}`,
+      notAllowed: verdict.reason,
+    };
+  }
   // Loaded on the first fetch: undici is the largest dependency (~8 MiB resident), and a server whose clients
   // publish no `jwksUri` (every dev mode folder without one) never needs it.
-  const [{ Agent }, { getJsonObject }] = await Promise.all([
+  const [{ Agent }, { getJsonObject }, { vettedLookup }] = await Promise.all([
     import('undici'),
-    import('../../operator/issuer-fetch.ts'),
+    import('../../outbound/fetch-json.ts'),
+    import('../../outbound/vetted-lookup.ts'),
   ]);
   const dispatcher = new Agent({
-    connect: { timeout: FETCH_TIMEOUT_MS },
+    connect: { timeout: FETCH_TIMEOUT_MS, lookup: vettedLookup(policy) },
     headersTimeout: FETCH_TIMEOUT_MS,
     bodyTimeout: FETCH_TIMEOUT_MS,
   });

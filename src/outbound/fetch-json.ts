@@ -1,6 +1,6 @@
 import { request, type Dispatcher } from 'undici';
 import { isRecord } from '../manifests/metadata.ts';
-import { ADDRESS_NOT_ALLOWED } from '../outbound/vetted-lookup.ts';
+import { ADDRESS_NOT_ALLOWED } from './vetted-lookup.ts';
 
 /** Discovery documents and key sets are a few KiB; anything this large is not one. */
 export const MAX_RESPONSE_BYTES = 1024 * 1024;
@@ -24,7 +24,16 @@ export interface FetchOptions {
  * holds what the network answered, which only the operator should see (it tells a port scanner much).
  */
 export type FetchedJson =
-  { ok: true; json: Record<string, unknown> } | { ok: false; message: string; notAllowed?: string };
+  | { ok: true; json: Record<string, unknown> }
+  | {
+      ok: false;
+      message: string;
+      notAllowed?: string;
+      /** The HTTP status of an answer that was not a 200, for the operator's log. */
+      status?: number;
+      /** The error code of a connection that failed (`ECONNREFUSED`, `UND_ERR_CONNECT_TIMEOUT`), likewise. */
+      code?: string;
+    };
 
 /**
  * GETs `url` and parses a JSON object from it, within the limits: one time budget, at most
@@ -41,7 +50,11 @@ export async function getJsonObject(
   limits: FetchLimits,
   options: FetchOptions,
 ): Promise<FetchedJson> {
-  const failed = (what: string): FetchedJson => ({ ok: false, message: `GET ${url.href}: ${what}` });
+  const failed = (what: string, about: { status?: number; code?: string } = {}): FetchedJson => ({
+    ok: false,
+    message: `GET ${url.href}: ${what}`,
+    ...about,
+  });
   let response: Dispatcher.ResponseData;
   try {
     response = await request(url, {
@@ -55,23 +68,25 @@ export async function getJsonObject(
   } catch (error) {
     const notAllowed = notAllowedReason(error);
     if (notAllowed !== undefined) return { ok: false, message: `GET ${url.href}: ${notAllowed}`, notAllowed };
-    return failed(describeFailure(error, limits));
+    return failed(describeFailure(error, limits), codeOf(error));
   }
   const { statusCode, headers, body } = response;
+  const status = { status: statusCode };
 
   // undici's request never follows redirects; a redirect would let another host answer for the issuer.
   if (statusCode >= 300 && statusCode < 400) {
     discard(body);
     const location = single(headers.location);
-    if (location === undefined) return failed(`answered ${statusCode} without a Location`);
+    if (location === undefined) return failed(`answered ${statusCode} without a Location`, status);
     const target = URL.canParse(location, url.href) ? new URL(location, url).href : location;
     return failed(
       `${options.who} redirected (${statusCode}) to ${oneLine(target).slice(0, 300)}, and Latchkey does not follow redirects`,
+      status,
     );
   }
   if (statusCode !== 200) {
     discard(body);
-    return failed(`answered ${statusCode}`);
+    return failed(`answered ${statusCode}`, status);
   }
   const declared = Number(single(headers['content-length']));
   if (Number.isFinite(declared) && declared > MAX_RESPONSE_BYTES) {
@@ -91,7 +106,7 @@ export async function getJsonObject(
       chunks.push(chunk);
     }
   } catch (error) {
-    return failed(describeFailure(error, limits));
+    return failed(describeFailure(error, limits), codeOf(error));
   }
 
   const contentType = single(headers['content-type'])?.split(';')[0]?.trim();
@@ -117,6 +132,18 @@ function notAllowedReason(error: unknown): string | undefined {
     }
   }
   return undefined;
+}
+
+/** The first error code in an error, its causes, or the attempts of a happy-eyeballs AggregateError. */
+function codeOf(error: unknown): { code?: string } {
+  for (let e = error, depth = 0; isRecord(e) && depth < 4; e = e.cause, depth++) {
+    if (typeof e.code === 'string') return { code: e.code };
+    if (e instanceof AggregateError) {
+      const inner = e.errors.map(codeOf).find((c) => c.code !== undefined);
+      if (inner !== undefined) return inner;
+    }
+  }
+  return {};
 }
 
 const TIMEOUT_CODES = new Set(['UND_ERR_CONNECT_TIMEOUT', 'UND_ERR_HEADERS_TIMEOUT', 'UND_ERR_BODY_TIMEOUT']);
