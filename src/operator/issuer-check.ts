@@ -59,6 +59,7 @@ export function fetchFailureEvents(events: EventBus, connection: string): (failu
 }
 
 const DISCOVERY_SUFFIX = '/.well-known/openid-configuration';
+const RFC8414_SUFFIX = '/.well-known/oauth-authorization-server';
 const fail = (message: string): ConnectionCheck => ({ ok: false, message });
 /** Quotes a value for a message; values from the network are cut so a status message stays short. */
 const quote = (value: string): string =>
@@ -137,16 +138,13 @@ async function checkWithin(
     });
     return fetched;
   };
-  // Discovery §4.1: the issuer with any trailing slash removed, then the well-known path.
-  const discoveryUrl = new URL(issuer.replace(/\/+$/, '') + DISCOVERY_SUFFIX);
-  const discovery = await getJsonObject(discoveryUrl, limits, {
-    accept: 'application/json',
-    who: 'the issuer',
-  });
-  if (!discovery.ok) {
-    const failed = reported(discovery, discoveryUrl);
-    return fetchFailure(failed, 'the discovery document', discoveryUrl, `issuer ${quote(issuer)}`);
+  const found = await fetchDiscovery(issuer, limits);
+  if (!found.ok) {
+    for (const [url, failed] of found.failures) reported(failed, url);
+    const [first, failed] = found.failures[0] as [URL, FetchedJson & { ok: false }];
+    return fetchFailure(failed, 'the discovery document', first, `issuer ${quote(issuer)}`);
   }
+  const { discovery, discoveryUrl } = found;
   const doc = discovery.json;
 
   // What the document says is not repeated: the host may be one the tenant does not run.
@@ -179,6 +177,41 @@ async function checkWithin(
   const counted = await countSigningKeys(jwks.json, `JWKS at ${jwksUrl.href}`);
   if (!counted.ok) return counted;
   return { ok: true, issuer, jwksUri, keys: counted.keys, jwks: counted.jwks };
+}
+
+/**
+ * Where an issuer's metadata may be, in the order they are tried: OpenID Connect Discovery §4.1 (the issuer
+ * with any trailing slash removed, then the well-known path), then RFC 8414 §3.1 (the well-known path
+ * inserted before the issuer's path). An issuer that is an OAuth 2.0 authorization server but not an OpenID
+ * provider (another Latchkey, for one) publishes only the second.
+ *
+ * @example discoveryUrls('https://sso.example.com/tenant') // [https://sso.example.com/tenant/.well-known/openid-configuration,
+ *   https://sso.example.com/.well-known/oauth-authorization-server/tenant]
+ */
+export function discoveryUrls(issuer: string): URL[] {
+  const url = new URL(issuer);
+  const path = url.pathname.replace(/\/+$/, '');
+  return [
+    new URL(issuer.replace(/\/+$/, '') + DISCOVERY_SUFFIX),
+    new URL(`${url.origin}${RFC8414_SUFFIX}${path}`),
+  ];
+}
+
+type DiscoveryFound =
+  | { ok: true; discovery: FetchedJson & { ok: true }; discoveryUrl: URL }
+  | { ok: false; failures: [URL, FetchedJson & { ok: false }][] };
+
+/** The first metadata document of {@link discoveryUrls} that answers, or every failure in order. */
+async function fetchDiscovery(issuer: string, limits: FetchLimits): Promise<DiscoveryFound> {
+  const failures: [URL, FetchedJson & { ok: false }][] = [];
+  for (const url of discoveryUrls(issuer)) {
+    const discovery = await getJsonObject(url, limits, { accept: 'application/json', who: 'the issuer' });
+    if (discovery.ok) return { ok: true, discovery, discoveryUrl: url };
+    // A refused address is refused for the second location too: asking again would only repeat it.
+    failures.push([url, discovery]);
+    if (discovery.notAllowed !== undefined) break;
+  }
+  return { ok: false, failures };
 }
 
 const KUBE_DISCOVERY_PATH = DISCOVERY_SUFFIX;

@@ -10,7 +10,12 @@ import { exportJWK, generateKeyPair, type JWK } from 'jose';
 import { Agent } from 'undici';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { KubeApiError, type KubeApi } from '../../src/kube/types.ts';
-import { checkConnection, checkKubernetesIssuer, checkOidcIssuer } from '../../src/operator/issuer-check.ts';
+import {
+  checkConnection,
+  checkKubernetesIssuer,
+  checkOidcIssuer,
+  discoveryUrls,
+} from '../../src/operator/issuer-check.ts';
 import { STRICT_POLICY } from '../../src/outbound/address-policy.ts';
 
 /** The upstreams of these tests listen on 127.0.0.1, over plain http: allowed as in dev mode. */
@@ -136,6 +141,39 @@ describe('checkOidcIssuer: GET <issuer>/.well-known/openid-configuration, then j
       keys: 3,
       jwks: signingKeys,
     });
+  });
+
+  it('falls back to RFC 8414 metadata for an issuer that is not an OpenID provider, such as another Latchkey', async () => {
+    const upstream = await startServer((req, res, base) => {
+      if (req.url === '/.well-known/oauth-authorization-server/tenants/acme') {
+        json(res, { issuer: `${base}/tenants/acme`, jwks_uri: `${base}/keys` });
+      } else if (req.url === '/keys') {
+        json(res, { keys: signingKeys });
+      } else {
+        json(res, {}, 404);
+      }
+    });
+    const check = await checkOidcIssuer(`${upstream.base}/tenants/acme`, LOCAL);
+    expect(check).toMatchObject({ ok: true, issuer: `${upstream.base}/tenants/acme`, keys: 3 });
+    expect(upstream.hits).toEqual([
+      '/tenants/acme/.well-known/openid-configuration',
+      '/.well-known/oauth-authorization-server/tenants/acme',
+      '/keys',
+    ]);
+  });
+
+  it('tells the tenant about the OpenID location when neither answers, and the operator about both', async () => {
+    const upstream = await startServer((_req, res) => json(res, {}, 404));
+    const failures: string[] = [];
+    const check = await checkOidcIssuer(upstream.base, {
+      ...LOCAL,
+      onFetchFailure: (f) => failures.push(f.url),
+    });
+    expect(check).toEqual({ ok: false, message: couldNotFetch(discoveryOf(upstream.base)) });
+    expect(failures).toEqual([
+      discoveryOf(upstream.base),
+      `${upstream.base}/.well-known/oauth-authorization-server`,
+    ]);
   });
 
   it('refuses a discovery document that names another issuer, without repeating it (Discovery §4.3)', async () => {
@@ -351,6 +389,41 @@ describe('checkOidcIssuer: GET <issuer>/.well-known/openid-configuration, then j
     await expect(checkOidcIssuer('https://sso.example.com', { timeoutMs: Number.NaN })).rejects.toThrow(
       RangeError,
     );
+  });
+});
+
+describe('discoveryUrls: OpenID Connect Discovery §4.1, then RFC 8414 §3.1', () => {
+  it.each([
+    [
+      'https://sso.example.com',
+      [
+        'https://sso.example.com/.well-known/openid-configuration',
+        'https://sso.example.com/.well-known/oauth-authorization-server',
+      ],
+    ],
+    [
+      'https://sso.example.com/',
+      [
+        'https://sso.example.com/.well-known/openid-configuration',
+        'https://sso.example.com/.well-known/oauth-authorization-server',
+      ],
+    ],
+    [
+      'https://h.example/t/acme',
+      [
+        'https://h.example/t/acme/.well-known/openid-configuration',
+        'https://h.example/.well-known/oauth-authorization-server/t/acme',
+      ],
+    ],
+    [
+      'https://h.example:8443/t/',
+      [
+        'https://h.example:8443/t/.well-known/openid-configuration',
+        'https://h.example:8443/.well-known/oauth-authorization-server/t',
+      ],
+    ],
+  ])('%s', (issuer, expected) => {
+    expect(discoveryUrls(issuer).map((u) => u.href)).toEqual(expected);
   });
 });
 
