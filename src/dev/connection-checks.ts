@@ -1,7 +1,7 @@
 import type { ConnectionSpec } from '../api/connection.ts';
 import type { Clock } from '../clock.ts';
 import type { EventBus } from '../events.ts';
-import type { Timers } from '../kube/timers.ts';
+import type { Timers } from '../timers.ts';
 import type { AddressPolicy } from '../outbound/address-policy.ts';
 import { DEV_ADDRESS_POLICY } from './config.ts';
 import {

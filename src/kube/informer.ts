@@ -1,9 +1,9 @@
 import { type Clock, systemClock } from '../clock.ts';
 import type { EventBus } from '../events.ts';
-import { backoffDelay, type BackoffOptions } from './backoff.ts';
+import { backoffDelay, type BackoffOptions } from '../runtime/backoff.ts';
 import { resourceName } from './paths.ts';
 import { objectKey, relistEvents } from './relist.ts';
-import { sleep } from './timers.ts';
+import { sleep } from '../timers.ts';
 import {
   KubeApiError,
   type Informer,

@@ -1,6 +1,6 @@
 import { type Clock, systemClock } from '../clock.ts';
 import { ConfigError } from '../config-error.ts';
-import { sleep, systemTimers, type Timers } from '../kube/timers.ts';
+import { sleep, systemTimers, type Timers } from '../timers.ts';
 import { decideLease, releasedLease, type Lease } from '../kube/lease.ts';
 import { KubeApiError, LEASES, type KubeApi } from '../kube/types.ts';
 

@@ -1,6 +1,6 @@
 import { type Clock, systemClock } from '../clock.ts';
-import { backoffDelay, type BackoffOptions } from '../kube/backoff.ts';
-import { systemTimers, type Timers } from '../kube/timers.ts';
+import { backoffDelay, type BackoffOptions } from '../runtime/backoff.ts';
+import { systemTimers, type Timers } from '../timers.ts';
 
 /** What a reconcile asks for besides success (controller-runtime's reconcile.Result). */
 export type ReconcileResult = { requeue?: boolean; requeueAfterMs?: number } | void;

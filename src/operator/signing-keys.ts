@@ -11,7 +11,7 @@ import {
   type SigningKey,
   type SigningKeys,
 } from '../keys/signing-keys.ts';
-import { systemTimers, type Timers } from '../kube/timers.ts';
+import { systemTimers, type Timers } from '../timers.ts';
 import { CORE_CONFIGMAPS, CORE_SECRETS, KubeApiError, type KubeApi, type KubeObject } from '../kube/types.ts';
 import type { EventRecorder } from './recorder.ts';
 import { secretDataOf } from './world.ts';

@@ -5,7 +5,7 @@ import { dirname } from 'node:path';
 import { createSecureContext, type SecureContextOptions } from 'node:tls';
 import { ConfigError } from '../config-error.ts';
 import type { EventBus } from '../events.ts';
-import { systemTimers, type Timers } from '../kube/timers.ts';
+import { systemTimers, type Timers } from '../timers.ts';
 
 /** Where the token server's certificate (PEM, leaf first, then any intermediates) and private key live. */
 export interface TlsFiles {

@@ -8,7 +8,7 @@ import { EventBus, type LatchkeyEvents } from '../../src/events.ts';
 import { createKubeApi } from '../../src/kube/api.ts';
 import { loadKubeConfig } from '../../src/kube/config.ts';
 import { createInformer, type InformerOptions, type KubeInformer } from '../../src/kube/informer.ts';
-import { sleep } from '../../src/kube/timers.ts';
+import { sleep } from '../../src/timers.ts';
 import {
   CORE_NAMESPACES,
   CORE_SECRETS,

@@ -4,7 +4,7 @@ import { decodeKeyRing, KEYS_DATA_KEY } from '../../src/keys/codec.ts';
 import { generateSigningKeys } from '../../src/keys/generate.ts';
 import type { KeyRing } from '../../src/keys/lifecycle.ts';
 import type { SigningKeys } from '../../src/keys/signing-keys.ts';
-import type { Timers } from '../../src/kube/timers.ts';
+import type { Timers } from '../../src/timers.ts';
 import { KubeApiError, type KubeApi, type KubeObject, type ResourceType } from '../../src/kube/types.ts';
 import {
   decideKeys,

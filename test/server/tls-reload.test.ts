@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 import { EventBus, type LatchkeyEvents } from '../../src/events.ts';
-import type { Timers } from '../../src/kube/timers.ts';
+import type { Timers } from '../../src/timers.ts';
 import {
   loadTlsPair,
   startTlsReloader,

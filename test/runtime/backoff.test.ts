@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { backoffDelay } from '../../src/kube/backoff.ts';
+import { backoffDelay } from '../../src/runtime/backoff.ts';
 
 describe('backoffDelay', () => {
   const options = { initialMs: 200, maxMs: 30_000 };
