@@ -11,7 +11,7 @@ import {
   keepLastGood,
 } from '../operator/issuer-check.ts';
 import { EarlyIssuerChecks, type ConnectionRef } from '../operator/issuer-recheck.ts';
-import { createWorkQueue, type ReconcileResult, type WorkQueue } from '../operator/queue.ts';
+import { createWorkQueue, type ReconcileResult, type WorkQueue } from '../runtime/work-queue.ts';
 import { objectKey, secretKey, type ConnectionCheck, type DeclaredConnection } from '../store/objects.ts';
 import { Reason } from '../store/reasons.ts';
 

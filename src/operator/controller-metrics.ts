@@ -1,6 +1,6 @@
 import { Counter, Gauge, Histogram, type Registry } from 'prom-client';
 import type { LeaderMetrics } from './leader.ts';
-import type { ReconcileOutcome, WorkQueueMetrics } from './queue.ts';
+import type { ReconcileOutcome, WorkQueueMetrics } from '../runtime/work-queue.ts';
 
 /**
  * The controller metrics under the names Kubernetes users already chart and alert on for controller-runtime

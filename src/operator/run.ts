@@ -19,7 +19,7 @@ import { checkConnection, fetchFailureEvents } from './issuer-check.ts';
 import { STRICT_POLICY } from '../outbound/address-policy.ts';
 import { EarlyIssuerChecks } from './issuer-recheck.ts';
 import { createLeaderElector } from './leader.ts';
-import { createWorkQueue, type WorkQueue } from './queue.ts';
+import { createWorkQueue, type WorkQueue } from '../runtime/work-queue.ts';
 import { createRecorder } from './recorder.ts';
 import { controllerName, resourceOf } from './resources.ts';
 import { OperatorKeys, SIGNING_KEYS_SECRET } from './signing-keys.ts';

@@ -1,5 +1,5 @@
 import { type Clock, systemClock } from '../clock.ts';
-import { backoffDelay, type BackoffOptions } from '../runtime/backoff.ts';
+import { backoffDelay, type BackoffOptions } from './backoff.ts';
 import { systemTimers, type Timers } from '../timers.ts';
 
 /** What a reconcile asks for besides success (controller-runtime's reconcile.Result). */
@@ -8,7 +8,7 @@ export type ReconcileResult = { requeue?: boolean; requeueAfterMs?: number } | v
 /** How one reconcile ended, as the `result` label of controller_runtime_reconcile_total. */
 export type ReconcileOutcome = 'success' | 'error' | 'requeue' | 'requeue_after';
 
-/** Hooks the queue calls so metrics (controller-metrics.ts) can follow it without the queue knowing them. */
+/** Hooks the queue calls so metrics (src/operator/controller-metrics.ts) can follow it without the queue knowing them. */
 export interface WorkQueueMetrics {
   /** Keys waiting to be processed (including a key re-added while it is being processed). */
   depth(keys: number): void;

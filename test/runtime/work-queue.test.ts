@@ -1,7 +1,11 @@
 import { Registry } from 'prom-client';
 import { describe, expect, it } from 'vitest';
 import { createControllerMetrics } from '../../src/operator/controller-metrics.ts';
-import { createWorkQueue, type ReconcileResult, type WorkQueueOptions } from '../../src/operator/queue.ts';
+import {
+  createWorkQueue,
+  type ReconcileResult,
+  type WorkQueueOptions,
+} from '../../src/runtime/work-queue.ts';
 
 /** Hand-driven time: timers fire only in advance(), in due order, with microtasks settled after each. */
 class FakeTime {
