@@ -8,7 +8,7 @@ import { keySetAt, type KeyRing } from '../keys/lifecycle.ts';
 import { decideRotation, DEFAULT_ROTATION, type RotationSchedule } from '../keys/rotation.ts';
 import type { SigningKey } from '../keys/signing-keys.ts';
 import type { DeclaredOAuthClient, SecretData } from '../store/objects.ts';
-import { defaultClientId, secretNameOf } from '../store/compile.ts';
+import { defaultClientId, secretNameOf } from '../store/names.ts';
 import { newClientSecret } from '../store/secrets.ts';
 import { readSecretFile, writeSecretFile } from './secret-file.ts';
 

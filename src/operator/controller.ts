@@ -9,7 +9,7 @@ import type { EventBus } from '../events.ts';
 import type { SigningKeys } from '../keys/signing-keys.ts';
 import { CORE_SECRETS, type Informer, type KubeApi, type KubeObject } from '../kube/types.ts';
 import type { Resolution } from '../store/compile.ts';
-import { secretNameOf } from '../store/compile.ts';
+import { secretNameOf } from '../store/names.ts';
 import { Reason } from '../store/reasons.ts';
 import type {
   ConnectionCheck,
@@ -23,7 +23,7 @@ import type {
 import { objectKey, secretKey } from '../store/objects.ts';
 import { newClientSecret } from '../store/secrets.ts';
 import type { Store } from '../store/store.ts';
-import { CONNECTION_REFRESH_MS, keepLastGood } from './issuer-check.ts';
+import { CONNECTION_REFRESH_MS, keepLastGood } from '../connections/check-schedule.ts';
 import { changedSecrets, keysToRecheck } from './recheck.ts';
 import type { EventRecorder } from './recorder.ts';
 import { resourceOf } from './resources.ts';

@@ -1,4 +1,4 @@
-import { createHash, createSecretKey } from 'node:crypto';
+import { createSecretKey } from 'node:crypto';
 import { parseDuration } from '../api/duration.ts';
 import type { GrantType, OAuthClientSpec } from '../api/oauth-client.ts';
 import type { SigningKeys } from '../keys/signing-keys.ts';
@@ -20,6 +20,7 @@ import { parseClientKey, type ClientKey } from './client-keys.ts';
 import { jwksUriProblem } from './jwks-uri.ts';
 import type { AddressPolicy } from '../outbound/address-policy.ts';
 import { objectKey, secretKey } from './objects.ts';
+import { defaultClientId, organizationId, secretNameOf } from './names.ts';
 import { ConditionType, Reason, type Problem, type ReasonName } from './reasons.ts';
 import { permissionsReaching } from './api-reach.ts';
 import { claimClientId, claimOrder, claimOrganizationName, compareClaims, sameClaimKeys } from './claims.ts';
@@ -179,20 +180,6 @@ const MAX_LIFETIME_SECONDS = 24 * 3600;
 interface Ref {
   name: string;
   namespace?: string | undefined;
-}
-
-/** The default client id: readable, unique (namespaces hold no dots) and stable across clusters. */
-export function defaultClientId(namespace: string, name: string): string {
-  return `${name}.${namespace}`;
-}
-
-/** The `org_id` of an Organization: derived from its namespace and name, so every replica and cluster agrees. */
-export function organizationId(namespace: string, name: string): string {
-  return `org_${createHash('sha256').update(`${namespace}/${name}`).digest('hex').slice(0, 16)}`;
-}
-
-export function secretNameOf(client: DeclaredOAuthClient): string {
-  return client.spec.secret.name ?? `${client.metadata.name}-oauth`;
 }
 
 function describe(kind: string, namespace: string, name: string): string {

@@ -8,7 +8,8 @@ import { describe, expect, it } from 'vitest';
 import { tryItCommand } from '../../src/dev/run.ts';
 import { generateSigningKeys, keySetOf } from '../../src/keys/generate.ts';
 import { loadManifestDir, manifestFiles, parseManifests } from '../../src/manifests/index.ts';
-import { compile, defaultClientId, secretNameOf } from '../../src/store/compile.ts';
+import { compile } from '../../src/store/compile.ts';
+import { defaultClientId, secretNameOf } from '../../src/store/names.ts';
 import type { DeclaredOAuthClient, SecretData } from '../../src/store/objects.ts';
 
 const EXAMPLES = new URL('../../examples/', import.meta.url).pathname;

@@ -10,7 +10,7 @@ import { createRemoteJWKSet, decodeProtectedHeader, jwtVerify } from 'jose';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { KindName } from '../../src/api/kinds.ts';
 import { CORE_SECRETS, type KubeObject } from '../../src/kube/types.ts';
-import { organizationId } from '../../src/store/compile.ts';
+import { organizationId } from '../../src/store/names.ts';
 import { repoRoot } from './envtest.ts';
 import {
   conditionOf,

@@ -1,7 +1,8 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import { generateSigningKeys, keySetOf } from '../../src/keys/generate.ts';
 import type { SigningKeys } from '../../src/keys/signing-keys.ts';
-import { compile, organizationId } from '../../src/store/compile.ts';
+import { compile } from '../../src/store/compile.ts';
+import { organizationId } from '../../src/store/names.ts';
 import type { DeclaredObject } from '../../src/store/objects.ts';
 import { declare, secret, world } from './world.ts';
 

@@ -4,7 +4,8 @@ import { oauthClientSpec } from '../../src/api/oauth-client.ts';
 import { generateCrds } from '../../src/crd/generate.ts';
 import { generateSigningKeys, keySetOf } from '../../src/keys/generate.ts';
 import type { SigningKeys } from '../../src/keys/signing-keys.ts';
-import { compile, defaultClientId, organizationId } from '../../src/store/compile.ts';
+import { compile } from '../../src/store/compile.ts';
+import { defaultClientId, organizationId } from '../../src/store/names.ts';
 import { digestSecret } from '../../src/store/secrets.ts';
 import { declare, secret, world } from './world.ts';
 
