@@ -5,12 +5,12 @@ import type { Timers } from '../timers.ts';
 import type { AddressPolicy } from '../outbound/address-policy.ts';
 import { DEV_ADDRESS_POLICY } from './config.ts';
 import {
-  checkConnection,
   CONNECTION_REFRESH_MS,
-  fetchFailureEvents,
+  EarlyIssuerChecks,
   keepLastGood,
-} from '../operator/issuer-check.ts';
-import { EarlyIssuerChecks, type ConnectionRef } from '../operator/issuer-recheck.ts';
+  type ConnectionRef,
+} from '../connections/check-schedule.ts';
+import { checkConnection, fetchFailureEvents } from '../connections/issuer-check.ts';
 import { createWorkQueue, type ReconcileResult, type WorkQueue } from '../runtime/work-queue.ts';
 import { objectKey, secretKey, type ConnectionCheck, type DeclaredConnection } from '../store/objects.ts';
 import { Reason } from '../store/reasons.ts';
@@ -31,7 +31,7 @@ export interface DevConnectionChecksOptions {
   /** The Connections whose check passed, by issuer: the store snapshot's `connectionsByIssuer`. */
   connectionsByIssuer: () => ReadonlyMap<string, readonly ConnectionRef[]>;
   /**
-   * Default: the operator's `checkConnection`, with no API server and {@link policy}, whose network detail
+   * Default: `checkConnection`, with no API server and {@link policy}, whose network detail
    * goes out as `connection.fetchFailed` for `connection` (`Connection/<namespace>/<name>`).
    */
   check?: (spec: ConnectionSpec, connection: string) => Promise<ConnectionCheck>;

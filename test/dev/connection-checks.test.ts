@@ -3,7 +3,7 @@ import type { ConnectionSpec } from '../../src/api/connection.ts';
 import { DevConnectionChecks, KUBERNETES_NOT_CHECKED } from '../../src/dev/connection-checks.ts';
 import { EventBus, type LatchkeyEvents } from '../../src/events.ts';
 import type { Timers } from '../../src/timers.ts';
-import { CONNECTION_REFRESH_MS } from '../../src/operator/issuer-check.ts';
+import { CONNECTION_REFRESH_MS } from '../../src/connections/check-schedule.ts';
 import type { ConnectionCheck, DeclaredConnection } from '../../src/store/objects.ts';
 
 const ISSUER = 'https://token.actions.example.com';

@@ -8,7 +8,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createKubeApi } from '../../src/kube/api.ts';
 import { loadKubeConfig, type KubeConnection } from '../../src/kube/config.ts';
 import type { KubeClient, KubeObject, ResourceType } from '../../src/kube/types.ts';
-import { checkConnection, checkKubernetesIssuer } from '../../src/operator/issuer-check.ts';
+import { checkConnection } from '../../src/connections/issuer-check.ts';
+import { checkKubernetesIssuer } from '../../src/connections/kubernetes-issuer.ts';
 import type { ConnectionCheck } from '../../src/store/objects.ts';
 import { startControlPlane, type ControlPlane } from './envtest.ts';
 

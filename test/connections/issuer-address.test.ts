@@ -1,7 +1,7 @@
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
-import { checkOidcIssuer } from '../../src/operator/issuer-check.ts';
+import { checkOidcIssuer } from '../../src/connections/issuer-check.ts';
 import { STRICT_POLICY, type AddressPolicy } from '../../src/outbound/address-policy.ts';
 import type { Resolver } from '../../src/outbound/vetted-lookup.ts';
 

@@ -3,7 +3,7 @@ import {
   EARLY_CHECK_COOLDOWN_MS,
   EarlyIssuerChecks,
   type ConnectionRef,
-} from '../../src/operator/issuer-recheck.ts';
+} from '../../src/connections/check-schedule.ts';
 
 const CLUSTER = 'https://kubernetes.default.svc.cluster.local';
 const CI = 'https://token.actions.example';

@@ -6,7 +6,7 @@ import type { ConnectionSpec } from '../../src/api/connection.ts';
 import { DevConnectionChecks } from '../../src/dev/connection-checks.ts';
 import { EventBus, type LatchkeyEvents } from '../../src/events.ts';
 import { createLogger, logEvents } from '../../src/log.ts';
-import { checkOidcIssuer, type FetchFailure } from '../../src/operator/issuer-check.ts';
+import { checkOidcIssuer, type FetchFailure } from '../../src/connections/issuer-check.ts';
 import { STRICT_POLICY } from '../../src/outbound/address-policy.ts';
 import type { DeclaredConnection } from '../../src/store/objects.ts';
 

@@ -3,15 +3,13 @@ import { STRICT_POLICY, vetUrl, type AddressPolicy } from '../outbound/address-p
 import { vettedLookup, type Resolver } from '../outbound/vetted-lookup.ts';
 import type { ConnectionSpec } from '../api/connection.ts';
 import type { EventBus } from '../events.ts';
-import { KubeApiError, type KubeApi } from '../kube/types.ts';
-import { isRecord } from '../manifests/metadata.ts';
+import type { KubeApi } from '../kube/types.ts';
 import type { ConnectionCheck } from '../store/objects.ts';
-import { getJsonObject, oneLine, type FetchedJson, type FetchLimits } from '../outbound/fetch-json.ts';
+import { getJsonObject, type FetchedJson, type FetchLimits } from '../outbound/fetch-json.ts';
 import { countSigningKeys } from './issuer-jwks.ts';
+import { checkKubernetesIssuer } from './kubernetes-issuer.ts';
 
 export const DEFAULT_CHECK_TIMEOUT_MS = 5_000;
-/** How often an issuer that passed is checked again: its keys may have rotated. */
-export const CONNECTION_REFRESH_MS = 3_600_000;
 
 export interface OidcCheckDeps {
   /**
@@ -214,65 +212,6 @@ async function fetchDiscovery(issuer: string, limits: FetchLimits): Promise<Disc
   return { ok: false, failures };
 }
 
-const KUBE_DISCOVERY_PATH = DISCOVERY_SUFFIX;
-// kube-apiserver serves its ServiceAccount keys here whatever `jwks_uri` says: --service-account-jwks-uri
-// only changes what discovery advertises (often an external URL this process cannot reach).
-const KUBE_JWKS_PATH = '/openid/v1/jwks';
-
-/**
- * Checks this cluster's ServiceAccount token issuer through the API server: its discovery document and
- * its JWK Set (Kubernetes "Service account issuer discovery"). Both paths need the ClusterRole
- * `system:service-account-issuer-discovery`; a refusal becomes a message that says so.
- *
- * @example
- * const check = await checkKubernetesIssuer(kubeApi);
- * // {ok: true, issuer: 'https://kubernetes.default.svc.cluster.local', jwksUri: 'https://…/openid/v1/jwks', keys: 1}
- */
-export async function checkKubernetesIssuer(api: Pick<KubeApi, 'getRaw'>): Promise<ConnectionCheck> {
-  const discovery = await getFromApiServer(api, KUBE_DISCOVERY_PATH);
-  if (!discovery.ok) return discovery;
-  const doc = discovery.json;
-  const where = `the API server's ${KUBE_DISCOVERY_PATH}`;
-  if (typeof doc.issuer !== 'string' || doc.issuer === '') return fail(`${where} has no issuer`);
-  if (typeof doc.jwks_uri !== 'string' || doc.jwks_uri === '') return fail(`${where} has no jwks_uri`);
-
-  const jwks = await getFromApiServer(api, KUBE_JWKS_PATH);
-  if (!jwks.ok) return jwks;
-  const counted = await countSigningKeys(jwks.json, `the API server's JWKS at ${KUBE_JWKS_PATH}`);
-  if (!counted.ok) return counted;
-  return { ok: true, issuer: doc.issuer, jwksUri: doc.jwks_uri, keys: counted.keys, jwks: counted.jwks };
-}
-
-async function getFromApiServer(api: Pick<KubeApi, 'getRaw'>, path: string): Promise<FetchedJson> {
-  const prefix = `GET ${path} on the API server`;
-  let json: unknown;
-  try {
-    json = await api.getRaw(path);
-  } catch (error) {
-    return { ok: false, message: `${prefix} ${describeKubeFailure(error, path)}` };
-  }
-  if (!isRecord(json)) return { ok: false, message: `${prefix}: the response is not a JSON object` };
-  return { ok: true, json };
-}
-
-function describeKubeFailure(error: unknown, path: string): string {
-  const text = oneLine(error instanceof Error ? error.message : String(error));
-  // The Kubernetes client's errors already start with `GET <path>: `, which the caller's prefix says.
-  const detail = text.startsWith(`GET ${path}: `) ? text.slice(`GET ${path}: `.length) : text;
-  if (!(error instanceof KubeApiError)) return `failed: ${detail}`;
-  const answered = `answered ${error.status}${detail ? ` (${detail})` : ''}`;
-  switch (error.status) {
-    case 401:
-      return `${answered}; the API server does not accept Latchkey's credentials`;
-    case 403:
-      return `${answered}; bind Latchkey's ServiceAccount to the ClusterRole system:service-account-issuer-discovery`;
-    case 404:
-      return `${answered}; this API server does not serve ServiceAccount issuer discovery (see kube-apiserver's --service-account-issuer)`;
-    default:
-      return answered;
-  }
-}
-
 /**
  * Checks a Connection's identity source: an OpenID Connect issuer (`oidc`) or this cluster's
  * ServiceAccount issuer (`kubernetes`, which needs `deps.kube`).
@@ -304,20 +243,4 @@ export async function checkConnection(
       throw new TypeError(`unknown Connection type ${String(unknownType)}`);
     }
   }
-}
-
-/**
- * The check to keep after a new one: a failed check keeps the keys the previous check of the same spec found
- * (or kept), so an issuer that is briefly unreachable refuses no federated token while status says it is
- * unreachable. Pass `before` only when the spec has not changed since: another issuer's keys must not carry over.
- *
- * @example
- * const check = keepLastGood(await checkConnection(spec), sameSpec ? previous : undefined);
- */
-export function keepLastGood(fresh: ConnectionCheck, before: ConnectionCheck | undefined): ConnectionCheck {
-  if (fresh.ok || before === undefined) return fresh;
-  const lastGood = before.ok
-    ? { issuer: before.issuer, jwksUri: before.jwksUri, jwks: before.jwks }
-    : before.lastGood;
-  return lastGood === undefined ? fresh : { ...fresh, lastGood };
 }

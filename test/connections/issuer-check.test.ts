@@ -10,12 +10,8 @@ import { exportJWK, generateKeyPair, type JWK } from 'jose';
 import { Agent } from 'undici';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { KubeApiError, type KubeApi } from '../../src/kube/types.ts';
-import {
-  checkConnection,
-  checkKubernetesIssuer,
-  checkOidcIssuer,
-  discoveryUrls,
-} from '../../src/operator/issuer-check.ts';
+import { checkConnection, checkOidcIssuer, discoveryUrls } from '../../src/connections/issuer-check.ts';
+import { checkKubernetesIssuer } from '../../src/connections/kubernetes-issuer.ts';
 import { STRICT_POLICY } from '../../src/outbound/address-policy.ts';
 
 /** The upstreams of these tests listen on 127.0.0.1, over plain http: allowed as in dev mode. */

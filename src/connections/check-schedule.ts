@@ -1,4 +1,8 @@
 import type { Clock } from '../clock.ts';
+import type { ConnectionCheck } from '../store/objects.ts';
+
+/** How often an issuer that passed is checked again: its keys may have rotated. */
+export const CONNECTION_REFRESH_MS = 3_600_000;
 
 /**
  * At most one early check per Connection in this interval, whatever the requests say: the signal comes from
@@ -71,4 +75,20 @@ export class EarlyIssuerChecks {
       if (now - at >= EARLY_CHECK_COOLDOWN_MS) this.#checkedAt.delete(key);
     }
   }
+}
+
+/**
+ * The check to keep after a new one: a failed check keeps the keys the previous check of the same spec found
+ * (or kept), so an issuer that is briefly unreachable refuses no federated token while status says it is
+ * unreachable. Pass `before` only when the spec has not changed since: another issuer's keys must not carry over.
+ *
+ * @example
+ * const check = keepLastGood(await checkConnection(spec), sameSpec ? previous : undefined);
+ */
+export function keepLastGood(fresh: ConnectionCheck, before: ConnectionCheck | undefined): ConnectionCheck {
+  if (fresh.ok || before === undefined) return fresh;
+  const lastGood = before.ok
+    ? { issuer: before.issuer, jwksUri: before.jwksUri, jwks: before.jwks }
+    : before.lastGood;
+  return lastGood === undefined ? fresh : { ...fresh, lastGood };
 }
