@@ -6,7 +6,8 @@ import { keySetAt, longestTokenLifetime, nextKeyChange, sameKeySet } from '../ke
 import { DEFAULT_ROTATION } from '../keys/rotation.ts';
 import type { DeclaredConnection, DeclaredOAuthClient, SecretData, WorldInputs } from '../store/objects.ts';
 import { Store } from '../store/store.ts';
-import { SHARED_SECRET_METHODS, type Resolution } from '../store/compile.ts';
+import { SHARED_SECRET_METHODS } from '../api/protocol-capabilities.ts';
+import type { Resolution } from '../store/compile.ts';
 import { defaultClientId } from '../store/names.ts';
 import type { Snapshot } from '../store/snapshot.ts';
 import { startServers, type RunningServers } from '../server/start.ts';

@@ -9,7 +9,7 @@ import {
 } from '../api/oauth-client.ts';
 import type { KubeObject } from '../kube/types.ts';
 import type { DeclaredOAuthClient } from '../store/objects.ts';
-import { SHARED_SECRET_METHODS } from '../store/compile.ts';
+import { SHARED_SECRET_METHODS } from '../api/protocol-capabilities.ts';
 import { defaultClientId, secretNameOf } from '../store/names.ts';
 import { rotationTimesOf, timeText, type RotationTimes } from '../store/secrets.ts';
 

@@ -1,5 +1,5 @@
 import { createHash, timingSafeEqual } from 'node:crypto';
-import type { AuthMethod } from '../api/oauth-client.ts';
+import { SENT_SECRET_METHODS, SIGNED_ASSERTION_METHODS } from '../api/protocol-capabilities.ts';
 import type { Clock } from '../clock.ts';
 import type { CompiledClient, Snapshot } from '../store/snapshot.ts';
 import { parseUnverifiedJwt } from './assertion/jwt.ts';
@@ -9,16 +9,6 @@ import {
   type AssertionVerifier,
 } from './assertion/verifier.ts';
 import { clientAuthenticationFailed, InvalidClient, InvalidRequest, quote } from './errors.ts';
-
-/** The ways this server accepts a shared secret; a client registered with either may use both. */
-export const SECRET_AUTH_METHODS: readonly AuthMethod[] = ['client_secret_basic', 'client_secret_post'];
-/** The ways a client authenticates with a signed JWT (RFC 7523 §2.2, OpenID Connect Core §9). */
-export const ASSERTION_AUTH_METHODS: readonly AuthMethod[] = ['private_key_jwt', 'client_secret_jwt'];
-/** Every method that works, for `token_endpoint_auth_methods_supported` (RFC 8414 §2). */
-export const TOKEN_ENDPOINT_AUTH_METHODS: readonly AuthMethod[] = [
-  ...SECRET_AUTH_METHODS,
-  ...ASSERTION_AUTH_METHODS,
-];
 
 type WorkingMethod = 'client_secret_basic' | 'client_secret_post' | 'private_key_jwt' | 'client_secret_jwt';
 
@@ -175,7 +165,7 @@ function authenticateWithSecret(
   // Only a client registered with a shared secret can match; any other is compared with a dummy, so that
   // neither the answer nor its time tells whether the client exists or how it authenticates (issue 9).
   const found = snapshot.clients.get(clientId);
-  const client = found !== undefined && SECRET_AUTH_METHODS.includes(found.authMethod) ? found : undefined;
+  const client = found !== undefined && SENT_SECRET_METHODS.includes(found.authMethod) ? found : undefined;
   const presented = createHash('sha256').update(secret).digest();
   let match = false;
   for (const digest of client?.secretDigests ?? DUMMY_DIGESTS) {
@@ -198,7 +188,7 @@ function secretFailure(clientId: string, found: CompiledClient | undefined, uses
   if (found === undefined) return `unknown client ${quote(clientId)}`;
   if (usesSecret) return `wrong client_secret for ${quote(clientId)}`;
   const method = quote(found.authMethod);
-  return ASSERTION_AUTH_METHODS.includes(found.authMethod)
+  return SIGNED_ASSERTION_METHODS.includes(found.authMethod)
     ? `client ${quote(clientId)} is registered with token_endpoint_auth_method ${method}: it sends a client_assertion (RFC 7523), not a client_secret`
     : `client ${quote(clientId)} is registered with token_endpoint_auth_method ${method}, which is not supported yet`;
 }

@@ -1,6 +1,7 @@
 import { createSecretKey } from 'node:crypto';
 import { parseDuration } from '../api/duration.ts';
-import type { GrantType, OAuthClientSpec } from '../api/oauth-client.ts';
+import type { OAuthClientSpec } from '../api/oauth-client.ts';
+import { AUTH_METHOD_CAPABILITIES, GRANT_CAPABILITIES } from '../api/protocol-capabilities.ts';
 import type { SigningKeys } from '../keys/signing-keys.ts';
 import type {
   ConnectionCheck,
@@ -147,32 +148,6 @@ interface CompiledConnections {
   connectionsByIssuer: Map<string, CompiledConnection[]>;
   resolutions: [ObjectKey, Resolution][];
 }
-
-/** Grant types that work today; the others are accepted by the schema and reported as not yet supported. */
-export const SUPPORTED_GRANT_TYPES: ReadonlySet<GrantType> = new Set([
-  'client_credentials',
-  'urn:ietf:params:oauth:grant-type:jwt-bearer',
-  'urn:ietf:params:oauth:grant-type:token-exchange',
-]);
-/**
- * Grant types whose token (RFC 7523 §2.1 `assertion`, RFC 8693 §2.1 `subject_token`) names the client only
- * through the client's `federatedIdentities`, so a client without any can never use them.
- */
-const FEDERATED_GRANT_TYPES: ReadonlySet<GrantType> = new Set([
-  'urn:ietf:params:oauth:grant-type:jwt-bearer',
-  'urn:ietf:params:oauth:grant-type:token-exchange',
-]);
-/**
- * Methods that authenticate with the client secret in the client's Secret: sent as it is (basic, post) or
- * as the HMAC key of a JWT assertion (`client_secret_jwt`). Their clients get a generated Secret.
- */
-export const SHARED_SECRET_METHODS: ReadonlySet<string> = new Set([
-  'client_secret_basic',
-  'client_secret_post',
-  'client_secret_jwt',
-]);
-/** Methods whose secret is sent as it is, so a digest of it is all the token endpoint needs. */
-const SENT_SECRET_METHODS: ReadonlySet<string> = new Set(['client_secret_basic', 'client_secret_post']);
 
 const MIN_LIFETIME_SECONDS = 1;
 const MAX_LIFETIME_SECONDS = 24 * 3600;
@@ -365,7 +340,7 @@ export function compile(
     const refProblems: Problem[] = [];
     const usedRoles: [string, RoleEntry | undefined][] = [];
 
-    const unsupported = spec.grantTypes.filter((g) => !SUPPORTED_GRANT_TYPES.has(g));
+    const unsupported = spec.grantTypes.filter((g) => !GRANT_CAPABILITIES[g].supported);
     if (unsupported.length > 0) {
       problems.push({
         reason: Reason.GrantTypeNotSupported,
@@ -375,7 +350,7 @@ export function compile(
     const federated = spec.federatedIdentities ?? [];
     if (federated.length === 0) {
       spec.grantTypes.forEach((g, i) => {
-        if (!FEDERATED_GRANT_TYPES.has(g)) return;
+        if (!GRANT_CAPABILITIES[g].federated) return;
         problems.push({
           reason: Reason.GrantNeedsFederatedIdentity,
           message: `spec.grantTypes[${i}]: ${g} needs spec.federatedIdentities (the grant's token is matched against them)`,
@@ -383,8 +358,8 @@ export function compile(
       });
     }
     const method = spec.tokenEndpointAuthMethod;
-    const sharedSecret = SHARED_SECRET_METHODS.has(method);
-    if (method === 'none') {
+    const { sharedSecret, presents, supported } = AUTH_METHOD_CAPABILITIES[method];
+    if (!supported) {
       problems.push({
         reason: Reason.AuthMethodNotSupported,
         message: `tokenEndpointAuthMethod ${method} is not supported yet`,
@@ -462,10 +437,10 @@ export function compile(
       grantTypes: new Set(spec.grantTypes),
       authMethod: method,
       secretDigests:
-        SENT_SECRET_METHODS.has(method) && secret !== undefined && secretCondition?.from !== undefined
+        presents === 'sent' && secret !== undefined && secretCondition?.from !== undefined
           ? [digestSecretOf(secretCondition.from, secret)]
           : [],
-      ...(SENT_SECRET_METHODS.has(method) &&
+      ...(presents === 'sent' &&
       secret !== undefined &&
       previousSecret !== undefined &&
       secretCondition?.from !== undefined

@@ -1,5 +1,5 @@
 import type { LoadedManifests } from '../manifests/parse.ts';
-import { SHARED_SECRET_METHODS } from '../store/compile.ts';
+import { SHARED_SECRET_METHODS } from '../api/protocol-capabilities.ts';
 import { secretNameOf } from '../store/names.ts';
 import { secretKey, type DeclaredObject, type SecretData, type WorldInputs } from '../store/objects.ts';
 import { MIN_EXISTING_SECRET_LENGTH } from '../store/secrets.ts';

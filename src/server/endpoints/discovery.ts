@@ -1,7 +1,6 @@
 import type { FastifyInstance } from 'fastify';
 import { ASSERTION_SIGNING_ALGORITHMS } from '../assertion/verifier.ts';
-import { TOKEN_ENDPOINT_AUTH_METHODS } from '../client-auth.ts';
-import { GRANTS } from '../grants/index.ts';
+import { SUPPORTED_AUTH_METHODS, SUPPORTED_GRANT_TYPES } from '../../api/protocol-capabilities.ts';
 import { InvalidRequest } from '../errors.ts';
 import type { IssuerUrls } from '../issuer.ts';
 import { sendError } from '../reply.ts';
@@ -22,17 +21,17 @@ export function serverMetadata(urls: IssuerUrls): Record<string, unknown> {
     issuer: urls.issuer,
     token_endpoint: urls.tokenEndpoint,
     jwks_uri: urls.jwksUri,
-    grant_types_supported: [...GRANTS.keys()],
-    token_endpoint_auth_methods_supported: [...TOKEN_ENDPOINT_AUTH_METHODS],
+    grant_types_supported: [...SUPPORTED_GRANT_TYPES],
+    token_endpoint_auth_methods_supported: [...SUPPORTED_AUTH_METHODS],
     // RFC 8414 §2: required once private_key_jwt or client_secret_jwt is listed.
     token_endpoint_auth_signing_alg_values_supported: [...ASSERTION_SIGNING_ALGORITHMS],
     response_types_supported: ['none'],
     // Same client authentication as the token endpoint (RFC 7662 §2.1, RFC 7009 §2.1), hence the same lists.
     introspection_endpoint: urls.introspectionEndpoint,
-    introspection_endpoint_auth_methods_supported: [...TOKEN_ENDPOINT_AUTH_METHODS],
+    introspection_endpoint_auth_methods_supported: [...SUPPORTED_AUTH_METHODS],
     introspection_endpoint_auth_signing_alg_values_supported: [...ASSERTION_SIGNING_ALGORITHMS],
     revocation_endpoint: urls.revocationEndpoint,
-    revocation_endpoint_auth_methods_supported: [...TOKEN_ENDPOINT_AUTH_METHODS],
+    revocation_endpoint_auth_methods_supported: [...SUPPORTED_AUTH_METHODS],
     revocation_endpoint_auth_signing_alg_values_supported: [...ASSERTION_SIGNING_ALGORITHMS],
   };
 }
