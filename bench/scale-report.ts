@@ -167,7 +167,8 @@ export function describeScaleSettings(s: ScaleSettings): string {
 export const SCALE_NOTES = `- Rebuild: \`Controller.rebuild()\` of the operator on in-memory informer caches of a converged world (every
   Secret generated, every status written), after changing one client's spec; it reads the caches, compiles
   and swaps the snapshot (\`Store.rebuild\`), then compares with the decision the status and Secret of the
-  objects whose cached object, resolution or Secret changed since the rebuild before (src/operator/recheck.ts).
+  objects whose cached object, resolution or Secret changed since the rebuild before
+  (src/operator/recheck-after-rebuild.ts).
   \`Store.rebuild\` compiles with the previous compile, reusing each object whose inputs did not change;
   \`compile()\` from scratch is the same call without it (what the first rebuild and \`latchkey validate\` do);
   \`enqueueStale()\` alone is the check of every object a replica makes when it becomes the leader (and on its

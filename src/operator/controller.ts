@@ -24,7 +24,7 @@ import { objectKey, secretKey } from '../store/objects.ts';
 import { newClientSecret } from '../store/secrets.ts';
 import type { Store } from '../store/store.ts';
 import { CONNECTION_REFRESH_MS, keepLastGood } from '../connections/check-schedule.ts';
-import { changedSecrets, keysToRecheck } from './recheck.ts';
+import { changedSecrets, keysToRecheck } from './recheck-after-rebuild.ts';
 import type { EventRecorder } from './recorder.ts';
 import { resourceOf } from './resources.ts';
 import { secretStep, type SecretAction } from './secret-decision.ts';

@@ -22,7 +22,7 @@ import { createLeaderElector } from './leader.ts';
 import { createWorkQueue, type WorkQueue } from '../runtime/work-queue.ts';
 import { createRecorder } from './recorder.ts';
 import { controllerName, resourceOf } from './resources.ts';
-import { OperatorKeys, SIGNING_KEYS_SECRET } from './signing-keys.ts';
+import { OperatorKeys, SIGNING_KEYS_SECRET } from './signing-key-secret.ts';
 
 export interface RunningOperator {
   issuer: string;

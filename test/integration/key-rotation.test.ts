@@ -9,7 +9,7 @@ import {
   REVOKE_ANNOTATION,
   ROTATE_ANNOTATION,
   SIGNING_KEYS_SECRET,
-} from '../../src/operator/signing-keys.ts';
+} from '../../src/operator/signing-key-secret.ts';
 import {
   createNamespace,
   eventually,

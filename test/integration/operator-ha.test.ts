@@ -4,7 +4,7 @@ import { decodeProtectedHeader } from 'jose';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CORE_CONFIGMAPS, CORE_SECRETS, LEASES, type KubeObject } from '../../src/kube/types.ts';
 import { resourceOf } from '../../src/operator/resources.ts';
-import { KEYS_ISSUED_CONFIGMAP, SIGNING_KEYS_SECRET } from '../../src/operator/signing-keys.ts';
+import { KEYS_ISSUED_CONFIGMAP, SIGNING_KEYS_SECRET } from '../../src/operator/signing-key-secret.ts';
 import { freePort, repoRoot } from './envtest.ts';
 import {
   conditionOf,

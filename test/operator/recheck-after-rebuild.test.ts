@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { changedSecrets, keysToRecheck, sameResolution } from '../../src/operator/recheck.ts';
+import { changedSecrets, keysToRecheck, sameResolution } from '../../src/operator/recheck-after-rebuild.ts';
 import type { Resolution } from '../../src/store/compile.ts';
 import { objectKey, type ObjectKey } from '../../src/store/objects.ts';
 

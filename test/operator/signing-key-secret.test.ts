@@ -13,7 +13,7 @@ import {
   ROTATE_ANNOTATION,
   REVOKE_ANNOTATION,
   SIGNING_KEYS_SECRET,
-} from '../../src/operator/signing-keys.ts';
+} from '../../src/operator/signing-key-secret.ts';
 
 describe('what the leader does about a missing signing key Secret', async () => {
   const keys = await generateSigningKeys();
