@@ -11,7 +11,7 @@ import { generateSigningKeys, keySetOf } from '../src/keys/generate.ts';
 import type { SigningKeys } from '../src/keys/signing-keys.ts';
 import type { Informer, InformerEvent, KubeApi, KubeObject } from '../src/kube/types.ts';
 import { Controller, type ReconcileQueue } from '../src/operator/controller.ts';
-import { decideSecret } from '../src/operator/secret-decision.ts';
+import { decideSecret } from '../src/operator/client-secret-rotation.ts';
 import { desiredStatus, kubeTime, type ObjectStatus } from '../src/operator/status.ts';
 import { declaredFrom } from '../src/operator/world.ts';
 import type { Compiled } from '../src/store/compile.ts';

@@ -27,7 +27,7 @@ import { CONNECTION_REFRESH_MS, keepLastGood } from '../connections/check-schedu
 import { changedSecrets, keysToRecheck } from './recheck-after-rebuild.ts';
 import type { EventRecorder } from './recorder.ts';
 import { resourceOf } from './resources.ts';
-import { secretStep, type SecretAction } from './secret-decision.ts';
+import { secretStep, type SecretAction } from './client-secret-rotation.ts';
 import { holdsItsName } from '../store/claims.ts';
 import { desiredStatus, statusChanged, type ObjectStatus } from './status.ts';
 import { declaredFrom, secretDataOf } from './world.ts';

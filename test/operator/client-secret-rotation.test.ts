@@ -6,7 +6,7 @@ import {
   secretStep,
   secretWakeAt,
   type SecretDecisionInput,
-} from '../../src/operator/secret-decision.ts';
+} from '../../src/operator/client-secret-rotation.ts';
 import type { DeclaredOAuthClient } from '../../src/store/objects.ts';
 
 const client = (spec: unknown = {}): DeclaredOAuthClient => ({

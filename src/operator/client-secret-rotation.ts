@@ -13,6 +13,10 @@ import { SHARED_SECRET_METHODS } from '../api/protocol-capabilities.ts';
 import { defaultClientId, secretNameOf } from '../store/names.ts';
 import { rotationTimesOf, timeText, type RotationTimes } from '../store/secrets.ts';
 
+// Client-secret rotation, decided: what to do about an OAuthClient's generated Secret (create it, refresh it,
+// rotate the secret on request or on schedule, drop the previous one when its grace period ends). Where a
+// rotation stands is read from the Secret's annotations (src/store/secrets.ts); the controller applies it.
+
 export type SecretAction =
   | { kind: 'none' }
   /** Create the Secret; `recreated` when a Secret was issued before and is gone. */
