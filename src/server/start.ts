@@ -5,7 +5,8 @@ import type { FastifyBaseLogger, FastifyInstance } from 'fastify';
 import type { Clock } from '../clock.ts';
 import type { EventBus } from '../events.ts';
 import type { AddressPolicy } from '../outbound/address-policy.ts';
-import type { ReplayCache } from '../runtime/replay-cache.ts';
+import type { ReplayLimits } from '../runtime/replay-admission.ts';
+import { MemoryReplayCache, type ReplayCache } from '../runtime/replay-cache.ts';
 import type { RevocationStore } from '../runtime/revocation-store.ts';
 import type { SnapshotSource } from '../store/snapshot.ts';
 import { createTokenServer, defaultRevocationStore } from './app.ts';
@@ -56,10 +57,12 @@ export interface StartOptions {
   /** Revoked tokens; default in memory, seen by this replica only (see {@link defaultRevocationStore}). */
   revocations?: RevocationStore;
   /**
-   * Spent client assertion identifiers; default in memory, one share per client, seen by this replica only
-   * (`MemoryReplayCache` in src/runtime/replay-cache.ts).
+   * Spent client assertion identifiers; default in memory with {@link replayLimits}, fair shares per
+   * namespace and client, seen by this replica only (`MemoryReplayCache` in src/runtime/replay-cache.ts).
    */
   replay?: ReplayCache;
+  /** Capacity and per-client ceiling of the default replay cache; default `DEFAULT_REPLAY_LIMITS`. */
+  replayLimits?: ReplayLimits;
   /** Public endpoints answer 503 `temporarily_unavailable` until this first returns true; default always serve. */
   serveOnlyWhen?: () => boolean;
   /** Timeouts and connection caps of every listener; default {@link DEFAULT_HTTP_LIMITS}. */
@@ -129,7 +132,7 @@ export async function startServers(options: StartOptions): Promise<RunningServer
     events: options.events,
     metrics,
     revocations,
-    replay: options.replay,
+    replay: options.replay ?? new MemoryReplayCache(options.replayLimits),
     serveOnlyWhen: options.serveOnlyWhen,
     addressPolicy: options.addressPolicy,
     logger: options.logger,

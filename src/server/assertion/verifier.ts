@@ -15,6 +15,7 @@ import {
 import type { UnverifiedJwt } from './jwt.ts';
 import { CLIENT_ASSERTION, type Refusal } from './refusal.ts';
 import { RemoteKeySets } from './remote-keys.ts';
+import { replayRefusalDetail } from './replay-detail.ts';
 
 /** RFC 7523 §2.2: the `client_assertion_type` of a JWT client assertion. */
 export const JWT_BEARER_ASSERTION_TYPE = 'urn:ietf:params:oauth:client-assertion-type:jwt-bearer';
@@ -151,15 +152,15 @@ export class AssertionVerifier {
     });
     // Held as long as the assertion could still pass the exp check: at most its lifetime plus twice the skew.
     const expiresAtMs = (exp + CLOCK_SKEW_SECONDS) * 1000;
-    const seen = this.#replay.remember(client.clientId, jti, expiresAtMs, nowMs);
+    const seen = this.#replay.remember(client, jti, expiresAtMs, nowMs);
     if (seen === 'replayed') {
       throw new InvalidClient(
         `client_assertion 'jti' ${quote(jti)} was already used: sign a new assertion for every request`,
       );
     }
-    if (seen === 'full') {
+    if (seen !== 'fresh') {
       throw new InvalidClient('client_assertion cannot be checked for replay now: retry shortly', {
-        detail: `the replay cache share of client ${quote(client.clientId)} is full of unexpired assertions`,
+        detail: replayRefusalDetail(seen, client),
       });
     }
   }
