@@ -3,11 +3,8 @@ import { SENT_SECRET_METHODS, SIGNED_ASSERTION_METHODS } from '../api/protocol-c
 import type { Clock } from '../clock.ts';
 import type { CompiledClient, Snapshot } from '../store/snapshot.ts';
 import { parseUnverifiedJwt } from './assertion/jwt.ts';
-import {
-  checkAssertionHeader,
-  JWT_BEARER_ASSERTION_TYPE,
-  type AssertionVerifier,
-} from './assertion/verifier.ts';
+import { checkAssertionHeader, JWT_BEARER_ASSERTION_TYPE } from './assertion/client-assertion.ts';
+import type { AssertionVerifier } from './assertion/verifier.ts';
 import { clientAuthenticationFailed, InvalidClient, InvalidRequest, quote } from './errors.ts';
 
 type WorkingMethod = 'client_secret_basic' | 'client_secret_post' | 'private_key_jwt' | 'client_secret_jwt';

@@ -1,5 +1,5 @@
 import type { FastifyInstance } from 'fastify';
-import { ASSERTION_SIGNING_ALGORITHMS } from '../assertion/verifier.ts';
+import { ASSERTION_SIGNING_ALGORITHMS } from '../assertion/client-assertion.ts';
 import { SUPPORTED_AUTH_METHODS, SUPPORTED_GRANT_TYPES } from '../../api/protocol-capabilities.ts';
 import { InvalidRequest } from '../errors.ts';
 import type { IssuerUrls } from '../issuer.ts';
