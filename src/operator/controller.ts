@@ -32,7 +32,7 @@ import { holdsItsName } from '../store/claims.ts';
 import { desiredStatus, statusChanged, type ObjectStatus } from './status.ts';
 import { declaredFrom, secretDataOf } from './world.ts';
 
-/** The queue each kind's reconciler runs on (see queue.ts). */
+/** The queue each kind's reconciler runs on (see src/runtime/work-queue.ts). */
 export interface ReconcileQueue {
   add(key: string): void;
   addAfter(key: string, ms: number): void;
