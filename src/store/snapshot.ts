@@ -121,6 +121,14 @@ export interface CompiledConnection {
   keys: readonly ClientKey[];
 }
 
+/** The clients that list each workload subject among their `federatedIdentities`. */
+export interface FederatedClients {
+  /** By `connection NUL subject` (`federatedSubjectKey`): the clients listing it, in claim order. */
+  bySubject: ReadonlyMap<string, readonly CompiledClient[]>;
+  /** Each federating client's place in the claim order of {@link Snapshot.clients}. */
+  rank: ReadonlyMap<CompiledClient, number>;
+}
+
 /** One immutable, indexed view of the declared world. A token request reads one and does no I/O. */
 export interface Snapshot {
   /** Increases with every swap. */
@@ -135,6 +143,8 @@ export interface Snapshot {
   connections: ReadonlyMap<string, CompiledConnection>;
   /** Connections whose check passed, by the issuer found: what a federated token's `iss` is looked up in. */
   connectionsByIssuer: ReadonlyMap<string, readonly CompiledConnection[]>;
+  /** The clients of each federated workload subject (src/store/compile/federated-index.ts). */
+  federatedClients: FederatedClients;
   keys: SigningKeys;
 }
 

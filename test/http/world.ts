@@ -2,6 +2,7 @@ import { createHash } from 'node:crypto';
 import type { AuthMethod, GrantType } from '../../src/api/oauth-client.ts';
 import type { SigningAlgorithm } from '../../src/api/resource-server.ts';
 import type { SigningKeys } from '../../src/keys/signing-keys.ts';
+import { federatedClientsOf } from '../../src/store/compile/federated-index.ts';
 import type {
   ClientOrganization,
   CompiledApi,
@@ -100,13 +101,15 @@ export function snapshot(
     if (c.issuer !== undefined && c.keys.length > 0)
       byIssuer.set(c.issuer, [...(byIssuer.get(c.issuer) ?? []), c]);
   }
+  const clients = new Map(world.clients.map((c) => [c.clientId, c]));
   return {
     version: 1,
-    clients: new Map(world.clients.map((c) => [c.clientId, c])),
+    clients,
     apis: new Map(world.apis.map((a) => [a.identifier, a])),
     organizations: new Map((world.organizations ?? []).map((o) => [o.id, o])),
     connections: new Map(connections.map((c) => [`${c.namespace}/${c.name}`, c])),
     connectionsByIssuer: byIssuer,
+    federatedClients: federatedClientsOf(clients.values()),
     keys,
   };
 }

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { oauthClientSpec } from '../../src/api/oauth-client.ts';
 import { generateSigningKeys, keySetOf } from '../../src/keys/generate.ts';
-import { assertionLifetimeOf } from '../../src/store/client-assertion.ts';
+import { assertionLifetimeOf } from '../../src/store/compile/client-assertion.ts';
 import { compile } from '../../src/store/compile.ts';
 import { declare, world } from './world.ts';
 

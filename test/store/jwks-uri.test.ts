@@ -3,7 +3,7 @@ import { generateSigningKeys, keySetOf } from '../../src/keys/generate.ts';
 import type { SigningKeys } from '../../src/keys/signing-keys.ts';
 import { addressPolicyOption, STRICT_POLICY } from '../../src/outbound/address-policy.ts';
 import { compile } from '../../src/store/compile.ts';
-import { jwksUriProblem } from '../../src/store/jwks-uri.ts';
+import { jwksUriProblem } from '../../src/store/compile/jwks-uri.ts';
 import { declare, world } from './world.ts';
 
 const LOOPBACK_ALLOWED = { ...STRICT_POLICY, allowLoopback: true };

@@ -1,3 +1,4 @@
+import { federatedSubjectKey } from '../../store/compile/federated-index.ts';
 import type { CompiledClient, Snapshot } from '../../store/snapshot.ts';
 import { parseUnverifiedJwt } from '../assertion/jwt.ts';
 import type { Refusal } from '../assertion/refusal.ts';
@@ -6,46 +7,15 @@ import { InvalidRequest, quote } from '../errors.ts';
 import type { IdentifyContext } from './grant.ts';
 
 /**
- * Clients by `connection + NUL + subject` of each of their federated identities, each list in claim order,
- * and every client's place in that order.
- */
-interface SubjectIndex {
-  clients: ReadonlyMap<string, readonly CompiledClient[]>;
-  rank: ReadonlyMap<CompiledClient, number>;
-}
-
-// Built once per snapshot on first use: the snapshot is immutable, so the index never goes stale, and a
-// swapped-out snapshot takes its index with it.
-const indexes = new WeakMap<Snapshot, SubjectIndex>();
-
-function indexOf(snapshot: Snapshot): SubjectIndex {
-  const held = indexes.get(snapshot);
-  if (held !== undefined) return held;
-  const clients = new Map<string, CompiledClient[]>();
-  const rank = new Map<CompiledClient, number>();
-  for (const client of snapshot.clients.values()) {
-    rank.set(client, rank.size);
-    for (const identity of client.federatedIdentities) {
-      const key = `${identity.connection}\0${identity.subject}`;
-      const list = clients.get(key);
-      if (list === undefined) clients.set(key, [client]);
-      else if (!list.includes(client)) list.push(client);
-    }
-  }
-  const index = { clients, rank };
-  indexes.set(snapshot, index);
-  return index;
-}
-
-/**
  * The clients that list this issuer's subject among their `federatedIdentities`, in claim order: the order
  * of {@link Snapshot.clients}, oldest claim first (src/store/claims.ts).
  */
 export function clientsFederating(snapshot: Snapshot, trusted: TrustedSubject): CompiledClient[] {
-  const index = indexOf(snapshot);
+  const index = snapshot.federatedClients;
   const found = new Set<CompiledClient>();
   for (const connection of trusted.connections) {
-    for (const client of index.clients.get(`${connection}\0${trusted.subject}`) ?? []) found.add(client);
+    for (const client of index.bySubject.get(federatedSubjectKey(connection, trusted.subject)) ?? [])
+      found.add(client);
   }
   const rank = (c: CompiledClient) => index.rank.get(c) ?? 0;
   return [...found].sort((a, b) => rank(a) - rank(b));

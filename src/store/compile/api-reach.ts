@@ -1,5 +1,5 @@
-import type { CompiledApi } from './snapshot.ts';
-import { Reason, type Problem } from './reasons.ts';
+import type { CompiledApi } from '../snapshot.ts';
+import { Reason, type Problem } from '../reasons.ts';
 
 /** One permission a Role resolved: scopes of one API. */
 export interface ResolvedPermission {

@@ -1,4 +1,4 @@
-import { vetUrl, type AddressPolicy } from '../outbound/address-policy.ts';
+import { vetUrl, type AddressPolicy } from '../../outbound/address-policy.ts';
 
 /**
  * Why Latchkey will not fetch a client's `jwksUri`, judged as far as it can be without DNS: the scheme, and,

@@ -1,6 +1,6 @@
-import { parseDuration } from '../api/duration.ts';
-import type { OAuthClientSpec } from '../api/oauth-client.ts';
-import type { CompiledClient } from './snapshot.ts';
+import { parseDuration } from '../../api/duration.ts';
+import type { OAuthClientSpec } from '../../api/oauth-client.ts';
+import type { CompiledClient } from '../snapshot.ts';
 
 /**
  * The part of a compiled client that says how long its own assertions may live

@@ -1,0 +1,78 @@
+import { parseDuration } from '../../api/duration.ts';
+import { compareClaims } from '../claims.ts';
+import type { DeclaredResourceServer } from '../objects.ts';
+import { secretKey } from '../objects.ts';
+import { Reason, type Problem } from '../reasons.ts';
+import type { CompiledApi } from '../snapshot.ts';
+import { describe, type RefTargets } from './resolve-ref.ts';
+
+const MIN_LIFETIME_SECONDS = 1;
+const MAX_LIFETIME_SECONDS = 24 * 3600;
+
+/** A ResourceServer in force, with the declaration references are checked against. */
+export interface ApiEntry {
+  api: CompiledApi;
+  decl: DeclaredResourceServer;
+}
+
+/** The ResourceServers compiled: what the base inputs make of them before clients are known. */
+export interface CompiledApis {
+  apis: Map<string, CompiledApi>;
+  apiByKey: Map<string, ApiEntry>;
+  /** Each ResourceServer's problems and introspectors (the set its CompiledApi holds), in declaration age order. */
+  problems: { rs: DeclaredResourceServer; problems: Problem[]; introspectors?: Set<string> }[];
+}
+
+/**
+ * The ResourceServers: the oldest declaration of an identifier wins (src/store/claims.ts). Their resolutions
+ * wait for the clients their `spec.introspection` names (./introspection.ts).
+ */
+export function compileApis(declared: readonly DeclaredResourceServer[]): CompiledApis {
+  const apis = new Map<string, CompiledApi>();
+  const apiByKey = new Map<string, ApiEntry>();
+  const problemsOf: CompiledApis['problems'] = [];
+  for (const rs of [...declared].sort(compareClaims)) {
+    const problems: Problem[] = [];
+    const holder = apis.get(rs.spec.identifier);
+    const lifetimeMs = parseDuration(rs.spec.accessToken.lifetime);
+    const lifetimeSeconds = lifetimeMs === undefined ? NaN : Math.floor(lifetimeMs / 1000);
+    if (holder) {
+      problems.push({
+        reason: Reason.IdentifierConflict,
+        message: `identifier ${rs.spec.identifier} is already used by ${describe('ResourceServer', holder.namespace, holder.name)}`,
+      });
+    } else if (!(lifetimeSeconds >= MIN_LIFETIME_SECONDS && lifetimeSeconds <= MAX_LIFETIME_SECONDS)) {
+      problems.push({
+        reason: Reason.InvalidLifetime,
+        message: `spec.accessToken.lifetime ${rs.spec.accessToken.lifetime} must be between 1s and 24h`,
+      });
+    } else {
+      const introspectors = new Set<string>();
+      const api: CompiledApi = {
+        namespace: rs.metadata.namespace,
+        name: rs.metadata.name,
+        identifier: rs.spec.identifier,
+        scopes: rs.spec.scopes.map((s) => s.name),
+        lifetimeSeconds,
+        algorithm: rs.spec.accessToken.signingAlgorithm,
+        introspectors,
+      };
+      apis.set(api.identifier, api);
+      apiByKey.set(secretKey(api.namespace, api.name), { api, decl: rs });
+      problemsOf.push({ rs, problems, introspectors });
+      continue;
+    }
+    problemsOf.push({ rs, problems });
+  }
+  return { apis, apiByKey, problems: problemsOf };
+}
+
+/** ResourceServers as reference targets: only those in force. */
+export function apiTargets(compiled: CompiledApis): RefTargets<ApiEntry> {
+  return {
+    kind: 'ResourceServer',
+    get: (key) => compiled.apiByKey.get(key),
+    referable: (entry) => entry.decl,
+    mayBeNotReady: true,
+  };
+}

@@ -1,0 +1,148 @@
+import { AUTH_METHOD_CAPABILITIES, GRANT_CAPABILITIES } from '../../api/protocol-capabilities.ts';
+import type { OAuthClientSpec } from '../../api/oauth-client.ts';
+import type { AddressPolicy } from '../../outbound/address-policy.ts';
+import type { DeclaredConnection, SecretData } from '../objects.ts';
+import { Reason, type Problem } from '../reasons.ts';
+import type { ClientOrganization, CompiledClient } from '../snapshot.ts';
+import type { ApiEntry, CompiledApis } from './apis.ts';
+import { assertionLifetimeOf } from './client-assertion.ts';
+import { clientAuthenticationOf, hasOwnKeys } from './client-authentication.ts';
+import { secretConditionOf } from './client-secret.ts';
+import type { ClientEntry, ClientNames } from './clients.ts';
+import { referencesCondition, resolutionOf } from './conditions.ts';
+import { federatedIdentitiesOf } from './federated-identities.ts';
+import { addScopes, resolvePermission, roleReaching, toGrants, type ScopeSets } from './permissions.ts';
+import { resolveRef, type OptIn, type RefTargets } from './resolve-ref.ts';
+import { roleTargets, type CompiledRoles, type RoleEntry } from './roles.ts';
+
+/** What an OAuthClient's references resolve against. */
+export interface ClientScope {
+  apis: CompiledApis;
+  apiTargets: RefTargets<ApiEntry>;
+  roles: CompiledRoles;
+  connections: RefTargets<DeclaredConnection>;
+  optIn: OptIn;
+  /** Which hosts a `jwksUri` may name (src/store/objects.ts WorldInputs). */
+  addressPolicy: AddressPolicy | undefined;
+}
+
+/** Organizations a client belongs to when none lists it: one shared empty map. */
+const NO_ORGANIZATIONS: ReadonlyMap<string, ClientOrganization> = new Map();
+
+/**
+ * One OAuthClient that holds its client id, before organizations attach: its credentials, federated
+ * identities and permissions. Absent from the snapshot (no `client`) when it cannot authenticate.
+ */
+export function compileClient(
+  names: ClientNames,
+  secretData: SecretData | undefined,
+  scope: ClientScope,
+): ClientEntry {
+  const { decl, clientId, secretName } = names;
+  const { namespace, name } = decl.metadata;
+  const spec = decl.spec;
+  const method = spec.tokenEndpointAuthMethod;
+  const problems = capabilityProblems(spec);
+  const refProblems: Problem[] = [];
+  const usedRoles: [string, RoleEntry | undefined][] = [];
+  const { sharedSecret } = AUTH_METHOD_CAPABILITIES[method];
+  const secretCondition = sharedSecret ? secretConditionOf(decl, secretName, secretData) : undefined;
+  const authentication = clientAuthenticationOf(spec, secretCondition, problems, scope.addressPolicy);
+  const federatedIdentities = federatedIdentitiesOf(
+    spec,
+    namespace,
+    scope.connections,
+    scope.optIn,
+    refProblems,
+  );
+  const permissions = permissionsOf(spec, namespace, scope, refProblems, usedRoles);
+  const compiled: CompiledClient = {
+    clientId,
+    namespace,
+    name,
+    grantTypes: new Set(spec.grantTypes),
+    authMethod: method,
+    ...authentication,
+    ...assertionLifetimeOf(spec),
+    federatedIdentities,
+    organizationUsage: spec.organizationUsage,
+    permissions: toGrants(permissions, scope.apis.apis),
+    organizations: NO_ORGANIZATIONS,
+  };
+  const serves =
+    compiled.secretDigests.length > 0 ||
+    compiled.assertionKeys !== undefined ||
+    (method === 'private_key_jwt' && !hasOwnKeys(spec) && federatedIdentities.length > 0);
+  const conditions = [referencesCondition(refProblems)];
+  if (secretCondition) conditions.push(secretCondition.condition);
+  // A private_key_jwt client has no Secret, so its status names none.
+  const status = sharedSecret ? { clientId, secretName, ...secretCondition?.rotationStatus } : { clientId };
+  return {
+    decl,
+    objectKey: names.objectKey,
+    clientId,
+    secretName,
+    key: names.key,
+    secretKey: names.secretKey,
+    secret: secretData,
+    roles: usedRoles,
+    ...(serves ? { client: compiled } : {}),
+    resolution: resolutionOf(decl, [...problems, ...refProblems], status, conditions),
+  };
+}
+
+/** What the spec asks for that Latchkey does not do (src/api/protocol-capabilities.ts). */
+function capabilityProblems(spec: OAuthClientSpec): Problem[] {
+  const problems: Problem[] = [];
+  const unsupported = spec.grantTypes.filter((g) => !GRANT_CAPABILITIES[g].supported);
+  if (unsupported.length > 0) {
+    problems.push({
+      reason: Reason.GrantTypeNotSupported,
+      message: `grant type ${unsupported.join(', ')} is not supported yet`,
+    });
+  }
+  if ((spec.federatedIdentities ?? []).length === 0) {
+    spec.grantTypes.forEach((g, i) => {
+      if (!GRANT_CAPABILITIES[g].federated) return;
+      problems.push({
+        reason: Reason.GrantNeedsFederatedIdentity,
+        message: `spec.grantTypes[${i}]: ${g} needs spec.federatedIdentities (the grant's token is matched against them)`,
+      });
+    });
+  }
+  const method = spec.tokenEndpointAuthMethod;
+  if (!AUTH_METHOD_CAPABILITIES[method].supported) {
+    problems.push({
+      reason: Reason.AuthMethodNotSupported,
+      message: `tokenEndpointAuthMethod ${method} is not supported yet`,
+    });
+  }
+  return problems;
+}
+
+/** The client's direct grants and its Roles' permissions that reach its namespace; `usedRoles` learns each Role read. */
+function permissionsOf(
+  spec: OAuthClientSpec,
+  namespace: string,
+  scope: ClientScope,
+  problems: Problem[],
+  usedRoles: [string, RoleEntry | undefined][],
+): ScopeSets {
+  const { optIn } = scope;
+  const permissions: ScopeSets = new Map();
+  spec.grants.forEach((perm, i) => {
+    const g = resolvePermission(
+      perm,
+      { namespace, where: `spec.grants[${i}]`, optIn, problems },
+      scope.apiTargets,
+    );
+    if (g) addScopes(permissions, g);
+  });
+  const roles = roleTargets(scope.roles, usedRoles);
+  spec.roles.forEach((ref, i) => {
+    const site = { namespace, where: `spec.roles[${i}]`, optIn, problems };
+    const role = resolveRef(ref, site, roles);
+    for (const g of roleReaching(role, namespace, site, scope.apis)) addScopes(permissions, g);
+  });
+  return permissions;
+}

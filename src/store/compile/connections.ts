@@ -1,0 +1,51 @@
+import { parseClientKey, type ClientKey } from '../client-keys.ts';
+import type { ConnectionCheck, DeclaredConnection } from '../objects.ts';
+import { objectKey, secretKey } from '../objects.ts';
+import type { CompiledConnection } from '../snapshot.ts';
+import { issuerCondition, resolutionOf, type Resolved } from './conditions.ts';
+
+/** The Connections compiled, with their resolutions: they depend on the base inputs alone. */
+export interface CompiledConnections {
+  connections: Map<string, CompiledConnection>;
+  connectionsByIssuer: Map<string, CompiledConnection[]>;
+  resolved: Resolved[];
+}
+
+/** The Connections, with the keys of each one's last passing issuer check. */
+export function compileConnections(
+  declared: readonly DeclaredConnection[],
+  checks: ReadonlyMap<string, ConnectionCheck> | undefined,
+): CompiledConnections {
+  const connections = new Map<string, CompiledConnection>();
+  const connectionsByIssuer = new Map<string, CompiledConnection[]>();
+  const resolved: Resolved[] = [];
+  for (const decl of declared) {
+    const { namespace, name } = decl.metadata;
+    const check = checks?.get(secretKey(namespace, name));
+    const found = check?.ok === true ? check : check?.lastGood;
+    // The keys of the last passing check; a key that does not parse is skipped like one of a jwksUri.
+    const connectionKeys: ClientKey[] = [];
+    for (const jwk of found?.jwks ?? []) {
+      const parsed = parseClientKey(jwk);
+      if (parsed.ok) connectionKeys.push(parsed.key);
+    }
+    const issuer = found?.issuer ?? decl.spec.issuer;
+    const connection: CompiledConnection = {
+      namespace,
+      name,
+      type: decl.spec.type,
+      ...(issuer !== undefined ? { issuer } : {}),
+      keys: connectionKeys,
+    };
+    connections.set(secretKey(namespace, name), connection);
+    if (found !== undefined && connectionKeys.length > 0) {
+      connectionsByIssuer.set(found.issuer, [...(connectionsByIssuer.get(found.issuer) ?? []), connection]);
+    }
+    const extra = check?.ok === true ? { issuer: check.issuer, jwksUri: check.jwksUri } : {};
+    resolved.push({
+      objectKey: objectKey('Connection', namespace, name),
+      resolution: resolutionOf(decl, [], extra, [issuerCondition(check)]),
+    });
+  }
+  return { connections, connectionsByIssuer, resolved };
+}
