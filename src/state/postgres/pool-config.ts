@@ -1,0 +1,89 @@
+/**
+ * Turns the parsed connection and the time bounds into node-postgres pool options. Every wait has a bound: the
+ * TCP + TLS + authentication handshake and the wait for a free pooled connection (`connectionTimeoutMillis`,
+ * pg-pool applies it to both), each statement on the server (`statement_timeout`, which cancels it and keeps
+ * the connection) and on the client (`query_timeout`, for a server that stopped answering at all: the
+ * connection is then thrown away, see postgres-state.ts).
+ */
+import type { ConnectionOptions } from 'node:tls';
+import type { PoolConfig } from 'pg';
+import { ConfigError } from '../../config-error.ts';
+import type { PostgresConnection } from './connection-url.ts';
+
+export interface PostgresTimeouts {
+  /** Connecting (TCP, TLS, authentication), and waiting for a free pooled connection. */
+  connectTimeoutMs: number;
+  /** One statement on the server; the client waits this plus {@link CLIENT_GRACE_MS} before it gives up. */
+  statementTimeoutMs: number;
+  /** An idle pooled connection is closed after this. */
+  idleTimeoutMs: number;
+}
+
+export const DEFAULT_TIMEOUTS: PostgresTimeouts = {
+  connectTimeoutMs: 5_000,
+  statementTimeoutMs: 2_000,
+  idleTimeoutMs: 30_000,
+};
+
+/** How much longer the client waits than the server's statement_timeout, so the server's cancel comes first. */
+export const CLIENT_GRACE_MS = 500;
+
+/** Reads a PEM file at start-up; injected so the decision is testable without files. */
+export type ReadPem = (path: string) => string;
+
+export function poolConfig(
+  connection: PostgresConnection,
+  timeouts: PostgresTimeouts,
+  maxConnections: number,
+  readPem: ReadPem,
+  field: string,
+): PoolConfig {
+  return {
+    host: connection.host,
+    port: connection.port,
+    user: connection.user,
+    password: connection.password,
+    database: connection.database,
+    application_name: connection.applicationName,
+    ssl: tlsOptions(connection, readPem, field),
+    max: maxConnections,
+    connectionTimeoutMillis: connection.connectTimeoutMs ?? timeouts.connectTimeoutMs,
+    idleTimeoutMillis: timeouts.idleTimeoutMs,
+    statement_timeout: timeouts.statementTimeoutMs,
+    // A transaction left open by a bug must not hold locks (and the owner-limit advisory lock) for long.
+    idle_in_transaction_session_timeout: timeouts.statementTimeoutMs * 2,
+    query_timeout: timeouts.statementTimeoutMs + CLIENT_GRACE_MS,
+    keepAlive: true,
+    // An idle connection that errors (the server restarted) is dropped by the pool, not reported per request.
+    allowExitOnIdle: true,
+  };
+}
+
+/** node:tls options for the sslmode (libpq semantics, see connection-url.ts), or false for plain TCP. */
+export function tlsOptions(
+  connection: PostgresConnection,
+  readPem: ReadPem,
+  field: string,
+): ConnectionOptions | false {
+  if (connection.sslMode === 'disable') return false;
+  const read = (path: string, what: string): string => {
+    try {
+      return readPem(path);
+    } catch (error) {
+      const reason = error instanceof Error && 'code' in error ? String(error.code) : 'unreadable';
+      throw new ConfigError(`${field} (?${what}=)`, `cannot read ${path} (${reason})`);
+    }
+  };
+  // node-postgres sets `servername` (SNI and the host-name check) from the host, except for an IP address.
+  const options: ConnectionOptions = {};
+  if (connection.sslRootCert !== undefined) options.ca = read(connection.sslRootCert, 'sslrootcert');
+  if (connection.sslCert !== undefined && connection.sslKey !== undefined) {
+    options.cert = read(connection.sslCert, 'sslcert');
+    options.key = read(connection.sslKey, 'sslkey');
+  }
+  const verifyChain = connection.sslMode !== 'require' || connection.sslRootCert !== undefined;
+  options.rejectUnauthorized = verifyChain;
+  // verify-ca (and require with a root certificate) trusts the chain and does not check the host name.
+  if (verifyChain && connection.sslMode !== 'verify-full') options.checkServerIdentity = () => undefined;
+  return options;
+}

