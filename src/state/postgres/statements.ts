@@ -32,15 +32,15 @@ export const SQL = {
   deleteByOwner: `delete from ${T} where kind = $1 and owner = $2`,
   /**
    * The oldest expired rows through the expiry index, at most $2, skipping rows another replica's cleaner (or a
-   * writer) holds, so cleaners never wait on each other and each batch holds its row locks briefly. The delete
-   * re-checks expiry: a row replaced by insert meanwhile stays.
+   * writer) holds, so cleaners never wait on each other and each batch holds its row locks briefly. The rows
+   * are deleted by their ctid (a TID scan; a join on the key would let the planner hash-join a full scan), which
+   * the row locks keep stable; the delete re-checks expiry anyway.
    */
-  deleteExpired: `with doomed as (
-      select kind, key_digest from ${T} where expires_at <= $1 order by expires_at limit $2 for update skip locked
-    ), deleted as (
-      delete from ${T} r using doomed d
-      where r.kind = d.kind and r.key_digest = d.key_digest and r.expires_at <= $1
-      returning r.kind
+  deleteExpired: `with deleted as (
+      delete from ${T} where ctid = any(array(
+        select ctid from ${T} where expires_at <= $1 order by expires_at limit $2 for update skip locked
+      )) and expires_at <= $1
+      returning kind
     )
     select kind, count(*)::int as n from deleted group by kind`,
   estimatedTotal: `select reltuples::bigint::int as total from pg_class where oid = '${T}'::regclass`,
