@@ -41,7 +41,7 @@ afterAll(async () => {
   await server?.stop();
 });
 
-async function plan(sql: string, params: unknown[]): Promise<string> {
+async function plan(sql: string, params: readonly unknown[]): Promise<string> {
   await client.query('deallocate all');
   await client.query(`prepare p as ${sql}`);
   const literal = (v: unknown) =>
