@@ -271,7 +271,13 @@ function serverArgs(dataDir: string, port: number, socketDir: string): string[] 
 }
 
 /** Starts a fresh PostgreSQL; see the module comment. */
-export async function startPostgres(options: { readyTimeoutMs?: number } = {}): Promise<RunningPostgres> {
+export interface StartPostgresOptions {
+  readyTimeoutMs?: number;
+  /** PEM of a server certificate and its key: the server then also accepts TLS (ssl=on). */
+  tls?: { certPem: string; keyPem: string };
+}
+
+export async function startPostgres(options: StartPostgresOptions = {}): Promise<RunningPostgres> {
   const readyTimeoutMs = options.readyTimeoutMs ?? 60_000;
   const bin = await resolvePostgresBin();
   const folder = await mkdtemp(join(tmpdir(), 'latchkey-postgres-'));
@@ -303,12 +309,24 @@ export async function startPostgres(options: { readyTimeoutMs?: number } = {}): 
     ],
     logPath,
   );
+  const extra: string[] = [];
+  if (options.tls) {
+    for (const [name, pem] of [
+      ['server.crt', options.tls.certPem],
+      ['server.key', options.tls.keyPem],
+    ] as const) {
+      await writeFile(join(folder, name), pem, { mode: 0o600 });
+      if (user.uid !== undefined) await chown(join(folder, name), user.uid, user.gid ?? user.uid);
+    }
+    extra.push('-c', 'ssl=on', '-c', `ssl_cert_file=${join(folder, 'server.crt')}`);
+    extra.push('-c', `ssl_key_file=${join(folder, 'server.key')}`);
+  }
   const port = await freePort();
   const base = `postgres://${USER}:${password}@127.0.0.1:${port}`;
   const url = `${base}/postgres?sslmode=disable`;
   let server: Server | undefined;
   const up = async () => {
-    server = startServer(bin, serverArgs(dataDir, port, folder), logPath, folder);
+    server = startServer(bin, [...serverArgs(dataDir, port, folder), ...extra], logPath, folder);
     await waitReady(server, url, logPath, readyTimeoutMs);
   };
   try {
