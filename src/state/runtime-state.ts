@@ -85,10 +85,17 @@ export interface RuntimeState {
   /** Deletes every record of the kind the owner holds (a refresh-token family on reuse); returns how many. */
   deleteByOwner(kind: RecordKind, owner: string): Promise<number>;
   /**
-   * Deletes at most `batch` records that expired before `nowMs`, oldest first, through the expiry index (never
-   * a full scan, never a long lock). Returns how many it deleted per kind.
+   * Deletes at most `batch` records that expired at or before `nowMs` (`expiresAtMs <= nowMs`: absent for every
+   * other operation), oldest first, through the expiry index (never a full scan, never a long lock). Returns how
+   * many it deleted per kind; a kind with none deleted may be missing from the map.
    */
   deleteExpired(nowMs: number, batch: number): Promise<Map<RecordKind, number>>;
+  /**
+   * Runs `run` only if this replica is the one cleaning now (PostgreSQL: a try-advisory-lock held for the run),
+   * and resolves with whether it ran. Absent: the backend has one process (embedded), which always cleans.
+   * Used by src/state/cleaner.ts so one replica at a time deletes expired records.
+   */
+  tryLeadCleaning?(run: () => Promise<void>): Promise<boolean>;
   /** Records held per kind, expired or not (for metrics; may be an estimate on a large table). */
   counts(): Promise<Map<RecordKind, number>>;
   /** Resolves when the backend answers; rejects with {@link StateUnavailableError} otherwise (readiness). */
