@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { DEFAULT_MANIFEST_LIMITS, readRefusal } from '../../src/manifests/limits.ts';
+import { declaredObjects } from '../../bench/scale-world.ts';
 
 const MIB = 1024 * 1024;
 
@@ -22,5 +23,14 @@ describe('readRefusal', () => {
     },
   ])('$name', ({ bytes, folderBytes, refused }) => {
     expect(readRefusal('big.yaml', bytes, folderBytes, DEFAULT_MANIFEST_LIMITS)?.message).toBe(refused);
+  });
+});
+
+describe('DEFAULT_MANIFEST_LIMITS', () => {
+  it("holds the scale benchmark's world of 10,000 clients in one file (20,001 documents, 4.3 MB)", () => {
+    const objects = declaredObjects(10_000);
+    const text = objects.map((o) => JSON.stringify(o)).join('\n---\n');
+    expect(objects.length).toBeLessThanOrEqual(DEFAULT_MANIFEST_LIMITS.maxDocumentsPerFile);
+    expect(Buffer.byteLength(text)).toBeLessThanOrEqual(DEFAULT_MANIFEST_LIMITS.maxFileBytes);
   });
 });
