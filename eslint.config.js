@@ -14,6 +14,7 @@ const FORBIDDEN_IMPORTS = {
   store: ['server', 'operator', 'kube', 'dev', 'cli', 'validate', 'connections'],
   connections: ['server', 'operator', 'dev', 'cli', 'validate', 'kube'],
   runtime: ['server', 'operator', 'dev', 'cli', 'validate', 'kube', 'connections', 'store'],
+  state: ['server', 'operator', 'dev', 'cli', 'validate', 'kube', 'connections', 'store'],
   kube: ['server', 'operator', 'dev', 'cli', 'validate', 'connections', 'store'],
   validate: ['server', 'operator', 'dev', 'cli', 'kube'],
   manifests: ['server', 'operator', 'dev', 'cli', 'validate', 'kube', 'connections', 'runtime'],
