@@ -5,12 +5,12 @@
  * if this process is killed outright.
  */
 
-import '../child-guard.ts';
+import '../lib/child-guard.ts';
 import { spawn } from 'node:child_process';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
-import { KEYCLOAK_READY, type KeycloakConfig } from '../peers-protocol.ts';
-import { CONFIG_ENV, readConfig } from '../protocol.ts';
+import { KEYCLOAK_READY, type KeycloakConfig } from './peers-protocol.ts';
+import { CONFIG_ENV, readConfig } from '../lib/protocol.ts';
 
 // Shorter than the grace the bench and child-guard.ts give this process before they kill it.
 const STOP_GRACE_SECONDS = 4;

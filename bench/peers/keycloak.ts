@@ -11,7 +11,7 @@ import { mkdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
-import type { BenchAlgorithm } from '../protocol.ts';
+import type { BenchAlgorithm } from '../lib/protocol.ts';
 
 const run = promisify(execFile);
 

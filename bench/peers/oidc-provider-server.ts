@@ -5,13 +5,13 @@
  * Started by peers-bench.ts.
  */
 
-import '../child-guard.ts';
+import '../lib/child-guard.ts';
 import { generateKeyPairSync, type JsonWebKey } from 'node:crypto';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import Provider, { errors } from 'oidc-provider';
-import { OIDC_PROVIDER_READY, type OidcProviderConfig } from '../peers-protocol.ts';
-import { readConfig } from '../protocol.ts';
+import { OIDC_PROVIDER_READY, type OidcProviderConfig } from './peers-protocol.ts';
+import { readConfig } from '../lib/protocol.ts';
 
 const config = readConfig<OidcProviderConfig>();
 

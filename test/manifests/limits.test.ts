@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { DEFAULT_MANIFEST_LIMITS, readRefusal } from '../../src/manifests/limits.ts';
-import { declaredObjects } from '../../bench/scale-world.ts';
+import { declaredObjects } from '../../bench/scale/scale-world.ts';
 
 const MIB = 1024 * 1024;
 

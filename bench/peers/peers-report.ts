@@ -1,6 +1,6 @@
 /** `npm run bench:peers`: the figures per server, the table of ratios people read, and the results file. */
 
-import type { BenchAlgorithm } from './protocol.ts';
+import type { BenchAlgorithm } from '../lib/protocol.ts';
 import {
   compactSummary,
   describeMachine,
@@ -8,7 +8,7 @@ import {
   round,
   type Machine,
   type Summary,
-} from './report.ts';
+} from '../lib/report.ts';
 
 export type PeerName = 'latchkey' | 'oidc-provider' | 'keycloak';
 

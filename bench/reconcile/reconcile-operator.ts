@@ -10,10 +10,10 @@ import { stat } from 'node:fs/promises';
 import { basename, join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { fileURLToPath, pathToFileURL } from 'node:url';
-import { LEASES, type KubeClient, type KubeObject } from '../src/kube/types.ts';
-import { REPO_ROOT } from './children.ts';
+import { LEASES, type KubeClient, type KubeObject } from '../../src/kube/types.ts';
+import { REPO_ROOT } from '../lib/children.ts';
 
-const GUARD = pathToFileURL(fileURLToPath(new URL('child-guard.ts', import.meta.url))).href;
+const GUARD = pathToFileURL(fileURLToPath(new URL('../lib/child-guard.ts', import.meta.url))).href;
 const CONTROL = pathToFileURL(fileURLToPath(new URL('reconcile-control.ts', import.meta.url))).href;
 const STOP_GRACE_MS = 20_000;
 const LEASE_NAME = 'latchkey-operator';

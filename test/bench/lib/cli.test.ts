@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { parseBenchArgs, positive, RUN_FLAGS, runSettings } from '../../bench/cli.ts';
+import { parseBenchArgs, positive, RUN_FLAGS, runSettings } from '../../../bench/lib/cli.ts';
 
 describe('the flags every bench shares', () => {
   it('saves a full run', () => {

@@ -13,9 +13,9 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { JWK } from 'jose';
-import { assertionLifetime, assertionPoolSize } from './assertion-pool.ts';
-import { cpuSeconds, loadRun, startChild, stopAll, waitForLine, type Child } from './children.ts';
-import { parseBenchArgs, reportValidity, RUN_FLAGS, runBench, runSettings } from './cli.ts';
+import { assertionLifetime, assertionPoolSize } from '../lib/assertion-pool.ts';
+import { cpuSeconds, loadRun, startChild, stopAll, waitForLine, type Child } from '../lib/children.ts';
+import { parseBenchArgs, reportValidity, RUN_FLAGS, runBench, runSettings } from '../lib/cli.ts';
 import {
   ALGORITHMS,
   audienceOf,
@@ -29,9 +29,9 @@ import {
   secretData,
   startLatchkeyDev,
   type DevServer,
-} from './latchkey-dev.ts';
-import { startWorkloadIssuer, type WorkloadIssuer } from './oidc-issuer.ts';
-import { monotonicMicros } from './profile.ts';
+} from '../lib/latchkey-dev.ts';
+import { startWorkloadIssuer, type WorkloadIssuer } from '../oidc-issuer.ts';
+import { monotonicMicros } from '../lib/profile.ts';
 import {
   FLOOR_READY,
   type BenchAlgorithm,
@@ -41,7 +41,7 @@ import {
   type KindLoadConfig,
   type KindRequest,
   type LoadConfig,
-} from './protocol.ts';
+} from '../lib/protocol.ts';
 import {
   cpuTable,
   describeMachine,
@@ -57,8 +57,8 @@ import {
   type Run,
   type ServerName,
   type Settings,
-} from './report.ts';
-import { commit, machine, saveResults } from './run-info.ts';
+} from '../lib/report.ts';
+import { commit, machine, saveResults } from '../lib/run-info.ts';
 import {
   collectProfiles,
   cpuProfileArgs,
@@ -270,7 +270,7 @@ async function startFloor(
   };
   const child = startChild('floor server', {
     maxSeconds: start.maxSeconds,
-    args: [...start.nodeArgs, 'bench/floor-server.ts'],
+    args: [...start.nodeArgs, 'bench/token/floor-server.ts'],
     config,
   });
   const origin = await waitForLine(child, FLOOR_READY, READY_TIMEOUT_MS);
@@ -406,7 +406,7 @@ async function loadChild(
   const slack = kind === 'private_key_jwt' ? 180 : 60;
   return startChild(`load (${server} ${rowLabel({ alg, kind })})`, {
     maxSeconds: Math.ceil(runSeconds + slack),
-    args: ['bench/load.ts'],
+    args: ['bench/lib/load.ts'],
     config,
   });
 }

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { REPO_ROOT } from '../../bench/children.ts';
+import { REPO_ROOT } from '../../../bench/lib/children.ts';
 import {
   frameLabel,
   OTHER_GROUP,
@@ -8,14 +8,14 @@ import {
   summarizeCpuProfile,
   type CpuProfile,
   type ProfileNode,
-} from '../../bench/profile.ts';
+} from '../../../bench/lib/profile.ts';
 import {
   groupTable,
   mainThreadCpuSeconds,
   mainThreadProfileOf,
   TOKEN_GROUPS,
   type ProfiledRow,
-} from '../../bench/token-profile.ts';
+} from '../../../bench/token/token-profile.ts';
 
 const node = (
   id: number,
@@ -197,14 +197,14 @@ describe('the token bench profiles', () => {
     ],
     ['parseBasic src/server/client-auth.ts:220', 'client authentication'],
     ['verifySignature node_modules/jose/dist/webapi/lib/jws_verify.js:44', 'client authentication'],
-    ['authenticated bench/floor-server.ts:102', 'client authentication'],
+    ['authenticated bench/token/floor-server.ts:102', 'client authentication'],
     ['parseForm src/server/form.ts:40', 'form parsing'],
     ['accessTokenClaims src/server/claims.ts:35', 'grant and claims'],
     ['issueAccessToken src/server/grants/client-credentials.ts:25', 'grant and claims'],
     ['observeRequest src/server/metrics.ts:97', 'events, logging and metrics'],
     ['(anonymous) node_modules/prom-client/lib/histogram.js:232', 'events, logging and metrics'],
     ['(anonymous) src/server/endpoints/token.ts:138', 'endpoint steps and replies'],
-    ['issue bench/floor-server.ts:119', 'endpoint steps and replies'],
+    ['issue bench/token/floor-server.ts:119', 'endpoint steps and replies'],
     ['Reply.send node_modules/fastify/lib/reply.js:156', 'fastify'],
     ['callHandler node_modules/find-my-way/index.js:611', 'fastify'],
     ['parserOnHeadersComplete node:_http_common:77', 'Node HTTP and sockets'],

@@ -6,11 +6,11 @@
 
 import { writeFile } from 'node:fs/promises';
 import { Session } from 'node:inspector/promises';
-import { compile } from '../src/store/compile.ts';
-import { objectKey } from '../src/store/objects.ts';
-import type { Snapshot } from '../src/store/snapshot.ts';
-import { readConfig } from './protocol.ts';
-import { clientName, WORKLOAD_NAMESPACE } from './reconcile-world.ts';
+import { compile } from '../../src/store/compile.ts';
+import { objectKey } from '../../src/store/objects.ts';
+import type { Snapshot } from '../../src/store/snapshot.ts';
+import { readConfig } from '../lib/protocol.ts';
+import { clientName, WORKLOAD_NAMESPACE } from '../reconcile/reconcile-world.ts';
 import { operatorWorld, type OperatorWorld } from './scale-world.ts';
 
 export interface ScaleChildConfig {

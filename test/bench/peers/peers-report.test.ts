@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { javaMajor } from '../../bench/peers/keycloak.ts';
+import { javaMajor } from '../../../bench/peers/keycloak.ts';
 import {
   formatRatio,
   formatSpread,
@@ -9,9 +9,9 @@ import {
   peersTable,
   type PeerResult,
   type PeersReport,
-} from '../../bench/peers-report.ts';
-import { parseStat, parseVmRss, processTree } from '../../bench/proc-tree.ts';
-import type { Summary } from '../../bench/report.ts';
+} from '../../../bench/peers/peers-report.ts';
+import { parseStat, parseVmRss, processTree } from '../../../bench/lib/proc-tree.ts';
+import type { Summary } from '../../../bench/lib/report.ts';
 
 const MiB = 2 ** 20;
 

@@ -10,7 +10,7 @@ import {
   MIN_POOL_SIZE,
   POOL_HEADROOM,
   signAssertions,
-} from '../../bench/assertion-pool.ts';
+} from '../../../bench/lib/assertion-pool.ts';
 
 describe('the size of a pool of assertions', () => {
   it('covers a run at the fastest shared-secret rate, with headroom', () => {

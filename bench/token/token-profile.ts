@@ -8,7 +8,7 @@ import { execFileSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { readdir, rename, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import type { Child } from './children.ts';
+import type { Child } from '../lib/children.ts';
 import {
   profileTable,
   readProfile,
@@ -18,9 +18,9 @@ import {
   type ProfileGroup,
   type ProfileSummary,
   type ProfileWindow,
-} from './profile.ts';
-import type { BenchAlgorithm, BenchKind } from './protocol.ts';
-import { rowLabel, type ServerName } from './report.ts';
+} from '../lib/profile.ts';
+import type { BenchAlgorithm, BenchKind } from '../lib/protocol.ts';
+import { rowLabel, type ServerName } from '../lib/report.ts';
 
 /** Options for `node` that make a server write its main thread's CPU profile to `dir` when it exits. */
 export function cpuProfileArgs(dir: string): string[] {
@@ -44,7 +44,7 @@ export const TOKEN_GROUPS: readonly ProfileGroup[] = [
   {
     name: 'client authentication',
     pattern:
-      / src\/server\/client-auth\.ts:| src\/server\/assertion\/| node_modules\/jose\/|^(authenticated|assertionClientOf|federatedClientOf) bench\/floor-server\.ts:/,
+      / src\/server\/client-auth\.ts:| src\/server\/assertion\/| node_modules\/jose\/|^(authenticated|assertionClientOf|federatedClientOf) bench\/token\/floor-server\.ts:/,
   },
   {
     name: 'form parsing',
@@ -53,11 +53,11 @@ export const TOKEN_GROUPS: readonly ProfileGroup[] = [
   {
     name: 'grant and claims',
     pattern:
-      / src\/server\/(claims|jti)\.ts:| src\/server\/grants\/|^(grant|newJti) bench\/floor-server\.ts:/,
+      / src\/server\/(claims|jti)\.ts:| src\/server\/grants\/|^(grant|newJti) bench\/token\/floor-server\.ts:/,
   },
   {
     name: 'token verification (introspection)',
-    pattern: / src\/server\/token-check\.ts:|^introspect bench\/floor-server\.ts:/,
+    pattern: / src\/server\/token-check\.ts:|^introspect bench\/token\/floor-server\.ts:/,
   },
   {
     name: 'events, logging and metrics',
@@ -66,7 +66,7 @@ export const TOKEN_GROUPS: readonly ProfileGroup[] = [
   },
   {
     name: 'endpoint steps and replies',
-    pattern: / src\/server\/(endpoints\/|reply\.ts|errors\.ts|app\.ts)| bench\/floor-server\.ts:/,
+    pattern: / src\/server\/(endpoints\/|reply\.ts|errors\.ts|app\.ts)| bench\/token\/floor-server\.ts:/,
   },
   {
     name: 'fastify',

@@ -1,6 +1,6 @@
 /** What peers-bench.ts and the processes it starts for the peers tell each other (see protocol.ts). */
 
-import type { BenchAlgorithm } from './protocol.ts';
+import type { BenchAlgorithm } from '../lib/protocol.ts';
 
 export interface OidcProviderConfig {
   /** The bench's client, then the idle ones: all `client_secret_basic`, client_credentials only. */

@@ -9,16 +9,16 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
-import { createKubeApi } from '../src/kube/api.ts';
-import { loadKubeConfig } from '../src/kube/config.ts';
-import type { KubeClient } from '../src/kube/types.ts';
+import { createKubeApi } from '../../src/kube/api.ts';
+import { loadKubeConfig } from '../../src/kube/config.ts';
+import type { KubeClient } from '../../src/kube/types.ts';
 import {
   freePort,
   installCrds,
   repoRoot,
   startControlPlane,
   type ControlPlane,
-} from '../test/integration/envtest.ts';
+} from '../../test/integration/envtest.ts';
 import {
   cpuSecondsOf,
   logSize,
@@ -59,9 +59,9 @@ import {
   type CreateResult,
   type ReadyCount,
 } from './reconcile-world.ts';
-import { describeMachine } from './report.ts';
-import { commit, machine, saveResults } from './run-info.ts';
-import { parseBenchArgs, runBench } from './cli.ts';
+import { describeMachine } from '../lib/report.ts';
+import { commit, machine, saveResults } from '../lib/run-info.ts';
+import { parseBenchArgs, runBench } from '../lib/cli.ts';
 
 const USAGE = `Usage: npm run bench:reconcile -- [options]
 

@@ -1,8 +1,8 @@
 /** The reconcile bench's figures: the tables people read, the linearity check and the results file. */
 
 import type { LogSummary, Memory } from './reconcile-operator.ts';
-import { profileTable, type ProfileSummary } from './profile.ts';
-import { describeMachine, resultsFooter, type Machine } from './report.ts';
+import { profileTable, type ProfileSummary } from '../lib/profile.ts';
+import { describeMachine, resultsFooter, type Machine } from '../lib/report.ts';
 
 export interface SizeResult {
   n: number;

@@ -10,7 +10,7 @@ import { fileURLToPath, pathToFileURL } from 'node:url';
 import { CONFIG_ENV, type LoadResult } from './protocol.ts';
 import type { Run } from './report.ts';
 
-export const REPO_ROOT = fileURLToPath(new URL('..', import.meta.url));
+export const REPO_ROOT = fileURLToPath(new URL('../..', import.meta.url));
 const GUARD = pathToFileURL(fileURLToPath(new URL('child-guard.ts', import.meta.url))).href;
 const TAIL_CHARS = 4000;
 const STOP_GRACE_MS = 5_000;

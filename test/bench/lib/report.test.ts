@@ -10,7 +10,7 @@ import {
   type AlgorithmResult,
   type Report,
   type Summary,
-} from '../../bench/report.ts';
+} from '../../../bench/lib/report.ts';
 
 function summary(requestsPerSecond: number, extra: Partial<Summary> = {}): Summary {
   return {

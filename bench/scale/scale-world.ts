@@ -5,20 +5,20 @@
  * cluster: a rebuild reads caches only, so this times exactly what one change costs the operator's CPU.
  */
 
-import { KIND_NAMES, type KindName } from '../src/api/kinds.ts';
-import { EventBus } from '../src/events.ts';
-import { generateSigningKeys, keySetOf } from '../src/keys/generate.ts';
-import type { SigningKeys } from '../src/keys/signing-keys.ts';
-import type { Informer, InformerEvent, KubeApi, KubeObject } from '../src/kube/types.ts';
-import { Controller, type ReconcileQueue } from '../src/operator/controller.ts';
-import { decideSecret } from '../src/operator/client-secret-rotation.ts';
-import { desiredStatus, kubeTime, type ObjectStatus } from '../src/operator/status.ts';
-import { declaredFrom } from '../src/operator/world.ts';
-import type { Compiled } from '../src/store/compile.ts';
-import type { DeclaredOAuthClient, WorldInputs } from '../src/store/objects.ts';
-import { objectKey } from '../src/store/objects.ts';
-import { newClientSecret } from '../src/store/secrets.ts';
-import { Store } from '../src/store/store.ts';
+import { KIND_NAMES, type KindName } from '../../src/api/kinds.ts';
+import { EventBus } from '../../src/events.ts';
+import { generateSigningKeys, keySetOf } from '../../src/keys/generate.ts';
+import type { SigningKeys } from '../../src/keys/signing-keys.ts';
+import type { Informer, InformerEvent, KubeApi, KubeObject } from '../../src/kube/types.ts';
+import { Controller, type ReconcileQueue } from '../../src/operator/controller.ts';
+import { decideSecret } from '../../src/operator/client-secret-rotation.ts';
+import { desiredStatus, kubeTime, type ObjectStatus } from '../../src/operator/status.ts';
+import { declaredFrom } from '../../src/operator/world.ts';
+import type { Compiled } from '../../src/store/compile.ts';
+import type { DeclaredOAuthClient, WorldInputs } from '../../src/store/objects.ts';
+import { objectKey } from '../../src/store/objects.ts';
+import { newClientSecret } from '../../src/store/secrets.ts';
+import { Store } from '../../src/store/store.ts';
 import {
   clientName,
   clientObject,
@@ -28,7 +28,7 @@ import {
   roleObject,
   SCOPES,
   WORKLOAD_NAMESPACE,
-} from './reconcile-world.ts';
+} from '../reconcile/reconcile-world.ts';
 
 /** A change toggles the last of bench:reconcile's scopes on a client's grant. */
 const TOGGLED_SCOPE = SCOPES[3];

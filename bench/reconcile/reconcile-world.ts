@@ -5,8 +5,8 @@
  */
 
 import { createRemoteJWKSet, decodeJwt, jwtVerify } from 'jose';
-import { API_VERSION } from '../src/api/common.ts';
-import type { KindName } from '../src/api/kinds.ts';
+import { API_VERSION } from '../../src/api/common.ts';
+import type { KindName } from '../../src/api/kinds.ts';
 import {
   CORE_NAMESPACES,
   CORE_SECRETS,
@@ -14,8 +14,8 @@ import {
   KubeApiError,
   type KubeClient,
   type KubeObject,
-} from '../src/kube/types.ts';
-import { resourceOf } from '../src/operator/resources.ts';
+} from '../../src/kube/types.ts';
+import { resourceOf } from '../../src/operator/resources.ts';
 
 export const WORKLOAD_NAMESPACE = 'bench';
 export const RESOURCE_SERVER = 'bench-api';

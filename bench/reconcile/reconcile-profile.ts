@@ -3,9 +3,9 @@
  * the functions of a rebuild and a reconcile always reported.
  */
 
-import { summarizeProfile as summarize, type ProfileSummary } from './profile.ts';
+import { summarizeProfile as summarize, type ProfileSummary } from '../lib/profile.ts';
 
-export { profileTable, type ProfileRow, type ProfileSummary } from './profile.ts';
+export { profileTable, type ProfileRow, type ProfileSummary } from '../lib/profile.ts';
 
 /** Functions the bench always reports, whether or not they make the top list. */
 export const WATCHED = [

@@ -11,13 +11,13 @@ import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { parse } from 'yaml';
-import { devArgs, IMAGE_NODE_FLAGS, metadataUrl } from './latchkey-dev.ts';
-import { cpuSeconds, REPO_ROOT, runToEnd, startChild, stopAll, waitForLine, type Child } from './children.ts';
-import type { LoadConfig, LoadResult } from './protocol.ts';
-import { AUDIENCE, clientName, GRANT_SCOPE, ROLE_SCOPE, WORKLOAD_NAMESPACE } from './reconcile-world.ts';
-import { summarizeProfile } from './reconcile-profile.ts';
-import { describeMachine, summarize, type Run } from './report.ts';
-import { commit, machine } from './run-info.ts';
+import { devArgs, IMAGE_NODE_FLAGS, metadataUrl } from '../lib/latchkey-dev.ts';
+import { cpuSeconds, REPO_ROOT, runToEnd, startChild, stopAll, waitForLine, type Child } from '../lib/children.ts';
+import type { LoadConfig, LoadResult } from '../lib/protocol.ts';
+import { AUDIENCE, clientName, GRANT_SCOPE, ROLE_SCOPE, WORKLOAD_NAMESPACE } from '../reconcile/reconcile-world.ts';
+import { summarizeProfile } from '../reconcile/reconcile-profile.ts';
+import { describeMachine, summarize, type Run } from '../lib/report.ts';
+import { commit, machine } from '../lib/run-info.ts';
 import type { ScaleChildConfig, ScaleChildResult } from './scale-child.ts';
 import {
   describeScaleSettings,
@@ -134,7 +134,7 @@ async function measureWorld(n: number, options: Options, profilePath?: string): 
     options.warmupRebuilds + options.repeats + (profilePath !== undefined ? PROFILE_REBUILDS : 0);
   const child = startChild(`scale world ${n}`, {
     maxSeconds: Math.ceil(120 + (rebuilds * 3 + 10) * (n / 1000) * 0.5),
-    args: ['--expose-gc', 'bench/scale-child.ts'],
+    args: ['--expose-gc', 'bench/scale/scale-child.ts'],
     config,
   });
   return JSON.parse(await runToEnd(child)) as ScaleChildResult;
@@ -258,7 +258,7 @@ async function tokenRun(world: DevWorld, options: Options, used: Set<number>): P
   const maxSeconds = Math.ceil(options.warmupSeconds + options.measureSeconds + 60);
   const cpuBefore = cpuSeconds(world.child);
   const loads = configs.map((config, k) =>
-    startChild(`load ${k + 1} (${world.clients} clients)`, { maxSeconds, args: ['bench/load.ts'], config }),
+    startChild(`load ${k + 1} (${world.clients} clients)`, { maxSeconds, args: ['bench/lib/load.ts'], config }),
   );
   const outputs = await Promise.all(loads.map(runToEnd));
   const cpuAfter = cpuSeconds(world.child);

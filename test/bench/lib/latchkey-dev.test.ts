@@ -1,8 +1,8 @@
 import { parseAllDocuments } from 'yaml';
 import { describe, expect, it } from 'vitest';
 import { readFile } from 'node:fs/promises';
-import { IMAGE_NODE_FLAGS, oauthClientManifest, resourceServerManifests } from '../../bench/latchkey-dev.ts';
-import { changedWhere } from '../../bench/run-info.ts';
+import { IMAGE_NODE_FLAGS, oauthClientManifest, resourceServerManifests } from '../../../bench/lib/latchkey-dev.ts';
+import { changedWhere } from '../../../bench/lib/run-info.ts';
 
 const parseOne = (text: string) => {
   const docs = parseAllDocuments(text);

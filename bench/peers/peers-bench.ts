@@ -10,8 +10,8 @@ import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { homedir, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
-import { loadRun, REPO_ROOT, startChild, stopAll, waitForLine, type Child } from './children.ts';
-import { parseBenchArgs, positive, reportValidity, RUN_FLAGS, runBench, runSettings } from './cli.ts';
+import { loadRun, REPO_ROOT, startChild, stopAll, waitForLine, type Child } from '../lib/children.ts';
+import { parseBenchArgs, positive, reportValidity, RUN_FLAGS, runBench, runSettings } from '../lib/cli.ts';
 import {
   ALGORITHMS,
   audienceOf,
@@ -22,7 +22,7 @@ import {
   resourceServerManifests,
   SCOPE,
   startLatchkeyDev,
-} from './latchkey-dev.ts';
+} from '../lib/latchkey-dev.ts';
 import {
   CONNECTIONS,
   PEER_LABEL,
@@ -51,11 +51,11 @@ import {
   installKeycloak,
   randomSecret,
   setUpRealm,
-} from './peers/keycloak.ts';
-import { findInTree, sampleRss, treeUsage } from './proc-tree.ts';
-import type { BenchAlgorithm, LoadConfig } from './protocol.ts';
-import { describeMachine, describeRun, summarize, type Run } from './report.ts';
-import { commit, machine, saveResults } from './run-info.ts';
+} from './keycloak.ts';
+import { findInTree, sampleRss, treeUsage } from '../lib/proc-tree.ts';
+import type { BenchAlgorithm, LoadConfig } from '../lib/protocol.ts';
+import { describeMachine, describeRun, summarize, type Run } from '../lib/report.ts';
+import { commit, machine, saveResults } from '../lib/run-info.ts';
 
 const USAGE = `Usage: npm run bench:peers -- [options]
 
@@ -325,7 +325,7 @@ async function measure(
   const sampler = pid === undefined ? undefined : sampleRss(pid, RSS_SAMPLE_MS);
   const load = startChild(`load (${server.peer} ${connection} ${alg})`, {
     maxSeconds: Math.ceil(seconds.warmup + seconds.measure + 60),
-    args: ['bench/load.ts'],
+    args: ['bench/lib/load.ts'],
     config,
   });
   const result = await loadRun(load, () => (pid === undefined ? undefined : treeUsage(pid)?.cpuSeconds));

@@ -7,7 +7,7 @@
  * framework and bookkeeping. Started by token-bench.ts; see bench/README.md.
  */
 
-import './child-guard.ts';
+import '../lib/child-guard.ts';
 import {
   createHash,
   createPrivateKey,
@@ -21,14 +21,14 @@ import {
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { compactVerify } from 'jose';
-import { p256DerToJws, p256JwsToDer } from '../src/server/ecdsa-p256.ts';
+import { p256DerToJws, p256JwsToDer } from '../../src/server/ecdsa-p256.ts';
 import {
   FLOOR_READY,
   JWT_BEARER_ASSERTION_TYPE,
   readConfig,
   type FloorApi,
   type FloorConfig,
-} from './protocol.ts';
+} from '../lib/protocol.ts';
 
 const BODY_LIMIT = 16 * 1024;
 const JSON_NO_STORE = {
