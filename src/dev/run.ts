@@ -3,7 +3,7 @@ import { relative } from 'node:path';
 import { systemClock, type Clock } from '../clock.ts';
 import type { EventBus } from '../events.ts';
 import { keySetAt, longestTokenLifetime, nextKeyChange, sameKeySet } from '../keys/lifecycle.ts';
-import { DEFAULT_ROTATION } from '../keys/rotation.ts';
+import { DEFAULT_ROTATION } from '../keys/signing-key-rotation.ts';
 import type { DeclaredConnection, DeclaredOAuthClient, SecretData, WorldInputs } from '../store/objects.ts';
 import { Store } from '../store/store.ts';
 import { SHARED_SECRET_METHODS } from '../api/protocol-capabilities.ts';

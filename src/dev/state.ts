@@ -5,7 +5,7 @@ import type { EventBus } from '../events.ts';
 import { decodeKeyRing, encodeKeyRing, KEYS_DATA_KEY } from '../keys/codec.ts';
 import { generateSigningKey, generateSigningKeys } from '../keys/generate.ts';
 import { keySetAt, type KeyRing } from '../keys/lifecycle.ts';
-import { decideRotation, DEFAULT_ROTATION, type RotationSchedule } from '../keys/rotation.ts';
+import { decideRotation, DEFAULT_ROTATION, type RotationSchedule } from '../keys/signing-key-rotation.ts';
 import type { SigningKey } from '../keys/signing-keys.ts';
 import type { DeclaredOAuthClient, SecretData } from '../store/objects.ts';
 import { defaultClientId, secretNameOf } from '../store/names.ts';
@@ -72,8 +72,9 @@ export class DevState {
   }
 
   /**
-   * Applies the rotation schedule to the stored keys as the operator's leader does (src/keys/rotation.ts):
-   * publishes next keys when due, removes keys whose tokens have expired, records a longer token lifetime.
+   * Applies the rotation schedule to the stored keys as the operator's leader does
+   * (src/keys/signing-key-rotation.ts): publishes next keys when due, removes keys whose tokens have expired,
+   * records a longer token lifetime.
    * Resolves with the ring in force and when to call again.
    */
   async rotateKeys(

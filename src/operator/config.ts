@@ -4,7 +4,7 @@ import { randomBytes } from 'node:crypto';
 import { parseDuration } from '../api/duration.ts';
 import { ConfigError } from '../config-error.ts';
 import { integerOption, portOption } from '../options.ts';
-import { DEFAULT_ROTATION, type RotationSchedule } from '../keys/rotation.ts';
+import { DEFAULT_ROTATION, type RotationSchedule } from '../keys/signing-key-rotation.ts';
 import { addressPolicyOption, type AddressPolicy } from '../outbound/address-policy.ts';
 import { issuerUrls } from '../server/issuer.ts';
 import {

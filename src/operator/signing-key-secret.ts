@@ -4,7 +4,7 @@ import type { EventBus } from '../events.ts';
 import { decodeKeyRing, encodeKeyRing, KEYS_DATA_KEY } from '../keys/codec.ts';
 import { generateSigningKey } from '../keys/generate.ts';
 import { keySetAt, nextKeyChange, sameKeySet, type KeyRing } from '../keys/lifecycle.ts';
-import { decideRotation, type RotationPlan, type RotationSchedule } from '../keys/rotation.ts';
+import { decideRotation, type RotationPlan, type RotationSchedule } from '../keys/signing-key-rotation.ts';
 import {
   KEY_ALGORITHMS,
   type KeyAlgorithm,
@@ -75,8 +75,8 @@ export interface OperatorKeysOptions {
  * The signing keys of an operator replica. Every replica loads them from a Secret in the operator's
  * namespace and derives the key set in force from the stored times and its own clock, switching at each
  * key's time. The leader creates the Secret, restores it when deleted, and rotates the keys on schedule and
- * on demand (see src/keys/rotation.ts). A corrupt Secret is a loud error and is left as it is; a replica
- * that already holds keys keeps signing with them.
+ * on demand (see src/keys/signing-key-rotation.ts). A corrupt Secret is a loud error and is left as it is; a
+ * replica that already holds keys keeps signing with them.
  */
 export class OperatorKeys {
   readonly #o: OperatorKeysOptions;

@@ -6,7 +6,7 @@ import { oauthClientSpec } from '../../src/api/oauth-client.ts';
 import { DevState } from '../../src/dev/state.ts';
 import { EventBus } from '../../src/events.ts';
 import { KeyStoreCorruptError } from '../../src/keys/codec.ts';
-import { DEFAULT_ROTATION } from '../../src/keys/rotation.ts';
+import { DEFAULT_ROTATION } from '../../src/keys/signing-key-rotation.ts';
 import type { DeclaredOAuthClient } from '../../src/store/objects.ts';
 
 let dir: string;

@@ -2,7 +2,7 @@ import { createRemoteJWKSet, customFetch, decodeProtectedHeader, jwtVerify } fro
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { generateSigningKeys } from '../../src/keys/generate.ts';
 import { keySetAt, type KeyRecord } from '../../src/keys/lifecycle.ts';
-import { decideRotation, type RotationSchedule } from '../../src/keys/rotation.ts';
+import { decideRotation, type RotationSchedule } from '../../src/keys/signing-key-rotation.ts';
 import { basic, form, NOW_S, payments, post, SECRETS, startHarness, world, type Harness } from './harness.ts';
 
 const H = 3_600_000;

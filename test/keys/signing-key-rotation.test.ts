@@ -6,7 +6,7 @@ import {
   revokedKids,
   type RotationInput,
   type RotationSchedule,
-} from '../../src/keys/rotation.ts';
+} from '../../src/keys/signing-key-rotation.ts';
 import { fakeKey, rec } from './fake-keys.ts';
 
 const T = Date.parse('2026-03-01T00:00:00Z');
