@@ -30,7 +30,7 @@ import {
   startLatchkeyDev,
   type DevServer,
 } from '../lib/latchkey-dev.ts';
-import { startWorkloadIssuer, type WorkloadIssuer } from '../oidc-issuer.ts';
+import { startWorkloadIssuer, type WorkloadIssuer } from './workload-issuer.ts';
 import { monotonicMicros } from '../lib/profile.ts';
 import {
   FLOOR_READY,

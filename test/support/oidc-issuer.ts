@@ -1,6 +1,7 @@
 /**
- * An OpenID Connect issuer for tests, as a CI system's would be: a real HTTP server on 127.0.0.1 serving
- * discovery and a JWK Set whose keys the test swaps, and RS256 signing keys to sign its tokens with.
+ * An OpenID Connect issuer, as a CI system's or a cluster's would be: a real HTTP server on 127.0.0.1 serving
+ * discovery and a JWK Set whose keys the caller swaps, and RS256 signing keys to sign its tokens with. The
+ * tests use it, and so does the token bench for its federation rounds (bench/token/workload-issuer.ts).
  */
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
