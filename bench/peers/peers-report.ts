@@ -248,7 +248,7 @@ export function peersMarkdown(report: PeersReport, algs: readonly BenchAlgorithm
     `# Latchkey and its peers, ${report.date}`,
     '',
     '`npm run bench:peers`: Latchkey dev mode, node-oidc-provider and Keycloak (`start-dev`) on this machine,',
-    'each issuing `grant_type=client_credentials` tokens to the same load generator (bench/load.ts) with the',
+    'each issuing `grant_type=client_credentials` tokens to the same load generator (bench/lib/load.ts) with the',
     'same client, resource, scope, algorithm and 5 minute lifetime (see bench/README.md). A ratio is Latchkey',
     'over the peer: above 1 is better for tokens/s, below 1 is better for latency, CPU and memory. Brackets',
     'give the lowest and highest ratio of one round.',

@@ -36,7 +36,7 @@ import {
   waitUntilLeading,
   type OperatorProcess,
 } from './reconcile-operator.ts';
-import { summarizeProfile } from './reconcile-profile.ts';
+import { summarizeProfile } from '../lib/operator-profile.ts';
 import {
   describeWork,
   noise,
@@ -48,8 +48,8 @@ import {
   type ReconcileReport,
   type SizeResult,
 } from './reconcile-report.ts';
+import { clientName } from '../lib/declared-objects.ts';
 import {
-  clientName,
   countReady,
   createObjects,
   createSetup,

@@ -12,10 +12,24 @@ import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { parse } from 'yaml';
 import { devArgs, IMAGE_NODE_FLAGS, metadataUrl } from '../lib/latchkey-dev.ts';
-import { cpuSeconds, REPO_ROOT, runToEnd, startChild, stopAll, waitForLine, type Child } from '../lib/children.ts';
+import {
+  cpuSeconds,
+  REPO_ROOT,
+  runToEnd,
+  startChild,
+  stopAll,
+  waitForLine,
+  type Child,
+} from '../lib/children.ts';
 import type { LoadConfig, LoadResult } from '../lib/protocol.ts';
-import { AUDIENCE, clientName, GRANT_SCOPE, ROLE_SCOPE, WORKLOAD_NAMESPACE } from '../reconcile/reconcile-world.ts';
-import { summarizeProfile } from '../reconcile/reconcile-profile.ts';
+import {
+  AUDIENCE,
+  clientName,
+  GRANT_SCOPE,
+  ROLE_SCOPE,
+  WORKLOAD_NAMESPACE,
+} from '../lib/declared-objects.ts';
+import { summarizeProfile } from '../lib/operator-profile.ts';
 import { describeMachine, summarize, type Run } from '../lib/report.ts';
 import { commit, machine } from '../lib/run-info.ts';
 import type { ScaleChildConfig, ScaleChildResult } from './scale-child.ts';
@@ -258,7 +272,11 @@ async function tokenRun(world: DevWorld, options: Options, used: Set<number>): P
   const maxSeconds = Math.ceil(options.warmupSeconds + options.measureSeconds + 60);
   const cpuBefore = cpuSeconds(world.child);
   const loads = configs.map((config, k) =>
-    startChild(`load ${k + 1} (${world.clients} clients)`, { maxSeconds, args: ['bench/lib/load.ts'], config }),
+    startChild(`load ${k + 1} (${world.clients} clients)`, {
+      maxSeconds,
+      args: ['bench/lib/load.ts'],
+      config,
+    }),
   );
   const outputs = await Promise.all(loads.map(runToEnd));
   const cpuAfter = cpuSeconds(world.child);

@@ -10,7 +10,7 @@ import { compile } from '../../src/store/compile.ts';
 import { objectKey } from '../../src/store/objects.ts';
 import type { Snapshot } from '../../src/store/snapshot.ts';
 import { readConfig } from '../lib/protocol.ts';
-import { clientName, WORKLOAD_NAMESPACE } from '../reconcile/reconcile-world.ts';
+import { clientName, WORKLOAD_NAMESPACE } from '../lib/declared-objects.ts';
 import { operatorWorld, type OperatorWorld } from './scale-world.ts';
 
 export interface ScaleChildConfig {

@@ -1,7 +1,7 @@
 /** The tables of `npm run bench:scale` and its results file. */
 
 import { describeMachine, resultsFooter, type Machine, type Summary } from '../lib/report.ts';
-import { profileTable, type ProfileSummary } from '../reconcile/reconcile-profile.ts';
+import { profileTable, type ProfileSummary } from '../lib/profile.ts';
 import type { RebuildTimes, ScaleChildResult } from './scale-child.ts';
 
 export interface ScaleSettings {

@@ -28,7 +28,7 @@ import {
   roleObject,
   SCOPES,
   WORKLOAD_NAMESPACE,
-} from '../reconcile/reconcile-world.ts';
+} from '../lib/declared-objects.ts';
 
 /** A change toggles the last of bench:reconcile's scopes on a client's grant. */
 const TOGGLED_SCOPE = SCOPES[3];

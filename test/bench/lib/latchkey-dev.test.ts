@@ -1,7 +1,11 @@
 import { parseAllDocuments } from 'yaml';
 import { describe, expect, it } from 'vitest';
 import { readFile } from 'node:fs/promises';
-import { IMAGE_NODE_FLAGS, oauthClientManifest, resourceServerManifests } from '../../../bench/lib/latchkey-dev.ts';
+import {
+  IMAGE_NODE_FLAGS,
+  oauthClientManifest,
+  resourceServerManifests,
+} from '../../../bench/lib/latchkey-dev.ts';
 import { changedWhere } from '../../../bench/lib/run-info.ts';
 
 const parseOne = (text: string) => {
@@ -12,7 +16,7 @@ const parseOne = (text: string) => {
 
 describe('how the benches start Latchkey', () => {
   it('with the node options of the container image, so they measure what runs in a cluster', async () => {
-    const dockerfile = await readFile(new URL('../../Dockerfile', import.meta.url), 'utf8');
+    const dockerfile = await readFile(new URL('../../../Dockerfile', import.meta.url), 'utf8');
     const entrypoint = JSON.parse(/^ENTRYPOINT (.*)$/m.exec(dockerfile)?.[1] ?? '[]') as string[];
     expect(entrypoint.slice(1, -1)).toEqual(IMAGE_NODE_FLAGS);
   });

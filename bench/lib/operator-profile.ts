@@ -1,11 +1,9 @@
 /**
- * The operator's CPU profiles as `npm run bench:reconcile` (and `bench:scale`) summarize them: profile.ts with
+ * The operator's CPU profiles as `npm run bench:reconcile` and `bench:scale` summarize them: profile.ts with
  * the functions of a rebuild and a reconcile always reported.
  */
 
-import { summarizeProfile as summarize, type ProfileSummary } from '../lib/profile.ts';
-
-export { profileTable, type ProfileRow, type ProfileSummary } from '../lib/profile.ts';
+import { summarizeProfile as summarize, type ProfileSummary } from './profile.ts';
 
 /** Functions the bench always reports, whether or not they make the top list. */
 export const WATCHED = [
