@@ -11,6 +11,12 @@ import {
   httpLimitsOption,
   type HttpLimits,
 } from '../server/http-limits.ts';
+import {
+  REPLAY_LIMIT_OPTIONS,
+  REPLAY_LIMITS_USAGE,
+  replayLimitsOption,
+  type ReplayLimits,
+} from '../runtime/replay-admission.ts';
 import { checkIssuerScheme, tlsFilesOption, type TlsFiles } from '../server/tls.ts';
 
 export interface DevConfig {
@@ -29,6 +35,8 @@ export interface DevConfig {
   checkConnections?: boolean;
   /** Timeouts and the connection cap of the token and ops ports. */
   httpLimits?: HttpLimits;
+  /** Capacity and per-client ceiling of the client assertion replay cache. */
+  replayLimits?: ReplayLimits;
   /**
    * Which addresses Connection issuers (under --check-connections) and clients' `jwksUri` may have; default
    * {@link DEV_ADDRESS_POLICY}.
@@ -66,7 +74,7 @@ Options:
                     host names and IP networks issuers may use although refused (plain http included)
   --deny-issuer-networks LIST
                     IP networks (CIDR) issuers must not resolve to, e.g. 10.0.0.0/8
-${HTTP_LIMITS_USAGE}`;
+${HTTP_LIMITS_USAGE}${REPLAY_LIMITS_USAGE}`;
 
 /** Accepts an issuer with trailing slashes (people paste them) and checks the rest strictly. */
 export function normalizeIssuer(value: string): string {
@@ -92,6 +100,7 @@ export function parseDevArgs(argv: readonly string[], cwd: string): DevConfig {
         'no-watch': { type: 'boolean' },
         'check-connections': { type: 'boolean', default: false },
         ...HTTP_LIMIT_OPTIONS,
+        ...REPLAY_LIMIT_OPTIONS,
         'allow-issuer-hosts': { type: 'string' },
         'deny-issuer-networks': { type: 'string' },
       },
@@ -120,6 +129,7 @@ export function parseDevArgs(argv: readonly string[], cwd: string): DevConfig {
     watch: values['no-watch'] !== true,
     checkConnections: values['check-connections'],
     httpLimits: httpLimitsOption(values),
+    replayLimits: replayLimitsOption(values),
     issuerPolicy: addressPolicyOption(values['allow-issuer-hosts'], values['deny-issuer-networks'], true),
   };
 }

@@ -71,6 +71,7 @@ export async function startDev(
     port: config.port,
     opsPort: config.opsPort,
     httpLimits: config.httpLimits,
+    replayLimits: config.replayLimits,
     addressPolicy,
     now,
     events,

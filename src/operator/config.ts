@@ -13,6 +13,12 @@ import {
   httpLimitsOption,
   type HttpLimits,
 } from '../server/http-limits.ts';
+import {
+  REPLAY_LIMIT_OPTIONS,
+  REPLAY_LIMITS_USAGE,
+  replayLimitsOption,
+  type ReplayLimits,
+} from '../runtime/replay-admission.ts';
 import { checkIssuerScheme, tlsFilesOption, type TlsFiles } from '../server/tls.ts';
 
 export interface OperatorConfig {
@@ -39,6 +45,8 @@ export interface OperatorConfig {
   keyRotation: RotationSchedule;
   /** Timeouts and the connection cap of the token and ops ports. */
   httpLimits?: HttpLimits;
+  /** Capacity and per-client ceiling of the client assertion replay cache. */
+  replayLimits?: ReplayLimits;
   /** Which addresses Connection issuers may have; undefined: https only, no local or metadata address. */
   issuerPolicy?: AddressPolicy;
 }
@@ -80,7 +88,7 @@ Options:
   --deny-issuer-networks LIST
                           IP networks (CIDR, comma-separated) issuers must not resolve to, on top of loopback,
                           link-local, metadata and unspecified addresses, e.g. 10.0.0.0/8 (default: none)
-${HTTP_LIMITS_USAGE}  --log-format F          json or text (default: json)
+${HTTP_LIMITS_USAGE}${REPLAY_LIMITS_USAGE}  --log-format F          json or text (default: json)
 `;
 
 function seconds(value: string | undefined, option: string, fallback: number): number {
@@ -118,6 +126,7 @@ export function parseOperatorArgs(argv: readonly string[], podNamespace: string 
         'signing-key-prepublish': { type: 'string' },
         'signing-key-clock-skew': { type: 'string' },
         ...HTTP_LIMIT_OPTIONS,
+        ...REPLAY_LIMIT_OPTIONS,
         'allow-issuer-hosts': { type: 'string' },
         'deny-issuer-networks': { type: 'string' },
       },
@@ -197,6 +206,7 @@ export function parseOperatorArgs(argv: readonly string[], podNamespace: string 
     logFormat,
     keyRotation,
     httpLimits: httpLimitsOption(values),
+    replayLimits: replayLimitsOption(values),
     issuerPolicy: addressPolicyOption(values['allow-issuer-hosts'], values['deny-issuer-networks'], false),
   };
 }

@@ -91,6 +91,7 @@ export async function startOperator(config: OperatorConfig, deps: OperatorDeps):
     events,
     ready: readiness,
     httpLimits: config.httpLimits,
+    replayLimits: config.replayLimits,
     addressPolicy: policy,
   });
   const metrics = createControllerMetrics(servers.metrics.registry);

@@ -124,6 +124,8 @@ describe('helm template with the default values', () => {
       '--idle-timeout=30s',
       '--keep-alive-timeout=65s',
       '--max-connections=4096',
+      '--replay-capacity=1000000',
+      '--replay-per-client=250000',
       '--log-format=json',
     ]);
     expect(containerOf(objects).env).toEqual([

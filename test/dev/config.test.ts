@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { ConfigError } from '../../src/config-error.ts';
 import { BUNDLED_EXAMPLES, DEV_USAGE, parseDevArgs } from '../../src/dev/config.ts';
 import { STRICT_POLICY } from '../../src/outbound/address-policy.ts';
+import { DEFAULT_REPLAY_LIMITS } from '../../src/runtime/replay-admission.ts';
 import { DEFAULT_HTTP_LIMITS } from '../../src/server/http-limits.ts';
 
 describe('latchkey dev options', () => {
@@ -16,6 +17,7 @@ describe('latchkey dev options', () => {
       watch: true,
       checkConnections: false,
       httpLimits: DEFAULT_HTTP_LIMITS,
+      replayLimits: DEFAULT_REPLAY_LIMITS,
       // Dev mode's issuers may be on this machine; nothing else is widened.
       issuerPolicy: { ...STRICT_POLICY, allowLoopback: true },
     });
@@ -41,6 +43,13 @@ describe('latchkey dev options', () => {
     [['--log-format', 'xml'], '--log-format: must be text or json'],
   ])('rejects %j naming the option', (argv, message) => {
     expect(() => parseDevArgs(argv, '/w')).toThrow(message);
+  });
+
+  it('takes the replay cache limits a load test needs', () => {
+    expect(parseDevArgs(['--replay-per-client', '1000000'], '/w').replayLimits).toEqual({
+      capacity: 1_000_000,
+      perClientCeiling: 1_000_000,
+    });
   });
 
   it('serves HTTPS with --tls-cert and --tls-key, resolved against the working directory', () => {

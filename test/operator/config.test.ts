@@ -23,6 +23,22 @@ describe('latchkey operator options', () => {
     expect(c.identity).toMatch(/-[0-9a-f]{8}$/);
   });
 
+  it('sizes the client assertion replay cache with --replay-capacity and --replay-per-client', () => {
+    const issuer = ['--issuer', 'http://latchkey.latchkey-system.svc:8080'];
+    expect(parseOperatorArgs(issuer, undefined).replayLimits).toEqual({
+      capacity: 1_000_000,
+      perClientCeiling: 250_000,
+    });
+    const c = parseOperatorArgs(
+      [...issuer, '--replay-capacity', '4000000', '--replay-per-client', '1000000'],
+      undefined,
+    );
+    expect(c.replayLimits).toEqual({ capacity: 4_000_000, perClientCeiling: 1_000_000 });
+    expect(() => parseOperatorArgs([...issuer, '--replay-per-client', '2000000'], undefined)).toThrow(
+      '--replay-per-client: must not be more than --replay-capacity (1000000)',
+    );
+  });
+
   it('takes a kubeconfig, watched namespaces and lease timings', () => {
     expect(
       parseOperatorArgs(
