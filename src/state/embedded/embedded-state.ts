@@ -39,6 +39,8 @@ export interface EmbeddedStateOptions {
   busyTimeoutMs?: number;
   /** Pages given back to the file system per {@link EmbeddedState.deleteExpired} call at most. */
   vacuumPagesPerBatch?: number;
+  /** SQLite's page cache at most, in MiB; it fills only as pages are read (default 8). */
+  cacheMiB?: number;
   /** Stamps the migrations recorded at open. */
   clock?: Clock;
 }
@@ -54,6 +56,7 @@ export function embeddedStatePath(stateDir: string): string {
 export async function openEmbeddedState(options: EmbeddedStateOptions): Promise<EmbeddedState> {
   const db = new DatabaseSync(options.path, { timeout: options.busyTimeoutMs ?? 2000 });
   try {
+    db.exec(`PRAGMA cache_size = -${Math.round((options.cacheMiB ?? 8) * 1024)}`);
     migrate(db, (options.clock ?? systemClock)());
   } catch (error) {
     db.close();
