@@ -117,6 +117,7 @@ describe('checkOidcIssuer refuses addresses a tenant must not reach (issue 9, it
     const policy: AddressPolicy = { ...STRICT_POLICY, allowHosts: ['dex.dex.svc'] };
     const check = await checkOidcIssuer(`http://dex.dex.svc:${up.port}`, { policy, resolve: toLoopback });
     expect(check.ok ? 'ok' : check.message).toMatch(/^could not fetch the discovery document at /);
-    expect(up.hits).toEqual(['/.well-known/openid-configuration']);
+    // Both metadata locations (OpenID Connect Discovery, then RFC 8414) were asked, at the allowed host.
+    expect(up.hits).toEqual(['/.well-known/openid-configuration', '/.well-known/oauth-authorization-server']);
   });
 });

@@ -46,13 +46,14 @@ describe('checkOidcIssuer: what the network said goes to onFetchFailure, not to 
     discovery = (res) => res.writeHead(403).end('go away');
     const { message, reported } = await check();
     expect(message).not.toMatch(/403/);
-    expect(reported).toEqual([
-      {
-        url: `${base}/.well-known/openid-configuration`,
+    // Both metadata locations were asked (OpenID Connect Discovery, then RFC 8414); each failure is reported.
+    expect(reported).toEqual(
+      ['/.well-known/openid-configuration', '/.well-known/oauth-authorization-server'].map((path) => ({
+        url: `${base}${path}`,
         status: 403,
-        message: `GET ${base}/.well-known/openid-configuration: answered 403`,
-      },
-    ]);
+        message: `GET ${base}${path}: answered 403`,
+      })),
+    );
   });
 
   it('reports the error code of a refused connection', async () => {
@@ -62,7 +63,7 @@ describe('checkOidcIssuer: what the network said goes to onFetchFailure, not to 
     await new Promise((resolve) => closed.close(resolve));
     const { message, reported } = await check(`http://127.0.0.1:${port}`);
     expect(message).not.toMatch(/ECONNREFUSED/);
-    expect(reported).toHaveLength(1);
+    expect(reported).toHaveLength(2);
     expect(reported[0]).toMatchObject({
       code: 'ECONNREFUSED',
       message: expect.stringMatching(/ECONNREFUSED/),
@@ -111,14 +112,14 @@ describe('latchkey dev --check-connections: the detail as a warn-level log line'
     } as DeclaredConnection;
     await checks.sync([declared]);
     await checks.close();
-    expect(seen).toEqual([
-      {
+    expect(seen).toEqual(
+      ['/.well-known/openid-configuration', '/.well-known/oauth-authorization-server'].map((path) => ({
         connection: 'Connection/ci/local',
-        url: `${base}/.well-known/openid-configuration`,
+        url: `${base}${path}`,
         status: 404,
-        message: `GET ${base}/.well-known/openid-configuration: answered 404`,
-      },
-    ]);
+        message: `GET ${base}${path}: answered 404`,
+      })),
+    );
     expect(lines).toContainEqual(
       expect.objectContaining({ level: 40, event: 'connection.fetchFailed', status: 404 }),
     );
