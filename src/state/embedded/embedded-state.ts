@@ -21,16 +21,19 @@ import { SQL } from './statements.ts';
  * `:memory:` for an operator without one). The default, for dev mode and a single replica (issue 11).
  *
  * Why `node:sqlite` and not PGlite (PostgreSQL compiled to WebAssembly, the same dialect as the server backend):
- * idle RSS is a tracked figure. Measured on Node 24.21 (`process.memoryUsage().rss` before and after opening a
- * file database and one insert, three runs each): `node:sqlite` adds 2.2–2.4 MiB and opens in about a
- * millisecond; PGlite 0.3 adds 365–455 MiB on a new folder (its initdb takes 2.4–3.2 s) and 335 MiB reopening an
- * existing one (0.5 s). Against node-oidc-provider's ~108 MiB for all of dev mode, only SQLite fits. The cost is
- * a second SQL dialect, kept small: one table, a dozen statements (./statements.ts), one conformance suite.
+ * idle RSS is a tracked figure. Measured on Node 24.21 (`process.memoryUsage().rss` before and after, three runs
+ * each): `node:sqlite` adds 2.2–2.4 MiB to open a file and insert a row, 4.1–4.2 MiB with this schema, its
+ * pragmas and an 8 MiB page cache, in 9–12 ms; PGlite 0.6.1 adds 365–455 MiB on a new folder (its initdb
+ * takes 2.4–3.2 s) and 335 MiB reopening an existing one (0.5 s). Against node-oidc-provider's ~108 MiB for all
+ * of dev mode, only SQLite fits. The cost is a second SQL dialect, kept small: one table, a dozen statements
+ * (./statements.ts), one conformance suite.
  *
  * SQLite runs each statement synchronously; the interface stays async so both backends look alike. Within one
  * process that makes every operation atomic; across processes sharing the file, each operation is one statement
  * or one `BEGIN IMMEDIATE` transaction, and a lock held longer than the busy timeout answers
- * StateUnavailableError rather than hanging.
+ * StateUnavailableError rather than hanging. Being synchronous, a statement holds the event loop: deleting an
+ * expired row costs ~25 µs (a random page of the key-digest index), so the cleaner's batch of 1,000 holds it for
+ * ~25 ms, and it pauses between batches (test/state/embedded-cleaning.test.ts).
  */
 export interface EmbeddedStateOptions {
   /** A file path, or `:memory:`. */
