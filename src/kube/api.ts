@@ -64,9 +64,7 @@ export function createKubeApi(connection: KubeConnection, options: TransportOpti
     },
 
     async getRaw(path: string) {
-      if (!path.startsWith('/') || path.startsWith('//')) {
-        throw new TypeError(`getRaw needs an absolute path on the API server, got ${JSON.stringify(path)}`);
-      }
+      assertServerPath(path);
       return http.call('GET', path);
     },
 
@@ -75,52 +73,73 @@ export function createKubeApi(connection: KubeConnection, options: TransportOpti
       listOptions: ListPageOptions = {},
       signal?: AbortSignal,
     ): Promise<ListPage<T>> {
-      const path = withQuery(resourcePath(type, listOptions.namespace), {
-        labelSelector: listOptions.labelSelector,
-        fieldSelector: listOptions.fieldSelector,
-        limit: listOptions.limit,
-        continue: listOptions.continue,
-      });
-      const list = (await http.call('GET', path, signal ? { signal } : {})) as RawList<T>;
-      // List items come without apiVersion and kind; watch events carry them, so fill them in for one shape.
-      const kind = list.kind?.replace(/List$/, '');
-      const items = (list.items ?? []).map((item) => ({
-        ...item,
-        apiVersion: item.apiVersion ?? list.apiVersion,
-        kind: item.kind ?? kind,
-      }));
-      return {
-        items,
-        resourceVersion: list.metadata?.resourceVersion ?? '',
-        ...(list.metadata?.continue ? { continue: list.metadata.continue } : {}),
-      };
+      const list = await http.call('GET', listPath(type, listOptions), signal ? { signal } : {});
+      return listPageFrom(list as RawList<T>);
     },
 
     async watch<T extends KubeObject>(type: ResourceType, watchOptions: WatchOptions, signal: AbortSignal) {
-      const path = withQuery(resourcePath(type, watchOptions.namespace), {
-        watch: 1,
-        resourceVersion: watchOptions.resourceVersion,
-        allowWatchBookmarks: true,
-        labelSelector: watchOptions.labelSelector,
-        fieldSelector: watchOptions.fieldSelector,
-        timeoutSeconds: watchOptions.timeoutSeconds,
-      });
-      return (await http.stream(path, signal)) as AsyncIterable<RawWatchEvent<T>>;
+      return (await http.stream(watchPath(type, watchOptions), signal)) as AsyncIterable<RawWatchEvent<T>>;
     },
 
     close: () => http.close(),
   };
 }
 
-interface RawList<T> {
+/** A list answer as the API server sends it. */
+export interface RawList<T> {
   apiVersion?: string;
   kind?: string;
   metadata?: { resourceVersion?: string; continue?: string };
   items?: T[];
 }
 
+/** getRaw reaches only paths on the API server itself: `//host` would name another origin. */
+function assertServerPath(path: string): void {
+  if (!path.startsWith('/') || path.startsWith('//')) {
+    throw new TypeError(`getRaw needs an absolute path on the API server, got ${JSON.stringify(path)}`);
+  }
+}
+
+function listPath(type: ResourceType, options: ListPageOptions): string {
+  return withQuery(resourcePath(type, options.namespace), {
+    labelSelector: options.labelSelector,
+    fieldSelector: options.fieldSelector,
+    limit: options.limit,
+    continue: options.continue,
+  });
+}
+
+function watchPath(type: ResourceType, options: WatchOptions): string {
+  return withQuery(resourcePath(type, options.namespace), {
+    watch: 1,
+    resourceVersion: options.resourceVersion,
+    allowWatchBookmarks: true,
+    labelSelector: options.labelSelector,
+    fieldSelector: options.fieldSelector,
+    timeoutSeconds: options.timeoutSeconds,
+  });
+}
+
+/**
+ * One page from a list answer. List items come without apiVersion and kind; watch events carry them, so they
+ * are filled in from the list for one shape.
+ */
+export function listPageFrom<T extends KubeObject>(list: RawList<T>): ListPage<T> {
+  const kind = list.kind?.replace(/List$/, '');
+  const items = (list.items ?? []).map((item) => ({
+    ...item,
+    apiVersion: item.apiVersion ?? list.apiVersion,
+    kind: item.kind ?? kind,
+  }));
+  return {
+    items,
+    resourceVersion: list.metadata?.resourceVersion ?? '',
+    ...(list.metadata?.continue ? { continue: list.metadata.continue } : {}),
+  };
+}
+
 /** A merge patch that also sets metadata.resourceVersion, so the server refuses it (409) if the object moved. */
-function withResourceVersion(body: unknown, resourceVersion: string | undefined): unknown {
+export function withResourceVersion(body: unknown, resourceVersion: string | undefined): unknown {
   if (resourceVersion === undefined) return body;
   if (body === null || typeof body !== 'object' || Array.isArray(body)) {
     throw new TypeError('a merge patch with a resourceVersion must be an object');
