@@ -1,5 +1,6 @@
+import { API_VERSION } from '../api/common.ts';
 import type { Clock } from '../clock.ts';
-import { EVENTS, type KubeApi } from '../kube/types.ts';
+import { EVENTS, type KubeApi, type KubeObject } from '../kube/types.ts';
 
 /** The object an Event is about. */
 export interface Regarding {
@@ -63,5 +64,16 @@ export function createRecorder(
         options.onError(err as Error);
       }
     },
+  };
+}
+
+/** The Latchkey object `o` of `kind` as an Event's `regarding`. */
+export function regardingOf(kind: string, o: KubeObject): Regarding {
+  return {
+    apiVersion: API_VERSION,
+    kind,
+    namespace: o.metadata.namespace ?? '',
+    name: o.metadata.name,
+    ...(o.metadata.uid ? { uid: o.metadata.uid } : {}),
   };
 }

@@ -1,5 +1,8 @@
 import { isDeepStrictEqual } from 'node:util';
+import type { KindName } from '../api/kinds.ts';
 import type { Resolution } from '../store/compile.ts';
+import type { DeclaredOAuthClient, DeclaredObject, InvalidObject } from '../store/objects.ts';
+import { Reason } from '../store/reasons.ts';
 
 export interface Condition {
   type: string;
@@ -123,4 +126,60 @@ function definedKeys(o: Record<string, unknown>): number {
   let n = 0;
   for (const key in o) if (o[key] !== undefined) n++;
   return n;
+}
+
+/**
+ * The merge patch that makes `current` into `next`. A merge patch keeps what it does not name: a field that
+ * no longer applies (the previous secret's valid-until once it expired, say) is removed with an explicit null.
+ */
+export function statusPatch(current: ObjectStatus | undefined, next: ObjectStatus): Record<string, unknown> {
+  const removed = Object.keys(current ?? {})
+    .filter((k) => !(k in next))
+    .map((k) => [k, null]);
+  return { ...Object.fromEntries(removed), ...next };
+}
+
+/** A Kubernetes Event worth recording about a status change. */
+export interface StatusNews {
+  type: 'Normal' | 'Warning';
+  reason: string;
+  message: string;
+}
+
+/**
+ * Whether writing `next` over `current` is news worth an Event: Ready became not True, or stays not True for
+ * another reason. A new client waiting a moment for the Secret the leader is creating (`waitingForOwnSecret`,
+ * see {@link waitsForOwnSecret}) is not.
+ */
+export function statusNews(
+  current: ObjectStatus | undefined,
+  next: ObjectStatus,
+  waitingForOwnSecret: (reason: string) => boolean,
+): StatusNews | undefined {
+  const was = current?.conditions?.find((c) => c.type === 'Ready');
+  const ready = next.conditions?.find((c) => c.type === 'Ready');
+  if (
+    ready &&
+    ready.status !== 'True' &&
+    (was?.reason !== ready.reason || was?.status !== ready.status) &&
+    !waitingForOwnSecret(ready.reason)
+  ) {
+    return {
+      type: ready.status === 'False' ? 'Warning' : 'Normal',
+      reason: ready.reason,
+      message: ready.message,
+    };
+  }
+  return undefined;
+}
+
+/** Whether an object whose Ready reason is `reason` waits for the Secret the leader generates for it. */
+export function waitsForOwnSecret(
+  kind: KindName,
+  reason: string,
+  declared: () => DeclaredObject | InvalidObject,
+): boolean {
+  if (kind !== 'OAuthClient' || reason !== Reason.SecretMissing) return false;
+  const d = declared();
+  return 'spec' in d && (d as DeclaredOAuthClient).spec.secret.source === 'Generate';
 }
