@@ -75,6 +75,14 @@ export interface LatchkeyEvents {
   'watch.reconnected': { resource: string; reason: string };
   /** An informer listed its collection again (after 410 Gone) and emitted the differences from its cache. */
   'watch.relisted': { resource: string };
+  /**
+   * The runtime state (replay check, revocations) stopped answering: what needs it answers
+   * `temporarily_unavailable` and readiness fails until `state.recovered`. Once per outage; `message` says
+   * what the backend reported (never a password).
+   */
+  'state.unavailable': { backend: string; message: string };
+  /** The runtime state answers again after `downSeconds`. */
+  'state.recovered': { backend: string; downSeconds: number };
   'keys.restored': { where: string };
   'keys.corrupt': { where: string; message: string };
   /** The token server serves a renewed certificate (read from `--tls-cert`/`--tls-key`) to new connections. */

@@ -47,6 +47,8 @@ export function logEvents(events: EventBus, logger: Logger): void {
     'keys.removed': 'info',
     'reconcile.failed': 'warn',
     'connection.fetchFailed': 'warn',
+    'state.unavailable': 'error',
+    'state.recovered': 'info',
     'keys.restored': 'warn',
     'keys.corrupt': 'error',
     'watch.reconnected': 'warn',

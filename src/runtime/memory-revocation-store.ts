@@ -58,21 +58,23 @@ export class MemoryRevocationStore implements RevocationStore {
     this.#onEvict = options.onEvict;
   }
 
-  revoke(jti: string, expiresAtMs: number): void {
+  /** `nowMs` and `owner` are not used: this store drops by its own clock and has one cap for all clients. */
+  revoke(jti: string, expiresAtMs: number, _nowMs?: number, _owner?: string): boolean {
     const nowMs = this.#now();
     this.#dropExpired(nowMs);
-    if (!(expiresAtMs > nowMs) || this.#byJti.has(jti)) return;
+    if (!(expiresAtMs > nowMs) || this.#byJti.has(jti)) return false;
     if (this.#byJti.size >= this.#max) {
       const first = this.#heap[0] as Entry;
       if (expiresAtMs <= first.expiresAtMs) {
         this.#onEvict?.({ expiresAtMs, nowMs });
-        return;
+        return true;
       }
       this.#pop();
       this.#onEvict?.({ expiresAtMs: first.expiresAtMs, nowMs });
     }
     this.#byJti.set(jti, expiresAtMs);
     this.#push({ jti, expiresAtMs });
+    return true;
   }
 
   isRevoked(jti: string, nowMs: number): boolean {

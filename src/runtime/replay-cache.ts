@@ -27,14 +27,20 @@ export interface ReplayOwner {
  *   client id and `jti` with its expiry, and counters per client, namespace and in total updated in the same
  *   transaction), so replicas never accept an identifier twice nor let a count pass its bound.
  *
- * In memory an assertion replayed to another replica within its lifetime is accepted there once more.
+ * In memory an assertion replayed to another replica within its lifetime is accepted there once more; the
+ * runtime state (state-replay-cache.ts) is shared by replicas and bounds each client instead.
  */
 export interface ReplayCache {
   /**
    * Records `jti` of `owner` until `expiresAtMs`. Returns `'fresh'` when it was not held, `'replayed'` when
    * it is held and not yet expired, or the {@link ReplayBound} that keeps it from remembering more now.
    */
-  remember(owner: ReplayOwner, jti: string, expiresAtMs: number, nowMs: number): ReplayVerdict;
+  remember(
+    owner: ReplayOwner,
+    jti: string,
+    expiresAtMs: number,
+    nowMs: number,
+  ): ReplayVerdict | Promise<ReplayVerdict>;
 }
 
 export type ReplayVerdict = 'fresh' | 'replayed' | ReplayBound;

@@ -1,3 +1,5 @@
+import { StateUnavailableError } from '../state/runtime-state.ts';
+
 /**
  * OAuth 2.0 error responses (RFC 6749 §5.2, RFC 8707 §2): one class per error code, each with its HTTP
  * status, a public `description` that goes into `error_description`, and a private `detail` that only
@@ -139,6 +141,26 @@ export class ServerError extends OAuthError {
   }
 }
 
+/** Seconds a client waits before asking again (RFC 9110 §10.2.3) when the server cannot answer yet. */
+export const RETRY_AFTER_SECONDS = 1;
+
+/**
+ * `temporarily_unavailable` (RFC 6749 §4.1.2.1, the one code for a server that cannot answer now): 503 with
+ * `Retry-After`, in the usual JSON body. Dev mode answers it while loading (not-ready.ts); every endpoint
+ * answers it when the runtime state it needs cannot answer (issue 11: fail closed, never a 500).
+ */
+export class TemporarilyUnavailable extends OAuthError {
+  readonly error = 'temporarily_unavailable';
+  override readonly name = 'TemporarilyUnavailable';
+
+  constructor(description: string, options?: Omit<OAuthErrorOptions, 'headers'>) {
+    super(503, description, { ...options, headers: { 'retry-after': String(RETRY_AFTER_SECONDS) } });
+  }
+}
+
+/** The public description when the runtime state cannot answer; what went wrong stays in the detail. */
+export const STATE_UNAVAILABLE = 'the server cannot check this request now; try again shortly';
+
 /** Headers every error body and token response carries (RFC 6749 §5.1). */
 export const NO_STORE: Readonly<Record<string, string>> = Object.freeze({
   'cache-control': 'no-store',
@@ -162,9 +184,14 @@ export function errorResponse(err: unknown): ErrorResponse {
   return { status: e.status, headers: e.headers ? { ...NO_STORE, ...e.headers } : NO_STORE, body };
 }
 
-/** Returns `err` when it is an OAuth error, else a {@link ServerError} wrapping it. */
+/** Returns `err` when it is an OAuth error, {@link TemporarilyUnavailable} for a runtime state that cannot
+ * answer, else a {@link ServerError} wrapping it. */
 export function toOAuthError(err: unknown): OAuthError {
   if (err instanceof OAuthError) return err;
+  // Fail closed: what needs runtime state is refused while the backend is down, and recovers with it.
+  if (err instanceof StateUnavailableError) {
+    return new TemporarilyUnavailable(STATE_UNAVAILABLE, { detail: err.message, cause: err });
+  }
   return new ServerError(err instanceof Error ? `${err.name}: ${err.message}` : 'non-error thrown', {
     cause: err,
   });

@@ -25,8 +25,8 @@ export function createMetrics(
   events: EventBus,
   options: {
     defaultMetrics?: boolean;
-    /** The revocation list whose size `latchkey_revocation_list_entries` reports. */
-    revocations?: { size(): number };
+    /** The in-memory revocation list whose size `latchkey_revocation_list_entries` reports. */
+    revocations?: { size?(): number };
   } = {},
 ): Metrics {
   const registry = new Registry();
@@ -72,14 +72,14 @@ export function createMetrics(
     help: 'Revocations dropped before their token expired because the revocation list was full.',
     registers: [registry],
   });
-  const list = options.revocations;
-  if (list !== undefined) {
+  const size = options.revocations?.size?.bind(options.revocations);
+  if (size !== undefined) {
     new Gauge({
       name: 'latchkey_revocation_list_entries',
       help: 'Revoked tokens this replica remembers until they expire.',
       registers: [registry],
       collect() {
-        this.set(list.size());
+        this.set(size());
       },
     });
   }

@@ -2,12 +2,15 @@ import type { Server } from 'node:http';
 import { createServer as createHttpsServer, type Server as HttpsServer } from 'node:https';
 import type { AddressInfo } from 'node:net';
 import type { FastifyBaseLogger, FastifyInstance } from 'fastify';
+import type { Registry } from 'prom-client';
 import type { Clock } from '../clock.ts';
 import type { EventBus } from '../events.ts';
 import type { AddressPolicy } from '../outbound/address-policy.ts';
 import type { ReplayLimits } from '../runtime/replay-admission.ts';
 import { MemoryReplayCache, type ReplayCache } from '../runtime/replay-cache.ts';
 import type { RevocationStore } from '../runtime/revocation-store.ts';
+import type { CleanerOptions } from '../state/cleaner.ts';
+import type { RuntimeState } from '../state/runtime-state.ts';
 import type { SnapshotSource } from '../store/snapshot.ts';
 import { createTokenServer, defaultRevocationStore } from './app.ts';
 import {
@@ -19,7 +22,8 @@ import {
 } from './http-limits.ts';
 import { issuerUrls } from './issuer.ts';
 import { createMetrics, type Metrics } from './metrics.ts';
-import { createOpsServer, type ReadinessCheck } from './ops.ts';
+import { createOpsServer, type Readiness, type ReadinessCheck } from './ops.ts';
+import { serveState, type ServedState } from './served-state.ts';
 import {
   checkIssuerScheme,
   loadTlsPair,
@@ -54,14 +58,30 @@ export interface StartOptions {
   events: EventBus;
   ready: ReadinessCheck;
   logger?: FastifyBaseLogger;
-  /** Revoked tokens; default in memory, seen by this replica only (see {@link defaultRevocationStore}). */
+  /**
+   * Runtime state shared by replicas (issue 11): when given, the replay check and revocations live there,
+   * `/readyz` fails while it does not answer, its metrics are registered and its cleaner runs. The caller
+   * opened it and closes it after {@link RunningServers.close}.
+   */
+  state?: RuntimeState;
+  /** The cleaner's schedule and batches with {@link state}; default `DEFAULT_CLEANER_OPTIONS`. */
+  cleaner?: Partial<CleanerOptions>;
+  /** How often {@link state} is pinged for readiness; default `STATE_PING_INTERVAL_MS`. */
+  statePingIntervalMs?: number;
+  /**
+   * Revoked tokens without {@link state}; default in memory, seen by this replica only (see
+   * {@link defaultRevocationStore}).
+   */
   revocations?: RevocationStore;
   /**
    * Spent client assertion identifiers; default in memory with {@link replayLimits}, fair shares per
    * namespace and client, seen by this replica only (`MemoryReplayCache` in src/runtime/replay-cache.ts).
    */
   replay?: ReplayCache;
-  /** Capacity and per-client ceiling of the default replay cache; default `DEFAULT_REPLAY_LIMITS`. */
+  /**
+   * Capacity and per-client ceiling of the default replay cache; default `DEFAULT_REPLAY_LIMITS`. With
+   * {@link state} only the per-client ceiling applies (see state-replay-cache.ts).
+   */
   replayLimits?: ReplayLimits;
   /** Public endpoints answer 503 `temporarily_unavailable` until this first returns true; default always serve. */
   serveOnlyWhen?: () => boolean;
@@ -83,6 +103,8 @@ export interface RunningServers {
   revocationEndpoint: string;
   /** The revocations introspection consults. */
   revocations: RevocationStore;
+  /** The runtime state's health, replay check and revocations, when started with `state`. */
+  state?: ServedState;
   /** The bound ports. */
   port: number;
   opsPort: number;
@@ -108,8 +130,13 @@ export async function startServers(options: StartOptions): Promise<RunningServer
   const tls = options.tls === undefined ? undefined : await startHttps(options.tls, limits);
   const scheme = tls === undefined ? 'http' : 'https';
   if (options.issuer !== undefined) checkIssuerScheme(options.issuer, tls !== undefined);
-  const revocations = options.revocations ?? defaultRevocationStore(options.now, options.events);
-  const metrics = createMetrics(options.events, { revocations });
+  const memoryRevocations =
+    options.state === undefined
+      ? (options.revocations ?? defaultRevocationStore(options.now, options.events))
+      : undefined;
+  const metrics = createMetrics(options.events, { revocations: memoryRevocations });
+  const served = options.state && startState(options, metrics.registry);
+  const revocations = served?.revocations ?? (memoryRevocations as RevocationStore);
   let issuer = options.issuer;
   // Servers made here rather than by fastify: fastify leaves the limits of a server it is given unset.
   const server: Server | HttpsServer = tls?.server ?? limitedServer(limits);
@@ -132,7 +159,7 @@ export async function startServers(options: StartOptions): Promise<RunningServer
     events: options.events,
     metrics,
     revocations,
-    replay: options.replay ?? new MemoryReplayCache(options.replayLimits),
+    replay: served?.replay ?? options.replay ?? new MemoryReplayCache(options.replayLimits),
     serveOnlyWhen: options.serveOnlyWhen,
     addressPolicy: options.addressPolicy,
     logger: options.logger,
@@ -140,7 +167,7 @@ export async function startServers(options: StartOptions): Promise<RunningServer
   });
   const opsServer = createOpsServer({
     registry: metrics.registry,
-    ready: options.ready,
+    ready: served === undefined ? options.ready : () => bothReady(options.ready, served),
     logger: options.logger,
     server: limitedServer(limits, OPS_MAX_CONNECTIONS),
   });
@@ -149,7 +176,7 @@ export async function startServers(options: StartOptions): Promise<RunningServer
     else await tokenServer.ready();
     await opsServer.listen({ port: options.opsPort, host });
   } catch (err) {
-    await Promise.allSettled([tokenServer.close(), opsServer.close(), closeServer(preBound)]);
+    await Promise.allSettled([tokenServer.close(), opsServer.close(), closeServer(preBound), served?.stop()]);
     metrics.close();
     throw err;
   }
@@ -162,6 +189,7 @@ export async function startServers(options: StartOptions): Promise<RunningServer
     introspectionEndpoint: urls.introspectionEndpoint,
     revocationEndpoint: urls.revocationEndpoint,
     revocations,
+    ...(served === undefined ? {} : { state: served }),
     port: (tokenServer.server.address() as AddressInfo).port,
     opsPort: (opsServer.server.address() as AddressInfo).port,
     tokenServer,
@@ -171,9 +199,28 @@ export async function startServers(options: StartOptions): Promise<RunningServer
       await reloader?.close();
       await Promise.all([tokenServer.close(), opsServer.close()]);
       await closeServer(preBound);
+      await served?.stop();
       metrics.close();
     },
   };
+}
+
+function startState(options: StartOptions, registry: Registry): ServedState {
+  return serveState(options.state as RuntimeState, {
+    events: options.events,
+    now: options.now,
+    registry,
+    replayPerClient: options.replayLimits?.perClientCeiling,
+    cleaner: options.cleaner,
+    pingIntervalMs: options.statePingIntervalMs,
+  });
+}
+
+/** Ready when the caller says so and the runtime state answers; the caller's reason comes first. */
+function bothReady(ready: ReadinessCheck, served: ServedState): boolean | Readiness {
+  const own = ready();
+  if (own === false || (typeof own === 'object' && !own.ready)) return own;
+  return served.readiness();
 }
 
 /** An HTTPS server for the pair in the files, and how to keep it in step with them once it listens. */

@@ -1,5 +1,6 @@
 import { Counter, Gauge, type Registry } from 'prom-client';
 import type { CleanerEvent } from './cleaner.ts';
+import type { StateHealth } from './health.ts';
 import type { RuntimeState } from './runtime-state.ts';
 
 /** What the state layer reports to Prometheus; the server wires {@link StateMetrics.observeCleaner} to the cleaner. */
@@ -12,7 +13,22 @@ export interface StateMetrics {
  * (read from the backend at each scrape, expired-but-not-yet-cleaned included, so a growing gap with the live
  * count shows a cleaner that falls behind), and what the cleaner removed and how its runs ended (issue 11).
  */
-export function registerStateMetrics(registry: Registry, state: RuntimeState): StateMetrics {
+export function registerStateMetrics(
+  registry: Registry,
+  state: RuntimeState,
+  health?: StateHealth,
+): StateMetrics {
+  if (health !== undefined) {
+    new Gauge({
+      name: 'latchkey_state_up',
+      help: 'Whether the runtime state answers (1) or not (0): the replay check, introspection and revocation need it.',
+      labelNames: ['backend'] as const,
+      registers: [registry],
+      collect() {
+        this.set({ backend: health.backend }, health.status.up ? 1 : 0);
+      },
+    });
+  }
   new Gauge({
     name: 'latchkey_state_records',
     help: 'Runtime-state records held, by kind, expired or not (an estimate on a large PostgreSQL table).',

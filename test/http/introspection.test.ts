@@ -141,7 +141,7 @@ describe('POST /oauth2/introspect, raw', () => {
   it('calls a token inactive once this replica has revoked it', async () => {
     const token = await issue(h, 'billing-worker.billing');
     const { jti, exp } = decodePart(token, 1) as { jti: string; exp: number };
-    h.servers.revocations.revoke(jti, exp * 1000);
+    await h.servers.revocations.revoke(jti, exp * 1000, NOW_MS, 'billing-worker.billing');
     expect((await introspect('billing-worker.billing', { token })).text).toBe(INACTIVE);
     expect((await introspect(PAYMENTS_INTROSPECTOR, { token })).text).toBe(INACTIVE);
   });

@@ -99,7 +99,7 @@ export async function verifyClientAssertion(
   });
   // Held as long as the assertion could still pass the exp check: at most its lifetime plus twice the skew.
   const expiresAtMs = (exp + CLOCK_SKEW_SECONDS) * 1000;
-  const seen = deps.replay.remember(client, jti, expiresAtMs, nowMs);
+  const seen = await deps.replay.remember(client, jti, expiresAtMs, nowMs);
   if (seen === 'replayed') {
     throw new InvalidClient(
       `client_assertion 'jti' ${quote(jti)} was already used: sign a new assertion for every request`,

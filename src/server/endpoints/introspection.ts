@@ -27,9 +27,10 @@ function checkCallerMayIntrospect(x: TokenOperation): void {
   x.settled = 'not_permitted';
 }
 
-// This replica's revocations only: see RevocationStore.
-function checkNotRevoked(x: TokenOperation, deps: TokenOperationDeps): void {
-  if (deps.revocations.isRevoked((x.claims as AccessTokenClaims).jti, x.nowMs)) x.settled = 'revoked';
+// Last, so only a token otherwise active costs a look-up. On runtime state a backend that cannot answer
+// rejects, and the caller gets temporarily_unavailable: a token is never reported active unchecked.
+async function checkNotRevoked(x: TokenOperation, deps: TokenOperationDeps): Promise<void> {
+  if (await deps.revocations.isRevoked((x.claims as AccessTokenClaims).jti, x.nowMs)) x.settled = 'revoked';
 }
 
 /** The introspection endpoint (RFC 7662 §2), in the order its checks must run. */

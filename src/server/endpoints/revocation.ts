@@ -1,7 +1,8 @@
 import type { FastifyInstance } from 'fastify';
 import type { CompiledClient } from '../../store/snapshot.ts';
 import type { AccessTokenClaims } from '../claims.ts';
-import { UnauthorizedClient } from '../errors.ts';
+import { RevocationLimitReached } from '../../runtime/revocation-store.ts';
+import { TemporarilyUnavailable, UnauthorizedClient } from '../errors.ts';
 import { authenticate, parseBody } from './request-steps.ts';
 import {
   readToken,
@@ -30,14 +31,20 @@ function checkIssuedToCaller(x: TokenOperation): void {
   }
 }
 
-// Held by this replica only until revocations are shared (see RevocationStore).
-function revoke(x: TokenOperation, deps: TokenOperationDeps): void {
-  const { jti, exp } = x.claims as AccessTokenClaims;
-  if (deps.revocations.isRevoked(jti, x.nowMs)) {
-    x.settled = 'already_revoked';
-    return;
+// One write: the store says whether the token was revoked already. A client at its limit of unexpired
+// revocations (it mints and revokes in a loop) is told to come back once some of those tokens expired.
+async function revoke(x: TokenOperation, deps: TokenOperationDeps): Promise<void> {
+  const { jti, exp, client_id: owner } = x.claims as AccessTokenClaims;
+  let revoked: boolean;
+  try {
+    revoked = await deps.revocations.revoke(jti, exp * 1000, x.nowMs, owner);
+  } catch (err) {
+    if (!(err instanceof RevocationLimitReached)) throw err;
+    throw new TemporarilyUnavailable('this client holds too many revoked tokens that have not expired yet', {
+      detail: err.message,
+    });
   }
-  deps.revocations.revoke(jti, exp * 1000);
+  if (!revoked) x.settled = 'already_revoked';
 }
 
 /** The revocation endpoint (RFC 7009 §2), in the order its checks must run. */
