@@ -4,9 +4,10 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import pg from 'pg';
-import { migrate, planMigrations } from '../../src/state/postgres/migrate.ts';
+import { STATE_MIGRATIONS, StateMigrationError, withSql } from '../../src/state/migrations.ts';
+import { migrate } from '../../src/state/postgres/migrate.ts';
 import { openPostgresState, type PostgresState } from '../../src/state/postgres/postgres-state.ts';
-import { MIGRATIONS, MIGRATIONS_TABLE } from '../../src/state/postgres/schema.ts';
+import { MIGRATIONS_TABLE, POSTGRES_MIGRATIONS } from '../../src/state/postgres/schema.ts';
 import { StateSchemaTooNewError } from '../../src/state/runtime-state.ts';
 import { startPostgres, type RunningPostgres } from '../support/postgres.ts';
 
@@ -95,6 +96,44 @@ describe('two replicas on one database', () => {
   });
 });
 
+describe('tryLeadCleaning on two replicas', () => {
+  it('lets one replica clean at a time: while one runs, the other is refused without running; after, it leads', async () => {
+    const [a, b, close] = await twoReplicas();
+    try {
+      let finish!: () => void;
+      let started!: () => void;
+      const running = new Promise<void>((resolve) => (started = resolve));
+      const slow = a.tryLeadCleaning(async () => {
+        started();
+        await new Promise<void>((resolve) => (finish = resolve));
+      });
+      await running;
+      let ranOnB = 0;
+      expect(await b.tryLeadCleaning(async () => void ranOnB++)).toBe(false);
+      // A second run on the leading replica takes another pooled session, which the lock refuses too.
+      expect(await a.tryLeadCleaning(async () => void ranOnB++)).toBe(false);
+      expect(ranOnB).toBe(0);
+      finish();
+      expect(await slow).toBe(true);
+      expect(await b.tryLeadCleaning(async () => void ranOnB++)).toBe(true);
+      expect(ranOnB).toBe(1);
+    } finally {
+      await close();
+    }
+  });
+
+  it('releases the lock when the run throws, and passes the error on', async () => {
+    const [a, b, close] = await twoReplicas();
+    try {
+      const failing = a.tryLeadCleaning(() => Promise.reject(new Error('batch failed')));
+      await expect(failing).rejects.toThrow('batch failed');
+      expect(await b.tryLeadCleaning(async () => undefined)).toBe(true);
+    } finally {
+      await close();
+    }
+  });
+});
+
 describe('migrations', () => {
   it('run once when 8 replicas open a fresh database at once, and every replica opens', async () => {
     const url = await server.createDatabase();
@@ -104,7 +143,7 @@ describe('migrations', () => {
         url,
         async (c) => (await c.query(`select version from ${MIGRATIONS_TABLE}`)).rows,
       );
-      expect(rows.map((r) => r.version)).toEqual(MIGRATIONS.map((m) => m.version));
+      expect(rows.map((r) => r.version)).toEqual(STATE_MIGRATIONS.map((step) => step.version));
       await Promise.all(states.map((s) => s.ping()));
     } finally {
       await Promise.all(states.map((s) => s.close()));
@@ -117,7 +156,9 @@ describe('migrations', () => {
     await Promise.all(clients.map((c) => c.connect()));
     try {
       const applied = await Promise.all(clients.map((c) => migrate(c)));
-      expect(applied.filter((versions) => versions.length > 0)).toEqual([MIGRATIONS.map((m) => m.version)]);
+      expect(
+        applied.filter((steps) => steps.length > 0).map((steps) => steps.map((step) => step.version)),
+      ).toEqual([STATE_MIGRATIONS.map((step) => step.version)]);
     } finally {
       await Promise.all(clients.map((c) => c.end()));
     }
@@ -126,14 +167,14 @@ describe('migrations', () => {
   it('refuse to start on a schema newer than this build knows, and change nothing', async () => {
     const url = await server.createDatabase();
     await (await openPostgresState({ url })).close();
-    const newer = MIGRATIONS.length + 1;
+    const newer = STATE_MIGRATIONS.length + 1;
     await withClient(url, (c) =>
-      c.query(`insert into ${MIGRATIONS_TABLE} (version, name) values ($1, 'future')`, [newer]),
+      c.query(`insert into ${MIGRATIONS_TABLE} (version, description) values ($1, 'future')`, [newer]),
     );
     const opening = openPostgresState({ url });
     await expect(opening).rejects.toBeInstanceOf(StateSchemaTooNewError);
     await expect(opening).rejects.toThrow(
-      `at version ${newer}, newer than the ${MIGRATIONS.length} this Latchkey knows`,
+      `at version ${newer}, newer than the ${STATE_MIGRATIONS.length} this Latchkey knows`,
     );
     const count = await withClient(
       url,
@@ -143,27 +184,25 @@ describe('migrations', () => {
   });
 });
 
-describe('planMigrations', () => {
-  const known = [
-    { version: 1, name: 'one', sql: '' },
-    { version: 2, name: 'two', sql: '' },
-  ];
-  it.each([
-    [0, [1, 2]],
-    [1, [2]],
-    [2, []],
-  ])('at version %i applies %j', (applied, expected) => {
-    expect(planMigrations(applied, known).map((m) => m.version)).toEqual(expected);
+describe('the PostgreSQL migrations', () => {
+  it('have SQL for every shared step', () => {
+    expect(withSql(STATE_MIGRATIONS, POSTGRES_MIGRATIONS, 'postgres')).toHaveLength(STATE_MIGRATIONS.length);
   });
 
-  it('refuses a schema newer than the last known migration', () => {
-    expect(() => planMigrations(3, known)).toThrow(StateSchemaTooNewError);
-  });
-
-  it('refuses a list with a gap or out of order: versions are 1, 2, 3, …', () => {
-    expect(() => planMigrations(0, [known[1]!, known[0]!])).toThrow(/expected 1/);
-    expect(() => planMigrations(0, [known[0]!, { version: 3, name: 'three', sql: '' }])).toThrow(
-      /expected 2/,
+  it('refuse a history with a gap, and change nothing', async () => {
+    const url = await server.createDatabase();
+    await (await openPostgresState({ url })).close();
+    const gap = STATE_MIGRATIONS.length + 2;
+    await withClient(url, (c) =>
+      c.query(`insert into ${MIGRATIONS_TABLE} (version, description) values ($1, 'gap')`, [gap]),
     );
+    // Known steps up to the gap, so the history is judged rather than found too new.
+    const known = Array.from({ length: gap }, (_, i) => ({ version: i + 1, description: `step ${i + 1}` }));
+    const sql = Object.fromEntries(known.map((step) => [step.version, 'select 1']));
+    await withClient(url, async (c) => {
+      await expect(migrate(c, known, sql)).rejects.toBeInstanceOf(StateMigrationError);
+      const { rows } = await c.query(`select version from ${MIGRATIONS_TABLE} order by version`);
+      expect(rows.map((r) => r.version)).toEqual([...STATE_MIGRATIONS.map((step) => step.version), gap]);
+    });
   });
 });

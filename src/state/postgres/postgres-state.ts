@@ -20,9 +20,10 @@ import {
   type RuntimeState,
   type StoredRecord,
 } from '../runtime-state.ts';
+import { CLEANER_LOCK } from './advisory-locks.ts';
 import { parsePostgresUrl, redactPostgresUrl } from './connection-url.ts';
 import { isUnavailable, toStateError } from './errors.ts';
-import { keyDigest } from './key-digest.ts';
+import { keyDigest } from '../key-digest.ts';
 import { migrate } from './migrate.ts';
 import { DEFAULT_TIMEOUTS, poolConfig, type PostgresTimeouts, type ReadPem } from './pool-config.ts';
 import { SQL, type RecordRow } from './statements.ts';
@@ -158,6 +159,51 @@ export class PostgresState implements RuntimeState {
       batch,
     ]);
     return new Map(rows.map((row) => [row.kind, row.n]));
+  }
+
+  /**
+   * Runs `run` only if no other replica is cleaning: a session-level `pg_try_advisory_lock` on one pooled
+   * connection kept aside for the whole run (the batches themselves go through the pool), released after it,
+   * whether `run` resolved or threw. Resolves false at once, without running, when another replica holds it.
+   *
+   * If the kept connection breaks mid-run, the server drops the lock with the session and another replica may
+   * start cleaning beside this one; that is harmless, as deleteExpired skips rows another cleaner has locked.
+   * When the unlock fails the connection is discarded rather than pooled, so the lock never outlives the run
+   * on a pooled session.
+   */
+  async tryLeadCleaning(run: () => Promise<void>): Promise<boolean> {
+    if (this.closed) throw new StateUnavailableError('PostgreSQL runtime state: cleaning after close');
+    let client: pg.PoolClient;
+    try {
+      client = await this.pool.connect();
+    } catch (error) {
+      throw toStateError(error, `cleaning (connecting to ${this.target})`);
+    }
+    let locked: boolean;
+    try {
+      const { rows } = await client.query<{ locked: boolean }>(
+        'select pg_try_advisory_lock($1::bigint) as locked',
+        [CLEANER_LOCK],
+      );
+      locked = rows[0]?.locked === true;
+    } catch (error) {
+      client.release(error as Error);
+      throw toStateError(error, `cleaning (locking on ${this.target})`);
+    }
+    if (!locked) {
+      client.release();
+      return false;
+    }
+    try {
+      await run();
+    } finally {
+      await client.query('select pg_advisory_unlock($1::bigint)', [CLEANER_LOCK]).then(
+        () => client.release(),
+        // Unsure whether the lock is still held: end the session, which drops it.
+        (error: unknown) => client.release(error instanceof Error ? error : new Error(String(error))),
+      );
+    }
+    return true;
   }
 
   /**

@@ -1,9 +1,10 @@
 /**
- * The PostgreSQL schema, as versioned forward-only migrations (migrate.ts runs them). A migration is never
- * edited once released: a change is a new entry at the end.
+ * The PostgreSQL schema: this backend's SQL for each step of the shared, backend-neutral
+ * `STATE_MIGRATIONS` (src/state/migrations.ts decides what runs; migrate.ts runs it). A step's SQL is never
+ * edited once released: a change is a new step there and its SQL here.
  *
  * One table holds every kind (runtime-state.ts: adding a kind adds nothing here):
- * - `key_digest` is `sha256(kind NUL key)` (key-digest.ts); the key itself never leaves the process.
+ * - `key_digest` is `sha256(kind NUL key)` (src/state/key-digest.ts); the key itself never leaves the process.
  * - `value` is `json`, not `jsonb`: json keeps the caller's text exactly (key order, `\u0000` escapes, which
  *   jsonb rejects), and nothing queries inside values.
  * - `expires_at` is milliseconds since the epoch as `bigint`, compared with the caller's clock (`nowMs`), never
@@ -13,12 +14,6 @@
  * - Autovacuum runs after 2 % of the rows changed (default 20 %): rows are short-lived, so dead tuples from
  *   consume and cleaning are the table's normal state.
  */
-export interface Migration {
-  version: number;
-  name: string;
-  sql: string;
-}
-
 export const RECORDS_TABLE = 'latchkey_state_records';
 export const MIGRATIONS_TABLE = 'latchkey_schema_migrations';
 
@@ -58,11 +53,9 @@ begin
 end
 $fn$`;
 
-export const MIGRATIONS: readonly Migration[] = [
-  {
-    version: 1,
-    name: 'one table of runtime state records',
-    sql: `
+/** The SQL of each step of `STATE_MIGRATIONS`, by version; each runs in the migration transaction. */
+export const POSTGRES_MIGRATIONS: Readonly<Record<number, string>> = {
+  1: `
 create table ${RECORDS_TABLE} (
   kind text not null,
   key_digest bytea not null,
@@ -76,5 +69,4 @@ create index ${RECORDS_TABLE}_expiry on ${RECORDS_TABLE} (expires_at);
 create index ${RECORDS_TABLE}_owner on ${RECORDS_TABLE} (kind, owner, expires_at);
 ${INSERT_FUNCTION};
 `,
-  },
-];
+};
