@@ -133,42 +133,7 @@ export function decideSecret(input: SecretDecisionInput): SecretAction {
     [keys.tokenEndpoint]: urls.tokenEndpoint,
   };
 
-  if (existing === undefined) {
-    return {
-      kind: 'create',
-      recreated: input.issuedBefore,
-      body: {
-        apiVersion: 'v1',
-        kind: 'Secret',
-        metadata: {
-          name: secretName,
-          namespace,
-          labels: { ...MANAGED_LABELS, [CLIENT_LABEL]: name },
-          // A request made before the Secret existed is satisfied by its first secret.
-          ...(requested !== undefined
-            ? { annotations: { [SECRET_ROTATION_ANNOTATIONS.handled]: requested } }
-            : {}),
-          ownerReferences: [
-            {
-              apiVersion: API_VERSION,
-              kind: 'OAuthClient',
-              name,
-              uid: input.uid,
-              controller: true,
-              blockOwnerDeletion: true,
-            },
-          ],
-        },
-        type: 'Opaque',
-        data: Object.fromEntries(
-          Object.entries({ ...descriptive, [keys.clientSecret]: input.newSecret() }).map(([k, v]) => [
-            k,
-            b64(v),
-          ]),
-        ),
-      },
-    };
-  }
+  if (existing === undefined) return createAction(input, descriptive, requested);
 
   if (!ownedBy(existing, input.uid)) {
     return { kind: 'conflict', message: `Secret ${namespace}/${secretName} belongs to another owner` };
@@ -228,5 +193,49 @@ export function decideSecret(input: SecretDecisionInput): SecretAction {
     ...(rotated !== undefined ? { rotated } : {}),
     ...(previousExpired ? { previousExpired: true as const } : {}),
     ...(resourceVersion !== undefined ? { resourceVersion } : {}),
+  };
+}
+
+/** The Secret to create for a client that has none: its descriptive keys and a first secret. */
+function createAction(
+  input: SecretDecisionInput,
+  descriptive: Record<string, string>,
+  requested: string | undefined,
+): SecretAction {
+  const { namespace, name } = input.client.metadata;
+  const keys = input.client.spec.secret.keys;
+  return {
+    kind: 'create',
+    recreated: input.issuedBefore,
+    body: {
+      apiVersion: 'v1',
+      kind: 'Secret',
+      metadata: {
+        name: secretNameOf(input.client),
+        namespace,
+        labels: { ...MANAGED_LABELS, [CLIENT_LABEL]: name },
+        // A request made before the Secret existed is satisfied by its first secret.
+        ...(requested !== undefined
+          ? { annotations: { [SECRET_ROTATION_ANNOTATIONS.handled]: requested } }
+          : {}),
+        ownerReferences: [
+          {
+            apiVersion: API_VERSION,
+            kind: 'OAuthClient',
+            name,
+            uid: input.uid,
+            controller: true,
+            blockOwnerDeletion: true,
+          },
+        ],
+      },
+      type: 'Opaque',
+      data: Object.fromEntries(
+        Object.entries({ ...descriptive, [keys.clientSecret]: input.newSecret() }).map(([k, v]) => [
+          k,
+          b64(v),
+        ]),
+      ),
+    },
   };
 }

@@ -67,17 +67,7 @@ const RELEASE_TRIES = 3;
  * // on SIGTERM: await elector.release();
  */
 export function createLeaderElector(options: LeaderElectorOptions): LeaderElector {
-  const leaseDurationSeconds = options.leaseDurationSeconds ?? 15;
-  const renewDeadlineMs = (options.renewDeadlineSeconds ?? 10) * 1000;
-  const retryMs = (options.retryPeriodSeconds ?? 2) * 1000;
-  if (!options.identity) throw new ConfigError('identity', 'must not be empty');
-  if (!(retryMs > 0 && renewDeadlineMs > retryMs && leaseDurationSeconds * 1000 > renewDeadlineMs)) {
-    throw new ConfigError(
-      'leaseDurationSeconds',
-      'must be longer than renewDeadlineSeconds, which must be longer than retryPeriodSeconds (> 0)',
-    );
-  }
-  const { api, namespace, name, identity } = options;
+  const { leaseDurationSeconds, renewDeadlineMs, retryMs } = timingsOf(options);
   const now = options.now ?? systemClock;
   const timers = options.timers ?? systemTimers;
   const random = options.random ?? Math.random;
@@ -87,17 +77,6 @@ export function createLeaderElector(options: LeaderElectorOptions): LeaderElecto
   /** The last read-decide-write round; a stop does not cancel it, so release() waits for it to settle. */
   let inFlight: Promise<unknown> = Promise.resolve();
   options.metrics?.leading(false);
-
-  const report = (callback: () => void) => {
-    try {
-      callback();
-    } catch (error) {
-      // A failing callback must not stop the elector; surface it as EventTarget would.
-      queueMicrotask(() => {
-        throw error;
-      });
-    }
-  };
 
   const startLeading = () => {
     leading = new AbortController();
@@ -122,34 +101,7 @@ export function createLeaderElector(options: LeaderElectorOptions): LeaderElecto
     return round;
   };
 
-  const attemptOnce = async (): Promise<Attempt> => {
-    const lease = await api.get<Lease>(LEASES, namespace, name);
-    const action = decideLease({ lease, namespace, name, identity, leaseDurationSeconds, now: now() });
-    try {
-      if (action.kind === 'wait') return 'held';
-      if (action.kind === 'create') await api.create(LEASES, namespace, action.lease);
-      else await api.replace(LEASES, namespace, name, action.lease);
-      return 'ours';
-    } catch (error) {
-      // 409: another replica wrote the Lease since we read it; it won this round.
-      if (error instanceof KubeApiError && error.status === 409) return 'conflict';
-      throw error;
-    }
-  };
-
-  /** The attempt's outcome, or 'timeout' when it is still running after `ms`. Leaves no timer behind. */
-  const attemptWithin = async (ms: number, signal: AbortSignal): Promise<Attempt | 'failed' | 'timeout'> => {
-    const timer = new AbortController();
-    const both = AbortSignal.any([signal, timer.signal]);
-    try {
-      return await Promise.race([
-        attempt().catch(() => 'failed' as const),
-        sleep(Math.max(0, ms), both, timers).then(() => 'timeout' as const),
-      ]);
-    } finally {
-      timer.abort();
-    }
-  };
+  const attemptOnce = () => tryLease(options, leaseDurationSeconds, now);
 
   const loop = async (signal: AbortSignal) => {
     while (!signal.aborted) {
@@ -169,7 +121,7 @@ export function createLeaderElector(options: LeaderElectorOptions): LeaderElecto
         const deadline = renewedAt + renewDeadlineMs;
         const asked = now();
         if (asked >= deadline) break;
-        const renewal = await attemptWithin(deadline - asked, signal);
+        const renewal = await attemptWithin(attempt, deadline - asked, signal, timers);
         if (renewal === 'ours') renewedAt = asked;
         // Another holder means our Lease expired and was taken: leading on would mean two leaders.
         else if (renewal === 'held' || now() >= deadline) break;
@@ -193,17 +145,93 @@ export function createLeaderElector(options: LeaderElectorOptions): LeaderElecto
       // A renewal still in flight would otherwise land after our read (our write then fails on its
       // resourceVersion) or read after our write (and take the freed Lease back for a whole lease duration).
       await inFlight;
-      for (let tries = 0; tries < RELEASE_TRIES; tries += 1) {
-        const lease = await api.get<Lease>(LEASES, namespace, name);
-        if (lease?.spec?.holderIdentity !== identity) return;
-        try {
-          await api.replace(LEASES, namespace, name, releasedLease(lease, now()));
-          return;
-        } catch (error) {
-          // Written meanwhile: read again, and release it if it still names us.
-          if (!(error instanceof KubeApiError && error.status === 409)) throw error;
-        }
-      }
+      await releaseLease(options, now);
     },
   };
+}
+
+/** The elector's timings, checked: each must leave the next one room (client-go's rule). */
+function timingsOf(options: LeaderElectorOptions): {
+  leaseDurationSeconds: number;
+  renewDeadlineMs: number;
+  retryMs: number;
+} {
+  const leaseDurationSeconds = options.leaseDurationSeconds ?? 15;
+  const renewDeadlineMs = (options.renewDeadlineSeconds ?? 10) * 1000;
+  const retryMs = (options.retryPeriodSeconds ?? 2) * 1000;
+  if (!options.identity) throw new ConfigError('identity', 'must not be empty');
+  if (!(retryMs > 0 && renewDeadlineMs > retryMs && leaseDurationSeconds * 1000 > renewDeadlineMs)) {
+    throw new ConfigError(
+      'leaseDurationSeconds',
+      'must be longer than renewDeadlineSeconds, which must be longer than retryPeriodSeconds (> 0)',
+    );
+  }
+  return { leaseDurationSeconds, renewDeadlineMs, retryMs };
+}
+
+/** Runs a leadership callback; one that throws must not stop the elector: surfaced as EventTarget would. */
+function report(callback: () => void): void {
+  try {
+    callback();
+  } catch (error) {
+    queueMicrotask(() => {
+      throw error;
+    });
+  }
+}
+
+/** One read-decide-write round on the Lease. Throws when the API server could not be asked. */
+async function tryLease(
+  options: LeaderElectorOptions,
+  leaseDurationSeconds: number,
+  now: Clock,
+): Promise<Attempt> {
+  const { api, namespace, name, identity } = options;
+  const lease = await api.get<Lease>(LEASES, namespace, name);
+  const action = decideLease({ lease, namespace, name, identity, leaseDurationSeconds, now: now() });
+  try {
+    if (action.kind === 'wait') return 'held';
+    if (action.kind === 'create') await api.create(LEASES, namespace, action.lease);
+    else await api.replace(LEASES, namespace, name, action.lease);
+    return 'ours';
+  } catch (error) {
+    // 409: another replica wrote the Lease since we read it; it won this round.
+    if (error instanceof KubeApiError && error.status === 409) return 'conflict';
+    throw error;
+  }
+}
+
+/** Clears the Lease's holder while it still names this replica, so another takes over at once. */
+async function releaseLease(options: LeaderElectorOptions, now: Clock): Promise<void> {
+  const { api, namespace, name, identity } = options;
+  for (let tries = 0; tries < RELEASE_TRIES; tries += 1) {
+    const lease = await api.get<Lease>(LEASES, namespace, name);
+    if (lease?.spec?.holderIdentity !== identity) return;
+    try {
+      await api.replace(LEASES, namespace, name, releasedLease(lease, now()));
+      return;
+    } catch (error) {
+      // Written meanwhile: read again, and release it if it still names us.
+      if (!(error instanceof KubeApiError && error.status === 409)) throw error;
+    }
+  }
+}
+
+/** The attempt's outcome, or 'timeout' when it is still running after `ms`. Leaves no timer behind. */
+async function attemptWithin(
+  attempt: () => Promise<Attempt>,
+  ms: number,
+  signal: AbortSignal,
+  timers: Timers,
+): Promise<Attempt | 'failed' | 'timeout'> {
+  const timer = new AbortController();
+  const both = AbortSignal.any([signal, timer.signal]);
+  try {
+    return await Promise.race([
+      attempt().catch(() => 'failed' as const),
+      sleep(Math.max(0, ms), both, timers).then(() => 'timeout' as const),
+    ]);
+  } finally {
+    timer.abort();
+  }
 }
