@@ -74,7 +74,7 @@ async function operator(argv: string[]): Promise<void> {
     process.stdout.write(OPERATOR_USAGE);
     return;
   }
-  const config = parseOperatorArgs(argv, podNamespace());
+  const config = parseOperatorArgs(argv, podNamespace(), process.env);
   const [{ EventBus }, { startOperator }] = await Promise.all([
     import('../events.ts'),
     import('../operator/run.ts'),

@@ -13,7 +13,8 @@ import {
 } from '../server/http-limits.ts';
 import {
   REPLAY_LIMIT_OPTIONS,
-  REPLAY_LIMITS_USAGE,
+  REPLAY_PER_CLIENT_USAGE,
+  REPLAY_CAPACITY_IGNORED_USAGE,
   replayLimitsOption,
   type ReplayLimits,
 } from '../runtime/replay-admission.ts';
@@ -55,7 +56,8 @@ Serves the manifests of a folder with the embedded store: no cluster needed.
 
 Options:
   --manifests DIR   folder of manifests, read recursively (default: the bundled examples/)
-  --state-dir DIR   where generated Secrets and signing keys are kept (default: ./.latchkey)
+  --state-dir DIR   where generated Secrets, signing keys and runtime state (runtime-state.sqlite: assertion
+                    ids against replay, revoked tokens) are kept (default: ./.latchkey)
   --port N          token server port (default: 8080)
   --ops-port N      health and metrics port (default: 8081)
   --host ADDR       address to bind (default: 127.0.0.1)
@@ -74,7 +76,7 @@ Options:
                     host names and IP networks issuers may use although refused (plain http included)
   --deny-issuer-networks LIST
                     IP networks (CIDR) issuers must not resolve to, e.g. 10.0.0.0/8
-${HTTP_LIMITS_USAGE}${REPLAY_LIMITS_USAGE}`;
+${HTTP_LIMITS_USAGE}${REPLAY_PER_CLIENT_USAGE}${REPLAY_CAPACITY_IGNORED_USAGE}`;
 
 /** Accepts an issuer with trailing slashes (people paste them) and checks the rest strictly. */
 export function normalizeIssuer(value: string): string {

@@ -11,6 +11,7 @@ import type { Resolution } from '../store/compile.ts';
 import { defaultClientId } from '../store/names.ts';
 import type { Snapshot } from '../store/snapshot.ts';
 import { startServers, type RunningServers } from '../server/start.ts';
+import { embeddedStatePath, openEmbeddedState } from '../state/embedded/embedded-state.ts';
 import { DEV_ADDRESS_POLICY, type DevConfig } from './config.ts';
 import type { DevConnectionChecks } from './connection-checks.ts';
 import { ManifestFolder, type ManifestFolderOptions } from './manifest-folder.ts';
@@ -52,6 +53,8 @@ export async function startDev(
   const state = new DevState(config.stateDir, events);
   const firstSeen = new FirstSeenRecord(state.firstSeenPath);
   let keyRing = await state.loadKeyRing(now());
+  // Runtime state (assertion ids, revoked tokens) in the state folder: a restart keeps every revocation.
+  const runtimeState = await openEmbeddedState({ path: embeddedStatePath(config.stateDir), clock: now });
   let keysInForce = keySetAt(keyRing.keys, now(), DEFAULT_ROTATION);
   const store = new Store(keysInForce, events);
   const folder = new ManifestFolder(config.manifestsDir, {
@@ -64,6 +67,7 @@ export async function startDev(
   // One policy for Connection issuers and clients' jwksUri, as in the operator.
   const addressPolicy = config.issuerPolicy ?? DEV_ADDRESS_POLICY;
   const servers: RunningServers = await startServers({
+    state: runtimeState,
     source: store,
     issuer: config.issuer,
     tls: config.tls,
@@ -79,6 +83,9 @@ export async function startDev(
     // Nothing is served before the first load has compiled and written its Secrets: a script that waits for
     // the metadata and then reads a Secret would otherwise race (issue 9).
     serveOnlyWhen: () => ready,
+  }).catch(async (err: unknown) => {
+    await runtimeState.close();
+    throw err;
   });
   const issuer = servers.issuer;
   const tokenEndpoint = servers.tokenEndpoint;
@@ -211,6 +218,7 @@ export async function startDev(
   } catch (err) {
     await checks?.close();
     await servers.close();
+    await runtimeState.close();
     throw err;
   }
 
@@ -236,6 +244,7 @@ export async function startDev(
       await checks?.close();
       await chain;
       await servers.close();
+      await runtimeState.close();
     },
   };
 }

@@ -20,6 +20,7 @@ import {
   type ReplayLimits,
 } from '../runtime/replay-admission.ts';
 import { checkIssuerScheme, tlsFilesOption, type TlsFiles } from '../server/tls.ts';
+import { STATE_OPTIONS, STATE_USAGE, stateOption, type StateConfig } from '../state/state-options.ts';
 
 export interface OperatorConfig {
   /** Undefined: in-cluster configuration. */
@@ -47,6 +48,8 @@ export interface OperatorConfig {
   httpLimits?: HttpLimits;
   /** Capacity and per-client ceiling of the client assertion replay cache. */
   replayLimits?: ReplayLimits;
+  /** Where runtime state lives; undefined: embedded in memory (`--state embedded` without `--state-path`). */
+  state?: StateConfig;
   /** Which addresses Connection issuers may have; undefined: https only, no local or metadata address. */
   issuerPolicy?: AddressPolicy;
 }
@@ -88,7 +91,7 @@ Options:
   --deny-issuer-networks LIST
                           IP networks (CIDR, comma-separated) issuers must not resolve to, on top of loopback,
                           link-local, metadata and unspecified addresses, e.g. 10.0.0.0/8 (default: none)
-${HTTP_LIMITS_USAGE}${REPLAY_LIMITS_USAGE}  --log-format F          json or text (default: json)
+${STATE_USAGE}${HTTP_LIMITS_USAGE}${REPLAY_LIMITS_USAGE}  --log-format F          json or text (default: json)
 `;
 
 function seconds(value: string | undefined, option: string, fallback: number): number {
@@ -100,7 +103,11 @@ function seconds(value: string | undefined, option: string, fallback: number): n
 }
 
 /** Parses `latchkey operator` options; `env` and `podNamespace` come from the process edge. */
-export function parseOperatorArgs(argv: readonly string[], podNamespace: string | undefined): OperatorConfig {
+export function parseOperatorArgs(
+  argv: readonly string[],
+  podNamespace: string | undefined,
+  env: Readonly<Record<string, string | undefined>> = {},
+): OperatorConfig {
   let values;
   try {
     ({ values } = parseArgs({
@@ -127,6 +134,7 @@ export function parseOperatorArgs(argv: readonly string[], podNamespace: string 
         'signing-key-clock-skew': { type: 'string' },
         ...HTTP_LIMIT_OPTIONS,
         ...REPLAY_LIMIT_OPTIONS,
+        ...STATE_OPTIONS,
         'allow-issuer-hosts': { type: 'string' },
         'deny-issuer-networks': { type: 'string' },
       },
@@ -207,6 +215,7 @@ export function parseOperatorArgs(argv: readonly string[], podNamespace: string 
     keyRotation,
     httpLimits: httpLimitsOption(values),
     replayLimits: replayLimitsOption(values),
+    state: stateOption(values, env),
     issuerPolicy: addressPolicyOption(values['allow-issuer-hosts'], values['deny-issuer-networks'], false),
   };
 }

@@ -8,6 +8,7 @@ import { loadKubeConfig, type KubeConnection } from '../kube/config.ts';
 import { createInformer } from '../kube/informer.ts';
 import { CORE_NAMESPACES, CORE_SECRETS, type Informer, type KubeObject } from '../kube/types.ts';
 import { startServers, type RunningServers } from '../server/start.ts';
+import { openRuntimeState } from '../state/state-options.ts';
 import { objectKey } from '../store/objects.ts';
 import { releaseMemory } from '../runtime/release-memory.ts';
 import { Store } from '../store/store.ts';
@@ -80,7 +81,10 @@ export async function startOperator(config: OperatorConfig, deps: OperatorDeps):
   };
   // One policy for Connection issuers and clients' jwksUri: whoever runs Latchkey sets it, never a tenant.
   const policy = config.issuerPolicy ?? STRICT_POLICY;
+  // Before anything listens: a database that cannot be migrated, or is newer than this build, fails start-up.
+  const state = await openRuntimeState(config.state ?? { backend: 'embedded', path: ':memory:' }, now);
   const servers: RunningServers = await startServers({
+    state,
     source: store,
     issuer: config.issuer,
     tls: config.tls,
@@ -93,6 +97,9 @@ export async function startOperator(config: OperatorConfig, deps: OperatorDeps):
     httpLimits: config.httpLimits,
     replayLimits: config.replayLimits,
     addressPolicy: policy,
+  }).catch(async (error: unknown) => {
+    await state?.close();
+    throw error;
   });
   const metrics = createControllerMetrics(servers.metrics.registry);
 
@@ -244,6 +251,7 @@ export async function startOperator(config: OperatorConfig, deps: OperatorDeps):
       stop.abort();
       await electing;
       await servers.close();
+      await state?.close();
     },
   };
 }

@@ -99,10 +99,20 @@ export const REPLAY_LIMIT_OPTIONS = {
   'replay-per-client': { type: 'string' },
 } as const;
 
-export const REPLAY_LIMITS_USAGE = `  --replay-capacity N     unexpired client assertion ids remembered against replay (about 100 bytes each);
-                          past it each namespace and client gets a fair share, and at 1.25 times it
-                          everything is refused (default: 1000000)
-  --replay-per-client N   unexpired assertion ids one client may hold (default: 250000)
+/** `--replay-capacity` bounds one replica's memory: it applies to the in-memory cache (`--state memory`) only. */
+export const REPLAY_CAPACITY_USAGE = `  --replay-capacity N     with --state memory: unexpired client assertion ids remembered against replay
+                          (about 100 bytes each); past it each namespace and client gets a fair share, and
+                          at 1.25 times it everything is refused (default: 1000000)
+`;
+
+export const REPLAY_PER_CLIENT_USAGE = `  --replay-per-client N   unexpired assertion ids one client may hold (default: 250000)
+`;
+
+export const REPLAY_LIMITS_USAGE = REPLAY_CAPACITY_USAGE + REPLAY_PER_CLIENT_USAGE;
+
+/** Dev mode keeps assertion ids on disk: the capacity only bounds --replay-per-client there (scripts pass both). */
+export const REPLAY_CAPACITY_IGNORED_USAGE = `  --replay-capacity N     accepted for scripts shared with --state memory; only --replay-per-client may
+                          not exceed it (dev mode keeps assertion ids in its state folder)
 `;
 
 /**

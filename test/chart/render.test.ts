@@ -7,6 +7,7 @@ import {
   modeValues,
   one,
   render,
+  renderError,
   type Manifest,
 } from './helm.ts';
 
@@ -124,7 +125,8 @@ describe('helm template with the default values', () => {
       '--idle-timeout=30s',
       '--keep-alive-timeout=65s',
       '--max-connections=4096',
-      '--replay-capacity=1000000',
+      '--state=embedded',
+      '--state-path=/var/lib/latchkey/runtime-state.sqlite',
       '--replay-per-client=250000',
       '--log-format=json',
     ]);
@@ -155,9 +157,15 @@ describe('helm template with the default values', () => {
     expect(pod.serviceAccountName).toBe('latchkey');
     expect(pod.automountServiceAccountToken).toBe(true);
     expect(one(objects, 'ServiceAccount')['automountServiceAccountToken']).toBe(false);
-    // The only writable path is an emptyDir scratch folder; no TLS volume without TLS.
-    expect(pod.volumes).toEqual([{ name: 'tmp', emptyDir: { sizeLimit: '64Mi' } }]);
-    expect(containerOf(objects).volumeMounts).toEqual([{ name: 'tmp', mountPath: '/tmp' }]);
+    // The only writable paths are emptyDirs: scratch, and the embedded runtime state; no TLS volume without TLS.
+    expect(pod.volumes).toEqual([
+      { name: 'tmp', emptyDir: { sizeLimit: '64Mi' } },
+      { name: 'state', emptyDir: { sizeLimit: '1Gi' } },
+    ]);
+    expect(containerOf(objects).volumeMounts).toEqual([
+      { name: 'tmp', mountPath: '/tmp' },
+      { name: 'state', mountPath: '/var/lib/latchkey' },
+    ]);
   });
 
   it('probes liveness on /healthz and readiness on /readyz of the ops port', () => {
@@ -201,6 +209,71 @@ describe('helm template with the default values', () => {
       selector: SELECTOR,
       ports: [{ name: 'http', port: 8080, targetPort: 'http', protocol: 'TCP', appProtocol: 'http' }],
     });
+  });
+});
+
+describe('helm template with state values', () => {
+  const stateArgs = (c: Container) => c.args.filter((a) => /^--(state|replay)/.test(a));
+
+  it('keeps the embedded state on an emptyDir by default, or on the claim named', async () => {
+    const objects = await render({ set: { 'state.embedded.existingClaim': 'latchkey-state' } });
+    expect(deploymentOf(objects).template.spec.volumes).toContainEqual({
+      name: 'state',
+      persistentVolumeClaim: { claimName: 'latchkey-state' },
+    });
+    expect(containerOf(objects).volumeMounts).toContainEqual({
+      name: 'state',
+      mountPath: '/var/lib/latchkey',
+    });
+  });
+
+  it('reads the PostgreSQL URL from the existing Secret and mounts the CA, with no state volume', async () => {
+    const objects = await render({
+      set: {
+        'state.backend': 'postgres',
+        'state.postgres.existingSecret': 'latchkey-db',
+        'state.postgres.caSecret': 'latchkey-db-ca',
+      },
+    });
+    const c = containerOf(objects);
+    expect(stateArgs(c)).toEqual([
+      '--state=postgres',
+      '--state-url-file=/etc/latchkey/state-url/url',
+      '--replay-per-client=250000',
+    ]);
+    expect(c.volumeMounts).toEqual([
+      { name: 'tmp', mountPath: '/tmp' },
+      { name: 'state-url', mountPath: '/etc/latchkey/state-url', readOnly: true },
+      { name: 'state-ca', mountPath: '/etc/latchkey/state-ca', readOnly: true },
+    ]);
+    const volumes = deploymentOf(objects).template.spec.volumes;
+    expect(volumes).toContainEqual({
+      name: 'state-url',
+      secret: { secretName: 'latchkey-db', items: [{ key: 'url', path: 'url' }], defaultMode: 0o440 },
+    });
+    expect(volumes).toContainEqual({
+      name: 'state-ca',
+      secret: {
+        secretName: 'latchkey-db-ca',
+        items: [{ key: 'ca.crt', path: 'ca.crt' }],
+        defaultMode: 0o440,
+      },
+    });
+    // The URL holds a password: never an argument or a plain environment value.
+    expect(JSON.stringify(c)).not.toMatch(/postgres:\/\//);
+  });
+
+  it('passes the replay capacity only with state.backend=memory, where it applies', async () => {
+    const c = containerOf(await render({ set: { 'state.backend': 'memory' } }));
+    expect(stateArgs(c)).toEqual([
+      '--state=memory',
+      '--replay-capacity=1000000',
+      '--replay-per-client=250000',
+    ]);
+  });
+
+  it('refuses state.backend=postgres without a Secret', async () => {
+    expect(await renderError({ set: { 'state.backend': 'postgres' } })).toMatch(/existingSecret/);
   });
 });
 
@@ -256,10 +329,12 @@ describe('helm template with tls.mode=secret', () => {
     ]);
     expect(c.volumeMounts).toEqual([
       { name: 'tmp', mountPath: '/tmp' },
+      { name: 'state', mountPath: '/var/lib/latchkey' },
       { name: 'tls', mountPath: '/etc/latchkey/tls', readOnly: true },
     ]);
     expect(deploymentOf(objects).template.spec.volumes).toEqual([
       { name: 'tmp', emptyDir: { sizeLimit: '64Mi' } },
+      { name: 'state', emptyDir: { sizeLimit: '1Gi' } },
       // 0440 (octal) is 288: readable by the owner and the pod's fsGroup only.
       { name: 'tls', secret: { secretName: 'latchkey-serving-tls', defaultMode: 0o440 } },
     ]);

@@ -23,14 +23,14 @@ describe('latchkey operator options', () => {
     expect(c.identity).toMatch(/-[0-9a-f]{8}$/);
   });
 
-  it('sizes the client assertion replay cache with --replay-capacity and --replay-per-client', () => {
+  it('sizes the client assertion replay cache with --replay-capacity (--state memory) and --replay-per-client', () => {
     const issuer = ['--issuer', 'http://latchkey.latchkey-system.svc:8080'];
     expect(parseOperatorArgs(issuer, undefined).replayLimits).toEqual({
       capacity: 1_000_000,
       perClientCeiling: 250_000,
     });
     const c = parseOperatorArgs(
-      [...issuer, '--replay-capacity', '4000000', '--replay-per-client', '1000000'],
+      [...issuer, '--state', 'memory', '--replay-capacity', '4000000', '--replay-per-client', '1000000'],
       undefined,
     );
     expect(c.replayLimits).toEqual({ capacity: 4_000_000, perClientCeiling: 1_000_000 });

@@ -1,5 +1,5 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { StateReplayCache } from '../../src/runtime/state-replay-cache.ts';
+import { OWNER_COUNT_EVERY, ownerCheck, StateReplayCache } from '../../src/runtime/state-replay-cache.ts';
 import { RevocationLimitReached } from '../../src/runtime/revocation-store.ts';
 import { StateRevocationStore } from '../../src/runtime/state-revocation-store.ts';
 import { openEmbeddedState, type EmbeddedState } from '../../src/state/embedded/embedded-state.ts';
@@ -44,5 +44,19 @@ describe('StateRevocationStore', () => {
     expect(await store.revoke('t2', T + 1000, T, 'a')).toBe(true);
     await expect(store.revoke('t3', T + 1000, T, 'a')).rejects.toBeInstanceOf(RevocationLimitReached);
     expect(await store.revoke('t3', T + 1000, T, 'b')).toBe(true);
+  });
+});
+
+describe('ownerCheck', () => {
+  it.each([
+    [{ lastHeld: 0, since: 0 }, 'none'],
+    [{ lastHeld: 0, since: OWNER_COUNT_EVERY - 1 }, 'none'],
+    [{ lastHeld: 0, since: OWNER_COUNT_EVERY }, 'count'],
+    [{ lastHeld: 496, since: 3 }, 'none'],
+    [{ lastHeld: 497, since: 3 }, 'exact'],
+    [{ lastHeld: 500, since: 0 }, 'exact'],
+    [{ lastHeld: 5000, since: OWNER_COUNT_EVERY }, 'count'],
+  ])('%j with a ceiling of 1000: %s', (client, expected) => {
+    expect(ownerCheck(client, 1000)).toBe(expected);
   });
 });
