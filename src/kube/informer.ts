@@ -1,8 +1,15 @@
 import { type Clock, systemClock } from '../clock.ts';
 import type { EventBus } from '../events.ts';
-import { backoffDelay, type BackoffOptions } from '../runtime/backoff.ts';
+import type { BackoffOptions } from '../runtime/backoff.ts';
 import { resourceName } from './paths.ts';
 import { objectKey, relistEvents } from './relist.ts';
+import {
+  retryAfterClose,
+  retryAfterError,
+  watchErrorOf,
+  type Retry,
+  type RetryCounts,
+} from './watch-retry.ts';
 import { sleep } from '../timers.ts';
 import {
   KubeApiError,
@@ -11,6 +18,7 @@ import {
   type KubeListWatch,
   type KubeObject,
   type ListOptions,
+  type RawWatchEvent,
   type ResourceType,
 } from './types.ts';
 
@@ -56,9 +64,6 @@ const MIN_WATCH_TIMEOUT_SECONDS = 300;
 const WATCH_DEADLINE_GRACE_MS = 30_000;
 // client-go's "very short watch": closed within a second without an event means something is wrong.
 const SHORT_WATCH_MS = 1_000;
-const MAX_REASON = 300;
-
-class GoneError extends Error {}
 
 /**
  * A cache of one collection kept current by list + watch: paginated list, then a watch from the list's
@@ -80,33 +85,135 @@ export function createInformer<T extends KubeObject = KubeObject>(
   type: ResourceType,
   options: InformerOptions<T> = {},
 ): KubeInformer<T> {
-  const now = options.now ?? systemClock;
-  const random = options.backoff?.random ?? Math.random;
-  const wait = options.backoff?.sleep ?? ((ms: number, signal: AbortSignal) => sleep(ms, signal));
-  const backoff: BackoffOptions = { ...DEFAULT_BACKOFF, ...options.backoff };
-  const resource = options.name ?? resourceName(type);
-  const selection: ListOptions = {
-    ...(options.namespace !== undefined ? { namespace: options.namespace } : {}),
-    ...(options.labelSelector !== undefined ? { labelSelector: options.labelSelector } : {}),
-    ...(options.fieldSelector !== undefined ? { fieldSelector: options.fieldSelector } : {}),
+  const informer = new ListWatchInformer<T>(api, type, settingsFrom(type, options));
+  return {
+    start: (signal) => informer.start(signal),
+    synced: () => informer.synced(),
+    hasSynced: () => informer.hasSynced(),
+    get: (namespace, name) => informer.get(namespace, name),
+    list: () => informer.list(),
+    on: (handler) => informer.on(handler),
+    stopped: () => informer.stopped(),
   };
-  const accept = options.filter ?? (() => true);
-  const keep = options.transform ?? ((object: KubeObject) => object as T);
+}
 
-  let cache = new Map<string, T>();
-  let resourceVersion = '';
-  let started = false;
-  let isSynced = false;
-  const handlers = new Set<(event: InformerEvent<T>) => void>();
-  const sync = Promise.withResolvers<void>();
-  // synced() may never be awaited; its rejection on an early stop must not count as unhandled.
-  sync.promise.catch(() => undefined);
-  let loop: Promise<void> = Promise.resolve();
-  // Failed attempts (and 410s) in a row; a watch that delivers anything proves things work again.
-  let failures = 0;
-  let gones = 0;
+/** The informer's options with every default filled in. */
+interface InformerSettings<T extends KubeObject> {
+  now: Clock;
+  random: () => number;
+  wait: (ms: number, signal: AbortSignal) => Promise<void>;
+  backoff: BackoffOptions;
+  /** The `resource` of the events it emits. */
+  resource: string;
+  /** Namespace and selectors of every list and watch. */
+  selection: ListOptions;
+  accept: (object: KubeObject) => boolean;
+  keep: (object: KubeObject) => T;
+  pageSize: number;
+  events: EventBus | undefined;
+}
 
-  const deliver = (event: InformerEvent<T>, to: Iterable<(event: InformerEvent<T>) => void> = handlers) => {
+function settingsFrom<T extends KubeObject>(
+  type: ResourceType,
+  options: InformerOptions<T>,
+): InformerSettings<T> {
+  return {
+    now: options.now ?? systemClock,
+    random: options.backoff?.random ?? Math.random,
+    wait: options.backoff?.sleep ?? ((ms: number, signal: AbortSignal) => sleep(ms, signal)),
+    backoff: { ...DEFAULT_BACKOFF, ...options.backoff },
+    resource: options.name ?? resourceName(type),
+    selection: {
+      ...(options.namespace !== undefined ? { namespace: options.namespace } : {}),
+      ...(options.labelSelector !== undefined ? { labelSelector: options.labelSelector } : {}),
+      ...(options.fieldSelector !== undefined ? { fieldSelector: options.fieldSelector } : {}),
+    },
+    accept: options.filter ?? (() => true),
+    keep: options.transform ?? ((object: KubeObject) => object as T),
+    pageSize: options.pageSize ?? 500,
+    events: options.events,
+  };
+}
+
+/**
+ * The event a watch event makes of the cached `previous`, or undefined when the cache does not change. An
+ * object the filter no longer accepts leaves the cache as if deleted.
+ */
+export function cacheChange<T extends KubeObject>(
+  type: 'ADDED' | 'MODIFIED' | 'DELETED',
+  raw: KubeObject,
+  previous: T | undefined,
+  accept: (object: KubeObject) => boolean,
+  keep: (object: KubeObject) => T,
+): InformerEvent<T> | undefined {
+  if (type === 'DELETED' || !accept(raw)) {
+    if (previous === undefined) return undefined;
+    return { type: 'deleted', object: type === 'DELETED' ? keep(raw) : previous, previous };
+  }
+  const object = keep(raw);
+  return previous === undefined ? { type: 'added', object } : { type: 'modified', object, previous };
+}
+
+/** The watch timeout asked of the server: a random 5-10 minutes. */
+export function watchTimeoutSeconds(random: () => number): number {
+  return Math.floor(MIN_WATCH_TIMEOUT_SECONDS * (1 + random()));
+}
+
+class ListWatchInformer<T extends KubeObject> {
+  readonly #api: KubeListWatch;
+  readonly #type: ResourceType;
+  readonly #s: InformerSettings<T>;
+  #cache = new Map<string, T>();
+  #resourceVersion = '';
+  #started = false;
+  #isSynced = false;
+  readonly #handlers = new Set<(event: InformerEvent<T>) => void>();
+  readonly #sync = Promise.withResolvers<void>();
+  #loop: Promise<void> = Promise.resolve();
+  #counts: RetryCounts = { failures: 0, gones: 0 };
+
+  constructor(api: KubeListWatch, type: ResourceType, settings: InformerSettings<T>) {
+    this.#api = api;
+    this.#type = type;
+    this.#s = settings;
+    // synced() may never be awaited; its rejection on an early stop must not count as unhandled.
+    this.#sync.promise.catch(() => undefined);
+  }
+
+  start(signal: AbortSignal): void {
+    if (this.#started) throw new Error(`the informer of ${this.#s.resource} was already started`);
+    this.#started = true;
+    this.#loop = this.#run(signal);
+  }
+
+  synced(): Promise<void> {
+    return this.#sync.promise;
+  }
+
+  hasSynced(): boolean {
+    return this.#isSynced;
+  }
+
+  get(namespace: string | undefined, name: string): T | undefined {
+    return this.#cache.get(objectKey(namespace, name));
+  }
+
+  list(): T[] {
+    return [...this.#cache.values()];
+  }
+
+  stopped(): Promise<void> {
+    return this.#loop;
+  }
+
+  on(handler: (event: InformerEvent<T>) => void): () => boolean {
+    this.#handlers.add(handler);
+    // A late subscriber sees the current cache as `added`, as it would have seen the first list.
+    for (const object of this.#cache.values()) this.#deliver({ type: 'added', object }, [handler]);
+    return () => this.#handlers.delete(handler);
+  }
+
+  #deliver(event: InformerEvent<T>, to: Iterable<(event: InformerEvent<T>) => void> = this.#handlers): void {
     for (const handler of [...to]) {
       try {
         handler(event);
@@ -116,160 +223,122 @@ export function createInformer<T extends KubeObject = KubeObject>(
         });
       }
     }
-  };
+  }
 
   /** Applies one watch event to the cache and tells the handlers. */
-  const apply = (type: 'ADDED' | 'MODIFIED' | 'DELETED', raw: KubeObject) => {
+  #apply(type: 'ADDED' | 'MODIFIED' | 'DELETED', raw: KubeObject): void {
     const key = objectKey(raw.metadata.namespace, raw.metadata.name);
-    const previous = cache.get(key);
-    if (type === 'DELETED' || !accept(raw)) {
-      if (previous === undefined) return;
-      cache.delete(key);
-      deliver({ type: 'deleted', object: type === 'DELETED' ? keep(raw) : previous, previous });
-      return;
-    }
-    const object = keep(raw);
-    cache.set(key, object);
-    deliver(previous === undefined ? { type: 'added', object } : { type: 'modified', object, previous });
-  };
+    const event = cacheChange(type, raw, this.#cache.get(key), this.#s.accept, this.#s.keep);
+    if (event === undefined) return;
+    if (event.type === 'deleted') this.#cache.delete(key);
+    else this.#cache.set(key, event.object);
+    this.#deliver(event);
+  }
 
   /** Lists every page; a continue token that expired meanwhile (410) falls back to one full list. */
-  const listAll = async (signal: AbortSignal): Promise<{ items: T[]; resourceVersion: string }> => {
+  async #listAll(signal: AbortSignal): Promise<{ items: T[]; resourceVersion: string }> {
+    const { selection, pageSize, accept, keep } = this.#s;
     const items: T[] = [];
     let next: string | undefined;
     for (;;) {
       let page;
       try {
-        page = await api.list(
-          type,
-          { ...selection, limit: options.pageSize ?? 500, ...(next ? { continue: next } : {}) },
-          signal,
-        );
+        const pageOptions = { ...selection, limit: pageSize, ...(next ? { continue: next } : {}) };
+        page = await this.#api.list(this.#type, pageOptions, signal);
       } catch (error) {
         if (next === undefined || !(error instanceof KubeApiError) || error.status !== 410) throw error;
-        page = await api.list(type, selection, signal);
+        page = await this.#api.list(this.#type, selection, signal);
         items.length = 0;
       }
       for (const raw of page.items) if (accept(raw)) items.push(keep(raw));
       if (!page.continue) return { items, resourceVersion: page.resourceVersion };
       next = page.continue;
     }
-  };
+  }
 
-  const relist = async (signal: AbortSignal): Promise<void> => {
-    const listed = await listAll(signal);
+  async #relist(signal: AbortSignal): Promise<void> {
+    const listed = await this.#listAll(signal);
     if (signal.aborted) return;
-    const events = relistEvents(cache, listed.items);
-    cache = new Map(listed.items.map((o) => [objectKey(o.metadata.namespace, o.metadata.name), o]));
-    resourceVersion = listed.resourceVersion;
-    for (const event of events) deliver(event);
-    if (isSynced) {
-      options.events?.emit('watch.relisted', { resource });
+    const events = relistEvents(this.#cache, listed.items);
+    this.#cache = new Map(listed.items.map((o) => [objectKey(o.metadata.namespace, o.metadata.name), o]));
+    this.#resourceVersion = listed.resourceVersion;
+    for (const event of events) this.#deliver(event);
+    if (this.#isSynced) {
+      this.#s.events?.emit('watch.relisted', { resource: this.#s.resource });
     } else {
-      isSynced = true;
-      sync.resolve();
+      this.#isSynced = true;
+      this.#sync.resolve();
     }
-  };
+  }
 
   /** Watches until the stream ends (returns whether it was healthy) or fails (throws). */
-  const watch = async (signal: AbortSignal): Promise<boolean> => {
-    const opened = now();
-    const timeoutSeconds = Math.floor(MIN_WATCH_TIMEOUT_SECONDS * (1 + random()));
+  async #watch(signal: AbortSignal): Promise<boolean> {
+    const opened = this.#s.now();
+    const timeoutSeconds = watchTimeoutSeconds(this.#s.random);
     const stream = new AbortController();
     const stop = () => stream.abort();
     signal.addEventListener('abort', stop, { once: true });
     // The signal may have aborted while the list was being applied: its event has fired already.
     if (signal.aborted) stop();
     const deadline = setTimeout(stop, timeoutSeconds * 1000 + WATCH_DEADLINE_GRACE_MS);
-    let events = 0;
     try {
-      const watchEvents = await api.watch<T>(
-        type,
-        { ...selection, resourceVersion, timeoutSeconds },
+      const watchEvents = await this.#api.watch<T>(
+        this.#type,
+        { ...this.#s.selection, resourceVersion: this.#resourceVersion, timeoutSeconds },
         stream.signal,
       );
-      for await (const event of watchEvents) {
-        if (event.type === 'ERROR') {
-          const status = event.object;
-          if (status.code === 410) throw new GoneError(status.message ?? 'Gone');
-          throw new KubeApiError(status.code ?? 500, status.reason ?? 'Unknown', status.message ?? '');
-        }
-        events++;
-        failures = 0;
-        gones = 0;
-        const rv = event.object.metadata?.resourceVersion;
-        if (event.type !== 'BOOKMARK') apply(event.type, event.object);
-        if (rv) resourceVersion = rv;
-      }
+      const events = await this.#consume(watchEvents);
       if (stream.signal.aborted && !signal.aborted) throw new Error('the watch outlived its timeout');
-      return events > 0 || now() - opened >= SHORT_WATCH_MS;
+      return events > 0 || this.#s.now() - opened >= SHORT_WATCH_MS;
     } finally {
       clearTimeout(deadline);
       signal.removeEventListener('abort', stop);
     }
-  };
+  }
 
-  const run = async (signal: AbortSignal): Promise<void> => {
+  /** Applies the events of one watch until it ends; answers how many it delivered. */
+  async #consume(watchEvents: AsyncIterable<RawWatchEvent<T>>): Promise<number> {
+    let events = 0;
+    for await (const event of watchEvents) {
+      if (event.type === 'ERROR') throw watchErrorOf(event.object);
+      events++;
+      this.#counts = { failures: 0, gones: 0 };
+      const rv = event.object.metadata?.resourceVersion;
+      if (event.type !== 'BOOKMARK') this.#apply(event.type, event.object);
+      if (rv) this.#resourceVersion = rv;
+    }
+    return events;
+  }
+
+  async #run(signal: AbortSignal): Promise<void> {
+    const { backoff, random, resource } = this.#s;
     let mustList = true;
     while (!signal.aborted) {
-      let reason: string;
-      let delay: number;
+      let retry: Retry;
       try {
         if (mustList) {
-          await relist(signal);
+          await this.#relist(signal);
           mustList = false;
-          failures = 0;
+          this.#counts = { ...this.#counts, failures: 0 };
         }
-        if (await watch(signal)) {
+        if (await this.#watch(signal)) {
           // The server ended a healthy watch on its timeout: routine, reopen at once.
-          failures = 0;
-          gones = 0;
+          this.#counts = { failures: 0, gones: 0 };
           continue;
         }
-        reason = 'closed';
-        delay = backoffDelay(failures++, backoff, random);
+        retry = retryAfterClose(this.#counts, backoff, random);
       } catch (error) {
         if (signal.aborted) break;
-        const gone = error instanceof GoneError || (error instanceof KubeApiError && error.status === 410);
-        if (gone && !mustList) {
-          // The server no longer has our resourceVersion: only a new list can tell what we missed. At once
-          // the first time; a server that answers 410 again right after a list gets backoff, not a hot loop.
-          mustList = true;
-          reason = 'gone';
-          delay = gones++ === 0 ? 0 : backoffDelay(gones - 2, backoff, random);
-        } else {
-          reason = describe(error);
-          delay = backoffDelay(failures++, backoff, random);
-        }
+        retry = retryAfterError(error, mustList, this.#counts, backoff, random);
       }
+      mustList = retry.relist;
+      this.#counts = retry.counts;
       if (signal.aborted) break;
-      options.events?.emit('watch.reconnected', { resource, reason });
-      await wait(delay, signal);
+      this.#s.events?.emit('watch.reconnected', { resource, reason: retry.reason });
+      await this.#s.wait(retry.delay, signal);
     }
-    if (!isSynced) sync.reject(new Error(`the informer of ${resource} stopped before its first list`));
-  };
-
-  return {
-    start(signal) {
-      if (started) throw new Error(`the informer of ${resource} was already started`);
-      started = true;
-      loop = run(signal);
-    },
-    synced: () => sync.promise,
-    hasSynced: () => isSynced,
-    get: (namespace, name) => cache.get(objectKey(namespace, name)),
-    list: () => [...cache.values()],
-    on(handler) {
-      handlers.add(handler);
-      // A late subscriber sees the current cache as `added`, as it would have seen the first list.
-      for (const object of cache.values()) deliver({ type: 'added', object }, [handler]);
-      return () => handlers.delete(handler);
-    },
-    stopped: () => loop,
-  };
-}
-
-function describe(error: unknown): string {
-  const text = error instanceof Error ? `${error.name}: ${error.message}` : String(error);
-  return text.length > MAX_REASON ? `${text.slice(0, MAX_REASON)}…` : text;
+    if (!this.#isSynced) {
+      this.#sync.reject(new Error(`the informer of ${resource} stopped before its first list`));
+    }
+  }
 }
