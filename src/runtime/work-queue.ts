@@ -73,133 +73,177 @@ const DEFAULT_BACKOFF: BackoffOptions = { initialMs: 5, maxMs: 1_000_000 };
  * informer.on((e) => queue.add(keyOf(e.object)));
  */
 export function createWorkQueue(options: WorkQueueOptions): WorkQueue {
-  const now = options.now ?? systemClock;
-  const setTimer = options.setTimeout ?? systemTimers.setTimeout;
-  const clearTimer = options.clearTimeout ?? systemTimers.clearTimeout;
-  const random = options.random ?? Math.random;
-  const backoff: BackoffOptions = { ...DEFAULT_BACKOFF, ...options.backoff };
-  const concurrency = options.concurrency ?? 1;
-  if (!Number.isInteger(concurrency) || concurrency < 1) {
-    throw new RangeError(`concurrency must be a positive integer, got ${concurrency}`);
+  const queue = new KeyedWorkQueue(options);
+  return {
+    add: (key) => queue.add(key),
+    addAfter: (key, ms) => queue.addAfter(key, ms),
+    addRateLimited: (key) => queue.addRateLimited(key),
+    forget: (key) => queue.forget(key),
+    numRequeues: (key) => queue.numRequeues(key),
+    len: () => queue.len(),
+    shutdown: () => queue.shutdown(),
+  };
+}
+
+/** What the queue does with a key after its handler returned `result`. */
+export type AfterReconcile =
+  { outcome: 'requeue_after'; afterMs: number } | { outcome: 'requeue' } | { outcome: 'success' };
+
+/**
+ * The step after a handler returned: a positive `requeueAfterMs` schedules the key (and resets its backoff),
+ * `requeue` retries it with backoff, anything else is success. A thrown error is handled apart.
+ */
+export function afterReconcile(result: ReconcileResult): AfterReconcile {
+  if (result?.requeueAfterMs !== undefined && result.requeueAfterMs > 0) {
+    return { outcome: 'requeue_after', afterMs: result.requeueAfterMs };
   }
-  const metrics = options.metrics;
+  if (result?.requeue) return { outcome: 'requeue' };
+  return { outcome: 'success' };
+}
+
+class KeyedWorkQueue {
+  readonly #options: WorkQueueOptions;
+  readonly #metrics: WorkQueueMetrics | undefined;
+  readonly #now: Clock;
+  readonly #setTimer: Timers['setTimeout'];
+  readonly #clearTimer: Timers['clearTimeout'];
+  readonly #random: () => number;
+  readonly #backoff: BackoffOptions;
+  readonly #concurrency: number;
 
   // As client-go: `dirty` holds keys that need processing, `queue` the order of those not being processed.
-  const queue: string[] = [];
-  const dirty = new Set<string>();
-  const processing = new Set<string>();
-  const addedAt = new Map<string, number>();
-  const waiting = new Map<string, { readyAt: number; timer: unknown }>();
-  const failures = new Map<string, number>();
-  let shuttingDown = false;
-  const drained = Promise.withResolvers<void>();
+  readonly #queue: string[] = [];
+  readonly #dirty = new Set<string>();
+  readonly #processing = new Set<string>();
+  readonly #addedAt = new Map<string, number>();
+  readonly #waiting = new Map<string, { readyAt: number; timer: unknown }>();
+  readonly #failures = new Map<string, number>();
+  #shuttingDown = false;
+  readonly #drained = Promise.withResolvers<void>();
 
-  const add = (key: string) => {
-    if (shuttingDown || dirty.has(key)) return;
-    dirty.add(key);
-    addedAt.set(key, now());
-    metrics?.added();
-    metrics?.depth(dirty.size);
-    if (processing.has(key)) return;
-    queue.push(key);
-    pump();
-  };
+  constructor(options: WorkQueueOptions) {
+    const concurrency = options.concurrency ?? 1;
+    if (!Number.isInteger(concurrency) || concurrency < 1) {
+      throw new RangeError(`concurrency must be a positive integer, got ${concurrency}`);
+    }
+    this.#concurrency = concurrency;
+    this.#options = options;
+    this.#metrics = options.metrics;
+    this.#now = options.now ?? systemClock;
+    this.#setTimer = options.setTimeout ?? systemTimers.setTimeout;
+    this.#clearTimer = options.clearTimeout ?? systemTimers.clearTimeout;
+    this.#random = options.random ?? Math.random;
+    this.#backoff = { ...DEFAULT_BACKOFF, ...options.backoff };
+  }
 
-  const addAfter = (key: string, ms: number) => {
-    if (shuttingDown) return;
-    if (!(ms > 0)) return add(key);
-    const readyAt = now() + ms;
-    const pending = waiting.get(key);
+  add(key: string): void {
+    if (this.#shuttingDown || this.#dirty.has(key)) return;
+    this.#dirty.add(key);
+    this.#addedAt.set(key, this.#now());
+    this.#metrics?.added();
+    this.#metrics?.depth(this.#dirty.size);
+    if (this.#processing.has(key)) return;
+    this.#queue.push(key);
+    this.#pump();
+  }
+
+  addAfter(key: string, ms: number): void {
+    if (this.#shuttingDown) return;
+    if (!(ms > 0)) return this.add(key);
+    const readyAt = this.#now() + ms;
+    const pending = this.#waiting.get(key);
     if (pending !== undefined) {
       if (pending.readyAt <= readyAt) return;
-      clearTimer(pending.timer);
+      this.#clearTimer(pending.timer);
     }
-    const timer = setTimer(() => {
-      waiting.delete(key);
-      add(key);
+    const timer = this.#setTimer(() => {
+      this.#waiting.delete(key);
+      this.add(key);
     }, ms);
-    waiting.set(key, { readyAt, timer });
-  };
+    this.#waiting.set(key, { readyAt, timer });
+  }
 
-  const addRateLimited = (key: string) => {
-    if (shuttingDown) return;
-    const attempt = failures.get(key) ?? 0;
-    failures.set(key, attempt + 1);
-    metrics?.retried();
-    addAfter(key, backoffDelay(attempt, backoff, random));
-  };
+  addRateLimited(key: string): void {
+    if (this.#shuttingDown) return;
+    const attempt = this.#failures.get(key) ?? 0;
+    this.#failures.set(key, attempt + 1);
+    this.#metrics?.retried();
+    this.addAfter(key, backoffDelay(attempt, this.#backoff, this.#random));
+  }
 
-  const forget = (key: string) => {
-    failures.delete(key);
-  };
+  forget(key: string): void {
+    this.#failures.delete(key);
+  }
+
+  numRequeues(key: string): number {
+    return this.#failures.get(key) ?? 0;
+  }
+
+  len(): number {
+    return this.#dirty.size;
+  }
+
+  shutdown(): Promise<void> {
+    if (!this.#shuttingDown) {
+      this.#shuttingDown = true;
+      for (const { timer } of this.#waiting.values()) this.#clearTimer(timer);
+      this.#waiting.clear();
+      this.#queue.length = 0;
+      this.#dirty.clear();
+      this.#addedAt.clear();
+      this.#metrics?.depth(0);
+      if (this.#processing.size === 0) this.#drained.resolve();
+    }
+    return this.#drained.promise;
+  }
 
   /** Starts handlers while workers are free and keys wait. */
-  const pump = () => {
-    while (!shuttingDown && processing.size < concurrency && queue.length > 0) {
-      const key = queue.shift() as string;
-      dirty.delete(key);
-      processing.add(key);
-      metrics?.depth(dirty.size);
-      metrics?.queued((now() - (addedAt.get(key) ?? now())) / 1000);
-      addedAt.delete(key);
-      void work(key);
+  #pump(): void {
+    while (!this.#shuttingDown && this.#processing.size < this.#concurrency && this.#queue.length > 0) {
+      const key = this.#queue.shift() as string;
+      this.#dirty.delete(key);
+      this.#processing.add(key);
+      this.#metrics?.depth(this.#dirty.size);
+      this.#metrics?.queued((this.#now() - (this.#addedAt.get(key) ?? this.#now())) / 1000);
+      this.#addedAt.delete(key);
+      void this.#work(key);
     }
-  };
+  }
 
-  const work = async (key: string) => {
-    const started = now();
-    let outcome: ReconcileOutcome;
+  async #work(key: string): Promise<void> {
+    const started = this.#now();
+    const outcome = await this.#reconcile(key);
+    const seconds = (this.#now() - started) / 1000;
+    this.#metrics?.worked(seconds);
+    this.#metrics?.reconciled(outcome, seconds);
+    this.#processing.delete(key);
+    if (this.#dirty.has(key)) this.#queue.push(key);
+    if (this.#shuttingDown && this.#processing.size === 0) this.#drained.resolve();
+    this.#pump();
+  }
+
+  /** Runs the handler for `key` and schedules what its result asks for. */
+  async #reconcile(key: string): Promise<ReconcileOutcome> {
     try {
       // Deferred so a handler never runs inside the add() that queued its key.
-      const result = await Promise.resolve().then(() => options.handler(key));
-      if (result?.requeueAfterMs !== undefined && result.requeueAfterMs > 0) {
-        outcome = 'requeue_after';
-        forget(key);
-        addAfter(key, result.requeueAfterMs);
-      } else if (result?.requeue) {
-        outcome = 'requeue';
-        addRateLimited(key);
+      const next = afterReconcile(await Promise.resolve().then(() => this.#options.handler(key)));
+      if (next.outcome === 'requeue_after') {
+        this.forget(key);
+        this.addAfter(key, next.afterMs);
+      } else if (next.outcome === 'requeue') {
+        this.addRateLimited(key);
       } else {
-        outcome = 'success';
-        forget(key);
+        this.forget(key);
       }
+      return next.outcome;
     } catch (error) {
-      outcome = 'error';
-      addRateLimited(key);
+      this.addRateLimited(key);
       try {
-        options.onError?.(key, error);
+        this.#options.onError?.(key, error);
       } catch {
         // A failing error reporter must not stop the queue; the retry is already scheduled.
       }
+      return 'error';
     }
-    const seconds = (now() - started) / 1000;
-    metrics?.worked(seconds);
-    metrics?.reconciled(outcome, seconds);
-    processing.delete(key);
-    if (dirty.has(key)) queue.push(key);
-    if (shuttingDown && processing.size === 0) drained.resolve();
-    pump();
-  };
-
-  return {
-    add,
-    addAfter,
-    addRateLimited,
-    forget,
-    numRequeues: (key) => failures.get(key) ?? 0,
-    len: () => dirty.size,
-    shutdown() {
-      if (!shuttingDown) {
-        shuttingDown = true;
-        for (const { timer } of waiting.values()) clearTimer(timer);
-        waiting.clear();
-        queue.length = 0;
-        dirty.clear();
-        addedAt.clear();
-        metrics?.depth(0);
-        if (processing.size === 0) drained.resolve();
-      }
-      return drained.promise;
-    },
-  };
+  }
 }

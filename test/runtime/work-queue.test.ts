@@ -2,6 +2,7 @@ import { Registry } from 'prom-client';
 import { describe, expect, it } from 'vitest';
 import { createControllerMetrics } from '../../src/operator/controller-metrics.ts';
 import {
+  afterReconcile,
   createWorkQueue,
   type ReconcileResult,
   type WorkQueueOptions,
@@ -374,3 +375,23 @@ async function value(registry: Registry, name: string, labels: Record<string, st
   if (!sample) throw new Error(`no sample ${name} ${JSON.stringify(labels)}`);
   return sample.value;
 }
+
+describe('afterReconcile', () => {
+  it.each<[ReconcileResult, ReturnType<typeof afterReconcile>]>([
+    [undefined, { outcome: 'success' }],
+    [{}, { outcome: 'success' }],
+    [{ requeue: false }, { outcome: 'success' }],
+    [{ requeueAfterMs: 0 }, { outcome: 'success' }],
+    [{ requeueAfterMs: -5 }, { outcome: 'success' }],
+    [{ requeueAfterMs: Number.NaN }, { outcome: 'success' }],
+    [{ requeue: true }, { outcome: 'requeue' }],
+    [{ requeue: true, requeueAfterMs: 0 }, { outcome: 'requeue' }],
+    [{ requeueAfterMs: 250 }, { outcome: 'requeue_after', afterMs: 250 }],
+    [
+      { requeue: true, requeueAfterMs: 250 },
+      { outcome: 'requeue_after', afterMs: 250 },
+    ],
+  ])('after a handler returned %o: %o', (result, expected) => {
+    expect(afterReconcile(result)).toEqual(expected);
+  });
+});
