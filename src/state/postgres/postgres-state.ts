@@ -170,6 +170,13 @@ export class PostgresState implements RuntimeState {
    * start cleaning beside this one; that is harmless, as deleteExpired skips rows another cleaner has locked.
    * When the unlock fails the connection is discarded rather than pooled, so the lock never outlives the run
    * on a pooled session.
+   *
+   * The cleaner does not run `VACUUM`; autovacuum does. Deleted rows leave dead tuples that a plain `VACUUM`
+   * makes reusable, and autovacuum starts one after 2 % of the table changed (schema.ts), throttled by its cost
+   * delay. A `VACUUM` from the cleaner would repeat that work on a second schedule, unthrottled (a manual
+   * `VACUUM` has no cost delay by default), and it would give no space back either: a plain `VACUUM` truncates
+   * only the heap's empty tail and never shrinks an index. So after a backlog the table stays at its peak and
+   * reuses that space for later rows (test/state/postgres-cleaning.test.ts measures both).
    */
   async tryLeadCleaning(run: () => Promise<void>): Promise<boolean> {
     if (this.closed) throw new StateUnavailableError('PostgreSQL runtime state: cleaning after close');
