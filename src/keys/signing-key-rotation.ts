@@ -90,114 +90,181 @@ export function revokedKids(value: string): string[] {
  *    enough for them.
  */
 export function decideRotation(input: RotationInput): RotationPlan {
-  const { now, schedule } = input;
-  const plan: RotationPlan = {
-    used: [],
-    short: [],
-    published: [],
-    promoted: [],
-    revoked: [],
-    unknown: [],
-    removed: [],
+  const start: RotationDraft = {
+    keys: [...input.ring.keys],
+    handled: { ...input.ring.handled },
+    changed: false,
+    plan: { used: [], short: [], published: [], promoted: [], revoked: [], unknown: [], removed: [] },
+    spares: [...input.spares],
   };
-  const spares = [...input.spares];
-  const take = (alg: KeyAlgorithm): SigningKey | undefined => {
-    const i = spares.findIndex((k) => k.alg === alg);
-    if (i === -1) {
-      if (!plan.short.includes(alg)) plan.short.push(alg);
-      return undefined;
-    }
-    const [key] = spares.splice(i, 1) as [SigningKey];
-    plan.used.push(key);
-    return key;
+  const draft = ROTATION_STEPS.reduce((d, step) => step(d, input), start);
+  if (draft.plan.short.length > 0) return { ...draft.plan, ring: undefined };
+  return {
+    ...draft.plan,
+    ...(draft.changed ? { ring: { keys: draft.keys, handled: draft.handled } } : {}),
+    wakeAt: wakeAt(draft.keys, input.now, input.schedule),
   };
-  const fresh = (key: SigningKey, activatesAt: number): KeyRecord => ({
-    key,
-    createdAt: now,
-    activatesAt,
-    tokenLifetimeSeconds: input.tokenLifetimeSeconds,
-  });
-  let keys: KeyRecord[] = [...input.ring.keys];
-  const handled = { ...input.ring.handled };
-  let changed = false;
-  const activeOf = (alg: KeyAlgorithm) =>
-    keyStatuses(keys, now, schedule.clockSkewMs).find((s) => s.state === 'active' && s.record.key.alg === alg)
-      ?.record;
-  const nextOf = (alg: KeyAlgorithm) => recordsOf(keys, alg).find((r) => r.activatesAt > now);
+}
 
+/** One decision in progress: the keys and plan so far, and the spares not taken yet. */
+export interface RotationDraft {
+  readonly keys: readonly KeyRecord[];
+  readonly handled: KeyRing['handled'];
+  /** Whether the ring differs from the stored one and must be written. */
+  readonly changed: boolean;
+  readonly plan: Readonly<Omit<RotationPlan, 'ring' | 'wakeAt'>>;
+  readonly spares: readonly SigningKey[];
+}
+
+/** A step of decideRotation: a pure function from the draft so far to the next. */
+export type RotationStep = (draft: RotationDraft, input: RotationInput) => RotationDraft;
+
+/** The steps of decideRotation, in the order its documentation gives. */
+export const ROTATION_STEPS: readonly RotationStep[] = [
+  revokeRequested,
+  rotateRequested,
+  rotateOnSchedule,
+  removeExpired,
+  extendTokenLifetimes,
+];
+
+/** 1. A new `revoke` value removes the keys it names; an algorithm whose active key went signs at once. */
+export function revokeRequested(draft: RotationDraft, input: RotationInput): RotationDraft {
   const revoke = input.requests.revoke;
-  if (revoke !== undefined && revoke !== handled.revoke) {
-    const kids = revokedKids(revoke);
-    const activeBefore = new Map(KEY_ALGORITHMS.map((alg) => [alg, activeOf(alg)?.key.kid]));
-    plan.revoked = kids.filter((kid) => keys.some((r) => r.key.kid === kid));
-    plan.unknown = kids.filter((kid) => !plan.revoked.includes(kid));
-    keys = keys.filter((r) => !kids.includes(r.key.kid));
-    for (const alg of KEY_ALGORITHMS) {
-      const was = activeBefore.get(alg);
-      if (was === undefined || !kids.includes(was)) continue;
-      const next = nextOf(alg);
-      if (next !== undefined) {
-        keys = keys.map((r) => (r === next ? { ...r, activatesAt: now } : r));
-        plan.promoted.push(next.key.kid);
-        continue;
-      }
-      const key = take(alg);
-      if (key === undefined) continue;
-      keys.push(fresh(key, now));
-      plan.promoted.push(key.kid);
-    }
-    handled.revoke = revoke;
-    changed = true;
-  }
-
-  const rotate = input.requests.rotate;
-  if (rotate !== undefined && rotate !== handled.rotate) {
-    for (const alg of KEY_ALGORITHMS) {
-      const next = nextOf(alg);
-      if (next !== undefined) {
-        const soonest = Math.max(next.createdAt + schedule.prePublishMs, now);
-        if (soonest < next.activatesAt)
-          keys = keys.map((r) => (r === next ? { ...r, activatesAt: soonest } : r));
-        continue;
-      }
-      const key = take(alg);
-      if (key === undefined) continue;
-      keys.push(fresh(key, now + schedule.prePublishMs));
-      plan.published.push(key.kid);
-    }
-    handled.rotate = rotate;
-    changed = true;
-  }
-
+  if (revoke === undefined || revoke === draft.handled.revoke) return draft;
+  const kids = revokedKids(revoke);
+  const activeBefore = new Map(KEY_ALGORITHMS.map((alg) => [alg, activeOf(draft.keys, alg, input)?.key.kid]));
+  const revoked = kids.filter((kid) => draft.keys.some((r) => r.key.kid === kid));
+  let d: RotationDraft = {
+    ...draft,
+    keys: draft.keys.filter((r) => !kids.includes(r.key.kid)),
+    plan: { ...draft.plan, revoked, unknown: kids.filter((kid) => !revoked.includes(kid)) },
+  };
   for (const alg of KEY_ALGORITHMS) {
-    const active = activeOf(alg);
-    if (active === undefined || nextOf(alg) !== undefined) continue;
+    const was = activeBefore.get(alg);
+    if (was !== undefined && kids.includes(was)) d = replaceRevokedActive(d, alg, input);
+  }
+  return { ...d, handled: { ...d.handled, revoke }, changed: true };
+}
+
+/** The key of `alg` that signs at once after its active key was revoked: its next key, else a spare. */
+function replaceRevokedActive(draft: RotationDraft, alg: KeyAlgorithm, input: RotationInput): RotationDraft {
+  const next = nextOf(draft.keys, alg, input.now);
+  if (next === undefined) return addSpare(draft, alg, input.now, 'promoted', input);
+  return {
+    ...draft,
+    keys: draft.keys.map((r) => (r === next ? { ...r, activatesAt: input.now } : r)),
+    plan: { ...draft.plan, promoted: [...draft.plan.promoted, next.key.kid] },
+  };
+}
+
+/** 2. A new `rotate` value gives every algorithm a next key, signing after the pre-publish period. */
+export function rotateRequested(draft: RotationDraft, input: RotationInput): RotationDraft {
+  const rotate = input.requests.rotate;
+  if (rotate === undefined || rotate === draft.handled.rotate) return draft;
+  let d = draft;
+  for (const alg of KEY_ALGORITHMS) {
+    const next = nextOf(d.keys, alg, input.now);
+    d =
+      next === undefined
+        ? addSpare(d, alg, input.now + input.schedule.prePublishMs, 'published', input)
+        : bringForward(d, next, input);
+  }
+  return { ...d, handled: { ...d.handled, rotate }, changed: true };
+}
+
+/** A next key already published takes over as soon as it has been published the pre-publish period. */
+function bringForward(draft: RotationDraft, next: KeyRecord, input: RotationInput): RotationDraft {
+  const soonest = Math.max(next.createdAt + input.schedule.prePublishMs, input.now);
+  if (soonest >= next.activatesAt) return draft;
+  return { ...draft, keys: draft.keys.map((r) => (r === next ? { ...r, activatesAt: soonest } : r)) };
+}
+
+/** 3. An algorithm without a next key gets one the pre-publish period before its active key's interval ends. */
+export function rotateOnSchedule(draft: RotationDraft, input: RotationInput): RotationDraft {
+  const { now, schedule } = input;
+  let d = draft;
+  for (const alg of KEY_ALGORITHMS) {
+    const active = activeOf(d.keys, alg, input);
+    if (active === undefined || nextOf(d.keys, alg, now) !== undefined) continue;
     const takeOverAt = active.activatesAt + schedule.intervalMs;
     if (now < takeOverAt - schedule.prePublishMs) continue;
-    const key = take(alg);
-    if (key === undefined) continue;
-    keys.push(fresh(key, Math.max(takeOverAt, now + schedule.prePublishMs)));
-    plan.published.push(key.kid);
-    changed = true;
+    d = addSpare(d, alg, Math.max(takeOverAt, now + schedule.prePublishMs), 'published', input);
   }
+  return d;
+}
 
-  for (const s of keyStatuses(keys, now, schedule.clockSkewMs)) {
-    if (s.state !== 'expired') continue;
-    keys = keys.filter((r) => r !== s.record);
-    plan.removed.push(s.record.key.kid);
-    changed = true;
+/** 4. Keys whose tokens have all expired leave the ring. */
+export function removeExpired(draft: RotationDraft, input: RotationInput): RotationDraft {
+  const expired = keyStatuses(draft.keys, input.now, input.schedule.clockSkewMs)
+    .filter((s) => s.state === 'expired')
+    .map((s) => s.record);
+  if (expired.length === 0) return draft;
+  return {
+    ...draft,
+    keys: draft.keys.filter((r) => !expired.includes(r)),
+    plan: { ...draft.plan, removed: [...draft.plan.removed, ...expired.map((r) => r.key.kid)] },
+    changed: true,
+  };
+}
+
+/** 5. Every key that can still have signed tokens records the longest token lifetime, to stay published for them. */
+export function extendTokenLifetimes(draft: RotationDraft, input: RotationInput): RotationDraft {
+  const lifetime = input.tokenLifetimeSeconds;
+  if (draft.keys.every((r) => r.tokenLifetimeSeconds >= lifetime)) return draft;
+  return {
+    ...draft,
+    keys: draft.keys.map((r) =>
+      r.tokenLifetimeSeconds >= lifetime ? r : { ...r, tokenLifetimeSeconds: lifetime },
+    ),
+    changed: true,
+  };
+}
+
+/**
+ * Takes the first spare of `alg` into the ring as a new key signing from `activatesAt`, listed under `list`.
+ * Without such a spare the ring stays as it is and `alg` is listed as short.
+ */
+function addSpare(
+  draft: RotationDraft,
+  alg: KeyAlgorithm,
+  activatesAt: number,
+  list: 'published' | 'promoted',
+  input: RotationInput,
+): RotationDraft {
+  const i = draft.spares.findIndex((k) => k.alg === alg);
+  if (i === -1) {
+    if (draft.plan.short.includes(alg)) return draft;
+    return { ...draft, plan: { ...draft.plan, short: [...draft.plan.short, alg] } };
   }
+  const key = draft.spares[i] as SigningKey;
+  const record: KeyRecord = {
+    key,
+    createdAt: input.now,
+    activatesAt,
+    tokenLifetimeSeconds: input.tokenLifetimeSeconds,
+  };
+  return {
+    ...draft,
+    keys: [...draft.keys, record],
+    spares: draft.spares.filter((_, j) => j !== i),
+    plan: { ...draft.plan, used: [...draft.plan.used, key], [list]: [...draft.plan[list], key.kid] },
+    changed: true,
+  };
+}
 
-  keys = keys.map((r) => {
-    if (r.tokenLifetimeSeconds >= input.tokenLifetimeSeconds) return r;
-    changed = true;
-    return { ...r, tokenLifetimeSeconds: input.tokenLifetimeSeconds };
-  });
+function activeOf(
+  keys: readonly KeyRecord[],
+  alg: KeyAlgorithm,
+  input: RotationInput,
+): KeyRecord | undefined {
+  return keyStatuses(keys, input.now, input.schedule.clockSkewMs).find(
+    (s) => s.state === 'active' && s.record.key.alg === alg,
+  )?.record;
+}
 
-  if (plan.short.length > 0) return { ...plan, ring: undefined };
-  if (changed) plan.ring = { keys, handled };
-  plan.wakeAt = wakeAt(keys, now, schedule);
-  return plan;
+function nextOf(keys: readonly KeyRecord[], alg: KeyAlgorithm, now: number): KeyRecord | undefined {
+  return recordsOf(keys, alg).find((r) => r.activatesAt > now);
 }
 
 /** The earliest future moment a decision is due: a next key to create, or a retired key to remove. */
