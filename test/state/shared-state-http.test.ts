@@ -181,7 +181,9 @@ describe('PostgreSQL stopped and started under load', () => {
     expectTemporarilyUnavailable(await tokenOperation(b, 'introspect', token));
     expectTemporarilyUnavailable(await tokenOperation(a, 'revoke', token));
     await eventually(async () => (await readyz(a)) === 503 && (await readyz(b)) === 503);
-    const down = await fetch(`http://127.0.0.1:${a.servers.opsPort}/readyz`).then((r) => r.json());
+    const down = (await fetch(`http://127.0.0.1:${a.servers.opsPort}/readyz`).then((r) => r.json())) as {
+      reason: string;
+    };
     expect(down.reason).toMatch(
       /^the runtime state \(postgres\) does not answer: PostgreSQL runtime state: /,
     );
