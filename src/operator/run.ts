@@ -21,7 +21,7 @@ import { STRICT_POLICY } from '../outbound/address-policy.ts';
 import { EarlyIssuerChecks } from '../connections/check-schedule.ts';
 import { createLeaderElector } from './leader.ts';
 import { createWorkQueue, type WorkQueue } from '../runtime/work-queue.ts';
-import { createRecorder } from './recorder.ts';
+import { createRecorder, type EventRecorder, type Regarding } from './recorder.ts';
 import { controllerName, resourceOf } from './resources.ts';
 import { OperatorKeys, SIGNING_KEYS_SECRET } from './signing-key-secret.ts';
 
@@ -156,6 +156,13 @@ export async function startOperator(config: OperatorConfig, deps: OperatorDeps):
     onError: (err) =>
       events.emit('reconcile.failed', { controller: 'events', key: '', message: err.message }),
   });
+  const stopStateEvents = recordStateOutages(events, recorder, {
+    apiVersion: 'v1',
+    kind: 'Pod',
+    namespace: config.namespace,
+    // The chart's identity is the pod's name.
+    name: config.identity,
+  });
   const ctl = new Controller({
     api,
     store,
@@ -244,6 +251,7 @@ export async function startOperator(config: OperatorConfig, deps: OperatorDeps):
     whenReady: () => ready,
     async close() {
       stopEarlyChecks();
+      stopStateEvents();
       ctl.stop();
       keys.stop();
       await Promise.all([...queues, keysQueue].map((q) => q.shutdown()));
@@ -254,4 +262,22 @@ export async function startOperator(config: OperatorConfig, deps: OperatorDeps):
       await state?.close();
     },
   };
+}
+
+/**
+ * The runtime state's outages as Events on this replica's Pod, once per outage (the health tracker emits on
+ * transitions only), so `kubectl describe pod` says why it is not ready. Returns the unsubscribe.
+ */
+function recordStateOutages(events: EventBus, recorder: EventRecorder, pod: Regarding): () => void {
+  const off = [
+    events.on('state.unavailable', (e) => {
+      const note = `the runtime state (${e.backend}) does not answer: ${e.message}; client assertions, introspection and revocation answer temporarily_unavailable until it does`;
+      void recorder.record(pod, 'Warning', 'RuntimeStateUnavailable', 'Serve', note);
+    }),
+    events.on('state.recovered', (e) => {
+      const note = `the runtime state (${e.backend}) answers again after ${e.downSeconds}s`;
+      void recorder.record(pod, 'Normal', 'RuntimeStateRecovered', 'Serve', note);
+    }),
+  ];
+  return () => off.forEach((unsubscribe) => unsubscribe());
 }
