@@ -128,7 +128,7 @@ async function tokenServer(state: RuntimeState | undefined) {
 /** private_key_jwt tokens per second over SECONDS, every assertion signed before the clock starts. */
 async function tokensPerSecond(state: RuntimeState | undefined, expectedRate: number): Promise<number> {
   const { servers, signer } = await tokenServer(state);
-  const count = Math.ceil(Math.max(5_000, expectedRate * SECONDS * 2));
+  const count = Math.ceil(Math.max(4_000 * SECONDS, expectedRate * SECONDS * 2));
   const assertions = signAssertions(signer, ISSUER, count, Date.now() / 1000, SECONDS + 60);
   const pool = new Pool(`http://127.0.0.1:${servers.port}`, { connections: CONNECTIONS, pipelining: 1 });
   let next = 0;
