@@ -33,39 +33,76 @@ const OUTCOMES: readonly ReconcileOutcome[] = ['success', 'error', 'requeue', 'r
  */
 export function createControllerMetrics(registry: Registry): ControllerMetrics {
   const registers = [registry];
-  const queueLabels = ['name', 'controller'] as const;
+  // Registration order is the order of the exposition: workqueue, reconcile, leader election.
+  const queues = workQueueFamily(registers);
+  const reconciles = reconcileFamily(registers);
+  const leaderStatus = leaderElectionFamily(registers);
+  return {
+    queue: (controller) => queueHooks(controller, queues, reconciles),
+    leaderElection(name) {
+      leaderStatus.set({ name }, 0);
+      return { leading: (isLeader) => leaderStatus.set({ name }, isLeader ? 1 : 0) };
+    },
+  };
+}
+
+type Registers = Registry[];
+const QUEUE_LABELS = ['name', 'controller'] as const;
+type QueueLabel = (typeof QUEUE_LABELS)[number];
+
+interface WorkQueueFamily {
+  depth: Gauge<QueueLabel>;
+  adds: Counter<QueueLabel>;
+  queueDuration: Histogram<QueueLabel>;
+  workDuration: Histogram<QueueLabel>;
+  retries: Counter<QueueLabel>;
+}
+
+/** client-go's workqueue_* metrics. */
+function workQueueFamily(registers: Registers): WorkQueueFamily {
   const depth = new Gauge({
     name: 'workqueue_depth',
     help: 'Current depth of workqueue',
-    labelNames: queueLabels,
+    labelNames: QUEUE_LABELS,
     registers,
   });
   const adds = new Counter({
     name: 'workqueue_adds_total',
     help: 'Total number of adds handled by workqueue',
-    labelNames: queueLabels,
+    labelNames: QUEUE_LABELS,
     registers,
   });
   const queueDuration = new Histogram({
     name: 'workqueue_queue_duration_seconds',
     help: 'How long in seconds an item stays in workqueue before being requested',
-    labelNames: queueLabels,
+    labelNames: QUEUE_LABELS,
     buckets: WORKQUEUE_BUCKETS,
     registers,
   });
   const workDuration = new Histogram({
     name: 'workqueue_work_duration_seconds',
     help: 'How long in seconds processing an item from workqueue takes.',
-    labelNames: queueLabels,
+    labelNames: QUEUE_LABELS,
     buckets: WORKQUEUE_BUCKETS,
     registers,
   });
   const retries = new Counter({
     name: 'workqueue_retries_total',
     help: 'Total number of retries handled by workqueue',
-    labelNames: queueLabels,
+    labelNames: QUEUE_LABELS,
     registers,
   });
+  return { depth, adds, queueDuration, workDuration, retries };
+}
+
+interface ReconcileFamily {
+  reconciles: Counter<'controller' | 'result'>;
+  reconcileErrors: Counter<'controller'>;
+  reconcileTime: Histogram<'controller'>;
+}
+
+/** controller-runtime's controller_runtime_reconcile_* metrics. */
+function reconcileFamily(registers: Registers): ReconcileFamily {
   const reconciles = new Counter({
     name: 'controller_runtime_reconcile_total',
     help: 'Total number of reconciliations per controller',
@@ -85,39 +122,42 @@ export function createControllerMetrics(registry: Registry): ControllerMetrics {
     buckets: RECONCILE_BUCKETS,
     registers,
   });
-  const leaderStatus = new Gauge({
+  return { reconciles, reconcileErrors, reconcileTime };
+}
+
+/** client-go's leader_election_master_status. */
+function leaderElectionFamily(registers: Registers): Gauge<'name'> {
+  return new Gauge({
     name: 'leader_election_master_status',
     help: 'Gauge of if the reporting system is master of the relevant lease, 0 indicates backup, 1 indicates master. name is the string used to identify the lease.',
     labelNames: ['name'] as const,
     registers,
   });
+}
 
+function queueHooks(
+  controller: string,
+  { depth, adds, queueDuration, workDuration, retries }: WorkQueueFamily,
+  { reconciles, reconcileErrors, reconcileTime }: ReconcileFamily,
+): WorkQueueMetrics {
+  const labels = { name: controller, controller };
+  // Series exist from the start (at 0), as controller-runtime initialises them, so rate() and alerts
+  // see a controller that has not failed yet.
+  depth.set(labels, 0);
+  adds.inc(labels, 0);
+  retries.inc(labels, 0);
+  reconcileErrors.inc({ controller }, 0);
+  for (const result of OUTCOMES) reconciles.inc({ controller, result }, 0);
   return {
-    queue(controller) {
-      const labels = { name: controller, controller };
-      // Series exist from the start (at 0), as controller-runtime initialises them, so rate() and alerts
-      // see a controller that has not failed yet.
-      depth.set(labels, 0);
-      adds.inc(labels, 0);
-      retries.inc(labels, 0);
-      reconcileErrors.inc({ controller }, 0);
-      for (const result of OUTCOMES) reconciles.inc({ controller, result }, 0);
-      return {
-        depth: (keys) => depth.set(labels, keys),
-        added: () => adds.inc(labels),
-        queued: (seconds) => queueDuration.observe(labels, seconds),
-        worked: (seconds) => workDuration.observe(labels, seconds),
-        retried: () => retries.inc(labels),
-        reconciled(outcome, seconds) {
-          reconciles.inc({ controller, result: outcome });
-          if (outcome === 'error') reconcileErrors.inc({ controller });
-          reconcileTime.observe({ controller }, seconds);
-        },
-      };
-    },
-    leaderElection(name) {
-      leaderStatus.set({ name }, 0);
-      return { leading: (isLeader) => leaderStatus.set({ name }, isLeader ? 1 : 0) };
+    depth: (keys) => depth.set(labels, keys),
+    added: () => adds.inc(labels),
+    queued: (seconds) => queueDuration.observe(labels, seconds),
+    worked: (seconds) => workDuration.observe(labels, seconds),
+    retried: () => retries.inc(labels),
+    reconciled(outcome, seconds) {
+      reconciles.inc({ controller, result: outcome });
+      if (outcome === 'error') reconcileErrors.inc({ controller });
+      reconcileTime.observe({ controller }, seconds);
     },
   };
 }
