@@ -54,45 +54,169 @@ export interface OperatorConfig {
   issuerPolicy?: AddressPolicy;
 }
 
+/** One option of `latchkey operator`: parseArgs reads its name, the usage text is made from all of it. */
+interface OptionRow {
+  /** The flag without its dashes, as parseArgs names it. */
+  readonly name: string;
+  /** The value's placeholder in the usage text. */
+  readonly value: string;
+  /** The usage text's lines for it; those past the first are continuations. */
+  readonly help: readonly string[];
+}
+
+/** Options another module owns, with the usage text it writes for them. */
+interface SharedOptions {
+  readonly options: Readonly<Record<string, { readonly type: 'string' }>>;
+  readonly usage: string;
+}
+
+/** Every option in the order the usage text lists them. */
+const OPERATOR_OPTIONS = [
+  {
+    name: 'issuer',
+    value: 'URL',
+    help: [
+      'the URL workloads reach this server at, e.g. http://latchkey.latchkey-system.svc:8080 (required)',
+    ],
+  },
+  {
+    name: 'kubeconfig',
+    value: 'PATH',
+    help: ['run outside the cluster with this kubeconfig (default: in-cluster configuration)'],
+  },
+  { name: 'namespaces', value: 'a,b', help: ['watch only these namespaces (default: all)'] },
+  {
+    name: 'namespace',
+    value: 'NS',
+    help: [
+      "the operator's own namespace, for its signing keys and Lease (default: the pod's, else latchkey-system)",
+    ],
+  },
+  { name: 'port', value: 'N', help: ['token server port (default: 8080)'] },
+  { name: 'ops-port', value: 'N', help: ['health and metrics port (default: 8081)'] },
+  { name: 'host', value: 'ADDR', help: ['address to bind (default: 0.0.0.0)'] },
+  {
+    name: 'tls-cert',
+    value: 'PATH',
+    help: [
+      'serve HTTPS on the token port with this PEM certificate (chain), e.g. a mounted',
+      "kubernetes.io/tls Secret's tls.crt; renewals are picked up without a restart",
+    ],
+  },
+  {
+    name: 'tls-key',
+    value: 'PATH',
+    help: ['the PEM private key of --tls-cert (both or neither; default: plain HTTP)'],
+  },
+  {
+    name: 'identity',
+    value: 'ID',
+    help: ['leader election identity (default: hostname and a random suffix)'],
+  },
+  {
+    name: 'lease-name',
+    value: 'NAME',
+    help: ['the coordination.k8s.io Lease (default: latchkey-operator)'],
+  },
+  {
+    name: 'lease-duration',
+    value: 'D',
+    help: ["how long a leader's Lease lasts without renewal (default: 15s)"],
+  },
+  {
+    name: 'renew-deadline',
+    value: 'D',
+    help: ['how long a leader keeps trying to renew before it steps down (default: 10s)'],
+  },
+  {
+    name: 'retry-period',
+    value: 'D',
+    help: ['how often candidates try, and the leader renews (default: 2s)'],
+  },
+  { name: 'concurrency', value: 'N', help: ['reconciles running at once per kind (default: 4)'] },
+  {
+    name: 'signing-key-rotation',
+    value: 'D',
+    help: ['how long a signing key signs before the next one takes over (default: 720h, 30 days)'],
+  },
+  {
+    name: 'signing-key-prepublish',
+    value: 'D',
+    help: [
+      'how long a new key is in the JWKS before it signs (default: 24h); longer than any',
+      'resource server caches the JWKS. Must be shorter than --signing-key-rotation',
+    ],
+  },
+  {
+    name: 'signing-key-clock-skew',
+    value: 'D',
+    help: [
+      "how long past a token's exp resource servers may still accept it (leeway plus clock",
+      'drift); a retired key stays in the JWKS this much longer than its tokens (default: 5m)',
+    ],
+  },
+  {
+    name: 'allow-issuer-hosts',
+    value: 'LIST',
+    help: [
+      'host names and IP networks (comma-separated) that Connection issuers, their',
+      "jwks_uri and clients' jwksUri may use although refused by default: plain http,",
+      'loopback, link-local, metadata addresses, or a network in --deny-issuer-networks',
+      '(default: none, https only)',
+    ],
+  },
+  {
+    name: 'deny-issuer-networks',
+    value: 'LIST',
+    help: [
+      'IP networks (CIDR, comma-separated) issuers must not resolve to, on top of loopback,',
+      'link-local, metadata and unspecified addresses, e.g. 10.0.0.0/8 (default: none)',
+    ],
+  },
+  { options: STATE_OPTIONS, usage: STATE_USAGE },
+  { options: HTTP_LIMIT_OPTIONS, usage: HTTP_LIMITS_USAGE },
+  { options: REPLAY_LIMIT_OPTIONS, usage: REPLAY_LIMITS_USAGE },
+  { name: 'log-format', value: 'F', help: ['json or text (default: json)'] },
+] as const satisfies readonly (OptionRow | SharedOptions)[];
+
+type OptionName<R> = R extends { name: infer N extends string }
+  ? N
+  : R extends { options: infer O }
+    ? keyof O & string
+    : never;
+type OperatorValues = Partial<Record<OptionName<(typeof OPERATOR_OPTIONS)[number]>, string>>;
+
+// Help text starts at this column; a longer flag stands on a line of its own.
+const HELP_COLUMN = 26;
+
+function usageOf(row: OptionRow | SharedOptions): string {
+  if ('usage' in row) return row.usage;
+  const flag = `  --${row.name} ${row.value}`;
+  const indent = ' '.repeat(HELP_COLUMN);
+  const lead = flag.length + 2 <= HELP_COLUMN ? flag.padEnd(HELP_COLUMN) : `${flag}\n${indent}`;
+  return `${lead}${row.help.join(`\n${indent}`)}\n`;
+}
+
 export const OPERATOR_USAGE = `Usage: latchkey operator --issuer URL [options]
 
 Reconciles Latchkey's custom resources from a Kubernetes API server and serves tokens.
 
 Options:
-  --issuer URL            the URL workloads reach this server at, e.g. http://latchkey.latchkey-system.svc:8080 (required)
-  --kubeconfig PATH       run outside the cluster with this kubeconfig (default: in-cluster configuration)
-  --namespaces a,b        watch only these namespaces (default: all)
-  --namespace NS          the operator's own namespace, for its signing keys and Lease (default: the pod's, else latchkey-system)
-  --port N                token server port (default: 8080)
-  --ops-port N            health and metrics port (default: 8081)
-  --host ADDR             address to bind (default: 0.0.0.0)
-  --tls-cert PATH         serve HTTPS on the token port with this PEM certificate (chain), e.g. a mounted
-                          kubernetes.io/tls Secret's tls.crt; renewals are picked up without a restart
-  --tls-key PATH          the PEM private key of --tls-cert (both or neither; default: plain HTTP)
-  --identity ID           leader election identity (default: hostname and a random suffix)
-  --lease-name NAME       the coordination.k8s.io Lease (default: latchkey-operator)
-  --lease-duration D      how long a leader's Lease lasts without renewal (default: 15s)
-  --renew-deadline D      how long a leader keeps trying to renew before it steps down (default: 10s)
-  --retry-period D        how often candidates try, and the leader renews (default: 2s)
-  --concurrency N         reconciles running at once per kind (default: 4)
-  --signing-key-rotation D
-                          how long a signing key signs before the next one takes over (default: 720h, 30 days)
-  --signing-key-prepublish D
-                          how long a new key is in the JWKS before it signs (default: 24h); longer than any
-                          resource server caches the JWKS. Must be shorter than --signing-key-rotation
-  --signing-key-clock-skew D
-                          how long past a token's exp resource servers may still accept it (leeway plus clock
-                          drift); a retired key stays in the JWKS this much longer than its tokens (default: 5m)
-  --allow-issuer-hosts LIST
-                          host names and IP networks (comma-separated) that Connection issuers, their
-                          jwks_uri and clients' jwksUri may use although refused by default: plain http,
-                          loopback, link-local, metadata addresses, or a network in --deny-issuer-networks
-                          (default: none, https only)
-  --deny-issuer-networks LIST
-                          IP networks (CIDR, comma-separated) issuers must not resolve to, on top of loopback,
-                          link-local, metadata and unspecified addresses, e.g. 10.0.0.0/8 (default: none)
-${STATE_USAGE}${HTTP_LIMITS_USAGE}${REPLAY_LIMITS_USAGE}  --log-format F          json or text (default: json)
-`;
+${OPERATOR_OPTIONS.map(usageOf).join('')}`;
+
+function readOptions(argv: readonly string[]): OperatorValues {
+  const options: Record<string, { type: 'string' }> = {};
+  for (const row of OPERATOR_OPTIONS) {
+    if ('options' in row) Object.assign(options, row.options);
+    else options[row.name] = { type: 'string' };
+  }
+  try {
+    return parseArgs({ args: [...argv], options, strict: true, allowPositionals: false })
+      .values as OperatorValues;
+  } catch (err) {
+    throw new ConfigError('options', (err as Error).message);
+  }
+}
 
 function seconds(value: string | undefined, option: string, fallback: number): number {
   if (value === undefined) return fallback;
@@ -102,48 +226,7 @@ function seconds(value: string | undefined, option: string, fallback: number): n
   return ms / 1000;
 }
 
-/** Parses `latchkey operator` options; `env` and `podNamespace` come from the process edge. */
-export function parseOperatorArgs(
-  argv: readonly string[],
-  podNamespace: string | undefined,
-  env: Readonly<Record<string, string | undefined>> = {},
-): OperatorConfig {
-  let values;
-  try {
-    ({ values } = parseArgs({
-      args: [...argv],
-      options: {
-        issuer: { type: 'string' },
-        kubeconfig: { type: 'string' },
-        namespaces: { type: 'string' },
-        namespace: { type: 'string' },
-        port: { type: 'string' },
-        'ops-port': { type: 'string' },
-        host: { type: 'string' },
-        'tls-cert': { type: 'string' },
-        'tls-key': { type: 'string' },
-        identity: { type: 'string' },
-        'lease-name': { type: 'string' },
-        'lease-duration': { type: 'string' },
-        'renew-deadline': { type: 'string' },
-        'retry-period': { type: 'string' },
-        concurrency: { type: 'string' },
-        'log-format': { type: 'string' },
-        'signing-key-rotation': { type: 'string' },
-        'signing-key-prepublish': { type: 'string' },
-        'signing-key-clock-skew': { type: 'string' },
-        ...HTTP_LIMIT_OPTIONS,
-        ...REPLAY_LIMIT_OPTIONS,
-        ...STATE_OPTIONS,
-        'allow-issuer-hosts': { type: 'string' },
-        'deny-issuer-networks': { type: 'string' },
-      },
-      strict: true,
-      allowPositionals: false,
-    }));
-  } catch (err) {
-    throw new ConfigError('options', (err as Error).message);
-  }
+function issuerOption(values: OperatorValues): { issuer: string; tls: TlsFiles | undefined } {
   if (values.issuer === undefined) {
     throw new ConfigError(
       '--issuer',
@@ -153,7 +236,11 @@ export function parseOperatorArgs(
   const issuer = issuerUrls(values.issuer.replace(/\/+$/, ''), '--issuer').issuer;
   const tls = tlsFilesOption(values['tls-cert'], values['tls-key']);
   checkIssuerScheme(issuer, tls !== undefined, '--issuer');
-  const namespaces = values.namespaces
+  return { issuer, tls };
+}
+
+function namespacesOption(value: string | undefined): string[] | undefined {
+  const namespaces = value
     ?.split(',')
     .map((n) => n.trim())
     .filter((n) => n !== '');
@@ -161,9 +248,22 @@ export function parseOperatorArgs(
     if (!/^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/.test(ns))
       throw new ConfigError('--namespaces', `${JSON.stringify(ns)} is not a namespace name`);
   }
-  const logFormat = values['log-format'] ?? 'json';
+  return namespaces;
+}
+
+function logFormatOption(value: string | undefined): 'text' | 'json' {
+  const logFormat = value ?? 'json';
   if (logFormat !== 'text' && logFormat !== 'json')
     throw new ConfigError('--log-format', 'must be json or text');
+  return logFormat;
+}
+
+type LeaseTimings = Pick<
+  OperatorConfig,
+  'leaseDurationSeconds' | 'renewDeadlineSeconds' | 'retryPeriodSeconds'
+>;
+
+function leaseTimingsOption(values: OperatorValues): LeaseTimings {
   const leaseDurationSeconds = seconds(values['lease-duration'], '--lease-duration', 15);
   const renewDeadlineSeconds = seconds(values['renew-deadline'], '--renew-deadline', 10);
   const retryPeriodSeconds = seconds(values['retry-period'], '--retry-period', 2);
@@ -173,22 +273,16 @@ export function parseOperatorArgs(
       'must be longer than --renew-deadline, which must be longer than --retry-period',
     );
   }
+  return { leaseDurationSeconds, renewDeadlineSeconds, retryPeriodSeconds };
+}
+
+function keyRotationOption(values: OperatorValues): RotationSchedule {
+  const ms = (option: keyof OperatorValues, fallbackMs: number) =>
+    seconds(values[option], `--${option}`, fallbackMs / 1000) * 1000;
   const keyRotation: RotationSchedule = {
-    intervalMs:
-      seconds(values['signing-key-rotation'], '--signing-key-rotation', DEFAULT_ROTATION.intervalMs / 1000) *
-      1000,
-    prePublishMs:
-      seconds(
-        values['signing-key-prepublish'],
-        '--signing-key-prepublish',
-        DEFAULT_ROTATION.prePublishMs / 1000,
-      ) * 1000,
-    clockSkewMs:
-      seconds(
-        values['signing-key-clock-skew'],
-        '--signing-key-clock-skew',
-        DEFAULT_ROTATION.clockSkewMs / 1000,
-      ) * 1000,
+    intervalMs: ms('signing-key-rotation', DEFAULT_ROTATION.intervalMs),
+    prePublishMs: ms('signing-key-prepublish', DEFAULT_ROTATION.prePublishMs),
+    clockSkewMs: ms('signing-key-clock-skew', DEFAULT_ROTATION.clockSkewMs),
   };
   if (!(keyRotation.prePublishMs < keyRotation.intervalMs)) {
     throw new ConfigError(
@@ -196,6 +290,22 @@ export function parseOperatorArgs(
       'must be shorter than --signing-key-rotation: a key must sign before its successor is published',
     );
   }
+  return keyRotation;
+}
+
+/** Parses `latchkey operator` options; `env` and `podNamespace` come from the process edge. */
+export function parseOperatorArgs(
+  argv: readonly string[],
+  podNamespace: string | undefined,
+  env: Readonly<Record<string, string | undefined>> = {},
+): OperatorConfig {
+  const values = readOptions(argv);
+  // Checked in this order, so the first bad option reported stays the same.
+  const { issuer, tls } = issuerOption(values);
+  const namespaces = namespacesOption(values.namespaces);
+  const logFormat = logFormatOption(values['log-format']);
+  const leaseTimings = leaseTimingsOption(values);
+  const keyRotation = keyRotationOption(values);
   return {
     ...(values.kubeconfig !== undefined ? { kubeconfig: values.kubeconfig } : {}),
     ...(namespaces !== undefined && namespaces.length > 0 ? { namespaces } : {}),
@@ -207,9 +317,7 @@ export function parseOperatorArgs(
     opsPort: portOption(values['ops-port'], '--ops-port', 8081),
     identity: values.identity ?? `${hostname()}-${randomBytes(4).toString('hex')}`,
     leaseName: values['lease-name'] ?? 'latchkey-operator',
-    leaseDurationSeconds,
-    renewDeadlineSeconds,
-    retryPeriodSeconds,
+    ...leaseTimings,
     concurrency: integerOption(values.concurrency, '--concurrency', 4, 1, 64),
     logFormat,
     keyRotation,
