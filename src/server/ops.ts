@@ -16,6 +16,12 @@ export type ReadinessCheck = () => boolean | Readiness;
 export interface OpsServerDeps {
   registry: Registry;
   ready: ReadinessCheck;
+  /**
+   * Dependencies that serve part of the traffic, by name: each answers at `/readyz/<name>` (503 when down)
+   * and is listed in `/readyz`'s body, but does not make `/readyz` fail. The runtime state is one: while it
+   * is down, client_credentials keeps issuing, which an unready Pod (no Service endpoints) would stop.
+   */
+  partial?: Readonly<Record<string, ReadinessCheck>>;
   logger?: FastifyBaseLogger;
   /** The server to serve on instead of a new one fastify makes: one with the listener limits set. */
   server?: Server;
@@ -25,7 +31,9 @@ const NO_CACHE = { 'cache-control': 'no-store', 'content-type': 'application/jso
 
 /**
  * Creates the operations server, meant for a port only the cluster reaches:
- * `GET /healthz` (200 while the process runs), `GET /readyz` (200 when ready, else 503 with the reason) and
+ * `GET /healthz` (200 while the process runs), `GET /readyz` (200 when ready, else 503 with the reason; a
+ * partial dependency that is down is named under `degraded` without failing it), `GET /readyz/<name>` per
+ * partial dependency, and
  * `GET /metrics` (Prometheus text format).
  *
  * @example
@@ -43,15 +51,28 @@ export function createOpsServer(deps: OpsServerDeps): FastifyInstance {
   const app = Fastify(options) as unknown as FastifyInstance;
 
   app.get('/healthz', (_request, reply) => reply.headers(NO_CACHE).send('{"status":"ok"}'));
+  const partial = Object.entries(deps.partial ?? {});
   app.get('/readyz', (_request, reply) => {
     const readiness = readinessOf(deps.ready);
+    const degraded = degradedOf(partial);
     return readiness.ready
-      ? reply.headers(NO_CACHE).send('{"status":"ready"}')
+      ? reply.headers(NO_CACHE).send(JSON.stringify({ status: 'ready', ...degraded }))
       : reply
           .code(503)
           .headers(NO_CACHE)
-          .send(JSON.stringify({ status: 'not ready', reason: readiness.reason }));
+          .send(JSON.stringify({ status: 'not ready', reason: readiness.reason, ...degraded }));
   });
+  for (const [name, check] of partial) {
+    app.get(`/readyz/${name}`, (_request, reply) => {
+      const readiness = readinessOf(check);
+      return readiness.ready
+        ? reply.headers(NO_CACHE).send('{"status":"ready"}')
+        : reply
+            .code(503)
+            .headers(NO_CACHE)
+            .send(JSON.stringify({ status: 'not ready', reason: readiness.reason }));
+    });
+  }
   app.get('/metrics', async (_request, reply) => {
     const text = await deps.registry.metrics();
     return reply
@@ -66,6 +87,16 @@ export function createOpsServer(deps: OpsServerDeps): FastifyInstance {
     reply.code(500).headers(NO_CACHE).send('{"error":"server_error"}'),
   );
   return app;
+}
+
+/** `{degraded: {name: reason}}` for the partial checks that are down, or nothing when all are up. */
+function degradedOf(partial: readonly [string, ReadinessCheck][]): { degraded?: Record<string, string> } {
+  const down: Record<string, string> = {};
+  for (const [name, check] of partial) {
+    const readiness = readinessOf(check);
+    if (!readiness.ready) down[name] = readiness.reason;
+  }
+  return Object.keys(down).length === 0 ? {} : { degraded: down };
 }
 
 function readinessOf(check: ReadinessCheck): Readiness {

@@ -22,7 +22,7 @@ import {
 } from './http-limits.ts';
 import { issuerUrls } from './issuer.ts';
 import { createMetrics, type Metrics } from './metrics.ts';
-import { createOpsServer, type Readiness, type ReadinessCheck } from './ops.ts';
+import { createOpsServer, type ReadinessCheck } from './ops.ts';
 import { serveState, type ServedState } from './served-state.ts';
 import {
   checkIssuerScheme,
@@ -167,7 +167,8 @@ export async function startServers(options: StartOptions): Promise<RunningServer
   });
   const opsServer = createOpsServer({
     registry: metrics.registry,
-    ready: served === undefined ? options.ready : () => bothReady(options.ready, served),
+    ready: options.ready,
+    ...(served === undefined ? {} : { partial: { state: () => served.readiness() } }),
     logger: options.logger,
     server: limitedServer(limits, OPS_MAX_CONNECTIONS),
   });
@@ -214,13 +215,6 @@ function startState(options: StartOptions, registry: Registry): ServedState {
     cleaner: options.cleaner,
     pingIntervalMs: options.statePingIntervalMs,
   });
-}
-
-/** Ready when the caller says so and the runtime state answers; the caller's reason comes first. */
-function bothReady(ready: ReadinessCheck, served: ServedState): boolean | Readiness {
-  const own = ready();
-  if (own === false || (typeof own === 'object' && !own.ready)) return own;
-  return served.readiness();
 }
 
 /** An HTTPS server for the pair in the files, and how to keep it in step with them once it listens. */

@@ -1,5 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { SECRETS, basic, post, startHarness, type Harness } from './harness.ts';
+import { Registry } from 'prom-client';
+import { createOpsServer } from '../../src/server/ops.ts';
 
 let h: Harness;
 beforeAll(async () => {
@@ -83,5 +85,36 @@ describe('GET /healthz and /readyz', () => {
   it('does not serve the token endpoint on the ops port, nor metrics on the public port', async () => {
     expect((await fetch(`${h.opsUrl}/oauth2/token`, { method: 'POST' })).status).toBe(404);
     expect((await fetch(`${h.servers.issuer}/metrics`)).status).toBe(404);
+  });
+});
+
+describe('partial dependencies: /readyz/<name>', () => {
+  it('names a partial dependency that is down in /readyz without failing it, and fails /readyz/<name>', async () => {
+    let state: boolean | { ready: false; reason: string } = true;
+    const ops = createOpsServer({
+      registry: new Registry(),
+      ready: () => true,
+      partial: { state: () => state },
+    });
+    try {
+      expect((await ops.inject({ url: '/readyz' })).json()).toEqual({ status: 'ready' });
+      expect((await ops.inject({ url: '/readyz/state' })).statusCode).toBe(200);
+
+      state = { ready: false, reason: 'the runtime state (postgres) does not answer' };
+      const whole = await ops.inject({ url: '/readyz' });
+      expect(whole.statusCode).toBe(200);
+      expect(whole.json()).toEqual({
+        status: 'ready',
+        degraded: { state: 'the runtime state (postgres) does not answer' },
+      });
+      const part = await ops.inject({ url: '/readyz/state' });
+      expect(part.statusCode).toBe(503);
+      expect(part.json()).toEqual({
+        status: 'not ready',
+        reason: 'the runtime state (postgres) does not answer',
+      });
+    } finally {
+      await ops.close();
+    }
   });
 });

@@ -117,8 +117,8 @@ function tokenOperation(replica: Replica, path: 'introspect' | 'revoke', token: 
   return post(replica.url(`/oauth2/${path}`), form({ token }), { authorization: basic(BASIC, BASIC_SECRET) });
 }
 
-async function readyz(replica: Replica): Promise<number> {
-  return (await fetch(`http://127.0.0.1:${replica.servers.opsPort}/readyz`)).status;
+async function readyz(replica: Replica, path = '/readyz/state'): Promise<number> {
+  return (await fetch(`http://127.0.0.1:${replica.servers.opsPort}${path}`)).status;
 }
 
 /** Retries `check` until it holds; the test's own timeout is the only bound. */
@@ -181,13 +181,17 @@ describe('PostgreSQL stopped and started under load', () => {
     expectTemporarilyUnavailable(await tokenOperation(b, 'introspect', token));
     expectTemporarilyUnavailable(await tokenOperation(a, 'revoke', token));
     await eventually(async () => (await readyz(a)) === 503 && (await readyz(b)) === 503);
+    // The Pods stay ready, so the Service keeps sending client_credentials to them; /readyz names the outage.
+    expect(await readyz(a, '/readyz')).toBe(200);
     const down = (await fetch(`http://127.0.0.1:${a.servers.opsPort}/readyz`).then((r) => r.json())) as {
-      reason: string;
+      status: string;
+      degraded: { state: string };
     };
-    expect(down.reason).toMatch(
+    expect(down.status).toBe('ready');
+    expect(down.degraded.state).toMatch(
       /^the runtime state \(postgres\) does not answer: PostgreSQL runtime state: /,
     );
-    expect(down.reason).not.toContain(':' + new URL(db.url).password + '@');
+    expect(down.degraded.state).not.toContain(':' + new URL(db.url).password + '@');
     // Tokens keep coming from both replicas while the database is down.
     await eventually(async () => statuses.length >= atStop + 20);
 
