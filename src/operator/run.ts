@@ -1,25 +1,35 @@
-import { KIND_NAMES, type KindName } from '../api/kinds.ts';
+import { KIND_NAMES } from '../api/kinds.ts';
 import { systemClock, type Clock } from '../clock.ts';
 import type { EventBus } from '../events.ts';
 import { keySetOf } from '../keys/generate.ts';
+import type { SigningKeys } from '../keys/signing-keys.ts';
 import { longestTokenLifetime } from '../keys/lifecycle.ts';
 import { createKubeApi } from '../kube/api.ts';
 import { loadKubeConfig, type KubeConnection } from '../kube/config.ts';
 import { createInformer } from '../kube/informer.ts';
-import { CORE_NAMESPACES, CORE_SECRETS, type Informer, type KubeObject } from '../kube/types.ts';
+import {
+  CORE_NAMESPACES,
+  CORE_SECRETS,
+  type Informer,
+  type KubeClient,
+  type KubeObject,
+} from '../kube/types.ts';
 import { startServers, type RunningServers } from '../server/start.ts';
+import type { RuntimeState } from '../state/runtime-state.ts';
 import { openRuntimeState } from '../state/state-options.ts';
 import { objectKey } from '../store/objects.ts';
 import { releaseMemory } from '../runtime/release-memory.ts';
 import { Store } from '../store/store.ts';
 import type { OperatorConfig } from './config.ts';
-import { createControllerMetrics } from './controller-metrics.ts';
+import { createControllerMetrics, type ControllerMetrics } from './controller-metrics.ts';
+import type { KindInformers } from './declared-cache.ts';
+import type { WorldInformers } from './gather-world.ts';
 import { Controller } from './controller.ts';
 import { combineInformers } from './informers.ts';
 import { checkConnection, fetchFailureEvents } from '../connections/issuer-check.ts';
-import { STRICT_POLICY } from '../outbound/address-policy.ts';
+import { STRICT_POLICY, type AddressPolicy } from '../outbound/address-policy.ts';
 import { EarlyIssuerChecks } from '../connections/check-schedule.ts';
-import { createLeaderElector } from './leader.ts';
+import { createLeaderElector, type LeaderElector } from './leader.ts';
 import { createWorkQueue, type WorkQueue } from '../runtime/work-queue.ts';
 import { createRecorder, type EventRecorder, type Regarding } from './recorder.ts';
 import { controllerName, resourceOf } from './resources.ts';
@@ -47,16 +57,70 @@ export interface OperatorDeps {
 
 /** Runs `latchkey operator`: every replica watches and serves tokens; the elected leader writes. */
 export async function startOperator(config: OperatorConfig, deps: OperatorDeps): Promise<RunningOperator> {
+  const core = openCore(config, deps);
+  const serving = await startServing(core);
+  const informers = createInformers(core);
+  const elector = createElection(core, serving.metrics);
+  const isLeader = () => elector.isLeader();
+  const controller = createController(core, serving, informers, isLeader);
+  const queues = createQueues(core, serving.metrics, informers, controller, isLeader);
+  const started = startWatching(core, serving, informers, controller, elector, queues);
+  return {
+    issuer: serving.servers.issuer,
+    tokenEndpoint: serving.servers.tokenEndpoint,
+    port: serving.servers.port,
+    opsPort: serving.servers.opsPort,
+    store: core.store,
+    isLeader,
+    whenReady: () => started.ready,
+    close: () => closeOperator({ core, serving, controller, queues, elector, started }),
+  };
+}
+
+/** What every start-up step reads; created first, before anything listens or watches. */
+interface OperatorCore {
+  config: OperatorConfig;
+  events: EventBus;
+  now: Clock;
+  api: KubeClient;
+  /** Aborted on shutdown: stops the informers and the elector. */
+  stop: AbortController;
+  store: Store;
+  keys: OperatorKeys;
+  recorder: EventRecorder;
+  /** One policy for Connection issuers and clients' jwksUri: whoever runs Latchkey sets it, never a tenant. */
+  policy: AddressPolicy;
+  late: LateParts;
+}
+
+/**
+ * What earlier parts call back into but later steps create (the controller needs the servers' URLs, the servers
+ * need the readiness of the informers). Set before any informer or the elector starts, which is what calls back.
+ */
+interface LateParts {
+  keysInForce: SigningKeys;
+  informers: Informer<KubeObject>[];
+  controller?: Controller;
+  keysQueue?: WorkQueue;
+  /** Which Secrets the Secret informer keeps whole: the controller's answer. */
+  secretFilter: (s: KubeObject) => KubeObject;
+}
+
+function openCore(config: OperatorConfig, deps: OperatorDeps): OperatorCore {
   const now = deps.now ?? systemClock;
   const events = deps.events;
   const connection =
     deps.connection ??
     loadKubeConfig(config.kubeconfig !== undefined ? { kubeconfig: config.kubeconfig } : {});
   const api = createKubeApi(connection);
-  const stop = new AbortController();
-
-  let currentKeys = keySetOf([]);
-  const store = new Store(currentKeys, events);
+  const late: LateParts = { keysInForce: keySetOf([]), informers: [], secretFilter: (s) => s };
+  const store = new Store(late.keysInForce, events);
+  const recorder = createRecorder(api, {
+    instance: config.identity,
+    now,
+    onError: (err) =>
+      events.emit('reconcile.failed', { controller: 'events', key: '', message: err.message }),
+  });
   const keys = new OperatorKeys({
     api,
     namespace: config.namespace,
@@ -65,50 +129,68 @@ export async function startOperator(config: OperatorConfig, deps: OperatorDeps):
     schedule: config.keyRotation,
     tokenLifetimeSeconds: () => longestTokenLifetime(store.current().apis.values()),
     onKeys: (inForce) => {
-      currentKeys = inForce;
-      ctl.rebuild();
+      late.keysInForce = inForce;
+      late.controller?.rebuild();
     },
-    recorder: { record: (...args) => recorder.record(...args) },
+    recorder,
   });
-  let allInformers: Informer<KubeObject>[] = [];
+  const policy = config.issuerPolicy ?? STRICT_POLICY;
+  return { config, events, now, api, stop: new AbortController(), store, keys, recorder, policy, late };
+}
+
+interface Serving {
+  state: RuntimeState | undefined;
+  servers: RunningServers;
+  metrics: ControllerMetrics;
+  readiness: () => { ready: true } | { ready: false; reason: string };
+}
+
+/** Opens the runtime state, then the token and ops servers. */
+async function startServing(core: OperatorCore): Promise<Serving> {
+  const { config, now, keys, late } = core;
   const readiness = () => {
-    if (!allInformers.every((i) => i.hasSynced()))
+    if (!late.informers.every((i) => i.hasSynced()))
       return { ready: false as const, reason: 'caches are not synced yet' };
     if (keys.keys === undefined) {
       return { ready: false as const, reason: keys.error ?? 'signing keys are not loaded yet' };
     }
     return { ready: true as const };
   };
-  // One policy for Connection issuers and clients' jwksUri: whoever runs Latchkey sets it, never a tenant.
-  const policy = config.issuerPolicy ?? STRICT_POLICY;
   // Before anything listens: a database that cannot be migrated, or is newer than this build, fails start-up.
   const state = await openRuntimeState(config.state ?? { backend: 'embedded', path: ':memory:' }, now);
   const servers: RunningServers = await startServers({
     state,
-    source: store,
+    source: core.store,
     issuer: config.issuer,
     tls: config.tls,
     host: config.host,
     port: config.port,
     opsPort: config.opsPort,
     now,
-    events,
+    events: core.events,
     ready: readiness,
     httpLimits: config.httpLimits,
     replayLimits: config.replayLimits,
-    addressPolicy: policy,
+    addressPolicy: core.policy,
   }).catch(async (error: unknown) => {
     await state?.close();
     throw error;
   });
-  const metrics = createControllerMetrics(servers.metrics.registry);
+  return { state, servers, metrics: createControllerMetrics(servers.metrics.registry), readiness };
+}
 
+interface OperatorInformers {
+  /** What the controller builds the world from. */
+  world: WorldInformers;
+  keySecret: Informer<KubeObject>;
+  all: Informer<KubeObject>[];
+}
+
+/** One informer per kind, Secrets and Namespaces, across the watched namespaces, and the signing keys Secret's. */
+function createInformers({ config, api, events, late }: OperatorCore): OperatorInformers {
   const watched = config.namespaces ?? [undefined];
   const perNamespace = <T extends KubeObject>(make: (namespace: string | undefined) => Informer<T>) =>
     combineInformers(watched.map(make));
-
-  // The Secret informer asks the controller which Secrets to keep whole; the controller needs the informers.
-  const secretFilter = { current: (s: KubeObject): KubeObject => s };
   const kindInformers = Object.fromEntries(
     KIND_NAMES.map((kind) => [
       kind,
@@ -116,12 +198,13 @@ export async function startOperator(config: OperatorConfig, deps: OperatorDeps):
         createInformer(api, resourceOf(kind), { ...(namespace ? { namespace } : {}), events }),
       ),
     ]),
-  ) as { [K in KindName]: Informer<KubeObject> };
+  ) as KindInformers;
+  // The Secret informer asks the controller which Secrets to keep whole; the controller needs the informers.
   const secrets = perNamespace((namespace) =>
     createInformer(api, CORE_SECRETS, {
       ...(namespace ? { namespace } : {}),
       events,
-      transform: (s: KubeObject) => secretFilter.current(s),
+      transform: (s: KubeObject) => late.secretFilter(s),
     }),
   );
   const namespaces = createInformer(api, CORE_NAMESPACES, { events });
@@ -131,9 +214,12 @@ export async function startOperator(config: OperatorConfig, deps: OperatorDeps):
     events,
     name: 'signing-keys',
   });
-  allInformers = [...Object.values(kindInformers), secrets, namespaces, keySecret];
+  late.informers = [...Object.values(kindInformers), secrets, namespaces, keySecret];
+  return { world: { ...kindInformers, secrets, namespaces }, keySecret, all: late.informers };
+}
 
-  const elector = createLeaderElector({
+function createElection({ config, api, now, late }: OperatorCore, metrics: ControllerMetrics): LeaderElector {
+  return createLeaderElector({
     api,
     namespace: config.namespace,
     name: config.leaseName,
@@ -144,19 +230,25 @@ export async function startOperator(config: OperatorConfig, deps: OperatorDeps):
     now,
     metrics: metrics.leaderElection(config.leaseName),
     onStartedLeading: () => {
-      keysQueue.add(SIGNING_KEYS_SECRET);
-      ctl.enqueueStale();
+      late.keysQueue?.add(SIGNING_KEYS_SECRET);
+      late.controller?.enqueueStale();
     },
   });
-  const isLeader = () => elector.isLeader();
+}
 
-  const recorder = createRecorder(api, {
-    instance: config.identity,
-    now,
-    onError: (err) =>
-      events.emit('reconcile.failed', { controller: 'events', key: '', message: err.message }),
-  });
-  const stopStateEvents = recordStateOutages(events, recorder, {
+interface OperatorController {
+  ctl: Controller;
+  stopStateEvents: () => void;
+}
+
+function createController(
+  core: OperatorCore,
+  { servers }: Serving,
+  { world }: OperatorInformers,
+  isLeader: () => boolean,
+): OperatorController {
+  const { config, api, events, policy, late } = core;
+  const stopStateEvents = recordStateOutages(events, core.recorder, {
     apiVersion: 'v1',
     kind: 'Pod',
     namespace: config.namespace,
@@ -165,14 +257,14 @@ export async function startOperator(config: OperatorConfig, deps: OperatorDeps):
   });
   const ctl = new Controller({
     api,
-    store,
+    store: core.store,
     events,
-    now,
-    recorder,
-    informers: { ...kindInformers, secrets, namespaces },
+    now: core.now,
+    recorder: core.recorder,
+    informers: world,
     urls: { issuer: servers.issuer, tokenEndpoint: servers.tokenEndpoint },
     isLeader,
-    keys: () => currentKeys,
+    keys: () => late.keysInForce,
     checkConnection: (spec, connection) =>
       checkConnection(spec, {
         kube: api,
@@ -181,9 +273,56 @@ export async function startOperator(config: OperatorConfig, deps: OperatorDeps):
       }),
     addressPolicy: policy,
   });
-  secretFilter.current = ctl.secretFilter;
+  late.controller = ctl;
+  late.secretFilter = ctl.secretFilter;
+  return { ctl, stopStateEvents };
+}
 
-  // The leader's key work (create, restore, rotate) runs on a queue of its own, woken at each key's time.
+interface OperatorQueues {
+  keysQueue: WorkQueue;
+  kindQueues: WorkQueue[];
+  stopEarlyChecks: () => void;
+}
+
+function createQueues(
+  core: OperatorCore,
+  metrics: ControllerMetrics,
+  { keySecret }: OperatorInformers,
+  { ctl }: OperatorController,
+  isLeader: () => boolean,
+): OperatorQueues {
+  const keysQueue = createKeysQueue(core, metrics, keySecret, isLeader);
+  const kindQueues: WorkQueue[] = KIND_NAMES.map((kind) => {
+    const name = controllerName(kind);
+    const queue = createWorkQueue({
+      name,
+      handler: (key) => ctl.reconcile(key),
+      concurrency: core.config.concurrency,
+      metrics: metrics.queue(name),
+      onError: (key, err) =>
+        core.events.emit('reconcile.failed', { controller: name, key, message: (err as Error).message }),
+    });
+    ctl.setQueue(kind, queue);
+    return queue;
+  });
+  // Every replica: each one verifies federated tokens with the keys of its own checks.
+  const connectionQueue = kindQueues[KIND_NAMES.indexOf('Connection')];
+  const earlyChecks = new EarlyIssuerChecks({
+    now: core.now,
+    connectionsByIssuer: () => core.store.current().connectionsByIssuer,
+    check: ({ namespace, name }) => connectionQueue?.add(objectKey('Connection', namespace, name)),
+  });
+  const stopEarlyChecks = core.events.on('issuer.unknownKey', ({ issuer }) => earlyChecks.request(issuer));
+  return { keysQueue, kindQueues, stopEarlyChecks };
+}
+
+/** The leader's key work (create, restore, rotate) runs on a queue of its own, woken at each key's time. */
+function createKeysQueue(
+  { events, now, keys, late }: OperatorCore,
+  metrics: ControllerMetrics,
+  keySecret: Informer<KubeObject>,
+  isLeader: () => boolean,
+): WorkQueue {
   const keysQueue = createWorkQueue({
     name: 'signing-keys',
     handler: () => keys.reconcile(isLeader(), keySecret.hasSynced()),
@@ -194,6 +333,7 @@ export async function startOperator(config: OperatorConfig, deps: OperatorDeps):
     onError: (key, err) =>
       events.emit('reconcile.failed', { controller: 'signing-keys', key, message: (err as Error).message }),
   });
+  late.keysQueue = keysQueue;
   keySecret.on((e) => {
     keys.observe(e.type === 'deleted' ? undefined : e.object);
     keysQueue.add(SIGNING_KEYS_SECRET);
@@ -202,35 +342,28 @@ export async function startOperator(config: OperatorConfig, deps: OperatorDeps):
   events.on('store.swapped', () => {
     if (isLeader() && keys.lifetimeBehind()) keysQueue.add(SIGNING_KEYS_SECRET);
   });
+  return keysQueue;
+}
 
-  const queues: WorkQueue[] = KIND_NAMES.map((kind) => {
-    const name = controllerName(kind);
-    const queue = createWorkQueue({
-      name,
-      handler: (key) => ctl.reconcile(key),
-      concurrency: config.concurrency,
-      metrics: metrics.queue(name),
-      onError: (key, err) =>
-        events.emit('reconcile.failed', { controller: name, key, message: (err as Error).message }),
-    });
-    ctl.setQueue(kind, queue);
-    return queue;
-  });
+interface Started {
+  electing: Promise<void>;
+  ready: Promise<void>;
+}
 
-  // Every replica: each one verifies federated tokens with the keys of its own checks.
-  const connectionQueue = queues[KIND_NAMES.indexOf('Connection')];
-  const earlyChecks = new EarlyIssuerChecks({
-    now,
-    connectionsByIssuer: () => store.current().connectionsByIssuer,
-    check: ({ namespace, name }) => connectionQueue?.add(objectKey('Connection', namespace, name)),
-  });
-  const stopEarlyChecks = events.on('issuer.unknownKey', ({ issuer }) => earlyChecks.request(issuer));
-
+/** Starts the informers and the election; ready once the caches synced and the signing keys are loaded. */
+function startWatching(
+  { stop }: OperatorCore,
+  { readiness }: Serving,
+  { all }: OperatorInformers,
+  { ctl }: OperatorController,
+  elector: LeaderElector,
+  { keysQueue }: OperatorQueues,
+): Started {
   ctl.watch();
-  for (const informer of allInformers) informer.start(stop.signal);
+  for (const informer of all) informer.start(stop.signal);
   const electing = elector.run(stop.signal);
 
-  const synced = Promise.all(allInformers.map((i) => i.synced())).then(() => {
+  const synced = Promise.all(all.map((i) => i.synced())).then(() => {
     ctl.synced();
     keysQueue.add(SIGNING_KEYS_SECRET);
   });
@@ -240,28 +373,40 @@ export async function startOperator(config: OperatorConfig, deps: OperatorDeps):
   })();
   // Listing and compiling every object at start-up leaves garbage an idle operator would keep resident.
   void ready.then(releaseMemory).catch(() => undefined);
+  return { electing, ready };
+}
 
-  return {
-    issuer: servers.issuer,
-    tokenEndpoint: servers.tokenEndpoint,
-    port: servers.port,
-    opsPort: servers.opsPort,
-    store,
-    isLeader,
-    whenReady: () => ready,
-    async close() {
-      stopEarlyChecks();
-      stopStateEvents();
-      ctl.stop();
-      keys.stop();
-      await Promise.all([...queues, keysQueue].map((q) => q.shutdown()));
-      await elector.release();
-      stop.abort();
-      await electing;
-      await servers.close();
-      await state?.close();
-    },
-  };
+interface RunningParts {
+  core: OperatorCore;
+  serving: Serving;
+  controller: OperatorController;
+  queues: OperatorQueues;
+  elector: LeaderElector;
+  started: Started;
+}
+
+/**
+ * SIGTERM, in this order: stop reconciling, let running reconciles finish, release the Lease, stop watching,
+ * close the servers, then the runtime state they use.
+ */
+async function closeOperator({
+  core,
+  serving,
+  controller,
+  queues,
+  elector,
+  started,
+}: RunningParts): Promise<void> {
+  queues.stopEarlyChecks();
+  controller.stopStateEvents();
+  controller.ctl.stop();
+  core.keys.stop();
+  await Promise.all([...queues.kindQueues, queues.keysQueue].map((q) => q.shutdown()));
+  await elector.release();
+  core.stop.abort();
+  await started.electing;
+  await serving.servers.close();
+  await serving.state?.close();
 }
 
 /**
