@@ -2,7 +2,14 @@ import { watch, type FSWatcher } from 'node:fs';
 import { relative } from 'node:path';
 import { systemClock, type Clock } from '../clock.ts';
 import type { EventBus } from '../events.ts';
-import { keySetAt, longestTokenLifetime, nextKeyChange, sameKeySet } from '../keys/lifecycle.ts';
+import {
+  keySetAt,
+  longestTokenLifetime,
+  nextKeyChange,
+  sameKeySet,
+  type KeyRing,
+} from '../keys/lifecycle.ts';
+import type { SigningKeys } from '../keys/signing-keys.ts';
 import { DEFAULT_ROTATION } from '../keys/signing-key-rotation.ts';
 import type { DeclaredConnection, DeclaredOAuthClient, SecretData, WorldInputs } from '../store/objects.ts';
 import { Store } from '../store/store.ts';
@@ -11,7 +18,12 @@ import type { Resolution } from '../store/compile.ts';
 import { defaultClientId } from '../store/names.ts';
 import type { Snapshot } from '../store/snapshot.ts';
 import { startServers, type RunningServers } from '../server/start.ts';
-import { embeddedStatePath, openEmbeddedState } from '../state/embedded/embedded-state.ts';
+import {
+  embeddedStatePath,
+  openEmbeddedState,
+  type EmbeddedState,
+} from '../state/embedded/embedded-state.ts';
+import type { AddressPolicy } from '../outbound/address-policy.ts';
 import { DEV_ADDRESS_POLICY, type DevConfig } from './config.ts';
 import type { DevConnectionChecks } from './connection-checks.ts';
 import { ManifestFolder, type ManifestFolderOptions } from './manifest-folder.ts';
@@ -50,25 +62,90 @@ export async function startDev(
   now: Clock = systemClock,
   options: DevOptions = {},
 ): Promise<DevServer> {
+  const dev = await openDevState(config, events, now, options);
+  const servers = await startDevServers(dev);
+  const load = await createLoad(dev, servers);
+  const rotation: KeyRotation = { timer: undefined };
+  const watching: FolderWatch = { watcher: undefined, timer: undefined };
+  await firstLoad(dev, servers, load, rotation, watching);
+  const { issuer, tokenEndpoint } = servers;
+  return {
+    issuer,
+    tokenEndpoint,
+    port: servers.port,
+    opsPort: servers.opsPort,
+    store: dev.store,
+    reload: () => reload(dev, load),
+    readyMessage: () => readyMessage(dev, servers, load.clients),
+    async close() {
+      clearTimeout(watching.timer);
+      clearTimeout(rotation.timer);
+      watching.watcher?.close();
+      await load.checks?.close();
+      await load.chain;
+      await servers.close();
+      await dev.runtimeState.close();
+    },
+  };
+}
+
+/** What every step of dev mode reads; the keys and `ready` advance while it runs. */
+interface DevContext {
+  config: DevConfig;
+  events: EventBus;
+  now: Clock;
+  state: DevState;
+  firstSeen: FirstSeenRecord;
+  runtimeState: EmbeddedState;
+  store: Store;
+  folder: ManifestFolder;
+  /** One policy for Connection issuers and clients' jwksUri, as in the operator. */
+  addressPolicy: AddressPolicy;
+  keyRing: KeyRing;
+  keysInForce: SigningKeys;
+  /** Whether the first load has compiled and written its Secrets. */
+  ready: boolean;
+}
+
+async function openDevState(
+  config: DevConfig,
+  events: EventBus,
+  now: Clock,
+  options: DevOptions,
+): Promise<DevContext> {
   const state = new DevState(config.stateDir, events);
   const firstSeen = new FirstSeenRecord(state.firstSeenPath);
-  let keyRing = await state.loadKeyRing(now());
+  const keyRing = await state.loadKeyRing(now());
   // Runtime state (assertion ids, revoked tokens) in the state folder: a restart keeps every revocation.
   const runtimeState = await openEmbeddedState({ path: embeddedStatePath(config.stateDir), clock: now });
-  let keysInForce = keySetAt(keyRing.keys, now(), DEFAULT_ROTATION);
+  const keysInForce = keySetAt(keyRing.keys, now(), DEFAULT_ROTATION);
   const store = new Store(keysInForce, events);
   const folder = new ManifestFolder(config.manifestsDir, {
     ...options.manifests,
     declaredIn: new DeclaredInRecord(state.declaredInPath),
   });
-  let ready = false;
-  let clients: DeclaredOAuthClient[] = [];
-
-  // One policy for Connection issuers and clients' jwksUri, as in the operator.
   const addressPolicy = config.issuerPolicy ?? DEV_ADDRESS_POLICY;
-  const servers: RunningServers = await startServers({
-    state: runtimeState,
-    source: store,
+  return {
+    config,
+    events,
+    now,
+    state,
+    firstSeen,
+    runtimeState,
+    store,
+    folder,
+    addressPolicy,
+    keyRing,
+    keysInForce,
+    ready: false,
+  };
+}
+
+async function startDevServers(dev: DevContext): Promise<RunningServers> {
+  const { config } = dev;
+  return startServers({
+    state: dev.runtimeState,
+    source: dev.store,
     issuer: config.issuer,
     tls: config.tls,
     host: config.host,
@@ -76,177 +153,211 @@ export async function startDev(
     opsPort: config.opsPort,
     httpLimits: config.httpLimits,
     replayLimits: config.replayLimits,
-    addressPolicy,
-    now,
-    events,
-    ready: () => ready,
+    addressPolicy: dev.addressPolicy,
+    now: dev.now,
+    events: dev.events,
+    ready: () => dev.ready,
     // Nothing is served before the first load has compiled and written its Secrets: a script that waits for
     // the metadata and then reads a Secret would otherwise race (issue 9).
-    serveOnlyWhen: () => ready,
+    serveOnlyWhen: () => dev.ready,
   }).catch(async (err: unknown) => {
-    await runtimeState.close();
+    await dev.runtimeState.close();
     throw err;
   });
-  const issuer = servers.issuer;
-  const tokenEndpoint = servers.tokenEndpoint;
+}
 
-  let chain: Promise<unknown> = Promise.resolve();
+/** Loading the folder: reloads and the compiles of finished issuer checks run one after another on `chain`. */
+interface Load {
+  urls: { issuer: string; tokenEndpoint: string };
+  chain: Promise<unknown>;
   /** The folder as last loaded, with the generated Secrets: what a finished issuer check compiles again. */
-  let loaded: WorldInputs | undefined;
-  let checksChanged = false;
-  let checks: DevConnectionChecks | undefined;
-  if (config.checkConnections) {
-    // Imported only when asked for: without the flag dev mode loads no HTTP client and contacts no one.
-    const { DevConnectionChecks } = await import('./connection-checks.ts');
-    checks = new DevConnectionChecks({
-      events,
-      now,
-      connectionsByIssuer: () => store.current().connectionsByIssuer,
-      policy: addressPolicy,
-      changed: () => {
-        checksChanged = true;
-        // Queued behind any reload, which compiles with the latest results itself.
-        chain = chain
-          .then(() => {
-            if (checksChanged && loaded !== undefined) compile(loaded);
-          })
-          .catch((err: unknown) =>
-            events.emit('reconcile.failed', {
-              controller: 'connection',
-              key: config.manifestsDir,
-              message: (err as Error).message,
-            }),
-          );
-      },
-    });
+  loaded: WorldInputs | undefined;
+  checksChanged: boolean;
+  checks: DevConnectionChecks | undefined;
+  /** The OAuthClients of the last load, for the try-it command. */
+  clients: DeclaredOAuthClient[];
+}
+
+async function createLoad(dev: DevContext, servers: RunningServers): Promise<Load> {
+  const load: Load = {
+    urls: { issuer: servers.issuer, tokenEndpoint: servers.tokenEndpoint },
+    chain: Promise.resolve(),
+    loaded: undefined,
+    checksChanged: false,
+    checks: undefined,
+    clients: [],
+  };
+  if (dev.config.checkConnections) load.checks = await openConnectionChecks(dev, load);
+  return load;
+}
+
+async function openConnectionChecks(dev: DevContext, load: Load): Promise<DevConnectionChecks> {
+  const { events, store } = dev;
+  // Imported only when asked for: without the flag dev mode loads no HTTP client and contacts no one.
+  const { DevConnectionChecks } = await import('./connection-checks.ts');
+  return new DevConnectionChecks({
+    events,
+    now: dev.now,
+    connectionsByIssuer: () => store.current().connectionsByIssuer,
+    policy: dev.addressPolicy,
+    changed: () => {
+      load.checksChanged = true;
+      // Queued behind any reload, which compiles with the latest results itself.
+      load.chain = load.chain
+        .then(() => {
+          if (load.checksChanged && load.loaded !== undefined) compile(dev, load, load.loaded);
+        })
+        .catch((err: unknown) =>
+          events.emit('reconcile.failed', {
+            controller: 'connection',
+            key: dev.config.manifestsDir,
+            message: (err as Error).message,
+          }),
+        );
+    },
+  });
+}
+
+function compile(dev: DevContext, load: Load, world: WorldInputs) {
+  load.checksChanged = false;
+  const checks = load.checks;
+  return dev.store.rebuild(
+    {
+      ...world,
+      addressPolicy: dev.addressPolicy,
+      ...(checks === undefined ? {} : { connectionChecks: checks.results }),
+    },
+    dev.keysInForce,
+  );
+}
+
+async function reloadNow(dev: DevContext, load: Load): Promise<ReadonlyMap<string, Resolution>> {
+  const { world: read, problems } = await dev.folder.load();
+  for (const p of problems) dev.events.emit('manifest.invalid', p);
+  const world = { ...read, objects: await dev.firstSeen.stamp(read.objects, dev.now()) };
+  const secrets = new Map<string, SecretData>(world.secrets);
+  load.clients = world.objects.filter((o): o is DeclaredOAuthClient => o.kind === 'OAuthClient');
+  // A client that lost its client id gets no Secret: it would name the id of the client holding it.
+  const holders = clientIdHolders(
+    load.clients,
+    (c) => c.spec.clientId ?? defaultClientId(c.metadata.namespace, c.metadata.name),
+  );
+  for (const o of load.clients) {
+    if (o.spec.secret.source !== 'Generate' || !holders.has(o)) continue;
+    if (!SHARED_SECRET_METHODS.has(o.spec.tokenEndpointAuthMethod)) continue;
+    const s = await dev.state.ensureClientSecret(o, load.urls);
+    secrets.set(`${s.namespace}/${s.name}`, s);
   }
-  const compile = (world: WorldInputs) => {
-    checksChanged = false;
-    return store.rebuild(
-      { ...world, addressPolicy, ...(checks === undefined ? {} : { connectionChecks: checks.results }) },
-      keysInForce,
-    );
-  };
+  await load.checks?.sync(world.objects.filter((o): o is DeclaredConnection => o.kind === 'Connection'));
+  load.loaded = { ...world, secrets };
+  const compiled = compile(dev, load, load.loaded);
+  dev.ready = true;
+  return compiled.resolutions;
+}
 
-  const reloadNow = async (): Promise<ReadonlyMap<string, Resolution>> => {
-    const { world: read, problems } = await folder.load();
-    for (const p of problems) events.emit('manifest.invalid', p);
-    const world = { ...read, objects: await firstSeen.stamp(read.objects, now()) };
-    const secrets = new Map<string, SecretData>(world.secrets);
-    clients = world.objects.filter((o): o is DeclaredOAuthClient => o.kind === 'OAuthClient');
-    // A client that lost its client id gets no Secret: it would name the id of the client holding it.
-    const holders = clientIdHolders(
-      clients,
-      (c) => c.spec.clientId ?? defaultClientId(c.metadata.namespace, c.metadata.name),
-    );
-    for (const o of clients) {
-      if (o.spec.secret.source !== 'Generate' || !holders.has(o)) continue;
-      if (!SHARED_SECRET_METHODS.has(o.spec.tokenEndpointAuthMethod)) continue;
-      const s = await state.ensureClientSecret(o, { issuer, tokenEndpoint });
-      secrets.set(`${s.namespace}/${s.name}`, s);
-    }
-    await checks?.sync(world.objects.filter((o): o is DeclaredConnection => o.kind === 'Connection'));
-    loaded = { ...world, secrets };
-    const compiled = compile(loaded);
-    ready = true;
-    return compiled.resolutions;
-  };
-  const reload = () => {
-    const next = chain.then(reloadNow);
-    chain = next.catch(() => undefined);
-    // A load leaves its parsing and compiling behind as garbage that an idle process would keep resident.
-    void next.then(releaseMemory).catch(() => undefined);
-    return next;
-  };
+function reload(dev: DevContext, load: Load): Promise<ReadonlyMap<string, Resolution>> {
+  const next = load.chain.then(() => reloadNow(dev, load));
+  load.chain = next.catch(() => undefined);
+  // A load leaves its parsing and compiling behind as garbage that an idle process would keep resident.
+  void next.then(releaseMemory).catch(() => undefined);
+  return next;
+}
 
-  // The operator's default rotation schedule, applied to the state folder's keys and switched at each key's time.
-  let keyTimer: NodeJS.Timeout | undefined;
-  const rotateKeys = async (): Promise<void> => {
-    const t = now();
-    const rotated = await state.rotateKeys(
-      keyRing,
-      t,
-      DEFAULT_ROTATION,
-      longestTokenLifetime(store.current().apis.values()),
-    );
-    keyRing = rotated.ring;
-    const inForce = keySetAt(keyRing.keys, t, DEFAULT_ROTATION);
-    if (!sameKeySet(keysInForce, inForce)) {
-      keysInForce = inForce;
-      await reload();
-    }
-    const due = [nextKeyChange(keyRing.keys, t, DEFAULT_ROTATION.clockSkewMs), rotated.wakeAt].filter(
-      (at): at is number => at !== undefined,
-    );
-    if (due.length > 0) {
-      keyTimer = setTimeout(
-        () =>
-          void rotateKeys().catch((err: unknown) =>
-            events.emit('reconcile.failed', {
-              controller: 'signing-keys',
-              key: state.keysPath,
-              message: (err as Error).message,
-            }),
-          ),
-        Math.min(Math.min(...due) - t, KEY_CHECK_MAX_MS),
-      );
-      keyTimer.unref();
-    }
-  };
+interface KeyRotation {
+  timer: NodeJS.Timeout | undefined;
+}
 
-  let watcher: FSWatcher | undefined;
-  let timer: NodeJS.Timeout | undefined;
+/** The operator's default rotation schedule, applied to the state folder's keys and switched at each key's time. */
+async function rotateKeys(dev: DevContext, load: Load, rotation: KeyRotation): Promise<void> {
+  const { state, events } = dev;
+  const t = dev.now();
+  const rotated = await state.rotateKeys(
+    dev.keyRing,
+    t,
+    DEFAULT_ROTATION,
+    longestTokenLifetime(dev.store.current().apis.values()),
+  );
+  dev.keyRing = rotated.ring;
+  const inForce = keySetAt(dev.keyRing.keys, t, DEFAULT_ROTATION);
+  if (!sameKeySet(dev.keysInForce, inForce)) {
+    dev.keysInForce = inForce;
+    await reload(dev, load);
+  }
+  const due = [nextKeyChange(dev.keyRing.keys, t, DEFAULT_ROTATION.clockSkewMs), rotated.wakeAt].filter(
+    (at): at is number => at !== undefined,
+  );
+  if (due.length > 0) {
+    rotation.timer = setTimeout(
+      () =>
+        void rotateKeys(dev, load, rotation).catch((err: unknown) =>
+          events.emit('reconcile.failed', {
+            controller: 'signing-keys',
+            key: state.keysPath,
+            message: (err as Error).message,
+          }),
+        ),
+      Math.min(Math.min(...due) - t, KEY_CHECK_MAX_MS),
+    );
+    rotation.timer.unref();
+  }
+}
+
+interface FolderWatch {
+  watcher: FSWatcher | undefined;
+  timer: NodeJS.Timeout | undefined;
+}
+
+/** Loads the folder, applies the keys' schedule and starts watching; undoes start-up when one of them fails. */
+async function firstLoad(
+  dev: DevContext,
+  servers: RunningServers,
+  load: Load,
+  rotation: KeyRotation,
+  watching: FolderWatch,
+): Promise<void> {
   try {
-    await reload();
-    await rotateKeys();
-    if (config.watch) {
-      watcher = watch(config.manifestsDir, { recursive: true }, () => {
-        clearTimeout(timer);
-        timer = setTimeout(() => {
-          reload().catch((err: unknown) =>
-            events.emit('manifest.invalid', {
-              file: config.manifestsDir,
-              line: 0,
-              object: 'folder',
-              field: '',
-              message: (err as Error).message,
-            }),
-          );
-        }, RELOAD_DEBOUNCE_MS);
-      });
-    }
+    await reload(dev, load);
+    await rotateKeys(dev, load, rotation);
+    if (dev.config.watch) watching.watcher = watchFolder(dev, load, watching);
   } catch (err) {
-    await checks?.close();
+    await load.checks?.close();
     await servers.close();
-    await runtimeState.close();
+    await dev.runtimeState.close();
     throw err;
   }
+}
 
-  return {
-    issuer,
-    tokenEndpoint,
-    port: servers.port,
-    opsPort: servers.opsPort,
-    store,
-    reload,
-    readyMessage() {
-      const curl = tryItCommand(store.current(), state, clients, tokenEndpoint);
-      // With --issuer (a proxy, a tunnel, another server's name) and --port 0, nothing else says where it listens.
-      const host = config.host.includes(':') ? `[${config.host}]` : config.host;
-      const listening = `${config.tls === undefined ? 'http' : 'https'}://${host}:${servers.port}`;
-      const where = listening === issuer ? '' : ` (listening on ${listening})`;
-      return `Latchkey dev is ready: issuer ${issuer}${where} | try: ${curl ?? '(no client is ready yet)'}`;
-    },
-    async close() {
-      clearTimeout(timer);
-      clearTimeout(keyTimer);
-      watcher?.close();
-      await checks?.close();
-      await chain;
-      await servers.close();
-      await runtimeState.close();
-    },
-  };
+function watchFolder(dev: DevContext, load: Load, watching: FolderWatch): FSWatcher {
+  const { config, events } = dev;
+  return watch(config.manifestsDir, { recursive: true }, () => {
+    clearTimeout(watching.timer);
+    watching.timer = setTimeout(() => {
+      reload(dev, load).catch((err: unknown) =>
+        events.emit('manifest.invalid', {
+          file: config.manifestsDir,
+          line: 0,
+          object: 'folder',
+          field: '',
+          message: (err as Error).message,
+        }),
+      );
+    }, RELOAD_DEBOUNCE_MS);
+  });
+}
+
+function readyMessage(
+  dev: DevContext,
+  servers: RunningServers,
+  clients: readonly DeclaredOAuthClient[],
+): string {
+  const { config } = dev;
+  const { issuer, tokenEndpoint } = servers;
+  const curl = tryItCommand(dev.store.current(), dev.state, clients, tokenEndpoint);
+  // With --issuer (a proxy, a tunnel, another server's name) and --port 0, nothing else says where it listens.
+  const host = config.host.includes(':') ? `[${config.host}]` : config.host;
+  const listening = `${config.tls === undefined ? 'http' : 'https'}://${host}:${servers.port}`;
+  const where = listening === issuer ? '' : ` (listening on ${listening})`;
+  return `Latchkey dev is ready: issuer ${issuer}${where} | try: ${curl ?? '(no client is ready yet)'}`;
 }
 
 /** A curl command that gets a token for one ready client, reading its secret from the state folder (never printing it). */
