@@ -31,7 +31,8 @@ import { STRICT_POLICY, type AddressPolicy } from '../outbound/address-policy.ts
 import { EarlyIssuerChecks } from '../connections/check-schedule.ts';
 import { createLeaderElector, type LeaderElector } from './leader.ts';
 import { createWorkQueue, type WorkQueue } from '../runtime/work-queue.ts';
-import { createRecorder, type EventRecorder, type Regarding } from './recorder.ts';
+import { createRecorder, type EventRecorder } from './recorder.ts';
+import { recordStateOutages } from './state-outage-events.ts';
 import { controllerName, resourceOf } from './resources.ts';
 import { OperatorKeys, SIGNING_KEYS_SECRET } from './signing-key-secret.ts';
 
@@ -407,22 +408,4 @@ async function closeOperator({
   await started.electing;
   await serving.servers.close();
   await serving.state?.close();
-}
-
-/**
- * The runtime state's outages as Events on this replica's Pod, once per outage (the health tracker emits on
- * transitions only), so `kubectl describe pod` says why it is not ready. Returns the unsubscribe.
- */
-function recordStateOutages(events: EventBus, recorder: EventRecorder, pod: Regarding): () => void {
-  const off = [
-    events.on('state.unavailable', (e) => {
-      const note = `the runtime state (${e.backend}) does not answer: ${e.message}; client assertions, introspection and revocation answer temporarily_unavailable until it does`;
-      void recorder.record(pod, 'Warning', 'RuntimeStateUnavailable', 'Serve', note);
-    }),
-    events.on('state.recovered', (e) => {
-      const note = `the runtime state (${e.backend}) answers again after ${e.downSeconds}s`;
-      void recorder.record(pod, 'Normal', 'RuntimeStateRecovered', 'Serve', note);
-    }),
-  ];
-  return () => off.forEach((unsubscribe) => unsubscribe());
 }
