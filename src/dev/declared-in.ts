@@ -1,6 +1,4 @@
-import { mkdir, readFile, rename, writeFile } from 'node:fs/promises';
-import { dirname } from 'node:path';
-import { StateFileError } from './secret-file.ts';
+import { StringMapFile } from './string-map-file.ts';
 
 /** One file's declaration of an object: `key` as {@link objectLabel} names it, `file` relative to the folder. */
 export interface Declaration {
@@ -50,49 +48,24 @@ export class DeclaredInMemory implements DeclaredInDecider {
 
 /** The holders of a state folder (`declared-in.json`), read once and written whenever one changes. */
 export class DeclaredInRecord implements DeclaredInDecider {
-  readonly path: string;
+  readonly #file: StringMapFile;
   #known: ReadonlyMap<string, string> | undefined;
 
   constructor(path: string) {
-    this.path = path;
+    this.#file = new StringMapFile(path, 'declarations', (file) => file !== '', '"<file>"');
+  }
+
+  get path(): string {
+    return this.#file.path;
   }
 
   async decide(declarations: readonly Declaration[]): Promise<ReadonlyMap<string, string>> {
-    this.#known ??= await this.#read();
+    this.#known ??= await this.#file.read();
     const result = decideDeclaredIn(declarations, this.#known);
     if (result.changed) {
-      await mkdir(dirname(this.path), { recursive: true, mode: 0o700 });
-      const tmp = `${this.path}.${process.pid}.tmp`;
-      const record = { declarations: Object.fromEntries(result.holders) };
-      await writeFile(tmp, `${JSON.stringify(record, null, 1)}\n`);
-      await rename(tmp, this.path);
+      await this.#file.write(result.holders);
       this.#known = result.holders;
     }
     return this.#known;
-  }
-
-  /** An unreadable record is an error, not a reason to forget which file came first. */
-  async #read(): Promise<Map<string, string>> {
-    let text: string;
-    try {
-      text = await readFile(this.path, 'utf8');
-    } catch (err) {
-      if ((err as NodeJS.ErrnoException).code === 'ENOENT') return new Map();
-      throw new StateFileError(`${this.path}: cannot read: ${(err as Error).message}`, { cause: err });
-    }
-    let declarations: unknown;
-    try {
-      declarations = (JSON.parse(text) as { declarations?: unknown }).declarations;
-    } catch (cause) {
-      throw new StateFileError(`${this.path}: not valid JSON; fix or remove it`, { cause });
-    }
-    const entries =
-      typeof declarations === 'object' && declarations !== null ? Object.entries(declarations) : undefined;
-    if (entries === undefined || !entries.every(([, v]) => typeof v === 'string' && v !== '')) {
-      throw new StateFileError(
-        `${this.path}: expected {"declarations": {"<kind>/<namespace>/<name>": "<file>"}}`,
-      );
-    }
-    return new Map(entries as [string, string][]);
   }
 }
