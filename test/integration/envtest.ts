@@ -7,20 +7,28 @@
  * (or reuses them). Everything binds to 127.0.0.1 and every process is killed by `stop()`, on process exit, and
  * by a watchdog if this process dies without running exit handlers.
  */
-import { execFile, spawn, type ChildProcess } from 'node:child_process';
+import { execFile, spawn } from 'node:child_process';
 import { generateKeyPairSync } from 'node:crypto';
-import { closeSync, constants as fsConstants, existsSync, openSync, readFileSync, rmSync } from 'node:fs';
-import { access, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { constants as fsConstants, existsSync, readFileSync } from 'node:fs';
+import { access, mkdtemp, readdir, readFile, writeFile } from 'node:fs/promises';
 import { request as httpsRequest } from 'node:https';
 import { request as httpRequest } from 'node:http';
-import { createServer } from 'node:net';
-import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { promisify } from 'node:util';
 import { ApiextensionsV1Api, KubeConfig } from '@kubernetes/client-node';
 import { parseAllDocuments } from 'yaml';
+import {
+  freePort,
+  logTail,
+  makeTempDir,
+  removeTempDir,
+  startManaged,
+  stopManaged,
+  waitUntil,
+  type ManagedProcess,
+} from '../support/managed-process.ts';
 
 const execFileAsync = promisify(execFile);
 
@@ -148,128 +156,16 @@ async function findAssets(): Promise<string> {
   return dir;
 }
 
-/** A free TCP port on 127.0.0.1 (free when asked; the process that uses it binds it soon after). */
-export async function freePort(): Promise<number> {
-  return new Promise((done, fail) => {
-    const server = createServer();
-    server.unref();
-    server.on('error', fail);
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address();
-      const port = typeof address === 'object' && address ? address.port : 0;
-      server.close(() => (port ? done(port) : fail(new Error('no port'))));
-    });
-  });
-}
-
 // ---------------------------------------------------------------------------------------------------------------
-// Child processes: killed on stop(), on process exit, and by a watchdog if this process dies abruptly.
+// Child processes: killed on stop(), on process exit, and by a watchdog if this process dies abruptly
+// (test/support/managed-process.ts). Each logs to a file in the control plane's folder.
 // ---------------------------------------------------------------------------------------------------------------
 
-interface Managed {
-  name: string;
-  child: ChildProcess;
-  watchdog: ChildProcess;
-  logPath: string;
-  exited: Promise<void>;
-  exitCode: number | null | undefined;
-}
+// Integration tests and bench/ take freePort from here.
+export { freePort };
 
-const running = new Set<Managed>();
-const tempDirs = new Set<string>();
-let exitHookInstalled = false;
-
-function installExitHook(): void {
-  if (exitHookInstalled) return;
-  exitHookInstalled = true;
-  process.on('exit', () => {
-    for (const m of running) {
-      m.child.kill('SIGKILL');
-      m.watchdog.kill('SIGKILL');
-    }
-    for (const dir of tempDirs) {
-      try {
-        rmSync(dir, { recursive: true, force: true });
-      } catch {
-        // best effort while exiting
-      }
-    }
-  });
-}
-
-const WATCHDOG = [
-  'while kill -0 "$1" 2>/dev/null && kill -0 "$2" 2>/dev/null; do sleep 1; done',
-  'if ! kill -0 "$1" 2>/dev/null; then kill -9 "$2" 2>/dev/null; sleep 1; rm -rf "$3"; fi',
-].join('\n');
-
-/** Starts `binary` with its output in `logPath`; `tempDir` is removed by the watchdog if this process dies. */
-function startProcess(
-  name: string,
-  binary: string,
-  args: string[],
-  logPath: string,
-  tempDir: string,
-): Managed {
-  installExitHook();
-  const fd = openSync(logPath, 'a');
-  let child: ChildProcess;
-  try {
-    child = spawn(binary, args, { stdio: ['ignore', fd, fd] });
-  } finally {
-    closeSync(fd);
-  }
-  // A forgotten stop() must not keep this process alive; the exit hook kills the child.
-  child.unref();
-  // If this process is killed (SIGKILL, crash) exit handlers do not run: a detached shell polls our pid and
-  // kills the child (and removes the temporary files) when we are gone.
-  const watchdog = spawn(
-    'sh',
-    ['-c', WATCHDOG, 'watchdog', String(process.pid), String(child.pid ?? ''), tempDir],
-    {
-      detached: true,
-      stdio: 'ignore',
-    },
-  );
-  watchdog.unref();
-  const managed: Managed = {
-    name,
-    child,
-    watchdog,
-    logPath,
-    exitCode: undefined,
-    exited: new Promise<void>((done) => {
-      child.on('exit', (code, signal) => {
-        managed.exitCode = code ?? (signal ? -1 : null);
-        running.delete(managed);
-        watchdog.kill('SIGKILL');
-        done();
-      });
-      child.on('error', () => {
-        managed.exitCode = -1;
-        running.delete(managed);
-        watchdog.kill('SIGKILL');
-        done();
-      });
-    }),
-  };
-  running.add(managed);
-  return managed;
-}
-
-async function stopProcess(m: Managed | undefined, graceMs = 10_000): Promise<void> {
-  if (!m || m.exitCode !== undefined) return;
-  m.child.kill('SIGTERM');
-  const timer = setTimeout(() => m.child.kill('SIGKILL'), graceMs);
-  await m.exited;
-  clearTimeout(timer);
-}
-
-function logTail(path: string, lines = 30): string {
-  try {
-    return readFileSync(path, 'utf8').trim().split('\n').slice(-lines).join('\n');
-  } catch {
-    return '(no log)';
-  }
+function stopProcess(m: ManagedProcess | undefined): Promise<void> {
+  return stopManaged(m, 'SIGTERM');
 }
 
 interface Probe {
@@ -293,32 +189,13 @@ function get(url: URL, tls?: { ca: string; cert: string; key: string }): Promise
   });
 }
 
-async function waitUntil(
-  m: Managed,
+function waitFor(
+  m: ManagedProcess,
   what: string,
   timeoutMs: number,
   check: () => Promise<boolean>,
 ): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  let last = '';
-  for (;;) {
-    if (m.exitCode !== undefined) {
-      throw new Error(
-        `${m.name} exited (code ${m.exitCode}) before ${what}. Log ${m.logPath}:\n${logTail(m.logPath)}`,
-      );
-    }
-    try {
-      if (await check()) return;
-    } catch (error) {
-      last = error instanceof Error ? error.message : String(error);
-    }
-    if (Date.now() > deadline) {
-      throw new Error(
-        `${m.name} did not become ${what} within ${timeoutMs} ms (${last}). Log ${m.logPath}:\n${logTail(m.logPath)}`,
-      );
-    }
-    await sleep(250);
-  }
+  return waitUntil(m, { timeoutMs, intervalMs: 250, before: what, didNot: `become ${what}` }, check);
 }
 
 // ---------------------------------------------------------------------------------------------------------------
@@ -434,17 +311,21 @@ function kubeconfigYaml(server: URL, caPem: string, certPem: string, keyPem: str
 // The control plane
 // ---------------------------------------------------------------------------------------------------------------
 
-async function startEtcd(bin: string, dir: string, timeoutMs: number): Promise<{ m: Managed; url: URL }> {
+async function startEtcd(
+  bin: string,
+  dir: string,
+  timeoutMs: number,
+): Promise<{ m: ManagedProcess; url: URL }> {
   let lastError: unknown;
   for (let attempt = 1; attempt <= 3; attempt++) {
     const [clientPort, peerPort] = [await freePort(), await freePort()];
     const client = `http://127.0.0.1:${clientPort}`;
     const peer = `http://127.0.0.1:${peerPort}`;
     const dataDir = await mkdtemp(join(dir, 'etcd-data-'));
-    const m = startProcess(
-      'etcd',
-      bin,
-      [
+    const m = startManaged({
+      name: 'etcd',
+      binary: bin,
+      args: [
         '--name=envtest',
         `--data-dir=${dataDir}`,
         `--listen-client-urls=${client}`,
@@ -455,12 +336,12 @@ async function startEtcd(bin: string, dir: string, timeoutMs: number): Promise<{
         '--unsafe-no-fsync=true',
         '--log-level=warn',
       ],
-      join(dir, `etcd-${attempt}.log`),
-      dir,
-    );
+      logPath: join(dir, `etcd-${attempt}.log`),
+      tempDir: dir,
+    });
     const url = new URL(client);
     try {
-      await waitUntil(m, 'healthy', timeoutMs, async () => {
+      await waitFor(m, 'healthy', timeoutMs, async () => {
         const res = await get(new URL('/health', url));
         return res.status === 200 && /"health"\s*:\s*"true"/.test(res.body);
       });
@@ -482,17 +363,15 @@ async function startEtcd(bin: string, dir: string, timeoutMs: number): Promise<{
 export async function startControlPlane(options: StartOptions = {}): Promise<ControlPlane> {
   const timeoutMs = options.readyTimeoutMs ?? 120_000;
   const assetsDir = await resolveAssets();
-  const dir = await mkdtemp(join(tmpdir(), 'latchkey-envtest-'));
-  tempDirs.add(dir);
-  let etcd: Managed | undefined;
-  let api: Managed | undefined;
+  const dir = await makeTempDir('latchkey-envtest-');
+  let etcd: ManagedProcess | undefined;
+  let api: ManagedProcess | undefined;
   let stopped = false;
 
   const cleanup = async () => {
     await stopProcess(api);
     await stopProcess(etcd);
-    await rm(dir, { recursive: true, force: true });
-    tempDirs.delete(dir);
+    await removeTempDir(dir);
   };
 
   try {
@@ -528,15 +407,15 @@ export async function startControlPlane(options: StartOptions = {}): Promise<Con
       if (stopped) throw new Error('the control plane was stopped');
       if (api && api.exitCode === undefined) return;
       runs++;
-      const m = startProcess(
-        'kube-apiserver',
-        join(assetsDir, 'kube-apiserver'),
-        apiArgs(),
-        join(dir, `kube-apiserver-${runs}.log`),
-        dir,
-      );
+      const m = startManaged({
+        name: 'kube-apiserver',
+        binary: join(assetsDir, 'kube-apiserver'),
+        args: apiArgs(),
+        logPath: join(dir, `kube-apiserver-${runs}.log`),
+        tempDir: dir,
+      });
       api = m;
-      await waitUntil(m, 'ready', timeoutMs, async () => {
+      await waitFor(m, 'ready', timeoutMs, async () => {
         const ca = servingCa(certDir);
         if (!ca) return false;
         const res = await get(new URL('/readyz', server), {

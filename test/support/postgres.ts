@@ -11,14 +11,22 @@
  * folder) if this process dies without running exit handlers. `pause()` freezes the postmaster and every
  * backend at once, as a hung database looks: connections stay open and nothing answers.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
-import { closeSync, constants as fsConstants, openSync, readdirSync, readFileSync, rmSync } from 'node:fs';
-import { access, chmod, chown, mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
-import { createServer } from 'node:net';
-import { tmpdir, userInfo } from 'node:os';
+import { spawn } from 'node:child_process';
+import { closeSync, constants as fsConstants, openSync, readdirSync, readFileSync } from 'node:fs';
+import { access, chmod, chown, mkdir, writeFile } from 'node:fs/promises';
+import { userInfo } from 'node:os';
 import { join } from 'node:path';
-import { setTimeout as sleep } from 'node:timers/promises';
 import pg from 'pg';
+import {
+  freePort,
+  logTail,
+  makeTempDir,
+  removeTempDir,
+  startManaged,
+  stopManaged,
+  waitUntil,
+  type ManagedProcess,
+} from './managed-process.ts';
 
 export interface RunningPostgres {
   /** `postgres://latchkey:<password>@127.0.0.1:<port>/latchkey?sslmode=disable` */
@@ -70,57 +78,12 @@ export async function resolvePostgresBin(): Promise<string> {
   return dir;
 }
 
-/** A free TCP port on 127.0.0.1 (free when asked; the server binds it soon after). */
-async function freePort(): Promise<number> {
-  return new Promise((done, fail) => {
-    const server = createServer();
-    server.unref();
-    server.on('error', fail);
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address();
-      const port = typeof address === 'object' && address ? address.port : 0;
-      server.close(() => (port ? done(port) : fail(new Error('no port'))));
-    });
-  });
-}
-
 // ---------------------------------------------------------------------------------------------------------------
-// The server process: killed on stop(), on process exit, and by a watchdog if this process dies abruptly.
+// The server process: killed on stop(), on process exit, and by a watchdog if this process dies abruptly
+// (test/support/managed-process.ts, which also wakes a paused server before killing it).
 // ---------------------------------------------------------------------------------------------------------------
 
-interface Server {
-  child: ChildProcess;
-  watchdog: ChildProcess;
-  exited: Promise<void>;
-  exitCode: number | null | undefined;
-}
-
-const running = new Set<Server>();
-const folders = new Set<string>();
-let exitHookInstalled = false;
-
-function installExitHook(): void {
-  if (exitHookInstalled) return;
-  exitHookInstalled = true;
-  process.on('exit', () => {
-    for (const s of running) {
-      signalServer(s, 'SIGCONT');
-      signalServer(s, 'SIGKILL');
-      s.watchdog.kill('SIGKILL');
-    }
-    for (const dir of folders) rmSync(dir, { recursive: true, force: true });
-  });
-}
-
-// The watchdog kills the postmaster (its backends exit when it dies), after waking any paused ones.
-const WATCHDOG = [
-  'while kill -0 "$1" 2>/dev/null && kill -0 "$2" 2>/dev/null; do sleep 1; done',
-  'if ! kill -0 "$1" 2>/dev/null; then',
-  '  pkill -CONT -P "$2" 2>/dev/null; kill -CONT "$2" 2>/dev/null; kill -9 "$2" 2>/dev/null; sleep 1; rm -rf "$3"',
-  'fi',
-].join('\n');
-
-function signalServer(s: Server, signal: NodeJS.Signals): void {
+function signalServer(s: ManagedProcess, signal: NodeJS.Signals): void {
   if (s.exitCode !== undefined || !s.child.pid) return;
   // Each backend calls setsid() (PostgreSQL's InitPostmasterChild), so the group holds the postmaster alone:
   // its children are signalled one by one, found in /proc by their parent pid.
@@ -153,56 +116,21 @@ function asUser(): { uid?: number; gid?: number } {
   return userInfo().uid === 0 ? { uid: NOBODY, gid: NOBODY } : {};
 }
 
-function startServer(bin: string, args: string[], logPath: string, folder: string): Server {
-  installExitHook();
-  const fd = openSync(logPath, 'a');
-  let child: ChildProcess;
-  try {
-    child = spawn(join(bin, 'postgres'), args, { stdio: ['ignore', fd, fd], detached: true, ...asUser() });
-  } finally {
-    closeSync(fd);
-  }
-  child.unref();
-  const watchdog = spawn('sh', ['-c', WATCHDOG, 'watchdog', String(process.pid), String(child.pid), folder], {
-    detached: true,
-    stdio: 'ignore',
+function startServer(bin: string, args: string[], logPath: string, folder: string): ManagedProcess {
+  return startManaged({
+    name: 'postgres',
+    binary: join(bin, 'postgres'),
+    args,
+    logPath,
+    tempDir: folder,
+    spawnOptions: { detached: true, ...asUser() },
+    signal: signalServer,
   });
-  watchdog.unref();
-  const server: Server = {
-    child,
-    watchdog,
-    exitCode: undefined,
-    exited: new Promise<void>((done) => {
-      const finish = (code: number | null) => {
-        server.exitCode = code;
-        running.delete(server);
-        watchdog.kill('SIGKILL');
-        done();
-      };
-      child.on('exit', (code, signal) => finish(code ?? (signal ? -1 : null)));
-      child.on('error', () => finish(-1));
-    }),
-  };
-  running.add(server);
-  return server;
 }
 
 /** Fast shutdown (SIGINT: sessions are cut, no waiting for clients), then SIGKILL after a grace period. */
-async function stopServerProcess(s: Server | undefined, graceMs = 10_000): Promise<void> {
-  if (!s || s.exitCode !== undefined) return;
-  signalServer(s, 'SIGCONT');
-  s.child.kill('SIGINT');
-  const timer = setTimeout(() => signalServer(s, 'SIGKILL'), graceMs);
-  await s.exited;
-  clearTimeout(timer);
-}
-
-function logTail(path: string, lines = 30): string {
-  try {
-    return readFileSync(path, 'utf8').trim().split('\n').slice(-lines).join('\n');
-  } catch {
-    return '(no log)';
-  }
+function stopServerProcess(s: ManagedProcess | undefined): Promise<void> {
+  return stopManaged(s, 'SIGINT');
 }
 
 async function run(binary: string, args: string[], logPath: string): Promise<void> {
@@ -231,27 +159,9 @@ async function answers(url: string): Promise<boolean> {
   }
 }
 
-async function waitReady(s: Server, url: string, logPath: string, timeoutMs: number): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  let last = '';
-  for (;;) {
-    if (s.exitCode !== undefined) {
-      throw new Error(
-        `postgres exited (code ${s.exitCode}) before it answered. Log ${logPath}:\n${logTail(logPath)}`,
-      );
-    }
-    try {
-      if (await answers(url)) return;
-    } catch (error) {
-      last = error instanceof Error ? error.message : String(error);
-    }
-    if (Date.now() > deadline) {
-      throw new Error(
-        `postgres did not answer within ${timeoutMs} ms (${last}). Log ${logPath}:\n${logTail(logPath)}`,
-      );
-    }
-    await sleep(100);
-  }
+function waitReady(s: ManagedProcess, url: string, timeoutMs: number): Promise<void> {
+  const options = { timeoutMs, intervalMs: 100, before: 'it answered', didNot: 'answer' };
+  return waitUntil(s, options, () => answers(url));
 }
 
 /** Settings for a disposable test server: no durability, small memory, logs of what tests provoke. */
@@ -280,8 +190,7 @@ export interface StartPostgresOptions {
 export async function startPostgres(options: StartPostgresOptions = {}): Promise<RunningPostgres> {
   const readyTimeoutMs = options.readyTimeoutMs ?? 60_000;
   const bin = await resolvePostgresBin();
-  const folder = await mkdtemp(join(tmpdir(), 'latchkey-postgres-'));
-  folders.add(folder);
+  const folder = await makeTempDir('latchkey-postgres-');
   const user = asUser();
   if (user.uid !== undefined) await chown(folder, user.uid, user.gid ?? user.uid);
   await chmod(folder, 0o700);
@@ -324,17 +233,16 @@ export async function startPostgres(options: StartPostgresOptions = {}): Promise
   const port = await freePort();
   const base = `postgres://${USER}:${password}@127.0.0.1:${port}`;
   const url = `${base}/postgres?sslmode=disable`;
-  let server: Server | undefined;
+  let server: ManagedProcess | undefined;
   const up = async () => {
     server = startServer(bin, [...serverArgs(dataDir, port, folder), ...extra], logPath, folder);
-    await waitReady(server, url, logPath, readyTimeoutMs);
+    await waitReady(server, url, readyTimeoutMs);
   };
   try {
     await up();
   } catch (error) {
     await stopServerProcess(server);
-    await rm(folder, { recursive: true, force: true });
-    folders.delete(folder);
+    await removeTempDir(folder);
     throw error;
   }
   let databases = 0;
@@ -357,8 +265,7 @@ export async function startPostgres(options: StartPostgresOptions = {}): Promise
       if (stopped) return;
       stopped = true;
       await stopServerProcess(server);
-      await rm(folder, { recursive: true, force: true });
-      folders.delete(folder);
+      await removeTempDir(folder);
     },
     stopServer: () => stopServerProcess(server),
     startServer: up,
