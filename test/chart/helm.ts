@@ -68,9 +68,9 @@ export interface RenderOptions {
   showOnly?: string[];
 }
 
-function templateArgs(options: RenderOptions): string[] {
+/** The release, the chart and its values: what `helm template` and `helm install` take alike. */
+function releaseArgs(options: Omit<RenderOptions, 'showOnly'>): string[] {
   const args = [
-    'template',
     options.releaseName ?? 'latchkey',
     chartDir,
     '--namespace',
@@ -79,6 +79,11 @@ function templateArgs(options: RenderOptions): string[] {
   for (const file of options.values ?? []) args.push('--values', file);
   for (const [key, value] of Object.entries(options.set ?? {}))
     args.push('--set-json', `${key}=${JSON.stringify(value)}`);
+  return args;
+}
+
+function templateArgs(options: RenderOptions): string[] {
+  const args = ['template', ...releaseArgs(options)];
   for (const template of options.showOnly ?? []) args.push('--show-only', template);
   return args;
 }
@@ -104,6 +109,16 @@ export async function render(options: RenderOptions = {}): Promise<Manifest[]> {
   return parseAllDocuments(await renderText(options))
     .map((doc) => doc.toJS() as Manifest | null)
     .filter((o): o is Manifest => o !== null);
+}
+
+/**
+ * NOTES.txt as the release would show it. `helm template` never renders NOTES; `helm install --dry-run=client`
+ * does, without contacting a cluster, and its JSON output keeps the notes apart from the manifests.
+ */
+export async function renderNotes(options: Omit<RenderOptions, 'showOnly'> = {}): Promise<string> {
+  const args = ['install', ...releaseArgs(options), '--dry-run=client', '--output', 'json'];
+  const { stdout } = await execFileAsync(await helmBinary(), args, { maxBuffer: 32 * 1024 * 1024 });
+  return (JSON.parse(stdout) as { info: { notes: string } }).info.notes;
 }
 
 /** What `helm template` prints on stderr when it refuses the values; throws when it renders. */
