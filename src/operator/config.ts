@@ -52,6 +52,11 @@ export interface OperatorConfig {
   state?: StateConfig;
   /** Which addresses Connection issuers may have; undefined: https only, no local or metadata address. */
   issuerPolicy?: AddressPolicy;
+  /**
+   * The uid of this replica's Pod (`POD_UID`, which the chart sets from the downward API), named in Events
+   * about the Pod: `kubectl describe pod` lists only the Events whose `regarding.uid` is the Pod's.
+   */
+  podUid?: string;
 }
 
 /** One option of `latchkey operator`: parseArgs reads its name, the usage text is made from all of it. */
@@ -293,6 +298,21 @@ function keyRotationOption(values: OperatorValues): RotationSchedule {
   return keyRotation;
 }
 
+/** Where the chart puts the Pod's `metadata.uid`. */
+const POD_UID_ENV = 'POD_UID';
+
+// Kubernetes gives every object a UUID (RFC 9562 text form).
+const UID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
+function podUidOption(env: Readonly<Record<string, string | undefined>>): string | undefined {
+  const uid = env[POD_UID_ENV];
+  if (uid === undefined || uid === '') return undefined;
+  if (!UID.test(uid)) {
+    throw new ConfigError(POD_UID_ENV, "must be the Pod's metadata.uid (a UUID), from the downward API");
+  }
+  return uid;
+}
+
 /** Parses `latchkey operator` options; `env` and `podNamespace` come from the process edge. */
 export function parseOperatorArgs(
   argv: readonly string[],
@@ -306,6 +326,7 @@ export function parseOperatorArgs(
   const logFormat = logFormatOption(values['log-format']);
   const leaseTimings = leaseTimingsOption(values);
   const keyRotation = keyRotationOption(values);
+  const podUid = podUidOption(env);
   return {
     ...(values.kubeconfig !== undefined ? { kubeconfig: values.kubeconfig } : {}),
     ...(namespaces !== undefined && namespaces.length > 0 ? { namespaces } : {}),
@@ -325,5 +346,6 @@ export function parseOperatorArgs(
     replayLimits: replayLimitsOption(values),
     state: stateOption(values, env),
     issuerPolicy: addressPolicyOption(values['allow-issuer-hosts'], values['deny-issuer-networks'], false),
+    ...(podUid !== undefined ? { podUid } : {}),
   };
 }

@@ -255,6 +255,7 @@ function createController(
     namespace: config.namespace,
     // The chart's identity is the pod's name.
     name: config.identity,
+    ...(config.podUid !== undefined ? { uid: config.podUid } : {}),
   });
   const ctl = new Controller({
     api,

@@ -105,7 +105,7 @@ describe('helm template with the default values', () => {
     );
   });
 
-  it('passes the issuer derived from the Service DNS name, the namespace and the pod name as identity', () => {
+  it('passes the issuer derived from the Service DNS name, the namespace, the pod name as identity and its uid', () => {
     expect(containerOf(objects).args).toEqual([
       'operator',
       '--issuer=http://latchkey.latchkey-system.svc:8080',
@@ -132,6 +132,7 @@ describe('helm template with the default values', () => {
     ]);
     expect(containerOf(objects).env).toEqual([
       { name: 'POD_NAME', valueFrom: { fieldRef: { fieldPath: 'metadata.name' } } },
+      { name: 'POD_UID', valueFrom: { fieldRef: { fieldPath: 'metadata.uid' } } },
     ]);
   });
 

@@ -179,6 +179,31 @@ describe('latchkey operator options', () => {
   });
 });
 
+describe('POD_UID', () => {
+  const issuer = ['--issuer', 'http://latchkey.latchkey-system.svc:8080'];
+  const uid = '0b9c2a4e-6f1d-4c3b-9a8e-2d7f5e1c3b6a';
+
+  // kubectl describe pod lists the Events whose regarding.uid is the Pod's: without it they show in
+  // `kubectl get events` only.
+  it('is the uid of the Pod that Events about this replica name', () => {
+    expect(parseOperatorArgs(issuer, undefined, { POD_UID: uid }).podUid).toBe(uid);
+    expect(parseOperatorArgs(issuer, undefined, { POD_UID: uid.toUpperCase() }).podUid).toBe(
+      uid.toUpperCase(),
+    );
+  });
+
+  it('is absent outside the chart, or when empty', () => {
+    expect(parseOperatorArgs(issuer, undefined).podUid).toBeUndefined();
+    expect(parseOperatorArgs(issuer, undefined, { POD_UID: '' }).podUid).toBeUndefined();
+  });
+
+  it.each(['pod', `${uid} `, '__proto__', `${uid}-${uid}`, `${uid}\n`])('refuses %j, naming it', (value) => {
+    expect(() => parseOperatorArgs(issuer, undefined, { POD_UID: value })).toThrow(
+      new ConfigError('POD_UID', "must be the Pod's metadata.uid (a UUID), from the downward API"),
+    );
+  });
+});
+
 describe('--allow-issuer-hosts and --deny-issuer-networks', () => {
   it('default to https only, with no local, link-local or metadata address', () => {
     expect(parseOperatorArgs(['--issuer', 'http://x'], undefined).issuerPolicy).toEqual(STRICT_POLICY);
