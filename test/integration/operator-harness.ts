@@ -160,17 +160,29 @@ export interface Operator extends RunningOperator {
   identity: string;
 }
 
+export interface OperatorOptions {
+  /** What the CLI passes from the process environment, e.g. `LATCHKEY_STATE_URL`. */
+  env?: Readonly<Record<string, string | undefined>>;
+  /**
+   * The issuer, for replicas that share one as they do behind a Service (then `tokenEndpoint` and `issuer`
+   * name the Service, not this replica: reach it at its `port`); default: this replica's own URL.
+   */
+  issuer?: string;
+}
+
+/** `latchkey operator` in this process on 127.0.0.1, with leader election timings short enough for tests. */
 export async function operator(
   cluster: Cluster,
   extra: string[] = [],
   identity = 'test-operator',
+  options: OperatorOptions = {},
 ): Promise<Operator> {
   const port = await freePort();
   const events = new EventBus();
   const config = parseOperatorArgs(
     [
       '--issuer',
-      `http://127.0.0.1:${port}`,
+      options.issuer ?? `http://127.0.0.1:${port}`,
       '--kubeconfig',
       cluster.cp.kubeconfigPath,
       '--namespace',
@@ -195,6 +207,7 @@ export async function operator(
       ...extra,
     ],
     undefined,
+    options.env,
   );
   const running = await startOperator(config, { events });
   return Object.assign(running, { events, identity });

@@ -9,7 +9,7 @@ import { migrate } from '../../src/state/postgres/migrate.ts';
 import { openPostgresState, type PostgresState } from '../../src/state/postgres/postgres-state.ts';
 import { MIGRATIONS_TABLE, POSTGRES_MIGRATIONS } from '../../src/state/postgres/schema.ts';
 import { StateSchemaTooNewError } from '../../src/state/runtime-state.ts';
-import { startPostgres, type RunningPostgres } from '../support/postgres.ts';
+import { startPostgres, withClient, type RunningPostgres } from '../support/postgres.ts';
 
 const NOW = 1_750_000_000_000;
 const LATER = NOW + 60_000;
@@ -21,16 +21,6 @@ beforeAll(async () => {
 afterAll(async () => {
   await server?.stop();
 });
-
-async function withClient<T>(url: string, use: (client: pg.Client) => Promise<T>): Promise<T> {
-  const client = new pg.Client({ connectionString: url });
-  await client.connect();
-  try {
-    return await use(client);
-  } finally {
-    await client.end();
-  }
-}
 
 async function twoReplicas(): Promise<[PostgresState, PostgresState, () => Promise<void>]> {
   const url = await server.createDatabase();

@@ -5,21 +5,28 @@
  * fails, and both recover by themselves once the database is back. No upper time bounds: each wait is for a
  * condition.
  */
-import { exportJWK, generateKeyPair, SignJWT, type CryptoKey, type JWK } from 'jose';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { EventBus, type LatchkeyEvents } from '../../src/events.ts';
 import { startServers, type RunningServers } from '../../src/server/start.ts';
 import { openPostgresState, type PostgresState } from '../../src/state/postgres/postgres-state.ts';
 import { parseClientKey } from '../../src/store/client-keys.ts';
-import { NOW_MS, NOW_S, basic, decodePart, form, payments, post, testKeys } from '../http/harness.ts';
+import { NOW_MS, NOW_S, decodePart, payments, testKeys } from '../http/harness.ts';
 import { client, FixedSource, grant, snapshot } from '../http/world.ts';
 import { startPostgres, type RunningPostgres } from '../support/postgres.ts';
+import {
+  assertionKey,
+  clientCredentials as clientCredentialsAt,
+  expectTemporarilyUnavailable,
+  postAssertion,
+  readiness,
+  signAssertion,
+  tokenOperation as tokenOperationAt,
+  type AssertionKey,
+} from '../support/state-requests.ts';
 
 const ISSUER = 'http://latchkey.test';
-const JWT_BEARER = 'urn:ietf:params:oauth:client-assertion-type:jwt-bearer';
 const SIGNER = 'signer.platform';
-const BASIC = 'basic.platform';
-const BASIC_SECRET = 'basic-secret-4Rt7';
+const BASIC = { clientId: 'basic.platform', secret: 'basic-secret-4Rt7' };
 const TIMEOUTS = { connectTimeoutMs: 1_000, statementTimeoutMs: 500, idleTimeoutMs: 30_000 };
 
 interface Replica {
@@ -29,12 +36,12 @@ interface Replica {
     unavailable: LatchkeyEvents['state.unavailable'][];
     recovered: LatchkeyEvents['state.recovered'][];
   };
-  url(path: string): string;
+  /** Where its endpoints are: its issuer's path on 127.0.0.1. */
+  base: string;
 }
 
 let db: RunningPostgres;
-let privateKey: CryptoKey;
-let jwk: JWK;
+let key: AssertionKey;
 let replicas: Replica[] = [];
 let jtiCounter = 0;
 
@@ -55,15 +62,13 @@ async function startReplica(source: FixedSource): Promise<Replica> {
     state,
     statePingIntervalMs: 200,
   });
-  return { servers, state, events, url: (path) => `http://127.0.0.1:${servers.port}${path}` };
+  return { servers, state, events, base: `http://127.0.0.1:${servers.port}` };
 }
 
 beforeAll(async () => {
   db = await startPostgres();
-  const pair = await generateKeyPair('ES256', { extractable: true });
-  privateKey = pair.privateKey;
-  jwk = { ...(await exportJWK(pair.publicKey)), kid: 'ec-1' };
-  const parsed = parseClientKey(jwk);
+  key = await assertionKey('ec-1');
+  const parsed = parseClientKey(key.jwk);
   if (!parsed.ok) throw new Error(parsed.message);
   const read = [grant(payments, ['payments:read'])];
   const source = new FixedSource(
@@ -74,7 +79,7 @@ beforeAll(async () => {
           ...client({ clientId: SIGNER, authMethod: 'private_key_jwt', grants: read }),
           assertionKeys: { kind: 'jwks', keys: [parsed.key] },
         },
-        client({ clientId: BASIC, secrets: [BASIC_SECRET], grants: read }),
+        client({ clientId: BASIC.clientId, secrets: [BASIC.secret], grants: read }),
       ],
     }),
   );
@@ -89,54 +94,29 @@ afterAll(async () => {
   await db?.stop();
 });
 
-async function assertion(jti = `jti-${++jtiCounter}`): Promise<string> {
-  return new SignJWT({ jti })
-    .setProtectedHeader({ alg: 'ES256', kid: 'ec-1' })
-    .setIssuer(SIGNER)
-    .setSubject(SIGNER)
-    .setAudience(ISSUER)
-    .setIssuedAt(NOW_S)
-    .setExpirationTime(NOW_S + 60)
-    .sign(privateKey);
+function assertion(jti = `jti-${++jtiCounter}`): Promise<string> {
+  return signAssertion(key, { clientId: SIGNER, audience: ISSUER, jti, nowS: NOW_S });
 }
 
 function withAssertion(replica: Replica, signed: string) {
-  return post(
-    replica.url('/oauth2/token'),
-    form({ grant_type: 'client_credentials', client_assertion_type: JWT_BEARER, client_assertion: signed }),
-  );
+  return postAssertion(`${replica.base}/oauth2/token`, signed);
 }
 
 function clientCredentials(replica: Replica) {
-  return post(replica.url('/oauth2/token'), form({ grant_type: 'client_credentials' }), {
-    authorization: basic(BASIC, BASIC_SECRET),
-  });
+  return clientCredentialsAt(`${replica.base}/oauth2/token`, BASIC);
 }
 
 function tokenOperation(replica: Replica, path: 'introspect' | 'revoke', token: string) {
-  return post(replica.url(`/oauth2/${path}`), form({ token }), { authorization: basic(BASIC, BASIC_SECRET) });
+  return tokenOperationAt(replica.base, path, token, BASIC);
 }
 
 async function readyz(replica: Replica, path = '/readyz/state'): Promise<number> {
-  return (await fetch(`http://127.0.0.1:${replica.servers.opsPort}${path}`)).status;
+  return (await readiness(replica.servers.opsPort, path)).status;
 }
 
 /** Retries `check` until it holds; the test's own timeout is the only bound. */
 async function eventually(check: () => Promise<boolean>): Promise<void> {
   while (!(await check())) await new Promise((r) => setTimeout(r, 50));
-}
-
-function expectTemporarilyUnavailable(answer: {
-  status: number;
-  headers: Headers;
-  body: Record<string, unknown>;
-}) {
-  expect(answer.status).toBe(503);
-  expect(answer.headers.get('retry-after')).toBe('1');
-  expect(answer.body).toEqual({
-    error: 'temporarily_unavailable',
-    error_description: 'the server cannot check this request now; try again shortly',
-  });
 }
 
 describe('two replicas on one PostgreSQL', () => {
@@ -156,7 +136,7 @@ describe('two replicas on one PostgreSQL', () => {
     expect((await tokenOperation(b, 'introspect', token)).body.active).toBe(true);
     expect((await tokenOperation(a, 'revoke', token)).status).toBe(200);
     expect((await tokenOperation(b, 'introspect', token)).body).toEqual({ active: false });
-    expect(decodePart(token, 1).client_id).toBe(BASIC);
+    expect(decodePart(token, 1).client_id).toBe(BASIC.clientId);
   });
 });
 
@@ -183,15 +163,12 @@ describe('PostgreSQL stopped and started under load', () => {
     await eventually(async () => (await readyz(a)) === 503 && (await readyz(b)) === 503);
     // The Pods stay ready, so the Service keeps sending client_credentials to them; /readyz names the outage.
     expect(await readyz(a, '/readyz')).toBe(200);
-    const down = (await fetch(`http://127.0.0.1:${a.servers.opsPort}/readyz`).then((r) => r.json())) as {
-      status: string;
-      degraded: { state: string };
-    };
+    const down = (await readiness(a.servers.opsPort)).body;
     expect(down.status).toBe('ready');
-    expect(down.degraded.state).toMatch(
+    expect(down.degraded?.state).toMatch(
       /^the runtime state \(postgres\) does not answer: PostgreSQL runtime state: /,
     );
-    expect(down.degraded.state).not.toContain(':' + new URL(db.url).password + '@');
+    expect(down.degraded?.state).not.toContain(':' + new URL(db.url).password + '@');
     // Tokens keep coming from both replicas while the database is down.
     await eventually(async () => statuses.length >= atStop + 20);
 

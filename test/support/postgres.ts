@@ -159,6 +159,17 @@ async function answers(url: string): Promise<boolean> {
   }
 }
 
+/** Runs `use` on a connection of its own to `url`, closed afterwards: to look at what a test wrote. */
+export async function withClient<T>(url: string, use: (client: pg.Client) => Promise<T>): Promise<T> {
+  const client = new pg.Client({ connectionString: url });
+  await client.connect();
+  try {
+    return await use(client);
+  } finally {
+    await client.end();
+  }
+}
+
 function waitReady(s: ManagedProcess, url: string, timeoutMs: number): Promise<void> {
   const options = { timeoutMs, intervalMs: 100, before: 'it answered', didNot: 'answer' };
   return waitUntil(s, options, () => answers(url));
