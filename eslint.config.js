@@ -46,7 +46,7 @@ const layerRules = Object.entries(FORBIDDEN_IMPORTS).map(([folder, forbidden]) =
 }));
 
 export default tseslint.config(
-  { ignores: ['node_modules/', 'dist/', '.latchkey/', 'bench/results/'] },
+  { ignores: ['node_modules/', 'dist/', '.bench-build/', '.latchkey/', 'bench/results/'] },
   js.configs.recommended,
   ...tseslint.configs.recommended,
   {

@@ -27,8 +27,10 @@ export interface Child {
 const running = new Set<Child>();
 
 export interface StartOptions {
-  /** Arguments after `node --import child-guard.ts`. */
+  /** Arguments after `node --import <guard>`. */
   args: string[];
+  /** The guard module's URL: child-guard.ts unless the child runs compiled (compiled.ts). */
+  guard?: string;
   /** Most seconds the child may live (child-guard.ts stops it). */
   maxSeconds: number;
   /** JSON config for bench children (see protocol.ts). */
@@ -39,7 +41,7 @@ export interface StartOptions {
 export function startChild(name: string, options: StartOptions): Child {
   const env: NodeJS.ProcessEnv = { ...process.env, LATCHKEY_BENCH_MAX_SECONDS: String(options.maxSeconds) };
   if (options.config !== undefined) env[CONFIG_ENV] = JSON.stringify(options.config);
-  const proc = spawn(process.execPath, ['--import', GUARD, ...options.args], {
+  const proc = spawn(process.execPath, ['--import', options.guard ?? GUARD, ...options.args], {
     cwd: REPO_ROOT,
     env,
     stdio: ['pipe', 'pipe', 'pipe'],

@@ -8,6 +8,7 @@ import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { parse } from 'yaml';
 import { startChild, waitForLine, type Child } from './children.ts';
+import { compiledPath, compiledUrl } from './compiled.ts';
 import type { BenchAlgorithm } from './protocol.ts';
 
 export const ALGORITHMS: readonly BenchAlgorithm[] = ['RS256', 'ES256'];
@@ -108,10 +109,15 @@ export interface DevStart {
   nodeArgs?: readonly string[];
   /** More options for `latchkey dev`, after {@link devArgs} (`--check-connections`, `--issuer`, …). */
   options?: readonly string[];
+  /** Run the JavaScript that {@link compileForBench} wrote, as the image does, instead of the sources. */
+  compiled?: boolean;
 }
 
 /** The `node` options the container image starts Latchkey with (Dockerfile ENTRYPOINT): measured as it runs. */
-export const IMAGE_NODE_FLAGS: readonly string[] = ['--max-semi-space-size=8'];
+export const IMAGE_NODE_FLAGS: readonly string[] = [
+  '--max-semi-space-size=8',
+  '--no-concurrent-recompilation',
+];
 
 /** Writes the manifests under `root` and starts `latchkey dev` on them; resolves once it serves. */
 export async function startLatchkeyDev(root: string, start: DevStart): Promise<DevServer> {
@@ -121,10 +127,11 @@ export async function startLatchkeyDev(root: string, start: DevStart): Promise<D
   const started = performance.now();
   const child = startChild(start.name, {
     maxSeconds: start.maxSeconds,
+    ...(start.compiled === true ? { guard: compiledUrl('bench/lib/child-guard.ts') } : {}),
     args: [
       ...IMAGE_NODE_FLAGS,
       ...(start.nodeArgs ?? []),
-      'src/cli/main.ts',
+      start.compiled === true ? compiledPath('src/cli/main.ts') : 'src/cli/main.ts',
       'dev',
       ...devArgs(root),
       ...(start.options ?? []),

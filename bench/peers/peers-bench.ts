@@ -11,6 +11,7 @@ import { homedir, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { loadRun, REPO_ROOT, startChild, stopAll, waitForLine, type Child } from '../lib/children.ts';
+import { compiledPath, compiledUrl, compileForBench } from '../lib/compiled.ts';
 import { parseBenchArgs, positive, reportValidity, RUN_FLAGS, runBench, runSettings } from '../lib/cli.ts';
 import {
   ALGORITHMS,
@@ -157,13 +158,14 @@ async function startLatchkey(root: string, options: Options, maxSeconds: number)
     file: 'bench.yaml',
     maxSeconds,
     readyTimeoutMs: READY_TIMEOUT_MS,
+    compiled: true,
   });
   const credentials = await generatedCredentials(root, CLIENT);
   const version = (JSON.parse(await readFile(join(REPO_ROOT, 'package.json'), 'utf8')) as { version: string })
     .version;
   return {
     peer: 'latchkey',
-    version: `Latchkey ${version} dev`,
+    version: `Latchkey ${version} dev, compiled`,
     readySeconds: dev.readySeconds,
     pid: () => dev.child.process.pid,
     issuer: dev.issuer,
@@ -194,7 +196,8 @@ async function startOidcProvider(options: Options, maxSeconds: number): Promise<
   const started = performance.now();
   const child = startChild('node-oidc-provider', {
     maxSeconds,
-    args: ['bench/peers/oidc-provider-server.ts'],
+    guard: compiledUrl('bench/lib/child-guard.ts'),
+    args: [compiledPath('bench/peers/oidc-provider-server.ts')],
     config,
   });
   const issuer = await waitForLine(child, OIDC_PROVIDER_READY, READY_TIMEOUT_MS);
@@ -353,6 +356,9 @@ async function main(options: Options): Promise<number> {
   try {
     const m = machine();
     process.stdout.write(`${describeMachine(m)}\n${describePeerSettings(options)}\n\n`);
+    // Both Node.js servers run as JavaScript, as they are deployed: type stripping would add to their memory.
+    process.stdout.write('Compiling Latchkey and the node-oidc-provider server with tsc…\n');
+    await compileForBench();
 
     const servers: Server[] = [];
     const statuses = new Map<PeerName, PeerStatus>();

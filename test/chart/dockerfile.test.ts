@@ -98,8 +98,10 @@ describe('Dockerfile', () => {
     expect(finalOnly('USER')).toEqual(['65532:65532']);
   });
 
-  it('starts `node --max-semi-space-size=8 dist/cli/main.js operator` unless given another command', () => {
-    expect(finalOnly('ENTRYPOINT')).toEqual(['["node", "--max-semi-space-size=8", "dist/cli/main.js"]']);
+  it('starts `node --max-semi-space-size=8 --no-concurrent-recompilation dist/cli/main.js operator` unless given another command', () => {
+    expect(finalOnly('ENTRYPOINT')).toEqual([
+      '["node", "--max-semi-space-size=8", "--no-concurrent-recompilation", "dist/cli/main.js"]',
+    ]);
     expect(finalOnly('CMD')).toEqual(['["operator"]']);
     expect(finalOnly('EXPOSE')).toEqual(['8080 8081']);
   });
