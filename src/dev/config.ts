@@ -1,20 +1,14 @@
 import { resolve as resolvePath } from 'node:path';
-import { parseArgs } from 'node:util';
 import { fileURLToPath } from 'node:url';
 import { ConfigError } from '../config-error.ts';
 import { portOption } from '../options.ts';
+import { formatUsage, parseOptions, type CommandDef, type OptionDef } from '../option-table.ts';
 import { addressPolicyOption, STRICT_POLICY, type AddressPolicy } from '../outbound/address-policy.ts';
 import { issuerUrls } from '../server/issuer.ts';
+import { HTTP_LIMIT_OPTIONS, httpLimitsOption, type HttpLimits } from '../server/http-limits.ts';
 import {
-  HTTP_LIMIT_OPTIONS,
-  HTTP_LIMITS_USAGE,
-  httpLimitsOption,
-  type HttpLimits,
-} from '../server/http-limits.ts';
-import {
-  REPLAY_LIMIT_OPTIONS,
-  REPLAY_PER_CLIENT_USAGE,
-  REPLAY_CAPACITY_IGNORED_USAGE,
+  REPLAY_CAPACITY_IGNORED_OPTION,
+  REPLAY_PER_CLIENT_OPTION,
   replayLimitsOption,
   type ReplayLimits,
 } from '../runtime/replay-admission.ts';
@@ -50,33 +44,89 @@ export const DEV_ADDRESS_POLICY: AddressPolicy = Object.freeze({ ...STRICT_POLIC
 
 export const BUNDLED_EXAMPLES = fileURLToPath(new URL('../../examples/', import.meta.url));
 
-export const DEV_USAGE = `Usage: latchkey dev [options]
+/** Every option of `latchkey dev`, in the order the usage text lists them. */
+export const DEV_OPTIONS = [
+  {
+    name: 'manifests',
+    type: 'string',
+    value: 'DIR',
+    defaultText: 'the bundled examples/',
+    description: 'folder of manifests, read recursively',
+  },
+  {
+    name: 'state-dir',
+    type: 'string',
+    value: 'DIR',
+    default: '.latchkey',
+    description:
+      'where generated Secrets, signing keys and runtime state (runtime-state.sqlite: assertion ids against replay, revoked tokens) are kept',
+  },
+  { name: 'port', type: 'string', value: 'N', default: '8080', description: 'token server port' },
+  {
+    name: 'ops-port',
+    type: 'string',
+    value: 'N',
+    default: '8081',
+    description: 'health, readiness and metrics port',
+  },
+  { name: 'host', type: 'string', value: 'ADDR', default: '127.0.0.1', description: 'address to bind' },
+  {
+    name: 'issuer',
+    type: 'string',
+    value: 'URL',
+    defaultText: 'http://127.0.0.1:<port>, https:// with --tls-cert',
+    description: 'issuer URL',
+  },
+  {
+    name: 'tls-cert',
+    type: 'string',
+    value: 'PATH',
+    defaultText: 'plain HTTP',
+    description: 'serve HTTPS with this PEM certificate (chain), reloaded when the file changes',
+  },
+  {
+    name: 'tls-key',
+    type: 'string',
+    value: 'PATH',
+    defaultText: 'plain HTTP',
+    description: 'the PEM private key of --tls-cert; both or neither',
+  },
+  { name: 'log-format', type: 'string', value: 'F', default: 'text', description: 'text or json' },
+  { name: 'no-watch', type: 'boolean', description: 'do not reload when manifests change' },
+  {
+    name: 'check-connections',
+    type: 'boolean',
+    defaultText: 'off, no outbound requests',
+    description:
+      "fetch each oidc Connection's discovery document and JWKS as the operator does (on load, on every reload, hourly), so federated tokens are accepted; kubernetes Connections need a cluster and stay unchecked. Issuers must use https or be on this machine (localhost, loopback); link-local and metadata addresses are refused",
+  },
+  {
+    name: 'allow-issuer-hosts',
+    type: 'string',
+    value: 'LIST',
+    defaultText: 'none',
+    description: 'host names and IP networks issuers may use although refused (plain http included)',
+  },
+  {
+    name: 'deny-issuer-networks',
+    type: 'string',
+    value: 'LIST',
+    defaultText: 'none',
+    description: 'IP networks (CIDR) issuers must not resolve to, e.g. 10.0.0.0/8',
+  },
+  ...HTTP_LIMIT_OPTIONS,
+  REPLAY_PER_CLIENT_OPTION,
+  REPLAY_CAPACITY_IGNORED_OPTION,
+] as const satisfies readonly OptionDef[];
 
-Serves the manifests of a folder with the embedded store: no cluster needed.
+export const DEV_COMMAND: CommandDef = {
+  name: 'dev',
+  synopsis: 'latchkey dev [options]',
+  description: ['Serves the manifests of a folder with the embedded store: no cluster needed.'],
+  options: DEV_OPTIONS,
+};
 
-Options:
-  --manifests DIR   folder of manifests, read recursively (default: the bundled examples/)
-  --state-dir DIR   where generated Secrets, signing keys and runtime state (runtime-state.sqlite: assertion
-                    ids against replay, revoked tokens) are kept (default: ./.latchkey)
-  --port N          token server port (default: 8080)
-  --ops-port N      health and metrics port (default: 8081)
-  --host ADDR       address to bind (default: 127.0.0.1)
-  --issuer URL      issuer URL (default: http://127.0.0.1:<port>, https:// with --tls-cert)
-  --tls-cert PATH   serve HTTPS with this PEM certificate (chain), reloaded when the file changes
-  --tls-key PATH    the PEM private key of --tls-cert (both or neither; default: plain HTTP)
-  --log-format F    text or json (default: text)
-  --no-watch        do not reload when manifests change
-  --check-connections
-                    fetch each oidc Connection's discovery document and JWKS as the operator does (on load,
-                    on every reload, hourly), so federated tokens are accepted; kubernetes Connections need
-                    a cluster and stay unchecked (default: off, no outbound requests). Issuers must use
-                    https or be on this machine (localhost, loopback); link-local and metadata addresses
-                    are refused
-  --allow-issuer-hosts LIST
-                    host names and IP networks issuers may use although refused (plain http included)
-  --deny-issuer-networks LIST
-                    IP networks (CIDR) issuers must not resolve to, e.g. 10.0.0.0/8
-${HTTP_LIMITS_USAGE}${REPLAY_PER_CLIENT_USAGE}${REPLAY_CAPACITY_IGNORED_USAGE}`;
+export const DEV_USAGE = formatUsage(DEV_COMMAND);
 
 /** Accepts an issuer with trailing slashes (people paste them) and checks the rest strictly. */
 export function normalizeIssuer(value: string): string {
@@ -84,34 +134,7 @@ export function normalizeIssuer(value: string): string {
 }
 
 export function parseDevArgs(argv: readonly string[], cwd: string): DevConfig {
-  let values;
-  try {
-    ({ values } = parseArgs({
-      args: [...argv],
-      options: {
-        manifests: { type: 'string' },
-        'state-dir': { type: 'string' },
-        port: { type: 'string' },
-        'ops-port': { type: 'string' },
-        host: { type: 'string' },
-        issuer: { type: 'string' },
-        'tls-cert': { type: 'string' },
-        'tls-key': { type: 'string' },
-        'log-format': { type: 'string' },
-        watch: { type: 'boolean', default: true },
-        'no-watch': { type: 'boolean' },
-        'check-connections': { type: 'boolean', default: false },
-        ...HTTP_LIMIT_OPTIONS,
-        ...REPLAY_LIMIT_OPTIONS,
-        'allow-issuer-hosts': { type: 'string' },
-        'deny-issuer-networks': { type: 'string' },
-      },
-      strict: true,
-      allowPositionals: false,
-    }));
-  } catch (err) {
-    throw new ConfigError('options', (err as Error).message);
-  }
+  const { values } = parseOptions(DEV_OPTIONS, argv);
   const logFormat = values['log-format'] ?? 'text';
   if (logFormat !== 'text' && logFormat !== 'json')
     throw new ConfigError('--log-format', 'must be text or json');
@@ -129,7 +152,7 @@ export function parseDevArgs(argv: readonly string[], cwd: string): DevConfig {
     ...(tls !== undefined ? { tls } : {}),
     logFormat,
     watch: values['no-watch'] !== true,
-    checkConnections: values['check-connections'],
+    checkConnections: values['check-connections'] === true,
     httpLimits: httpLimitsOption(values),
     replayLimits: replayLimitsOption(values),
     issuerPolicy: addressPolicyOption(values['allow-issuer-hosts'], values['deny-issuer-networks'], true),

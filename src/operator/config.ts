@@ -1,26 +1,22 @@
 import { hostname } from 'node:os';
-import { parseArgs } from 'node:util';
 import { randomBytes } from 'node:crypto';
 import { parseDuration } from '../api/duration.ts';
 import { ConfigError } from '../config-error.ts';
 import { integerOption, portOption } from '../options.ts';
+import {
+  formatUsage,
+  parseOptions,
+  type CommandDef,
+  type OptionDef,
+  type OptionValues,
+} from '../option-table.ts';
 import { DEFAULT_ROTATION, type RotationSchedule } from '../keys/signing-key-rotation.ts';
 import { addressPolicyOption, type AddressPolicy } from '../outbound/address-policy.ts';
 import { issuerUrls } from '../server/issuer.ts';
-import {
-  HTTP_LIMIT_OPTIONS,
-  HTTP_LIMITS_USAGE,
-  httpLimitsOption,
-  type HttpLimits,
-} from '../server/http-limits.ts';
-import {
-  REPLAY_LIMIT_OPTIONS,
-  REPLAY_LIMITS_USAGE,
-  replayLimitsOption,
-  type ReplayLimits,
-} from '../runtime/replay-admission.ts';
+import { HTTP_LIMIT_OPTIONS, httpLimitsOption, type HttpLimits } from '../server/http-limits.ts';
+import { REPLAY_LIMIT_OPTIONS, replayLimitsOption, type ReplayLimits } from '../runtime/replay-admission.ts';
 import { checkIssuerScheme, tlsFilesOption, type TlsFiles } from '../server/tls.ts';
-import { STATE_OPTIONS, STATE_USAGE, stateOption, type StateConfig } from '../state/state-options.ts';
+import { STATE_OPTIONS, stateOption, type StateConfig } from '../state/state-options.ts';
 
 export interface OperatorConfig {
   /** Undefined: in-cluster configuration. */
@@ -59,169 +55,157 @@ export interface OperatorConfig {
   podUid?: string;
 }
 
-/** One option of `latchkey operator`: parseArgs reads its name, the usage text is made from all of it. */
-interface OptionRow {
-  /** The flag without its dashes, as parseArgs names it. */
-  readonly name: string;
-  /** The value's placeholder in the usage text. */
-  readonly value: string;
-  /** The usage text's lines for it; those past the first are continuations. */
-  readonly help: readonly string[];
-}
-
-/** Options another module owns, with the usage text it writes for them. */
-interface SharedOptions {
-  readonly options: Readonly<Record<string, { readonly type: 'string' }>>;
-  readonly usage: string;
-}
-
-/** Every option in the order the usage text lists them. */
-const OPERATOR_OPTIONS = [
+/** Every option of `latchkey operator`, in the order the usage text lists them. */
+export const OPERATOR_OPTIONS = [
   {
     name: 'issuer',
+    type: 'string',
     value: 'URL',
-    help: [
-      'the URL workloads reach this server at, e.g. http://latchkey.latchkey-system.svc:8080 (required)',
-    ],
+    required: true,
+    description: 'the URL workloads reach this server at, e.g. http://latchkey.latchkey-system.svc:8080',
   },
   {
     name: 'kubeconfig',
+    type: 'string',
     value: 'PATH',
-    help: ['run outside the cluster with this kubeconfig (default: in-cluster configuration)'],
+    defaultText: 'in-cluster configuration',
+    description: 'run outside the cluster with this kubeconfig',
   },
-  { name: 'namespaces', value: 'a,b', help: ['watch only these namespaces (default: all)'] },
+  {
+    name: 'namespaces',
+    type: 'string',
+    value: 'a,b',
+    defaultText: 'all',
+    description: 'watch only these namespaces',
+  },
   {
     name: 'namespace',
+    type: 'string',
     value: 'NS',
-    help: [
-      "the operator's own namespace, for its signing keys and Lease (default: the pod's, else latchkey-system)",
-    ],
+    defaultText: "the pod's, else latchkey-system",
+    description: "the operator's own namespace, for its signing keys and Lease",
   },
-  { name: 'port', value: 'N', help: ['token server port (default: 8080)'] },
-  { name: 'ops-port', value: 'N', help: ['health and metrics port (default: 8081)'] },
-  { name: 'host', value: 'ADDR', help: ['address to bind (default: 0.0.0.0)'] },
+  { name: 'port', type: 'string', value: 'N', default: '8080', description: 'token server port' },
+  {
+    name: 'ops-port',
+    type: 'string',
+    value: 'N',
+    default: '8081',
+    description: 'health, readiness and metrics port',
+  },
+  { name: 'host', type: 'string', value: 'ADDR', default: '0.0.0.0', description: 'address to bind' },
   {
     name: 'tls-cert',
+    type: 'string',
     value: 'PATH',
-    help: [
-      'serve HTTPS on the token port with this PEM certificate (chain), e.g. a mounted',
-      "kubernetes.io/tls Secret's tls.crt; renewals are picked up without a restart",
-    ],
+    defaultText: 'plain HTTP',
+    description:
+      "serve HTTPS on the token port with this PEM certificate (chain), e.g. a mounted kubernetes.io/tls Secret's tls.crt; renewals are picked up without a restart",
   },
   {
     name: 'tls-key',
+    type: 'string',
     value: 'PATH',
-    help: ['the PEM private key of --tls-cert (both or neither; default: plain HTTP)'],
+    defaultText: 'plain HTTP',
+    description: 'the PEM private key of --tls-cert; both or neither',
   },
   {
     name: 'identity',
+    type: 'string',
     value: 'ID',
-    help: ['leader election identity (default: hostname and a random suffix)'],
+    defaultText: 'hostname and a random suffix',
+    description: 'leader election identity',
   },
   {
     name: 'lease-name',
+    type: 'string',
     value: 'NAME',
-    help: ['the coordination.k8s.io Lease (default: latchkey-operator)'],
+    default: 'latchkey-operator',
+    description: 'the coordination.k8s.io Lease',
   },
   {
     name: 'lease-duration',
+    type: 'string',
     value: 'D',
-    help: ["how long a leader's Lease lasts without renewal (default: 15s)"],
+    default: '15s',
+    description: "how long a leader's Lease lasts without renewal",
   },
   {
     name: 'renew-deadline',
+    type: 'string',
     value: 'D',
-    help: ['how long a leader keeps trying to renew before it steps down (default: 10s)'],
+    default: '10s',
+    description: 'how long a leader keeps trying to renew before it steps down',
   },
   {
     name: 'retry-period',
+    type: 'string',
     value: 'D',
-    help: ['how often candidates try, and the leader renews (default: 2s)'],
+    default: '2s',
+    description: 'how often candidates try, and the leader renews',
   },
-  { name: 'concurrency', value: 'N', help: ['reconciles running at once per kind (default: 4)'] },
+  {
+    name: 'concurrency',
+    type: 'string',
+    value: 'N',
+    default: '4',
+    description: 'reconciles running at once per kind, 1 to 64',
+  },
   {
     name: 'signing-key-rotation',
+    type: 'string',
     value: 'D',
-    help: ['how long a signing key signs before the next one takes over (default: 720h, 30 days)'],
+    default: '720h',
+    description: 'how long a signing key signs before the next one takes over (720h is 30 days)',
   },
   {
     name: 'signing-key-prepublish',
+    type: 'string',
     value: 'D',
-    help: [
-      'how long a new key is in the JWKS before it signs (default: 24h); longer than any',
-      'resource server caches the JWKS. Must be shorter than --signing-key-rotation',
-    ],
+    default: '24h',
+    description:
+      'how long a new key is in the JWKS before it signs; longer than any resource server caches the JWKS. Must be shorter than --signing-key-rotation',
   },
   {
     name: 'signing-key-clock-skew',
+    type: 'string',
     value: 'D',
-    help: [
-      "how long past a token's exp resource servers may still accept it (leeway plus clock",
-      'drift); a retired key stays in the JWKS this much longer than its tokens (default: 5m)',
-    ],
+    default: '5m',
+    description:
+      "how long past a token's exp resource servers may still accept it (leeway plus clock drift); a retired key stays in the JWKS this much longer than its tokens",
   },
   {
     name: 'allow-issuer-hosts',
+    type: 'string',
     value: 'LIST',
-    help: [
-      'host names and IP networks (comma-separated) that Connection issuers, their',
-      "jwks_uri and clients' jwksUri may use although refused by default: plain http,",
-      'loopback, link-local, metadata addresses, or a network in --deny-issuer-networks',
-      '(default: none, https only)',
-    ],
+    defaultText: 'none, https only',
+    description:
+      "host names and IP networks (comma-separated) that Connection issuers, their jwks_uri and clients' jwksUri may use although refused by default: plain http, loopback, link-local, metadata addresses, or a network in --deny-issuer-networks",
   },
   {
     name: 'deny-issuer-networks',
+    type: 'string',
     value: 'LIST',
-    help: [
-      'IP networks (CIDR, comma-separated) issuers must not resolve to, on top of loopback,',
-      'link-local, metadata and unspecified addresses, e.g. 10.0.0.0/8 (default: none)',
-    ],
+    defaultText: 'none',
+    description:
+      'IP networks (CIDR, comma-separated) issuers must not resolve to, on top of loopback, link-local, metadata and unspecified addresses, e.g. 10.0.0.0/8',
   },
-  { options: STATE_OPTIONS, usage: STATE_USAGE },
-  { options: HTTP_LIMIT_OPTIONS, usage: HTTP_LIMITS_USAGE },
-  { options: REPLAY_LIMIT_OPTIONS, usage: REPLAY_LIMITS_USAGE },
-  { name: 'log-format', value: 'F', help: ['json or text (default: json)'] },
-] as const satisfies readonly (OptionRow | SharedOptions)[];
+  ...STATE_OPTIONS,
+  ...HTTP_LIMIT_OPTIONS,
+  ...REPLAY_LIMIT_OPTIONS,
+  { name: 'log-format', type: 'string', value: 'F', default: 'json', description: 'json or text' },
+] as const satisfies readonly OptionDef[];
 
-type OptionName<R> = R extends { name: infer N extends string }
-  ? N
-  : R extends { options: infer O }
-    ? keyof O & string
-    : never;
-type OperatorValues = Partial<Record<OptionName<(typeof OPERATOR_OPTIONS)[number]>, string>>;
+type OperatorValues = OptionValues<typeof OPERATOR_OPTIONS>;
 
-// Help text starts at this column; a longer flag stands on a line of its own.
-const HELP_COLUMN = 26;
+export const OPERATOR_COMMAND: CommandDef = {
+  name: 'operator',
+  synopsis: 'latchkey operator --issuer URL [options]',
+  description: ["Reconciles Latchkey's custom resources from a Kubernetes API server and serves tokens."],
+  options: OPERATOR_OPTIONS,
+};
 
-function usageOf(row: OptionRow | SharedOptions): string {
-  if ('usage' in row) return row.usage;
-  const flag = `  --${row.name} ${row.value}`;
-  const indent = ' '.repeat(HELP_COLUMN);
-  const lead = flag.length + 2 <= HELP_COLUMN ? flag.padEnd(HELP_COLUMN) : `${flag}\n${indent}`;
-  return `${lead}${row.help.join(`\n${indent}`)}\n`;
-}
-
-export const OPERATOR_USAGE = `Usage: latchkey operator --issuer URL [options]
-
-Reconciles Latchkey's custom resources from a Kubernetes API server and serves tokens.
-
-Options:
-${OPERATOR_OPTIONS.map(usageOf).join('')}`;
-
-function readOptions(argv: readonly string[]): OperatorValues {
-  const options: Record<string, { type: 'string' }> = {};
-  for (const row of OPERATOR_OPTIONS) {
-    if ('options' in row) Object.assign(options, row.options);
-    else options[row.name] = { type: 'string' };
-  }
-  try {
-    return parseArgs({ args: [...argv], options, strict: true, allowPositionals: false })
-      .values as OperatorValues;
-  } catch (err) {
-    throw new ConfigError('options', (err as Error).message);
-  }
-}
+export const OPERATOR_USAGE = formatUsage(OPERATOR_COMMAND);
 
 function seconds(value: string | undefined, option: string, fallback: number): number {
   if (value === undefined) return fallback;
@@ -319,7 +303,7 @@ export function parseOperatorArgs(
   podNamespace: string | undefined,
   env: Readonly<Record<string, string | undefined>> = {},
 ): OperatorConfig {
-  const values = readOptions(argv);
+  const { values } = parseOptions(OPERATOR_OPTIONS, argv);
   // Checked in this order, so the first bad option reported stays the same.
   const { issuer, tls } = issuerOption(values);
   const namespaces = namespacesOption(values.namespaces);

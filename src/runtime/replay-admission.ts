@@ -1,5 +1,6 @@
 import { ConfigError } from '../config-error.ts';
 import { integerOption } from '../options.ts';
+import type { OptionDef, OptionValues } from '../option-table.ts';
 
 /**
  * How many unexpired assertion identifiers the replay cache holds (issue 9, item 1). A `jti` of typical
@@ -93,27 +94,35 @@ export function replayRefusal(load: ReplayLoad, limits: ReplayLimits): ReplayBou
   return undefined;
 }
 
-/** The command-line options that set {@link ReplayLimits}, for `parseArgs`. */
-export const REPLAY_LIMIT_OPTIONS = {
-  'replay-capacity': { type: 'string' },
-  'replay-per-client': { type: 'string' },
-} as const;
-
 /** `--replay-capacity` bounds one replica's memory: it applies to the in-memory cache (`--state memory`) only. */
-export const REPLAY_CAPACITY_USAGE = `  --replay-capacity N     with --state memory: unexpired client assertion ids remembered against replay
-                          (about 100 bytes each); past it each namespace and client gets a fair share, and
-                          at 1.25 times it everything is refused (default: 1000000)
-`;
+export const REPLAY_CAPACITY_OPTION = {
+  name: 'replay-capacity',
+  type: 'string',
+  value: 'N',
+  default: String(DEFAULT_REPLAY_LIMITS.capacity),
+  description:
+    'with --state memory: unexpired client assertion ids remembered against replay (about 100 bytes each); past it each namespace and client gets a fair share, and at 1.25 times it everything is refused',
+} as const satisfies OptionDef;
 
-export const REPLAY_PER_CLIENT_USAGE = `  --replay-per-client N   unexpired assertion ids one client may hold (default: 250000)
-`;
-
-export const REPLAY_LIMITS_USAGE = REPLAY_CAPACITY_USAGE + REPLAY_PER_CLIENT_USAGE;
+export const REPLAY_PER_CLIENT_OPTION = {
+  name: 'replay-per-client',
+  type: 'string',
+  value: 'N',
+  default: String(DEFAULT_REPLAY_LIMITS.perClientCeiling),
+  description: 'unexpired assertion ids one client may hold',
+} as const satisfies OptionDef;
 
 /** Dev mode keeps assertion ids on disk: the capacity only bounds --replay-per-client there (scripts pass both). */
-export const REPLAY_CAPACITY_IGNORED_USAGE = `  --replay-capacity N     accepted for scripts shared with --state memory; only --replay-per-client may
-                          not exceed it (dev mode keeps assertion ids in its state folder)
-`;
+export const REPLAY_CAPACITY_IGNORED_OPTION = {
+  name: 'replay-capacity',
+  type: 'string',
+  value: 'N',
+  description:
+    'accepted for scripts shared with --state memory; only --replay-per-client may not exceed it (dev mode keeps assertion ids in its state folder)',
+} as const satisfies OptionDef;
+
+/** The command-line options that set {@link ReplayLimits}. */
+export const REPLAY_LIMIT_OPTIONS = [REPLAY_CAPACITY_OPTION, REPLAY_PER_CLIENT_OPTION] as const;
 
 /**
  * Reads {@link REPLAY_LIMIT_OPTIONS}; an absent option keeps its default (the per-client ceiling at most the
@@ -122,9 +131,7 @@ export const REPLAY_CAPACITY_IGNORED_USAGE = `  --replay-capacity N     accepted
  * @throws {ConfigError} naming the option that is not an integer in range, or a per-client ceiling above
  *   the capacity
  */
-export function replayLimitsOption(
-  values: Partial<Record<keyof typeof REPLAY_LIMIT_OPTIONS, string>>,
-): ReplayLimits {
+export function replayLimitsOption(values: OptionValues<typeof REPLAY_LIMIT_OPTIONS>): ReplayLimits {
   const capacity = integerOption(
     values['replay-capacity'],
     '--replay-capacity',

@@ -3,6 +3,7 @@ import type { Server as HttpsServer } from 'node:https';
 import { parseDuration } from '../api/duration.ts';
 import { ConfigError } from '../config-error.ts';
 import { integerOption } from '../options.ts';
+import type { OptionDef, OptionValues } from '../option-table.ts';
 
 /**
  * How long a client may take and how many connections a listener holds. Every listener (token, TLS token,
@@ -81,31 +82,54 @@ export function checkHttpLimits(limits: HttpLimits): HttpLimits {
   return limits;
 }
 
-/** The command-line options that set {@link HttpLimits}, for `parseArgs`. */
-export const HTTP_LIMIT_OPTIONS = {
-  'headers-timeout': { type: 'string' },
-  'request-timeout': { type: 'string' },
-  'idle-timeout': { type: 'string' },
-  'keep-alive-timeout': { type: 'string' },
-  'max-connections': { type: 'string' },
-} as const;
+const seconds = (ms: number) => `${ms / 1000}s`;
 
-export const HTTP_LIMITS_USAGE = `  --headers-timeout D     time a client has to send a request's headers (default: 10s)
-  --request-timeout D     time a client has to send a whole request, body included (default: 30s)
-  --idle-timeout D        close a connection with no traffic either way for this long (default: 30s)
-  --keep-alive-timeout D  how long an idle kept-alive connection stays open; keep it longer than the idle
-                          timeout of a proxy in front (default: 65s, for ingress-nginx and AWS ALB's 60s)
-  --max-connections N     open connections the token port accepts; more are closed at once (default: 4096)
-`;
+/** The command-line options that set {@link HttpLimits}. */
+export const HTTP_LIMIT_OPTIONS = [
+  {
+    name: 'headers-timeout',
+    type: 'string',
+    value: 'D',
+    default: seconds(DEFAULT_HTTP_LIMITS.headersTimeoutMs),
+    description: "time a client has to send a request's headers",
+  },
+  {
+    name: 'request-timeout',
+    type: 'string',
+    value: 'D',
+    default: seconds(DEFAULT_HTTP_LIMITS.requestTimeoutMs),
+    description: 'time a client has to send a whole request, body included',
+  },
+  {
+    name: 'idle-timeout',
+    type: 'string',
+    value: 'D',
+    default: seconds(DEFAULT_HTTP_LIMITS.idleTimeoutMs),
+    description: 'close a connection with no traffic either way for this long',
+  },
+  {
+    name: 'keep-alive-timeout',
+    type: 'string',
+    value: 'D',
+    default: seconds(DEFAULT_HTTP_LIMITS.keepAliveTimeoutMs),
+    description:
+      "how long an idle kept-alive connection stays open; keep it longer than the idle timeout of a proxy in front (65s suits ingress-nginx and AWS ALB's 60s)",
+  },
+  {
+    name: 'max-connections',
+    type: 'string',
+    value: 'N',
+    default: String(DEFAULT_HTTP_LIMITS.maxConnections),
+    description: 'open connections the token port accepts; more are closed at once',
+  },
+] as const satisfies readonly OptionDef[];
 
 /**
  * Reads {@link HTTP_LIMIT_OPTIONS}; an absent option keeps its default.
  *
  * @throws {ConfigError} naming the option that is not a duration of at least 100ms or not an integer in range
  */
-export function httpLimitsOption(
-  values: Partial<Record<keyof typeof HTTP_LIMIT_OPTIONS, string>>,
-): HttpLimits {
+export function httpLimitsOption(values: OptionValues<typeof HTTP_LIMIT_OPTIONS>): HttpLimits {
   const d = DEFAULT_HTTP_LIMITS;
   return checkHttpLimits({
     headersTimeoutMs: durationMs(values['headers-timeout'], '--headers-timeout', d.headersTimeoutMs),

@@ -1,6 +1,7 @@
 import { readFile } from 'node:fs/promises';
 import type { Clock } from '../clock.ts';
 import { ConfigError } from '../config-error.ts';
+import type { OptionDef, OptionValues } from '../option-table.ts';
 import type { RuntimeState } from './runtime-state.ts';
 
 /**
@@ -26,20 +27,29 @@ export const STATE_URL_ENV = 'LATCHKEY_STATE_URL';
 /** Without `--state-path`: SQLite in memory, the same schema and bounds, gone on restart. */
 export const DEFAULT_EMBEDDED_PATH = ':memory:';
 
-export const STATE_OPTIONS = {
-  state: { type: 'string' },
-  'state-path': { type: 'string' },
-  'state-url-file': { type: 'string' },
-} as const;
-
-export const STATE_USAGE = `  --state B               where runtime state (assertion ids against replay, revoked tokens) lives:
-                          embedded (SQLite, one replica), postgres (shared by replicas) or memory (each
-                          replica alone, lost on restart) (default: embedded)
-  --state-path PATH       the SQLite file of --state embedded, on a volume (default: :memory:, lost on restart)
-  --state-url-file PATH   a file holding the PostgreSQL URL of --state postgres, e.g. a mounted Secret;
-                          otherwise the URL comes from ${STATE_URL_ENV}. libpq style:
-                          postgres://user:password@host:5432/db?sslmode=verify-full&sslrootcert=/ca.crt
-`;
+export const STATE_OPTIONS = [
+  {
+    name: 'state',
+    type: 'string',
+    value: 'B',
+    default: 'embedded',
+    description:
+      'where runtime state (assertion ids against replay, revoked tokens) lives: embedded (SQLite, one replica), postgres (shared by replicas) or memory (each replica alone, lost on restart)',
+  },
+  {
+    name: 'state-path',
+    type: 'string',
+    value: 'PATH',
+    default: DEFAULT_EMBEDDED_PATH,
+    description: 'the SQLite file of --state embedded, on a volume (:memory: is lost on restart)',
+  },
+  {
+    name: 'state-url-file',
+    type: 'string',
+    value: 'PATH',
+    description: `a file holding the PostgreSQL URL of --state postgres, e.g. a mounted Secret; otherwise the URL comes from ${STATE_URL_ENV}. libpq style: postgres://user:password@host:5432/db?sslmode=verify-full&sslrootcert=/ca.crt`,
+  },
+] as const satisfies readonly OptionDef[];
 
 /**
  * Reads {@link STATE_OPTIONS}; `env` is the process environment, passed in from the edge.
@@ -48,7 +58,7 @@ export const STATE_USAGE = `  --state B               where runtime state (asser
  *   `--replay-capacity` (a bound on one replica's memory) with a backend that is not `memory`
  */
 export function stateOption(
-  values: Partial<Record<keyof typeof STATE_OPTIONS | 'replay-capacity', string>>,
+  values: OptionValues<typeof STATE_OPTIONS> & { 'replay-capacity'?: string },
   env: Readonly<Record<string, string | undefined>>,
 ): StateConfig {
   const backend = (values.state ?? 'embedded') as (typeof STATE_BACKENDS)[number];

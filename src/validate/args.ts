@@ -1,5 +1,5 @@
-import { parseArgs } from 'node:util';
 import { ConfigError } from '../config-error.ts';
+import { formatUsage, parseOptions, type CommandDef, type OptionDef } from '../option-table.ts';
 
 export type OutputFormat = 'text' | 'json';
 
@@ -9,39 +9,39 @@ export interface ValidateOptions {
   output: OutputFormat;
 }
 
-export const VALIDATE_USAGE = `Usage: latchkey validate [options] FILE|DIR...
+/** Every option of `latchkey validate`, in the order the usage text lists them. */
+export const VALIDATE_OPTIONS = [
+  {
+    name: 'output',
+    type: 'string',
+    short: 'o',
+    value: 'F',
+    default: 'text',
+    description: 'text or json; json prints {"problems": [{file, line, object, field, message, severity}]}',
+  },
+] as const satisfies readonly OptionDef[];
 
-Checks manifests offline, for CI: every document against the schemas the CRDs carry, and across the given
-files the references (ResourceServers, Roles, OAuthClients, Connections, declared scopes), cross-namespace
-opt-in (allowedNamespaces against the labels of the Namespace documents given), identifiers and client ids.
+export const VALIDATE_COMMAND: CommandDef = {
+  name: 'validate',
+  synopsis: 'latchkey validate [options] FILE|DIR...',
+  description: [
+    'Checks manifests offline, for CI: every document against the schemas the CRDs carry, and across the given files the references (ResourceServers, Roles, OAuthClients, Connections, declared scopes), cross-namespace opt-in (allowedNamespaces against the labels of the Namespace documents given), identifiers and client ids.',
+    'Prints one line per problem (file:line: Kind/namespace/name: field: problem). Exits 0 when there is no error (warnings allowed), 1 when there is one, 2 on a usage error.',
+  ],
+  options: VALIDATE_OPTIONS,
+};
 
-Prints one line per problem (file:line: Kind/namespace/name: field: problem). Exits 0 when there is no error
-(warnings allowed), 1 when there is one, 2 on a usage error.
-
-Options:
-  --output F   text or json (default: text); json prints {"problems": [{file, line, object, field,
-               message, severity}]}
-`;
+export const VALIDATE_USAGE = formatUsage(VALIDATE_COMMAND);
 
 export function parseValidateArgs(argv: readonly string[]): ValidateOptions {
-  let parsed;
-  try {
-    parsed = parseArgs({
-      args: [...argv],
-      options: { output: { type: 'string', short: 'o' } },
-      strict: true,
-      allowPositionals: true,
-    });
-  } catch (err) {
-    throw new ConfigError('options', (err as Error).message);
-  }
-  const output = parsed.values.output ?? 'text';
+  const { values, positionals } = parseOptions(VALIDATE_OPTIONS, argv, true);
+  const output = values.output ?? 'text';
   if (output !== 'text' && output !== 'json') {
     throw new ConfigError('--output', `must be text or json, got ${JSON.stringify(output)}`);
   }
-  if (parsed.positionals.length === 0) {
+  if (positionals.length === 0) {
     // No default folder: a CI step that validates nothing because of a typo must not pass.
     throw new ConfigError('arguments', `name the files or folders to check\n\n${VALIDATE_USAGE}`);
   }
-  return { paths: parsed.positionals, output };
+  return { paths: positionals, output };
 }
