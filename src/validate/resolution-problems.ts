@@ -1,5 +1,6 @@
 import type { DeclaredObject } from '../store/objects.ts';
 import type { Resolution } from '../store/compile.ts';
+import { secretNameOf } from '../store/names.ts';
 import { ConditionType, Reason } from '../store/reasons.ts';
 import { couldSelect } from './selector-reach.ts';
 
@@ -18,6 +19,8 @@ export interface ResolutionContext {
   knownNamespaces: ReadonlySet<string>;
   /** The declared objects by how the store's messages name them (`OAuthClient billing/worker`). */
   objects: ReadonlyMap<string, DeclaredObject>;
+  /** The key names of each Secret the files declare, by `namespace/name`. */
+  secretKeys: ReadonlyMap<string, readonly string[]>;
 }
 
 // compile() joins the problems of one condition with this separator (see its readyMessage).
@@ -68,12 +71,37 @@ export function resolutionProblems(
     (rest === secret.message || rest.endsWith(`${PART_SEPARATOR}${secret.message}`))
   ) {
     rest = rest.slice(0, Math.max(0, rest.length - secret.message.length - PART_SEPARATOR.length));
-    // A Secret without the key may still get it from whoever writes it: the cluster reports that as waiting.
-    const severity = secret.reason === Reason.SecretMissing ? 'warning' : 'error';
-    problems.push({ field: 'spec.secret', message: secret.message, severity });
+    const secretName = object.kind === 'OAuthClient' ? secretNameOf(object) : '';
+    problems.push(
+      secretProblem(secret, context.secretKeys.get(`${object.metadata.namespace}/${secretName}`)),
+    );
   }
   const parts = rest === '' ? [] : rest.split(PART_SEPARATOR);
   return [...parts.map((part) => partProblem(part, object, context)), ...problems];
+}
+
+/**
+ * The problem a client's `SecretReady=False` condition makes. A Secret without the key may still get it from
+ * whoever writes it, which the cluster reports as waiting: a warning. When the files declare that Secret
+ * (`keysInFiles`), they are what will be applied, so the key is missing for good: an error at
+ * `spec.secret.keys.clientSecret` naming the keys the Secret has (names only, never values).
+ */
+export function secretProblem(
+  condition: { reason: string; message: string },
+  keysInFiles: readonly string[] | undefined,
+): ObjectProblem {
+  if (condition.reason !== Reason.SecretMissing) {
+    return { field: 'spec.secret', message: condition.message, severity: 'error' };
+  }
+  if (keysInFiles === undefined) {
+    return { field: 'spec.secret', message: condition.message, severity: 'warning' };
+  }
+  const has = keysInFiles.length === 0 ? 'it has no keys' : `its keys: ${keysInFiles.join(', ')}`;
+  return {
+    field: 'spec.secret.keys.clientSecret',
+    message: `${condition.message} (${has}); spec.secret.keys.clientSecret names the key that holds the secret`,
+    severity: 'error',
+  };
 }
 
 function partProblem(part: string, object: DeclaredObject, context: ResolutionContext): ObjectProblem {

@@ -10,6 +10,7 @@ import {
 import type { SigningKeys } from '../keys/signing-keys.ts';
 import { compile } from '../store/compile.ts';
 import { objectKey } from '../store/objects.ts';
+import { apiAccessOf, noApiProblem } from './api-access.ts';
 import { offlineWorld } from './offline-world.ts';
 import { resolutionProblems, type Severity } from './resolution-problems.ts';
 
@@ -57,7 +58,9 @@ export function validateManifests(inputs: readonly ManifestText[]): ValidationRe
   const context = {
     knownNamespaces: new Set(loaded.namespaces.map((n) => n.name)),
     objects: new Map(loaded.objects.map((o) => [`${o.kind} ${o.metadata.namespace}/${o.metadata.name}`, o])),
+    secretKeys: new Map(loaded.secrets.map((s) => [`${s.namespace}/${s.name}`, Object.keys(s.data)])),
   };
+  const apiAccess = apiAccessOf(loaded.objects);
 
   for (const object of loaded.objects) {
     const { kind, metadata } = object;
@@ -65,7 +68,9 @@ export function validateManifests(inputs: readonly ManifestText[]): ValidationRe
     const origin = object.origin;
     if (resolution === undefined || origin === undefined) continue;
     const source = sources.get(origin.file)?.find((s) => documentLine(s) === origin.line);
-    for (const p of resolutionProblems(object, resolution, context)) {
+    const access = object.kind === 'OAuthClient' ? apiAccess.get(object) : undefined;
+    const noApi = access === undefined ? undefined : noApiProblem(access);
+    for (const p of [...resolutionProblems(object, resolution, context), ...(noApi ? [noApi] : [])]) {
       problems.push({
         file: origin.file,
         line: source === undefined ? origin.line : lineOfPath(source, parsePath(p.field)),

@@ -61,6 +61,12 @@ kind: OAuthClient
 metadata: {name: squatter, namespace: team-a}
 spec:
   clientId: payments.team-b
+  grants: [{resourceServer: {name: api}, scopes: [read]}]
+---
+apiVersion: latchkey.dev/v1alpha1
+kind: ResourceServer
+metadata: {name: api, namespace: team-a}
+spec: {identifier: "https://api.team-a.internal", scopes: [{name: read}]}
 `;
     expect(check({ 'a.yaml': squatter })).toEqual([
       {
