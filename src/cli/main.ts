@@ -1,17 +1,9 @@
 #!/usr/bin/env node
 import { readFileSync } from 'node:fs';
 import { ConfigError } from '../config-error.ts';
+import { USAGE } from './commands.ts';
+import { packageVersion } from './version.ts';
 import type { EventBus } from '../events.ts';
-
-const USAGE = `Usage: latchkey <command> [options]
-
-Commands:
-  dev        serve a folder of manifests with the embedded store (no cluster)
-  operator   reconcile Latchkey's custom resources from a Kubernetes API server and serve tokens
-  validate   check manifests offline (schemas, references, cross-namespace opt-in) for CI
-
-Run 'latchkey <command> --help' for a command's options.
-`;
 
 // Each command imports only its own modules: the operator never loads the manifest validators (ajv, yaml),
 // dev mode never loads the Kubernetes client, so neither keeps the other's code and source text in memory.
@@ -115,6 +107,10 @@ async function main(argv: string[]): Promise<void> {
       return operator(rest);
     case 'validate':
       return validate(rest);
+    case 'version':
+    case '--version':
+      process.stdout.write(`latchkey ${packageVersion()}\n`);
+      return;
     case undefined:
     case 'help':
     case '--help':

@@ -50,6 +50,7 @@ function parseDockerfile(text: string): { args: Instruction[]; stages: Stage[] }
 }
 
 const packageJson = JSON.parse(await readFile(join(repoRoot, 'package.json'), 'utf8')) as {
+  version: string;
   scripts: Record<string, string>;
   engines: { node: string };
   devDependencies: Record<string, string>;
@@ -153,5 +154,10 @@ describe('`npm run build` as the image runs it', () => {
       '--help',
     ]);
     expect(stdout).toBe(OPERATOR_USAGE);
+  });
+
+  it('prints the version of the package.json beside dist/', async () => {
+    const { stdout } = await execFileAsync(NODE, [join(dir as string, 'dist/cli/main.js'), '--version']);
+    expect(stdout).toBe(`latchkey ${packageJson.version}\n`);
   });
 });
