@@ -10,7 +10,7 @@ import { dirname, join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import * as prettier from 'prettier';
 import ts from 'typescript';
-import { API_VERSION } from '../src/api/common.ts';
+import { API_VERSION, NOT_USED_YET } from '../src/api/common.ts';
 import { KINDS, type KindDefinition } from '../src/api/kinds.ts';
 import { openApiSchemaFor } from '../src/crd/generate.ts';
 import type { SchemaNode } from '../src/crd/schema-node.ts';
@@ -78,6 +78,9 @@ function referenceIndex(): string {
     '`kubectl get latchkey -A` lists all of them (category `latchkey`). Field descriptions are the ones',
     '`kubectl explain` shows; the reasons in `status.conditions` are explained in',
     '[troubleshooting](../troubleshooting.md).',
+    '',
+    `A field whose description begins with "${NOT_USED_YET}" is checked and stored, but nothing reads it until`,
+    'what its description names lands (people sign-in: see the [status](../../README.md#status)).',
     '',
     '| kind | short names | what it declares |',
     '| --- | --- | --- |',

@@ -9,6 +9,17 @@ export const API_VERSION = `${GROUP}/${VERSION}`;
 const DNS_SUBDOMAIN = '^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$';
 const DNS_LABEL = '^[a-z0-9]([-a-z0-9]*[a-z0-9])?$';
 
+/** How the description of a field the schema accepts but nothing reads yet begins (issue 16, item 1). */
+export const NOT_USED_YET = 'Accepted, not used yet';
+
+/**
+ * The description of such a field, so the reference and `kubectl explain` do not pass it off as a feature.
+ * `until` names what will use it.
+ */
+export function notUsedYet(until: string, description: string): string {
+  return `${NOT_USED_YET} (${until}). ${description}`;
+}
+
 export const objectName = z.string().min(1).max(253).regex(new RegExp(DNS_SUBDOMAIN));
 export const namespaceName = z.string().min(1).max(63).regex(new RegExp(DNS_LABEL));
 

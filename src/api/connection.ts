@@ -1,5 +1,12 @@
 import { z } from 'zod';
-import { allowedNamespaces, conditions, objectName, observedGeneration, withRules } from './common.ts';
+import {
+  allowedNamespaces,
+  conditions,
+  notUsedYet,
+  objectName,
+  observedGeneration,
+  withRules,
+} from './common.ts';
 
 const connectionObject = z.object({
   type: z.enum(['kubernetes', 'oidc']).meta({
@@ -10,7 +17,12 @@ const connectionObject = z.object({
     .string()
     .max(200)
     .optional()
-    .meta({ description: 'Human-readable name of the identity source.' }),
+    .meta({
+      description: notUsedYet(
+        'the hosted login page',
+        'Human-readable name of the identity source, shown to people who sign in.',
+      ),
+    }),
   issuer: z.string().url().optional().meta({
     description:
       'Issuer URL (OpenID Connect Discovery §4). Required for `oidc`; for `kubernetes` it is discovered.',
@@ -19,18 +31,33 @@ const connectionObject = z.object({
     .string()
     .min(1)
     .optional()
-    .meta({ description: "Latchkey's client id at the upstream provider." }),
+    .meta({
+      description: notUsedYet(
+        'people sign-in through this Connection',
+        "Latchkey's client id at the upstream provider.",
+      ),
+    }),
   clientSecretRef: z
     .object({
       name: objectName.meta({ description: 'Name of a Secret in this namespace.' }),
       key: z.string().default('client_secret').meta({ description: 'Key in that Secret.' }),
     })
     .optional()
-    .meta({ description: "Secret holding Latchkey's client secret at the upstream provider." }),
-  scopes: z.array(z.string().min(1)).optional().meta({
-    description:
-      'Scopes to request from the upstream provider when people sign in, e.g. openid, email, profile.',
-  }),
+    .meta({
+      description: notUsedYet(
+        'people sign-in through this Connection; the Secret is not read',
+        "Secret holding Latchkey's client secret at the upstream provider.",
+      ),
+    }),
+  scopes: z
+    .array(z.string().min(1))
+    .optional()
+    .meta({
+      description: notUsedYet(
+        'people sign-in through this Connection',
+        'Scopes to request from the upstream provider when people sign in, e.g. openid, email, profile.',
+      ),
+    }),
   allowedNamespaces,
 });
 

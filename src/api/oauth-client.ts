@@ -3,6 +3,7 @@ import {
   allowedNamespaces,
   conditions,
   duration,
+  notUsedYet,
   objectName,
   objectRef,
   observedGeneration,
@@ -316,22 +317,34 @@ const oauthClientObject = z.object({
     .string()
     .max(200)
     .optional()
-    .meta({ description: 'Human-readable name of the application.' }),
-  appType: z.enum(['non_interactive', 'native', 'web', 'spa']).default('non_interactive').meta({
-    description: 'Kind of application: `non_interactive` (machine to machine), `native`, `web` or `spa`.',
-  }),
+    .meta({
+      description: notUsedYet(
+        'the hosted login and consent pages',
+        'Human-readable name of the application, shown to people who sign in.',
+      ),
+    }),
+  appType: z
+    .enum(['non_interactive', 'native', 'web', 'spa'])
+    .default('non_interactive')
+    .meta({
+      description: notUsedYet(
+        'people sign-in',
+        'Kind of application: `non_interactive` (machine to machine), `native`, `web` or `spa`.',
+      ),
+    }),
   grantTypes: z
     .array(z.enum(GRANT_TYPES))
     .min(1)
     .max(GRANT_TYPES.length)
     .default(['client_credentials'])
     .meta({
-      description: 'OAuth grant types the client may use (RFC 6749 §4, RFC 8628, RFC 7523, RFC 8693).',
+      description:
+        'OAuth grant types the client may use (RFC 6749 §4, RFC 8628, RFC 7523, RFC 8693). `authorization_code`, `refresh_token` and `urn:ietf:params:oauth:grant-type:device_code` are accepted, not used yet (people sign-in, the device flow): a client that lists one is not Ready (`GrantTypeNotSupported`) and gets tokens through its other grant types.',
       'x-kubernetes-list-type': 'set',
     }),
   tokenEndpointAuthMethod: z.enum(AUTH_METHODS).default('client_secret_basic').meta({
     description:
-      'How the client authenticates at the token endpoint (RFC 7591 §2). A client with a shared secret may send it with HTTP Basic or in the form body, whichever of the two is named here. `private_key_jwt` signs a JWT assertion with a private key whose public half is in `jwks` or at `jwksUri`, or presents a workload token listed in `federatedIdentities` (then neither `jwks` nor `jwksUri` is needed), and has no Secret; `client_secret_jwt` signs it with HMAC using the generated secret (RFC 7523 §2.2, OpenID Connect Core §9).',
+      'How the client authenticates at the token endpoint (RFC 7591 §2). A client with a shared secret may send it with HTTP Basic or in the form body, whichever of the two is named here. `private_key_jwt` signs a JWT assertion with a private key whose public half is in `jwks` or at `jwksUri`, or presents a workload token listed in `federatedIdentities` (then neither `jwks` nor `jwksUri` is needed), and has no Secret; `client_secret_jwt` signs it with HMAC using the generated secret (RFC 7523 §2.2, OpenID Connect Core §9). `none` (a public client, for people sign-in) is accepted, not used yet: such a client is not Ready (`AuthMethodNotSupported`).',
   }),
   jwks: jwks.optional(),
   jwksUri: z.string().max(2048).regex(JWKS_URI).optional().meta({

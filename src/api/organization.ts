@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { conditions, objectRef, observedGeneration } from './common.ts';
+import { conditions, notUsedYet, objectRef, observedGeneration } from './common.ts';
 
 export const organizationSpec = z
   .object({
@@ -7,7 +7,12 @@ export const organizationSpec = z
       .string()
       .max(200)
       .optional()
-      .meta({ description: 'Human-readable name of the organization.' }),
+      .meta({
+        description: notUsedYet(
+          'the hosted login pages',
+          'Human-readable name of the organization, shown to people who sign in.',
+        ),
+      }),
     clients: z
       .array(
         z.object({
@@ -24,9 +29,15 @@ export const organizationSpec = z
         description:
           'OAuthClients that may get tokens for this organization (`org_id` claim); the client must set `organizationUsage` to allow or require.',
       }),
-    connections: z.array(objectRef('Connection')).default([]).meta({
-      description: 'Connections whose people may sign in to this organization (see the roadmap).',
-    }),
+    connections: z
+      .array(objectRef('Connection'))
+      .default([])
+      .meta({
+        description: notUsedYet(
+          'people sign-in',
+          'Connections whose people may sign in to this organization. The references are resolved and checked against `allowedNamespaces` today.',
+        ),
+      }),
   })
   .meta({ description: 'A tenant or customer: which clients may act for it.' });
 

@@ -1,5 +1,12 @@
 import { z } from 'zod';
-import { allowedNamespaces, conditions, duration, objectRef, observedGeneration } from './common.ts';
+import {
+  allowedNamespaces,
+  conditions,
+  duration,
+  notUsedYet,
+  objectRef,
+  observedGeneration,
+} from './common.ts';
 
 export const SIGNING_ALGORITHMS = ['RS256', 'ES256', 'EdDSA', 'Ed25519'] as const;
 export type SigningAlgorithm = (typeof SIGNING_ALGORITHMS)[number];
@@ -14,12 +21,30 @@ export const resourceServerSpec = z
       description:
         "The API's identifier: the `aud` claim of its access tokens (RFC 9068 §3) and the value clients send as `audience` or `resource` (RFC 8707). Usually a URL. Unique across the installation.",
     }),
-    displayName: z.string().max(200).optional().meta({ description: 'Human-readable name of the API.' }),
+    displayName: z
+      .string()
+      .max(200)
+      .optional()
+      .meta({
+        description: notUsedYet(
+          'the consent page',
+          'Human-readable name of the API, shown to people who consent to an application using it.',
+        ),
+      }),
     scopes: z
       .array(
         z.object({
           name: scopeName.meta({ description: 'The scope token (RFC 6749 §3.3), e.g. `payments:read`.' }),
-          description: z.string().max(500).optional().meta({ description: 'What the scope allows.' }),
+          description: z
+            .string()
+            .max(500)
+            .optional()
+            .meta({
+              description: notUsedYet(
+                'the consent page',
+                'What the scope allows, in words shown to people who consent to it.',
+              ),
+            }),
         }),
       )
       .default([])

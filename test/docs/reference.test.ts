@@ -9,6 +9,7 @@ import {
   renderTroubleshooting,
 } from '../../scripts/generate-docs.ts';
 import { KINDS } from '../../src/api/kinds.ts';
+import { AUTH_METHOD_CAPABILITIES, GRANT_CAPABILITIES } from '../../src/api/protocol-capabilities.ts';
 import { Reason } from '../../src/store/reasons.ts';
 
 const ROOT = new URL('../../', import.meta.url).pathname;
@@ -57,6 +58,44 @@ describe('generated docs', () => {
     expect(page).toContain(
       "| `spec.tokenEndpointAuthMethod` | `!('client_credentials' in self.grantTypes) \\|\\| ",
     );
+  });
+
+  it('says "Accepted, not used yet" of every field that only people sign-in will read', () => {
+    const page = (kind: string) => docs.find((d) => d.path === `docs/reference/${kind}.md`)?.content ?? '';
+    const marked = (kind: string) =>
+      [...page(kind).matchAll(/^- `(spec\.[^`]+)` \([^)]*\): Accepted, not used yet \(/gm)].map((m) => m[1]);
+    expect(marked('oauthclient')).toEqual(['spec.displayName', 'spec.appType']);
+    expect(marked('connection')).toEqual([
+      'spec.displayName',
+      'spec.clientId',
+      'spec.clientSecretRef',
+      'spec.scopes',
+    ]);
+    expect(marked('organization')).toEqual(['spec.displayName', 'spec.connections']);
+    expect(marked('resourceserver')).toEqual(['spec.displayName', 'spec.scopes[].description']);
+    expect(docs.find((d) => d.path === 'docs/reference/README.md')?.content).toContain(
+      'A field whose description begins with "Accepted, not used yet" is checked and stored',
+    );
+  });
+
+  it('names, of the values it accepts, the grant types and authentication methods not used yet', () => {
+    const line = (field: string) =>
+      (docs.find((d) => d.path === 'docs/reference/oauthclient.md')?.content ?? '')
+        .split('\n')
+        .find((l) => l.startsWith(`- \`spec.${field}\``)) ?? '';
+    const unsupported = (table: Record<string, { supported: boolean }>) =>
+      Object.entries(table).flatMap(([name, c]) => (c.supported ? [] : [name]));
+    const grantTypes = line('grantTypes').split('. Each one of:')[0] ?? '';
+    expect(grantTypes).toContain('are accepted, not used yet');
+    for (const [name, c] of Object.entries(GRANT_CAPABILITIES)) {
+      expect(grantTypes.includes(`\`${name}\``), name).toBe(!c.supported);
+    }
+    const authMethod = line('tokenEndpointAuthMethod');
+    for (const name of unsupported(AUTH_METHOD_CAPABILITIES)) {
+      expect(authMethod).toContain(
+        `\`${name}\` (a public client, for people sign-in) is accepted, not used yet`,
+      );
+    }
   });
 
   it('explains every reason, with what it means from its TSDoc and what to do', () => {
