@@ -283,7 +283,7 @@ function keyRotationOption(values: OperatorValues): RotationSchedule {
 }
 
 /** Where the chart puts the Pod's `metadata.uid`. */
-const POD_UID_ENV = 'POD_UID';
+export const POD_UID_ENV = 'POD_UID';
 
 // Kubernetes gives every object a UUID (RFC 9562 text form).
 const UID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;

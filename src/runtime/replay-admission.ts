@@ -101,7 +101,7 @@ export const REPLAY_CAPACITY_OPTION = {
   value: 'N',
   default: String(DEFAULT_REPLAY_LIMITS.capacity),
   description:
-    'with --state memory: unexpired client assertion ids remembered against replay (about 100 bytes each); past it each namespace and client gets a fair share, and at 1.25 times it everything is refused',
+    'with --state=memory: unexpired client assertion ids remembered against replay (about 100 bytes each); past it each namespace and client gets a fair share, and at 1.25 times it everything is refused',
 } as const satisfies OptionDef;
 
 export const REPLAY_PER_CLIENT_OPTION = {
@@ -118,7 +118,7 @@ export const REPLAY_CAPACITY_IGNORED_OPTION = {
   type: 'string',
   value: 'N',
   description:
-    'accepted for scripts shared with --state memory; only --replay-per-client may not exceed it (dev mode keeps assertion ids in its state folder)',
+    'accepted for scripts shared with --state=memory; only --replay-per-client may not exceed it (dev mode keeps assertion ids in its state folder)',
 } as const satisfies OptionDef;
 
 /** The command-line options that set {@link ReplayLimits}. */

@@ -41,13 +41,13 @@ export const STATE_OPTIONS = [
     type: 'string',
     value: 'PATH',
     default: DEFAULT_EMBEDDED_PATH,
-    description: 'the SQLite file of --state embedded, on a volume (:memory: is lost on restart)',
+    description: 'the SQLite file of --state=embedded, on a volume (:memory: is lost on restart)',
   },
   {
     name: 'state-url-file',
     type: 'string',
     value: 'PATH',
-    description: `a file holding the PostgreSQL URL of --state postgres, e.g. a mounted Secret; otherwise the URL comes from ${STATE_URL_ENV}. libpq style: postgres://user:password@host:5432/db?sslmode=verify-full&sslrootcert=/ca.crt`,
+    description: `a file holding the PostgreSQL URL of --state=postgres, e.g. a mounted Secret; otherwise the URL comes from ${STATE_URL_ENV}. libpq style: postgres://user:password@host:5432/db?sslmode=verify-full&sslrootcert=/ca.crt`,
   },
 ] as const satisfies readonly OptionDef[];
 
