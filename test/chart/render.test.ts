@@ -117,6 +117,7 @@ describe('helm template with the default values', () => {
       '--lease-duration=15s',
       '--renew-deadline=10s',
       '--retry-period=2s',
+      '--concurrency=4',
       '--signing-key-rotation=720h',
       '--signing-key-prepublish=24h',
       '--signing-key-clock-skew=5m',
@@ -275,6 +276,15 @@ describe('helm template with state values', () => {
 
   it('refuses state.backend=postgres without a Secret', async () => {
     expect(await renderError({ set: { 'state.backend': 'postgres' } })).toMatch(/existingSecret/);
+  });
+});
+
+describe('helm template with operator tuning values', () => {
+  it('passes concurrency to the operator as --concurrency', async () => {
+    const objects = await render({ set: { concurrency: 16 } });
+    expect(containerOf(objects).args.filter((a) => a.startsWith('--concurrency'))).toEqual([
+      '--concurrency=16',
+    ]);
   });
 });
 

@@ -40,6 +40,8 @@ describe('values.schema.json', () => {
       { watchNamespaces: ['payments', 'payments'] },
       "- at '/watchNamespaces': items at 0 and 1 are equal",
     ],
+    ['a concurrency of 0', { concurrency: 0 }, "- at '/concurrency': minimum: got 0, want 1"],
+    ['a concurrency above 64', { concurrency: 65 }, "- at '/concurrency': maximum: got 65, want 64"],
     ['a misspelt top-level key', { replikas: 3 }, "- at '': additional properties 'replikas' not allowed"],
     [
       'a misspelt nested key',
