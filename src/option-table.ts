@@ -1,5 +1,5 @@
 import { parseArgs } from 'node:util';
-import { ConfigError } from './config-error.ts';
+import { optionError } from './option-errors.ts';
 
 /**
  * One command-line option, defined once: `parseArgs` reads its name and type, the `--help` text and
@@ -14,6 +14,8 @@ export interface OptionDef {
   readonly short?: string;
   /** The value's placeholder in the usage text, e.g. `URL`; string options only. */
   readonly value?: string;
+  /** The option may be given more than once; its values come as a list, in the order given. */
+  readonly multiple?: boolean;
   /**
    * The value the parser uses when the option is absent, written as it would be given on the command line:
    * passing it changes nothing (test/cli/option-defaults.test.ts proves it for every command).
@@ -39,7 +41,11 @@ export interface CommandDef {
 
 /** What parseArgs returns for a table: strings for string options, booleans for switches. */
 export type OptionValues<T extends readonly OptionDef[]> = {
-  [D in T[number] as D['name']]?: D['type'] extends 'boolean' ? boolean : string;
+  [D in T[number] as D['name']]?: D['type'] extends 'boolean'
+    ? boolean
+    : D extends { readonly multiple: true }
+      ? string[]
+      : string;
 };
 
 /** The default as the usage text and docs state it; undefined when there is none to state. */
@@ -54,19 +60,24 @@ export function flagOf(def: OptionDef): string {
 }
 
 /**
- * Parses `argv` strictly against `options`.
+ * Parses the options of `latchkey <command>` strictly against `options`.
  *
- * @throws {ConfigError} on an unknown option, a missing value, a value for a switch, or a positional
- *   argument when none is allowed
+ * @throws {ConfigError} on an unknown option (naming the closest one), a missing value, a value for a
+ *   switch, or a positional argument when none is allowed; each points at the command's `--help`
  */
 export function parseOptions<T extends readonly OptionDef[]>(
   options: T,
   argv: readonly string[],
   allowPositionals = false,
+  command = '<command>',
 ): { values: OptionValues<T>; positionals: string[] } {
-  const config: Record<string, { type: 'string' | 'boolean'; short?: string }> = {};
+  const config: Record<string, { type: 'string' | 'boolean'; short?: string; multiple?: boolean }> = {};
   for (const def of options) {
-    config[def.name] = def.short !== undefined ? { type: def.type, short: def.short } : { type: def.type };
+    config[def.name] = {
+      type: def.type,
+      ...(def.short !== undefined ? { short: def.short } : {}),
+      ...(def.multiple === true ? { multiple: true } : {}),
+    };
   }
   try {
     const { values, positionals } = parseArgs({
@@ -77,7 +88,7 @@ export function parseOptions<T extends readonly OptionDef[]>(
     });
     return { values: values as OptionValues<T>, positionals };
   } catch (err) {
-    throw new ConfigError('options', (err as Error).message);
+    throw optionError(err, options, command);
   }
 }
 

@@ -92,7 +92,9 @@ async function validate(argv: string[]): Promise<void> {
       import('../validate/report.ts'),
       import('../validate/validate.ts'),
     ]);
-  const result = validateManifests(await readManifestInputs(options.paths, process.cwd()));
+  const result = validateManifests(
+    await readManifestInputs(options.paths, process.cwd(), { exclude: options.exclude }),
+  );
   process.stdout.write(options.output === 'json' ? formatJson(result) : formatText(result));
   // exitCode rather than exit(): stdout may be a pipe that has not drained yet.
   process.exitCode = exitCodeOf(result);

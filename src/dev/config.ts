@@ -134,7 +134,7 @@ export function normalizeIssuer(value: string): string {
 }
 
 export function parseDevArgs(argv: readonly string[], cwd: string): DevConfig {
-  const { values } = parseOptions(DEV_OPTIONS, argv);
+  const { values } = parseOptions(DEV_OPTIONS, argv, false, 'dev');
   const logFormat = values['log-format'] ?? 'text';
   if (logFormat !== 'text' && logFormat !== 'json')
     throw new ConfigError('--log-format', 'must be text or json');

@@ -303,7 +303,7 @@ export function parseOperatorArgs(
   podNamespace: string | undefined,
   env: Readonly<Record<string, string | undefined>> = {},
 ): OperatorConfig {
-  const { values } = parseOptions(OPERATOR_OPTIONS, argv);
+  const { values } = parseOptions(OPERATOR_OPTIONS, argv, false, 'operator');
   // Checked in this order, so the first bad option reported stays the same.
   const { issuer, tls } = issuerOption(values);
   const namespaces = namespacesOption(values.namespaces);

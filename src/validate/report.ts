@@ -7,26 +7,31 @@ export function exitCodeOf(result: ValidationResult): 0 | 1 {
 }
 
 /**
- * One line per problem as dev mode prints them, warnings marked as compilers mark them, then a summary.
+ * One line per skipped file, one per problem as dev mode prints them, warnings marked as compilers mark them,
+ * then a summary.
  * @example
  * // payments.yaml:14: Role payments/auditor: spec.permissions[0]: ResourceServer payments/api does not declare scope payments:audit
  * // 1 error in 3 files
  */
 export function formatText(result: ValidationResult): string {
-  const lines = result.problems.map(problemLine);
+  const lines = [
+    ...result.skipped.map(({ file, reason }) => `${file}: skipped: ${reason}`),
+    ...result.problems.map(problemLine),
+  ];
   const errors = result.problems.filter((p) => p.severity === 'error').length;
   const warnings = result.problems.length - errors;
   const counts = [
     ...(errors > 0 ? [plural(errors, 'error')] : []),
     ...(warnings > 0 ? [plural(warnings, 'warning')] : []),
   ];
+  const skipped = result.skipped.length > 0 ? `, ${result.skipped.length} skipped` : '';
   lines.push(
-    `${counts.length > 0 ? counts.join(' and ') : 'no problems'} in ${plural(result.files, 'file')}`,
+    `${counts.length > 0 ? counts.join(' and ') : 'no problems'} in ${plural(result.files, 'file')}${skipped}`,
   );
   return `${lines.join('\n')}\n`;
 }
 
-/** `{"problems": [{file, line, object, field, message, severity}]}`, for tools. */
+/** `{"problems": [{file, line, object, field, message, severity}], "skipped": [{file, reason}]}`, for tools. */
 export function formatJson(result: ValidationResult): string {
   const problems = result.problems.map(({ file, line, object, field, message, severity }) => ({
     file,
@@ -36,7 +41,8 @@ export function formatJson(result: ValidationResult): string {
     message,
     severity,
   }));
-  return `${JSON.stringify({ problems }, null, 2)}\n`;
+  const skipped = result.skipped.map(({ file, reason }) => ({ file, reason }));
+  return `${JSON.stringify({ problems, skipped }, null, 2)}\n`;
 }
 
 function problemLine(p: ValidationProblem): string {

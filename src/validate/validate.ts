@@ -11,6 +11,7 @@ import type { SigningKeys } from '../keys/signing-keys.ts';
 import { compile } from '../store/compile.ts';
 import { objectKey } from '../store/objects.ts';
 import { apiAccessOf, noApiProblem } from './api-access.ts';
+import { notManifestsReason } from './not-manifests.ts';
 import { offlineWorld } from './offline-world.ts';
 import { resolutionProblems, type Severity } from './resolution-problems.ts';
 
@@ -26,9 +27,17 @@ export interface ValidationProblem extends ManifestProblem {
   severity: Severity;
 }
 
+/** A file left out, and why (src/validate/not-manifests.ts). */
+export interface SkippedFile {
+  file: string;
+  reason: string;
+}
+
 export interface ValidationResult {
+  /** Files checked, not counting those skipped. */
   files: number;
   problems: ValidationProblem[];
+  skipped: SkippedFile[];
 }
 
 // References are resolved without tokens: the snapshot's keys are never used.
@@ -44,12 +53,20 @@ const NO_KEYS: SigningKeys = { active: new Map(), published: [] };
  */
 export function validateManifests(inputs: readonly ManifestText[]): ValidationResult {
   const sources = new Map<string, SourceDocument[]>();
+  const skipped: SkippedFile[] = [];
   const loaded = combineFiles(
-    inputs.map(({ file, text }) => {
+    inputs.flatMap(({ file, text }) => {
       const checked = checkFile(text, file);
       // A file refused for its size or document count is not parsed a second time for line numbers.
-      if (!checked.problems.some(isFileRefusal)) sources.set(file, parseYamlDocuments(text));
-      return checked;
+      if (checked.problems.some(isFileRefusal)) return [checked];
+      const documents = parseYamlDocuments(text);
+      const reason = notManifestsReason(documents);
+      if (reason !== undefined) {
+        skipped.push({ file, reason });
+        return [];
+      }
+      sources.set(file, documents);
+      return [checked];
     }),
   );
   const problems: ValidationProblem[] = loaded.problems.map((p) => ({ ...p, severity: 'error' }));
@@ -85,7 +102,7 @@ export function validateManifests(inputs: readonly ManifestText[]): ValidationRe
   // In the order the files were given, then by line; problems on one line keep the order they were found in.
   const order = new Map(inputs.map((f, i) => [f.file, i]));
   problems.sort((a, b) => (order.get(a.file) ?? 0) - (order.get(b.file) ?? 0) || a.line - b.line);
-  return { files: inputs.length, problems };
+  return { files: inputs.length - skipped.length, problems, skipped };
 }
 
 /** `spec.clients[0].roles[1]` → `['spec', 'clients', 0, 'roles', 1]`. */

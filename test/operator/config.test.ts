@@ -132,7 +132,10 @@ describe('latchkey operator options', () => {
       ['--issuer', 'http://x', '--concurrency', '0'],
       '--concurrency: must be an integer from 1 to 64, got "0"',
     ],
-    [['--issuer', 'http://x', '--bogus'], /^options: Unknown option '--bogus'/],
+    [
+      ['--issuer', 'http://x', '--bogus'],
+      /^unknown option --bogus for latchkey operator; run 'latchkey operator --help'/,
+    ],
   ])('rejects %j naming the option', (argv, message) => {
     expect(() => parseOperatorArgs(argv, undefined)).toThrow(message);
   });

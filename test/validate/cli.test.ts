@@ -1,4 +1,5 @@
 import { execFile } from 'node:child_process';
+import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { manifestFiles } from '../../src/manifests/index.ts';
@@ -12,18 +13,21 @@ interface Exit {
   stderr: string;
 }
 
-/** `latchkey validate …` as a CI step runs it, from the repository root. */
-function latchkey(...args: string[]): Promise<Exit> {
+/** `latchkey validate …` as a CI step runs it, from the repository root, with `stdin` piped in. */
+function latchkeyWith(stdin: string, ...args: string[]): Promise<Exit> {
   return new Promise((done) => {
-    execFile(
+    const child = execFile(
       process.execPath,
       [join(ROOT, 'src/cli/main.ts'), ...args],
       { cwd: ROOT },
       (error, stdout, stderr) =>
         done({ code: error ? (typeof error.code === 'number' ? error.code : null) : 0, stdout, stderr }),
     );
+    child.stdin?.end(stdin);
   });
 }
+
+const latchkey = (...args: string[]): Promise<Exit> => latchkeyWith('', ...args);
 
 describe('latchkey validate (the CLI as a process)', () => {
   it('passes the bundled examples/ with exit code 0', async () => {
@@ -98,6 +102,7 @@ describe('latchkey validate (the CLI as a process)', () => {
           severity: 'error',
         },
       ],
+      skipped: [],
     });
   });
 
@@ -121,6 +126,35 @@ describe('latchkey validate (the CLI as a process)', () => {
     });
   });
 
+  it('reads manifests from standard input for -, named <stdin>', async () => {
+    const role = await readFile(join(ROOT, BROKEN, 'teams/reporting.yaml'), 'utf8');
+    const { code, stdout } = await latchkeyWith(role, 'validate', `${BROKEN}/payments-api.yaml`, '-');
+    expect(code).toBe(1);
+    expect(stdout).toContain(
+      '<stdin>:28: Role/reporting/payments-reader: spec.permission: unknown field "permission"',
+    );
+    expect(stdout.split('\n').at(-2)).toMatch(/ in 2 files$/);
+  });
+
+  it('skips a Helm values.yaml with a note, and leaves out what --exclude names', async () => {
+    const chart = 'test/validate/fixtures/with-chart';
+    expect(await latchkey('validate', chart)).toEqual({
+      code: 0,
+      stdout: [
+        `${chart}/chart/Chart.yaml: skipped: not a Kubernetes manifest: no document has kind or metadata at the top level (a Helm values.yaml, a Chart.yaml, another tool's configuration)`,
+        `${chart}/chart/values.yaml: skipped: not a Kubernetes manifest: no document has kind or metadata at the top level (a Helm values.yaml, a Chart.yaml, another tool's configuration)`,
+        'no problems in 1 file, 2 skipped',
+        '',
+      ].join('\n'),
+      stderr: '',
+    });
+    expect(await latchkey('validate', '--exclude', 'chart', chart)).toEqual({
+      code: 0,
+      stdout: 'no problems in 1 file\n',
+      stderr: '',
+    });
+  });
+
   it('exits 2 on a usage error and says what is wrong', async () => {
     expect(await latchkey('validate', 'no/such/folder')).toEqual({
       code: 2,
@@ -132,6 +166,16 @@ describe('latchkey validate (the CLI as a process)', () => {
       stdout: '',
       stderr: 'latchkey: --output: must be text or json, got "yaml"\n',
     });
-    expect(await latchkey('validate', '--fix', 'examples')).toMatchObject({ code: 2, stdout: '' });
+    expect(await latchkey('validate', '--exlcude', 'x', 'examples')).toEqual({
+      code: 2,
+      stdout: '',
+      stderr:
+        "latchkey: unknown option --exlcude for latchkey validate; did you mean --exclude? (run 'latchkey validate --help' for its options)\n",
+    });
+    expect(await latchkey('validate', '--exclude', '*', 'examples')).toEqual({
+      code: 2,
+      stdout: '',
+      stderr: 'latchkey: examples: every .yaml or .yml file in this folder is left out by --exclude\n',
+    });
   });
 });

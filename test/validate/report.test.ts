@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { exitCodeOf, formatJson, formatText } from '../../src/validate/report.ts';
-import type { ValidationProblem, ValidationResult } from '../../src/validate/validate.ts';
+import type { SkippedFile, ValidationProblem, ValidationResult } from '../../src/validate/validate.ts';
 
 const error: ValidationProblem = {
   file: 'a.yaml',
@@ -18,7 +18,12 @@ const warning: ValidationProblem = {
   message: 'something to look at',
   severity: 'warning',
 };
-const result = (problems: ValidationProblem[], files = 2): ValidationResult => ({ files, problems });
+const result = (problems: ValidationProblem[], files = 2, skipped: SkippedFile[] = []): ValidationResult => ({
+  files,
+  problems,
+  skipped,
+});
+const values: SkippedFile = { file: 'charts/app/values.yaml', reason: 'not a Kubernetes manifest: …' };
 
 describe('formatText', () => {
   it('prints problems as dev mode does, marks warnings, and counts', () => {
@@ -44,17 +49,35 @@ describe('formatText', () => {
   });
 });
 
+describe('formatText: skipped files', () => {
+  it('says which files it skipped and why, before the summary that counts them', () => {
+    expect(formatText(result([error], 2, [values]))).toBe(
+      'charts/app/values.yaml: skipped: not a Kubernetes manifest: …\n' +
+        'a.yaml:3: Role/x/r: spec.permissions[0]: ResourceServer x/api not found or not ready\n' +
+        '1 error in 2 files, 1 skipped\n',
+    );
+    expect(formatText(result([], 1, [values, values]))).toBe(
+      'charts/app/values.yaml: skipped: not a Kubernetes manifest: …\n'.repeat(2) +
+        'no problems in 1 file, 2 skipped\n',
+    );
+  });
+});
+
 describe('formatJson', () => {
-  it('prints exactly {problems: [{file, line, object, field, message, severity}]}', () => {
-    expect(JSON.parse(formatJson(result([error, warning])))).toEqual({ problems: [error, warning] });
-    expect(formatJson(result([]))).toBe('{\n  "problems": []\n}\n');
+  it('prints exactly {problems: [{file, line, object, field, message, severity}], skipped: [{file, reason}]}', () => {
+    expect(JSON.parse(formatJson(result([error, warning], 2, [values])))).toEqual({
+      problems: [error, warning],
+      skipped: [values],
+    });
+    expect(formatJson(result([]))).toBe('{\n  "problems": [],\n  "skipped": []\n}\n');
   });
 });
 
 describe('exitCodeOf', () => {
-  it('is 1 when any problem is an error, 0 for warnings or nothing', () => {
+  it('is 1 when any problem is an error, 0 for warnings, skipped files or nothing', () => {
     expect(exitCodeOf(result([warning, error]))).toBe(1);
     expect(exitCodeOf(result([warning]))).toBe(0);
+    expect(exitCodeOf(result([], 1, [values]))).toBe(0);
     expect(exitCodeOf(result([]))).toBe(0);
   });
 });

@@ -593,6 +593,35 @@ metadata: {name: x, labelz: {}}
   });
 });
 
+describe('validateManifests: files that are not manifests', () => {
+  it('skips a Helm values.yaml and Chart.yaml beside the manifests, says so, and counts only the files checked', () => {
+    const values = `replicaCount: 2
+clients:
+  - name: worker
+`;
+    const chart = `apiVersion: v2
+name: billing
+version: 0.1.0
+`;
+    const reason =
+      "not a Kubernetes manifest: no document has kind or metadata at the top level (a Helm values.yaml, a Chart.yaml, another tool's configuration)";
+    expect(
+      validateManifests([
+        { file: 'chart/Chart.yaml', text: chart },
+        { file: 'payments.yaml', text: PAYMENTS },
+        { file: 'chart/values.yaml', text: values },
+      ]),
+    ).toEqual({
+      files: 1,
+      problems: [],
+      skipped: [
+        { file: 'chart/Chart.yaml', reason },
+        { file: 'chart/values.yaml', reason },
+      ],
+    });
+  });
+});
+
 describe('parsePath', () => {
   it('splits a dotted path with indexes into the segments lineOfPath walks', () => {
     expect(parsePath('spec.clients[0].roles[12]')).toEqual(['spec', 'clients', 0, 'roles', 12]);
