@@ -150,6 +150,30 @@ function describeInsert(ctx: Ctx): void {
       );
       expect(results.filter((r) => r === 'created')).toHaveLength(1);
     });
+
+    it('answers each of 250 concurrent inserts for its own key: new, repeated, already there, other kind, expired', async () => {
+      await ctx.state.insert(JTI, 'there', { value: 'old', expiresAtMs: LATER }, NOW);
+      await ctx.state.insert(JTI, 'stale', { value: 'old', expiresAtMs: NOW - 1 }, NOW - 10);
+      const keys = Array.from({ length: 240 }, (_, i) => `k${i % 200}`);
+      const results = await Promise.all([
+        ...keys.map((key) => ctx.state.insert(JTI, key, { value: key, expiresAtMs: LATER }, NOW)),
+        ctx.state.insert(JTI, 'there', { value: 'new', expiresAtMs: LATER }, NOW),
+        ctx.state.insert(REVOKED, 'there', { value: 'other kind', expiresAtMs: LATER }, NOW),
+        ctx.state.insert(JTI, 'stale', { value: 'new', expiresAtMs: LATER }, NOW),
+        ...Array.from({ length: 7 }, () =>
+          ctx.state.insert(JTI, 'twice', { value: 't', expiresAtMs: LATER }, NOW),
+        ),
+      ]);
+      // The first 200 keys are new; their 40 repeats find them.
+      expect(results.slice(0, 200).every((r) => r === 'created')).toBe(true);
+      expect(results.slice(200, 240).every((r) => r === 'exists')).toBe(true);
+      expect(results.slice(240, 243)).toEqual(['exists', 'created', 'created']);
+      expect(results.slice(243).filter((r) => r === 'created')).toHaveLength(1);
+      expect((await ctx.state.get(JTI, 'there', NOW))?.value).toBe('old');
+      expect((await ctx.state.get(REVOKED, 'there', NOW))?.value).toBe('other kind');
+      expect((await ctx.state.get(JTI, 'stale', NOW))?.value).toBe('new');
+      expect((await ctx.state.get(JTI, 'k199', NOW))?.value).toBe('k199');
+    });
   });
 }
 

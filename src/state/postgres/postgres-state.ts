@@ -24,6 +24,7 @@ import { CLEANER_LOCK } from './advisory-locks.ts';
 import { parsePostgresUrl, redactPostgresUrl } from './connection-url.ts';
 import { isUnavailable, toStateError } from './errors.ts';
 import { keyDigest } from '../key-digest.ts';
+import { batchKey, InsertBatcher } from './insert-batch.ts';
 import { migrate } from './migrate.ts';
 import { DEFAULT_TIMEOUTS, poolConfig, type PostgresTimeouts, type ReadPem } from './pool-config.ts';
 import { SQL, type RecordRow } from './statements.ts';
@@ -77,6 +78,20 @@ export class PostgresState implements RuntimeState {
   /** The URL without its password, for messages. */
   readonly target: string;
 
+  /** Inserts without an owner limit, sent together (insert-batch.ts). */
+  private readonly batcher = new InsertBatcher(async (rows) => {
+    const { kinds, digests, owners, values, expires, nowMs } = rows;
+    const result = await this.query<{ kind: string; key_digest: Buffer }>('insert', SQL.insertBatch, [
+      kinds,
+      digests,
+      owners,
+      values,
+      expires,
+      nowMs,
+    ]);
+    return new Set(result.rows.map((row) => batchKey(row.kind, row.key_digest)));
+  });
+
   constructor(pool: pg.Pool, target: string) {
     this.pool = pool;
     this.target = target;
@@ -92,14 +107,20 @@ export class PostgresState implements RuntimeState {
     nowMs: number,
     options: InsertOptions = {},
   ): Promise<InsertResult> {
+    const digest = keyDigest(kind, key);
+    const owner = record.owner ?? null;
+    const value = jsonText(record.value);
+    if (options.ownerLimit === undefined || owner === null) {
+      return this.batcher.insert({ kind, digest, owner, value, expiresAtMs: record.expiresAtMs, nowMs });
+    }
     const { rows } = await this.query<{ result: InsertResult }>('insert', SQL.insert, [
       kind,
-      keyDigest(kind, key),
-      record.owner ?? null,
-      jsonText(record.value),
+      digest,
+      owner,
+      value,
       record.expiresAtMs,
       nowMs,
-      options.ownerLimit ?? null,
+      options.ownerLimit,
     ]);
     return rows[0]!.result;
   }

@@ -20,6 +20,19 @@ const UNEXPIRED = 'expires_at > $3';
 export const SQL = {
   /** $1 kind, $2 digest, $3 owner, $4 value, $5 expires, $6 now, $7 ownerLimit: see schema.ts. */
   insert: 'select latchkey_state_insert($1, $2, $3, $4::json, $5, $6, $7) as result',
+  /**
+   * The inserts without an owner limit of one batch (insert-batch.ts), as one plain statement (no plpgsql
+   * call): the rows come as arrays; those it created or whose expired record it replaced come back, an
+   * unexpired record makes its row do nothing. $1 kinds, $2 digests, $3 owners, $4 values, $5 expiries, $6 now.
+   */
+  insertBatch: `insert into ${T} as r (kind, key_digest, owner, value, version, expires_at)
+    select t.kind, t.key_digest, t.owner, t.value, 1, t.expires_at
+      from unnest($1::text[], $2::bytea[], $3::text[], $4::json[], $5::bigint[])
+        as t(kind, key_digest, owner, value, expires_at)
+    on conflict (kind, key_digest) do update
+      set owner = excluded.owner, value = excluded.value, version = 1, expires_at = excluded.expires_at
+      where r.expires_at <= $6
+    returning r.kind, r.key_digest`,
   get: `select ${RECORD} from ${T} where kind = $1 and key_digest = $2 and ${UNEXPIRED}`,
   /** A concurrent consumer waits on the row lock, then finds the row gone: one of them gets it. */
   consume: `delete from ${T} where kind = $1 and key_digest = $2 and ${UNEXPIRED} returning ${RECORD}`,

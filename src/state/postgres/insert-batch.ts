@@ -1,0 +1,126 @@
+/**
+ * Inserts without an owner limit (the replay check's `jti` of every private_key_jwt request) are sent to
+ * PostgreSQL together: those that arrive in one turn of the event loop share one statement, and so one
+ * round trip, one socket write and one parse of the reply, at most {@link MAX_INSERT_BATCH} at a time. Under
+ * load that is most of what the shared replay check costs the token server (bench/state); an insert arriving
+ * alone waits one `setImmediate`, nothing more.
+ *
+ * The decisions are the pure functions below; {@link InsertBatcher} only queues and sends.
+ */
+import type { InsertResult, RecordKind } from '../runtime-state.ts';
+
+export const MAX_INSERT_BATCH = 100;
+
+export interface BatchedInsert {
+  kind: RecordKind;
+  digest: Buffer;
+  owner: string | null;
+  /** JSON text. */
+  value: string;
+  expiresAtMs: number;
+  nowMs: number;
+}
+
+/** The rows one statement sends: unnest's arrays, and the clock it compares expiry with. */
+export interface InsertBatchRows {
+  kinds: string[];
+  digests: Buffer[];
+  owners: (string | null)[];
+  values: string[];
+  expires: number[];
+  nowMs: number;
+}
+
+/** Where a record of `kind` with `digest` is, as one string. */
+export function batchKey(kind: string, digest: Buffer): string {
+  return `${kind}\0${digest.toString('hex')}`;
+}
+
+/**
+ * The rows to send for `entries`: the first insert of each key only, since one statement cannot create and
+ * then find the same row (PostgreSQL refuses to touch a row twice in one `ON CONFLICT DO UPDATE`). Expired
+ * records are replaced when expired at the earliest clock of the batch: a record that expired between two
+ * inserts of one turn is taken as still there, which refuses rather than accepts.
+ */
+export function insertBatchRows(entries: readonly BatchedInsert[]): InsertBatchRows {
+  const rows: InsertBatchRows = {
+    kinds: [],
+    digests: [],
+    owners: [],
+    values: [],
+    expires: [],
+    nowMs: Infinity,
+  };
+  const seen = new Set<string>();
+  for (const entry of entries) {
+    rows.nowMs = Math.min(rows.nowMs, entry.nowMs);
+    const key = batchKey(entry.kind, entry.digest);
+    if (seen.has(key)) continue;
+    seen.add(key);
+    rows.kinds.push(entry.kind);
+    rows.digests.push(entry.digest);
+    rows.owners.push(entry.owner);
+    rows.values.push(entry.value);
+    rows.expires.push(entry.expiresAtMs);
+  }
+  return rows;
+}
+
+/**
+ * What each insert of the batch gets, given the keys the statement created: `created` for the first insert
+ * of a created key, `exists` for everything else (an unexpired record was there, or an earlier insert of the
+ * same batch created it).
+ */
+export function insertBatchResults(
+  entries: readonly BatchedInsert[],
+  created: ReadonlySet<string>,
+): InsertResult[] {
+  const claimed = new Set<string>();
+  return entries.map((entry) => {
+    const key = batchKey(entry.kind, entry.digest);
+    if (!created.has(key) || claimed.has(key)) return 'exists';
+    claimed.add(key);
+    return 'created';
+  });
+}
+
+/** Sends one batch: resolves with the keys ({@link batchKey}) it created. */
+export type SendInsertBatch = (rows: InsertBatchRows) => Promise<ReadonlySet<string>>;
+
+export class InsertBatcher {
+  readonly #send: SendInsertBatch;
+  #queue: { entry: BatchedInsert; settle: (result: InsertResult | Error) => void }[] = [];
+  #scheduled = false;
+
+  constructor(send: SendInsertBatch) {
+    this.#send = send;
+  }
+
+  insert(entry: BatchedInsert): Promise<InsertResult> {
+    return new Promise<InsertResult>((resolve, reject) => {
+      this.#queue.push({ entry, settle: (r) => (r instanceof Error ? reject(r) : resolve(r)) });
+      if (this.#queue.length >= MAX_INSERT_BATCH) this.#sendBatch(this.#queue.splice(0, MAX_INSERT_BATCH));
+      else if (!this.#scheduled) {
+        this.#scheduled = true;
+        setImmediate(() => {
+          this.#scheduled = false;
+          while (this.#queue.length > 0) this.#sendBatch(this.#queue.splice(0, MAX_INSERT_BATCH));
+        });
+      }
+    });
+  }
+
+  #sendBatch(batch: { entry: BatchedInsert; settle: (result: InsertResult | Error) => void }[]): void {
+    const entries = batch.map((b) => b.entry);
+    this.#send(insertBatchRows(entries)).then(
+      (created) => {
+        const results = insertBatchResults(entries, created);
+        batch.forEach((b, i) => b.settle(results[i]!));
+      },
+      (error: unknown) => {
+        const failure = error instanceof Error ? error : new Error(String(error));
+        for (const b of batch) b.settle(failure);
+      },
+    );
+  }
+}
