@@ -31,6 +31,18 @@ function expectRendered(notes: string): void {
 
 beforeAll(() => helmBinary(), HELM_BUILD_TIMEOUT_MS);
 
+describe('NOTES.txt: the replica count', () => {
+  it.each([
+    [1, '(1 replica)'],
+    [2, '(2 replicas)'],
+  ])('says %i as %s', async (replicas, said) => {
+    const notes = await renderNotes({
+      set: { replicas, 'state.backend': 'postgres', 'state.postgres.existingSecret': 'db' },
+    });
+    expect(notes.split('\n')[0]).toContain(said);
+  });
+});
+
 describe('NOTES.txt: the runtime state warning', () => {
   const warned: { replicas: number; backend: string }[] = [
     { replicas: 3, backend: 'embedded' },
