@@ -162,6 +162,13 @@ describe('.github/workflows/release.yml', () => {
     expect(upstream(release, 'chart')).toContain('image');
   });
 
+  it('is what docs/image.md tells people to pull, verify and install', async () => {
+    const page = await readText('docs/image.md');
+    expect(page).toContain(`${values.image.repository}:${packageJson.version}`);
+    expect(page).toContain(`${release.env?.['CHART_REPOSITORY']}/latchkey --version ${packageJson.version}`);
+    expect(page).toContain('workflows/release\\.yml@refs/tags/v');
+  });
+
   it('gives write permissions only to the jobs that push', () => {
     expect(release.permissions).toEqual({ contents: 'read' });
     for (const [name, j] of Object.entries(release.jobs)) {
