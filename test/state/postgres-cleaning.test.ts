@@ -11,6 +11,10 @@
  * what live rows need takes a rewrite (`VACUUM FULL`, pg_repack), which an operator may run after a one-off
  * backlog and which the server never needs. The test prints the sizes beside those of a fresh table with the
  * same live rows, so the difference is a figure, not a guess.
+ *
+ * The heap does come back, by itself, one lifetime after a backlog: rows written after the VACUUM go into the
+ * space it freed at the front, so once the rows that were live behind the backlog have expired and been
+ * cleaned, the heap's whole tail is empty and the next VACUUM truncates it. The second test shows that.
  */
 import pg from 'pg';
 import { afterAll, beforeAll, expect, it } from 'vitest';
@@ -54,6 +58,12 @@ async function seed(client: pg.Client, from: number, count: number, expiresAt: s
      from generate_series($1::int, $2::int) i`,
     [from, from + count - 1],
   );
+}
+
+/** The heap alone: what VACUUM can truncate. */
+async function heapSize(client: pg.Client): Promise<number> {
+  const { rows } = await client.query(`select pg_relation_size('${RECORDS_TABLE}')::bigint as bytes`);
+  return Number(rows[0].bytes);
 }
 
 /** pg_total_relation_size: the heap, its indexes, TOAST, free-space and visibility maps. */
@@ -188,3 +198,59 @@ it('cleans a million expired rows while tokens keep flowing; after VACUUM the ne
   }
   // Seeding 2 × 1,000,000 rows through three indexes, cleaning, VACUUM: 90-120 s alone on two cores.
 }, 480_000);
+
+it('gives the heap back one lifetime after a backlog: later rows fill the front, and VACUUM truncates the emptied tail', async () => {
+  const BACKLOG = 200_000;
+  const url = await server.createDatabase();
+  const state = await openPostgresState({ url });
+  const client = await connect(url);
+  const clean = (now: number) =>
+    cleanOnce(
+      { state, clock: () => now, timers: systemTimers, onEvent: () => {} },
+      { intervalMs: 0, batch: 5000, maxBatchesPerRun: 1000, pauseMs: 0 },
+      new AbortController().signal,
+    );
+  try {
+    // A backlog of expired rows, and behind it the rows that were live then, until LIVE_UNTIL.
+    await seed(client, 0, BACKLOG, `${NOW - 2 * BACKLOG}::bigint + i`);
+    await seed(client, BACKLOG, LIVE, String(LIVE_UNTIL));
+    const peakHeap = await heapSize(client);
+    expect(await clean(NOW)).toMatchObject({ removed: { assertion_jti: BACKLOG } });
+    await client.query(`vacuum ${RECORDS_TABLE}`);
+    // The tail still holds the live rows: nothing to truncate yet.
+    expect(await heapSize(client)).toBeGreaterThan(peakHeap * 0.9);
+
+    // Service goes on: new rows, written through the backend, living an hour longer.
+    const laterUntil = LIVE_UNTIL + 3_600_000;
+    for (let i = 0; i < LIVE; i += 100) {
+      const inserts = Array.from({ length: 100 }, (_, j) =>
+        state.insert('assertion_jti', `later-${i + j}`, { value: i + j, expiresAtMs: laterUntil }, NOW),
+      );
+      expect(new Set(await Promise.all(inserts))).toEqual(new Set(['created']));
+    }
+    // The rows behind the backlog expire and are cleaned; autovacuum's VACUUM (run here at once) truncates.
+    expect(await clean(LIVE_UNTIL)).toMatchObject({ removed: { assertion_jti: LIVE } });
+    await client.query(`vacuum ${RECORDS_TABLE}`);
+    const heapAfter = await heapSize(client);
+
+    const freshUrl = await server.createDatabase();
+    await (await openPostgresState({ url: freshUrl })).close();
+    const fresh = await connect(freshUrl);
+    let neededHeap: number;
+    try {
+      await seed(fresh, 0, LIVE, String(laterUntil));
+      neededHeap = await heapSize(fresh);
+    } finally {
+      await fresh.end();
+    }
+    console.log('PostgreSQL heap one lifetime after a backlog', {
+      heapMiB: { peak: mib(peakHeap), after: mib(heapAfter), freshWithTheLiveRows: mib(neededHeap) },
+      totalMiB: mib(await totalSize(client)),
+    });
+    expect(heapAfter).toBeLessThanOrEqual(neededHeap * 1.5 + MiB);
+    expect(heapAfter).toBeLessThan(peakHeap / 5);
+  } finally {
+    await client.end();
+    await state.close();
+  }
+}, 240_000);
