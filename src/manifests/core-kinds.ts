@@ -1,5 +1,5 @@
 import type { SecretData } from '../store/objects.ts';
-import { describeKind, describeValue } from './messages.ts';
+import { describeKind, describeValue, unknownFieldMessage } from './messages.ts';
 import { checkMetadata, isRecord } from './metadata.ts';
 import type { FieldError } from './problem.ts';
 
@@ -95,5 +95,5 @@ export function checkNamespace(object: Record<string, unknown>): CheckedCore<Nam
 function unknownFields(object: Record<string, unknown>, known: ReadonlySet<string>): FieldError[] {
   return Object.keys(object)
     .filter((k) => !known.has(k))
-    .map((k) => ({ path: [k], message: `unknown field "${k}"` }));
+    .map((k) => ({ path: [k], message: unknownFieldMessage(k, [...known]) }));
 }

@@ -2,7 +2,7 @@ import { Ajv, type ErrorObject, type ValidateFunction } from 'ajv';
 import type { KindName } from '../api/kinds.ts';
 import { generateCrds } from '../crd/generate.ts';
 import { childNodes, type SchemaNode } from '../crd/schema-node.ts';
-import { ajvMessage, describeValue } from './messages.ts';
+import { ajvMessage, describeValue, unknownFieldMessage } from './messages.ts';
 import { formatPath, type FieldError, type PathSegment } from './problem.ts';
 import { KUBERNETES_KEYWORDS } from '../crd/structural.ts';
 
@@ -11,6 +11,8 @@ const DATE_TIME = /^\d{4}-\d{2}-\d{2}[Tt ]\d{2}:\d{2}:\d{2}(\.\d+)?([Zz]|[+-]\d{
 
 interface CompiledKind {
   schema: SchemaNode;
+  /** The schema `validate` checks against, which its errors' `schemaPath` points into. */
+  strict: SchemaNode;
   validate: ValidateFunction;
 }
 
@@ -31,7 +33,8 @@ function compiledKind(kind: KindName): CompiledKind {
       generateCrds().map(({ crd }) => {
         const schema = crd.spec.versions[0]?.schema.openAPIV3Schema;
         if (schema === undefined) throw new Error(`${crd.metadata.name} has no version`);
-        return [crd.spec.names.kind, { schema, validate: ajv.compile(forValidation(schema)) }];
+        const strict = forValidation(schema);
+        return [crd.spec.names.kind, { schema, strict, validate: ajv.compile(strict) }];
       }),
     );
   }
@@ -67,14 +70,14 @@ function strictCopy(node: SchemaNode): SchemaNode {
  * as the API server does before storing it. `object` is modified in place.
  */
 export function validateAgainstCrd(kind: KindName, object: Record<string, unknown>): FieldError[] {
-  const { schema, validate } = compiledKind(kind);
+  const { schema, strict, validate } = compiledKind(kind);
   const errors: FieldError[] = [];
-  if (!validate(object)) errors.push(...fromAjv(validate.errors ?? [], object));
+  if (!validate(object)) errors.push(...fromAjv(validate.errors ?? [], object, strict));
   listTypeErrors(schema, object, [], errors);
   return errors;
 }
 
-function fromAjv(ajvErrors: ErrorObject[], data: unknown): FieldError[] {
+function fromAjv(ajvErrors: ErrorObject[], data: unknown, schema: SchemaNode): FieldError[] {
   const out: FieldError[] = [];
   const typeErrors = new Set(ajvErrors.filter((e) => e.keyword === 'type').map((e) => e.instancePath));
   for (const error of ajvErrors) {
@@ -83,10 +86,27 @@ function fromAjv(ajvErrors: ErrorObject[], data: unknown): FieldError[] {
     const path = pointerToPath(error.instancePath, data);
     const value = valueAt(data, path);
     if (error.keyword === 'required') path.push(String(error.params.missingProperty));
-    if (error.keyword === 'additionalProperties') path.push(String(error.params.additionalProperty));
+    if (error.keyword === 'additionalProperties') {
+      path.push(String(error.params.additionalProperty));
+      const known = Object.keys(schemaAt(schema, error.schemaPath)?.properties ?? {});
+      out.push({ path, message: unknownFieldMessage(String(error.params.additionalProperty), known) });
+      continue;
+    }
     out.push({ path, message: ajvMessage(error, value) });
   }
   return out;
+}
+
+/** The node of an error's `schemaPath` (`#/properties/spec/…/additionalProperties`) holding the keyword. */
+function schemaAt(root: SchemaNode, schemaPath: string): SchemaNode | undefined {
+  const tokens = schemaPath.replace(/^#\/?/, '').split('/').slice(0, -1);
+  let node: unknown = root;
+  for (const raw of tokens) {
+    const token = decodeURIComponent(raw).replaceAll('~1', '/').replaceAll('~0', '~');
+    if (typeof node !== 'object' || node === null || !Object.hasOwn(node, token)) return undefined;
+    node = (node as Record<string, unknown>)[token];
+  }
+  return typeof node === 'object' && node !== null ? (node as SchemaNode) : undefined;
 }
 
 /** JSON pointer → path; a segment is an index only where the data holds a list, since `0` may be a key. */

@@ -2,6 +2,7 @@ import type { ErrorObject } from 'ajv';
 import { z } from 'zod';
 import { duration, namespaceName, objectName } from '../api/common.ts';
 import { CLIENT_ID } from '../api/oauth-client.ts';
+import { closestName } from '../closest-name.ts';
 import { SCOPE_TOKEN } from '../api/resource-server.ts';
 
 const NAME_RULES = 'lowercase letters, digits and "-", starting and ending with a letter or digit';
@@ -61,6 +62,24 @@ export function describeKind(value: unknown): string {
     return 'a number (quote it to make it a string)';
   if (typeof value === 'boolean') return 'a boolean (quote it to make it a string)';
   return `a ${typeof value}`;
+}
+
+/** A mapping with at most this many fields has them all listed after an unknown one; a longer list drowns the line. */
+const LISTED_FIELDS = 8;
+
+/**
+ * An unknown field, with the way out: the known field it most likely stands for, and in a small mapping
+ * (such as `spec.secret.keys`) every field it takes, in schema order.
+ * @example unknownFieldMessage('client_secret', ['clientId', 'clientSecret'])
+ * // 'unknown field "client_secret"; did you mean "clientSecret"? (fields here: clientId, clientSecret)'
+ */
+export function unknownFieldMessage(field: string, known: readonly string[]): string {
+  const unknown = `unknown field ${JSON.stringify(field)}`;
+  const guess = closestName(field, known);
+  const listed = known.length > 0 && known.length <= LISTED_FIELDS ? `fields here: ${known.join(', ')}` : '';
+  if (guess === undefined) return listed === '' ? unknown : `${unknown}; ${listed}`;
+  const meant = `${unknown}; did you mean ${JSON.stringify(guess)}?`;
+  return listed === '' ? meant : `${meant} (${listed})`;
 }
 
 function plural(n: number, word: string): string {

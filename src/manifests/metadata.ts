@@ -1,6 +1,6 @@
 import { namespaceName, objectName } from '../api/common.ts';
 import type { ObjectMeta } from '../store/objects.ts';
-import { describeValue, DNS_LABEL_TEXT, DNS_SUBDOMAIN_TEXT } from './messages.ts';
+import { describeValue, DNS_LABEL_TEXT, DNS_SUBDOMAIN_TEXT, unknownFieldMessage } from './messages.ts';
 import type { FieldError } from './problem.ts';
 
 /** Where an object without `metadata.namespace` lands, as with `kubectl apply` and no `-n`. */
@@ -53,7 +53,7 @@ export function checkMetadata(value: unknown, rules: MetadataRules): CheckedMeta
   }
   for (const key of Object.keys(value)) {
     if (!OBJECT_META_FIELDS.has(key))
-      errors.push({ path: ['metadata', key], message: `unknown field "${key}"` });
+      errors.push({ path: ['metadata', key], message: unknownFieldMessage(key, [...OBJECT_META_FIELDS]) });
   }
 
   // YAML's empty value is null, which Go decodes as the empty string: absent.

@@ -40,7 +40,8 @@ describe('a watched folder of manifests', () => {
         line: 12,
         object: 'ResourceServer/team/b',
         field: 'spec.bogus',
-        message: 'unknown field "bogus"',
+        message:
+          'unknown field "bogus"; fields here: identifier, displayName, scopes, accessToken, introspection, allowedNamespaces',
       }),
     ]);
   });
@@ -149,7 +150,7 @@ describe('a watched folder of manifests', () => {
     const load = await folder.load();
     expect(load.world.namespaces.get('team')).toEqual({ team: 'a', 'kubernetes.io/metadata.name': 'team' });
     expect(load.problems.map((p) => p.message)).toEqual([
-      'unknown field "bogus"',
+      'unknown field "bogus"; fields here: apiVersion, kind, metadata, spec, status',
       expect.stringMatching(/^Namespace team is already declared in .*a\.yaml/),
     ]);
   });

@@ -25,7 +25,25 @@ spec:
   grantType: [client_credentials]
 `,
     problem: { line: 8, object: 'OAuthClient/billing/billing-worker', field: 'spec.grantType' },
-    message: 'unknown field "grantType"',
+    message: 'unknown field "grantType"; did you mean "grantTypes"?',
+  },
+  {
+    name: 'an unknown key under spec.secret.keys, with the keys it takes',
+    yaml: `apiVersion: latchkey.dev/v1alpha1
+kind: OAuthClient
+metadata: {name: billing-worker, namespace: billing}
+spec:
+  secret:
+    source: Existing
+    keys: {client_secret: password}
+`,
+    problem: {
+      line: 7,
+      object: 'OAuthClient/billing/billing-worker',
+      field: 'spec.secret.keys.client_secret',
+    },
+    message:
+      'unknown field "client_secret"; did you mean "clientSecret"? (fields here: clientId, clientSecret, issuer, tokenEndpoint)',
   },
   {
     name: 'an unknown top-level field',
@@ -40,7 +58,8 @@ spec:
       scopes: ["payments:read"]
 `,
     problem: { line: 4, object: 'Role/payments/reader', field: 'specs' },
-    message: 'unknown field "specs"',
+    message:
+      'unknown field "specs"; did you mean "spec"? (fields here: apiVersion, kind, metadata, spec, status)',
   },
   {
     name: 'an unknown metadata field',
@@ -53,7 +72,7 @@ metadata:
 spec: {type: kubernetes}
 `,
     problem: { line: 6, object: 'Connection/platform/cluster', field: 'metadata.label' },
-    message: 'unknown field "label"',
+    message: 'unknown field "label"; did you mean "labels"?',
   },
   {
     name: 'a value outside an enum',
@@ -329,7 +348,7 @@ __proto__: {polluted: true}
 spec: {type: kubernetes}
 `,
     problem: { line: 4, object: 'Connection/platform/cluster', field: '__proto__' },
-    message: 'unknown field "__proto__"',
+    message: 'unknown field "__proto__"; fields here: apiVersion, kind, metadata, spec, status',
   },
   {
     name: 'a __proto__ key in metadata',

@@ -48,7 +48,7 @@ describe('latchkey validate (the CLI as a process)', () => {
         `${BROKEN}/teams/reporting.yaml:10: warning: OAuthClient/reporting/reporting-job: spec.grants[0]: ResourceServer payments/payments-api does not allow references from namespace reporting (its spec.allowedNamespaces); the labels of namespace reporting are unknown (no Namespace document among the given files), so the cluster may allow it`,
         `${BROKEN}/teams/reporting.yaml:19: ResourceServer/reporting/payments-api-copy: spec.identifier: identifier https://payments.internal is already used by ResourceServer payments/payments-api (${BROKEN}/payments-api.yaml:1)`,
         `${BROKEN}/teams/reporting.yaml:27: Role/reporting/payments-reader: spec.permissions: missing required field "permissions"`,
-        `${BROKEN}/teams/reporting.yaml:28: Role/reporting/payments-reader: spec.permission: unknown field "permission"`,
+        `${BROKEN}/teams/reporting.yaml:28: Role/reporting/payments-reader: spec.permission: unknown field "permission"; did you mean "permissions"? (fields here: description, permissions, allowedNamespaces)`,
         '5 errors and 1 warning in 4 files',
         '',
       ].join('\n'),
@@ -98,7 +98,8 @@ describe('latchkey validate (the CLI as a process)', () => {
           line: 28,
           object: 'Role/reporting/payments-reader',
           field: 'spec.permission',
-          message: 'unknown field "permission"',
+          message:
+            'unknown field "permission"; did you mean "permissions"? (fields here: description, permissions, allowedNamespaces)',
           severity: 'error',
         },
       ],
@@ -131,7 +132,7 @@ describe('latchkey validate (the CLI as a process)', () => {
     const { code, stdout } = await latchkeyWith(role, 'validate', `${BROKEN}/payments-api.yaml`, '-');
     expect(code).toBe(1);
     expect(stdout).toContain(
-      '<stdin>:28: Role/reporting/payments-reader: spec.permission: unknown field "permission"',
+      '<stdin>:28: Role/reporting/payments-reader: spec.permission: unknown field "permission"; did you mean',
     );
     expect(stdout.split('\n').at(-2)).toMatch(/ in 2 files$/);
   });

@@ -534,7 +534,7 @@ spec:
         line: 5,
         object: 'OAuthClient/billing/typo',
         field: 'spec.grantType',
-        message: 'unknown field "grantType"',
+        message: 'unknown field "grantType"; did you mean "grantTypes"?',
       }),
       error({
         file: 'bad.yaml',
