@@ -1,5 +1,8 @@
 import { pino, type DestinationStream, type Logger } from 'pino';
+import { systemClock, type Clock } from './clock.ts';
 import type { EventBus, EventName, LatchkeyEvents } from './events.ts';
+import { DEFAULT_LOG_LEVEL, EVENT_LEVELS, eventLevel, type LogLevel } from './log-level.ts';
+import { refusalFields, refusalGate, refusalLine, refusalRecord } from './refusal-log.ts';
 
 /** Paths pino censors wherever they occur, so a secret that slips into a log call never reaches the output. */
 export const REDACT_PATHS = [
@@ -22,43 +25,43 @@ export const REDACT_PATHS = [
   '*.data',
 ];
 
-export function createLogger(destination?: DestinationStream, level = 'info'): Logger {
-  return pino({ level, redact: { paths: REDACT_PATHS, censor: '[redacted]' }, base: undefined }, destination);
+/** A JSON logger that censors {@link REDACT_PATHS}; `now` sets the `time` field's clock (tests freeze it). */
+export function createLogger(
+  destination?: DestinationStream,
+  level: LogLevel = DEFAULT_LOG_LEVEL,
+  now?: Clock,
+): Logger {
+  return pino(
+    {
+      level,
+      redact: { paths: REDACT_PATHS, censor: '[redacted]' },
+      base: undefined,
+      ...(now !== undefined ? { timestamp: () => `,"time":${now()}` } : {}),
+    },
+    destination,
+  );
 }
 
-/** Every event, as one structured log line; token events at debug, since they are the hot path. */
-export function logEvents(events: EventBus, logger: Logger): void {
-  const levels: Record<EventName, 'debug' | 'info' | 'warn' | 'error'> = {
-    'token.issued': 'debug',
-    'token.failed': 'debug',
-    'token.introspected': 'debug',
-    'token.revoked': 'debug',
-    'request.failed': 'debug',
-    'revocation.evicted': 'warn',
-    // Any request can raise it: logged per request only at debug, like the token events.
-    'issuer.unknownKey': 'debug',
-    'store.swapped': 'info',
-    'object.notReady': 'warn',
-    'manifest.invalid': 'error',
-    'secret.issued': 'info',
-    'keys.created': 'info',
-    'keys.published': 'info',
-    'keys.revoked': 'warn',
-    'keys.removed': 'info',
-    'reconcile.failed': 'warn',
-    'connection.fetchFailed': 'warn',
-    'state.unavailable': 'error',
-    'state.recovered': 'info',
-    'keys.restored': 'warn',
-    'keys.corrupt': 'error',
-    'watch.reconnected': 'warn',
-    'watch.relisted': 'info',
-    'tls.reloaded': 'info',
-    'tls.reloadFailed': 'error',
-  };
-  for (const name of Object.keys(levels) as EventName[]) {
+/**
+ * Every event, as one structured line at its level ({@link eventLevel}). A refused request is one line whose
+ * `msg` reads as `latchkey dev` prints it, rate-limited unless the logger is at debug (see refusal-log.ts).
+ */
+export function logEvents(events: EventBus, logger: Logger, options: { now?: Clock } = {}): void {
+  const threshold = logger.level as LogLevel;
+  const gate = refusalGate({ threshold, now: options.now ?? systemClock });
+  for (const name of Object.keys(EVENT_LEVELS) as EventName[]) {
+    if (name === 'token.failed' || name === 'request.failed') {
+      events.on(name, (payload: LatchkeyEvents[typeof name]) => {
+        const level = eventLevel(name, payload);
+        const record = refusalRecord(name, payload);
+        const suppressed = gate(record, level);
+        if (suppressed === undefined) return;
+        logger[level]({ event: name, ...refusalFields(record, suppressed) }, refusalLine(record, suppressed));
+      });
+      continue;
+    }
     events.on(name, (payload: LatchkeyEvents[typeof name]) =>
-      logger[levels[name]]({ event: name, ...payload }, name),
+      logger[eventLevel(name, payload)]({ event: name, ...payload }, name),
     );
   }
 }

@@ -4,18 +4,22 @@ import { ConfigError } from '../config-error.ts';
 import { USAGE } from './commands.ts';
 import { packageVersion } from './version.ts';
 import type { EventBus } from '../events.ts';
+import type { LogLevel } from '../log-level.ts';
 
 // Each command imports only its own modules: the operator never loads the manifest validators (ajv, yaml),
 // dev mode never loads the Kubernetes client, so neither keeps the other's code and source text in memory.
 
 /** Reports events as JSON logs or as lines for people; pino is loaded only when JSON is asked for. */
-async function reporting(events: EventBus, logFormat: 'text' | 'json'): Promise<void> {
-  if (logFormat === 'json') {
+async function reporting(
+  events: EventBus,
+  config: { logFormat: 'text' | 'json'; logLevel?: LogLevel },
+): Promise<void> {
+  if (config.logFormat === 'json') {
     const { createLogger, logEvents } = await import('../log.ts');
-    logEvents(events, createLogger());
+    logEvents(events, createLogger(undefined, config.logLevel));
   } else {
     const { reportEvents } = await import('../dev/reporter.ts');
-    reportEvents(events, (line) => process.stdout.write(`${line}\n`));
+    reportEvents(events, (line) => process.stdout.write(`${line}\n`), { level: config.logLevel });
   }
 }
 
@@ -28,7 +32,7 @@ async function dev(argv: string[]): Promise<void> {
   const config = parseDevArgs(argv, process.cwd());
   const [{ EventBus }, { startDev }] = await Promise.all([import('../events.ts'), import('../dev/run.ts')]);
   const events = new EventBus();
-  await reporting(events, config.logFormat);
+  await reporting(events, config);
   const server = await startDev(config, events);
   stopOnSignal(() => server.close());
   process.stdout.write(`${server.readyMessage()}\n`);
@@ -72,7 +76,7 @@ async function operator(argv: string[]): Promise<void> {
     import('../operator/run.ts'),
   ]);
   const events = new EventBus();
-  await reporting(events, config.logFormat);
+  await reporting(events, config);
   const running = await startOperator(config, { events });
   stopOnSignal(() => running.close());
   process.stdout.write(`Latchkey operator started: issuer ${running.issuer}, identity ${config.identity}\n`);

@@ -1,6 +1,7 @@
 import { resolve as resolvePath } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { ConfigError } from '../config-error.ts';
+import { LOG_LEVEL_OPTION, logLevelOption, type LogLevel } from '../log-level.ts';
 import { portOption } from '../options.ts';
 import { formatUsage, parseOptions, type CommandDef, type OptionDef } from '../option-table.ts';
 import { addressPolicyOption, STRICT_POLICY, type AddressPolicy } from '../outbound/address-policy.ts';
@@ -25,6 +26,8 @@ export interface DevConfig {
   /** Undefined: the token port speaks plain HTTP. */
   tls?: TlsFiles;
   logFormat: 'text' | 'json';
+  /** The least severe log lines written (`--log-level`); undefined: info. */
+  logLevel?: LogLevel;
   watch: boolean;
   /** Contact each `oidc` Connection's issuer as the operator does; unset or false: dev mode makes no outbound request. */
   checkConnections?: boolean;
@@ -92,6 +95,7 @@ export const DEV_OPTIONS = [
     description: 'the PEM private key of --tls-cert; both or neither',
   },
   { name: 'log-format', type: 'string', value: 'F', default: 'text', description: 'text or json' },
+  LOG_LEVEL_OPTION,
   { name: 'no-watch', type: 'boolean', description: 'do not reload when manifests change' },
   {
     name: 'check-connections',
@@ -138,6 +142,7 @@ export function parseDevArgs(argv: readonly string[], cwd: string): DevConfig {
   const logFormat = values['log-format'] ?? 'text';
   if (logFormat !== 'text' && logFormat !== 'json')
     throw new ConfigError('--log-format', 'must be text or json');
+  const logLevel = logLevelOption(values['log-level']);
   const resolve = (p: string) => resolvePath(cwd, p);
   const tls = tlsFilesOption(values['tls-cert'], values['tls-key'], resolve);
   const issuer = values.issuer === undefined ? undefined : normalizeIssuer(values.issuer);
@@ -151,6 +156,7 @@ export function parseDevArgs(argv: readonly string[], cwd: string): DevConfig {
     ...(issuer !== undefined ? { issuer } : {}),
     ...(tls !== undefined ? { tls } : {}),
     logFormat,
+    logLevel,
     watch: values['no-watch'] !== true,
     checkConnections: values['check-connections'] === true,
     httpLimits: httpLimitsOption(values),

@@ -1,7 +1,21 @@
-import type { EventBus } from '../events.ts';
+import { systemClock, type Clock } from '../clock.ts';
+import type { EventBus, EventName } from '../events.ts';
+import { DEFAULT_LOG_LEVEL, EVENT_LEVELS, eventLevel, eventsAtLevel, type LogLevel } from '../log-level.ts';
+import { logText, MAX_LOGGED_DETAIL, refusalGate, refusalLine, refusalRecord } from '../refusal-log.ts';
 
-/** Human-readable lines for dev mode: what was applied, what is wrong and where. */
-export function reportEvents(events: EventBus, out: (line: string) => void): void {
+export interface ReportOptions {
+  /** The least severe level printed (`--log-level`); default info. */
+  level?: LogLevel;
+  /** The clock of the refusal lines' rate limit. */
+  now?: Clock;
+}
+
+/** Human-readable lines for dev mode: what was applied, what is wrong and where, and refused requests. */
+export function reportEvents(all: EventBus, out: (line: string) => void, options: ReportOptions = {}): void {
+  const level = options.level ?? DEFAULT_LOG_LEVEL;
+  const events = eventsAtLevel(all, level);
+  reportRefusals(events, out, { level, now: options.now ?? systemClock });
+  if (level === 'debug') reportDebugEvents(events, out);
   events.on('manifest.invalid', (p) =>
     out(`invalid: ${p.file}:${p.line}: ${p.object}: ${p.field ? `${p.field}: ` : ''}${p.message}`),
   );
@@ -21,4 +35,33 @@ export function reportEvents(events: EventBus, out: (line: string) => void): voi
       `applied: ${p.apis} APIs, ${p.clients} clients in effect${p.notReady > 0 ? `, ${p.notReady} objects not ready` : ''}`,
     ),
   );
+}
+
+/** One line per refused request, `refused: <endpoint> for client <id>: <error> — <why>`, rate-limited. */
+function reportRefusals(
+  events: EventBus,
+  out: (line: string) => void,
+  options: Required<ReportOptions>,
+): void {
+  const gate = refusalGate({ threshold: options.level, now: options.now });
+  for (const name of ['token.failed', 'request.failed'] as const) {
+    events.on(name, (payload) => {
+      const record = refusalRecord(name, payload);
+      const suppressed = gate(record, eventLevel(name, payload));
+      if (suppressed !== undefined) out(refusalLine(record, suppressed));
+    });
+  }
+}
+
+/** At debug, the events that have no line of their own (the tokens issued, introspected, revoked) as fields. */
+function reportDebugEvents(events: EventBus, out: (line: string) => void): void {
+  for (const name of Object.keys(EVENT_LEVELS) as EventName[]) {
+    if (EVENT_LEVELS[name] !== 'debug') continue;
+    events.on(name, (payload: object) => {
+      const fields = Object.entries(payload)
+        .filter(([, value]) => value !== undefined)
+        .map(([key, value]) => `${key}=${logText(String(value), MAX_LOGGED_DETAIL)}`);
+      out(`debug: ${name} ${fields.join(' ')}`);
+    });
+  }
 }

@@ -2,6 +2,7 @@ import { hostname } from 'node:os';
 import { randomBytes } from 'node:crypto';
 import { parseDuration } from '../api/duration.ts';
 import { ConfigError } from '../config-error.ts';
+import { LOG_LEVEL_OPTION, logLevelOption, type LogLevel } from '../log-level.ts';
 import { integerOption, portOption } from '../options.ts';
 import {
   formatUsage,
@@ -38,6 +39,8 @@ export interface OperatorConfig {
   retryPeriodSeconds: number;
   concurrency: number;
   logFormat: 'text' | 'json';
+  /** The least severe log lines written (`--log-level`); undefined: info. */
+  logLevel?: LogLevel;
   /** When signing keys rotate: interval, pre-publish period, and the clock skew retired keys allow for. */
   keyRotation: RotationSchedule;
   /** Timeouts and the connection cap of the token and ops ports. */
@@ -194,6 +197,7 @@ export const OPERATOR_OPTIONS = [
   ...HTTP_LIMIT_OPTIONS,
   ...REPLAY_LIMIT_OPTIONS,
   { name: 'log-format', type: 'string', value: 'F', default: 'json', description: 'json or text' },
+  LOG_LEVEL_OPTION,
 ] as const satisfies readonly OptionDef[];
 
 type OperatorValues = OptionValues<typeof OPERATOR_OPTIONS>;
@@ -308,6 +312,7 @@ export function parseOperatorArgs(
   const { issuer, tls } = issuerOption(values);
   const namespaces = namespacesOption(values.namespaces);
   const logFormat = logFormatOption(values['log-format']);
+  const logLevel = logLevelOption(values['log-level']);
   const leaseTimings = leaseTimingsOption(values);
   const keyRotation = keyRotationOption(values);
   const podUid = podUidOption(env);
@@ -325,6 +330,7 @@ export function parseOperatorArgs(
     ...leaseTimings,
     concurrency: integerOption(values.concurrency, '--concurrency', 4, 1, 64),
     logFormat,
+    logLevel,
     keyRotation,
     httpLimits: httpLimitsOption(values),
     replayLimits: replayLimitsOption(values),

@@ -14,6 +14,7 @@ describe('latchkey dev options', () => {
       port: 8080,
       opsPort: 8081,
       logFormat: 'text',
+      logLevel: 'info',
       watch: true,
       checkConnections: false,
       httpLimits: DEFAULT_HTTP_LIMITS,
@@ -102,5 +103,24 @@ describe('latchkey dev options', () => {
 
   it('rejects unknown options', () => {
     expect(() => parseDevArgs(['--prot', '1'], '/w')).toThrow(ConfigError);
+  });
+});
+
+describe('latchkey dev --log-level', () => {
+  it('is info by default, and takes debug, info, warn or error', () => {
+    expect(parseDevArgs([], '/w').logLevel).toBe('info');
+    for (const level of ['debug', 'info', 'warn', 'error']) {
+      expect(parseDevArgs(['--log-level', level], '/w').logLevel).toBe(level);
+    }
+  });
+
+  it('refuses another value, naming the flag and the allowed values', () => {
+    expect(() => parseDevArgs(['--log-level', 'verbose'], '/w')).toThrow(
+      '--log-level: must be one of debug, info, warn, error, got "verbose"',
+    );
+  });
+
+  it('is listed in the usage text with its default', () => {
+    expect(DEV_USAGE).toMatch(/--log-level LEVEL +debug, info, warn or error: .*\(default: info\)/s);
   });
 });

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { ConfigError } from '../../src/config-error.ts';
-import { parseOperatorArgs } from '../../src/operator/config.ts';
+import { OPERATOR_USAGE, parseOperatorArgs } from '../../src/operator/config.ts';
 import { STRICT_POLICY } from '../../src/outbound/address-policy.ts';
 
 describe('latchkey operator options', () => {
@@ -228,5 +228,26 @@ describe('--allow-issuer-hosts and --deny-issuer-networks', () => {
     expect(policy?.allowNetworks.map((n) => n.text)).toEqual(['127.0.0.1']);
     expect(policy?.denyNetworks.map((n) => n.text)).toEqual(['10.0.0.0/8']);
     expect(policy?.allowLoopback).toBe(false);
+  });
+});
+
+describe('latchkey operator --log-level', () => {
+  const issuer = ['--issuer', 'http://x'];
+
+  it('is info by default, and takes debug, info, warn or error', () => {
+    expect(parseOperatorArgs(issuer, undefined).logLevel).toBe('info');
+    for (const level of ['debug', 'info', 'warn', 'error']) {
+      expect(parseOperatorArgs([...issuer, `--log-level=${level}`], undefined).logLevel).toBe(level);
+    }
+  });
+
+  it('refuses another value, naming the flag and the allowed values', () => {
+    expect(() => parseOperatorArgs([...issuer, '--log-level', 'trace'], undefined)).toThrow(
+      '--log-level: must be one of debug, info, warn, error, got "trace"',
+    );
+  });
+
+  it('is listed in the usage text with its default', () => {
+    expect(OPERATOR_USAGE).toMatch(/--log-level LEVEL +debug, info, warn or error: .*\(default: info\)/s);
   });
 });
