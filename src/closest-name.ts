@@ -31,14 +31,15 @@ function normalized(name: string): string {
 /**
  * The candidate `given` most likely stands for, for a "did you mean …?": the nearest by
  * {@link editDistance}, ignoring case, `-` and `_`, when it is at most a third of `given`'s length away
- * (at least one edit); undefined when none is that near, since no guess is better than a wrong one. A tie
- * goes to the candidate listed first.
+ * (at least one edit, at most two); undefined when none is that near, since no guess is better than a wrong
+ * one. A tie goes to the candidate listed first.
  * @example closestName('ops-prot', ['port', 'ops-port']) // 'ops-port'
  */
 export function closestName(given: string, candidates: readonly string[]): string | undefined {
   const wanted = normalized(given);
   if (wanted === '') return undefined;
-  const limit = Math.max(1, Math.floor(wanted.length / 3));
+  // Slips, not other words: `payments-reader` is not a typo of `payments-writer`.
+  const limit = Math.min(2, Math.max(1, Math.floor(wanted.length / 3)));
   let best: string | undefined;
   let bestDistance = limit + 1;
   for (const candidate of candidates) {

@@ -2,6 +2,7 @@ import type { DeclaredObject } from '../store/objects.ts';
 import type { Resolution } from '../store/compile.ts';
 import { secretNameOf } from '../store/names.ts';
 import { ConditionType, Reason } from '../store/reasons.ts';
+import { referenceHint } from './reference-hint.ts';
 import { couldSelect } from './selector-reach.ts';
 
 export type Severity = 'error' | 'warning';
@@ -32,6 +33,8 @@ const FIELD_PREFIX = /^(spec(?:\.[A-Za-z][A-Za-z0-9]*|\[\d+\])+): (.*)$/s;
 const FIELD_SUBJECT = /^(spec(?:\.[A-Za-z][A-Za-z0-9]*)+) (.*)$/s;
 const NOT_ALLOWED = /^(\w+ [^\s/]+\/\S+) does not allow references from namespace /;
 const HELD_BY = /already used by (\w+ [^\s/]+\/\S+)$/;
+// resolveRef's words for a reference to nothing (src/store/compile/resolve-ref.ts).
+const NOT_FOUND = /^(\w+) ([^\s/]+)\/(\S+) not found(?: or not ready)?$/;
 
 /** Problems whose message names the value rather than the field: the field each is about. */
 const FIELD_OF_SUBJECT: readonly [RegExp, (o: DeclaredObject) => string][] = [
@@ -123,10 +126,25 @@ function partProblem(part: string, object: DeclaredObject, context: ResolutionCo
     }
     // Offline only the scheme of a jwksUri is judged, and the operator's allow list may admit the host.
     const severity = field === 'spec.jwksUri' ? 'warning' : 'error';
-    return { field, message: withOrigin(rest, context), severity };
+    return { field, message: withHint(withOrigin(rest, context), context), severity };
   }
   const field = FIELD_OF_SUBJECT.find(([pattern]) => pattern.test(part))?.[1](object) ?? '';
   return { field, message: withOrigin(part, context), severity: 'error' };
+}
+
+/** `ResourceServer billing/api not found` → `…; did you mean namespace payments (api.yaml:1)?` (reference-hint.ts). */
+function withHint(message: string, context: ResolutionContext): string {
+  const missing = NOT_FOUND.exec(message);
+  if (missing === null) return message;
+  const [, kind = '', namespace = '', name = ''] = missing;
+  const declared = [...context.objects.values()].map((o) => ({
+    kind: o.kind,
+    namespace: o.metadata.namespace,
+    name: o.metadata.name,
+    origin: o.origin,
+  }));
+  const hint = referenceHint({ kind, namespace, name }, declared);
+  return hint === undefined ? message : `${message}; ${hint}`;
 }
 
 /** `… already used by ResourceServer payments/api` → `… (payments-api.yaml:3)`, so both ends can be found. */

@@ -34,6 +34,8 @@ describe('closestName', () => {
     // A tie goes to the candidate listed first.
     ['hort', ['host', 'port'], 'host'],
     ['__proto__', ['name', 'namespace', 'labels'], undefined],
+    // Another word that shares most letters is not a slip.
+    ['payments-reader', ['payments-writer'], undefined],
     ['client_secret', ['clientId', 'clientSecret', 'issuer', 'tokenEndpoint'], 'clientSecret'],
     ['permission', ['description', 'permissions', 'allowedNamespaces'], 'permissions'],
   ])('for %j is %j', (given, candidates, expected) => {

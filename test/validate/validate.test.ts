@@ -123,6 +123,36 @@ spec:
     ]);
   });
 
+  it('says where a missing object is declared when the reference names another namespace, or a near name', () => {
+    const billing = `apiVersion: latchkey.dev/v1alpha1
+kind: OAuthClient
+metadata: {name: billing-worker, namespace: billing}
+spec:
+  grants:
+    - resourceServer: {name: payments-api}
+      scopes: ["payments:read"]
+  roles:
+    - {name: payments-writr, namespace: payments}
+`;
+    expect(check({ 'ns.yaml': NAMESPACES, 'payments.yaml': PAYMENTS, 'billing.yaml': billing })).toEqual([
+      error({
+        file: 'billing.yaml',
+        line: 6,
+        object: 'OAuthClient/billing/billing-worker',
+        field: 'spec.grants[0]',
+        message:
+          'ResourceServer billing/payments-api not found or not ready; did you mean namespace payments (payments.yaml:1)?',
+      }),
+      error({
+        file: 'billing.yaml',
+        line: 9,
+        object: 'OAuthClient/billing/billing-worker',
+        field: 'spec.roles[0]',
+        message: 'Role payments/payments-writr not found; did you mean payments-writer (payments.yaml:11)?',
+      }),
+    ]);
+  });
+
   it('reports scopes the ResourceServer does not declare', () => {
     const role = `apiVersion: latchkey.dev/v1alpha1
 kind: Role
