@@ -32,9 +32,12 @@ export const MAX_LOGGED_DETAIL = 1024;
 type TokenFailed = LatchkeyEvents['token.failed'];
 type RequestFailed = LatchkeyEvents['request.failed'];
 
-/** What the refusal events say about who asked, besides the client that authenticated. */
+/** What the refusal events (`token.failed`, `request.failed`) say about who asked, besides `clientId`. */
 export interface RefusedBy {
-  /** The client id the request named when no client authenticated, as the caller sent it. */
+  /**
+   * The client id the request named (HTTP Basic, `client_id`, or the unverified `sub` of a client assertion)
+   * when no client authenticated: what the caller sent, of any length and content, so never a metric label.
+   */
   presentedClientId?: string;
   /** The namespace of the OAuthClient the request authenticated as or named, when one is in effect. */
   namespace?: string;

@@ -400,6 +400,7 @@ describe('POST /oauth2/introspect with hostile input', () => {
         error: 'invalid_request',
         clientId: 'auditor.security',
         detail: 'token is missing',
+        namespace: 'security',
       },
     ]);
   });

@@ -8,6 +8,7 @@ import { nonEmpty, type ClientAuthDeps } from '../client-auth.ts';
 import { InvalidRequest, toOAuthError } from '../errors.ts';
 import { EMPTY_FORM } from '../form.ts';
 import { fromFastifyError, sendError } from '../reply.ts';
+import { refusedBy } from '../presented-client.ts';
 import { checkAccessToken } from '../token-check.ts';
 import { allowOnly } from './method-not-allowed.ts';
 import type { AuthenticatedRequest } from './request-steps.ts';
@@ -76,6 +77,7 @@ export function registerTokenOperation(
       error: e.error,
       clientId: x?.client?.clientId,
       detail: e.detail,
+      ...refusedBy(x),
     });
     return sendError(reply, e);
   };
