@@ -22,14 +22,17 @@ export const CLI_DOC = 'docs/cli.md';
 /** The commands with options, in the order of the top-level usage text. */
 const DETAILED: readonly CommandDef[] = [DEV_COMMAND, OPERATOR_COMMAND, VALIDATE_COMMAND];
 
-/** Escapes what Markdown would read as markup, and quotes flags, URLs and environment variables as code. */
+/** Quotes flags, URLs, environment variables, globs and placeholders as code; escapes other Markdown. */
 function markdown(text: string): string {
   return text
     .split(/(\s+)/)
     .map((word) => {
       const [, lead = '', body = '', trail = ''] = /^([("']?)(.*?)([)"',.;:]*)$/.exec(word) ?? [];
       const code =
-        /^--[a-z]/.test(body) || /^[a-z]+:\/\//.test(body) || /^[A-Z][A-Z0-9]*_[A-Z0-9_]+$/.test(body);
+        /^--[a-z]/.test(body) ||
+        /^[a-z]+:\/\//.test(body) ||
+        /^[A-Z][A-Z0-9]*_[A-Z0-9_]+$/.test(body) ||
+        /[*<>]/.test(body);
       return code ? `${lead}\`${body}\`${trail}` : word.replace(/[|<>*_]/g, (c) => `\\${c}`);
     })
     .join('');
@@ -53,7 +56,7 @@ function commandSection(command: CommandDef): string[] {
     command.synopsis,
     '```',
     '',
-    ...command.description.flatMap((p) => [p, '']),
+    ...command.description.flatMap((p) => [markdown(p), '']),
     ...optionList(command.options),
     '',
   ];

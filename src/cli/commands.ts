@@ -21,7 +21,12 @@ export const COMMANDS: readonly CommandSummary[] = [
 
 /** What `latchkey` takes instead of a command; after a command, `--help` prints that command's options. */
 export const GLOBAL_OPTIONS = [
-  { name: 'help', short: 'h', type: 'boolean', description: 'print this text' },
+  {
+    name: 'help',
+    short: 'h',
+    type: 'boolean',
+    description: 'print the commands, or after a command its options',
+  },
   {
     name: 'version',
     type: 'boolean',
