@@ -27,6 +27,7 @@ import type { AddressPolicy } from '../outbound/address-policy.ts';
 import { DEV_ADDRESS_POLICY, type DevConfig } from './config.ts';
 import type { DevConnectionChecks } from './connection-checks.ts';
 import { ManifestFolder, type ManifestFolderOptions } from './manifest-folder.ts';
+import { uncheckedIssuerMessages } from './unchecked-issuer.ts';
 import { releaseMemory } from '../runtime/release-memory.ts';
 import { DevState } from './state.ts';
 import { FirstSeenRecord } from './first-seen.ts';
@@ -225,6 +226,7 @@ function compile(dev: DevContext, load: Load, world: WorldInputs) {
     {
       ...world,
       addressPolicy: dev.addressPolicy,
+      uncheckedIssuer: uncheckedIssuerMessages(dev.config.checkConnections === true),
       ...(checks === undefined ? {} : { connectionChecks: checks.results }),
     },
     dev.keysInForce,

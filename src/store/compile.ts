@@ -81,7 +81,8 @@ function compileWith(
   if (introspection.stale) return undefined;
   const orgs = compileOrganizations(byKind.Organization, { ...scope, clients });
   const connections =
-    reuse.results?.connections ?? compileConnections(byKind.Connection, inputs.connectionChecks);
+    reuse.results?.connections ??
+    compileConnections(byKind.Connection, inputs.connectionChecks, inputs.uncheckedIssuer);
   const snapshotClients = withMemberships(clients.clients, orgs.memberships);
   const snapshot: Snapshot = {
     version,

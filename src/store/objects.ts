@@ -67,6 +67,11 @@ export interface WorldInputs {
   namespaces: ReadonlyMap<string, Readonly<Record<string, string>>>;
   /** What the operator found at each Connection's issuer, keyed by `namespace/name`; absent: not checked. */
   connectionChecks?: ReadonlyMap<string, ConnectionCheck>;
+  /**
+   * What a Connection whose issuer has not been checked says, by type (`IssuerVerified` Unknown); absent: the
+   * operator's words. Dev mode names its `--check-connections` instead.
+   */
+  uncheckedIssuer?: Readonly<Partial<Record<ConnectionSpec['type'], string>>>;
   /** Objects whose spec the schema refuses (possible only when the API server's CRD is older than ours). */
   invalid?: readonly InvalidObject[];
   /**

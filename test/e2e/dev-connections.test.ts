@@ -101,7 +101,9 @@ describe('latchkey dev --check-connections', () => {
   it('without the flag contacts no issuer: the Connection is DiscoveryNotChecked and the federated token is refused', async () => {
     dev = await startDev(folder, join(dir, 'state'), dir);
     const output = dev.output.join('');
-    expect(output).toContain('not ready: Connection ci/actions (DiscoveryNotChecked)');
+    expect(output).toContain(
+      'not ready: Connection ci/actions (DiscoveryNotChecked): dev mode contacts no issuer: start it with --check-connections',
+    );
     expect(output).toContain('2 objects not ready');
     expect(await exchange(dev)).toMatchObject({ status: 401, body: { error: 'invalid_client' } });
   });
@@ -120,7 +122,9 @@ describe('latchkey dev --check-connections', () => {
   it('leaves a kubernetes Connection DiscoveryNotChecked and says it needs a cluster', async () => {
     dev = await startDev(folder, join(dir, 'state'), dir, ['--check-connections']);
     const output = dev.output.join('');
-    expect(output).toContain('not ready: Connection ci/cluster (DiscoveryNotChecked)');
+    expect(output).toContain(
+      'not ready: Connection ci/cluster (DiscoveryNotChecked): dev mode cannot check a Connection of type kubernetes',
+    );
     expect(output).toContain(
       'connection: Connection/ci/cluster: a Connection of type kubernetes needs a Kubernetes API server',
     );

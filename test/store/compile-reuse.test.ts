@@ -323,6 +323,19 @@ describe('compile() given the previous compile', () => {
       );
     });
 
+    it('compiles a Connection again when what an unchecked one says changes', () => {
+      const sso = declare.connection('ns', 'sso', { type: 'oidc', issuer: 'https://sso.example.com' });
+      const first = compile({ ...inputs([sso]), uncheckedIssuer: { oidc: 'first words' } }, keys, 1);
+      const same = compile({ ...inputs([sso]), uncheckedIssuer: { oidc: 'first words' } }, keys, 2, first);
+      const other = compile({ ...inputs([sso]), uncheckedIssuer: { oidc: 'other words' } }, keys, 3, same);
+      const message = (c: Compiled) => c.resolutions.get('Connection/ns/sso')?.conditions[0]?.message;
+      expect([message(first), message(same), message(other)]).toEqual([
+        'first words',
+        'first words',
+        'other words',
+      ]);
+    });
+
     it('gives a member of an Organization a copy with its organizations and leaves the reused client alone', () => {
       const list = objects();
       const first = compile(inputs(list), keys, 1);

@@ -339,6 +339,26 @@ describe('unsupported features are reported, not pretended', () => {
     });
   });
 
+  it('says of an unchecked Connection what the caller says about checking it, by type', () => {
+    const c = compile(
+      {
+        ...world([
+          declare.connection('ns', 'sso', { type: 'oidc', issuer: 'https://sso.example.com' }),
+          declare.connection('ns', 'cluster', { type: 'kubernetes' }),
+        ]),
+        uncheckedIssuer: { oidc: 'start dev mode with --check-connections', kubernetes: 'needs a cluster' },
+      },
+      keys,
+      1,
+    );
+    expect(resolutionOf(c, 'Connection/ns/sso').conditions[0]).toMatchObject({
+      status: 'Unknown',
+      reason: 'DiscoveryNotChecked',
+      message: 'start dev mode with --check-connections',
+    });
+    expect(resolutionOf(c, 'Connection/ns/cluster').conditions[0]?.message).toBe('needs a cluster');
+  });
+
   it('rejects a token lifetime outside 1s..24h', () => {
     const c = compile(world([payments({ accessToken: { lifetime: '48h' } })]), keys, 1);
     expect(c.snapshot.apis.size).toBe(0);

@@ -120,14 +120,20 @@ export function referencesCondition(problems: readonly Problem[]): ConditionDeci
       };
 }
 
-/** `IssuerVerified` of a Connection: what the operator's last check of its issuer found. */
-export function issuerCondition(check: ConnectionCheck | undefined): ConditionDecision {
+/**
+ * `IssuerVerified` of a Connection: what the operator's last check of its issuer found; `unchecked` is what
+ * it says before any check (dev mode names its flag).
+ */
+export function issuerCondition(
+  check: ConnectionCheck | undefined,
+  unchecked = 'the issuer has not been contacted yet; the operator verifies discovery and keys',
+): ConditionDecision {
   if (check === undefined) {
     return {
       type: ConditionType.IssuerVerified,
       status: 'Unknown',
       reason: Reason.DiscoveryNotChecked,
-      message: 'the issuer has not been contacted yet; the operator verifies discovery and keys',
+      message: unchecked,
     };
   }
   return check.ok

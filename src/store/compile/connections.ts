@@ -1,5 +1,5 @@
 import { parseClientKey, type ClientKey } from '../client-keys.ts';
-import type { ConnectionCheck, DeclaredConnection } from '../objects.ts';
+import type { ConnectionCheck, DeclaredConnection, WorldInputs } from '../objects.ts';
 import { objectKey, secretKey } from '../objects.ts';
 import type { CompiledConnection } from '../snapshot.ts';
 import { issuerCondition, resolutionOf, type Resolved } from './conditions.ts';
@@ -15,6 +15,7 @@ export interface CompiledConnections {
 export function compileConnections(
   declared: readonly DeclaredConnection[],
   checks: ReadonlyMap<string, ConnectionCheck> | undefined,
+  unchecked: WorldInputs['uncheckedIssuer'] = {},
 ): CompiledConnections {
   const connections = new Map<string, CompiledConnection>();
   const connectionsByIssuer = new Map<string, CompiledConnection[]>();
@@ -44,7 +45,7 @@ export function compileConnections(
     const extra = check?.ok === true ? { issuer: check.issuer, jwksUri: check.jwksUri } : {};
     resolved.push({
       objectKey: objectKey('Connection', namespace, name),
-      resolution: resolutionOf(decl, [], extra, [issuerCondition(check)]),
+      resolution: resolutionOf(decl, [], extra, [issuerCondition(check, unchecked[decl.spec.type])]),
     });
   }
   return { connections, connectionsByIssuer, resolved };

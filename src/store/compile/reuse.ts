@@ -24,6 +24,8 @@ export interface BaseInputs {
   checks: ReadonlyMap<string, ConnectionCheck>;
   /** A client compiled under another policy may have another verdict on its `jwksUri`. */
   addressPolicy: AddressPolicy | undefined;
+  /** What unchecked Connections say (WorldInputs.uncheckedIssuer). */
+  uncheckedIssuer: WorldInputs['uncheckedIssuer'];
 }
 
 /** Per-object results of one compile, each valid for the next while everything it read is the same object. */
@@ -62,6 +64,7 @@ export function baseInputsOf(
     namespaces: new Map(inputs.namespaces),
     checks: new Map(inputs.connectionChecks ?? []),
     addressPolicy: inputs.addressPolicy,
+    uncheckedIssuer: inputs.uncheckedIssuer,
   };
 }
 
@@ -93,6 +96,7 @@ export function clientReuse(decision: ReuseDecision, declared: readonly Declared
 function sameBase(a: BaseInputs, b: BaseInputs): boolean {
   return (
     a.addressPolicy === b.addressPolicy &&
+    sameLabels(a.uncheckedIssuer ?? {}, b.uncheckedIssuer ?? {}) &&
     sameItems(a.resourceServers, b.resourceServers) &&
     sameItems(a.connections, b.connections) &&
     a.checks.size === b.checks.size &&
