@@ -2,6 +2,7 @@
 import { readFileSync } from 'node:fs';
 import { ConfigError } from '../config-error.ts';
 import { USAGE } from './commands.ts';
+import { errorExit } from './error-line.ts';
 import { packageVersion } from './version.ts';
 import type { EventBus } from '../events.ts';
 import type { LogLevel } from '../log-level.ts';
@@ -129,9 +130,7 @@ async function main(argv: string[]): Promise<void> {
 }
 
 main(process.argv.slice(2)).catch((err: unknown) => {
-  const e = err as Error & { code?: string };
-  process.stderr.write(
-    `latchkey: ${e.code === 'LATCHKEY_CONFIG' ? '' : `${e.code ?? 'error'}: `}${e.message}\n`,
-  );
-  process.exit(e.code === 'LATCHKEY_CONFIG' ? 2 : 1);
+  const { line, code } = errorExit(err);
+  process.stderr.write(line);
+  process.exit(code);
 });

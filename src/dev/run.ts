@@ -27,6 +27,7 @@ import type { AddressPolicy } from '../outbound/address-policy.ts';
 import { DEV_ADDRESS_POLICY, type DevConfig } from './config.ts';
 import type { DevConnectionChecks } from './connection-checks.ts';
 import { ManifestFolder, type ManifestFolderOptions } from './manifest-folder.ts';
+import { checkManifestsDir } from './manifests-dir.ts';
 import { uncheckedIssuerMessages } from './unchecked-issuer.ts';
 import { releaseMemory } from '../runtime/release-memory.ts';
 import { DevState } from './state.ts';
@@ -63,6 +64,7 @@ export async function startDev(
   now: Clock = systemClock,
   options: DevOptions = {},
 ): Promise<DevServer> {
+  await checkManifestsDir(config.manifestsDir);
   const dev = await openDevState(config, events, now, options);
   const servers = await startDevServers(dev);
   const load = await createLoad(dev, servers);

@@ -21,6 +21,7 @@ import {
   type HttpLimits,
 } from './http-limits.ts';
 import { issuerUrls } from './issuer.ts';
+import { listenError, type Listener } from './listen-error.ts';
 import { createMetrics, type Metrics } from './metrics.ts';
 import { createOpsServer, type ReadinessCheck } from './ops.ts';
 import { serveState, type ServedState } from './served-state.ts';
@@ -129,6 +130,19 @@ export async function startServers(options: StartOptions): Promise<RunningServer
   // Before anything binds: a certificate that cannot be served fails start-up, naming the file.
   const tls = options.tls === undefined ? undefined : await startHttps(options.tls, limits);
   const scheme = tls === undefined ? 'http' : 'https';
+  // Which option sets each port, for an error that says what to change.
+  const token: Listener = {
+    flag: '--port',
+    what: tls === undefined ? 'the token port' : 'the token port (HTTPS)',
+    host,
+    port: options.port,
+  };
+  const ops: Listener = {
+    flag: '--ops-port',
+    what: 'the health and metrics port',
+    host,
+    port: options.opsPort,
+  };
   if (options.issuer !== undefined) checkIssuerScheme(options.issuer, tls !== undefined);
   const memoryRevocations =
     options.state === undefined
@@ -144,7 +158,9 @@ export async function startServers(options: StartOptions): Promise<RunningServer
   if (issuer === undefined && options.port === 0) {
     // The issuer names the port, so bind first to learn it. Nobody knows the port before we return.
     await new Promise<void>((resolve, reject) => {
-      server.once('error', reject).listen(options.port, host, () => resolve());
+      server
+        .once('error', (err) => reject(listenError(err, token)))
+        .listen(options.port, host, () => resolve());
     });
     preBound = server;
     issuer = originOf(scheme, host, (server.address() as AddressInfo).port);
@@ -172,14 +188,16 @@ export async function startServers(options: StartOptions): Promise<RunningServer
     logger: options.logger,
     server: limitedServer(limits, OPS_MAX_CONNECTIONS),
   });
+  let listening = token;
   try {
     if (preBound === undefined) await tokenServer.listen({ port: options.port, host });
     else await tokenServer.ready();
+    listening = ops;
     await opsServer.listen({ port: options.opsPort, host });
   } catch (err) {
     await Promise.allSettled([tokenServer.close(), opsServer.close(), closeServer(preBound), served?.stop()]);
     metrics.close();
-    throw err;
+    throw listenError(err, listening);
   }
   const reloader = tls?.follow(options.events);
 
