@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import {
   batchKey,
-  InsertBatcher,
+  insertBatcher,
   insertBatchResults,
   insertBatchRows,
   MAX_INSERT_BATCH,
@@ -54,19 +54,19 @@ describe('insertBatchResults', () => {
   });
 });
 
-describe('InsertBatcher', () => {
+describe('insertBatcher', () => {
   it('sends what arrives in one turn as one batch, and the next turn as another', async () => {
     const sent: InsertBatchRows[] = [];
-    const batcher = new InsertBatcher(async (rows) => {
+    const batcher = insertBatcher(async (rows) => {
       sent.push(rows);
       return new Set(rows.digests.map((d, i) => batchKey(rows.kinds[i]!, d)));
     });
     const first = await Promise.all([
-      batcher.insert(entry('a')),
-      batcher.insert(entry('b')),
-      batcher.insert(entry('a')),
+      batcher.add(entry('a')),
+      batcher.add(entry('b')),
+      batcher.add(entry('a')),
     ]);
-    const second = await batcher.insert(entry('c'));
+    const second = await batcher.add(entry('c'));
     expect(first).toEqual(['created', 'created', 'exists']);
     expect(second).toBe('created');
     expect(sent.map((rows) => rows.digests.length)).toEqual([2, 1]);
@@ -74,26 +74,26 @@ describe('InsertBatcher', () => {
 
   it(`sends at most ${MAX_INSERT_BATCH} at a time`, async () => {
     const sizes: number[] = [];
-    const batcher = new InsertBatcher(async (rows) => {
+    const batcher = insertBatcher(async (rows) => {
       sizes.push(rows.digests.length);
       return new Set(rows.digests.map((d, i) => batchKey(rows.kinds[i]!, d)));
     });
     const n = 2 * MAX_INSERT_BATCH + 7;
-    const results = await Promise.all(Array.from({ length: n }, (_, i) => batcher.insert(entry(`k${i}`))));
+    const results = await Promise.all(Array.from({ length: n }, (_, i) => batcher.add(entry(`k${i}`))));
     expect(results.every((r) => r === 'created')).toBe(true);
     expect(sizes).toEqual([MAX_INSERT_BATCH, MAX_INSERT_BATCH, 7]);
   });
 
   it('rejects every insert of a batch that failed, and sends the next batch anyway', async () => {
     let fail = true;
-    const batcher = new InsertBatcher(async (rows) => {
+    const batcher = insertBatcher(async (rows) => {
       if (fail) throw new Error('database down');
       return new Set(rows.digests.map((d, i) => batchKey(rows.kinds[i]!, d)));
     });
-    const failed = await Promise.allSettled([batcher.insert(entry('a')), batcher.insert(entry('b'))]);
+    const failed = await Promise.allSettled([batcher.add(entry('a')), batcher.add(entry('b'))]);
     expect(failed.map((r) => r.status)).toEqual(['rejected', 'rejected']);
     expect((failed[0] as PromiseRejectedResult).reason).toEqual(new Error('database down'));
     fail = false;
-    await expect(batcher.insert(entry('a'))).resolves.toBe('created');
+    await expect(batcher.add(entry('a'))).resolves.toBe('created');
   });
 });

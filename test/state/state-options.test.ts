@@ -58,7 +58,9 @@ describe('--state', () => {
       backend: 'postgres',
       url: { env: STATE_URL_ENV, value: URL_ },
     });
-    expect(() => parseOperatorArgs([...issuer, '--state-url', URL_], undefined)).toThrow(/^options: /);
+    expect(() => parseOperatorArgs([...issuer, '--state-url', URL_], undefined)).toThrow(
+      /^unknown option --state-url for latchkey operator/,
+    );
   });
 
   it('opens an embedded file, and names the URL file it cannot read or parse without repeating it', async () => {

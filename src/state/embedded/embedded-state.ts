@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import { DatabaseSync, type SQLOutputValue, type StatementSync } from 'node:sqlite';
 import { systemClock, type Clock } from '../../clock.ts';
 import { keyDigest } from '../key-digest.ts';
+import { TurnBatch } from '../turn-batch.ts';
 import {
   RECORD_KINDS,
   StateUnavailableError,
@@ -69,6 +70,8 @@ export async function openEmbeddedState(options: EmbeddedStateOptions): Promise<
 }
 
 type Row = Record<string, SQLOutputValue>;
+/** kind, key digest, owner, JSON value, expiry, now: SQL.upsert's parameters. */
+type UpsertRow = [RecordKind, Buffer, string | null, string, number, number];
 
 // SQLite result codes that mean "cannot answer now" rather than a bug: BUSY, LOCKED, NOMEM, IOERR, FULL,
 // CANTOPEN (https://sqlite.org/rescode.html).
@@ -95,28 +98,41 @@ export class EmbeddedState implements RuntimeState {
     nowMs: number,
     options: InsertOptions = {},
   ): Promise<InsertResult> {
-    return this.#run(() => {
-      const digest = keyDigest(kind, key);
-      const row = [
-        kind,
-        digest,
-        record.owner ?? null,
-        toJson(record.value),
-        record.expiresAtMs,
-        nowMs,
-      ] as const;
-      if (options.ownerLimit === undefined || record.owner === undefined) {
-        return this.#stmt(SQL.upsert).run(...row).changes === 1 ? 'created' : 'exists';
-      }
-      return this.#transaction(() => {
+    const row: UpsertRow = [
+      kind,
+      keyDigest(kind, key),
+      record.owner ?? null,
+      toJson(record.value),
+      record.expiresAtMs,
+      nowMs,
+    ];
+    if (options.ownerLimit === undefined || record.owner === undefined) return this.#inserts.add(row);
+    const [, digest, owner] = row;
+    return this.#run(() =>
+      this.#transaction(() => {
         if (this.#stmt(SQL.get).get(kind, digest, nowMs) !== undefined) return 'exists';
-        const held = this.#stmt(SQL.countByOwner).get(kind, record.owner!, nowMs)!;
+        const held = this.#stmt(SQL.countByOwner).get(kind, owner, nowMs)!;
         if (Number(held.n) >= options.ownerLimit!) return 'full';
         this.#stmt(SQL.upsert).run(...row);
         return 'created';
-      });
-    });
+      }),
+    );
   }
+
+  /**
+   * Inserts without an owner limit that arrive in one turn, in one transaction: each commit appends to the WAL
+   * with a write(2) that holds the event loop (~50 µs of CPU, 150–250 µs on a busy machine), once per turn
+   * instead of once per private_key_jwt token. In order, so a repeated key finds the first.
+   */
+  readonly #inserts = new TurnBatch<UpsertRow, InsertResult>(
+    (rows) =>
+      this.#run(() =>
+        this.#transaction(() =>
+          rows.map((row) => (this.#stmt(SQL.upsert).run(...row).changes === 1 ? 'created' : 'exists')),
+        ),
+      ),
+    100,
+  );
 
   async get<T>(kind: RecordKind, key: string, nowMs: number): Promise<StoredRecord<T> | undefined> {
     return this.#run(() => toRecord<T>(this.#stmt(SQL.get).get(kind, keyDigest(kind, key), nowMs)));

@@ -2,12 +2,12 @@
  * Inserts without an owner limit (the replay check's `jti` of every private_key_jwt request) are sent to
  * PostgreSQL together: those that arrive in one turn of the event loop share one statement, and so one
  * round trip, one socket write and one parse of the reply, at most {@link MAX_INSERT_BATCH} at a time. Under
- * load that is most of what the shared replay check costs the token server (bench/state); an insert arriving
- * alone waits one `setImmediate`, nothing more.
+ * load that is most of what the shared replay check costs the token server (bench/state).
  *
- * The decisions are the pure functions below; {@link InsertBatcher} only queues and sends.
+ * The decisions are the pure functions below; the queue is the shared TurnBatch (../turn-batch.ts).
  */
 import type { InsertResult, RecordKind } from '../runtime-state.ts';
+import { TurnBatch } from '../turn-batch.ts';
 
 export const MAX_INSERT_BATCH = 100;
 
@@ -87,40 +87,10 @@ export function insertBatchResults(
 /** Sends one batch: resolves with the keys ({@link batchKey}) it created. */
 export type SendInsertBatch = (rows: InsertBatchRows) => Promise<ReadonlySet<string>>;
 
-export class InsertBatcher {
-  readonly #send: SendInsertBatch;
-  #queue: { entry: BatchedInsert; settle: (result: InsertResult | Error) => void }[] = [];
-  #scheduled = false;
-
-  constructor(send: SendInsertBatch) {
-    this.#send = send;
-  }
-
-  insert(entry: BatchedInsert): Promise<InsertResult> {
-    return new Promise<InsertResult>((resolve, reject) => {
-      this.#queue.push({ entry, settle: (r) => (r instanceof Error ? reject(r) : resolve(r)) });
-      if (this.#queue.length >= MAX_INSERT_BATCH) this.#sendBatch(this.#queue.splice(0, MAX_INSERT_BATCH));
-      else if (!this.#scheduled) {
-        this.#scheduled = true;
-        setImmediate(() => {
-          this.#scheduled = false;
-          while (this.#queue.length > 0) this.#sendBatch(this.#queue.splice(0, MAX_INSERT_BATCH));
-        });
-      }
-    });
-  }
-
-  #sendBatch(batch: { entry: BatchedInsert; settle: (result: InsertResult | Error) => void }[]): void {
-    const entries = batch.map((b) => b.entry);
-    this.#send(insertBatchRows(entries)).then(
-      (created) => {
-        const results = insertBatchResults(entries, created);
-        batch.forEach((b, i) => b.settle(results[i]!));
-      },
-      (error: unknown) => {
-        const failure = error instanceof Error ? error : new Error(String(error));
-        for (const b of batch) b.settle(failure);
-      },
-    );
-  }
+/** Inserts of one turn, sent {@link MAX_INSERT_BATCH} at a time as one statement each. */
+export function insertBatcher(send: SendInsertBatch): TurnBatch<BatchedInsert, InsertResult> {
+  return new TurnBatch(
+    async (entries) => insertBatchResults(entries, await send(insertBatchRows(entries))),
+    MAX_INSERT_BATCH,
+  );
 }

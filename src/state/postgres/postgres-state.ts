@@ -24,7 +24,7 @@ import { CLEANER_LOCK } from './advisory-locks.ts';
 import { parsePostgresUrl, redactPostgresUrl } from './connection-url.ts';
 import { isUnavailable, toStateError } from './errors.ts';
 import { keyDigest } from '../key-digest.ts';
-import { batchKey, InsertBatcher } from './insert-batch.ts';
+import { batchKey, insertBatcher } from './insert-batch.ts';
 import { migrate } from './migrate.ts';
 import { DEFAULT_TIMEOUTS, poolConfig, type PostgresTimeouts, type ReadPem } from './pool-config.ts';
 import { SQL, type RecordRow } from './statements.ts';
@@ -79,7 +79,7 @@ export class PostgresState implements RuntimeState {
   readonly target: string;
 
   /** Inserts without an owner limit, sent together (insert-batch.ts). */
-  private readonly batcher = new InsertBatcher(async (rows) => {
+  private readonly batcher = insertBatcher(async (rows) => {
     const { kinds, digests, owners, values, expires, nowMs } = rows;
     const result = await this.query<{ kind: string; key_digest: Buffer }>('insert', SQL.insertBatch, [
       kinds,
@@ -111,7 +111,7 @@ export class PostgresState implements RuntimeState {
     const owner = record.owner ?? null;
     const value = jsonText(record.value);
     if (options.ownerLimit === undefined || owner === null) {
-      return this.batcher.insert({ kind, digest, owner, value, expiresAtMs: record.expiresAtMs, nowMs });
+      return this.batcher.add({ kind, digest, owner, value, expiresAtMs: record.expiresAtMs, nowMs });
     }
     const { rows } = await this.query<{ result: InsertResult }>('insert', SQL.insert, [
       kind,
