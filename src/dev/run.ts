@@ -11,8 +11,10 @@ import {
 } from '../keys/lifecycle.ts';
 import type { SigningKeys } from '../keys/signing-keys.ts';
 import { DEFAULT_ROTATION } from '../keys/signing-key-rotation.ts';
+import { registerKeyMetrics } from '../keys/key-metrics.ts';
 import type { DeclaredConnection, DeclaredOAuthClient, SecretData, WorldInputs } from '../store/objects.ts';
 import { Store } from '../store/store.ts';
+import { registerStoreMetrics } from '../store/store-metrics.ts';
 import { SHARED_SECRET_METHODS } from '../api/protocol-capabilities.ts';
 import type { Resolution } from '../store/compile.ts';
 import { defaultClientId } from '../store/names.ts';
@@ -67,6 +69,12 @@ export async function startDev(
   await checkManifestsDir(config.manifestsDir);
   const dev = await openDevState(config, events, now, options);
   const servers = await startDevServers(dev);
+  registerStoreMetrics(servers.metrics.registry, () => dev.store.resolutions());
+  registerKeyMetrics(servers.metrics.registry, {
+    ring: () => dev.keyRing,
+    now: dev.now,
+    schedule: DEFAULT_ROTATION,
+  });
   const load = await createLoad(dev, servers);
   const rotation: KeyRotation = { timer: undefined };
   const watching: FolderWatch = { watcher: undefined, timer: undefined };

@@ -4,6 +4,7 @@ import type { EventBus } from '../events.ts';
 import { keySetOf } from '../keys/generate.ts';
 import type { SigningKeys } from '../keys/signing-keys.ts';
 import { longestTokenLifetime } from '../keys/lifecycle.ts';
+import { registerKeyMetrics } from '../keys/key-metrics.ts';
 import { createKubeApi } from '../kube/api.ts';
 import { loadKubeConfig, type KubeConnection } from '../kube/config.ts';
 import { createInformer } from '../kube/informer.ts';
@@ -20,6 +21,7 @@ import { openRuntimeState } from '../state/state-options.ts';
 import { objectKey } from '../store/objects.ts';
 import { releaseMemory } from '../runtime/release-memory.ts';
 import { Store } from '../store/store.ts';
+import { registerStoreMetrics } from '../store/store-metrics.ts';
 import type { OperatorConfig } from './config.ts';
 import { createControllerMetrics, type ControllerMetrics } from './controller-metrics.ts';
 import type { KindInformers } from './declared-cache.ts';
@@ -177,6 +179,8 @@ async function startServing(core: OperatorCore): Promise<Serving> {
     await state?.close();
     throw error;
   });
+  registerStoreMetrics(servers.metrics.registry, () => core.store.resolutions());
+  registerKeyMetrics(servers.metrics.registry, { ring: () => keys.ring, now, schedule: config.keyRotation });
   return { state, servers, metrics: createControllerMetrics(servers.metrics.registry), readiness };
 }
 

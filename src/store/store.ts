@@ -1,8 +1,10 @@
 import type { EventBus } from '../events.ts';
 import type { SigningKeys } from '../keys/signing-keys.ts';
-import { compile, type Compiled } from './compile.ts';
-import type { WorldInputs } from './objects.ts';
+import { compile, type Compiled, type Resolution } from './compile.ts';
+import type { ObjectKey, WorldInputs } from './objects.ts';
 import type { Snapshot, SnapshotSource } from './snapshot.ts';
+
+const NO_RESOLUTIONS: ReadonlyMap<ObjectKey, Resolution> = new Map();
 
 /**
  * Holds the snapshot in force and swaps it atomically: a request that already read the
@@ -23,6 +25,11 @@ export class Store implements SnapshotSource {
 
   current(): Snapshot {
     return this.#current;
+  }
+
+  /** Every object's resolution as of the snapshot in force; empty before the first rebuild. */
+  resolutions(): ReadonlyMap<ObjectKey, Resolution> {
+    return this.#last?.resolutions ?? NO_RESOLUTIONS;
   }
 
   /** Compiles the world, swaps the snapshot in, and returns every object's resolution. */
