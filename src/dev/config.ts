@@ -8,9 +8,8 @@ import { addressPolicyOption, STRICT_POLICY, type AddressPolicy } from '../outbo
 import { issuerUrls } from '../server/issuer.ts';
 import { HTTP_LIMIT_OPTIONS, httpLimitsOption, type HttpLimits } from '../server/http-limits.ts';
 import {
-  REPLAY_CAPACITY_IGNORED_OPTION,
   REPLAY_PER_CLIENT_OPTION,
-  replayLimitsOption,
+  replayPerClientOption,
   type ReplayLimits,
 } from '../runtime/replay-admission.ts';
 import { checkIssuerScheme, tlsFilesOption, type TlsFiles } from '../server/tls.ts';
@@ -120,7 +119,6 @@ export const DEV_OPTIONS = [
   },
   ...HTTP_LIMIT_OPTIONS,
   REPLAY_PER_CLIENT_OPTION,
-  REPLAY_CAPACITY_IGNORED_OPTION,
 ] as const satisfies readonly OptionDef[];
 
 export const DEV_COMMAND: CommandDef = {
@@ -160,7 +158,7 @@ export function parseDevArgs(argv: readonly string[], cwd: string): DevConfig {
     watch: values['no-watch'] !== true,
     checkConnections: values['check-connections'] === true,
     httpLimits: httpLimitsOption(values),
-    replayLimits: replayLimitsOption(values),
+    replayLimits: replayPerClientOption(values),
     issuerPolicy: addressPolicyOption(values['allow-issuer-hosts'], values['deny-issuer-networks'], true),
   };
 }

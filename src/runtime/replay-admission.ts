@@ -112,15 +112,6 @@ export const REPLAY_PER_CLIENT_OPTION = {
   description: 'unexpired assertion ids one client may hold',
 } as const satisfies OptionDef;
 
-/** Dev mode keeps assertion ids on disk: the capacity only bounds --replay-per-client there (scripts pass both). */
-export const REPLAY_CAPACITY_IGNORED_OPTION = {
-  name: 'replay-capacity',
-  type: 'string',
-  value: 'N',
-  description:
-    'accepted for scripts shared with --state=memory; only --replay-per-client may not exceed it (dev mode keeps assertion ids in its state folder)',
-} as const satisfies OptionDef;
-
 /** The command-line options that set {@link ReplayLimits}. */
 export const REPLAY_LIMIT_OPTIONS = [REPLAY_CAPACITY_OPTION, REPLAY_PER_CLIENT_OPTION] as const;
 
@@ -153,4 +144,21 @@ export function replayLimitsOption(values: OptionValues<typeof REPLAY_LIMIT_OPTI
     );
   }
   return { capacity, perClientCeiling };
+}
+
+/**
+ * Reads `--replay-per-client` alone, for dev mode: its assertion ids are kept in the state folder, so no
+ * capacity bounds them and `--replay-capacity` is not one of its options.
+ */
+export function replayPerClientOption(
+  values: OptionValues<readonly [typeof REPLAY_PER_CLIENT_OPTION]>,
+): ReplayLimits {
+  const perClientCeiling = integerOption(
+    values['replay-per-client'],
+    '--replay-per-client',
+    DEFAULT_REPLAY_LIMITS.perClientCeiling,
+    1,
+    100_000_000,
+  );
+  return { capacity: Math.max(DEFAULT_REPLAY_LIMITS.capacity, perClientCeiling), perClientCeiling };
 }

@@ -46,11 +46,19 @@ describe('latchkey dev options', () => {
     expect(() => parseDevArgs(argv, '/w')).toThrow(message);
   });
 
-  it('takes the replay cache limits a load test needs', () => {
-    expect(parseDevArgs(['--replay-per-client', '1000000'], '/w').replayLimits).toEqual({
-      capacity: 1_000_000,
+  it('takes the per-client replay ceiling a load test needs, above the in-memory capacity', () => {
+    expect(parseDevArgs(['--replay-per-client', '1000000'], '/w').replayLimits).toMatchObject({
       perClientCeiling: 1_000_000,
     });
+    expect(parseDevArgs(['--replay-per-client', '4000000'], '/w').replayLimits).toMatchObject({
+      perClientCeiling: 4_000_000,
+    });
+  });
+
+  it("refuses --replay-capacity: it bounds the operator's in-memory cache, and dev mode keeps ids on disk", () => {
+    expect(() => parseDevArgs(['--replay-capacity', '4000000'], '/w')).toThrow(
+      /unknown option --replay-capacity for latchkey dev/,
+    );
   });
 
   it('serves HTTPS with --tls-cert and --tls-key, resolved against the working directory', () => {
