@@ -1,32 +1,4 @@
 #!/usr/bin/env bash
 # Builds snippets/go (golang.org/x/oauth2/clientcredentials) into the cache and prints the binary's path.
-# Needs Go >= the go line of snippets/go/go.mod and the Go module proxy (default module cache).
 set -Eeuo pipefail
-lang=go
-# shellcheck source=lib.sh
-source "$(dirname "$0")/lib.sh"
-
-src="${root}/snippets/go"
-dest="${cache_root}/snippets/go/$(key "${src}/go.mod" "${src}/go.sum" "${src}/main.go")"
-if [[ -x "${dest}/get-token" ]]; then
-  echo "${dest}/get-token"
-  exit 0
-fi
-
-command -v go >/dev/null 2>&1 ||
-  fail "Go is not installed or not on PATH: install Go $(sed -n 's/^go //p' "${src}/go.mod") or newer (https://go.dev/doc/install)."
-want="$(sed -n 's/^go //p' "${src}/go.mod")"
-have="$(go env GOVERSION)"
-have="${have#go}"
-[[ "$(printf '%s\n%s\n' "${want}" "${have}" | sort -V | head -n1)" == "${want}" ]] ||
-  fail "Go ${have} is too old for snippets/go/go.mod (go ${want}): install Go ${want} or newer."
-
-locked "${dest}"
-if [[ ! -x "${dest}/get-token" ]]; then
-  log "building ${src} into ${dest}"
-  # Never fetch another Go toolchain (a prebuilt download); modules come from the module proxy.
-  GOTOOLCHAIN=local GOFLAGS="${GOFLAGS:-} -mod=readonly" go build -C "${src}" -trimpath -buildvcs=false \
-    -o "${dest}/get-token.tmp" .
-  mv -f "${dest}/get-token.tmp" "${dest}/get-token"
-fi
-echo "${dest}/get-token"
+exec bash "$(dirname "$0")/build-go.sh" go get-token
