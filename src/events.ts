@@ -35,7 +35,18 @@ export interface LatchkeyEvents {
    * The operator checks those Connections again early, rate-limited; `kid` comes from the unverified token.
    */
   'issuer.unknownKey': { issuer: string; kid: string };
-  'store.swapped': { version: number; clients: number; apis: number; notReady: number };
+  /**
+   * A new snapshot is in force. `clients`: clients in it (they authenticate); `clientsInEffect`: those that can
+   * get a token for some API; `clientsBlocked`: the declared OAuthClients that cannot (src/store/client-counts.ts).
+   */
+  'store.swapped': {
+    version: number;
+    clients: number;
+    clientsInEffect: number;
+    clientsBlocked: number;
+    apis: number;
+    notReady: number;
+  };
   'object.notReady': { key: string; reason: string; message: string };
   'manifest.invalid': { file: string; line: number; object: string; field: string; message: string };
   'secret.issued': {

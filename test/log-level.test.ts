@@ -84,7 +84,14 @@ describe('eventsAtLevel', () => {
     const seen: EventName[] = [];
     const filtered = eventsAtLevel(source, threshold);
     for (const name of Object.keys(EVENT_LEVELS) as EventName[]) filtered.on(name, () => seen.push(name));
-    source.emit('store.swapped', { version: 1, clients: 1, apis: 1, notReady: 0 });
+    source.emit('store.swapped', {
+      version: 1,
+      clients: 1,
+      clientsInEffect: 1,
+      clientsBlocked: 0,
+      apis: 1,
+      notReady: 0,
+    });
     source.emit('object.notReady', { key: 'OAuthClient/a/b', reason: 'R', message: 'm' });
     source.emit('token.failed', { error: 'invalid_client', detail: 'd' });
     source.emit('token.failed', { error: 'server_error', detail: 'd' });

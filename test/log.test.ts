@@ -85,7 +85,14 @@ describe('logging refused requests', () => {
     logEvents(events, logger, { now: () => 0 });
     events.emit('token.failed', refusal);
     events.emit('request.failed', { endpoint: 'introspection', error: 'invalid_client', detail: 'd' });
-    events.emit('store.swapped', { version: 1, clients: 1, apis: 1, notReady: 0 });
+    events.emit('store.swapped', {
+      version: 1,
+      clients: 1,
+      clientsInEffect: 1,
+      clientsBlocked: 0,
+      apis: 1,
+      notReady: 0,
+    });
     events.emit('secret.issued', { namespace: 'n', name: 's', clientId: 'c', reason: 'created' });
     events.emit('token.issued', { clientId: 'c', grantType: 'g', audience: 'a', algorithm: 'RS256' });
     events.emit('object.notReady', { key: 'OAuthClient/n/c', reason: 'SecretMissing', message: 'm' });

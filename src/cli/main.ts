@@ -1,8 +1,10 @@
 #!/usr/bin/env node
 import { readFileSync } from 'node:fs';
+import { systemClock } from '../clock.ts';
 import { ConfigError } from '../config-error.ts';
 import { USAGE } from './commands.ts';
 import { errorExit } from './error-line.ts';
+import { statusLine } from './status-line.ts';
 import { packageVersion } from './version.ts';
 import type { EventBus } from '../events.ts';
 import type { LogLevel } from '../log-level.ts';
@@ -36,7 +38,10 @@ async function dev(argv: string[]): Promise<void> {
   await reporting(events, config);
   const server = await startDev(config, events);
   stopOnSignal(() => server.close());
-  process.stdout.write(`${server.readyMessage()}\n`);
+  const ready = { event: 'dev.ready', msg: 'Latchkey dev is ready', text: server.readyMessage() };
+  process.stdout.write(
+    statusLine(config.logFormat, { ...ready, fields: { ...server.readyParts() } }, systemClock()),
+  );
 }
 
 /**
@@ -80,8 +85,21 @@ async function operator(argv: string[]): Promise<void> {
   await reporting(events, config);
   const running = await startOperator(config, { events });
   stopOnSignal(() => running.close());
-  process.stdout.write(`Latchkey operator started: issuer ${running.issuer}, identity ${config.identity}\n`);
-  void running.whenReady().then(() => process.stdout.write('Latchkey operator is ready\n'));
+  const started = {
+    event: 'operator.started',
+    msg: 'Latchkey operator started',
+    text: `Latchkey operator started: issuer ${running.issuer}, identity ${config.identity}`,
+    fields: { issuer: running.issuer, identity: config.identity },
+  };
+  process.stdout.write(statusLine(config.logFormat, started, systemClock()));
+  const ready = {
+    event: 'operator.ready',
+    msg: 'Latchkey operator is ready',
+    text: 'Latchkey operator is ready',
+  };
+  void running
+    .whenReady()
+    .then(() => process.stdout.write(statusLine(config.logFormat, ready, systemClock())));
 }
 
 async function validate(argv: string[]): Promise<void> {

@@ -1,7 +1,15 @@
 import { systemClock, type Clock } from '../clock.ts';
 import type { EventBus, EventName } from '../events.ts';
-import { DEFAULT_LOG_LEVEL, EVENT_LEVELS, eventLevel, eventsAtLevel, type LogLevel } from '../log-level.ts';
+import {
+  DEFAULT_LOG_LEVEL,
+  EVENT_LEVELS,
+  eventLevel,
+  eventsAtLevel,
+  writes,
+  type LogLevel,
+} from '../log-level.ts';
 import { logText, MAX_LOGGED_DETAIL, refusalGate, refusalLine, refusalRecord } from '../refusal-log.ts';
+import { loadLine, type RejectedAt } from './load-line.ts';
 
 export interface ReportOptions {
   /** The least severe level printed (`--log-level`); default info. */
@@ -30,11 +38,25 @@ export function reportEvents(all: EventBus, out: (line: string) => void, options
   events.on('tls.reloadFailed', (p) => out(`tls: kept the current certificate: ${p.message}`));
   events.on('reconcile.failed', (p) => out(`${p.controller}: ${p.key}: ${p.message}`));
   events.on('keys.created', (p) => out(`keys: created signing keys for ${p.algorithms.join(', ')}`));
-  events.on('store.swapped', (p) =>
-    out(
-      `applied: ${p.apis} APIs, ${p.clients} clients in effect${p.notReady > 0 ? `, ${p.notReady} objects not ready` : ''}`,
-    ),
-  );
+  reportLoads(all, out, level);
+}
+
+/**
+ * One line per load, `applied: …` or `rejected: …; still serving the last good version (…)` (load-line.ts):
+ * the documents a load rejected are reported before the snapshot it compiled is swapped in. Read from the
+ * whole bus, so a rejected load is said at warn (its documents' lines are errors) and nothing piles up while
+ * applied lines are left out.
+ */
+function reportLoads(all: EventBus, out: (line: string) => void, level: LogLevel): void {
+  const rejected: RejectedAt[] = [];
+  all.on('manifest.invalid', (p) => {
+    // Line 0: the folder itself could not be read; that load swapped nothing in.
+    if (p.line > 0) rejected.push({ file: p.file, line: p.line });
+  });
+  all.on('store.swapped', (p) => {
+    const found = rejected.splice(0);
+    if (writes(level, found.length > 0 ? 'warn' : 'info')) out(loadLine(p, found));
+  });
 }
 
 /** One line per refused request, `refused: <endpoint> for client <id>: <error> — <why>`, rate-limited. */

@@ -30,6 +30,7 @@ import { DEV_ADDRESS_POLICY, type DevConfig } from './config.ts';
 import type { DevConnectionChecks } from './connection-checks.ts';
 import { ManifestFolder, type ManifestFolderOptions } from './manifest-folder.ts';
 import { checkManifestsDir } from './manifests-dir.ts';
+import { readyText, type ReadyParts } from './ready.ts';
 import { uncheckedIssuerMessages } from './unchecked-issuer.ts';
 import { releaseMemory } from '../runtime/release-memory.ts';
 import { DevState } from './state.ts';
@@ -45,6 +46,8 @@ export interface DevServer {
   store: Store;
   /** One line for people: the issuer and a curl command that works. */
   readyMessage(): string;
+  /** What that line says, for a JSON record of it (`--log-format json`). */
+  readyParts(): ReadyParts;
   /** Reads the folder again now (the watcher calls this on every change). */
   reload(): Promise<ReadonlyMap<string, Resolution>>;
   close(): Promise<void>;
@@ -87,7 +90,8 @@ export async function startDev(
     opsPort: servers.opsPort,
     store: dev.store,
     reload: () => reload(dev, load),
-    readyMessage: () => readyMessage(dev, servers, load.clients),
+    readyMessage: () => readyText(readyParts(dev, servers, load.clients)),
+    readyParts: () => readyParts(dev, servers, load.clients),
     async close() {
       clearTimeout(watching.timer);
       clearTimeout(rotation.timer);
@@ -357,19 +361,22 @@ function watchFolder(dev: DevContext, load: Load, watching: FolderWatch): FSWatc
   });
 }
 
-function readyMessage(
+function readyParts(
   dev: DevContext,
   servers: RunningServers,
   clients: readonly DeclaredOAuthClient[],
-): string {
+): ReadyParts {
   const { config } = dev;
   const { issuer, tokenEndpoint } = servers;
-  const curl = tryItCommand(dev.store.current(), dev.state, clients, tokenEndpoint);
+  const tryIt = tryItCommand(dev.store.current(), dev.state, clients, tokenEndpoint);
   // With --issuer (a proxy, a tunnel, another server's name) and --port 0, nothing else says where it listens.
   const host = config.host.includes(':') ? `[${config.host}]` : config.host;
   const listening = `${config.tls === undefined ? 'http' : 'https'}://${host}:${servers.port}`;
-  const where = listening === issuer ? '' : ` (listening on ${listening})`;
-  return `Latchkey dev is ready: issuer ${issuer}${where} | try: ${curl ?? '(no client is ready yet)'}`;
+  return {
+    issuer,
+    ...(listening === issuer ? {} : { listening }),
+    ...(tryIt === undefined ? {} : { tryIt }),
+  };
 }
 
 /** A curl command that gets a token for one ready client, reading its secret from the state folder (never printing it). */

@@ -1,5 +1,6 @@
 import type { EventBus } from '../events.ts';
 import type { SigningKeys } from '../keys/signing-keys.ts';
+import { clientCounts } from './client-counts.ts';
 import { compile, type Compiled, type Resolution } from './compile.ts';
 import type { ObjectKey, WorldInputs } from './objects.ts';
 import type { Snapshot, SnapshotSource } from './snapshot.ts';
@@ -38,8 +39,10 @@ export class Store implements SnapshotSource {
     this.#current = compiled.snapshot;
     this.#last = compiled;
     let notReady = 0;
+    let declaredClients = 0;
     const reported = new Map<string, string>();
     for (const [key, r] of compiled.resolutions) {
+      if (r.kind === 'OAuthClient') declaredClients++;
       if (r.ready) continue;
       notReady++;
       const ready = r.conditions[0];
@@ -51,9 +54,12 @@ export class Store implements SnapshotSource {
         this.#events.emit('object.notReady', { key, reason, message });
     }
     this.#reported = reported;
+    const counts = clientCounts(compiled.snapshot.clients.values(), declaredClients);
     this.#events.emit('store.swapped', {
       version: compiled.snapshot.version,
       clients: compiled.snapshot.clients.size,
+      clientsInEffect: counts.inEffect,
+      clientsBlocked: counts.blocked,
       apis: compiled.snapshot.apis.size,
       notReady,
     });

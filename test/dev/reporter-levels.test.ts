@@ -60,7 +60,14 @@ describe('latchkey dev prints refused requests', () => {
 
 describe('latchkey dev --log-level', () => {
   function emitAll(events: EventBus): void {
-    events.emit('store.swapped', { version: 1, clients: 2, apis: 1, notReady: 0 });
+    events.emit('store.swapped', {
+      version: 1,
+      clients: 2,
+      clientsInEffect: 2,
+      clientsBlocked: 0,
+      apis: 1,
+      notReady: 0,
+    });
     events.emit('secret.issued', {
       namespace: 'billing',
       name: 'w-oauth',

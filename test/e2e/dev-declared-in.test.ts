@@ -89,7 +89,8 @@ describe('latchkey dev: the file that declared an object first keeps it', () => 
     await rm(dir, { recursive: true, force: true });
   });
 
-  const reloads = () => (dev?.output.join('') ?? '').split('applied:').length;
+  // Each load ends with one line: applied, or rejected when a document was refused.
+  const reloads = () => (dev?.output.join('') ?? '').split(/^(?:applied|rejected): /m).length;
 
   async function token(client: string, form: Record<string, string> = {}) {
     const secret = await secretOf(state, 'team-b', `${client}-oauth`);

@@ -135,6 +135,15 @@ describe('latchkey dev, end to end', () => {
         ),
       'the invalid field was not reported',
     );
+    // The load does not say "applied": the edit is not in effect, the last good version is.
+    await eventually(
+      async () => (dev as Dev).output.join(''),
+      (text) =>
+        /rejected: manifests\/two-services\/payments\.yaml:\d+; still serving the last good version \(6 APIs, /.test(
+          text,
+        ),
+      'the rejected load was not said',
+    );
     const res = await token(
       secret['token_endpoint'] as string,
       { ...secret, grant_type: 'client_credentials' } as Record<string, string>,

@@ -48,12 +48,10 @@ export async function startDev(
     );
     const onData = (chunk: Buffer) => {
       output.push(chunk.toString());
-      const text = output.join('');
-      const m = /Latchkey dev is ready: issuer (\S+)(?: \(listening on (\S+)\))? \| try: (.*)\n/.exec(text);
-      if (m) {
+      const found = readyLine(output.join(''));
+      if (found) {
         clearTimeout(timer);
-        const issuer = m[1] as string;
-        resolve({ child, output, issuer, origin: m[2] ?? issuer, curl: m[3] as string });
+        resolve({ child, output, ...found });
       }
     };
     child.stdout?.on('data', onData);
@@ -64,6 +62,23 @@ export async function startDev(
     });
   });
   return ready;
+}
+
+/** The ready line's issuer, origin and command to try: from the text line, or the JSON record of `--log-format json`. */
+function readyLine(text: string): Pick<Dev, 'issuer' | 'origin' | 'curl'> | undefined {
+  const m = /Latchkey dev is ready: issuer (\S+)(?: \(listening on (\S+)\))? \| try: (.*)\n/.exec(text);
+  if (m) {
+    const issuer = m[1] as string;
+    return { issuer, origin: m[2] ?? issuer, curl: m[3] as string };
+  }
+  const record = /^\{.*"event":"dev\.ready".*\}$/m.exec(text);
+  if (!record) return undefined;
+  const ready = JSON.parse(record[0]) as { issuer: string; listening?: string; tryIt?: string };
+  return {
+    issuer: ready.issuer,
+    origin: ready.listening ?? ready.issuer,
+    curl: ready.tryIt ?? '(no client is ready yet)',
+  };
 }
 
 export async function stop(dev: Dev): Promise<number | null> {
