@@ -1,4 +1,5 @@
 import { EventEmitter } from 'node:events';
+import type { FailureCauseName } from './server/failure-causes.ts';
 
 /**
  * Typed events that logging and metrics subscribe to, so the code that does the work never
@@ -12,7 +13,14 @@ export interface LatchkeyEvents {
     algorithm: string;
     organizationId?: string;
   };
-  'token.failed': { error: string; grantType?: string; clientId?: string; detail: string };
+  'token.failed': {
+    error: string;
+    grantType?: string;
+    clientId?: string;
+    detail: string;
+    /** Why, finer than `error`, from a closed set (src/server/failure-causes.ts), when the check named one. */
+    failure?: FailureCauseName;
+  };
   /** An introspection was answered; `detail` says why a token is inactive (never sent to the caller). */
   'token.introspected': { clientId: string; active: boolean; detail?: string };
   /** A revocation was answered: `revoked` false when there was nothing this client may revoke (`detail`). */

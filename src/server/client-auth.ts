@@ -6,6 +6,7 @@ import { parseUnverifiedJwt } from './assertion/jwt.ts';
 import { checkAssertionHeader, JWT_BEARER_ASSERTION_TYPE } from './assertion/client-assertion.ts';
 import type { AssertionVerifier } from './assertion/verifier.ts';
 import { clientAuthenticationFailed, InvalidClient, InvalidRequest, quote } from './errors.ts';
+import { FailureCause, type FailureCauseName } from './failure-causes.ts';
 
 type WorkingMethod = 'client_secret_basic' | 'client_secret_post' | 'private_key_jwt' | 'client_secret_jwt';
 
@@ -88,15 +89,20 @@ async function authenticateWithAssertion(
   }
   const type = nonEmpty(params.client_assertion_type);
   if (type === undefined) {
-    throw new InvalidClient(`client_assertion_type is missing: send ${JWT_BEARER_ASSERTION_TYPE}`);
+    throw new InvalidClient(`client_assertion_type is missing: send ${JWT_BEARER_ASSERTION_TYPE}`, {
+      failure: FailureCause.MissingCredentials,
+    });
   }
   if (type !== JWT_BEARER_ASSERTION_TYPE) {
     throw new InvalidClient(
       `client_assertion_type ${quote(type)} is not supported: send ${JWT_BEARER_ASSERTION_TYPE}`,
+      { failure: FailureCause.BadAssertion },
     );
   }
   const text = nonEmpty(params.client_assertion);
-  if (text === undefined) throw new InvalidClient('client_assertion is missing');
+  if (text === undefined) {
+    throw new InvalidClient('client_assertion is missing', { failure: FailureCause.MissingCredentials });
+  }
   const jwt = parseUnverifiedJwt(text);
 
   // A workload of a client with federated identities sends its token from a Connection's issuer with
@@ -111,18 +117,27 @@ async function authenticateWithAssertion(
   // RFC 7523 §3: the assertion's `sub` is the client; `client_id`, optional here, must agree with it.
   const sub = jwt.payload.sub;
   if (typeof sub !== 'string' || sub === '') {
-    throw new InvalidClient("client_assertion 'sub' is missing: it must be the client_id");
+    throw new InvalidClient("client_assertion 'sub' is missing: it must be the client_id", {
+      failure: FailureCause.BadAssertion,
+    });
   }
   if (bodyId !== undefined && bodyId !== sub) {
-    throw new InvalidClient(`client_id ${quote(bodyId)} differs from client_assertion 'sub' ${quote(sub)}`);
+    throw new InvalidClient(`client_id ${quote(bodyId)} differs from client_assertion 'sub' ${quote(sub)}`, {
+      failure: FailureCause.BadAssertion,
+    });
   }
   checkAssertionHeader(jwt);
   const client = snapshot.clients.get(sub);
-  if (client === undefined) throw clientAuthenticationFailed(`unknown client ${quote(sub)}`);
+  if (client === undefined) {
+    throw clientAuthenticationFailed(`unknown client ${quote(sub)}`, {
+      failure: FailureCause.UnknownClient,
+    });
+  }
   const method = client.authMethod;
   if (method !== 'private_key_jwt' && method !== 'client_secret_jwt') {
     throw clientAuthenticationFailed(
       `client ${quote(client.clientId)} is registered with token_endpoint_auth_method ${quote(method)}: it does not send a client_assertion`,
+      { failure: FailureCause.WrongAuthMethod },
     );
   }
   await deps.assertions.verify(client, jwt);
@@ -153,11 +168,15 @@ function authenticateWithSecret(
     if (secret !== undefined) throw new InvalidRequest('client_secret in the body needs client_id');
     throw new InvalidClient(
       'client authentication is required: send client_id and client_secret with HTTP Basic or in the body',
+      { failure: FailureCause.MissingCredentials },
     );
   }
 
   if (secret === undefined) {
-    throw new InvalidClient('client_secret is required', { triedBasic });
+    throw new InvalidClient('client_secret is required', {
+      triedBasic,
+      failure: FailureCause.MissingCredentials,
+    });
   }
   // Only a client registered with a shared secret can match; any other is compared with a dummy, so that
   // neither the answer nor its time tells whether the client exists or how it authenticates (issue 9).
@@ -175,7 +194,10 @@ function authenticateWithSecret(
     match = true;
   }
   if (client === undefined || !match) {
-    throw clientAuthenticationFailed(secretFailure(clientId, found, client !== undefined), { triedBasic });
+    throw clientAuthenticationFailed(secretFailure(clientId, found, client !== undefined), {
+      triedBasic,
+      failure: secretFailureCause(found, client !== undefined),
+    });
   }
   return { client, method: basic === undefined ? 'client_secret_post' : 'client_secret_basic' };
 }
@@ -188,6 +210,11 @@ function secretFailure(clientId: string, found: CompiledClient | undefined, uses
   return SIGNED_ASSERTION_METHODS.includes(found.authMethod)
     ? `client ${quote(clientId)} is registered with token_endpoint_auth_method ${method}: it sends a client_assertion (RFC 7523), not a client_secret`
     : `client ${quote(clientId)} is registered with token_endpoint_auth_method ${method}, which is not supported yet`;
+}
+
+function secretFailureCause(found: CompiledClient | undefined, usesSecret: boolean): FailureCauseName {
+  if (found === undefined) return FailureCause.UnknownClient;
+  return usesSecret ? FailureCause.BadSecret : FailureCause.WrongAuthMethod;
 }
 
 function sameDigest(a: Buffer, b: Buffer): boolean {

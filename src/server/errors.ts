@@ -1,4 +1,5 @@
 import { StateUnavailableError } from '../state/runtime-state.ts';
+import { FailureCause, type FailureCauseName } from './failure-causes.ts';
 
 /**
  * OAuth 2.0 error responses (RFC 6749 §5.2, RFC 8707 §2): one class per error code, each with its HTTP
@@ -18,6 +19,8 @@ export abstract class OAuthError extends Error {
   readonly detail: string;
   /** Extra response headers (`WWW-Authenticate`, `Allow`). */
   readonly headers: Readonly<Record<string, string>> | undefined;
+  /** Why, finer than {@link error}, from a closed set (failure-causes.ts): what metrics label refusals with. */
+  readonly failure: FailureCauseName | undefined;
 
   constructor(status: number, description: string, options?: OAuthErrorOptions) {
     super(description, options?.cause === undefined ? undefined : { cause: options.cause });
@@ -25,6 +28,7 @@ export abstract class OAuthError extends Error {
     this.description = description;
     this.detail = options?.detail ?? description;
     this.headers = options?.headers;
+    this.failure = options?.failure;
   }
 }
 
@@ -32,6 +36,7 @@ export interface OAuthErrorOptions {
   detail?: string;
   cause?: unknown;
   headers?: Readonly<Record<string, string>>;
+  failure?: FailureCauseName;
 }
 
 /** `invalid_request`: missing, repeated or malformed parameter, or a request the endpoint cannot read. */
@@ -76,7 +81,7 @@ export const CLIENT_AUTHENTICATION_FAILED = 'client authentication failed';
  */
 export function clientAuthenticationFailed(
   detail: string,
-  options?: { triedBasic?: boolean },
+  options?: { triedBasic?: boolean; failure?: FailureCauseName },
 ): InvalidClient {
   return new InvalidClient(CLIENT_AUTHENTICATION_FAILED, { ...options, detail });
 }
@@ -190,7 +195,11 @@ export function toOAuthError(err: unknown): OAuthError {
   if (err instanceof OAuthError) return err;
   // Fail closed: what needs runtime state is refused while the backend is down, and recovers with it.
   if (err instanceof StateUnavailableError) {
-    return new TemporarilyUnavailable(STATE_UNAVAILABLE, { detail: err.message, cause: err });
+    return new TemporarilyUnavailable(STATE_UNAVAILABLE, {
+      detail: err.message,
+      cause: err,
+      failure: FailureCause.StateUnavailable,
+    });
   }
   return new ServerError(err instanceof Error ? `${err.name}: ${err.message}` : 'non-error thrown', {
     cause: err,

@@ -1,5 +1,6 @@
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 import type { EventBus } from '../events.ts';
+import { ClientLabels, tokenFailureLabels } from './token-failure-labels.ts';
 
 /** What the HTTP servers report about each response. */
 export interface HttpMetrics {
@@ -27,6 +28,11 @@ export function createMetrics(
     defaultMetrics?: boolean;
     /** The in-memory revocation list whose size `latchkey_revocation_list_entries` reports. */
     revocations?: { size?(): number };
+    /**
+     * Whether a client id is one of a client in effect: only those label refusals with their id (see
+     * token-failure-labels.ts). Default none: every refused client reads `unknown`.
+     */
+    clientInEffect?: (clientId: string) => boolean;
   } = {},
 ): Metrics {
   const registry = new Registry();
@@ -51,10 +57,12 @@ export function createMetrics(
   });
   const failures = new Counter({
     name: 'latchkey_token_failures_total',
-    help: 'Token requests refused, by grant type (unknown when the request named none we support) and OAuth error code.',
-    labelNames: ['grant_type', 'error'] as const,
+    help: 'Token requests refused, by grant type (unknown when the request named none we support), OAuth error code, reason (<error>/<cause>, a closed set) and client (a client in effect, else unknown; other past 500).',
+    labelNames: ['grant_type', 'error', 'reason', 'client'] as const,
     registers: [registry],
   });
+  const clients = new ClientLabels();
+  const inEffect = options.clientInEffect ?? (() => false);
   const introspections = new Counter({
     name: 'latchkey_introspections_total',
     help: 'Token introspections answered (RFC 7662), by whether the token was active for the caller.',
@@ -87,7 +95,7 @@ export function createMetrics(
 
   const unsubscribe = [
     events.on('token.issued', (e) => issued.inc({ grant_type: e.grantType })),
-    events.on('token.failed', (e) => failures.inc({ grant_type: e.grantType ?? 'unknown', error: e.error })),
+    events.on('token.failed', (e) => failures.inc(tokenFailureLabels(e, clients, inEffect))),
     events.on('token.introspected', (e) => introspections.inc({ active: String(e.active) })),
     events.on('token.revoked', (e) => revocations.inc({ revoked: String(e.revoked) })),
     events.on('revocation.evicted', () => evictions.inc()),

@@ -148,7 +148,10 @@ export async function startServers(options: StartOptions): Promise<RunningServer
     options.state === undefined
       ? (options.revocations ?? defaultRevocationStore(options.now, options.events))
       : undefined;
-  const metrics = createMetrics(options.events, { revocations: memoryRevocations });
+  const metrics = createMetrics(options.events, {
+    revocations: memoryRevocations,
+    clientInEffect: (clientId) => options.source.current().clients.has(clientId),
+  });
   const served = options.state && startState(options, metrics.registry);
   const revocations = served?.revocations ?? (memoryRevocations as RevocationStore);
   let issuer = options.issuer;

@@ -329,6 +329,7 @@ describe('grant_type=client_credentials with private_key_jwt and a jwksUri', () 
         error_description: 'client authentication failed',
       });
       expect(failed.at(-1)?.detail).toMatch(detail);
+      expect(failed.at(-1)?.failure).toBe('client_keys_unavailable');
     } finally {
       source.snapshot = current;
     }
@@ -357,12 +358,14 @@ describe('client_assertion replay (RFC 7523 section 3, jti)', () => {
       error: 'invalid_client',
       error_description: `client_assertion 'jti' '${String(JSON.parse(Buffer.from(jwt.split('.')[1] ?? '', 'base64url').toString()).jti)}' was already used: sign a new assertion for every request`,
     });
+    expect(failed.at(-1)?.failure).toBe('replayed_assertion');
   });
 
   it('does not let a forged assertion spend a jti', async () => {
     const jti = 'shared-jti';
     const forged = await assertion({ key: impostor.privateKey, claims: { jti } });
     expect((await post(servers.tokenEndpoint, assertionBody(forged))).status).toBe(401);
+    expect(failed.at(-1)?.failure).toBe('bad_signature');
     const genuine = await assertion({ claims: { jti } });
     expect((await post(servers.tokenEndpoint, assertionBody(genuine))).status).toBe(200);
   });

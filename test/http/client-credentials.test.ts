@@ -342,6 +342,7 @@ describe('token events', () => {
         grantType: 'client_credentials',
         clientId: undefined,
         detail: "wrong client_secret for 'billing-worker.billing'",
+        failure: 'bad_secret',
       },
     ]);
     expect(JSON.stringify(failed)).not.toContain('guessed-secret');

@@ -33,11 +33,15 @@ describe('GET /metrics', () => {
     expect(res.headers.get('content-type')).toMatch(/^text\/plain; version=0\.0\.4/);
     const text = await res.text();
     expect(sample(text, 'latchkey_tokens_issued_total{grant_type="client_credentials"}')).toBe(1);
+    // The client label of refusals has a test of its own (token-failure-metrics.test.ts).
+    expect(text).toMatch(
+      /^latchkey_token_failures_total\{grant_type="client_credentials",error="invalid_client",reason="invalid_client\/bad_secret",client="[^"]+"\} 1$/m,
+    );
     expect(
-      sample(text, 'latchkey_token_failures_total{grant_type="client_credentials",error="invalid_client"}'),
-    ).toBe(1);
-    expect(
-      sample(text, 'latchkey_token_failures_total{grant_type="unknown",error="unsupported_grant_type"}'),
+      sample(
+        text,
+        'latchkey_token_failures_total{grant_type="unknown",error="unsupported_grant_type",reason="unsupported_grant_type",client="billing-worker.billing"}',
+      ),
     ).toBe(1);
     expect(
       sample(text, 'latchkey_http_requests_total{route="/oauth2/token",method="POST",status="200"}'),

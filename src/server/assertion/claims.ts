@@ -1,5 +1,6 @@
 import { ASSERTION_MAX_LIFETIME_CEILING } from '../../api/oauth-client.ts';
 import { InvalidClient, quote } from '../errors.ts';
+import { FailureCause } from '../failure-causes.ts';
 import { CLIENT_ASSERTION, type Refusal } from './refusal.ts';
 
 /** Clock difference tolerated between a client and Latchkey, for `exp`, `nbf` and `iat` (RFC 7523 §3). */
@@ -68,7 +69,7 @@ export function isNumericDate(value: unknown): value is number {
 }
 
 function fail(what: string): InvalidClient {
-  return new InvalidClient(`client_assertion ${what}`);
+  return new InvalidClient(`client_assertion ${what}`, { failure: FailureCause.BadAssertion });
 }
 
 /**

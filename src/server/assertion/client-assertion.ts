@@ -4,6 +4,7 @@ import type { ReplayCache } from '../../runtime/replay-cache.ts';
 import type { ClientKey } from '../../store/client-keys.ts';
 import type { CompiledClient } from '../../store/snapshot.ts';
 import { clientAuthenticationFailed, InvalidClient, quote } from '../errors.ts';
+import { FailureCause } from '../failure-causes.ts';
 import {
   checkAssertionClaims,
   CLOCK_SKEW_SECONDS,
@@ -103,11 +104,13 @@ export async function verifyClientAssertion(
   if (seen === 'replayed') {
     throw new InvalidClient(
       `client_assertion 'jti' ${quote(jti)} was already used: sign a new assertion for every request`,
+      { failure: FailureCause.ReplayedAssertion },
     );
   }
   if (seen !== 'fresh') {
     throw new InvalidClient('client_assertion cannot be checked for replay now: retry shortly', {
       detail: replayRefusalDetail(seen, client),
+      failure: FailureCause.ReplayCheckUnavailable,
     });
   }
 }
@@ -133,6 +136,7 @@ async function publicKeys(
     if (!found.ok) {
       throw r.refuse(`the keys of client ${quote(clientId)} could not be fetched from its jwksUri`, {
         detail: found.message,
+        failure: FailureCause.ClientKeysUnavailable,
       });
     }
     available = found.keys;
@@ -163,6 +167,7 @@ function unverified(clientId: string): Refusal {
     refuse: (description, options) =>
       clientAuthenticationFailed(
         `client ${quote(clientId)}: ${description}${options?.detail === undefined ? '' : `; ${options.detail}`}`,
+        { failure: options?.failure ?? FailureCause.BadAssertion },
       ),
   };
 }
@@ -176,11 +181,13 @@ function unverified(clientId: string): Refusal {
  */
 export function checkAssertionHeader(jwt: UnverifiedJwt): string {
   const alg = jwt.header.alg;
-  if (typeof alg !== 'string') throw new InvalidClient("client_assertion header 'alg' is missing");
-  if (alg === 'none') throw new InvalidClient("client_assertion 'alg' none is never accepted");
+  const refused = { failure: FailureCause.BadAssertion };
+  if (typeof alg !== 'string') throw new InvalidClient("client_assertion header 'alg' is missing", refused);
+  if (alg === 'none') throw new InvalidClient("client_assertion 'alg' none is never accepted", refused);
   if (!ASSERTION_SIGNING_ALGORITHMS.includes(alg)) {
     throw new InvalidClient(
       `client_assertion 'alg' ${quote(alg)} is not accepted: use one of ${ASSERTION_SIGNING_ALGORITHMS.join(', ')}`,
+      refused,
     );
   }
   return alg;

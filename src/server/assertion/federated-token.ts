@@ -2,6 +2,7 @@ import { ASYMMETRIC_ASSERTION_ALGORITHMS } from '../../api/oauth-client.ts';
 import type { Clock } from '../../clock.ts';
 import type { CompiledClient, CompiledConnection, Snapshot } from '../../store/snapshot.ts';
 import { clientAuthenticationFailed, quote } from '../errors.ts';
+import { FailureCause } from '../failure-causes.ts';
 import { checkFederatedClaims } from './claims.ts';
 import type { UnverifiedJwt } from './jwt.ts';
 import { matchingKeys, verifyWithAnyKey } from './key-matching.ts';
@@ -43,13 +44,18 @@ export async function verifyFederatedClient(
 ): Promise<CompiledClient> {
   const trusted = await verifyTrustedToken(snapshot, jwt, CLIENT_ASSERTION, deps);
   const client = snapshot.clients.get(clientId);
-  if (client === undefined) throw clientAuthenticationFailed(`unknown client ${quote(clientId)}`);
+  if (client === undefined) {
+    throw clientAuthenticationFailed(`unknown client ${quote(clientId)}`, {
+      failure: FailureCause.UnknownClient,
+    });
+  }
   const federates = client.federatedIdentities.some(
     (i) => i.subject === trusted.subject && trusted.connections.has(i.connection),
   );
   if (!federates) {
     throw clientAuthenticationFailed(
       `client ${quote(clientId)} does not federate 'sub' ${quote(trusted.subject)} of issuer ${quote(trusted.issuer)}`,
+      { failure: FailureCause.NotFederated },
     );
   }
   return client;
@@ -73,6 +79,7 @@ export async function verifyTrustedToken(
   if (typeof iss !== 'string' || trusted.length === 0) {
     throw r.refuse(
       `${r.parameter} 'iss' ${quote(typeof iss === 'string' ? iss : '')} is not the issuer of a trusted Connection`,
+      { failure: FailureCause.UntrustedIssuer },
     );
   }
   await verifyIssuedBy(jwt, alg, iss, trusted, r, {
@@ -128,6 +135,7 @@ async function verifyIssuedBy(
     context.onUnknownKey(iss, kid.slice(0, MAX_REPORTED_KID));
     throw r.refuse(
       `${r.parameter} 'kid' ${quote(kid)} is not a known key of issuer ${quote(iss)}: its keys are being refreshed, retry shortly`,
+      { failure: FailureCause.UnknownIssuerKey },
     );
   }
   const candidates = matchingKeys(keys, alg, kid);

@@ -2,6 +2,7 @@ import type { KeyObject } from 'node:crypto';
 import { compactVerify } from 'jose/jws/compact/verify';
 import type { ClientKey } from '../../store/client-keys.ts';
 import type { UnverifiedJwt } from './jwt.ts';
+import { FailureCause } from '../failure-causes.ts';
 import { CLIENT_ASSERTION, type Refusal } from './refusal.ts';
 
 /** Keys that fit the header: the same `kid` when it names one, and a key type and curve made for `alg`. */
@@ -40,5 +41,8 @@ export async function verifyWithAnyKey(
       failures.push((err as Error).message);
     }
   }
-  throw refusal.refuse(description, { detail: failures.join('; ') || 'no key to try' });
+  throw refusal.refuse(description, {
+    detail: failures.join('; ') || 'no key to try',
+    failure: FailureCause.BadSignature,
+  });
 }

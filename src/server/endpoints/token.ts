@@ -128,6 +128,7 @@ export function registerTokenEndpoint(app: FastifyInstance, deps: TokenEndpointD
       grantType: x?.grant?.type ?? supportedGrantType(x?.form),
       clientId: x?.client?.clientId,
       detail: e.detail,
+      failure: e.failure,
     });
     return sendError(reply, e);
   };

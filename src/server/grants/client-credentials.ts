@@ -2,9 +2,12 @@ import type { ClientOrganization, CompiledClient, Grant as ApiGrant } from '../.
 import { accessTokenClaims } from '../claims.ts';
 import { nonEmpty } from '../client-auth.ts';
 import { InvalidRequest, InvalidScope, InvalidTarget, ServerError, quote } from '../errors.ts';
+import { FailureCause } from '../failure-causes.ts';
 import { newJti } from '../jti.ts';
 import { signAccessToken } from '../jwt-sign.ts';
 import type { Grant, GrantContext, Issued } from './grant.ts';
+
+const ORGANIZATION = { failure: FailureCause.Organization } as const;
 
 /**
  * `grant_type=client_credentials` (RFC 6749 §4.4): a client gets a token for itself, for one API chosen with
@@ -28,7 +31,11 @@ export async function issueAccessToken(ctx: GrantContext): Promise<Issued> {
   const grant = targetOf(permissions, ctx.params.audience, ctx.resources);
   const scopes = scopesOf(grant, ctx.params.scope);
   const key = ctx.snapshot.keys.active.get(grant.api.algorithm);
-  if (key === undefined) throw new ServerError(`no active signing key for ${grant.api.algorithm}`);
+  if (key === undefined) {
+    throw new ServerError(`no active signing key for ${grant.api.algorithm}`, {
+      failure: FailureCause.NoSigningKey,
+    });
+  }
 
   const claims = accessTokenClaims(
     {
@@ -63,12 +70,15 @@ export function organizationOf(
   const wanted = nonEmpty(requested);
   if (wanted === undefined) {
     if (client.organizationUsage === 'require') {
-      throw new InvalidRequest('organization is required: this client gets tokens only for an organization');
+      throw new InvalidRequest(
+        'organization is required: this client gets tokens only for an organization',
+        ORGANIZATION,
+      );
     }
     return undefined;
   }
   if (client.organizationUsage === 'deny') {
-    throw new InvalidRequest('this client may not act for an organization: omit organization');
+    throw new InvalidRequest('this client may not act for an organization: omit organization', ORGANIZATION);
   }
   const byId = client.organizations.get(wanted);
   if (byId !== undefined) return byId;
@@ -78,12 +88,16 @@ export function organizationOf(
     if (found !== undefined) {
       throw new InvalidRequest(
         `organization name ${quote(wanted)} matches several organizations of this client: send its id`,
+        ORGANIZATION,
       );
     }
     found = membership;
   }
   if (found === undefined) {
-    throw new InvalidRequest(`organization ${quote(wanted)} does not exist or does not list this client`);
+    throw new InvalidRequest(
+      `organization ${quote(wanted)} does not exist or does not list this client`,
+      ORGANIZATION,
+    );
   }
   return found;
 }
@@ -113,6 +127,7 @@ export function targetOf(
       permissions.size === 0
         ? 'audience is required (or resource), but this client is not granted any API'
         : 'audience is required (or resource): this client is granted several APIs',
+      { failure: FailureCause.AudienceRequired },
     );
   }
   const grant = permissions.get(requested);

@@ -4,6 +4,7 @@ import { parseUnverifiedJwt } from '../assertion/jwt.ts';
 import type { Refusal } from '../assertion/refusal.ts';
 import type { TrustedSubject } from '../assertion/verifier.ts';
 import { InvalidRequest, quote } from '../errors.ts';
+import { FailureCause } from '../failure-causes.ts';
 import type { IdentifyContext } from './grant.ts';
 
 /**
@@ -62,13 +63,19 @@ export async function federatedClientOf(
   if (wanted !== undefined) {
     const client = candidates.find((c) => c.clientId === wanted);
     if (client === undefined) {
-      throw refusal.refuse(`${sub} is not a federated identity of client ${quote(wanted)}`);
+      throw refusal.refuse(`${sub} is not a federated identity of client ${quote(wanted)}`, {
+        failure: FailureCause.NotFederated,
+      });
     }
     return client;
   }
   const reachable = reachableWithoutClientId(candidates);
   const [only] = reachable;
-  if (only === undefined) throw refusal.refuse(`${sub} is not a federated identity of any client`);
+  if (only === undefined) {
+    throw refusal.refuse(`${sub} is not a federated identity of any client`, {
+      failure: FailureCause.NotFederated,
+    });
+  }
   if (reachable.length > 1) {
     throw new InvalidRequest(
       `client_id is required: ${sub} of issuer ${quote(trusted.issuer)} is a federated identity of several clients`,

@@ -1,4 +1,4 @@
-import type { Refusal } from '../assertion/refusal.ts';
+import { refusalOptions, type Refusal } from '../assertion/refusal.ts';
 import { nonEmpty } from '../client-auth.ts';
 import { InvalidGrant, InvalidRequest } from '../errors.ts';
 import { issueAccessToken } from './client-credentials.ts';
@@ -8,7 +8,7 @@ import type { Grant, IdentifyContext } from './grant.ts';
 /** RFC 7523 §3.1: an assertion that does not check out is `invalid_grant`. */
 const ASSERTION: Refusal = {
   parameter: 'assertion',
-  refuse: (description, options) => new InvalidGrant(description, options),
+  refuse: (description, options) => new InvalidGrant(description, refusalOptions(options)),
 };
 
 /**

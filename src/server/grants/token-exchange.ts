@@ -1,4 +1,4 @@
-import type { Refusal } from '../assertion/refusal.ts';
+import { refusalOptions, type Refusal } from '../assertion/refusal.ts';
 import { nonEmpty } from '../client-auth.ts';
 import { InvalidRequest, quote } from '../errors.ts';
 import { issueAccessToken } from './client-credentials.ts';
@@ -21,7 +21,7 @@ export const SUBJECT_TOKEN_TYPES: readonly string[] = [
 /** RFC 8693 §2.2.2: a subject token that is invalid or unacceptable is `invalid_request`. */
 const SUBJECT_TOKEN: Refusal = {
   parameter: 'subject_token',
-  refuse: (description, options) => new InvalidRequest(description, options),
+  refuse: (description, options) => new InvalidRequest(description, refusalOptions(options)),
 };
 
 /**
