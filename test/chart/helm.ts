@@ -20,6 +20,7 @@ export const modeValues = {
   ingress: join(chartDir, 'ci/ingress-values.yaml'),
   networkPolicy: join(chartDir, 'ci/network-policy-values.yaml'),
   serviceMonitor: join(chartDir, 'ci/service-monitor-values.yaml'),
+  monitoring: join(chartDir, 'ci/monitoring-values.yaml'),
 } as const;
 export type Mode = keyof typeof modeValues;
 
