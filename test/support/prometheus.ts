@@ -19,7 +19,7 @@ import {
 const execFileAsync = promisify(execFile);
 const buildScript = join(repoRoot, 'scripts/tools/build-prometheus.sh');
 
-/** The first build takes about 10 minutes on 2 cores; afterwards the script answers at once. */
+/** The first build takes several minutes on 2 cores (more with a cold Go cache); afterwards the script answers at once. */
 export const PROMETHEUS_BUILD_TIMEOUT_MS = 30 * 60_000;
 
 let toolsPromise: Promise<string> | undefined;
