@@ -334,4 +334,20 @@ describe('latchkey operator reconciling changes (real kube-apiserver)', () => {
     expect(text).toMatch(/workqueue_depth\{name="resourceserver",controller="resourceserver"\} 0/);
     expect(text).toMatch(/leader_election_master_status\{name="latchkey-operator"\} 1/);
   });
+
+  it("exposes objects not Ready, failing Connections and the signing keys' age (docs/metrics.md)", async () => {
+    const text = await eventually(
+      async () => (await fetch(`http://127.0.0.1:${op.opsPort}/metrics`)).text(),
+      (t) => /^latchkey_connections_failing\{connection_namespace="team-a"\} [1-9]/m.test(t),
+      'the unreachable Connection counted as failing',
+    );
+    expect(text).toMatch(
+      /^latchkey_objects_not_ready\{kind="Connection",reason="IssuerUnreachable"\} [1-9]/m,
+    );
+    expect(text).toMatch(/^latchkey_objects\{kind="OAuthClient"\} [1-9]/m);
+    for (const alg of ['RS256', 'ES256', 'EdDSA']) {
+      expect(text).toMatch(new RegExp(`^latchkey_signing_key_age_seconds\\{alg="${alg}"\\} \\d+$`, 'm'));
+    }
+    expect(text).toMatch(/^latchkey_signing_key_rotation_interval_seconds \d+$/m);
+  });
 });
