@@ -40,8 +40,9 @@ USER 65532:65532
 EXPOSE 8080 8081
 # Semi-spaces of at most 8 MiB instead of V8's default (up to 64 MiB, sized from the machine's memory): the
 # start-up burst (listing every object, compiling the store) otherwise grows the young generation for good,
-# which doubles idle RSS with 1,000 clients; token throughput stays the same (README, Performance).
+# which doubles idle RSS with 1,000 clients; token throughput stays the same (docs/performance.md).
 # Optimizing compilation on the main thread instead of V8's worker threads: their compiler memory is freed to
-# glibc's per-thread arenas, which keep it (~14 MiB idle RSS with 1,000 clients); bench/README.md, Memory.
-ENTRYPOINT ["node", "--max-semi-space-size=8", "--no-concurrent-recompilation", "dist/cli/main.js"]
+# glibc's per-thread arenas, which keep it (~14 MiB idle RSS with 1,000 clients); docs/performance.md, Memory.
+# By its absolute path, so `docker run -w /work … validate .` works from a mounted folder.
+ENTRYPOINT ["node", "--max-semi-space-size=8", "--no-concurrent-recompilation", "/app/dist/cli/main.js"]
 CMD ["operator"]

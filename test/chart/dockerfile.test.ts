@@ -99,9 +99,9 @@ describe('Dockerfile', () => {
     expect(finalOnly('USER')).toEqual(['65532:65532']);
   });
 
-  it('starts `node --max-semi-space-size=8 --no-concurrent-recompilation dist/cli/main.js operator` unless given another command', () => {
+  it('starts `node --max-semi-space-size=8 --no-concurrent-recompilation /app/dist/cli/main.js operator` unless given another command', () => {
     expect(finalOnly('ENTRYPOINT')).toEqual([
-      '["node", "--max-semi-space-size=8", "--no-concurrent-recompilation", "dist/cli/main.js"]',
+      '["node", "--max-semi-space-size=8", "--no-concurrent-recompilation", "/app/dist/cli/main.js"]',
     ]);
     expect(finalOnly('CMD')).toEqual(['["operator"]']);
     expect(finalOnly('EXPOSE')).toEqual(['8080 8081']);
