@@ -16,6 +16,7 @@ import { openApiSchemaFor } from '../src/crd/generate.ts';
 import type { SchemaNode } from '../src/crd/schema-node.ts';
 import { manifestFiles, parseManifests } from '../src/manifests/index.ts';
 import { ConditionType, Reason } from '../src/store/reasons.ts';
+import { renderRefusedRequests } from './troubleshooting-refusals.ts';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 export const REFERENCE_DIR = join('docs', 'reference');
@@ -448,7 +449,9 @@ export function renderTroubleshooting(reasonsSource: string): string {
     );
 
   const out = [
-    HEADER(`${REASONS_SOURCE} (the TSDoc of each reason) and the guide in scripts/generate-docs.ts`),
+    HEADER(
+      `${REASONS_SOURCE} (the TSDoc of each reason), the guide in scripts/generate-docs.ts and scripts/troubleshooting-refusals.ts`,
+    ),
     '',
     '# Troubleshooting',
     '',
@@ -468,6 +471,7 @@ export function renderTroubleshooting(reasonsSource: string): string {
     '  use and `not ready: Kind namespace/name (Reason): message` for an object that is not in effect.',
     '- `latchkey validate` checks manifests offline in CI, before they reach a cluster.',
     '',
+    ...renderRefusedRequests(),
     '## Condition types',
     '',
     '| type | on | `True` means |',

@@ -1,4 +1,5 @@
 import { EventEmitter } from 'node:events';
+import type { RefusedBy } from './refusal-log.ts';
 import type { FailureCauseName } from './server/failure-causes.ts';
 
 /**
@@ -13,6 +14,10 @@ export interface LatchkeyEvents {
     algorithm: string;
     organizationId?: string;
   };
+  /**
+   * A token request was refused. `clientId`: the client that authenticated; `detail`: why, for the log only
+   * (never in the response). See {@link RefusedBy} for who asked.
+   */
   'token.failed': {
     error: string;
     grantType?: string;
@@ -20,7 +25,7 @@ export interface LatchkeyEvents {
     detail: string;
     /** Why, finer than `error`, from a closed set (src/server/failure-causes.ts), when the check named one. */
     failure?: FailureCauseName;
-  };
+  } & RefusedBy;
   /** An introspection was answered; `detail` says why a token is inactive (never sent to the caller). */
   'token.introspected': { clientId: string; active: boolean; detail?: string };
   /** A revocation was answered: `revoked` false when there was nothing this client may revoke (`detail`). */
@@ -31,7 +36,7 @@ export interface LatchkeyEvents {
     error: string;
     clientId?: string;
     detail: string;
-  };
+  } & RefusedBy;
   /**
    * The revocation list was full and dropped the revocation of a token that has not expired: that token is
    * active again at introspection for `remainingSeconds`.

@@ -1,7 +1,7 @@
 import { pino, type DestinationStream, type Logger } from 'pino';
 import { systemClock, type Clock } from './clock.ts';
 import type { EventBus, EventName, LatchkeyEvents } from './events.ts';
-import { DEFAULT_LOG_LEVEL, EVENT_LEVELS, eventLevel, type LogLevel } from './log-level.ts';
+import { DEFAULT_LOG_LEVEL, EVENT_LEVELS, eventLevel, writes, type LogLevel } from './log-level.ts';
 import { refusalFields, refusalGate, refusalLine, refusalRecord } from './refusal-log.ts';
 
 /** Paths pino censors wherever they occur, so a secret that slips into a log call never reaches the output. */
@@ -53,6 +53,7 @@ export function logEvents(events: EventBus, logger: Logger, options: { now?: Clo
     if (name === 'token.failed' || name === 'request.failed') {
       events.on(name, (payload: LatchkeyEvents[typeof name]) => {
         const level = eventLevel(name, payload);
+        if (!writes(threshold, level)) return;
         const record = refusalRecord(name, payload);
         const suppressed = gate(record, level);
         if (suppressed === undefined) return;

@@ -343,6 +343,8 @@ describe('token events', () => {
         clientId: undefined,
         detail: "wrong client_secret for 'billing-worker.billing'",
         failure: 'bad_secret',
+        presentedClientId: 'billing-worker.billing',
+        namespace: 'billing',
       },
     ]);
     expect(JSON.stringify(failed)).not.toContain('guessed-secret');

@@ -307,6 +307,7 @@ describe('grant_type=urn:ietf:params:oauth:grant-type:jwt-bearer', () => {
         clientId: 'gateway.apps',
         detail: `assertion 'sub' '${sa('worker')}' is not a federated identity of client 'gateway.apps'`,
         failure: 'not_federated',
+        namespace: 'apps',
       },
     ]);
   });

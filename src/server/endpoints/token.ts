@@ -14,6 +14,7 @@ import {
 import { EMPTY_FORM, type Form } from '../form.ts';
 import { GRANTS, type Grant, type Issued } from '../grants/index.ts';
 import { fromFastifyError, sendError } from '../reply.ts';
+import { refusedBy } from '../presented-client.ts';
 import { allowOnly } from './method-not-allowed.ts';
 import { authenticate, parseBody, sendsClientCredentials } from './request-steps.ts';
 
@@ -129,6 +130,7 @@ export function registerTokenEndpoint(app: FastifyInstance, deps: TokenEndpointD
       clientId: x?.client?.clientId,
       detail: e.detail,
       failure: e.failure,
+      ...refusedBy(x),
     });
     return sendError(reply, e);
   };

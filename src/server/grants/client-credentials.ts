@@ -6,6 +6,12 @@ import { FailureCause } from '../failure-causes.ts';
 import { newJti } from '../jti.ts';
 import { signAccessToken } from '../jwt-sign.ts';
 import type { Grant, GrantContext, Issued } from './grant.ts';
+import {
+  audienceRequiredDetail,
+  scopeRefusalDetail,
+  targetRefusalDetail,
+  type TargetContext,
+} from './target-detail.ts';
 
 const ORGANIZATION = { failure: FailureCause.Organization } as const;
 
@@ -28,8 +34,12 @@ export const clientCredentials: Grant = {
 export async function issueAccessToken(ctx: GrantContext): Promise<Issued> {
   const membership = organizationOf(ctx.client, ctx.params.organization);
   const permissions = membership?.permissions ?? ctx.client.permissions;
-  const grant = targetOf(permissions, ctx.params.audience, ctx.resources);
-  const scopes = scopesOf(grant, ctx.params.scope);
+  const who =
+    membership === undefined
+      ? undefined
+      : `this client in organization ${quote(membership.organization.name)}`;
+  const grant = targetOf(permissions, ctx.params.audience, ctx.resources, { apis: ctx.snapshot.apis, who });
+  const scopes = scopesOf(grant, ctx.params.scope, who);
   const key = ctx.snapshot.keys.active.get(grant.api.algorithm);
   if (key === undefined) {
     throw new ServerError(`no active signing key for ${grant.api.algorithm}`, {
@@ -107,6 +117,7 @@ export function targetOf(
   permissions: ReadonlyMap<string, ApiGrant>,
   audienceParam: string | undefined,
   resourceParams: readonly string[],
+  context: TargetContext = {},
 ): ApiGrant {
   let resource: string | undefined;
   for (const r of resourceParams) {
@@ -127,20 +138,21 @@ export function targetOf(
       permissions.size === 0
         ? 'audience is required (or resource), but this client is not granted any API'
         : 'audience is required (or resource): this client is granted several APIs',
-      { failure: FailureCause.AudienceRequired },
+      { failure: FailureCause.AudienceRequired, detail: audienceRequiredDetail(permissions, context.who) },
     );
   }
   const grant = permissions.get(requested);
   if (grant === undefined) {
-    throw new InvalidTarget(
-      `${audience !== undefined ? 'audience' : 'resource'} ${quote(requested)} is unknown or not granted to this client`,
-    );
+    const parameter = audience !== undefined ? 'audience' : 'resource';
+    throw new InvalidTarget(`${parameter} ${quote(requested)} is unknown or not granted to this client`, {
+      detail: targetRefusalDetail(parameter, requested, permissions, context),
+    });
   }
   return grant;
 }
 
 /** The scopes the token carries, in the API's declaration order. */
-export function scopesOf(grant: ApiGrant, scopeParam: string | undefined): readonly string[] {
+export function scopesOf(grant: ApiGrant, scopeParam: string | undefined, who?: string): readonly string[] {
   if (scopeParam === undefined) return grant.scopes;
   const requested = new Set(scopeParam.split(' '));
   requested.delete('');
@@ -151,7 +163,9 @@ export function scopesOf(grant: ApiGrant, scopeParam: string | undefined): reado
   const missing: string[] = [];
   for (const s of requested) if (!grant.scopeSet.has(s)) missing.push(s);
   if (missing.length > 0) {
-    throw new InvalidScope(`scope not granted for this API: ${missing.slice(0, 10).map(quote).join(', ')}`);
+    throw new InvalidScope(`scope not granted for this API: ${missing.slice(0, 10).map(quote).join(', ')}`, {
+      detail: scopeRefusalDetail(grant, missing, who),
+    });
   }
   if (requested.size === grant.scopes.length) return grant.scopes;
   return grant.scopes.filter((s) => requested.has(s));
