@@ -130,6 +130,7 @@ describe('helm template with the default values', () => {
       '--state-path=/var/lib/latchkey/runtime-state.sqlite',
       '--replay-per-client=250000',
       '--log-format=json',
+      '--log-level=info',
     ]);
     expect(containerOf(objects).env).toEqual([
       { name: 'POD_NAME', valueFrom: { fieldRef: { fieldPath: 'metadata.name' } } },
@@ -284,6 +285,16 @@ describe('helm template with operator tuning values', () => {
     const objects = await render({ set: { concurrency: 16 } });
     expect(containerOf(objects).args.filter((a) => a.startsWith('--concurrency'))).toEqual([
       '--concurrency=16',
+    ]);
+  });
+});
+
+describe('helm template with logLevel', () => {
+  it('passes --log-level to the operator', async () => {
+    const objects = await render({ set: { logLevel: 'debug', logFormat: 'text' } });
+    expect(containerOf(objects).args.filter((a) => a.startsWith('--log-'))).toEqual([
+      '--log-format=text',
+      '--log-level=debug',
     ]);
   });
 });

@@ -74,6 +74,11 @@ describe('values.schema.json', () => {
       "- at '/leaderElection/leaseDuration': '15' does not match pattern '^([0-9]+(\\\\.[0-9]+)?(ms|s|m|h))+$'",
     ],
     [
+      'a log level the operator does not know',
+      { logLevel: 'verbose' },
+      "- at '/logLevel': value must be one of 'debug', 'info', 'warn', 'error'",
+    ],
+    [
       'a signing key rotation interval in days',
       { 'signingKeys.rotationInterval': '30d' },
       "- at '/signingKeys/rotationInterval': '30d' does not match pattern '^([0-9]+(\\\\.[0-9]+)?(ms|s|m|h))+$'",
