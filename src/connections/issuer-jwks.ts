@@ -1,5 +1,5 @@
 import { importJWK, type JWK } from 'jose';
-import { ASYMMETRIC_ASSERTION_ALGORITHMS } from '../api/oauth-client.ts';
+import { ASYMMETRIC_ASSERTION_ALGORITHMS } from '../api/client-keys.ts';
 import { isRecord } from '../manifests/metadata.ts';
 
 export type SigningKeyCount =

@@ -1,5 +1,4 @@
 import { watch, type FSWatcher } from 'node:fs';
-import { relative } from 'node:path';
 import { systemClock, type Clock } from '../clock.ts';
 import type { EventBus } from '../events.ts';
 import {
@@ -18,7 +17,6 @@ import { registerStoreMetrics } from '../store/store-metrics.ts';
 import { SHARED_SECRET_METHODS } from '../api/protocol-capabilities.ts';
 import type { Resolution } from '../store/compile.ts';
 import { defaultClientId } from '../store/names.ts';
-import type { Snapshot } from '../store/snapshot.ts';
 import { startServers, type RunningServers } from '../server/start.ts';
 import {
   embeddedStatePath,
@@ -31,6 +29,7 @@ import type { DevConnectionChecks } from './connection-checks.ts';
 import { ManifestFolder, type ManifestFolderOptions } from './manifest-folder.ts';
 import { checkManifestsDir } from './manifests-dir.ts';
 import { readyText, type ReadyParts } from './ready.ts';
+import { tryItCommand } from './try-it.ts';
 import { uncheckedIssuerMessages } from './unchecked-issuer.ts';
 import { releaseMemory } from '../runtime/release-memory.ts';
 import { DevState } from './state.ts';
@@ -377,41 +376,4 @@ function readyParts(
     ...(listening === issuer ? {} : { listening }),
     ...(tryIt === undefined ? {} : { tryIt }),
   };
-}
-
-/** A curl command that gets a token for one ready client, reading its secret from the state folder (never printing it). */
-export function tryItCommand(
-  snapshot: Snapshot,
-  state: { secretPath(ns: string, name: string): string },
-  clients: readonly DeclaredOAuthClient[],
-  tokenEndpoint: string,
-): string | undefined {
-  const candidates = clients
-    .map((c) => ({
-      decl: c,
-      compiled: snapshot.clients.get(
-        c.spec.clientId ?? defaultClientId(c.metadata.namespace, c.metadata.name),
-      ),
-    }))
-    .filter(
-      (c) =>
-        c.compiled !== undefined &&
-        c.compiled.permissions.size > 0 &&
-        c.decl.spec.secret.source === 'Generate' &&
-        // curl can send a secret but not sign an assertion: only client_secret_basic/post clients qualify.
-        c.compiled.secretDigests.length > 0 &&
-        // A client that must name an organization would need more than the printed command.
-        c.decl.spec.organizationUsage !== 'require',
-    )
-    .sort((a, b) => (a.compiled?.permissions.size ?? 0) - (b.compiled?.permissions.size ?? 0));
-  const pick = candidates[0];
-  if (!pick?.compiled) return undefined;
-  const { decl, compiled } = pick;
-  const path = relative(
-    process.cwd(),
-    state.secretPath(decl.metadata.namespace, decl.spec.secret.name ?? `${decl.metadata.name}-oauth`),
-  );
-  const key = decl.spec.secret.keys.clientSecret;
-  const audience = compiled.permissions.size > 1 ? ` -d audience=${[...compiled.permissions.keys()][0]}` : '';
-  return `curl -s -d client_id=${compiled.clientId} -d client_secret="$(sed -n 's/^  ${key}: //p' ${path} | base64 -d)" -d grant_type=client_credentials${audience} ${tokenEndpoint}`;
 }

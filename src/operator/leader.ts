@@ -96,18 +96,16 @@ export function createLeaderElector(options: LeaderElectorOptions): LeaderElecto
 
   /** One read-decide-write round, remembered as {@link inFlight}. Throws when the API server could not be asked. */
   const attempt = (): Promise<Attempt> => {
-    const round = attemptOnce();
+    const round = tryLease(options, leaseDurationSeconds, now);
     inFlight = round.catch(() => undefined);
     return round;
   };
-
-  const attemptOnce = () => tryLease(options, leaseDurationSeconds, now);
 
   const loop = async (signal: AbortSignal) => {
     while (!signal.aborted) {
       // Deadlines count from before the request: the written renewTime is no older than this, so a slow
       // answer cannot stretch our leadership past the Lease's expiry.
-      let renewedAt = now();
+      const renewedAt = now();
       const outcome = await attempt().catch(() => 'failed' as const);
       if (signal.aborted) break;
       if (outcome !== 'ours') {
@@ -115,17 +113,7 @@ export function createLeaderElector(options: LeaderElectorOptions): LeaderElecto
         continue;
       }
       startLeading();
-      while (!signal.aborted) {
-        await sleep(retryMs, signal, timers);
-        if (signal.aborted) break;
-        const deadline = renewedAt + renewDeadlineMs;
-        const asked = now();
-        if (asked >= deadline) break;
-        const renewal = await attemptWithin(attempt, deadline - asked, signal, timers);
-        if (renewal === 'ours') renewedAt = asked;
-        // Another holder means our Lease expired and was taken: leading on would mean two leaders.
-        else if (renewal === 'held' || now() >= deadline) break;
-      }
+      await keepRenewing(attempt, renewedAt, { now, timers, retryMs, renewDeadlineMs }, signal);
       stopLeading();
     }
     stopLeading();
@@ -148,6 +136,29 @@ export function createLeaderElector(options: LeaderElectorOptions): LeaderElecto
       await releaseLease(options, now);
     },
   };
+}
+
+/**
+ * While leading: renews every retry period, and returns once a renewal has not succeeded within the renew
+ * deadline (counted from before the last successful request), another holder shows, or `signal` aborts.
+ */
+async function keepRenewing(
+  attempt: () => Promise<Attempt>,
+  renewedAt: number,
+  t: { now: Clock; timers: Timers; retryMs: number; renewDeadlineMs: number },
+  signal: AbortSignal,
+): Promise<void> {
+  while (!signal.aborted) {
+    await sleep(t.retryMs, signal, t.timers);
+    if (signal.aborted) return;
+    const deadline = renewedAt + t.renewDeadlineMs;
+    const asked = t.now();
+    if (asked >= deadline) return;
+    const renewal = await attemptWithin(attempt, deadline - asked, signal, t.timers);
+    if (renewal === 'ours') renewedAt = asked;
+    // Another holder means our Lease expired and was taken: leading on would mean two leaders.
+    else if (renewal === 'held' || t.now() >= deadline) return;
+  }
 }
 
 /** The elector's timings, checked: each must leave the next one room (client-go's rule). */

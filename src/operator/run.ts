@@ -37,6 +37,7 @@ import { createRecorder, type EventRecorder } from './recorder.ts';
 import { recordStateOutages } from './state-outage-events.ts';
 import { controllerName, resourceOf } from './resources.ts';
 import { OperatorKeys, SIGNING_KEYS_SECRET } from './signing-key-secret.ts';
+import { createKeysQueue } from './signing-keys-queue.ts';
 
 export interface RunningOperator {
   issuer: string;
@@ -298,6 +299,7 @@ function createQueues(
   isLeader: () => boolean,
 ): OperatorQueues {
   const keysQueue = createKeysQueue(core, metrics, keySecret, isLeader);
+  core.late.keysQueue = keysQueue;
   const kindQueues: WorkQueue[] = KIND_NAMES.map((kind) => {
     const name = controllerName(kind);
     const queue = createWorkQueue({
@@ -320,35 +322,6 @@ function createQueues(
   });
   const stopEarlyChecks = core.events.on('issuer.unknownKey', ({ issuer }) => earlyChecks.request(issuer));
   return { keysQueue, kindQueues, stopEarlyChecks };
-}
-
-/** The leader's key work (create, restore, rotate) runs on a queue of its own, woken at each key's time. */
-function createKeysQueue(
-  { events, now, keys, late }: OperatorCore,
-  metrics: ControllerMetrics,
-  keySecret: Informer<KubeObject>,
-  isLeader: () => boolean,
-): WorkQueue {
-  const keysQueue = createWorkQueue({
-    name: 'signing-keys',
-    handler: () => keys.reconcile(isLeader(), keySecret.hasSynced()),
-    // One key only: retrying it every 30 s at most costs nothing and picks up a recovered API server soon.
-    backoff: { maxMs: 30_000 },
-    metrics: metrics.queue('signing-keys'),
-    now,
-    onError: (key, err) =>
-      events.emit('reconcile.failed', { controller: 'signing-keys', key, message: (err as Error).message }),
-  });
-  late.keysQueue = keysQueue;
-  keySecret.on((e) => {
-    keys.observe(e.type === 'deleted' ? undefined : e.object);
-    keysQueue.add(SIGNING_KEYS_SECRET);
-  });
-  // A longer token lifetime must be recorded with the keys that may sign such tokens (they stay published for it).
-  events.on('store.swapped', () => {
-    if (isLeader() && keys.lifetimeBehind()) keysQueue.add(SIGNING_KEYS_SECRET);
-  });
-  return keysQueue;
 }
 
 interface Started {

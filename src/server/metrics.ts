@@ -36,31 +36,8 @@ export function createMetrics(
   } = {},
 ): Metrics {
   const registry = new Registry();
-  const requests = new Counter({
-    name: 'latchkey_http_requests_total',
-    help: 'HTTP requests answered, by route template, method and status code.',
-    labelNames: ['route', 'method', 'status'] as const,
-    registers: [registry],
-  });
-  const duration = new Histogram({
-    name: 'latchkey_http_request_duration_seconds',
-    help: 'Time from receiving a request to sending its response, by route template and method.',
-    labelNames: ['route', 'method'] as const,
-    buckets: DURATION_BUCKETS,
-    registers: [registry],
-  });
-  const issued = new Counter({
-    name: 'latchkey_tokens_issued_total',
-    help: 'Access tokens issued, by grant type.',
-    labelNames: ['grant_type'] as const,
-    registers: [registry],
-  });
-  const failures = new Counter({
-    name: 'latchkey_token_failures_total',
-    help: 'Token requests refused, by grant type (unknown when the request named none we support), OAuth error code, reason (<error>/<cause>, a closed set) and client (a client in effect, else unknown; other past 500).',
-    labelNames: ['grant_type', 'error', 'reason', 'client'] as const,
-    registers: [registry],
-  });
+  const { requests, duration } = httpMetrics(registry);
+  const { issued, failures } = tokenMetrics(registry);
   const clients = new ClientLabels();
   const inEffect = options.clientInEffect ?? (() => false);
   const introspections = new Counter({
@@ -109,5 +86,40 @@ export function createMetrics(
     close() {
       for (const off of unsubscribe) off();
     },
+  };
+}
+
+function httpMetrics(registry: Registry) {
+  return {
+    requests: new Counter({
+      name: 'latchkey_http_requests_total',
+      help: 'HTTP requests answered, by route template, method and status code.',
+      labelNames: ['route', 'method', 'status'] as const,
+      registers: [registry],
+    }),
+    duration: new Histogram({
+      name: 'latchkey_http_request_duration_seconds',
+      help: 'Time from receiving a request to sending its response, by route template and method.',
+      labelNames: ['route', 'method'] as const,
+      buckets: DURATION_BUCKETS,
+      registers: [registry],
+    }),
+  };
+}
+
+function tokenMetrics(registry: Registry) {
+  return {
+    issued: new Counter({
+      name: 'latchkey_tokens_issued_total',
+      help: 'Access tokens issued, by grant type.',
+      labelNames: ['grant_type'] as const,
+      registers: [registry],
+    }),
+    failures: new Counter({
+      name: 'latchkey_token_failures_total',
+      help: 'Token requests refused, by grant type (unknown when the request named none we support), OAuth error code, reason (<error>/<cause>, a closed set) and client (a client in effect, else unknown; other past 500).',
+      labelNames: ['grant_type', 'error', 'reason', 'client'] as const,
+      registers: [registry],
+    }),
   };
 }

@@ -130,19 +130,7 @@ export async function startServers(options: StartOptions): Promise<RunningServer
   // Before anything binds: a certificate that cannot be served fails start-up, naming the file.
   const tls = options.tls === undefined ? undefined : await startHttps(options.tls, limits);
   const scheme = tls === undefined ? 'http' : 'https';
-  // Which option sets each port, for an error that says what to change.
-  const token: Listener = {
-    flag: '--port',
-    what: tls === undefined ? 'the token port' : 'the token port (HTTPS)',
-    host,
-    port: options.port,
-  };
-  const ops: Listener = {
-    flag: '--ops-port',
-    what: 'the health and metrics port',
-    host,
-    port: options.opsPort,
-  };
+  const { token, ops } = listeners(host, options, tls !== undefined);
   if (options.issuer !== undefined) checkIssuerScheme(options.issuer, tls !== undefined);
   const memoryRevocations =
     options.state === undefined
@@ -154,21 +142,9 @@ export async function startServers(options: StartOptions): Promise<RunningServer
   });
   const served = options.state && startState(options, metrics.registry);
   const revocations = served?.revocations ?? (memoryRevocations as RevocationStore);
-  let issuer = options.issuer;
   // Servers made here rather than by fastify: fastify leaves the limits of a server it is given unset.
   const server: Server | HttpsServer = tls?.server ?? limitedServer(limits);
-  let preBound: Server | undefined;
-  if (issuer === undefined && options.port === 0) {
-    // The issuer names the port, so bind first to learn it. Nobody knows the port before we return.
-    await new Promise<void>((resolve, reject) => {
-      server
-        .once('error', (err) => reject(listenError(err, token)))
-        .listen(options.port, host, () => resolve());
-    });
-    preBound = server;
-    issuer = originOf(scheme, host, (server.address() as AddressInfo).port);
-  }
-  issuer ??= originOf(scheme, host, options.port);
+  const { issuer, preBound } = await issuerFor(options.issuer, server, token, scheme);
   const urls = issuerUrls(issuer);
 
   const tokenServer = createTokenServer({
@@ -225,6 +201,40 @@ export async function startServers(options: StartOptions): Promise<RunningServer
       metrics.close();
     },
   };
+}
+
+/** Which option sets each port, for an error that says what to change. */
+function listeners(host: string, options: StartOptions, https: boolean): { token: Listener; ops: Listener } {
+  return {
+    token: {
+      flag: '--port',
+      what: https ? 'the token port (HTTPS)' : 'the token port',
+      host,
+      port: options.port,
+    },
+    ops: { flag: '--ops-port', what: 'the health and metrics port', host, port: options.opsPort },
+  };
+}
+
+/**
+ * The issuer given, or this server's own origin. With port 0 and no issuer the origin names a port the
+ * system picks, so the server is bound first to learn it (`preBound`); nobody knows the port before
+ * startServers returns.
+ */
+async function issuerFor(
+  given: string | undefined,
+  server: Server | HttpsServer,
+  token: Listener,
+  scheme: 'http' | 'https',
+): Promise<{ issuer: string; preBound: Server | undefined }> {
+  if (given !== undefined) return { issuer: given, preBound: undefined };
+  if (token.port !== 0) return { issuer: originOf(scheme, token.host, token.port), preBound: undefined };
+  await new Promise<void>((resolve, reject) => {
+    server
+      .once('error', (err) => reject(listenError(err, token)))
+      .listen(token.port, token.host, () => resolve());
+  });
+  return { issuer: originOf(scheme, token.host, (server.address() as AddressInfo).port), preBound: server };
 }
 
 function startState(options: StartOptions, registry: Registry): ServedState {

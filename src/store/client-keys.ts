@@ -1,5 +1,5 @@
 import { createPublicKey, type JsonWebKey, type KeyObject } from 'node:crypto';
-import { PRIVATE_JWK_MEMBERS } from '../api/oauth-client.ts';
+import { PRIVATE_JWK_MEMBERS } from '../api/client-keys.ts';
 
 /** A public key that verifies a `private_key_jwt` client's assertions (RFC 7523 §2.2), parsed from a JWK. */
 export interface ClientKey {

@@ -5,7 +5,7 @@
 import { readdir, readFile } from 'node:fs/promises';
 import { join, relative } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { tryItCommand } from '../../src/dev/run.ts';
+import { tryItCommand } from '../../src/dev/try-it.ts';
 import { generateSigningKeys, keySetOf } from '../../src/keys/generate.ts';
 import { loadManifestDir, manifestFiles, parseManifests } from '../../src/manifests/index.ts';
 import { compile } from '../../src/store/compile.ts';

@@ -1,4 +1,4 @@
-import { ASYMMETRIC_ASSERTION_ALGORITHMS } from '../../api/oauth-client.ts';
+import { ASYMMETRIC_ASSERTION_ALGORITHMS } from '../../api/client-keys.ts';
 import type { Clock } from '../../clock.ts';
 import type { ReplayCache } from '../../runtime/replay-cache.ts';
 import type { ClientKey } from '../../store/client-keys.ts';

@@ -1,4 +1,4 @@
-import { ASYMMETRIC_ASSERTION_ALGORITHMS } from '../../api/oauth-client.ts';
+import { ASYMMETRIC_ASSERTION_ALGORITHMS } from '../../api/client-keys.ts';
 import type { Clock } from '../../clock.ts';
 import type { CompiledClient, CompiledConnection, Snapshot } from '../../store/snapshot.ts';
 import { clientAuthenticationFailed, quote } from '../errors.ts';
