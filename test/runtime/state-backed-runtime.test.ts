@@ -1,5 +1,11 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { OWNER_COUNT_EVERY, ownerCheck, StateReplayCache } from '../../src/runtime/state-replay-cache.ts';
+import {
+  OWNER_COUNT_EVERY,
+  ownerCheck,
+  RECOUNT_BELOW_HALF_AFTER_MS,
+  RECOUNT_FULL_AFTER_MS,
+  StateReplayCache,
+} from '../../src/runtime/state-replay-cache.ts';
 import { RevocationLimitReached } from '../../src/runtime/revocation-store.ts';
 import { StateRevocationStore } from '../../src/runtime/state-revocation-store.ts';
 import { openEmbeddedState, type EmbeddedState } from '../../src/state/embedded/embedded-state.ts';
@@ -48,15 +54,72 @@ describe('StateRevocationStore', () => {
 });
 
 describe('ownerCheck', () => {
+  const at = T;
+  const long = at - RECOUNT_BELOW_HALF_AFTER_MS;
+  const just = at - RECOUNT_BELOW_HALF_AFTER_MS + 1;
   it.each([
-    [{ lastHeld: 0, since: 0 }, 'none'],
-    [{ lastHeld: 0, since: OWNER_COUNT_EVERY - 1 }, 'none'],
-    [{ lastHeld: 0, since: OWNER_COUNT_EVERY }, 'count'],
-    [{ lastHeld: 496, since: 3 }, 'none'],
-    [{ lastHeld: 497, since: 3 }, 'exact'],
-    [{ lastHeld: 500, since: 0 }, 'exact'],
-    [{ lastHeld: 5000, since: OWNER_COUNT_EVERY }, 'count'],
-  ])('%j with a ceiling of 1000: %s', (client, expected) => {
-    expect(ownerCheck(client, 1000)).toBe(expected);
+    ['a fresh count', { lastHeld: 0, since: 0, countedAtMs: at }, 'insert'],
+    ['below the count step', { lastHeld: 0, since: OWNER_COUNT_EVERY - 1, countedAtMs: long }, 'insert'],
+    [
+      'a count step below half, counted just now',
+      { lastHeld: 0, since: OWNER_COUNT_EVERY, countedAtMs: just },
+      'insert',
+    ],
+    [
+      'a count step below half, counted a while ago',
+      { lastHeld: 0, since: OWNER_COUNT_EVERY, countedAtMs: long },
+      'count',
+    ],
+    [
+      'a count step at half',
+      { lastHeld: 500 - OWNER_COUNT_EVERY, since: OWNER_COUNT_EVERY, countedAtMs: at },
+      'count',
+    ],
+    ['near the ceiling, within the count step', { lastHeld: 996, since: 3, countedAtMs: at }, 'insert'],
+    ['at the ceiling', { lastHeld: 997, since: 3, countedAtMs: at }, 'full'],
+    [
+      'at the ceiling, counted just before the recount',
+      { lastHeld: 1000, since: 0, countedAtMs: at - RECOUNT_FULL_AFTER_MS + 1 },
+      'full',
+    ],
+    [
+      'at the ceiling, time to recount',
+      { lastHeld: 1000, since: 0, countedAtMs: at - RECOUNT_FULL_AFTER_MS },
+      'count',
+    ],
+    ['never counted', { lastHeld: 0, since: OWNER_COUNT_EVERY, countedAtMs: -Infinity }, 'count'],
+  ] as const)('%s (ceiling 1000): %s', (_name, client, expected) => {
+    expect(ownerCheck(client, 1000, at)).toBe(expected);
+  });
+});
+
+describe('StateReplayCache on a busy client', () => {
+  it('counts a busy client a few times, never per insert, and refuses it past its ceiling', async () => {
+    let counts = 0;
+    const counting = new Proxy(state, {
+      get(target, prop, receiver) {
+        if (prop === 'countByOwner') {
+          return (...args: Parameters<EmbeddedState['countByOwner']>) => {
+            counts += 1;
+            return target.countByOwner(...args);
+          };
+        }
+        const value = Reflect.get(target, prop, receiver) as unknown;
+        return typeof value === 'function' ? (value as (...a: unknown[]) => unknown).bind(target) : value;
+      },
+    });
+    const ceiling = 3 * OWNER_COUNT_EVERY;
+    const cache = new StateReplayCache(counting, ceiling);
+    const verdicts: string[] = [];
+    for (let i = 0; i < ceiling + 10; i++)
+      verdicts.push(await cache.remember(owner('busy'), `j${i}`, T + 60_000, T));
+    expect(verdicts.slice(0, ceiling).every((v) => v === 'fresh')).toBe(true);
+    expect(verdicts.slice(ceiling)).toEqual(Array(10).fill('client-ceiling'));
+    // Counted when first seen, then (within one second, so only from half the ceiling on) after each
+    // OWNER_COUNT_EVERY fresh ids: at 384 and 640. Three counts for 778 requests.
+    expect(counts).toBe(3);
+    // Refused without counting again until RECOUNT_FULL_AFTER_MS has passed; then its expired ids make room.
+    expect(await cache.remember(owner('busy'), 'late', T + 120_000, T + 60_000)).toBe('fresh');
+    expect(counts).toBe(4);
   });
 });
