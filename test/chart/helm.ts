@@ -2,7 +2,8 @@
  * helm for the chart tests: the pinned version that scripts/tools/build-helm.sh builds from its Go module into
  * the cache (or reuses), run as a child process. Rendering parses the output into plain objects.
  */
-import { execFile, spawn } from 'node:child_process';
+import { execFile } from 'node:child_process';
+import { builtTool } from '../support/tool-build.ts';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { parseAllDocuments } from 'yaml';
@@ -27,36 +28,8 @@ export type Mode = keyof typeof modeValues;
 /** The first build takes minutes (Go compiles helm); afterwards the script answers at once. */
 export const HELM_BUILD_TIMEOUT_MS = 20 * 60_000;
 
-let helmPromise: Promise<string> | undefined;
-
 /** The path of the pinned helm binary, built on first use. Throws with the script's output when it fails. */
-export function helmBinary(): Promise<string> {
-  helmPromise ??= new Promise<string>((done, fail) => {
-    let stdout = '';
-    let stderr = '';
-    const child = spawn('bash', [buildScript], { cwd: repoRoot, stdio: ['ignore', 'pipe', 'pipe'] });
-    child.stdout.setEncoding('utf8').on('data', (chunk: string) => (stdout += chunk));
-    child.stderr.setEncoding('utf8').on('data', (chunk: string) => {
-      stderr += chunk;
-      // Show progress lines of a first build, not every downloaded module.
-      for (const line of chunk.split('\n'))
-        if (line.startsWith('[tools/build-helm]')) process.stderr.write(`${line}\n`);
-    });
-    child.on('error', fail);
-    child.on('close', (code) => {
-      const path = stdout.trim().split('\n').at(-1)?.trim() ?? '';
-      if (code === 0 && path) done(path);
-      else {
-        const tail = stderr.trim().split('\n').slice(-25).join('\n');
-        fail(new Error(`${buildScript} exited with code ${code}:\n${tail}`));
-      }
-    });
-  });
-  helmPromise.catch(() => {
-    helmPromise = undefined;
-  });
-  return helmPromise;
-}
+export const helmBinary = builtTool(buildScript, repoRoot, '[tools/build-helm]');
 
 export interface RenderOptions {
   /** Values files (-f), in order. */

@@ -3,29 +3,12 @@
  * and, with `#anchor`, at a heading of that page (GitHub's heading ids), so moving a section or renaming a
  * page cannot leave a dead link behind.
  */
-import { readdir, readFile, stat } from 'node:fs/promises';
+import { readFile } from 'node:fs/promises';
 import { dirname, join, normalize } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { codeBlocks } from '../support/markdown.ts';
+import { codeBlocks, exists, markdownFiles } from '../support/markdown.ts';
 
 const ROOT = new URL('../../', import.meta.url).pathname;
-
-async function markdownFiles(dir: string): Promise<string[]> {
-  const entries = await readdir(join(ROOT, dir), { withFileTypes: true });
-  const nested = await Promise.all(
-    entries.map((e) =>
-      e.isDirectory() ? markdownFiles(join(dir, e.name)) : e.name.endsWith('.md') ? [join(dir, e.name)] : [],
-    ),
-  );
-  return nested.flat();
-}
-
-async function exists(path: string): Promise<boolean> {
-  return stat(path).then(
-    () => true,
-    () => false,
-  );
-}
 
 /** The text of a page without its code blocks and code spans, where `](` means nothing. */
 function prose(markdown: string): string {
@@ -54,8 +37,8 @@ export function headingIds(markdown: string): Set<string> {
 
 const PAGES = [
   ...['README.md', 'CONTRIBUTING.md', 'SECURITY.md', 'CHANGELOG.md', 'charts/latchkey/README.md'],
-  ...(await markdownFiles('examples')),
-  ...(await markdownFiles('docs')),
+  ...(await markdownFiles(ROOT, 'examples')),
+  ...(await markdownFiles(ROOT, 'docs')),
 ].sort();
 
 describe('links between pages', () => {

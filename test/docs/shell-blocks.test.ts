@@ -16,10 +16,10 @@
  * error body.
  */
 import { execFile } from 'node:child_process';
-import { chmod, mkdir, readdir, readFile, rm, stat, symlink, writeFile } from 'node:fs/promises';
+import { chmod, mkdir, readdir, readFile, rm, symlink, writeFile } from 'node:fs/promises';
 import { delimiter, join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { codeBlocks, type Block } from '../support/markdown.ts';
+import { codeBlocks, exists, markdownFiles, type Block } from '../support/markdown.ts';
 import {
   freePort,
   logTail,
@@ -85,28 +85,11 @@ fi
 exec node "$LATCHKEY_DOCS_ROOT/src/cli/main.ts" "$@"
 `;
 
-async function markdownFiles(dir: string): Promise<string[]> {
-  const entries = await readdir(join(ROOT, dir), { withFileTypes: true });
-  const nested = await Promise.all(
-    entries.map((e) =>
-      e.isDirectory() ? markdownFiles(join(dir, e.name)) : e.name.endsWith('.md') ? [join(dir, e.name)] : [],
-    ),
-  );
-  return nested.flat();
-}
-
-async function exists(path: string): Promise<boolean> {
-  return stat(path).then(
-    () => true,
-    () => false,
-  );
-}
-
 async function pages(): Promise<string[]> {
   const top = ['README.md', 'CONTRIBUTING.md', 'examples/README.md', 'charts/latchkey/README.md'];
   const present = [];
   for (const p of top) if (await exists(join(ROOT, p))) present.push(p);
-  return [...present, ...(await markdownFiles('docs')).sort()];
+  return [...present, ...(await markdownFiles(ROOT, 'docs')).sort()];
 }
 
 function firstCommand(b: Block): string {

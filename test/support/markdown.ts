@@ -1,8 +1,10 @@
 /**
  * The fenced code blocks of a markdown file and the marker comment before each, for the tests that check what the
  * docs show: test/snippets/docs.test.ts (`include`, `excerpt`, `tested`) and test/docs/shell-blocks.test.ts
- * (`not run`, and every shell block without a marker).
+ * (`not run`, and every shell block without a marker); and the pages themselves, for those and the links test.
  */
+import { readdir, stat } from 'node:fs/promises';
+import { join } from 'node:path';
 
 export interface Marker {
   /** `include`, `excerpt`, `tested` or `not run`. */
@@ -57,4 +59,27 @@ export function codeBlocks(markdown: string): Block[] {
     if (line.trim() !== '') marker = undefined;
   }
   return found;
+}
+
+/** The `.md` files below `dir` (a path from `root`), as paths from `root`, in every subfolder. */
+export async function markdownFiles(root: string, dir: string): Promise<string[]> {
+  const entries = await readdir(join(root, dir), { withFileTypes: true });
+  const nested = await Promise.all(
+    entries.map((e) =>
+      e.isDirectory()
+        ? markdownFiles(root, join(dir, e.name))
+        : e.name.endsWith('.md')
+          ? [join(dir, e.name)]
+          : [],
+    ),
+  );
+  return nested.flat();
+}
+
+/** Whether a file or folder is there. */
+export async function exists(path: string): Promise<boolean> {
+  return stat(path).then(
+    () => true,
+    () => false,
+  );
 }

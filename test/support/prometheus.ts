@@ -2,7 +2,8 @@
  * Prometheus and promtool for the metrics tests: the pinned versions scripts/tools/build-prometheus.sh builds
  * from their Go module into the cache (or reuses), and a Prometheus server run as a child process.
  */
-import { execFile, spawn } from 'node:child_process';
+import { execFile } from 'node:child_process';
+import { builtTool } from './tool-build.ts';
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
@@ -22,35 +23,8 @@ const buildScript = join(repoRoot, 'scripts/tools/build-prometheus.sh');
 /** The first build takes several minutes on 2 cores (more with a cold Go cache); afterwards the script answers at once. */
 export const PROMETHEUS_BUILD_TIMEOUT_MS = 30 * 60_000;
 
-let toolsPromise: Promise<string> | undefined;
-
 /** The folder holding `prometheus` and `promtool`, built on first use. Throws with the script's output when it fails. */
-export function prometheusTools(): Promise<string> {
-  toolsPromise ??= new Promise<string>((done, fail) => {
-    let stdout = '';
-    let stderr = '';
-    const child = spawn('bash', [buildScript], { cwd: repoRoot, stdio: ['ignore', 'pipe', 'pipe'] });
-    child.stdout.setEncoding('utf8').on('data', (chunk: string) => (stdout += chunk));
-    child.stderr.setEncoding('utf8').on('data', (chunk: string) => {
-      stderr += chunk;
-      for (const line of chunk.split('\n'))
-        if (line.startsWith('[tools/build-prometheus]')) process.stderr.write(`${line}\n`);
-    });
-    child.on('error', fail);
-    child.on('close', (code) => {
-      const path = stdout.trim().split('\n').at(-1)?.trim() ?? '';
-      if (code === 0 && path) done(path);
-      else {
-        const tail = stderr.trim().split('\n').slice(-25).join('\n');
-        fail(new Error(`${buildScript} exited with code ${code}:\n${tail}`));
-      }
-    });
-  });
-  toolsPromise.catch(() => {
-    toolsPromise = undefined;
-  });
-  return toolsPromise;
-}
+export const prometheusTools = builtTool(buildScript, repoRoot, '[tools/build-prometheus]');
 
 /** Runs promtool; resolves with its exit code and combined output (a failing check is not an exception). */
 export async function promtool(args: string[], cwd?: string): Promise<{ code: number; output: string }> {
