@@ -195,7 +195,15 @@ describe('leader election against a real API server', () => {
     await cp.startApiServer();
     // The Lease still names it, so it takes it back without waiting for expiry.
     await eventually(() => expect(a.elector.isLeader()).toBe(true), 15_000);
-    expect(a.started).toBe(2);
+    // A restarted API server can be slow to answer its first renewals (on a busy machine, past the renew
+    // deadline): then it steps down and takes the Lease back again, which is right. Whatever the number of
+    // turns, each one started, aborted its signal and stopped before the next started.
+    expect(a.started).toBeGreaterThanOrEqual(2);
+    expect(a.stopped).toBe(a.started - 1);
+    expect(a.history).toEqual([
+      ...Array.from({ length: a.stopped }, () => ['started', 'signal aborted', 'stopped']).flat(),
+      'started',
+    ]);
   }, 60_000);
 
   it('refuses timings that cannot work', () => {
