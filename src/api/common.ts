@@ -20,6 +20,15 @@ export function notUsedYet(until: string, description: string): string {
   return `${NOT_USED_YET} (${until}). ${description}`;
 }
 
+/** `displayName` of a kind: at most 200 characters, for a page people see (`shownOn`), not used yet. */
+export function displayName(shownOn: string, description: string) {
+  return z
+    .string()
+    .max(200)
+    .optional()
+    .meta({ description: notUsedYet(shownOn, description) });
+}
+
 export const objectName = z.string().min(1).max(253).regex(new RegExp(DNS_SUBDOMAIN));
 export const namespaceName = z.string().min(1).max(63).regex(new RegExp(DNS_LABEL));
 

@@ -6,6 +6,7 @@ import {
   objectName,
   observedGeneration,
   withRules,
+  displayName,
 } from './common.ts';
 
 const connectionObject = z.object({
@@ -13,16 +14,10 @@ const connectionObject = z.object({
     description:
       "`kubernetes`: this cluster's ServiceAccount token issuer, for workload federation. `oidc`: any OpenID Connect issuer, found through its discovery document.",
   }),
-  displayName: z
-    .string()
-    .max(200)
-    .optional()
-    .meta({
-      description: notUsedYet(
-        'the hosted login page',
-        'Human-readable name of the identity source, shown to people who sign in.',
-      ),
-    }),
+  displayName: displayName(
+    'the hosted login page',
+    'Human-readable name of the identity source, shown to people who sign in.',
+  ),
   issuer: z.string().url().optional().meta({
     description:
       'Issuer URL (OpenID Connect Discovery §4). Required for `oidc`; for `kubernetes` it is discovered.',

@@ -8,6 +8,7 @@ import {
   objectRef,
   observedGeneration,
   withRules,
+  displayName,
 } from './common.ts';
 import { parseDuration } from './duration.ts';
 import { permission } from './role.ts';
@@ -190,16 +191,10 @@ const oauthClientObject = z.object({
     description:
       'The OAuth `client_id`. Default `<metadata.name>.<metadata.namespace>`, stable across clusters that apply the same Git.',
   }),
-  displayName: z
-    .string()
-    .max(200)
-    .optional()
-    .meta({
-      description: notUsedYet(
-        'the hosted login and consent pages',
-        'Human-readable name of the application, shown to people who sign in.',
-      ),
-    }),
+  displayName: displayName(
+    'the hosted login and consent pages',
+    'Human-readable name of the application, shown to people who sign in.',
+  ),
   appType: z
     .enum(['non_interactive', 'native', 'web', 'spa'])
     .default('non_interactive')

@@ -1,18 +1,12 @@
 import { z } from 'zod';
-import { conditions, notUsedYet, objectRef, observedGeneration } from './common.ts';
+import { conditions, notUsedYet, objectRef, observedGeneration, displayName } from './common.ts';
 
 export const organizationSpec = z
   .object({
-    displayName: z
-      .string()
-      .max(200)
-      .optional()
-      .meta({
-        description: notUsedYet(
-          'the hosted login pages',
-          'Human-readable name of the organization, shown to people who sign in.',
-        ),
-      }),
+    displayName: displayName(
+      'the hosted login pages',
+      'Human-readable name of the organization, shown to people who sign in.',
+    ),
     clients: z
       .array(
         z.object({

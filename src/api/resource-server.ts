@@ -6,6 +6,7 @@ import {
   notUsedYet,
   objectRef,
   observedGeneration,
+  displayName,
 } from './common.ts';
 
 export const SIGNING_ALGORITHMS = ['RS256', 'ES256', 'EdDSA', 'Ed25519'] as const;
@@ -21,16 +22,10 @@ export const resourceServerSpec = z
       description:
         "The API's identifier: the `aud` claim of its access tokens (RFC 9068 §3) and the value clients send as `audience` or `resource` (RFC 8707). Usually a URL. Unique across the installation.",
     }),
-    displayName: z
-      .string()
-      .max(200)
-      .optional()
-      .meta({
-        description: notUsedYet(
-          'the consent page',
-          'Human-readable name of the API, shown to people who consent to an application using it.',
-        ),
-      }),
+    displayName: displayName(
+      'the consent page',
+      'Human-readable name of the API, shown to people who consent to an application using it.',
+    ),
     scopes: z
       .array(
         z.object({
