@@ -11,6 +11,7 @@ import type { EventBus } from '../events.ts';
 import { MemoryRevocationStore } from '../runtime/memory-revocation-store.ts';
 import type { ReplayCache } from '../runtime/replay-cache.ts';
 import type { RevocationStore } from '../runtime/revocation-store.ts';
+import type { RuntimeState } from '../state/runtime-state.ts';
 import type { SnapshotSource } from '../store/snapshot.ts';
 import type { AddressPolicy } from '../outbound/address-policy.ts';
 import { AssertionVerifier } from './assertion/verifier.ts';
@@ -46,6 +47,12 @@ export interface TokenServerDeps {
   revocations?: RevocationStore;
   /** Spent client assertion identifiers, a share per client; default a new in-memory cache of this server. */
   replay?: ReplayCache;
+  /**
+   * Runtime state shared by replicas. People sign-in (issue 12: the authorization endpoint, hosted pages,
+   * `authorization_code` and `refresh_token`, userinfo, logout) is served only when it is given, since codes,
+   * sessions and refresh tokens live there; without it the server is machine-to-machine only.
+   */
+  state?: RuntimeState;
   /** When given, every request answers 503 `temporarily_unavailable` until it first returns true (dev mode). */
   serveOnlyWhen?: () => boolean;
   /** Which hosts and addresses a client's `jwksUri` may have (`--allow-issuer-hosts`); default https only. */

@@ -10,12 +10,31 @@ export interface IssuerUrls {
   introspectionEndpoint: string;
   /** RFC 7009 token revocation. */
   revocationEndpoint: string;
+  /** RFC 6749 §3.1, OpenID Connect Core §3.1.2. */
+  authorizationEndpoint: string;
+  /** RFC 9126 pushed authorization requests. */
+  parEndpoint: string;
+  /** OpenID Connect Core §5.3. */
+  userinfoEndpoint: string;
+  /** OpenID Connect RP-Initiated Logout 1.0 `end_session_endpoint`. */
+  endSessionEndpoint: string;
+  /** Where upstream providers send people back to (a Connection's redirect URI to register upstream). */
+  loginCallback: string;
   /** Paths the server routes. */
   paths: {
     token: string;
     jwks: string;
     introspection: string;
     revocation: string;
+    authorize: string;
+    par: string;
+    userinfo: string;
+    endSession: string;
+    /** The hosted login page (choose a Connection, test users' form). */
+    login: string;
+    loginCallback: string;
+    /** The hosted consent page. */
+    consent: string;
     /** `<issuer path>/.well-known/openid-configuration` (OpenID Connect Discovery 1.0 §4): answered 404 for now. */
     openidConfiguration: string;
     /** `/.well-known/oauth-authorization-server<issuer path>` (RFC 8414 §3). */
@@ -71,6 +90,13 @@ export function issuerUrls(issuer: string, field = 'issuer'): IssuerUrls {
     jwks: `${base}/.well-known/jwks.json`,
     introspection: `${base}/oauth2/introspect`,
     revocation: `${base}/oauth2/revoke`,
+    authorize: `${base}/oauth2/authorize`,
+    par: `${base}/oauth2/par`,
+    userinfo: `${base}/oauth2/userinfo`,
+    endSession: `${base}/oauth2/logout`,
+    login: `${base}/login`,
+    loginCallback: `${base}/login/callback`,
+    consent: `${base}/consent`,
     openidConfiguration: `${base}/.well-known/openid-configuration`,
     oauthMetadata: `/.well-known/oauth-authorization-server${base}`,
   };
@@ -80,6 +106,11 @@ export function issuerUrls(issuer: string, field = 'issuer'): IssuerUrls {
     jwksUri: url.origin + paths.jwks,
     introspectionEndpoint: url.origin + paths.introspection,
     revocationEndpoint: url.origin + paths.revocation,
+    authorizationEndpoint: url.origin + paths.authorize,
+    parEndpoint: url.origin + paths.par,
+    userinfoEndpoint: url.origin + paths.userinfo,
+    endSessionEndpoint: url.origin + paths.endSession,
+    loginCallback: url.origin + paths.loginCallback,
     paths,
   };
 }

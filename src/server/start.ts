@@ -154,6 +154,7 @@ export async function startServers(options: StartOptions): Promise<RunningServer
     events: options.events,
     metrics,
     revocations,
+    ...(options.state === undefined ? {} : { state: options.state }),
     replay: served?.replay ?? options.replay ?? new MemoryReplayCache(options.replayLimits),
     serveOnlyWhen: options.serveOnlyWhen,
     addressPolicy: options.addressPolicy,

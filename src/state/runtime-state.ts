@@ -21,7 +21,19 @@
  */
 
 /** The kinds of records. Adding one adds a line here and nothing to the schema (one table, see backends). */
-export const RECORD_KINDS = ['assertion_jti', 'revoked_token'] as const;
+export const RECORD_KINDS = [
+  'assertion_jti',
+  'revoked_token',
+  // People sign-in (issue 12): value shapes in src/people/records.ts.
+  'authorization_request',
+  'authorization_code',
+  'refresh_token',
+  'session',
+  'user',
+  'identity',
+  'upstream_login',
+  'sign_in_failure',
+] as const;
 export type RecordKind = (typeof RECORD_KINDS)[number];
 
 /** What a caller stores. */

@@ -76,6 +76,42 @@ export interface CompiledClient {
   permissions: ReadonlyMap<string, Grant>;
   /** Organizations listing this client, by `org_id`. */
   organizations: ReadonlyMap<string, ClientOrganization>;
+  /**
+   * How people sign in through this client (issue 12): present when its grant types include
+   * `authorization_code`, absent for machine clients.
+   */
+  people?: CompiledPeopleClient;
+}
+
+/** An OAuthClient's people sign-in settings, compiled (spec fields in src/api/oauth-client.ts). */
+export interface CompiledPeopleClient {
+  appType: 'native' | 'web' | 'spa';
+  /** Shown on the login and consent pages; `metadata.name` when the spec has none. */
+  displayName: string;
+  /** Matched exactly (RFC 6749 §3.1.2); for `native`, a loopback URI matches on any port (RFC 8252 §7.3). */
+  redirectUris: readonly string[];
+  /** `post_logout_redirect_uri` values accepted by RP-initiated logout, matched exactly. */
+  postLogoutRedirectUris: readonly string[];
+  /** Origins (`https://app.example.com`) whose browsers may call the token endpoint (CORS, for `spa`). */
+  allowedOrigins: readonly string[];
+  /**
+   * The Connections it offers on the login page, as keys (`namespace/name`) of {@link Snapshot.connections},
+   * in declared order; only those that resolved and can sign people in.
+   */
+  connections: readonly string[];
+  /** First-party clients skip the consent page; third-party clients show it. */
+  firstParty: boolean;
+  /** Authorization requests must come through PAR (RFC 9126 §6). */
+  requirePushedAuthorizationRequests: boolean;
+  idTokenLifetimeSeconds: number;
+  refreshToken: {
+    /** A refresh token unused this long expires. */
+    idleSeconds: number;
+    /** A family ends this long after it began, however it was used. */
+    absoluteSeconds: number;
+    /** A rotated token used again within this many seconds gets the same successor (two tabs), not a revocation. */
+    reuseGraceSeconds: number;
+  };
 }
 
 /**
@@ -111,7 +147,7 @@ export interface FederatedIdentity {
 export interface CompiledConnection {
   namespace: string;
   name: string;
-  type: 'kubernetes' | 'oidc';
+  type: ConnectionType;
   /** The issuer the operator found when its check passed, else `spec.issuer`. */
   issuer?: string;
   /**
@@ -119,6 +155,64 @@ export interface CompiledConnection {
    * workload tokens are verified with them, so the token path does no I/O.
    */
   keys: readonly ClientKey[];
+  /** How people sign in through it; absent for `kubernetes` and for an `oidc` Connection without `clientId`. */
+  signIn?: ConnectionSignIn;
+}
+
+export type ConnectionType = 'kubernetes' | 'oidc' | 'github' | 'google' | 'test';
+
+/**
+ * A Connection people sign in through (issue 12), compiled. Endpoints not given are discovered (`oidc`,
+ * `google`) or are GitHub's documented ones under `baseUrl` (`github`).
+ */
+export interface ConnectionSignIn {
+  /** Shown on the login page; `metadata.name` when the spec has none. */
+  displayName: string;
+  /** Latchkey's client id at the upstream; absent for `test`. */
+  clientId?: string;
+  /**
+   * Latchkey's client secret at the upstream, read from `spec.clientSecretRef` (in memory only; never logged or
+   * written to status). Absent for `test` and for a public upstream client (PKCE alone).
+   */
+  clientSecret?: string;
+  /** Scopes requested upstream, besides the type's own (`openid` for OIDC types). */
+  scopes: readonly string[];
+  authorizationUrl?: string;
+  tokenUrl?: string;
+  /** Userinfo (`oidc`, `google`) or the user API (`github`). */
+  profileUrl?: string;
+  /** Where claims come from (OIDC types): claim names, and a dotted path for groups. */
+  claims: {
+    userId: string;
+    email: string;
+    emailVerified: string;
+    name: string;
+    username: string;
+    groups?: string;
+  };
+  userMatchingMode: 'identifier' | 'email_link' | 'email_deny' | 'username_link' | 'username_deny';
+  /** The upstream's verified emails may link accounts (with `email_link`). */
+  trustEmail: boolean;
+  /** `google`: only these hosted domains (`hd` claim) may sign in; empty means any. */
+  hostedDomains: readonly string[];
+  /** `github`: the web base (`https://github.com` or a GitHub Enterprise host); the API is derived from it. */
+  baseUrl?: string;
+  /** `github`: only members of these organizations may sign in; empty means any account. */
+  allowedOrganizations: readonly string[];
+  /** `test`: declared people, for `latchkey dev` only (the operator refuses this type). */
+  testUsers: readonly TestUser[];
+}
+
+/** A person declared in a `test` Connection. */
+export interface TestUser {
+  /** The upstream subject: stable, what the identity is keyed by. */
+  username: string;
+  /** SHA-256 digest of the declared password. */
+  passwordDigest: Buffer;
+  email?: string;
+  emailVerified: boolean;
+  name?: string;
+  groups: readonly string[];
 }
 
 /** The clients that list each workload subject among their `federatedIdentities`. */

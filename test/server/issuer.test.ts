@@ -10,11 +10,23 @@ describe('issuerUrls', () => {
       jwksUri: 'https://auth.example.com/.well-known/jwks.json',
       introspectionEndpoint: 'https://auth.example.com/oauth2/introspect',
       revocationEndpoint: 'https://auth.example.com/oauth2/revoke',
+      authorizationEndpoint: 'https://auth.example.com/oauth2/authorize',
+      parEndpoint: 'https://auth.example.com/oauth2/par',
+      userinfoEndpoint: 'https://auth.example.com/oauth2/userinfo',
+      endSessionEndpoint: 'https://auth.example.com/oauth2/logout',
+      loginCallback: 'https://auth.example.com/login/callback',
       paths: {
         token: '/oauth2/token',
         jwks: '/.well-known/jwks.json',
         introspection: '/oauth2/introspect',
         revocation: '/oauth2/revoke',
+        authorize: '/oauth2/authorize',
+        par: '/oauth2/par',
+        userinfo: '/oauth2/userinfo',
+        endSession: '/oauth2/logout',
+        login: '/login',
+        loginCallback: '/login/callback',
+        consent: '/consent',
         openidConfiguration: '/.well-known/openid-configuration',
         oauthMetadata: '/.well-known/oauth-authorization-server',
       },
@@ -26,6 +38,8 @@ describe('issuerUrls', () => {
     expect(urls.tokenEndpoint).toBe('http://127.0.0.1:8080/tenants/acme/oauth2/token');
     expect(urls.introspectionEndpoint).toBe('http://127.0.0.1:8080/tenants/acme/oauth2/introspect');
     expect(urls.revocationEndpoint).toBe('http://127.0.0.1:8080/tenants/acme/oauth2/revoke');
+    expect(urls.authorizationEndpoint).toBe('http://127.0.0.1:8080/tenants/acme/oauth2/authorize');
+    expect(urls.loginCallback).toBe('http://127.0.0.1:8080/tenants/acme/login/callback');
     expect(urls.paths.openidConfiguration).toBe('/tenants/acme/.well-known/openid-configuration');
     expect(urls.paths.oauthMetadata).toBe('/.well-known/oauth-authorization-server/tenants/acme');
   });

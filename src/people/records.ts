@@ -1,0 +1,143 @@
+/**
+ * What people sign-in keeps in runtime state (src/state/runtime-state.ts), one value shape per record kind.
+ * The contract between the authorization endpoint, the hosted pages, the upstream Connections and the token
+ * endpoint: each writes and reads only these shapes, so any replica can carry on a sign-in another started.
+ *
+ * Keys that are credentials (codes, refresh tokens, session ids, request ids, upstream `state`) are hashed by
+ * the store itself; values never hold a credential either: where one record must name another credential it
+ * holds `digestOf(...)` of it (src/people/digest.ts), never the credential.
+ */
+
+/** `authorization_request`, keyed by a random request id (`request_uri` for PAR): a validated request. */
+export interface AuthorizationRequestRecord {
+  clientId: string;
+  /** Exactly as sent, and matched (RFC 6749 §3.1.2, RFC 8252 §7.3 for loopback ports). */
+  redirectUri: string;
+  /** Requested scopes, deduplicated, in request order. */
+  scopes: readonly string[];
+  state?: string;
+  nonce?: string;
+  /** RFC 7636: always S256 here (`plain` is refused). */
+  codeChallenge: string;
+  /** `prompt` values (OpenID Connect Core §3.1.2.1), deduplicated. */
+  prompt: readonly ('none' | 'login' | 'consent' | 'select_account')[];
+  /** `max_age` in seconds, when sent. */
+  maxAgeSeconds?: number;
+  /** RFC 8707 `resource` values. */
+  resources: readonly string[];
+  /** `login_hint`, when sent (shown, never trusted). */
+  loginHint?: string;
+  /** Set when the request came through PAR (RFC 9126): it may be used once, then the id is spent. */
+  pushed: boolean;
+  /** Milliseconds since the epoch, when the request was accepted. */
+  createdAtMs: number;
+}
+
+/** `session`, keyed by the opaque id in the SSO cookie; owned by the user id (list and end a user's sessions). */
+export interface SessionRecord {
+  userId: string;
+  /** The `sid` claim: a random id that is not the cookie value (OpenID Connect Front-Channel Logout §2). */
+  sid: string;
+  /** The Connection signed in through, as `namespace/name`. */
+  connection: string;
+  /** Seconds since the epoch: `auth_time`. */
+  authTime: number;
+  /** `amr` values (RFC 8176), e.g. `['pwd']` for test users, `['fed']` through an upstream. */
+  amr: readonly string[];
+  /** Client ids the person consented to (third-party clients), with the scopes consented. */
+  consents: Readonly<Record<string, readonly string[]>>;
+}
+
+/**
+ * `authorization_code`, keyed by the code. Redeeming it is a `compareAndSwap` that sets `redeemed`, so a second
+ * presentation finds what was issued with it and revokes that (RFC 6749 §4.1.2): the access token's `jti`
+ * through the revocation list, the refresh-token family with `deleteByOwner`. Expires ≤ 60 s after issue.
+ */
+export interface AuthorizationCodeRecord {
+  clientId: string;
+  redirectUri: string;
+  codeChallenge: string;
+  scopes: readonly string[];
+  resources: readonly string[];
+  nonce?: string;
+  userId: string;
+  sid: string;
+  authTime: number;
+  amr: readonly string[];
+  redeemed?: {
+    atMs: number;
+    accessTokenJti: string;
+    accessTokenExpiresAtMs: number;
+    /** The refresh-token family started with this code, when one was issued. */
+    familyId?: string;
+  };
+}
+
+/**
+ * `refresh_token`, keyed by the refresh token; owned by its family id, so reuse detection deletes the whole
+ * family with one `deleteByOwner` (RFC 9700 §4.14.2). Rotation is a `compareAndSwap` on the current token's
+ * record marking it `rotatedAtMs`, then an insert of the next token.
+ */
+export interface RefreshTokenRecord {
+  familyId: string;
+  clientId: string;
+  userId: string;
+  sid: string;
+  scopes: readonly string[];
+  resources: readonly string[];
+  authTime: number;
+  amr: readonly string[];
+  /** Milliseconds since the epoch when the family began: the absolute lifetime counts from here. */
+  familyCreatedAtMs: number;
+  /** Set once rotated; a use after `rotatedAtMs + grace` is reuse and ends the family. */
+  rotatedAtMs?: number;
+  /** The token that replaced this one (as a digest), so a use within the grace gets the same successor. */
+  successorDigest?: string;
+}
+
+/** `user`, keyed by the user id (`usr_…`); expires a retention period after the last sign-in. */
+export interface UserRecord {
+  id: string;
+  email?: string;
+  emailVerified: boolean;
+  name?: string;
+  /** A preferred username, when the upstream has one (GitHub login, test user name). */
+  username?: string;
+  /** Groups from the last sign-in, as the Connection mapped them. */
+  groups: readonly string[];
+  /** Milliseconds since the epoch. */
+  createdAtMs: number;
+  lastSignInAtMs: number;
+}
+
+/**
+ * `identity`, keyed by `<connection namespace/name> NUL <upstream subject>` (never a mutable claim such as
+ * email); owned by `email:<digest of the lowercased verified email>` when there is one, so linking by email
+ * can find every user that holds it.
+ */
+export interface IdentityRecord {
+  userId: string;
+  connection: string;
+  subject: string;
+}
+
+/**
+ * `upstream_login`, keyed by the `state` sent to the upstream provider: what the callback needs to finish, and
+ * which authorization request it belongs to. Consumed once by the callback.
+ */
+export interface UpstreamLoginRecord {
+  /** The authorization request id this sign-in serves. */
+  requestId: string;
+  connection: string;
+  /** The PKCE verifier sent upstream (a secret: the record expires in minutes and is consumed once). */
+  codeVerifier: string;
+  nonce?: string;
+  /** Digest of the browser-binding cookie set when the sign-in started (login CSRF, RFC 9700 §4.7). */
+  browserDigest: string;
+}
+
+/** `sign_in_failure`, keyed by `address:<ip>` or `person:<connection> NUL <name>`: failures in a window. */
+export interface SignInFailureRecord {
+  /** Failure times, milliseconds since the epoch, oldest first, at most the limit. */
+  failures: readonly number[];
+}
