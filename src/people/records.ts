@@ -31,6 +31,13 @@ export interface AuthorizationRequestRecord {
   pushed: boolean;
   /** Milliseconds since the epoch, when the request was accepted. */
   createdAtMs: number;
+  /**
+   * Set (by `compareAndSwap`) once the person signed in for this request, so `prompt=login` and `max_age`
+   * are satisfied by that sign-in and not asked again; milliseconds since the epoch.
+   */
+  signedInAtMs?: number;
+  /** Set once the person consented on the consent page for this request (so `prompt=consent` is satisfied). */
+  consented?: boolean;
 }
 
 /** `session`, keyed by the opaque id in the SSO cookie; owned by the user id (list and end a user's sessions). */
