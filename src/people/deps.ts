@@ -2,6 +2,7 @@ import type { Clock } from '../clock.ts';
 import type { EventBus } from '../events.ts';
 import type { AddressPolicy } from '../outbound/address-policy.ts';
 import type { RevocationStore } from '../runtime/revocation-store.ts';
+import type { ClientAuthDeps } from '../server/client-auth.ts';
 import type { IssuerUrls } from '../server/issuer.ts';
 import type { RuntimeState } from '../state/runtime-state.ts';
 import type { SnapshotSource } from '../store/snapshot.ts';
@@ -17,6 +18,8 @@ export interface PeopleDeps {
   now: Clock;
   state: RuntimeState;
   events: EventBus;
+  /** How clients authenticate, shared with the token endpoint (PAR, RFC 9126 §2.1, authenticates the same way). */
+  clientAuth: ClientAuthDeps;
   /** Revoked access tokens (a reused code revokes what it issued). */
   revocations: RevocationStore;
   /** Cookies get `Secure` (and the `__Host-` prefix) when the issuer is https. */

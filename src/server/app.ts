@@ -14,6 +14,7 @@ import type { RevocationStore } from '../runtime/revocation-store.ts';
 import type { RuntimeState } from '../state/runtime-state.ts';
 import type { SnapshotSource } from '../store/snapshot.ts';
 import type { AddressPolicy } from '../outbound/address-policy.ts';
+import { registerPeopleRoutes } from '../people/routes.ts';
 import { AssertionVerifier } from './assertion/verifier.ts';
 import { RemoteKeySets } from './assertion/remote-keys.ts';
 import type { ClientAuthDeps } from './client-auth.ts';
@@ -147,6 +148,20 @@ function registerRoutes(app: FastifyInstance, deps: TokenServerDeps, urls: Issue
   };
   registerIntrospectionEndpoint(app, { ...shared, path: urls.paths.introspection });
   registerRevocationEndpoint(app, { ...shared, path: urls.paths.revocation });
+  if (deps.state !== undefined) {
+    registerPeopleRoutes(app, {
+      source: deps.source,
+      urls,
+      now: deps.now,
+      state: deps.state,
+      events: deps.events,
+      clientAuth,
+      revocations,
+      // `__Host-` cookies need Secure, which browsers honour only over https.
+      secureCookies: urls.issuer.startsWith('https:'),
+      ...(deps.addressPolicy === undefined ? {} : { addressPolicy: deps.addressPolicy }),
+    });
+  }
 }
 
 /**

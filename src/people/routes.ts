@@ -1,0 +1,12 @@
+import type { FastifyInstance } from 'fastify';
+import type { PeopleDeps } from './deps.ts';
+
+/**
+ * Registers every route of people sign-in (issue 12): the authorization endpoint, PAR, the hosted pages,
+ * the upstream callback, userinfo and logout. The one place they are listed, so each part adds one line.
+ * Called by src/server/app.ts only when runtime state is given (codes, sessions and requests live there).
+ */
+export function registerPeopleRoutes(app: FastifyInstance, deps: PeopleDeps): void {
+  void app;
+  void deps;
+}
