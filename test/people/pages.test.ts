@@ -1,0 +1,93 @@
+import { createHash } from 'node:crypto';
+import Fastify, { type FastifyInstance } from 'fastify';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { sendErrorPage } from '../../src/people/pages/error-page.ts';
+import { escapeHtml, html } from '../../src/people/pages/html.ts';
+import { contentSecurityPolicy, formActionSource, STYLESHEET } from '../../src/people/pages/layout.ts';
+
+describe('escapeHtml', () => {
+  it.each([
+    ['<script>alert(1)</script>', '&lt;script&gt;alert(1)&lt;/script&gt;'],
+    ['" onfocus="x', '&quot; onfocus=&quot;x'],
+    ["' autofocus '", '&#39; autofocus &#39;'],
+    ['a & b', 'a &amp; b'],
+    ['`x`', '&#96;x&#96;'],
+    ['__proto__', '__proto__'],
+    ['', ''],
+  ])('escapes %j', (input, expected) => {
+    expect(escapeHtml(input).toString()).toBe(expected);
+  });
+
+  it('escapes every interpolated string of html`` but not nested markup', () => {
+    const inner = html`<em>${'<b>'}</em>`;
+    expect(html`<p>${'<i>'}${inner}${['<', inner]}${undefined}${false}${3}</p>`.toString()).toBe(
+      '<p>&lt;i&gt;<em>&lt;b&gt;</em>&lt;<em>&lt;b&gt;</em>3</p>',
+    );
+  });
+});
+
+describe('formActionSource', () => {
+  it.each([
+    ['https://app.example.com/callback?x=1', 'https://app.example.com'],
+    ['http://127.0.0.1:8123/cb', 'http://127.0.0.1:8123'],
+    ['com.example.app:/oauth2redirect', 'com.example.app:'],
+    ['not a url', undefined],
+    ['javascript:alert(1)', undefined],
+    ['data:text/html,x', undefined],
+  ])('%s → %s', (url, source) => {
+    expect(formActionSource(url)).toBe(source);
+  });
+});
+
+describe('contentSecurityPolicy', () => {
+  const styleHash = `'sha256-${createHash('sha256').update(STYLESHEET).digest('base64')}'`;
+
+  it('allows no script, only the stylesheet by its hash, no framing, no base, no forms', () => {
+    expect(contentSecurityPolicy()).toBe(
+      `default-src 'none'; style-src ${styleHash}; form-action 'none'; frame-ancestors 'none'; base-uri 'none'`,
+    );
+  });
+
+  it('lets forms reach this origin and the named redirect targets, each once', () => {
+    expect(
+      contentSecurityPolicy(['https://app.example.com/cb', 'https://app.example.com/other', 'bad url']),
+    ).toContain("form-action 'self' https://app.example.com;");
+  });
+});
+
+describe('sendErrorPage', () => {
+  let app: FastifyInstance;
+  let base: string;
+  beforeAll(async () => {
+    app = Fastify();
+    app.get('/boom', (_request, reply) =>
+      sendErrorPage(reply, {
+        status: 429,
+        title: 'Too <many>',
+        message: '<img src=x onerror=alert(1)> "quoted"',
+        retryAfterSeconds: 60,
+      }),
+    );
+    base = await app.listen({ host: '127.0.0.1', port: 0 });
+  });
+  afterAll(() => app.close());
+
+  it('answers an HTML page with the security headers and the texts escaped', async () => {
+    const res = await fetch(`${base}/boom`);
+    expect(res.status).toBe(429);
+    expect(res.headers.get('content-type')).toBe('text/html; charset=utf-8');
+    expect(res.headers.get('cache-control')).toBe('no-store');
+    expect(res.headers.get('referrer-policy')).toBe('no-referrer');
+    expect(res.headers.get('x-content-type-options')).toBe('nosniff');
+    expect(res.headers.get('retry-after')).toBe('60');
+    expect(res.headers.get('content-security-policy')).toBe(contentSecurityPolicy());
+    const page = await res.text();
+    expect(page).toMatch(/^<!doctype html>\n<html lang="en">/);
+    expect(page).toContain('<h1>Too &lt;many&gt;</h1>');
+    expect(page).toContain('&lt;img src=x onerror=alert(1)&gt; &quot;quoted&quot;');
+    expect(page).not.toContain('<img');
+    expect(page).not.toContain('<script');
+    expect(page).toContain('<main id="main">');
+    expect(page).toContain(`<style>${STYLESHEET}</style>`);
+  });
+});
