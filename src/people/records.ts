@@ -102,7 +102,10 @@ export interface RefreshTokenRecord {
   successorDigest?: string;
 }
 
-/** `user`, keyed by the user id (`usr_…`); expires a retention period after the last sign-in. */
+/**
+ * `user`, keyed by the user id (`usr_…`); expires a retention period after the last sign-in. Owned by
+ * `username:<digest of the lowercased username>` when there is one, so username matching can find it.
+ */
 export interface UserRecord {
   id: string;
   email?: string;

@@ -29,6 +29,11 @@ export interface Texts {
   errorUnknownConnection: string;
   errorSignInRefused: string;
   startOver: string;
+  refusedSeveralMatches: (what: string) => string;
+  refusedInUse: (what: string) => string;
+  refusedLinkChanged: string;
+  matchEmail: string;
+  matchUsername: string;
 
   loginTitle: string;
   loginHeading: (client: string) => string;
@@ -46,7 +51,7 @@ export interface Texts {
   linkIntro: (email: string, connection: string) => string;
   linkExplain: string;
   linkConfirm: string;
-  linkSeparate: string;
+  linkCancel: string;
 
   consentTitle: string;
   consentHeading: (client: string) => string;
@@ -94,6 +99,14 @@ export const en: Texts = {
   errorUnknownConnection: 'That way of signing in is not offered for this application.',
   errorSignInRefused: 'Sign-in refused',
   startOver: 'Go back to the application and start again.',
+  refusedSeveralMatches: (what) =>
+    `More than one account has this ${what}, so the sign-in cannot choose one. Ask the people who run this service to merge or remove the duplicates.`,
+  refusedInUse: (what) =>
+    `Another account already has this ${what}. Sign in the way you signed in before, or ask the people who run this service for help.`,
+  refusedLinkChanged:
+    'The account to link to changed while you were confirming. Go back to the application and start again.',
+  matchEmail: 'email address',
+  matchUsername: 'username',
 
   loginTitle: 'Sign in',
   loginHeading: (client) => `Sign in to ${client}`,
@@ -112,9 +125,9 @@ export const en: Texts = {
   linkIntro: (email, connection) =>
     `An account with the email ${email} already exists. Do you want to sign in to it with ${connection} from now on?`,
   linkExplain:
-    'Linking lets both ways of signing in reach the same account. Choose a separate account if the existing one is not yours.',
+    'Linking lets both ways of signing in reach the same account. Cancel if the existing account is not yours.',
   linkConfirm: 'Link to the existing account',
-  linkSeparate: 'Use a separate account',
+  linkCancel: 'Cancel sign-in',
 
   consentTitle: 'Allow access',
   consentHeading: (client) => `${client} wants access to your account`,
