@@ -12,8 +12,10 @@ import {
   focused,
   openBrowser,
   screenshot,
+  startCallbackServer,
   tabStops,
   tabTo,
+  type CallbackServer,
   type TestBrowser,
 } from '../support/browser.ts';
 
@@ -32,6 +34,14 @@ const FORM = `<!doctype html>
 const UNLABELLED = `<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><title>Unlabelled</title></head>
 <body><form><input name="mystery"><button type="submit">Go</button></form></body></html>`;
+
+/** A form whose POST answers 303 to `to`, as the login page's answer redirects to the client. */
+function leavePage(url: string): string {
+  const to = new URLSearchParams(url.slice(url.indexOf('?'))).get('to') ?? '';
+  return `<!doctype html><html lang="en"><title>Leave</title>
+  <form method="post" action="/leave"><input type="hidden" name="to" value="${to.replaceAll('&', '&amp;').replaceAll('"', '&quot;')}">
+  <button type="submit">Back to the application</button></form>`;
+}
 
 interface FormServer {
   url: string;
@@ -54,6 +64,13 @@ async function startFormServer(): Promise<FormServer> {
     };
     if (req.method === 'GET' && req.url === '/') return html(200, FORM);
     if (req.method === 'GET' && req.url === '/unlabelled') return html(200, UNLABELLED);
+    if (req.method === 'GET' && req.url?.startsWith('/leave?')) return html(200, leavePage(req.url));
+    if (req.method === 'POST' && req.url === '/leave') {
+      void readBody(req).then((text) => {
+        res.writeHead(303, { location: new URLSearchParams(text).get('to') ?? '/' }).end();
+      });
+      return;
+    }
     if (req.method === 'POST' && req.url === '/submit') {
       void readBody(req).then((text) => {
         const body = new URLSearchParams(text);
@@ -72,19 +89,25 @@ async function startFormServer(): Promise<FormServer> {
   return {
     url: `http://127.0.0.1:${port}`,
     nextPost: () => new Promise((done) => waiting.push(done)),
-    close: () => new Promise((done) => server.close(() => done())),
+    close: () =>
+      new Promise((done) => {
+        server.close(() => done());
+        server.closeAllConnections();
+      }),
   };
 }
 
 let web: TestBrowser;
 let site: FormServer;
+let app: CallbackServer;
 
 beforeAll(async () => {
-  [web, site] = await Promise.all([openBrowser(), startFormServer()]);
+  [web, site, app] = await Promise.all([openBrowser(), startFormServer(), startCallbackServer()]);
 });
 
 afterAll(async () => {
-  await Promise.all([web?.close(), site?.close()]);
+  await web?.close();
+  await Promise.all([site?.close(), app?.close()]);
 });
 
 describe('a keyboard user with JavaScript disabled', () => {
@@ -143,6 +166,21 @@ describe('the harness', () => {
     expect(await focused(page)).toBeUndefined();
     await page.goto(`${site.url}/unlabelled`);
     await expect(expectNamedTabStops(page)).rejects.toThrow(/controls without an accessible name/);
+  });
+
+  it('lands a form answered with 303 on a callback server, query and all', async () => {
+    const page = await web.newPage({ javaScript: false });
+    const target = `${app.url}?code=c-1&state=s%201`;
+    await page.goto(`${site.url}/leave?to=${encodeURIComponent(target)}`);
+    await tabTo(page, 'button', 'Back to the application');
+    await page.keyboard.press('Enter');
+    const landed = await app.next();
+    expect(landed.href).toBe(target);
+    expect(landed.searchParams.get('state')).toBe('s 1');
+    await page.waitForURL(target);
+    await expect(page.getByRole('heading', { name: 'Back at the application' }).isVisible()).resolves.toBe(
+      true,
+    );
   });
 
   it('reaches outside hosts only through page.route', async () => {

@@ -4,11 +4,14 @@
  * a fresh context per page so cookies never leak between tests, and helpers that use the page the way a
  * keyboard user does: Tab from control to control, each of which must have an accessible name.
  *
- * The browser reaches 127.0.0.1 only: no proxy, and every host name resolves to nothing, so a test that means
- * to stop at an outside redirect URI intercepts it with `page.route` (which answers before any lookup) instead
- * of waiting on a network this machine does not have.
+ * The browser reaches 127.0.0.1 only: no proxy, and every host name resolves to nothing, so nothing waits on a
+ * network this machine does not have. A page opened at an outside URL can be answered with `page.route`, but
+ * playwright does not route the target of a redirect: a sign-in that ends in a redirect to the client lands on
+ * a client registered with a {@link startCallbackServer} URL instead.
  */
 import { mkdir } from 'node:fs/promises';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { dirname, join, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import {
@@ -188,4 +191,48 @@ export async function tabTo(page: Page, role: string, name: string, max = 100): 
     await page.keyboard.press('Tab');
   }
   throw new Error(`Tab never reached ${role} "${name}"; focus stopped on: ${seen.join(', ')}`);
+}
+
+/** A relying party's redirect URI on 127.0.0.1, where a sign-in lands. */
+export interface CallbackServer {
+  /** `http://127.0.0.1:<port>/callback`, to register as the client's redirect URI. */
+  url: string;
+  /** The next request to the callback (its query holds `code`, `state` and `iss`), in the order they came. */
+  next(): Promise<URL>;
+  close(): Promise<void>;
+}
+
+/**
+ * Starts a redirect URI on 127.0.0.1 that records each request to `/callback` and answers it with a page
+ * headed "Back at the application", so the landing can be seen in a screenshot.
+ */
+export async function startCallbackServer(): Promise<CallbackServer> {
+  const arrived: URL[] = [];
+  const waiting: ((url: URL) => void)[] = [];
+  const server = createServer((req, res) => {
+    const url = new URL(req.url ?? '/', 'http://127.0.0.1');
+    if (url.pathname !== '/callback') return void res.writeHead(404).end();
+    url.host = req.headers.host ?? url.host;
+    const waiter = waiting.shift();
+    if (waiter) waiter(url);
+    else arrived.push(url);
+    res.writeHead(200, { 'content-type': 'text/html; charset=utf-8' });
+    res.end(
+      '<!doctype html><html lang="en"><title>Back at the application</title><h1>Back at the application</h1>',
+    );
+  });
+  await new Promise<void>((done) => server.listen(0, '127.0.0.1', done));
+  const { port } = server.address() as AddressInfo;
+  return {
+    url: `http://127.0.0.1:${port}/callback`,
+    next: () => {
+      const url = arrived.shift();
+      return url ? Promise.resolve(url) : new Promise((done) => waiting.push(done));
+    },
+    close: () =>
+      new Promise((done) => {
+        server.close(() => done());
+        server.closeAllConnections();
+      }),
+  };
 }
