@@ -32,7 +32,7 @@ export interface LatchkeyEvents {
   'token.revoked': { clientId: string; revoked: boolean; detail?: string };
   /** An introspection or revocation request was refused with an OAuth error. */
   'request.failed': {
-    endpoint: 'introspection' | 'revocation';
+    endpoint: 'introspection' | 'revocation' | 'userinfo';
     error: string;
     clientId?: string;
     detail: string;
@@ -109,6 +109,14 @@ export interface LatchkeyEvents {
   'state.recovered': { backend: string; downSeconds: number };
   'keys.restored': { where: string };
   'keys.corrupt': { where: string; message: string };
+  /**
+   * A person's sign-in failed at the hosted pages (issue 12). `reason` is from a closed set
+   * ({@link SignInFailureReason}); `connection` is the Connection's `namespace/name`, `detail` says more for
+   * the log only (never a password, never what the person typed as one).
+   */
+  'signIn.failed': { reason: SignInFailureReason; connection: string; clientId?: string; detail?: string };
+  /** A sign-in attempt was refused unchecked: too many failures for the person or the source address. */
+  'signIn.throttled': { scope: 'person' | 'address'; connection: string; retryAfterSeconds: number };
   /** The token server serves a renewed certificate (read from `--tls-cert`/`--tls-key`) to new connections. */
   'tls.reloaded': { notAfter: string };
   /**
@@ -117,6 +125,14 @@ export interface LatchkeyEvents {
    */
   'tls.reloadFailed': { message: string };
 }
+
+/**
+ * Why a sign-in failed: a wrong test-user password, an upstream `state` that matched no sign-in of this browser,
+ * the upstream answering with an `error`, the upstream sign-in failing afterwards (token exchange, ID token,
+ * restrictions), or the account refused by the Connection's user matching.
+ */
+export type SignInFailureReason =
+  'wrong_password' | 'state_mismatch' | 'upstream_denied' | 'upstream_failed' | 'account_refused';
 
 export type EventName = keyof LatchkeyEvents;
 

@@ -6,6 +6,7 @@ import type { ClientAuthDeps } from '../server/client-auth.ts';
 import type { IssuerUrls } from '../server/issuer.ts';
 import type { RuntimeState } from '../state/runtime-state.ts';
 import type { SnapshotSource } from '../store/snapshot.ts';
+import type { SignInLimits } from './throttle.ts';
 
 /**
  * What every people sign-in module gets (issue 12): the snapshot in force, the endpoint URLs, the clock, the
@@ -26,4 +27,6 @@ export interface PeopleDeps {
   secureCookies: boolean;
   /** Which upstream hosts and addresses Connections may reach (`--allow-issuer-hosts`); default https only. */
   addressPolicy?: AddressPolicy;
+  /** Failed sign-ins allowed per person and per source address; default `DEFAULT_SIGN_IN_LIMITS` (throttle.ts). */
+  signInLimits?: SignInLimits;
 }

@@ -76,6 +76,7 @@ export function createMetrics(
     events.on('token.introspected', (e) => introspections.inc({ active: String(e.active) })),
     events.on('token.revoked', (e) => revocations.inc({ revoked: String(e.revoked) })),
     events.on('revocation.evicted', () => evictions.inc()),
+    ...signInMetrics(registry, events),
   ];
   return {
     registry,
@@ -122,4 +123,24 @@ function tokenMetrics(registry: Registry) {
       registers: [registry],
     }),
   };
+}
+
+/** Failed and throttled sign-ins at the hosted pages (issue 12); both labels come from closed sets. */
+function signInMetrics(registry: Registry, events: EventBus): (() => void)[] {
+  const failures = new Counter({
+    name: 'latchkey_sign_in_failures_total',
+    help: 'Failed sign-ins of people at the hosted pages, by reason.',
+    labelNames: ['reason'] as const,
+    registers: [registry],
+  });
+  const throttled = new Counter({
+    name: 'latchkey_sign_in_throttled_total',
+    help: 'Sign-in attempts refused unchecked after too many failures, by the limit reached (person or address).',
+    labelNames: ['scope'] as const,
+    registers: [registry],
+  });
+  return [
+    events.on('signIn.failed', (e) => failures.inc({ reason: e.reason })),
+    events.on('signIn.throttled', (e) => throttled.inc({ scope: e.scope })),
+  ];
 }
