@@ -4,7 +4,7 @@ import { writes, type LogLevel } from './log-level.ts';
 import { LogRateLimit, type LogRateLimitOptions } from './log-rate-limit.ts';
 
 /** The endpoints whose refusals are logged. */
-export type RefusalEndpoint = 'token' | 'introspection' | 'revocation';
+export type RefusalEndpoint = 'token' | 'introspection' | 'revocation' | 'userinfo';
 
 /**
  * A refused request as the log shows it: the endpoint, the RFC 6749 §5.2 error code, the private detail that

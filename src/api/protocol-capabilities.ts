@@ -31,8 +31,8 @@ export interface AuthMethodCapability {
 /** Per grant type (RFC 6749 §4, RFC 7523, RFC 8693, RFC 8628). */
 export const GRANT_CAPABILITIES = {
   client_credentials: { supported: true, federated: false },
-  authorization_code: { supported: false, federated: false },
-  refresh_token: { supported: false, federated: false },
+  authorization_code: { supported: true, federated: false },
+  refresh_token: { supported: true, federated: false },
   'urn:ietf:params:oauth:grant-type:device_code': { supported: false, federated: false },
   'urn:ietf:params:oauth:grant-type:jwt-bearer': { supported: true, federated: true },
   'urn:ietf:params:oauth:grant-type:token-exchange': { supported: true, federated: true },
@@ -45,7 +45,8 @@ export const AUTH_METHOD_CAPABILITIES = {
   private_key_jwt: { supported: true, sharedSecret: false, presents: 'signed' },
   // The HMAC key of the assertion is the client secret (OpenID Connect Core §9).
   client_secret_jwt: { supported: true, sharedSecret: true, presents: 'signed' },
-  none: { supported: false, sharedSecret: false, presents: 'nothing' },
+  // A public client (RFC 6749 §2.1): by client_id alone, for authorization_code and refresh_token only.
+  none: { supported: true, sharedSecret: false, presents: 'nothing' },
 } as const satisfies Readonly<Record<AuthMethod, AuthMethodCapability>>;
 
 /** The grant types the token endpoint implements: a registry keyed by this type has a handler for each. */

@@ -1,4 +1,5 @@
 import type { FastifyInstance } from 'fastify';
+import { registerUserinfoEndpoint } from '../server/endpoints/userinfo.ts';
 import type { PeopleDeps } from './deps.ts';
 
 /**
@@ -9,4 +10,5 @@ import type { PeopleDeps } from './deps.ts';
 export function registerPeopleRoutes(app: FastifyInstance, deps: PeopleDeps): void {
   void app;
   void deps;
+  registerUserinfoEndpoint(app, { ...deps, issuer: deps.urls.issuer, path: deps.urls.paths.userinfo });
 }

@@ -24,6 +24,7 @@ import { registerIntrospectionEndpoint } from './endpoints/introspection.ts';
 import { registerJwks } from './endpoints/jwks.ts';
 import { registerRevocationEndpoint } from './endpoints/revocation.ts';
 import { registerTokenEndpoint } from './endpoints/token.ts';
+import { servedGrants } from './grants/index.ts';
 import { BODY_LIMIT, registerFormParser } from './form.ts';
 import { issuerUrls, type IssuerUrls } from './issuer.ts';
 import type { HttpMetrics } from './metrics.ts';
@@ -115,7 +116,7 @@ export function createTokenServer(deps: TokenServerDeps): FastifyInstance {
 }
 
 function registerRoutes(app: FastifyInstance, deps: TokenServerDeps, urls: IssuerUrls): void {
-  registerDiscovery(app, urls);
+  registerDiscovery(app, urls, deps.state !== undefined);
   registerJwks(app, deps.source, urls.paths.jwks);
   // One verifier for every endpoint that authenticates clients: a jti is spent once across all of them.
   const clientAuth: ClientAuthDeps = {
@@ -129,6 +130,7 @@ function registerRoutes(app: FastifyInstance, deps: TokenServerDeps, urls: Issue
     }),
     now: deps.now,
   };
+  const revocations = deps.revocations ?? defaultRevocationStore(deps.now, deps.events);
   registerTokenEndpoint(app, {
     source: deps.source,
     issuer: urls.issuer,
@@ -136,8 +138,9 @@ function registerRoutes(app: FastifyInstance, deps: TokenServerDeps, urls: Issue
     now: deps.now,
     events: deps.events,
     clientAuth,
+    grants: servedGrants(deps.state !== undefined),
+    ...(deps.state === undefined ? {} : { people: { state: deps.state, revocations } }),
   });
-  const revocations = deps.revocations ?? defaultRevocationStore(deps.now, deps.events);
   const shared = {
     source: deps.source,
     issuer: urls.issuer,
@@ -145,6 +148,7 @@ function registerRoutes(app: FastifyInstance, deps: TokenServerDeps, urls: Issue
     events: deps.events,
     revocations,
     clientAuth,
+    ...(deps.state === undefined ? {} : { state: deps.state }),
   };
   registerIntrospectionEndpoint(app, { ...shared, path: urls.paths.introspection });
   registerRevocationEndpoint(app, { ...shared, path: urls.paths.revocation });

@@ -8,7 +8,8 @@ import type { AssertionVerifier } from './assertion/verifier.ts';
 import { clientAuthenticationFailed, InvalidClient, InvalidRequest, quote } from './errors.ts';
 import { FailureCause, type FailureCauseName } from './failure-causes.ts';
 
-type WorkingMethod = 'client_secret_basic' | 'client_secret_post' | 'private_key_jwt' | 'client_secret_jwt';
+type WorkingMethod =
+  'client_secret_basic' | 'client_secret_post' | 'private_key_jwt' | 'client_secret_jwt' | 'none';
 
 export interface AuthenticatedClient {
   client: CompiledClient;
@@ -22,6 +23,15 @@ export interface ClientAuthDeps {
   assertions: AssertionVerifier;
   /** Decides whether a rotated-out secret is still in its grace period. */
   now: Clock;
+}
+
+/** What the endpoint lets through besides credentials. */
+export interface ClientAuthOptions {
+  /**
+   * A public client (`none`, with people sign-in settings) may identify itself by `client_id` alone
+   * (RFC 6749 §2.1, §3.2.1): for the people grants and revocation (RFC 7009 §2.1), never elsewhere.
+   */
+  publicClients?: boolean;
 }
 
 interface BasicCredentials {
@@ -45,6 +55,8 @@ const utf8 = new TextDecoder('utf-8', { fatal: true });
  * - a JWT assertion (RFC 7523 §2.2): `client_assertion_type` and `client_assertion`, signed with the
  *   client's private key (`private_key_jwt`) or with its secret (`client_secret_jwt`).
  *
+ * - no credential (`none`), with `options.publicClients`: `client_id` alone names a public client.
+ *
  * A client uses the kind of credential its `tokenEndpointAuthMethod` names; the other kind is refused.
  * Only an assertion of a client with a `jwksUri` may cause I/O: a fetch of its keys on a cache miss.
  *
@@ -60,6 +72,7 @@ export async function authenticateClient(
   authorization: string | undefined,
   params: Readonly<Record<string, string>>,
   deps: ClientAuthDeps,
+  options: ClientAuthOptions = {},
 ): Promise<AuthenticatedClient> {
   if (
     nonEmpty(params.client_assertion) !== undefined ||
@@ -67,7 +80,26 @@ export async function authenticateClient(
   ) {
     return authenticateWithAssertion(snapshot, authorization, params, deps);
   }
+  if (options.publicClients === true) {
+    const publicClient = publicClientOf(snapshot, authorization, params);
+    if (publicClient !== undefined) return { client: publicClient, method: 'none' };
+  }
   return authenticateWithSecret(snapshot, authorization, params, deps.now);
+}
+
+/**
+ * The public client a request names by `client_id` in the body with no secret, when there is one; anything
+ * else goes on to secret authentication and fails there as before, so nothing new is told about other clients.
+ */
+function publicClientOf(
+  snapshot: Snapshot,
+  authorization: string | undefined,
+  params: Readonly<Record<string, string>>,
+): CompiledClient | undefined {
+  if (authorization !== undefined || nonEmpty(params.client_secret) !== undefined) return undefined;
+  const clientId = nonEmpty(params.client_id);
+  const client = clientId === undefined ? undefined : snapshot.clients.get(clientId);
+  return client?.authMethod === 'none' && client.people !== undefined ? client : undefined;
 }
 
 async function authenticateWithAssertion(
@@ -209,7 +241,7 @@ function secretFailure(clientId: string, found: CompiledClient | undefined, uses
   const method = quote(found.authMethod);
   return SIGNED_ASSERTION_METHODS.includes(found.authMethod)
     ? `client ${quote(clientId)} is registered with token_endpoint_auth_method ${method}: it sends a client_assertion (RFC 7523), not a client_secret`
-    : `client ${quote(clientId)} is registered with token_endpoint_auth_method ${method}, which is not supported yet`;
+    : `client ${quote(clientId)} is a public client (token_endpoint_auth_method ${method}): it sends client_id alone, and only for authorization_code, refresh_token and revocation`;
 }
 
 function secretFailureCause(found: CompiledClient | undefined, usesSecret: boolean): FailureCauseName {

@@ -136,6 +136,43 @@ export class InvalidTarget extends OAuthError {
   }
 }
 
+/**
+ * `invalid_token` (RFC 6750 §3.1): the bearer token is missing, malformed, expired, revoked or not ours. 401
+ * with `WWW-Authenticate: Bearer`; a request that sent no token at all gets the challenge without an error
+ * code (RFC 6750 §3.1: it carried no authentication information).
+ */
+export class InvalidToken extends OAuthError {
+  readonly error = 'invalid_token';
+  override readonly name = 'InvalidToken';
+
+  constructor(description: string, options?: Omit<OAuthErrorOptions, 'headers'> & { missing?: boolean }) {
+    super(401, description, {
+      ...options,
+      headers: {
+        'www-authenticate':
+          options?.missing === true
+            ? BEARER_REALM
+            : `${BEARER_REALM}, error="invalid_token", error_description="${errorDescriptionText(description)}"`,
+      },
+    });
+  }
+}
+
+/** `insufficient_scope` (RFC 6750 §3.1): the token lacks the scope the resource needs; 403, naming it. */
+export class InsufficientScope extends OAuthError {
+  readonly error = 'insufficient_scope';
+  override readonly name = 'InsufficientScope';
+
+  constructor(description: string, scope: string, options?: Omit<OAuthErrorOptions, 'headers'>) {
+    super(403, description, {
+      ...options,
+      headers: { 'www-authenticate': `${BEARER_REALM}, error="insufficient_scope", scope="${scope}"` },
+    });
+  }
+}
+
+const BEARER_REALM = 'Bearer realm="latchkey"';
+
 /** `server_error`: something on our side; the description never carries internals. */
 export class ServerError extends OAuthError {
   readonly error = 'server_error';

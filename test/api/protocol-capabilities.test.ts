@@ -17,9 +17,11 @@ describe('the table of protocol capabilities', () => {
     expect(Object.keys(AUTH_METHOD_CAPABILITIES)).toEqual([...AUTH_METHODS]);
   });
 
-  it('supports client_credentials, jwt-bearer and token-exchange, the last two through federated identities', () => {
+  it('supports client_credentials, the people grants, jwt-bearer and token-exchange, the last two through federated identities', () => {
     expect(SUPPORTED_GRANT_TYPES).toEqual([
       'client_credentials',
+      'authorization_code',
+      'refresh_token',
       'urn:ietf:params:oauth:grant-type:jwt-bearer',
       'urn:ietf:params:oauth:grant-type:token-exchange',
     ]);
@@ -35,6 +37,7 @@ describe('the table of protocol capabilities', () => {
       'client_secret_post',
       'private_key_jwt',
       'client_secret_jwt',
+      'none',
     ]);
     expect(SENT_SECRET_METHODS).toEqual(['client_secret_basic', 'client_secret_post']);
     expect(SIGNED_ASSERTION_METHODS).toEqual(['private_key_jwt', 'client_secret_jwt']);
@@ -48,8 +51,13 @@ describe('the table of protocol capabilities', () => {
     ]);
   });
 
-  it('supports every federated grant and not yet the method none', () => {
+  it('supports every federated grant and the public clients of people sign-in, and not yet the device flow', () => {
     for (const type of FEDERATED_GRANT_TYPES) expect(GRANT_CAPABILITIES[type].supported).toBe(true);
-    expect(AUTH_METHOD_CAPABILITIES.none.supported).toBe(false);
+    expect(AUTH_METHOD_CAPABILITIES.none).toEqual({
+      supported: true,
+      sharedSecret: false,
+      presents: 'nothing',
+    });
+    expect(GRANT_CAPABILITIES['urn:ietf:params:oauth:grant-type:device_code'].supported).toBe(false);
   });
 });

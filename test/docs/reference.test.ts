@@ -86,7 +86,7 @@ describe('generated docs', () => {
     const unsupported = (table: Record<string, { supported: boolean }>) =>
       Object.entries(table).flatMap(([name, c]) => (c.supported ? [] : [name]));
     const grantTypes = line('grantTypes').split('. Each one of:')[0] ?? '';
-    expect(grantTypes).toContain('are accepted, not used yet');
+    expect(grantTypes).toContain('is accepted, not used yet');
     for (const [name, c] of Object.entries(GRANT_CAPABILITIES)) {
       expect(grantTypes.includes(`\`${name}\``), name).toBe(!c.supported);
     }

@@ -315,7 +315,11 @@ describe('unsupported features are reported, not pretended', () => {
   it('marks a client with a grant type that does not work yet as not Ready', () => {
     const c = compile(
       world(
-        [declare.client('ns', 'c', { grantTypes: ['client_credentials', 'authorization_code'] })],
+        [
+          declare.client('ns', 'c', {
+            grantTypes: ['client_credentials', 'urn:ietf:params:oauth:grant-type:device_code'],
+          }),
+        ],
         [clientSecret('ns', 'c')],
       ),
       keys,
@@ -323,7 +327,7 @@ describe('unsupported features are reported, not pretended', () => {
     );
     expect(resolutionOf(c, 'OAuthClient/ns/c').conditions[0]).toMatchObject({
       reason: 'GrantTypeNotSupported',
-      message: 'grant type authorization_code is not supported yet',
+      message: 'grant type urn:ietf:params:oauth:grant-type:device_code is not supported yet',
     });
   });
 
@@ -558,24 +562,25 @@ describe('clients that authenticate with a JWT assertion (RFC 7523 section 2.2)'
     expect(resolutionOf(c, 'OAuthClient/ns/hmac').conditions[0]).toMatchObject({ reason: 'SecretMissing' });
   });
 
-  it('still reports tokenEndpointAuthMethod none as not supported', () => {
+  it('no longer reports tokenEndpointAuthMethod none (a public client of people sign-in) as not supported', () => {
     const c = compile(
       world(
         [
           declare.client('ns', 'spa', {
+            appType: 'spa',
             grantTypes: ['authorization_code'],
             tokenEndpointAuthMethod: 'none',
+            redirectUris: ['https://spa.example.com/cb'],
           }),
         ],
-        [clientSecret('ns', 'spa')],
+        [],
       ),
       keys,
       1,
     );
-    expect(c.snapshot.clients.size).toBe(0);
-    expect(resolutionOf(c, 'OAuthClient/ns/spa').conditions[0]?.message).toContain(
-      'tokenEndpointAuthMethod none is not supported yet',
-    );
+    const reasons = resolutionOf(c, 'OAuthClient/ns/spa').conditions.map((x) => x.reason);
+    expect(reasons).not.toContain('AuthMethodNotSupported');
+    expect(reasons).not.toContain('GrantTypeNotSupported');
   });
 });
 

@@ -1,6 +1,6 @@
 import type { FastifyRequest } from 'fastify';
 import type { CompiledClient, Snapshot } from '../../store/snapshot.ts';
-import { authenticateClient, nonEmpty, type ClientAuthDeps } from '../client-auth.ts';
+import { authenticateClient, nonEmpty, type ClientAuthDeps, type ClientAuthOptions } from '../client-auth.ts';
 import { InvalidRequest } from '../errors.ts';
 import type { Form } from '../form.ts';
 
@@ -25,9 +25,12 @@ export function parseBody(x: AuthenticatedRequest): void {
 export async function authenticate(
   x: AuthenticatedRequest,
   deps: { clientAuth: ClientAuthDeps },
+  options?: ClientAuthOptions,
 ): Promise<void> {
   const { authorization } = x.request.headers;
-  x.client = (await authenticateClient(x.snapshot, authorization, x.form.params, deps.clientAuth)).client;
+  x.client = (
+    await authenticateClient(x.snapshot, authorization, x.form.params, deps.clientAuth, options)
+  ).client;
 }
 
 /**

@@ -1,4 +1,5 @@
 import type { FastifyInstance } from 'fastify';
+import type { RefreshTokenRecord } from '../../people/records.ts';
 import type { CompiledClient } from '../../store/snapshot.ts';
 import type { AccessTokenClaims } from '../claims.ts';
 import { RevocationLimitReached } from '../../runtime/revocation-store.ts';
@@ -31,6 +32,36 @@ function checkIssuedToCaller(x: TokenOperation): void {
   }
 }
 
+// RFC 7009 §2.1: a public client revokes its own tokens by client_id; public clients sign people in, so only
+// a server with runtime state has them.
+function authenticateCaller(x: TokenOperation, deps: TokenOperationDeps): Promise<void> {
+  return authenticate(x, deps, { publicClients: deps.state !== undefined });
+}
+
+/** What {@link TokenOperation.settled} says when a refresh token's family was ended. */
+const FAMILY_ENDED = 'refresh_token_family_ended';
+
+/**
+ * A refresh token ends its whole family (issue 12: RFC 7009 §2.1 lets revoking a refresh token revoke what
+ * came from it; the access tokens already issued expire within minutes). A token with no `.` cannot be one of
+ * our JWTs, so it is looked up whatever the hint says; a JWT only when the hint says `refresh_token`.
+ */
+async function revokeRefreshToken(x: TokenOperation, deps: TokenOperationDeps): Promise<void> {
+  const token = x.token as string;
+  if (deps.state === undefined) return;
+  if (token.includes('.') && x.form.params.token_type_hint !== 'refresh_token') return;
+  const stored = await deps.state.get<RefreshTokenRecord>('refresh_token', token, x.nowMs);
+  if (stored === undefined) return;
+  const { clientId, familyId } = stored.value;
+  if (clientId !== (x.client as CompiledClient).clientId) {
+    throw new UnauthorizedClient('this client may not revoke the token: it was issued to another client', {
+      detail: `refresh token issued to '${clientId}'`,
+    });
+  }
+  await deps.state.deleteByOwner('refresh_token', familyId);
+  x.settled = FAMILY_ENDED;
+}
+
 // One write: the store says whether the token was revoked already. A client at its limit of unexpired
 // revocations (it mints and revokes in a loop) is told to come back once some of those tokens expired.
 async function revoke(x: TokenOperation, deps: TokenOperationDeps): Promise<void> {
@@ -50,8 +81,9 @@ async function revoke(x: TokenOperation, deps: TokenOperationDeps): Promise<void
 /** The revocation endpoint (RFC 7009 §2), in the order its checks must run. */
 const STEPS: readonly OperationStep[] = [
   parseBody,
-  authenticate,
+  authenticateCaller,
   readToken,
+  revokeRefreshToken,
   verifyToken,
   checkIssuedToCaller,
   revoke,
@@ -63,7 +95,9 @@ export function registerRevocationEndpoint(app: FastifyInstance, deps: Revocatio
     const clientId = (x.client as CompiledClient).clientId;
     deps.events.emit(
       'token.revoked',
-      x.settled === undefined ? { clientId, revoked: true } : { clientId, revoked: false, detail: x.settled },
+      x.settled === undefined || x.settled === FAMILY_ENDED
+        ? { clientId, revoked: true }
+        : { clientId, revoked: false, detail: x.settled },
     );
     return reply.code(200).headers(DONE).send();
   });

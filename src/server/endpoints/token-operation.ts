@@ -2,6 +2,7 @@ import type { FastifyInstance, FastifyReply } from 'fastify';
 import type { Clock } from '../../clock.ts';
 import type { EventBus } from '../../events.ts';
 import type { RevocationStore } from '../../runtime/revocation-store.ts';
+import type { RuntimeState } from '../../state/runtime-state.ts';
 import type { SnapshotSource } from '../../store/snapshot.ts';
 import type { AccessTokenClaims } from '../claims.ts';
 import { nonEmpty, type ClientAuthDeps } from '../client-auth.ts';
@@ -23,6 +24,8 @@ export interface TokenOperationDeps {
   revocations: RevocationStore;
   /** Shared with the token endpoint, so a client authenticates here exactly as there. */
   clientAuth: ClientAuthDeps;
+  /** With people sign-in: where refresh tokens live, so revocation can end a family (issue 12). */
+  state?: RuntimeState;
 }
 
 /** One request about a token as it moves through the steps. */
@@ -39,9 +42,9 @@ export interface TokenOperation extends AuthenticatedRequest {
 
 export type OperationStep = (x: TokenOperation, deps: TokenOperationDeps) => void | Promise<void>;
 
-// token_type_hint is not read: every token we issue is an access token, and RFC 7662 §2.1 and RFC 7009
-// §2.1 have the server look beyond the hint, so an unknown hint is no error either (and revocation never
-// answers unsupported_token_type, RFC 7009 §2.2.1: there is no type of ours it cannot revoke).
+// RFC 7662 §2.1 and RFC 7009 §2.1 have the server look beyond token_type_hint, so an unknown hint is no
+// error (and revocation never answers unsupported_token_type, RFC 7009 §2.2.1: there is no type of ours it
+// cannot revoke). Introspection knows access tokens only; revocation reads the hint for its search order.
 export function readToken(x: TokenOperation): void {
   const token = nonEmpty(x.form.params.token);
   if (token === undefined) throw new InvalidRequest('token is missing');

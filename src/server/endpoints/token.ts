@@ -12,10 +12,11 @@ import {
   toOAuthError,
 } from '../errors.ts';
 import { EMPTY_FORM, type Form } from '../form.ts';
-import { GRANTS, type Grant, type Issued } from '../grants/index.ts';
+import { corsHeaders, registerPreflight } from '../cors.ts';
+import type { Grant, Issued, PeopleGrantDeps } from '../grants/index.ts';
 import { fromFastifyError, sendError } from '../reply.ts';
 import { refusedBy } from '../presented-client.ts';
-import { allowOnly } from './method-not-allowed.ts';
+import { allowOnly, methodNotAllowed } from './method-not-allowed.ts';
 import { authenticate, parseBody, sendsClientCredentials } from './request-steps.ts';
 
 export interface TokenEndpointDeps {
@@ -25,6 +26,10 @@ export interface TokenEndpointDeps {
   now: Clock;
   events: EventBus;
   clientAuth: ClientAuthDeps;
+  /** The grants served, by `grant_type` (`servedGrants` in src/server/grants/index.ts). */
+  grants: ReadonlyMap<string, Grant>;
+  /** With runtime state: what the people grants need. */
+  people?: PeopleGrantDeps;
 }
 
 /** One token request as it moves through the steps. */
@@ -50,16 +55,16 @@ type Step = (x: TokenRequest, deps: TokenEndpointDeps) => void | Promise<void>;
  * whatever its `grant_type`, except for the grants that need none.
  */
 async function authenticateUnlessOptional(x: TokenRequest, deps: TokenEndpointDeps): Promise<void> {
-  const requested = GRANTS.get(x.form.params.grant_type ?? '');
+  const requested = deps.grants.get(x.form.params.grant_type ?? '');
   if (requested?.clientAuthentication === 'optional' && !sendsClientCredentials(x)) return;
-  await authenticate(x, deps);
+  await authenticate(x, deps, { publicClients: requested?.publicClients === true });
   x.authenticated = true;
 }
 
-function checkGrantType(x: TokenRequest): void {
+function checkGrantType(x: TokenRequest, deps: TokenEndpointDeps): void {
   const grantType = nonEmpty(x.form.params.grant_type);
   if (grantType === undefined) throw new InvalidRequest('grant_type is missing');
-  const grant = GRANTS.get(grantType);
+  const grant = deps.grants.get(grantType);
   if (grant === undefined) throw new UnsupportedGrantType(`grant_type ${quote(grantType)} is not supported`);
   x.grant = grant;
   const params: Record<string, string> = Object.create(null);
@@ -100,13 +105,24 @@ async function dispatch(x: TokenRequest, deps: TokenEndpointDeps): Promise<void>
     resources: x.form.resources,
     issuer: deps.issuer,
     now: deps.now,
+    ...(deps.people === undefined ? {} : { people: deps.people }),
   });
 }
 
 /** The requested grant type when this server implements it; metrics label failures with it. */
-function supportedGrantType(form: Form | undefined): string | undefined {
+function supportedGrantType(form: Form | undefined, deps: TokenEndpointDeps): string | undefined {
   const requested = form?.params.grant_type;
-  return requested !== undefined && GRANTS.has(requested) ? requested : undefined;
+  return requested !== undefined && deps.grants.has(requested) ? requested : undefined;
+}
+
+/**
+ * CORS for a browser app (issue 12): the origin is echoed when the client the request names, by credentials
+ * or by `client_id`, lists it in `allowedOrigins`.
+ */
+function corsOf(x: TokenRequest | undefined): Readonly<Record<string, string>> {
+  if (x === undefined) return {};
+  const named = x.client ?? x.snapshot.clients.get(nonEmpty(x.form.params.client_id) ?? '');
+  return corsHeaders(named, x.request.headers.origin);
 }
 
 /** The token endpoint (RFC 6749 §3.2), in the order its checks must run. */
@@ -126,13 +142,13 @@ export function registerTokenEndpoint(app: FastifyInstance, deps: TokenEndpointD
     if (e.status >= 500) reply.log.error({ err }, 'unexpected error');
     deps.events.emit('token.failed', {
       error: e.error,
-      grantType: x?.grant?.type ?? supportedGrantType(x?.form),
+      grantType: x?.grant?.type ?? supportedGrantType(x?.form, deps),
       clientId: x?.client?.clientId,
       detail: e.detail,
       failure: e.failure,
       ...refusedBy(x),
     });
-    return sendError(reply, e);
+    return sendError(reply.headers(corsOf(x)), e);
   };
 
   app.post(
@@ -165,8 +181,11 @@ export function registerTokenEndpoint(app: FastifyInstance, deps: TokenEndpointD
         algorithm: issued.algorithm,
         organizationId: issued.organizationId,
       });
-      return reply.code(200).headers(NO_STORE).send(JSON.stringify(issued.response));
+      return reply.code(200).headers(NO_STORE).headers(corsOf(x)).send(JSON.stringify(issued.response));
     },
   );
-  allowOnly(app, deps.path, 'POST');
+  registerPreflight(app, deps.path, deps.source, ['POST'], (request, reply) =>
+    sendError(reply, methodNotAllowed(request.method, 'POST')),
+  );
+  allowOnly(app, deps.path, 'POST', ['OPTIONS']);
 }

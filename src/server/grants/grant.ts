@@ -1,4 +1,6 @@
 import type { GrantType } from '../../api/oauth-client.ts';
+import type { RevocationStore } from '../../runtime/revocation-store.ts';
+import type { RuntimeState } from '../../state/runtime-state.ts';
 import type { CompiledClient, Snapshot } from '../../store/snapshot.ts';
 import type { AssertionVerifier } from '../assertion/verifier.ts';
 
@@ -12,6 +14,15 @@ export interface GrantContext {
   resources: readonly string[];
   issuer: string;
   now: () => number;
+  /** Where people's codes and refresh tokens live; only servers with runtime state serve the people grants. */
+  people?: PeopleGrantDeps;
+}
+
+/** What the people grants (`authorization_code`, `refresh_token`) need besides the request (issue 12). */
+export interface PeopleGrantDeps {
+  state: RuntimeState;
+  /** A reused code revokes the access token it issued (RFC 6749 §4.1.2). */
+  revocations: RevocationStore;
 }
 
 /** What a grant that names its client itself gets to find that client. */
@@ -35,6 +46,10 @@ export interface TokenResponse {
   token_type: 'Bearer';
   expires_in: number;
   scope?: string;
+  /** RFC 6749 §6, issue 12: when `offline_access` was granted; rotated on every use. */
+  refresh_token?: string;
+  /** OpenID Connect Core §3.1.3.3: when `openid` was granted. */
+  id_token?: string;
 }
 
 export interface Issued {
@@ -54,6 +69,13 @@ export interface Grant {
    * the client ({@link Grant.identify}), and credentials, when sent, must authenticate that same client.
    */
   clientAuthentication: 'required' | 'optional';
+  /**
+   * A public client (`tokenEndpointAuthMethod: none`, with people sign-in settings) may authenticate by
+   * `client_id` alone (RFC 6749 §2.1, §3.2.1): PKCE or the refresh token it holds is what binds the request.
+   */
+  publicClients?: boolean;
+  /** Served only with runtime state, where its codes or refresh tokens live. */
+  needsState?: boolean;
   /** For `optional` grants: the client the token is for, from what the grant carries. */
   identify?: (ctx: IdentifyContext) => Promise<CompiledClient>;
   handler: (ctx: GrantContext) => Promise<Issued>;

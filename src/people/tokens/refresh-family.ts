@@ -1,0 +1,57 @@
+import type { CompiledPeopleClient } from '../../store/snapshot.ts';
+import type { RefreshTokenRecord } from '../records.ts';
+
+/** What a presented refresh token may do (RFC 9700 §4.14.2). */
+export type RefreshUse =
+  /** Never rotated: rotate it and issue its successor. */
+  | 'rotate'
+  /**
+   * Rotated moments ago (two tabs refreshing at once): issue another successor in the same family and leave
+   * this token as it is, so the grace never grows by being used.
+   */
+  | 'grace'
+  /** Rotated longer ago than the grace: a stolen copy or a replay; the whole family ends. */
+  | 'reuse';
+
+/**
+ * Decides what a use of a refresh token at `nowMs` is. A rotated token is tolerated while
+ * `nowMs <= rotatedAtMs + grace` (inclusive: a grace of 0 still lets two requests of the same millisecond
+ * through), and is reuse from then on.
+ *
+ * @example
+ * refreshUse({ ...record, rotatedAtMs: now - 5_000 }, now, 10); // 'grace'
+ */
+export function refreshUse(record: RefreshTokenRecord, nowMs: number, reuseGraceSeconds: number): RefreshUse {
+  if (record.rotatedAtMs === undefined) return 'rotate';
+  return nowMs <= record.rotatedAtMs + reuseGraceSeconds * 1000 ? 'grace' : 'reuse';
+}
+
+/**
+ * When a refresh token issued at `nowMs` expires: after the idle lifetime unless the family's absolute
+ * lifetime ends first (issue 12: idle and absolute lifetimes per client).
+ */
+export function refreshTokenExpiry(
+  nowMs: number,
+  familyCreatedAtMs: number,
+  lifetimes: CompiledPeopleClient['refreshToken'],
+): number {
+  return Math.min(nowMs + lifetimes.idleSeconds * 1000, familyCreatedAtMs + lifetimes.absoluteSeconds * 1000);
+}
+
+/**
+ * The scopes of a token issued with a refresh token: the family's, or fewer when `scope` asks for fewer
+ * (RFC 6749 §6: never more). Returns the narrowed scopes in the family's order, or the scopes that were not
+ * granted to the family.
+ */
+export function narrowScopes(
+  granted: readonly string[],
+  scopeParam: string | undefined,
+): { ok: true; scopes: readonly string[] } | { ok: false; widening: readonly string[]; empty: boolean } {
+  if (scopeParam === undefined) return { ok: true, scopes: granted };
+  const requested = new Set(scopeParam.split(' '));
+  requested.delete('');
+  if (requested.size === 0) return { ok: false, widening: [], empty: true };
+  const widening = [...requested].filter((s) => !granted.includes(s));
+  if (widening.length > 0) return { ok: false, widening, empty: false };
+  return { ok: true, scopes: granted.filter((s) => requested.has(s)) };
+}

@@ -1,0 +1,133 @@
+import { digestOf, randomToken } from '../../people/digest.ts';
+import type { RefreshTokenRecord } from '../../people/records.ts';
+import { issuePeopleTokens } from '../../people/tokens/issue.ts';
+import { narrowScopes, refreshTokenExpiry, refreshUse } from '../../people/tokens/refresh-family.ts';
+import type { StoredRecord } from '../../state/runtime-state.ts';
+import type { CompiledPeopleClient } from '../../store/snapshot.ts';
+import { nonEmpty } from '../client-auth.ts';
+import { InvalidGrant, InvalidRequest, InvalidScope, quote } from '../errors.ts';
+import type { Grant, GrantContext, Issued, PeopleGrantDeps } from './grant.ts';
+import { peopleGrantOf, peopleIssued, personOf } from './people-grant.ts';
+
+/**
+ * `grant_type=refresh_token` (RFC 6749 §6) with rotation on every use and reuse detection (RFC 9700
+ * §4.14.2): each use returns a new refresh token in the same family; a token used again after its grace
+ * ends the whole family.
+ */
+export const refreshToken: Grant = {
+  type: 'refresh_token',
+  parameters: new Set(['refresh_token', 'scope']),
+  clientAuthentication: 'required',
+  publicClients: true,
+  needsState: true,
+  handler: refresh,
+};
+
+const INVALID = 'refresh_token is invalid, expired or revoked';
+
+async function refresh(ctx: GrantContext): Promise<Issued> {
+  const { deps, settings } = peopleGrantOf(ctx);
+  const presented = nonEmpty(ctx.params.refresh_token);
+  if (presented === undefined) throw new InvalidRequest('refresh_token is missing');
+  const nowMs = ctx.now();
+  const stored = await deps.state.get<RefreshTokenRecord>('refresh_token', presented, nowMs);
+  if (stored === undefined) throw new InvalidGrant(INVALID);
+  const record = stored.value;
+  // RFC 6749 §6: the refresh token is bound to the client it was issued to.
+  if (record.clientId !== ctx.client.clientId) {
+    throw new InvalidGrant(INVALID, {
+      detail: `refresh token of '${record.clientId}' presented by '${ctx.client.clientId}'`,
+    });
+  }
+  const narrowed = narrowScopes(record.scopes, ctx.params.scope);
+  if (!narrowed.ok) {
+    throw narrowed.empty
+      ? new InvalidRequest('scope is empty: omit scope to keep the scopes granted')
+      : new InvalidScope(
+          `scope was not granted to this refresh token: ${narrowed.widening.slice(0, 10).map(quote).join(', ')}`,
+        );
+  }
+  const user = await personOf(deps, record.userId, nowMs);
+  // Signed before the rotation, so a refusal of the target leaves the family as it was.
+  const tokens = await issuePeopleTokens({
+    issuer: ctx.issuer,
+    keys: ctx.snapshot.keys,
+    client: ctx.client,
+    people: settings,
+    user,
+    sid: record.sid,
+    authTime: record.authTime,
+    amr: record.amr,
+    scopes: narrowed.scopes,
+    authorizedResources: record.resources,
+    requestedResources: ctx.resources,
+    nowMs,
+  });
+  const successor = await rotate(deps, presented, stored, settings, nowMs);
+  return peopleIssued(tokens, successor);
+}
+
+/**
+ * Rotates the presented token and inserts its successor (RFC 9700 §4.14.2). The successor keeps the family's
+ * scopes whatever `scope` narrowed (RFC 6749 §6) and expires after the idle lifetime, never after the
+ * family's absolute lifetime.
+ * - Not rotated yet: a `compareAndSwap` marks it rotated; of two concurrent uses one wins, and the other
+ *   reads it again and is within the grace.
+ * - Rotated within `reuseGraceSeconds` (two tabs refreshing at once): another successor in the same family;
+ *   the presented token stays rotated at its first rotation, so using it again never extends the grace.
+ * - Rotated before that: reuse. The family is deleted, successors included, and the request refused.
+ */
+async function rotate(
+  deps: PeopleGrantDeps,
+  presented: string,
+  stored: StoredRecord<RefreshTokenRecord>,
+  settings: CompiledPeopleClient,
+  nowMs: number,
+): Promise<string> {
+  const record = stored.value;
+  const successor = randomToken();
+  const use = refreshUse(record, nowMs, settings.refreshToken.reuseGraceSeconds);
+  if (use === 'reuse') {
+    const ended = await deps.state.deleteByOwner('refresh_token', record.familyId);
+    throw new InvalidGrant(INVALID, {
+      detail: `refresh token reused ${nowMs - (record.rotatedAtMs as number)} ms after its rotation by '${record.clientId}': family ended (${ended} tokens)`,
+    });
+  }
+  if (use === 'rotate') {
+    const swapped = await deps.state.compareAndSwap<RefreshTokenRecord>(
+      'refresh_token',
+      presented,
+      stored.version,
+      {
+        value: { ...record, rotatedAtMs: nowMs, successorDigest: digestOf(successor) },
+        owner: record.familyId,
+        expiresAtMs: stored.expiresAtMs,
+      },
+      nowMs,
+    );
+    if (swapped === undefined) {
+      const again = await deps.state.get<RefreshTokenRecord>('refresh_token', presented, nowMs);
+      if (again === undefined || again.value.rotatedAtMs === undefined) throw new InvalidGrant(INVALID);
+      return rotate(deps, presented, again, settings, nowMs);
+    }
+  }
+  const next: RefreshTokenRecord = {
+    familyId: record.familyId,
+    clientId: record.clientId,
+    userId: record.userId,
+    sid: record.sid,
+    scopes: record.scopes,
+    resources: record.resources,
+    authTime: record.authTime,
+    amr: record.amr,
+    familyCreatedAtMs: record.familyCreatedAtMs,
+  };
+  const expiresAtMs = refreshTokenExpiry(nowMs, record.familyCreatedAtMs, settings.refreshToken);
+  await deps.state.insert(
+    'refresh_token',
+    successor,
+    { value: next, owner: record.familyId, expiresAtMs },
+    nowMs,
+  );
+  return successor;
+}
