@@ -1,4 +1,5 @@
 import type { FastifyInstance } from 'fastify';
+import { registerAuthorizationEndpoint } from './authorize/endpoint.ts';
 import { registerUserinfoEndpoint } from '../server/endpoints/userinfo.ts';
 import type { PeopleDeps } from './deps.ts';
 
@@ -8,7 +9,6 @@ import type { PeopleDeps } from './deps.ts';
  * Called by src/server/app.ts only when runtime state is given (codes, sessions and requests live there).
  */
 export function registerPeopleRoutes(app: FastifyInstance, deps: PeopleDeps): void {
-  void app;
-  void deps;
+  registerAuthorizationEndpoint(app, deps);
   registerUserinfoEndpoint(app, { ...deps, issuer: deps.urls.issuer, path: deps.urls.paths.userinfo });
 }
