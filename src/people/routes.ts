@@ -1,5 +1,6 @@
 import type { FastifyInstance } from 'fastify';
 import { registerAuthorizationEndpoint } from './authorize/endpoint.ts';
+import { registerParEndpoint } from './authorize/par.ts';
 import { registerUserinfoEndpoint } from '../server/endpoints/userinfo.ts';
 import type { PeopleDeps } from './deps.ts';
 
@@ -10,5 +11,6 @@ import type { PeopleDeps } from './deps.ts';
  */
 export function registerPeopleRoutes(app: FastifyInstance, deps: PeopleDeps): void {
   registerAuthorizationEndpoint(app, deps);
+  registerParEndpoint(app, deps);
   registerUserinfoEndpoint(app, { ...deps, issuer: deps.urls.issuer, path: deps.urls.paths.userinfo });
 }

@@ -1,0 +1,107 @@
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import { authenticateClient, nonEmpty } from '../../server/client-auth.ts';
+import { allowOnly } from '../../server/endpoints/method-not-allowed.ts';
+import { InvalidClient, InvalidRequest, NO_STORE, quote, UnauthorizedClient } from '../../server/errors.ts';
+import { FailureCause } from '../../server/failure-causes.ts';
+import type { Form } from '../../server/form.ts';
+import { fromFastifyError, sendError } from '../../server/reply.ts';
+import type { CompiledClient, Snapshot } from '../../store/snapshot.ts';
+import type { PeopleDeps } from '../deps.ts';
+import { randomToken } from '../digest.ts';
+import { NoRedirect } from './errors.ts';
+import { paramsFromForm } from './parameters.ts';
+import { REQUEST_URI_PREFIX } from './pushed.ts';
+import { resolveRedirectUri, type PeopleClient } from './redirect-uri.ts';
+import { validateAuthorizationRequest } from './validate.ts';
+
+/**
+ * How long a pushed request may wait for the browser: the client redirects right after pushing, so a minute is
+ * ample (RFC 9126 §2.2 suggests 5 to 600 seconds), and a short life keeps a leaked `request_uri` of little use.
+ */
+export const PUSHED_REQUEST_LIFETIME_SECONDS = 60;
+
+/**
+ * Registers `POST /oauth2/par` (RFC 9126 §2): the client authenticates as at the token endpoint (a public client
+ * names itself with `client_id`), the parameters are checked as at the authorization endpoint, and the answer
+ * is a one-time `request_uri`. Errors are JSON bodies (§2.3), never redirects.
+ */
+export function registerParEndpoint(app: FastifyInstance, deps: PeopleDeps): void {
+  const path = deps.urls.paths.par;
+  app.post(
+    path,
+    { errorHandler: (err, _request, reply) => sendError(reply, fromFastifyError(err)) },
+    (request, reply) => pushAuthorizationRequest(request, reply, deps),
+  );
+  allowOnly(app, path, 'POST');
+}
+
+async function pushAuthorizationRequest(
+  request: FastifyRequest,
+  reply: FastifyReply,
+  deps: PeopleDeps,
+): Promise<FastifyReply> {
+  if (request.body === undefined || request.body === null) {
+    throw new InvalidRequest('the request body must be application/x-www-form-urlencoded');
+  }
+  const form = request.body as Form;
+  const snapshot = deps.source.current();
+  const client = await authenticateParClient(snapshot, request, form, deps);
+  if (client.people === undefined || !client.grantTypes.has('authorization_code')) {
+    throw new UnauthorizedClient('this client may not use the authorization code grant');
+  }
+  // RFC 9126 §2.1: a pushed request cannot itself refer to another.
+  if (nonEmpty(form.params.request_uri) !== undefined) {
+    throw new InvalidRequest('request_uri must not be sent to the pushed authorization request endpoint');
+  }
+  const params = paramsFromForm(form);
+  let redirectUri: string;
+  try {
+    redirectUri = resolveRedirectUri(client as PeopleClient, params);
+  } catch (err) {
+    if (!(err instanceof NoRedirect)) throw err;
+    throw new InvalidRequest(err.detail);
+  }
+  const nowMs = deps.now();
+  const record = validateAuthorizationRequest(params, client as PeopleClient, redirectUri, {
+    nowMs,
+    pushed: true,
+  });
+  const id = randomToken();
+  const expiresAtMs = nowMs + PUSHED_REQUEST_LIFETIME_SECONDS * 1000;
+  const result = await deps.state.insert('authorization_request', id, { value: record, expiresAtMs }, nowMs);
+  if (result !== 'created') throw new Error(`a pushed authorization request could not be stored: ${result}`);
+  return reply
+    .code(201)
+    .headers(NO_STORE)
+    .send(
+      JSON.stringify({ request_uri: REQUEST_URI_PREFIX + id, expires_in: PUSHED_REQUEST_LIFETIME_SECONDS }),
+    );
+}
+
+/**
+ * Client authentication at PAR (RFC 9126 §2.1): exactly the token endpoint's. A request without any credential
+ * may name a public client (`tokenEndpointAuthMethod: none`) by `client_id` alone, as at the token endpoint.
+ */
+async function authenticateParClient(
+  snapshot: Snapshot,
+  request: FastifyRequest,
+  form: Form,
+  deps: PeopleDeps,
+): Promise<CompiledClient> {
+  const { params } = form;
+  const credentials =
+    request.headers.authorization !== undefined ||
+    nonEmpty(params.client_secret) !== undefined ||
+    nonEmpty(params.client_assertion) !== undefined ||
+    nonEmpty(params.client_assertion_type) !== undefined;
+  const clientId = nonEmpty(params.client_id);
+  if (!credentials && clientId !== undefined) {
+    const client = snapshot.clients.get(clientId);
+    if (client?.authMethod === 'none') return client;
+    throw new InvalidClient('client authentication is required', {
+      detail: `client ${quote(clientId)} sent no credentials and is not a public client`,
+      failure: client === undefined ? FailureCause.UnknownClient : FailureCause.MissingCredentials,
+    });
+  }
+  return (await authenticateClient(snapshot, request.headers.authorization, params, deps.clientAuth)).client;
+}
