@@ -6,6 +6,7 @@ import { EventBus } from '../../src/events.ts';
 import { createTokenServer } from '../../src/server/app.ts';
 import { FixedSource } from './world.ts';
 import { NOW_MS, SECRETS, decodePart, startHarness, testKeys, world, type Harness } from './harness.ts';
+import { startPeopleHarness, type PeopleHarness } from '../people/harness.ts';
 
 const GRANT_TYPES = [
   'client_credentials',
@@ -158,5 +159,73 @@ describe('an issuer with a path', () => {
     );
     const tokens = await oidc.clientCredentialsGrant(config);
     expect(decodePart(tokens.access_token, 1).iss).toBe(issuer);
+  });
+});
+
+describe('with people sign-in (runtime state given): the OpenID provider metadata', () => {
+  let p: PeopleHarness;
+  beforeAll(async () => {
+    p = await startPeopleHarness();
+  });
+  afterAll(() => p.close());
+
+  const PEOPLE_GRANT_TYPES = [
+    'client_credentials',
+    'authorization_code',
+    'refresh_token',
+    'urn:ietf:params:oauth:grant-type:jwt-bearer',
+    'urn:ietf:params:oauth:grant-type:token-exchange',
+  ];
+
+  it('serves one document at /.well-known/openid-configuration and at the RFC 8414 location', async () => {
+    const res = await fetch(`${p.issuer}/.well-known/openid-configuration`);
+    expect(res.status).toBe(200);
+    expect(res.headers.get('cache-control')).toBe('public, max-age=300');
+    const metadata = await res.json();
+    expect(metadata).toEqual({
+      issuer: p.issuer,
+      token_endpoint: `${p.issuer}/oauth2/token`,
+      jwks_uri: `${p.issuer}/.well-known/jwks.json`,
+      grant_types_supported: PEOPLE_GRANT_TYPES,
+      // Public clients (none) at the token endpoint and revocation, never at introspection.
+      token_endpoint_auth_methods_supported: [...CLIENT_AUTH_METHODS, 'none'],
+      token_endpoint_auth_signing_alg_values_supported: CLIENT_ASSERTION_ALGORITHMS,
+      response_types_supported: ['code'],
+      introspection_endpoint: `${p.issuer}/oauth2/introspect`,
+      introspection_endpoint_auth_methods_supported: CLIENT_AUTH_METHODS,
+      introspection_endpoint_auth_signing_alg_values_supported: CLIENT_ASSERTION_ALGORITHMS,
+      revocation_endpoint: `${p.issuer}/oauth2/revoke`,
+      revocation_endpoint_auth_methods_supported: [...CLIENT_AUTH_METHODS, 'none'],
+      revocation_endpoint_auth_signing_alg_values_supported: CLIENT_ASSERTION_ALGORITHMS,
+      authorization_endpoint: `${p.issuer}/oauth2/authorize`,
+      pushed_authorization_request_endpoint: `${p.issuer}/oauth2/par`,
+      require_pushed_authorization_requests: false,
+      response_modes_supported: ['query'],
+      code_challenge_methods_supported: ['S256'],
+      authorization_response_iss_parameter_supported: true,
+      userinfo_endpoint: `${p.issuer}/oauth2/userinfo`,
+      end_session_endpoint: `${p.issuer}/oauth2/logout`,
+      subject_types_supported: ['public'],
+      id_token_signing_alg_values_supported: ['RS256'],
+      scopes_supported: ['openid', 'profile', 'email', 'offline_access'],
+      claims_supported: [
+        ...['sub', 'iss', 'aud', 'exp', 'iat', 'auth_time', 'nonce', 'amr', 'sid', 'at_hash', 'azp'],
+        ...['name', 'preferred_username', 'groups', 'email', 'email_verified'],
+      ],
+      prompt_values_supported: ['none', 'login', 'consent', 'select_account'],
+    });
+    const rfc8414 = await fetch(`${p.issuer}/.well-known/oauth-authorization-server`);
+    expect(await rfc8414.json()).toEqual(metadata);
+  });
+
+  it('makes openid-client discovery by the OpenID algorithm work', async () => {
+    const config = await oidc.discovery(new URL(p.issuer), 'spa.people', undefined, oidc.None(), {
+      execute: [oidc.allowInsecureRequests],
+    });
+    expect(config.serverMetadata()).toMatchObject({
+      issuer: p.issuer,
+      userinfo_endpoint: `${p.issuer}/oauth2/userinfo`,
+      code_challenge_methods_supported: ['S256'],
+    });
   });
 });

@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { checkFederatedClaims } from '../../src/server/assertion/claims.ts';
 import type { Refusal } from '../../src/server/assertion/refusal.ts';
 import { InvalidClient, InvalidGrant, InvalidRequest, type OAuthError } from '../../src/server/errors.ts';
-import { GRANTS } from '../../src/server/grants/index.ts';
+import { GRANTS, servedGrants } from '../../src/server/grants/index.ts';
 
 describe('the grant registry', () => {
   it('registers each handler under its own grant_type', () => {
@@ -18,6 +18,13 @@ describe('the grant registry', () => {
     for (const grant of GRANTS.values()) {
       expect(grant.identify !== undefined).toBe(grant.clientAuthentication === 'optional');
     }
+  });
+
+  it('serves the people grants, the only ones a public client may use, only with runtime state', () => {
+    const people = ['authorization_code', 'refresh_token'];
+    expect([...GRANTS.values()].filter((g) => g.publicClients === true).map((g) => g.type)).toEqual(people);
+    expect([...servedGrants(true).keys()]).toEqual([...GRANTS.keys()]);
+    expect([...servedGrants(false).keys()]).toEqual([...GRANTS.keys()].filter((g) => !people.includes(g)));
   });
 });
 
