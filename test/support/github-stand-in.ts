@@ -84,6 +84,14 @@ export interface GithubStandIn {
   close(): Promise<void>;
 }
 
+/** What the stand-in remembers between requests. */
+interface StandInWorld {
+  callbackUrl: string;
+  codes: Map<string, Grant>;
+  tokens: Map<string, { login: string; scopes: string[] }>;
+  signedIn: string | undefined;
+}
+
 interface Grant {
   login: string;
   redirectUri: string;
@@ -94,142 +102,27 @@ interface Grant {
 
 /** Starts the stand-in; `callbackUrl` is the OAuth app's registered callback URL. */
 export async function startGithubStandIn(callbackUrl: string): Promise<GithubStandIn> {
-  const codes = new Map<string, Grant>();
-  const tokens = new Map<string, { login: string; scopes: string[] }>();
+  const world: StandInWorld = { callbackUrl, codes: new Map(), tokens: new Map(), signedIn: undefined };
   const requests: string[] = [];
-  let signedIn: string | undefined;
 
   const server: Server = createServer((req, res) => {
     const url = new URL(req.url ?? '/', 'http://stand-in');
     requests.push(`${req.method} ${url.pathname}`);
     const route = `${req.method} ${url.pathname}`;
     void (async () => {
-      if (route === 'GET /login/oauth/authorize') authorize(url, res);
-      else if (route === 'POST /login/oauth/access_token') accessToken(await form(req), req, res);
-      else if (req.method === 'GET' && url.pathname.startsWith('/api/v3/')) api(url, req, res);
+      if (route === 'GET /login/oauth/authorize') authorize(world, url, res);
+      else if (route === 'POST /login/oauth/access_token') accessToken(world, await form(req), req, res);
+      else if (req.method === 'GET' && url.pathname.startsWith('/api/v3/')) api(world, url, req, res);
       else send(res, 404, { message: 'Not Found' });
     })();
   });
-
-  function authorize(url: URL, res: ServerResponse): void {
-    const q = url.searchParams;
-    // GitHub shows a 404 page for an unknown client_id: nothing goes back to the redirect URI.
-    if (q.get('client_id') !== LATCHKEY_AT_GITHUB.clientId)
-      return void send(res, 404, { message: 'Not Found' });
-    const redirectUri = q.get('redirect_uri') ?? callbackUrl;
-    const back = new URL(redirectUri);
-    const state = q.get('state');
-    if (state !== null) back.searchParams.set('state', state);
-    if (!redirectUriAllowed(redirectUri, callbackUrl)) {
-      const registered = new URL(callbackUrl);
-      registered.searchParams.set('error', 'redirect_uri_mismatch');
-      if (state !== null) registered.searchParams.set('state', state);
-      return void res.writeHead(302, { location: registered.href }).end();
-    }
-    if (signedIn === undefined)
-      return void send(res, 401, { message: 'the stand-in has no signed-in account' });
-    const method = q.get('code_challenge_method');
-    const challenge = q.get('code_challenge');
-    if (challenge !== null && method !== 'S256') {
-      back.searchParams.set('error', 'invalid_request');
-      return void res.writeHead(302, { location: back.href }).end();
-    }
-    const code = randomBytes(10).toString('hex');
-    codes.set(code, {
-      login: signedIn,
-      redirectUri,
-      scopes: (q.get('scope') ?? '').split(/[ ,]+/).filter((s) => s !== ''),
-      ...(challenge === null ? {} : { codeChallenge: challenge }),
-      expiresAtMs: Date.now() + 10 * 60_000,
-    });
-    back.searchParams.set('code', code);
-    res.writeHead(302, { location: back.href }).end();
-  }
-
-  function accessToken(body: URLSearchParams, req: IncomingMessage, res: ServerResponse): void {
-    // Without `Accept: application/json` GitHub answers form-encoded, which Latchkey must not rely on.
-    const answer = (json: Record<string, unknown>): void => {
-      if (req.headers.accept?.includes('application/json')) return send(res, 200, json);
-      res
-        .writeHead(200, { 'content-type': 'application/x-www-form-urlencoded' })
-        .end(new URLSearchParams(json as Record<string, string>).toString());
-    };
-    const error = (code: string) => answer({ error: code, error_description: `stand-in: ${code}` });
-    if (
-      body.get('client_id') !== LATCHKEY_AT_GITHUB.clientId ||
-      body.get('client_secret') !== LATCHKEY_AT_GITHUB.clientSecret
-    ) {
-      return error('incorrect_client_credentials');
-    }
-    const code = body.get('code') ?? '';
-    const grant = codes.get(code);
-    codes.delete(code); // single use, whatever follows
-    if (grant === undefined || grant.expiresAtMs < Date.now()) return error('bad_verification_code');
-    const redirectUri = body.get('redirect_uri');
-    if (redirectUri !== null && redirectUri !== grant.redirectUri) return error('redirect_uri_mismatch');
-    const verifier = body.get('code_verifier');
-    if (grant.codeChallenge !== undefined) {
-      const computed = verifier === null ? '' : createHash('sha256').update(verifier).digest('base64url');
-      if (computed !== grant.codeChallenge) return error('bad_verification_code');
-    }
-    const token = `gho_${randomBytes(18).toString('hex')}`;
-    tokens.set(token, { login: grant.login, scopes: grant.scopes });
-    answer({ access_token: token, token_type: 'bearer', scope: grant.scopes.join(',') });
-  }
-
-  function api(url: URL, req: IncomingMessage, res: ServerResponse): void {
-    if (!req.headers['user-agent']) {
-      return void send(res, 403, {
-        message:
-          'Request forbidden by administrative rules. Please make sure your request has a User-Agent header',
-      });
-    }
-    const [scheme, token] = (req.headers.authorization ?? '').split(' ');
-    const session = /^(bearer|token)$/i.test(scheme ?? '') ? tokens.get(token ?? '') : undefined;
-    const account = session && GITHUB_PEOPLE[session.login];
-    if (session === undefined || account === undefined)
-      return void send(res, 401, { message: 'Bad credentials' });
-    const has = (...scopes: string[]) => scopes.some((s) => session.scopes.includes(s));
-    const page = <T>(items: T[]) => {
-      const perPage = Math.min(Number(url.searchParams.get('per_page') ?? 30) || 30, 100);
-      const at = Math.max(Number(url.searchParams.get('page') ?? 1) || 1, 1);
-      return items.slice((at - 1) * perPage, at * perPage);
-    };
-    switch (url.pathname) {
-      case '/api/v3/user':
-        return void send(res, 200, {
-          login: account.login,
-          id: account.id,
-          name: account.name,
-          type: 'User',
-        });
-      case '/api/v3/user/emails':
-        if (!has('user:email', 'user')) return void send(res, 404, { message: 'Not Found' });
-        return void send(res, 200, page(account.emails.map((e) => ({ ...e, visibility: 'private' }))));
-      case '/api/v3/user/orgs': {
-        const orgs = account.orgs.filter((o) => o.public || has('read:org', 'admin:org'));
-        return void send(res, 200, page(orgs.map((o, i) => ({ login: o.login, id: 1000 + i }))));
-      }
-      case '/api/v3/user/teams':
-        if (!has('read:org', 'admin:org', 'repo'))
-          return void send(res, 403, { message: 'Must have admin rights' });
-        return void send(
-          res,
-          200,
-          page(account.teams.map((t, i) => ({ id: 2000 + i, slug: t.slug, organization: { login: t.org } }))),
-        );
-      default:
-        return void send(res, 404, { message: 'Not Found' });
-    }
-  }
-
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const baseUrl = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
   return {
     baseUrl,
     requests,
     signInAs(login) {
-      signedIn = login;
+      world.signedIn = login;
     },
     async authorize(url) {
       const response = await fetch(url, { redirect: 'manual' });
@@ -244,6 +137,123 @@ export async function startGithubStandIn(callbackUrl: string): Promise<GithubSta
         server.closeAllConnections();
       }),
   };
+}
+
+function authorize(world: StandInWorld, url: URL, res: ServerResponse): void {
+  const q = url.searchParams;
+  // GitHub shows a 404 page for an unknown client_id: nothing goes back to the redirect URI.
+  if (q.get('client_id') !== LATCHKEY_AT_GITHUB.clientId)
+    return void send(res, 404, { message: 'Not Found' });
+  const redirectUri = q.get('redirect_uri') ?? world.callbackUrl;
+  const back = new URL(redirectUri);
+  const state = q.get('state');
+  if (state !== null) back.searchParams.set('state', state);
+  if (!redirectUriAllowed(redirectUri, world.callbackUrl)) {
+    const registered = new URL(world.callbackUrl);
+    registered.searchParams.set('error', 'redirect_uri_mismatch');
+    if (state !== null) registered.searchParams.set('state', state);
+    return void res.writeHead(302, { location: registered.href }).end();
+  }
+  if (world.signedIn === undefined)
+    return void send(res, 401, { message: 'the stand-in has no signed-in account' });
+  const method = q.get('code_challenge_method');
+  const challenge = q.get('code_challenge');
+  if (challenge !== null && method !== 'S256') {
+    back.searchParams.set('error', 'invalid_request');
+    return void res.writeHead(302, { location: back.href }).end();
+  }
+  const code = randomBytes(10).toString('hex');
+  world.codes.set(code, {
+    login: world.signedIn,
+    redirectUri,
+    scopes: (q.get('scope') ?? '').split(/[ ,]+/).filter((s) => s !== ''),
+    ...(challenge === null ? {} : { codeChallenge: challenge }),
+    expiresAtMs: Date.now() + 10 * 60_000,
+  });
+  back.searchParams.set('code', code);
+  res.writeHead(302, { location: back.href }).end();
+}
+
+function accessToken(
+  world: StandInWorld,
+  body: URLSearchParams,
+  req: IncomingMessage,
+  res: ServerResponse,
+): void {
+  // Without `Accept: application/json` GitHub answers form-encoded, which Latchkey must not rely on.
+  const answer = (json: Record<string, unknown>): void => {
+    if (req.headers.accept?.includes('application/json')) return send(res, 200, json);
+    res
+      .writeHead(200, { 'content-type': 'application/x-www-form-urlencoded' })
+      .end(new URLSearchParams(json as Record<string, string>).toString());
+  };
+  const error = (code: string) => answer({ error: code, error_description: `stand-in: ${code}` });
+  if (
+    body.get('client_id') !== LATCHKEY_AT_GITHUB.clientId ||
+    body.get('client_secret') !== LATCHKEY_AT_GITHUB.clientSecret
+  ) {
+    return error('incorrect_client_credentials');
+  }
+  const code = body.get('code') ?? '';
+  const grant = world.codes.get(code);
+  world.codes.delete(code); // single use, whatever follows
+  if (grant === undefined || grant.expiresAtMs < Date.now()) return error('bad_verification_code');
+  const redirectUri = body.get('redirect_uri');
+  if (redirectUri !== null && redirectUri !== grant.redirectUri) return error('redirect_uri_mismatch');
+  const verifier = body.get('code_verifier');
+  if (grant.codeChallenge !== undefined) {
+    const computed = verifier === null ? '' : createHash('sha256').update(verifier).digest('base64url');
+    if (computed !== grant.codeChallenge) return error('bad_verification_code');
+  }
+  const token = `gho_${randomBytes(18).toString('hex')}`;
+  world.tokens.set(token, { login: grant.login, scopes: grant.scopes });
+  answer({ access_token: token, token_type: 'bearer', scope: grant.scopes.join(',') });
+}
+
+function api(world: StandInWorld, url: URL, req: IncomingMessage, res: ServerResponse): void {
+  if (!req.headers['user-agent']) {
+    return void send(res, 403, {
+      message:
+        'Request forbidden by administrative rules. Please make sure your request has a User-Agent header',
+    });
+  }
+  const [scheme, token] = (req.headers.authorization ?? '').split(' ');
+  const session = /^(bearer|token)$/i.test(scheme ?? '') ? world.tokens.get(token ?? '') : undefined;
+  const account = session && GITHUB_PEOPLE[session.login];
+  if (session === undefined || account === undefined)
+    return void send(res, 401, { message: 'Bad credentials' });
+  const has = (...scopes: string[]) => scopes.some((s) => session.scopes.includes(s));
+  const page = <T>(items: T[]) => {
+    const perPage = Math.min(Number(url.searchParams.get('per_page') ?? 30) || 30, 100);
+    const at = Math.max(Number(url.searchParams.get('page') ?? 1) || 1, 1);
+    return items.slice((at - 1) * perPage, at * perPage);
+  };
+  switch (url.pathname) {
+    case '/api/v3/user':
+      return void send(res, 200, {
+        login: account.login,
+        id: account.id,
+        name: account.name,
+        type: 'User',
+      });
+    case '/api/v3/user/emails':
+      if (!has('user:email', 'user')) return void send(res, 404, { message: 'Not Found' });
+      return void send(res, 200, page(account.emails.map((e) => ({ ...e, visibility: 'private' }))));
+    case '/api/v3/user/orgs': {
+      const orgs = account.orgs.filter((o) => o.public || has('read:org', 'admin:org'));
+      return void send(res, 200, page(orgs.map((o, i) => ({ login: o.login, id: 1000 + i }))));
+    }
+    case '/api/v3/user/teams':
+      if (!has('read:org', 'admin:org', 'repo'))
+        return void send(res, 403, { message: 'Must have admin rights' });
+      return void send(
+        res,
+        200,
+        page(account.teams.map((t, i) => ({ id: 2000 + i, slug: t.slug, organization: { login: t.org } }))),
+      );
+    default:
+      return void send(res, 404, { message: 'Not Found' });
+  }
 }
 
 /**

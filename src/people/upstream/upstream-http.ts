@@ -87,7 +87,11 @@ async function send(
   } catch (error) {
     const refused = notAllowedReason(error);
     if (refused !== undefined) throw notAllowed(what, refused, error);
-    throw unavailable(what, `could not be reached`, error);
+    throw unavailable(
+      what,
+      timedOut(error) ? `did not answer within ${timeoutMs} ms` : 'could not be reached',
+      error,
+    );
   }
   const { statusCode, body } = response;
   if (statusCode >= 300 && statusCode < 400) {
@@ -131,6 +135,16 @@ function unavailable(what: string, how: string, cause?: unknown): UpstreamSignIn
     `The sign-in provider is not available right now: ${what} ${how}. Try again later.`,
     cause === undefined ? undefined : { cause },
   );
+}
+
+const TIMEOUT_CODES = new Set(['UND_ERR_CONNECT_TIMEOUT', 'UND_ERR_HEADERS_TIMEOUT', 'UND_ERR_BODY_TIMEOUT']);
+
+function timedOut(error: unknown): boolean {
+  const { name, code } = (typeof error === 'object' && error !== null ? error : {}) as {
+    name?: unknown;
+    code?: unknown;
+  };
+  return name === 'TimeoutError' || (typeof code === 'string' && TIMEOUT_CODES.has(code));
 }
 
 /** The policy's reason when the vetted lookup refused every address (undici may wrap the error). */

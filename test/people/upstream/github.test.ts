@@ -151,6 +151,22 @@ describe('type: github against the GitHub stand-in', () => {
     });
   });
 
+  it('reports GitHub refusing a redirect URI other than the registered callback', async () => {
+    github.signInAs('octocat');
+    const provider = githubProvider(deps);
+    const elsewhere = 'http://127.0.0.1:9999/somewhere-else';
+    const start = await provider.begin(githubConnection(github.baseUrl), elsewhere, 's');
+    const back = await github.authorize(start.url);
+    expect(back.origin + back.pathname).toBe(CALLBACK);
+    const refused = await refusal(
+      provider.finish(githubConnection(github.baseUrl), CALLBACK, back.searchParams, start),
+    );
+    expect(refused).toEqual({
+      reason: 'upstream_error',
+      message: 'The sign-in provider did not sign you in (redirect_uri_mismatch).',
+    });
+  });
+
   it('reports the error GitHub sent back', async () => {
     const refused = await refusal(
       githubProvider(deps).finish(
