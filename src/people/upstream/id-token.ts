@@ -54,7 +54,8 @@ export async function verifyIdToken(
     }
   } catch (error) {
     if (error instanceof UpstreamSignInError) throw error;
-    throw invalid(whyRefused(error), error);
+    // Not kept as the cause: jose's claim errors carry the whole payload, which holds personal data.
+    throw invalid(whyRefused(error));
   }
   checkAuthorizedParty(payload, expected.clientId);
   if (expected.nonce === undefined || payload.nonce !== expected.nonce) {
@@ -84,10 +85,9 @@ function whyRefused(error: unknown): string {
   return 'it is not a valid signed JWT';
 }
 
-function invalid(why: string, cause?: unknown): UpstreamSignInError {
+function invalid(why: string): UpstreamSignInError {
   return new UpstreamSignInError(
     'id_token_invalid',
     `The sign-in provider's ID token was not accepted: ${why}.`,
-    cause === undefined ? undefined : { cause },
   );
 }

@@ -115,8 +115,9 @@ async function send(
   }
   try {
     return { status: statusCode, json: JSON.parse(Buffer.concat(chunks).toString('utf8')) as unknown };
-  } catch (error) {
-    throw unavailable(what, `answered ${statusCode} without JSON`, error);
+  } catch {
+    // Not kept as the cause: a JSON SyntaxError quotes the body, and the body is the upstream's.
+    throw unavailable(what, `answered ${statusCode} without JSON`);
   }
 }
 

@@ -78,6 +78,7 @@ describe('outbound requests to upstreams', () => {
     expect(error.reason).toBe('upstream_unavailable');
     expect(error.message).toContain(words);
     expect(error.message).not.toContain('secret-ish');
+    expect(String((error.cause as Error | undefined)?.message ?? '')).not.toContain('secret-ish');
   });
 
   it('refuses a loopback upstream under the strict policy before connecting', async () => {
