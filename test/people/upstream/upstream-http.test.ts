@@ -21,7 +21,7 @@ function misbehaving(): Server {
         res.write('x'.repeat(2 * 1024 * 1024));
         return void res.end('"]');
       case '/html':
-        return void res.writeHead(200, { 'content-type': 'text/html' }).end('<h1>secret-ish page</h1>');
+        return void res.writeHead(200, { 'content-type': 'text/html' }).end('secret-ish page');
       case '/slow':
         return; // never answers
       default:
