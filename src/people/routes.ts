@@ -1,6 +1,7 @@
 import type { FastifyInstance } from 'fastify';
 import { registerAuthorizationEndpoint } from './authorize/endpoint.ts';
 import { registerParEndpoint } from './authorize/par.ts';
+import { registerEndSessionEndpoint } from './logout.ts';
 import { registerUserinfoEndpoint } from '../server/endpoints/userinfo.ts';
 import type { PeopleDeps } from './deps.ts';
 
@@ -12,5 +13,6 @@ import type { PeopleDeps } from './deps.ts';
 export function registerPeopleRoutes(app: FastifyInstance, deps: PeopleDeps): void {
   registerAuthorizationEndpoint(app, deps);
   registerParEndpoint(app, deps);
+  registerEndSessionEndpoint(app, deps);
   registerUserinfoEndpoint(app, { ...deps, issuer: deps.urls.issuer, path: deps.urls.paths.userinfo });
 }
