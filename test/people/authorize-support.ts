@@ -1,5 +1,8 @@
 import { createHash, randomBytes } from 'node:crypto';
+import type { PeopleDeps } from '../../src/people/deps.ts';
 import { createSession } from '../../src/people/session.ts';
+import { AssertionVerifier } from '../../src/server/assertion/verifier.ts';
+import { issuerUrls } from '../../src/server/issuer.ts';
 import type { PeopleHarness } from './harness.ts';
 
 /** Helpers of the authorization endpoint, PAR, session and logout tests: plain fetch, cookies by hand. */
@@ -77,4 +80,23 @@ export function queryOf(url: URL): Record<string, string[]> {
   const out: Record<string, string[]> = {};
   for (const [k, v] of url.searchParams) (out[k] ??= []).push(v);
   return out;
+}
+
+/** The PeopleDeps the server builds, for a test server that calls the people modules directly. */
+export function peopleDepsOf(h: PeopleHarness): PeopleDeps {
+  const now = (): number => h.clock.now;
+  const urls = issuerUrls(h.issuer);
+  return {
+    source: h.source,
+    urls,
+    now,
+    state: h.state,
+    events: h.events,
+    clientAuth: {
+      assertions: new AssertionVerifier({ audiences: [urls.issuer, urls.tokenEndpoint], now }),
+      now,
+    },
+    revocations: h.servers.revocations,
+    secureCookies: false,
+  };
 }
