@@ -321,7 +321,7 @@ export const REASON_GUIDE: Readonly<Record<string, ReasonGuide>> = {
   },
   AuthMethodNotSupported: {
     on: 'OAuthClient: `Ready=False`',
-    fix: '`none` (a public client) is accepted by the schema but not implemented yet. Use `client_secret_basic` or `client_secret_post` (a client may then send its secret either way), `client_secret_jwt`, or `private_key_jwt` with `spec.jwks` or `spec.jwksUri`.',
+    fix: 'Every `tokenEndpointAuthMethod` the schema accepts works today, `none` (a public client of people sign-in) included, so this Latchkey never sets this reason; a status that shows it was written by an older Latchkey and is replaced at the next reconcile.',
   },
   InvalidClientKeys: {
     on: 'OAuthClient (`private_key_jwt`): `Ready=False`',
@@ -329,7 +329,7 @@ export const REASON_GUIDE: Readonly<Record<string, ReasonGuide>> = {
   },
   GrantTypeNotSupported: {
     on: 'OAuthClient: `Ready=False`',
-    fix: '`client_credentials`, `urn:ietf:params:oauth:grant-type:jwt-bearer` and `urn:ietf:params:oauth:grant-type:token-exchange` work today; the other grant types are on the roadmap. The client still gets tokens through the supported ones, but stays not Ready until `spec.grantTypes` names only supported types.',
+    fix: '`client_credentials`, `authorization_code`, `refresh_token`, `urn:ietf:params:oauth:grant-type:jwt-bearer` and `urn:ietf:params:oauth:grant-type:token-exchange` work today; the device flow (`urn:ietf:params:oauth:grant-type:device_code`) is on the roadmap. The client still gets tokens through the supported ones, but stays not Ready until `spec.grantTypes` names only supported types.',
   },
   GrantNeedsFederatedIdentity: {
     on: 'OAuthClient: `Ready=False`',

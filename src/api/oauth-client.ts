@@ -211,12 +211,12 @@ const oauthClientObject = z.object({
     .default(['client_credentials'])
     .meta({
       description:
-        'OAuth grant types the client may use (RFC 6749 §4, RFC 8628, RFC 7523, RFC 8693). `authorization_code`, `refresh_token` and `urn:ietf:params:oauth:grant-type:device_code` are accepted, not used yet (people sign-in, the device flow): a client that lists one is not Ready (`GrantTypeNotSupported`) and gets tokens through its other grant types.',
+        'OAuth grant types the client may use (RFC 6749 §4, RFC 8628, RFC 7523, RFC 8693). `authorization_code` (with PKCE, RFC 7636) and `refresh_token` sign people in, for `appType` web, spa or native; they are served when Latchkey has runtime state, where codes and refresh tokens live. A refresh token is issued only when the person grants `offline_access` and the client lists `refresh_token`. `urn:ietf:params:oauth:grant-type:device_code` is accepted, not used yet (the device flow): a client that lists it is not Ready (`GrantTypeNotSupported`) and gets tokens through its other grant types.',
       'x-kubernetes-list-type': 'set',
     }),
   tokenEndpointAuthMethod: z.enum(AUTH_METHODS).default('client_secret_basic').meta({
     description:
-      'How the client authenticates at the token endpoint (RFC 7591 §2). A client with a shared secret may send it with HTTP Basic or in the form body, whichever of the two is named here. `private_key_jwt` signs a JWT assertion with a private key whose public half is in `jwks` or at `jwksUri`, or presents a workload token listed in `federatedIdentities` (then neither `jwks` nor `jwksUri` is needed), and has no Secret; `client_secret_jwt` signs it with HMAC using the generated secret (RFC 7523 §2.2, OpenID Connect Core §9). `none` (a public client, for people sign-in) is accepted, not used yet: such a client is not Ready (`AuthMethodNotSupported`).',
+      'How the client authenticates at the token endpoint (RFC 7591 §2). A client with a shared secret may send it with HTTP Basic or in the form body, whichever of the two is named here. `private_key_jwt` signs a JWT assertion with a private key whose public half is in `jwks` or at `jwksUri`, or presents a workload token listed in `federatedIdentities` (then neither `jwks` nor `jwksUri` is needed), and has no Secret; `client_secret_jwt` signs it with HMAC using the generated secret (RFC 7523 §2.2, OpenID Connect Core §9). `none` is a public client (RFC 6749 §2.1: a SPA or a native app, which cannot keep a secret): it sends only `client_id`, and only for `authorization_code` (bound by PKCE), `refresh_token` and revocation, never for `client_credentials`.',
   }),
   jwks: jwks.optional(),
   jwksUri: z.string().max(2048).regex(JWKS_URI).optional().meta({
