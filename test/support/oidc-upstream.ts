@@ -54,7 +54,7 @@ export const LATCHKEY_AT_IDP = { clientId: 'latchkey', clientSecret: 'latchkey-a
 export const PUBLIC_LATCHKEY_AT_IDP = { clientId: 'latchkey-public' };
 
 export interface CompanyIdpOptions {
-  /** Latchkey's login callback(s), registered at the IdP. */
+  /** Latchkey's login callback(s), registered at the IdP; more can be added with `registerRedirectUri`. */
   redirectUris: string[];
   /** `client_secret_basic` (default) or `client_secret_post` for the confidential client. */
   tokenEndpointAuthMethod?: 'client_secret_basic' | 'client_secret_post';
@@ -77,12 +77,18 @@ export interface CompanyIdp {
     change: ((payload: JWTPayload) => JWTPayload) | undefined,
     signWith?: 'idp' | 'stranger',
   ): void;
+  /**
+   * Registers another callback for both clients, for a test that learns Latchkey's address only after the IdP
+   * is up (a Latchkey process started with this IdP's issuer in its manifests).
+   */
+  registerRedirectUri(uri: string): void;
   /** Follows an authorization URL through the IdP's login as `accountId`; resolves the callback URL. */
   signIn(authorizationUrl: string, accountId: string, password?: string): Promise<URL>;
   close(): Promise<void>;
 }
 
 interface ProviderApi {
+  Client: { prototype: ClientPrototype };
   callback(): (req: IncomingMessage, res: ServerResponse) => void;
   use(middleware: (ctx: KoaContext, next: () => Promise<void>) => Promise<void>): void;
   interactionDetails(req: IncomingMessage, res: ServerResponse): Promise<{ uid: string }>;
@@ -92,6 +98,9 @@ interface ProviderApi {
     result: Record<string, unknown>,
     options: { mergeWithLastSubmission: boolean },
   ): Promise<void>;
+}
+interface ClientPrototype {
+  redirectUriAllowed(this: unknown, value: string): boolean;
 }
 interface KoaContext {
   path: string;
@@ -145,6 +154,14 @@ export async function startCompanyIdp(options: CompanyIdpOptions): Promise<Compa
       .sign(tamper.key);
   });
 
+  // node-oidc-provider's clients are static; the check is widened rather than the client re-registered.
+  const registered = new Set<string>();
+  const { prototype } = provider.Client;
+  const original = prototype.redirectUriAllowed;
+  prototype.redirectUriAllowed = function (this: unknown, value: string) {
+    return registered.has(value) || original.call(this, value);
+  };
+
   const handle = provider.callback();
   server.on('request', (req: IncomingMessage, res: ServerResponse) => {
     if (req.url?.startsWith('/interaction/')) {
@@ -158,6 +175,7 @@ export async function startCompanyIdp(options: CompanyIdpOptions): Promise<Compa
     issuer,
     requests,
     tokenAuth,
+    registerRedirectUri: (uri) => void registered.add(uri),
     tamperIdTokens(change, signWith = 'idp') {
       tamper = change && { change, key: signWith === 'idp' ? privateKey : stranger };
     },
@@ -173,7 +191,9 @@ export async function startCompanyIdp(options: CompanyIdpOptions): Promise<Compa
 
 function configuration(options: CompanyIdpOptions, privateJwk: JWK): Record<string, unknown> {
   const common = {
-    redirect_uris: options.redirectUris,
+    // A client that uses the code flow must register a redirect URI; this one is never redirected to.
+    redirect_uris:
+      options.redirectUris.length > 0 ? options.redirectUris : ['http://127.0.0.1/unused-callback'],
     grant_types: ['authorization_code'],
     response_types: ['code'],
   };
@@ -208,6 +228,13 @@ function configuration(options: CompanyIdpOptions, privateJwk: JWK): Record<stri
     },
     conformIdTokenClaims: options.claimsInIdToken !== true,
     features: { devInteractions: { enabled: false } },
+    renderError: (
+      ctx: { type: string; body: unknown },
+      out: { error: string; error_description?: string },
+    ) => {
+      ctx.type = 'text/plain';
+      ctx.body = `${out.error}: ${out.error_description ?? ''}`;
+    },
     findAccount: (_ctx: unknown, id: string) => {
       const person = COMPANY_PEOPLE[id];
       return person && { accountId: id, claims: () => ({ sub: id, ...person.claims }) };

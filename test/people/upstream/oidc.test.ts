@@ -347,3 +347,20 @@ describe('type: oidc under the strict address policy (SSRF)', () => {
     expect(refused.reason).toBe('upstream_not_allowed');
   });
 });
+
+describe('the company IdP learning Latchkey’s callback after it started', () => {
+  let idp: CompanyIdp;
+  beforeAll(async () => {
+    idp = await startCompanyIdp({ redirectUris: [] });
+  });
+  afterAll(() => idp.close());
+
+  it('refuses the callback until it is registered, then signs in through it', async () => {
+    const connection = companyConnection(idp.issuer);
+    const provider = oidcProvider(deps());
+    const early = await provider.begin(connection, CALLBACK, 's');
+    await expect(idp.signIn(early.url, 'emp-1001')).rejects.toThrow(/answered 400/);
+    idp.registerRedirectUri(CALLBACK);
+    await expect(signInThrough(provider, idp, connection)).resolves.toMatchObject({ subject: 'emp-1001' });
+  });
+});
