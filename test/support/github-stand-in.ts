@@ -75,7 +75,10 @@ export const LATCHKEY_AT_GITHUB = { clientId: 'Iv1.latchkey0001', clientSecret: 
 export interface GithubStandIn {
   /** `http://127.0.0.1:<port>`: the Connection's `baseUrl`. */
   baseUrl: string;
-  /** Which account "the browser" is signed in to GitHub as (the authorize endpoint approves as them). */
+  /**
+   * Which account "the browser" is signed in to GitHub as (the authorize endpoint approves as them); when none,
+   * the authorize endpoint shows a login form (for a browser walk) that signs in and comes back.
+   */
   signInAs(login: string | undefined): void;
   /** Every request, as `METHOD /path` (without the query). */
   requests: string[];
@@ -112,6 +115,7 @@ export async function startGithubStandIn(callbackUrl: string): Promise<GithubSta
     void (async () => {
       if (route === 'GET /login/oauth/authorize') authorize(world, url, res);
       else if (route === 'POST /login/oauth/access_token') accessToken(world, await form(req), req, res);
+      else if (route === 'POST /session') session(world, await form(req), res);
       else if (req.method === 'GET' && url.pathname.startsWith('/api/v3/')) api(world, url, req, res);
       else send(res, 404, { message: 'Not Found' });
     })();
@@ -154,8 +158,8 @@ function authorize(world: StandInWorld, url: URL, res: ServerResponse): void {
     if (state !== null) registered.searchParams.set('state', state);
     return void res.writeHead(302, { location: registered.href }).end();
   }
-  if (world.signedIn === undefined)
-    return void send(res, 401, { message: 'the stand-in has no signed-in account' });
+  // Not signed in: GitHub sends the browser to its login page, which comes back here (`return_to`).
+  if (world.signedIn === undefined) return void loginPage(res, `${url.pathname}${url.search}`);
   const method = q.get('code_challenge_method');
   const challenge = q.get('code_challenge');
   if (challenge !== null && method !== 'S256') {
@@ -254,6 +258,28 @@ function api(world: StandInWorld, url: URL, req: IncomingMessage, res: ServerRes
     default:
       return void send(res, 404, { message: 'Not Found' });
   }
+}
+
+/** A login form for a browser walk: any account of {@link GITHUB_PEOPLE}, no password (it is a stand-in). */
+function loginPage(res: ServerResponse, returnTo: string): void {
+  const escaped = returnTo.replace(/&/g, '&amp;').replace(/"/g, '&quot;').replace(/</g, '&lt;');
+  res.writeHead(200, { 'content-type': 'text/html; charset=utf-8' }).end(
+    `<!doctype html><html lang="en"><head><title>Sign in to GitHub (stand-in)</title></head><body>
+<h1>Sign in to GitHub (stand-in)</h1><form method="post" action="/session">
+<input type="hidden" name="return_to" value="${escaped}">
+<label for="login">Username</label><input id="login" name="login" autocomplete="username">
+<button type="submit">Sign in</button></form></body></html>`,
+  );
+}
+
+function session(world: StandInWorld, body: URLSearchParams, res: ServerResponse): void {
+  const login = body.get('login') ?? '';
+  const returnTo = body.get('return_to') ?? '/';
+  if (GITHUB_PEOPLE[login] === undefined || !returnTo.startsWith('/login/oauth/authorize?')) {
+    return void res.writeHead(422, { 'content-type': 'text/plain' }).end('Incorrect username.');
+  }
+  world.signedIn = login;
+  res.writeHead(302, { location: returnTo }).end();
 }
 
 /**

@@ -283,3 +283,30 @@ describe('GitHub identity', () => {
     expect(organizationAllowed(orgs, allowed)).toBe(ok);
   });
 });
+
+describe('the GitHub stand-in’s login form (for a browser walk)', () => {
+  let github: GithubStandIn;
+  beforeAll(async () => {
+    github = await startGithubStandIn(CALLBACK);
+  });
+  afterAll(() => github.close());
+
+  it('shows a login form when no account is signed in, then approves as the account that signed in', async () => {
+    const provider = githubProvider(deps);
+    const connection = githubConnection(github.baseUrl);
+    const start = await provider.begin(connection, CALLBACK, 'st-form');
+    const page = await fetch(start.url);
+    const html = await page.text();
+    expect(html).toContain('<form method="post" action="/session">');
+    const returnTo = /name="return_to" value="([^"]+)"/.exec(html)![1]!.replace(/&amp;/g, '&');
+    const signedIn = await fetch(`${github.baseUrl}/session`, {
+      method: 'POST',
+      redirect: 'manual',
+      body: new URLSearchParams({ login: 'octocat', return_to: returnTo }),
+    });
+    const back = await github.authorize(new URL(signedIn.headers.get('location')!, github.baseUrl).href);
+    await expect(provider.finish(connection, CALLBACK, back.searchParams, start)).resolves.toMatchObject({
+      subject: '583231',
+    });
+  });
+});
