@@ -138,4 +138,13 @@ describe('upstream key set cache', () => {
     now += JWKS_REFETCH_MS;
     expect((await discovery.keys(url, true)).keys.map((k) => k.kid)).toEqual(['k1', 'k2']);
   });
+
+  it('refuses a key set URL (as a tenant’s discovery names it) at an address the strict policy denies', async () => {
+    const discovery = new OidcDiscovery({ now: () => 0, addressPolicy: STRICT_POLICY });
+    const error = await discovery.keys('https://169.254.169.254/jwks').then(
+      () => undefined,
+      (e: unknown) => e as { reason?: string },
+    );
+    expect(error?.reason).toBe('upstream_not_allowed');
+  });
 });
