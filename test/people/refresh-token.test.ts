@@ -222,7 +222,7 @@ describe('revocation of a refresh token (RFC 7009)', () => {
     'ends the family of a refresh token with token_type_hint %s, and answers 200 for an unknown one',
     async (hint) => {
       const rt = await family();
-      const hinted = hint === undefined ? {} : { token_type_hint: hint };
+      const hinted: Record<string, string> = hint === undefined ? {} : { token_type_hint: hint };
       const revoke = (t: string) =>
         post(`${h.issuer}/oauth2/revoke`, { token: t, ...hinted }, { authorization: WEB });
       const res = await revoke(rt);
