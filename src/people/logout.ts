@@ -2,7 +2,6 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { compactVerify, createLocalJWKSet, type JWK } from 'jose';
 import { InvalidRequest } from '../server/errors.ts';
 import type { Form } from '../server/form.ts';
-import { fromFastifyError } from '../server/reply.ts';
 import type { CompiledClient, Snapshot } from '../store/snapshot.ts';
 import {
   paramsFromForm,
@@ -11,6 +10,7 @@ import {
   single,
   type Params,
 } from './authorize/parameters.ts';
+import { sendFailurePage } from './authorize/failure-page.ts';
 import { responseUrl, sendSeeOther } from './authorize/response.ts';
 import type { PeopleDeps } from './deps.ts';
 import { sendErrorPage } from './pages/error-page.ts';
@@ -84,21 +84,8 @@ export async function hintedClientId(hint: string, snapshot: Snapshot, issuer: s
 /** Registers RP-initiated logout at `end_session_endpoint`, `GET` with a query or `POST` with a form. */
 export function registerEndSessionEndpoint(app: FastifyInstance, deps: PeopleDeps): void {
   const path = deps.urls.paths.endSession;
-  const errorHandler = (err: unknown, _request: FastifyRequest, reply: FastifyReply): FastifyReply => {
-    const e = fromFastifyError(err);
-    const texts = textsFor();
-    const unavailable = e.status === 503;
-    return sendErrorPage(reply, {
-      status: e.status >= 500 && !unavailable ? 500 : e.status,
-      title: unavailable ? texts.errorUnavailable : texts.errorTitle,
-      message: unavailable
-        ? texts.errorUnavailableMessage
-        : e.status >= 500
-          ? texts.errorGeneric
-          : texts.errorBadRequest,
-      texts,
-    });
-  };
+  const errorHandler = (err: unknown, request: FastifyRequest, reply: FastifyReply): FastifyReply =>
+    sendFailurePage(request, reply, err);
   app.get(path, { errorHandler }, (request, reply) =>
     logout(request, reply, deps, paramsFromUrl(request.url)),
   );
@@ -115,7 +102,10 @@ export function registerEndSessionEndpoint(app: FastifyInstance, deps: PeopleDep
     url: path,
     errorHandler,
     handler: async (request) => {
-      throw new InvalidRequest(`${request.method} is not allowed here: use GET or POST`, { status: 405 });
+      throw new InvalidRequest(`${request.method} is not allowed here: use GET or POST`, {
+        status: 405,
+        headers: { allow: 'GET, HEAD, POST' },
+      });
     },
   });
 }

@@ -1,15 +1,15 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { InvalidRequest, OAuthError, quote } from '../../server/errors.ts';
 import { BODY_LIMIT, checkFormCharset, checkNotEncoded, FORM_CONTENT_TYPE } from '../../server/form.ts';
-import { fromFastifyError } from '../../server/reply.ts';
 import type { PeopleDeps } from '../deps.ts';
 import { randomToken } from '../digest.ts';
 import { sendErrorPage } from '../pages/error-page.ts';
 import { textsFor } from '../pages/texts.ts';
 import type { AuthorizationRequestRecord } from '../records.ts';
 import { continueAuthorization, REQUEST_LIFETIME_MS } from './continue.ts';
+import { sendFailurePage } from './failure-page.ts';
 import { InvalidRequestUri, NoRedirect } from './errors.ts';
-import { paramsFromBody, paramsFromUrl, single, type Params } from './parameters.ts';
+import { all, paramsFromBody, paramsFromUrl, single, type Params } from './parameters.ts';
 import { conflictingParameter, pushedRequestId } from './pushed.ts';
 import { resolveClient, resolveRedirectUri, type PeopleClient } from './redirect-uri.ts';
 import { errorResponseUrl, sendSeeOther } from './response.ts';
@@ -65,7 +65,9 @@ async function authorize(
   let redirectUri: string;
   try {
     client = resolveClient(deps.source.current(), params);
-    if (params.has('request_uri')) return await authorizePushed(request, reply, deps, client, params);
+    // RFC 6749 §3.1: an empty parameter counts as omitted.
+    if (all(params, 'request_uri').length > 0)
+      return await authorizePushed(request, reply, deps, client, params);
     redirectUri = resolveRedirectUri(client, params);
   } catch (err) {
     if (err instanceof NoRedirect) return sendNoRedirectPage(reply, err);
@@ -169,24 +171,4 @@ function stateOf(params: Params): string | undefined {
 function sendNoRedirectPage(reply: FastifyReply, err: NoRedirect): FastifyReply {
   const texts = textsFor();
   return sendErrorPage(reply, { status: 400, title: texts.errorTitle, message: err.message, texts });
-}
-
-/** What cannot be answered with a redirect (an unreadable body, the state store down) is shown as a page. */
-function sendFailurePage(request: FastifyRequest, reply: FastifyReply, err: unknown): FastifyReply {
-  const e = fromFastifyError(err);
-  if (e.status >= 500 && e.status !== 503) request.log.error({ err }, 'unexpected error');
-  const texts = textsFor();
-  if (e.status === 503) {
-    return sendErrorPage(reply, {
-      status: 503,
-      title: texts.errorUnavailable,
-      message: texts.errorUnavailableMessage,
-      retryAfterSeconds: 1,
-      texts,
-    });
-  }
-  const status = e.status >= 500 ? 500 : e.status;
-  const message = status >= 500 ? texts.errorGeneric : texts.errorBadRequest;
-  if (e.headers?.allow !== undefined) void reply.header('allow', e.headers.allow);
-  return sendErrorPage(reply, { status, title: texts.errorTitle, message, texts });
 }
