@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import { EventBus, type LatchkeyEvents } from '../../src/events.ts';
 import type { SigningKeys } from '../../src/keys/signing-keys.ts';
+import type { AddressPolicy } from '../../src/outbound/address-policy.ts';
 import { startServers, type RunningServers } from '../../src/server/start.ts';
 import { openEmbeddedState } from '../../src/state/embedded/embedded-state.ts';
 import type { RuntimeState } from '../../src/state/runtime-state.ts';
@@ -156,7 +157,13 @@ export interface PeopleHarness {
  * Starts the servers with the people world on an in-memory embedded store. `now: 'real'` uses the wall clock
  * (for tests with real upstreams, browsers and openid-client, which check times against their own clocks).
  */
-export async function startPeopleHarness(options: { now?: 'real' | 'frozen' } = {}): Promise<PeopleHarness> {
+export async function startPeopleHarness(
+  options: {
+    now?: 'real' | 'frozen';
+    /** Which upstream hosts Connections may reach; loopback needs it (a company IdP started by the test). */
+    addressPolicy?: AddressPolicy;
+  } = {},
+): Promise<PeopleHarness> {
   const keys = await testKeys();
   const source = new FixedSource(peopleWorld(keys));
   const clock = { now: NOW_MS };
@@ -164,7 +171,16 @@ export async function startPeopleHarness(options: { now?: 'real' | 'frozen' } = 
   const events = new EventBus();
   const recorded = new Map<string, unknown[]>();
   const state = await openEmbeddedState({ path: ':memory:', clock: now });
-  const servers = await startServers({ source, port: 0, opsPort: 0, now, events, ready: () => true, state });
+  const servers = await startServers({
+    source,
+    port: 0,
+    opsPort: 0,
+    now,
+    events,
+    ready: () => true,
+    state,
+    ...(options.addressPolicy === undefined ? {} : { addressPolicy: options.addressPolicy }),
+  });
   return {
     servers,
     issuer: servers.issuer,
