@@ -12,15 +12,19 @@ interface PreparedKey {
   toJws: ((der: Buffer) => Buffer) | undefined;
 }
 
-// Per key object, so a rotated-out key and its cache go away together.
-const prepared = new WeakMap<SigningKey, PreparedKey>();
+/** The `typ` of what is signed: an access token (RFC 9068 §2.1) or an ID token (OpenID Connect Core §2). */
+export type JwtType = 'at+jwt' | 'JWT';
 
-function prepare(key: SigningKey): PreparedKey {
-  let p = prepared.get(key);
+// Per key object, so a rotated-out key and its cache go away together; one cache per `typ`.
+const prepared: Readonly<Record<JwtType, WeakMap<SigningKey, PreparedKey>>> = {
+  'at+jwt': new WeakMap(),
+  JWT: new WeakMap(),
+};
+
+function prepare(key: SigningKey, typ: JwtType): PreparedKey {
+  let p = prepared[typ].get(key);
   if (p === undefined) {
-    const header = Buffer.from(JSON.stringify({ alg: key.alg, typ: 'at+jwt', kid: key.kid })).toString(
-      'base64url',
-    );
+    const header = Buffer.from(JSON.stringify({ alg: key.alg, typ, kid: key.kid })).toString('base64url');
     switch (key.alg) {
       case 'RS256':
         p = { headerPrefix: `${header}.`, digest: 'sha256', key: key.privateKey, toJws: undefined };
@@ -33,7 +37,7 @@ function prepare(key: SigningKey): PreparedKey {
         p = { headerPrefix: `${header}.`, digest: null, key: key.privateKey, toJws: undefined };
         break;
     }
-    prepared.set(key, p);
+    prepared[typ].set(key, p);
   }
   return p;
 }
@@ -47,7 +51,18 @@ function prepare(key: SigningKey): PreparedKey {
  * const jwt = await signAccessToken(snapshot.keys.active.get('ES256')!, claims);
  */
 export function signAccessToken(key: SigningKey, payload: object): Promise<string> {
-  const p = prepare(key);
+  return signJwt(key, payload, 'at+jwt');
+}
+
+/**
+ * Signs `payload` as a compact JWS with header `typ` (`JWT` for ID tokens), otherwise as
+ * {@link signAccessToken} does.
+ *
+ * @example
+ * const idToken = await signJwt(snapshot.keys.active.get('RS256')!, claims, 'JWT');
+ */
+export function signJwt(key: SigningKey, payload: object, typ: JwtType): Promise<string> {
+  const p = prepare(key, typ);
   const signingInput = p.headerPrefix + Buffer.from(JSON.stringify(payload)).toString('base64url');
   return new Promise((resolve, reject) => {
     sign(p.digest, Buffer.from(signingInput, 'latin1'), p.key, (err, signature) => {

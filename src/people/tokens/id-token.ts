@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
-import { SignJWT } from 'jose';
 import type { SigningAlgorithm } from '../../api/resource-server.ts';
 import type { SigningKey } from '../../keys/signing-keys.ts';
+import { signJwt } from '../../server/jwt-sign.ts';
 import type { PersonClaims } from './scopes.ts';
 
 /**
@@ -82,7 +82,5 @@ export function idTokenClaims(input: IdTokenInput, nowMs: number): IdTokenClaims
 
 /** Signs ID token claims as a compact JWS (`typ: JWT`, the key's `alg` and `kid`). */
 export function signIdToken(key: SigningKey, claims: IdTokenClaims): Promise<string> {
-  return new SignJWT({ ...claims, amr: [...claims.amr] })
-    .setProtectedHeader({ alg: key.alg, kid: key.kid, typ: 'JWT' })
-    .sign(key.privateKey);
+  return signJwt(key, claims, 'JWT');
 }
