@@ -2,6 +2,7 @@ import type { CompiledConnection, ConnectionSignIn } from '../../store/snapshot.
 import {
   authorizationUrl,
   codeFromCallback,
+  endpointUrl,
   exchangeCode,
   pkcePair,
   scopeParameter,
@@ -77,8 +78,14 @@ export function githubProvider(deps: UpstreamDeps): UpstreamProvider {
         secretIn: 'post' as const,
       };
       const grant = { code, redirectUri: callbackUrl, codeVerifier: pending.codeVerifier };
-      const { access_token: token } = await exchangeCode(new URL(endpoints.token), client, grant, deps);
-      const get = (path: string) => githubGet(new URL(`${endpoints.user}${path}`), token, deps);
+      const { access_token: token } = await exchangeCode(
+        endpointUrl(endpoints.token, 'token endpoint'),
+        client,
+        grant,
+        deps,
+      );
+      const get = (path: string) =>
+        githubGet(endpointUrl(`${endpoints.user}${path}`, 'user API'), token, deps);
       const list = (path: string) => githubList(`${endpoints.user}${path}`, token, deps);
       const [user, emails, orgs, teams] = await Promise.all([
         get(''),
@@ -177,7 +184,7 @@ async function githubGet(url: URL, token: string, deps: UpstreamDeps): Promise<u
 async function githubList(url: string, token: string, deps: UpstreamDeps): Promise<unknown[]> {
   const items: unknown[] = [];
   for (let page = 1; page <= MAX_PAGES; page++) {
-    const at = new URL(url);
+    const at = endpointUrl(url, 'user API');
     at.searchParams.set('per_page', String(PER_PAGE));
     at.searchParams.set('page', String(page));
     const json = await githubGet(at, token, deps);

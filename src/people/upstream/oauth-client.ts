@@ -20,9 +20,25 @@ export function pkcePair(): { codeVerifier: string; codeChallenge: string } {
  * already has is kept, and a parameter it already has is replaced, never sent twice).
  */
 export function authorizationUrl(endpoint: string, params: Record<string, string>): string {
-  const url = new URL(endpoint);
+  const url = endpointUrl(endpoint, 'authorization endpoint');
   for (const [name, value] of Object.entries(params)) url.searchParams.set(name, value);
   return url.href;
+}
+
+/**
+ * An endpoint URL from a Connection or a discovery document; the operator checks what it can, but a URL that
+ * does not parse must fail the sign-in with a message, not the request with a 500.
+ *
+ * @throws {UpstreamSignInError} `connection_incomplete`
+ */
+export function endpointUrl(value: string, what: string): URL {
+  if (!URL.canParse(value)) {
+    throw new UpstreamSignInError(
+      'connection_incomplete',
+      `This sign-in method is not set up completely: its ${what} is not a URL.`,
+    );
+  }
+  return new URL(value);
 }
 
 /** The scopes to request: the type's own first, then the Connection's, each once. */

@@ -1,5 +1,6 @@
 import type { JSONWebKeySet } from 'jose';
 
+import { endpointUrl } from './oauth-client.ts';
 import { UpstreamCache } from './upstream-cache.ts';
 import { upstreamJson, type UpstreamDeps } from './upstream-http.ts';
 import { UpstreamSignInError } from './upstream.ts';
@@ -45,7 +46,7 @@ export class OidcDiscovery {
   async metadata(issuer: string): Promise<OidcMetadata> {
     const cached = this.#metadata.get(issuer, this.#deps.now());
     if (cached !== undefined) return cached.value;
-    const url = new URL(`${issuer.replace(/\/$/, '')}/.well-known/openid-configuration`);
+    const url = endpointUrl(`${issuer.replace(/\/$/, '')}/.well-known/openid-configuration`, 'issuer');
     const answer = await upstreamJson(
       url,
       { method: 'GET', headers: { accept: 'application/json' } },
@@ -72,7 +73,7 @@ export class OidcDiscovery {
     const cached = this.#keys.get(jwksUri, now);
     if (cached !== undefined && (!refresh || now - cached.atMs < JWKS_REFETCH_MS)) return cached.value;
     const answer = await upstreamJson(
-      new URL(jwksUri),
+      endpointUrl(jwksUri, 'key set URL'),
       { method: 'GET', headers: { accept: 'application/jwk-set+json, application/json' } },
       'the key set',
       this.#deps,

@@ -7,6 +7,7 @@ import { verifyIdToken } from './id-token.ts';
 import {
   authorizationUrl,
   codeFromCallback,
+  endpointUrl,
   exchangeCode,
   pkcePair,
   scopeParameter,
@@ -77,7 +78,7 @@ export function oidcProvider(deps: UpstreamDeps, preset: OidcPreset = {}): Upstr
         // An authorization URL set by hand may not be the one that made the RFC 9207 promise.
         promised: metadata.issParameterSupported && signIn.authorizationUrl === undefined,
       });
-      const tokenUrl = new URL(signIn.tokenUrl ?? metadata.tokenEndpoint);
+      const tokenUrl = endpointUrl(signIn.tokenUrl ?? metadata.tokenEndpoint, 'token endpoint');
       const client = tokenClient(signIn, metadata);
       const grant = { code, redirectUri: callbackUrl, codeVerifier: pending.codeVerifier };
       const tokens = await exchangeCode(tokenUrl, client, grant, deps);
@@ -98,7 +99,12 @@ export function oidcProvider(deps: UpstreamDeps, preset: OidcPreset = {}): Upstr
       if (userinfoUrl !== undefined && lacksMappedClaims(claims, signIn.claims)) {
         // The ID token is signed: where both carry a claim, its value stands.
         claims = {
-          ...(await userinfo(new URL(userinfoUrl), tokens.access_token, idToken.sub, deps)),
+          ...(await userinfo(
+            endpointUrl(userinfoUrl, 'userinfo endpoint'),
+            tokens.access_token,
+            idToken.sub,
+            deps,
+          )),
           ...claims,
         };
       }

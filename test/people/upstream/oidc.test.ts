@@ -287,6 +287,18 @@ describe('type: oidc against node-oidc-provider as the company IdP', () => {
     expect(refused.reason).toBe('upstream_not_allowed');
   });
 
+  it.each([
+    ['an issuer', { issuer: 'not a url' }, {}],
+    ['an authorization URL', {}, { authorizationUrl: 'nope' }],
+  ])(
+    'refuses a Connection whose %s is not a URL, without a 500',
+    async (_, connectionOverride, signInOverride) => {
+      const connection = { ...companyConnection(idp.issuer, signInOverride), ...connectionOverride };
+      const refused = await refusal(oidcProvider(deps()).begin(connection, CALLBACK, 's'));
+      expect(refused.reason).toBe('connection_incomplete');
+    },
+  );
+
   it('refuses an issuer whose discovery names another issuer', async () => {
     const refused = await refusal(
       oidcProvider(deps()).begin(
