@@ -304,8 +304,8 @@ export const REASON_GUIDE: Readonly<Record<string, ReasonGuide>> = {
     fix: 'Set `spec.accessToken.lifetime` between `1s` and `24h` (default `5m`). Keep it short: a resource server that verifies tokens against the JWKS never learns that one was revoked.',
   },
   SecretMissing: {
-    on: 'OAuthClient: `SecretReady=False`, `Ready=False`',
-    fix: "With `spec.secret.source: Generate` the operator writes the Secret within seconds. If this stays, check that the operator runs and a replica holds the Lease (`kubectl -n latchkey-system get lease latchkey-operator`), that it watches this namespace (`watchNamespaces` in the chart) and may create Secrets there, and read its logs. With `source: Existing` Latchkey waits for someone else to write the Secret `spec.secret.name` (default `<metadata.name>-oauth`) in the client's namespace, with the key `spec.secret.keys.clientSecret` (default `client_secret`): check the tool that writes it, e.g. `kubectl get externalsecret -n <ns>`. Latchkey never generates a secret for an `Existing` client.",
+    on: 'OAuthClient, Connection: `SecretReady=False`, `Ready=False`',
+    fix: "A Connection waits for the Secret its `spec.clientSecretRef` names, in its own namespace, with the key `spec.clientSecretRef.key` (default `client_secret`): Latchkey's client secret at the upstream, which you write (or an external secrets tool does); in dev mode, a Secret among the manifests. Until then people cannot sign in through it. For an OAuthClient: with `spec.secret.source: Generate` the operator writes the Secret within seconds. If this stays, check that the operator runs and a replica holds the Lease (`kubectl -n latchkey-system get lease latchkey-operator`), that it watches this namespace (`watchNamespaces` in the chart) and may create Secrets there, and read its logs. With `source: Existing` Latchkey waits for someone else to write the Secret `spec.secret.name` (default `<metadata.name>-oauth`) in the client's namespace, with the key `spec.secret.keys.clientSecret` (default `client_secret`): check the tool that writes it, e.g. `kubectl get externalsecret -n <ns>`. Latchkey never generates a secret for an `Existing` client.",
   },
   SecretTooWeak: {
     on: 'OAuthClient (`source: Existing`): `SecretReady=False`, `Ready=False`',
@@ -351,6 +351,14 @@ export const REASON_GUIDE: Readonly<Record<string, ReasonGuide>> = {
     on: 'Connection: `IssuerVerified=Unknown`, `Ready=Unknown`',
     fix: '`latchkey dev` contacts `oidc` issuers only with `--check-connections`, and `kubernetes` ones never (it has no cluster), so there this is expected. With the operator it lasts until the leader has checked the issuer, normally seconds; if it stays, check that the operator runs and a replica holds the Lease.',
   },
+  TestConnectionNotAllowed: {
+    on: 'Connection: `Ready=False`',
+    fix: "A Connection of `type: test` signs people in with the passwords of its `spec.testUsers`, written in plain text in the manifests, so only `latchkey dev` accepts it. In a cluster, declare an `oidc`, `github` or `google` Connection for your identity provider instead, and list it in the clients' `spec.connections`. `latchkey validate` warns about a `test` Connection for the same reason.",
+  },
+  ConnectionCannotSignIn: {
+    on: 'OAuthClient (`spec.connections`): `ReferencesResolved=False`, `Ready=False`',
+    fix: 'The message names the entry of `spec.connections`: a `kubernetes` Connection, or an `oidc` one without `spec.clientId`, serves workload federation only; a `test` one works only with `latchkey dev`; an `oidc`, `github` or `google` one waits for the Secret of its `spec.clientSecretRef` (its own `SecretReady` condition says which). A client with `authorization_code` needs at least one Connection people can sign in through; the login page offers those that can meanwhile.',
+  },
 };
 
 /** What each condition type means; the generator fails when a type has no entry. */
@@ -366,11 +374,12 @@ export const CONDITION_GUIDE: Readonly<Record<string, { on: string; means: strin
       'Every reference (ResourceServers, Roles, OAuthClients, Connections) exists, is in effect and allows this namespace.',
   },
   SecretReady: {
-    on: 'OAuthClient with `client_secret_basic` or `client_secret_post`',
-    means: "The client's Secret exists, belongs to it (or is `Existing`), and holds a usable secret.",
+    on: 'OAuthClient with `client_secret_basic` or `client_secret_post`; Connection with `clientSecretRef`',
+    means:
+      "The client's Secret exists, belongs to it (or is `Existing`), and holds a usable secret; for a Connection, the Secret of `clientSecretRef` holds the key with Latchkey's client secret at the upstream.",
   },
   IssuerVerified: {
-    on: 'Connection',
+    on: 'Connection of type `oidc`, `google` or `kubernetes`',
     means: "The issuer's discovery document and signing keys were fetched and are consistent.",
   },
 };

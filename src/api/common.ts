@@ -29,6 +29,11 @@ export function displayName(shownOn: string, description: string) {
     .meta({ description: notUsedYet(shownOn, description) });
 }
 
+/** `displayName` of a kind that a page people see shows: at most 200 characters. */
+export function shownDisplayName(description: string) {
+  return z.string().max(200).optional().meta({ description });
+}
+
 export const objectName = z.string().min(1).max(253).regex(new RegExp(DNS_SUBDOMAIN));
 export const namespaceName = z.string().min(1).max(63).regex(new RegExp(DNS_LABEL));
 

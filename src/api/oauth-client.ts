@@ -3,14 +3,14 @@ import {
   allowedNamespaces,
   conditions,
   duration,
-  notUsedYet,
   objectName,
   objectRef,
   observedGeneration,
   withRules,
-  displayName,
+  shownDisplayName,
 } from './common.ts';
 import { parseDuration } from './duration.ts';
+import { peopleClientFields, peopleClientRules } from './oauth-client-people.ts';
 import { permission } from './role.ts';
 import { JWKS_URI, jwks } from './client-keys.ts';
 
@@ -191,19 +191,13 @@ const oauthClientObject = z.object({
     description:
       'The OAuth `client_id`. Default `<metadata.name>.<metadata.namespace>`, stable across clusters that apply the same Git.',
   }),
-  displayName: displayName(
-    'the hosted login and consent pages',
-    'Human-readable name of the application, shown to people who sign in.',
+  displayName: shownDisplayName(
+    'Human-readable name of the application, shown to people on the hosted login and consent pages; default `metadata.name`.',
   ),
-  appType: z
-    .enum(['non_interactive', 'native', 'web', 'spa'])
-    .default('non_interactive')
-    .meta({
-      description: notUsedYet(
-        'people sign-in',
-        'Kind of application: `non_interactive` (machine to machine), `native`, `web` or `spa`.',
-      ),
-    }),
+  appType: z.enum(['non_interactive', 'native', 'web', 'spa']).default('non_interactive').meta({
+    description:
+      "Kind of application (the issue's applicationType; `application_type` of OpenID Connect Dynamic Client Registration §2 knows only web and native): `non_interactive` (machine to machine, no people), `web` (a server-side app that keeps a secret: a confidential client), `spa` (browser code) or `native` (a desktop or mobile app, a CLI). `spa` and `native` are public clients (RFC 8252 §8.4): `tokenEndpointAuthMethod: none`, with PKCE protecting their codes.",
+  }),
   grantTypes: z
     .array(z.enum(GRANT_TYPES))
     .min(1)
@@ -240,6 +234,7 @@ const oauthClientObject = z.object({
   }),
   secret: secretSpec,
   allowedNamespaces,
+  ...peopleClientFields,
 });
 
 export const oauthClientSpec = withRules(oauthClientObject, [
@@ -289,6 +284,7 @@ export const oauthClientSpec = withRules(oauthClientObject, [
     holds: (s) =>
       s.tokenEndpointAuthMethod === 'private_key_jwt' || (s.jwks === undefined && s.jwksUri === undefined),
   },
+  ...peopleClientRules,
 ]).meta({ description: 'An application that gets tokens from Latchkey.' });
 
 export const oauthClientStatus = z

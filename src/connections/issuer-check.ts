@@ -2,6 +2,7 @@ import { Agent, type Dispatcher } from 'undici';
 import { STRICT_POLICY, vetUrl, type AddressPolicy } from '../outbound/address-policy.ts';
 import { vettedLookup, type Resolver } from '../outbound/vetted-lookup.ts';
 import type { ConnectionSpec } from '../api/connection.ts';
+import { GOOGLE_ISSUER } from '../api/connection-sign-in.ts';
 import type { EventBus } from '../events.ts';
 import type { KubeApi } from '../kube/types.ts';
 import type { ConnectionCheck } from '../store/objects.ts';
@@ -213,8 +214,8 @@ async function fetchDiscovery(issuer: string, limits: FetchLimits): Promise<Disc
 }
 
 /**
- * Checks a Connection's identity source: an OpenID Connect issuer (`oidc`) or this cluster's
- * ServiceAccount issuer (`kubernetes`, which needs `deps.kube`).
+ * Checks a Connection's identity source: an OpenID Connect issuer (`oidc`, `google` at Google's issuer) or this
+ * cluster's ServiceAccount issuer (`kubernetes`, which needs `deps.kube`). `github` and `test` have no issuer.
  */
 export async function checkConnection(
   spec: ConnectionSpec,
@@ -238,6 +239,11 @@ export async function checkConnection(
       }
       return check;
     }
+    case 'google':
+      return checkOidcIssuer(GOOGLE_ISSUER, deps);
+    case 'github':
+    case 'test':
+      return fail(`a Connection of type ${spec.type} has no issuer to check`);
     default: {
       const unknownType: never = spec.type;
       throw new TypeError(`unknown Connection type ${String(unknownType)}`);

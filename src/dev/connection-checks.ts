@@ -1,4 +1,4 @@
-import type { ConnectionSpec } from '../api/connection.ts';
+import { ISSUER_TYPES, type ConnectionSpec } from '../api/connection.ts';
 import type { Clock } from '../clock.ts';
 import type { EventBus } from '../events.ts';
 import type { Timers } from '../timers.ts';
@@ -47,7 +47,8 @@ export interface DevConnectionChecksOptions {
  * issuer is checked on every load of the folder (a new or changed Connection before the load takes effect),
  * again hourly after a pass, with the operator's backoff after a failure, and early when a federated token
  * names a key it lacks. A failure keeps the last good keys.
- * `kubernetes` Connections are never checked: there is no cluster to read their issuer from.
+ * `google` ones are checked like `oidc` ones at Google's issuer. `kubernetes` Connections are never checked:
+ * there is no cluster to read their issuer from; `github` and `test` ones have no issuer.
  */
 export class DevConnectionChecks {
   readonly #options: DevConnectionChecksOptions;
@@ -113,7 +114,9 @@ export class DevConnectionChecks {
     const waiting: Promise<void>[] = [];
     for (const c of connections) {
       const key = secretKey(c.metadata.namespace, c.metadata.name);
-      if (c.spec.type !== 'oidc') {
+      // `github` and `test` have no issuer to check.
+      if (!ISSUER_TYPES.has(c.spec.type)) continue;
+      if (c.spec.type === 'kubernetes') {
         kubernetes.add(key);
         if (!this.#reported.has(key)) {
           this.#options.events.emit('reconcile.failed', {

@@ -7,11 +7,13 @@ import type { ConnectionSpec } from '../api/connection.ts';
  */
 export function uncheckedIssuerMessages(
   checkConnections: boolean,
-): Readonly<Record<ConnectionSpec['type'], string>> {
+): Readonly<Partial<Record<ConnectionSpec['type'], string>>> {
+  const oidc = checkConnections
+    ? 'the issuer has not been contacted yet; dev mode fetches discovery and keys (--check-connections)'
+    : 'dev mode contacts no issuer: start it with --check-connections to fetch discovery and keys, so that tokens from this issuer are accepted';
   return {
-    oidc: checkConnections
-      ? 'the issuer has not been contacted yet; dev mode fetches discovery and keys (--check-connections)'
-      : 'dev mode contacts no issuer: start it with --check-connections to fetch discovery and keys, so that tokens from this issuer are accepted',
+    oidc,
+    google: oidc,
     kubernetes:
       'dev mode cannot check a Connection of type kubernetes: it needs a Kubernetes API server (latchkey operator)',
   };

@@ -1,3 +1,4 @@
+import { ISSUER_TYPES, type ConnectionTypeName } from '../api/connection.ts';
 import type { KubeObject } from '../kube/types.ts';
 import { CONNECTION_REFRESH_MS, keepLastGood } from '../connections/check-schedule.ts';
 import type { ConnectionCheck, DeclaredConnection, DeclaredObject, InvalidObject } from '../store/objects.ts';
@@ -39,8 +40,10 @@ export class ConnectionChecks {
     return this.#checks.get(secretKey(namespace, name));
   }
 
-  /** Whether the Connection was never checked, or not since its spec changed. */
+  /** Whether the Connection has an issuer that was never checked, or not since its spec changed. */
   uncheckedOrOutdated(o: KubeObject): boolean {
+    const type = (o['spec'] as { type?: unknown } | undefined)?.type;
+    if (!ISSUER_TYPES.has(type as ConnectionTypeName)) return false;
     const key = secretKey(o.metadata.namespace ?? '', o.metadata.name);
     return !this.#checks.has(key) || this.#checkedGeneration.get(key) !== o.metadata.generation;
   }
@@ -54,6 +57,12 @@ export class ConnectionChecks {
     if (!('spec' in declared)) return undefined;
     const { namespace, name } = declared.metadata;
     const key = secretKey(namespace, name);
+    // `github` and `test` have no issuer: nothing to fetch, and no result that could look verified.
+    if (!ISSUER_TYPES.has((declared as DeclaredConnection).spec.type)) {
+      this.#checks.delete(key);
+      this.#checkedGeneration.delete(key);
+      return undefined;
+    }
     const fresh = await this.#deps.check(
       (declared as DeclaredConnection).spec,
       objectKey('Connection', namespace, name),

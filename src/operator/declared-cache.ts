@@ -1,5 +1,6 @@
 import { KIND_NAMES, type KindName } from '../api/kinds.ts';
 import type { Informer, KubeObject } from '../kube/types.ts';
+import { connectionSecretKey } from '../store/compile/connection-sign-in.ts';
 import { secretNameOf } from '../store/names.ts';
 import type { DeclaredObject, InvalidObject } from '../store/objects.ts';
 import { objectKey, secretKey } from '../store/objects.ts';
@@ -12,7 +13,7 @@ export type KindInformers = { [K in KindName]: Informer<KubeObject> };
 interface Tracked {
   object: KubeObject;
   declared: DeclaredObject | InvalidObject;
-  /** `namespace/name` of the Secret a valid OAuthClient names. */
+  /** `namespace/name` of the Secret a valid OAuthClient or Connection names. */
   secretKey?: string;
   /** A newer version parsed between reads (a reconcile reads the cache as it is now). */
   latest?: { resourceVersion: string; declared: DeclaredObject | InvalidObject };
@@ -26,7 +27,7 @@ export interface DeclaredRead {
   invalid: InvalidObject[];
   /** Keys (`kind/namespace/name`) of objects whose cached object is not the one the previous read took. */
   changed: Set<string>;
-  /** `namespace/name` of every Secret a valid OAuthClient names. */
+  /** `namespace/name` of every Secret a valid OAuthClient (its credentials) or Connection (`clientSecretRef`) names. */
   referenced: Set<string>;
 }
 
@@ -88,8 +89,8 @@ export class DeclaredCache {
       delete t.latest;
     }
     const d = t.declared;
-    if (d.kind === 'OAuthClient' && 'spec' in d)
-      t.secretKey = secretKey(d.metadata.namespace, secretNameOf(d));
+    const named = 'spec' in d ? secretNamedBy(d) : undefined;
+    if (named !== undefined) t.secretKey = named;
     else delete t.secretKey;
     this.#trackedByObject.set(o, t);
     changed.add(key);
@@ -103,4 +104,11 @@ export class DeclaredCache {
       this.#trackedByObject.delete(t.object);
     }
   }
+}
+
+/** The Secret an object reads: an OAuthClient's credentials, a Connection's upstream client secret. */
+function secretNamedBy(d: DeclaredObject): string | undefined {
+  if (d.kind === 'OAuthClient') return secretKey(d.metadata.namespace, secretNameOf(d));
+  if (d.kind === 'Connection') return connectionSecretKey(d);
+  return undefined;
 }

@@ -13,12 +13,12 @@ export type WorldInformers = KindInformers & {
 export interface GatheredWorld {
   objects: DeclaredObject[];
   invalid: InvalidObject[];
-  /** Keyed by `namespace/name`: the Secrets OAuthClients name, decoded. */
+  /** Keyed by `namespace/name`: the Secrets OAuthClients and Connections name, decoded. */
   secrets: Map<string, SecretData>;
   namespaces: Map<string, Record<string, string>>;
   /** Keys (`kind/namespace/name`) of declared objects new or changed since the last gather. */
   changed: Set<string>;
-  /** `namespace/name` of every Secret an OAuthClient names. */
+  /** `namespace/name` of every Secret an OAuthClient or a Connection names. */
   referenced: Set<string>;
 }
 

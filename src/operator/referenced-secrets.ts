@@ -8,7 +8,7 @@ import { secretDataOf } from './world.ts';
 export const STUB_ANNOTATION = 'latchkey.dev/data-not-cached';
 
 /**
- * The Secrets OAuthClients name, with their data. The informer keeps every other Secret as a stub, so the
+ * The Secrets OAuthClients and Connections name, with their data. The informer keeps every other Secret as a stub, so the
  * cache holds no unrelated credentials; a Secret that became referenced while kept as a stub is read once.
  */
 export class ReferencedSecrets {
@@ -18,7 +18,7 @@ export class ReferencedSecrets {
   /** Secrets fetched with their data because a client references them while the informer keeps a stub. */
   readonly #fetched = new Map<string, KubeObject>();
   readonly #fetching = new Set<string>();
-  /** `namespace/name` of every Secret an OAuthClient names, as of the last rebuild. */
+  /** `namespace/name` of every Secret an OAuthClient or a Connection names, as of the last rebuild. */
   #referenced = new Set<string>();
 
   constructor(api: Pick<KubeApi, 'get'>, fetchedOne: () => void) {

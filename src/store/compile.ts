@@ -67,11 +67,20 @@ function compileWith(
   const optIn = namespaceOptIn(inputs.namespaces);
   const apis = reuse.results?.apis ?? compileApis(byKind.ResourceServer);
   const roles = compileRoles(byKind.Role, apis, optIn, reuse.results?.roles);
+  const connections =
+    reuse.results?.connections ??
+    compileConnections(byKind.Connection, {
+      checks: inputs.connectionChecks,
+      unchecked: inputs.uncheckedIssuer,
+      secrets: inputs.secrets,
+      allowTest: inputs.allowTestConnections === true,
+    });
   const scope = {
     apis,
     apiTargets: apiTargets(apis),
     roles,
     connections: connectionTargets(byKind.Connection),
+    compiledConnections: connections.connections,
     optIn,
     addressPolicy: inputs.addressPolicy,
   };
@@ -80,9 +89,6 @@ function compileWith(
   const introspection = resolveIntrospection(apis, clients, optIn, reuse.results !== undefined);
   if (introspection.stale) return undefined;
   const orgs = compileOrganizations(byKind.Organization, { ...scope, clients });
-  const connections =
-    reuse.results?.connections ??
-    compileConnections(byKind.Connection, inputs.connectionChecks, inputs.uncheckedIssuer);
   const snapshotClients = withMemberships(clients.clients, orgs.memberships);
   const snapshot: Snapshot = {
     version,

@@ -72,6 +72,11 @@ export interface WorldInputs {
    * operator's words. Dev mode names its `--check-connections` instead.
    */
   uncheckedIssuer?: Readonly<Partial<Record<ConnectionSpec['type'], string>>>;
+  /**
+   * Whether `test` Connections sign people in: `latchkey dev` sets it. Absent, the operator's rule: a `test`
+   * Connection is refused (`TestConnectionNotAllowed`), since its passwords sit in plain text in manifests.
+   */
+  allowTestConnections?: boolean;
   /** Objects whose spec the schema refuses (possible only when the API server's CRD is older than ours). */
   invalid?: readonly InvalidObject[];
   /**

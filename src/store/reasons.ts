@@ -45,6 +45,10 @@ export const Reason = {
   InvalidSpec: 'InvalidSpec',
   /** Nothing has verified the upstream issuer yet (dev mode does not contact it). */
   DiscoveryNotChecked: 'DiscoveryNotChecked',
+  /** A Connection of type `test` outside `latchkey dev`: declared passwords never sign people in to a cluster. */
+  TestConnectionNotAllowed: 'TestConnectionNotAllowed',
+  /** A client that signs people in offers a Connection that cannot sign people in, or offers none. */
+  ConnectionCannotSignIn: 'ConnectionCannotSignIn',
 } as const;
 
 export type ReasonName = (typeof Reason)[keyof typeof Reason];

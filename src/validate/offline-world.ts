@@ -13,9 +13,10 @@ const PLACEHOLDER_SECRET = 'x'.repeat(MIN_EXISTING_SECRET_LENGTH);
 
 /**
  * The world the store would compile once these files are applied to a cluster, as far as files can tell:
- * the declared objects, the Namespaces' labels, and the Secrets the clients will find. A client's Secret that
- * no file declares counts as written, so that only what the files get wrong is reported; a Secret that a
- * file declares under the name of a generated one is not the client's own, as in the cluster.
+ * the declared objects, the Namespaces' labels, and the Secrets the clients will find. A client's Secret (or
+ * the Secret of a Connection's `clientSecretRef`) that no file declares counts as written, so that only what
+ * the files get wrong is reported; a Secret that a file declares under the name of a generated one is not the
+ * client's own, as in the cluster.
  */
 export function offlineWorld(loaded: LoadedManifests): WorldInputs {
   // compile() checks a generated Secret's owner by uid; objects read from files have none yet. A uid also
@@ -42,9 +43,21 @@ export function offlineWorld(loaded: LoadedManifests): WorldInputs {
       ...(o.metadata.uid !== undefined ? { controllerUid: o.metadata.uid } : {}),
     });
   }
+  for (const o of objects) {
+    const ref = o.kind === 'Connection' ? o.spec.clientSecretRef : undefined;
+    const key = ref === undefined ? undefined : secretKey(o.metadata.namespace, ref.name);
+    if (ref === undefined || key === undefined || secrets.has(key)) continue;
+    secrets.set(key, {
+      namespace: o.metadata.namespace,
+      name: ref.name,
+      data: { [ref.key]: PLACEHOLDER_SECRET },
+    });
+  }
   return {
     objects,
     secrets,
     namespaces: new Map(loaded.namespaces.map((n) => [n.name, n.labels])),
+    // Judged as dev mode judges them; validate warns that the operator refuses them (./dev-only.ts).
+    allowTestConnections: true,
   };
 }

@@ -74,9 +74,17 @@ export function resolutionProblems(
     (rest === secret.message || rest.endsWith(`${PART_SEPARATOR}${secret.message}`))
   ) {
     rest = rest.slice(0, Math.max(0, rest.length - secret.message.length - PART_SEPARATOR.length));
-    const secretName = object.kind === 'OAuthClient' ? secretNameOf(object) : '';
+    const secretName =
+      object.kind === 'OAuthClient'
+        ? secretNameOf(object)
+        : object.kind === 'Connection'
+          ? (object.spec.clientSecretRef?.name ?? '')
+          : '';
+    const keysInFiles = context.secretKeys.get(`${object.metadata.namespace}/${secretName}`);
     problems.push(
-      secretProblem(secret, context.secretKeys.get(`${object.metadata.namespace}/${secretName}`)),
+      object.kind === 'Connection'
+        ? secretProblem(secret, keysInFiles, CONNECTION_SECRET_FIELDS)
+        : secretProblem(secret, keysInFiles),
     );
   }
   const parts = rest === '' ? [] : rest.split(PART_SEPARATOR);
@@ -92,20 +100,33 @@ export function resolutionProblems(
 export function secretProblem(
   condition: { reason: string; message: string },
   keysInFiles: readonly string[] | undefined,
+  fields: SecretFields = CLIENT_SECRET_FIELDS,
 ): ObjectProblem {
   if (condition.reason !== Reason.SecretMissing) {
-    return { field: 'spec.secret', message: condition.message, severity: 'error' };
+    return { field: fields.secret, message: condition.message, severity: 'error' };
   }
   if (keysInFiles === undefined) {
-    return { field: 'spec.secret', message: condition.message, severity: 'warning' };
+    return { field: fields.secret, message: condition.message, severity: 'warning' };
   }
   const has = keysInFiles.length === 0 ? 'it has no keys' : `its keys: ${keysInFiles.join(', ')}`;
   return {
-    field: 'spec.secret.keys.clientSecret',
-    message: `${condition.message} (${has}); spec.secret.keys.clientSecret names the key that holds the secret`,
+    field: fields.key,
+    message: `${condition.message} (${has}); ${fields.key} names the key that holds the secret`,
     severity: 'error',
   };
 }
+
+/** Where a kind names its Secret, and the key in it. */
+export interface SecretFields {
+  secret: string;
+  key: string;
+}
+
+const CLIENT_SECRET_FIELDS: SecretFields = { secret: 'spec.secret', key: 'spec.secret.keys.clientSecret' };
+const CONNECTION_SECRET_FIELDS: SecretFields = {
+  secret: 'spec.clientSecretRef',
+  key: 'spec.clientSecretRef.key',
+};
 
 function partProblem(part: string, object: DeclaredObject, context: ResolutionContext): ObjectProblem {
   const prefixed = FIELD_PREFIX.exec(part) ?? FIELD_SUBJECT.exec(part);

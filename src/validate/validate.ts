@@ -12,6 +12,7 @@ import { compile } from '../store/compile.ts';
 import { objectKey } from '../store/objects.ts';
 import { apiAccessOf, noApiProblem } from './api-access.ts';
 import { notManifestsReason } from './not-manifests.ts';
+import { devOnlyProblem } from './dev-only.ts';
 import { offlineWorld } from './offline-world.ts';
 import { resolutionProblems, type Severity } from './resolution-problems.ts';
 
@@ -87,7 +88,12 @@ export function validateManifests(inputs: readonly ManifestText[]): ValidationRe
     const source = sources.get(origin.file)?.find((s) => documentLine(s) === origin.line);
     const access = object.kind === 'OAuthClient' ? apiAccess.get(object) : undefined;
     const noApi = access === undefined ? undefined : noApiProblem(access);
-    for (const p of [...resolutionProblems(object, resolution, context), ...(noApi ? [noApi] : [])]) {
+    const devOnly = devOnlyProblem(object);
+    for (const p of [
+      ...resolutionProblems(object, resolution, context),
+      ...(noApi ? [noApi] : []),
+      ...(devOnly ? [devOnly] : []),
+    ]) {
       problems.push({
         file: origin.file,
         line: source === undefined ? origin.line : lineOfPath(source, parsePath(p.field)),

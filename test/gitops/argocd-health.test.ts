@@ -98,6 +98,8 @@ const HEALTH_BY_REASON: Record<ReasonName, { ready: 'True' | 'False' | 'Unknown'
   IssuerUnreachable: { ready: 'False', health: 'Degraded' },
   InvalidSpec: { ready: 'False', health: 'Degraded' },
   DiscoveryNotChecked: { ready: 'Unknown', health: 'Progressing' },
+  TestConnectionNotAllowed: { ready: 'False', health: 'Degraded' },
+  ConnectionCannotSignIn: { ready: 'False', health: 'Degraded' },
 };
 
 function objectWithReady(kind: KindName, ready: { status: string; reason: string }): Record<string, unknown> {

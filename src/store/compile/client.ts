@@ -11,12 +11,13 @@ import { secretConditionOf } from './client-secret.ts';
 import type { ClientEntry, ClientNames } from './clients.ts';
 import { referencesCondition, resolutionOf } from './conditions.ts';
 import { federatedIdentitiesOf } from './federated-identities.ts';
+import { peopleClientOf, type PeopleScope } from './people-client.ts';
 import { addScopes, resolvePermission, roleReaching, toGrants, type ScopeSets } from './permissions.ts';
 import { resolveRef, type OptIn, type RefTargets } from './resolve-ref.ts';
 import { roleTargets, type CompiledRoles, type RoleEntry } from './roles.ts';
 
 /** What an OAuthClient's references resolve against. */
-export interface ClientScope {
+export interface ClientScope extends PeopleScope {
   apis: CompiledApis;
   apiTargets: RefTargets<ApiEntry>;
   roles: CompiledRoles;
@@ -56,6 +57,7 @@ export function compileClient(
     refProblems,
   );
   const permissions = permissionsOf(spec, namespace, scope, refProblems, usedRoles);
+  const people = peopleClientOf(spec, name, namespace, scope, refProblems);
   const compiled: CompiledClient = {
     clientId,
     namespace,
@@ -68,10 +70,13 @@ export function compileClient(
     organizationUsage: spec.organizationUsage,
     permissions: toGrants(permissions, scope.apis.apis),
     organizations: NO_ORGANIZATIONS,
+    ...(people !== undefined ? { people } : {}),
   };
+  // A public client (RFC 8252 §8.4) has no credential: PKCE protects its codes.
   const serves =
     compiled.secretDigests.length > 0 ||
     compiled.assertionKeys !== undefined ||
+    (method === 'none' && people !== undefined) ||
     (method === 'private_key_jwt' && !hasOwnKeys(spec) && federatedIdentities.length > 0);
   const conditions = [referencesCondition(refProblems)];
   if (secretCondition) conditions.push(secretCondition.condition);

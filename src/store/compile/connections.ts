@@ -1,8 +1,10 @@
 import { parseClientKey, type ClientKey } from '../client-keys.ts';
-import type { ConnectionCheck, DeclaredConnection, WorldInputs } from '../objects.ts';
+import { declaredIssuer, ISSUER_TYPES } from '../../api/connection.ts';
+import type { ConnectionCheck, DeclaredConnection, SecretData, WorldInputs } from '../objects.ts';
 import { objectKey, secretKey } from '../objects.ts';
 import type { CompiledConnection } from '../snapshot.ts';
 import { issuerCondition, resolutionOf, type Resolved } from './conditions.ts';
+import { signInDecision } from './connection-sign-in.ts';
 
 /** The Connections compiled, with their resolutions: they depend on the base inputs alone. */
 export interface CompiledConnections {
@@ -11,12 +13,25 @@ export interface CompiledConnections {
   resolved: Resolved[];
 }
 
-/** The Connections, with the keys of each one's last passing issuer check. */
+/** What Connections compile from besides their declarations. */
+export interface ConnectionInputs {
+  checks: ReadonlyMap<string, ConnectionCheck> | undefined;
+  unchecked?: WorldInputs['uncheckedIssuer'];
+  /** Where `clientSecretRef` is read. */
+  secrets: ReadonlyMap<string, SecretData>;
+  /** Whether `test` Connections sign people in (WorldInputs.allowTestConnections). */
+  allowTest: boolean;
+}
+
+/**
+ * The Connections, with the keys of each one's last passing issuer check (types with an issuer) and how people
+ * sign in through them (./connection-sign-in.ts).
+ */
 export function compileConnections(
   declared: readonly DeclaredConnection[],
-  checks: ReadonlyMap<string, ConnectionCheck> | undefined,
-  unchecked: WorldInputs['uncheckedIssuer'] = {},
+  inputs: ConnectionInputs,
 ): CompiledConnections {
+  const { checks, unchecked = {} } = inputs;
   const connections = new Map<string, CompiledConnection>();
   const connectionsByIssuer = new Map<string, CompiledConnection[]>();
   const resolved: Resolved[] = [];
@@ -30,13 +45,15 @@ export function compileConnections(
       const parsed = parseClientKey(jwk);
       if (parsed.ok) connectionKeys.push(parsed.key);
     }
-    const issuer = found?.issuer ?? decl.spec.issuer;
+    const issuer = found?.issuer ?? declaredIssuer(decl.spec);
+    const signIn = signInDecision(decl, inputs.secrets, inputs.allowTest);
     const connection: CompiledConnection = {
       namespace,
       name,
       type: decl.spec.type,
       ...(issuer !== undefined ? { issuer } : {}),
       keys: connectionKeys,
+      ...(signIn.signIn !== undefined ? { signIn: signIn.signIn } : {}),
     };
     connections.set(secretKey(namespace, name), connection);
     if (found !== undefined && connectionKeys.length > 0) {
@@ -45,7 +62,10 @@ export function compileConnections(
     const extra = check?.ok === true ? { issuer: check.issuer, jwksUri: check.jwksUri } : {};
     resolved.push({
       objectKey: objectKey('Connection', namespace, name),
-      resolution: resolutionOf(decl, [], extra, [issuerCondition(check, unchecked[decl.spec.type])]),
+      resolution: resolutionOf(decl, signIn.problems, extra, [
+        ...(ISSUER_TYPES.has(decl.spec.type) ? [issuerCondition(check, unchecked[decl.spec.type])] : []),
+        ...signIn.conditions,
+      ]),
     });
   }
   return { connections, connectionsByIssuer, resolved };

@@ -5,15 +5,18 @@ import type {
   DeclaredConnection,
   DeclaredOAuthClient,
   DeclaredResourceServer,
+  SecretData,
   WorldInputs,
 } from '../objects.ts';
 import type { CompiledApis } from './apis.ts';
 import type { ClientEntry, ClientReuse } from './clients.ts';
+import { connectionSecretKey } from './connection-sign-in.ts';
 import type { CompiledConnections } from './connections.ts';
 import type { CompiledRoles } from './roles.ts';
 
 /**
- * The inputs every reference resolves against: ResourceServers, Connections, namespace labels and issuer checks.
+ * The inputs every reference resolves against: ResourceServers, Connections (with their issuer checks and
+ * upstream client Secrets) and namespace labels.
  * While they are the same, every API and Connection compiles as before, so each Role and OAuthClient whose own
  * inputs are the same too compiles as before.
  */
@@ -26,6 +29,9 @@ export interface BaseInputs {
   addressPolicy: AddressPolicy | undefined;
   /** What unchecked Connections say (WorldInputs.uncheckedIssuer). */
   uncheckedIssuer: WorldInputs['uncheckedIssuer'];
+  /** The Secret each Connection's `clientSecretRef` names, in declaration order (undefined when missing). */
+  connectionSecrets: readonly (SecretData | undefined)[];
+  allowTestConnections: boolean;
 }
 
 /** Per-object results of one compile, each valid for the next while everything it read is the same object. */
@@ -65,6 +71,11 @@ export function baseInputsOf(
     checks: new Map(inputs.connectionChecks ?? []),
     addressPolicy: inputs.addressPolicy,
     uncheckedIssuer: inputs.uncheckedIssuer,
+    connectionSecrets: connections.map((c) => {
+      const key = connectionSecretKey(c);
+      return key === undefined ? undefined : inputs.secrets.get(key);
+    }),
+    allowTestConnections: inputs.allowTestConnections === true,
   };
 }
 
@@ -96,6 +107,8 @@ export function clientReuse(decision: ReuseDecision, declared: readonly Declared
 function sameBase(a: BaseInputs, b: BaseInputs): boolean {
   return (
     a.addressPolicy === b.addressPolicy &&
+    a.allowTestConnections === b.allowTestConnections &&
+    sameItems(a.connectionSecrets, b.connectionSecrets) &&
     sameLabels(a.uncheckedIssuer ?? {}, b.uncheckedIssuer ?? {}) &&
     sameItems(a.resourceServers, b.resourceServers) &&
     sameItems(a.connections, b.connections) &&
