@@ -145,6 +145,13 @@ describe('grant_type=refresh_token', () => {
     expect((await refresh(rt)).body).toEqual(INVALID);
   });
 
+  it.each(['__proto__', 'constructor', 'x'.repeat(8000), 'eyJhbGciOiJub25lIn0.e30.'])(
+    'refuses the hostile refresh_token %s with invalid_grant, not a 5xx',
+    async (hostile) => {
+      expect((await refresh(hostile)).body).toEqual(INVALID);
+    },
+  );
+
   it('binds the token to its client', async () => {
     const rt = await family();
     const other = await refresh(rt, {}, basic('third-party.people', 'secret-third-party-5Rt9'));

@@ -165,6 +165,14 @@ describe('grant_type=authorization_code refusals', () => {
     },
   );
 
+  it.each(['__proto__', 'constructor', 'x'.repeat(8000), 'NaN', '%00', 'a b'])(
+    'refuses the hostile code %s with invalid_grant, not a 5xx',
+    async (code) => {
+      const { verifier } = await writeCode(h.state, h.clock.now);
+      expect((await redeem(code, verifier)).body).toEqual(invalidGrant('code is invalid or has expired'));
+    },
+  );
+
   it('refuses a missing redirect_uri or code with invalid_request', async () => {
     const { code, verifier } = await writeCode(h.state, h.clock.now);
     const noRedirect = await post(
