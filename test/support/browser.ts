@@ -197,22 +197,27 @@ export async function tabTo(page: Page, role: string, name: string, max = 100): 
 export interface CallbackServer {
   /** `http://127.0.0.1:<port>/callback`, to register as the client's redirect URI. */
   url: string;
-  /** The next request to the callback (its query holds `code`, `state` and `iss`), in the order they came. */
+  /** `http://127.0.0.1:<port>`: any other path on it lands too (a post-logout redirect URI, say). */
+  origin: string;
+  /**
+   * The next request that arrived (for `/callback`, its query holds `code`, `state` and `iss`), in the order
+   * they came.
+   */
   next(): Promise<URL>;
   close(): Promise<void>;
 }
 
 /**
- * Starts a redirect URI on 127.0.0.1 that records each request to `/callback` and answers it with a page
- * headed "Back at the application", so the landing can be seen in a screenshot.
+ * Starts a relying party's redirect URIs on 127.0.0.1: it records each request, whatever its path, and
+ * answers it with a page headed "Back at the application", so the landing can be seen in a screenshot.
  */
 export async function startCallbackServer(): Promise<CallbackServer> {
   const arrived: URL[] = [];
   const waiting: ((url: URL) => void)[] = [];
   const server = createServer((req, res) => {
-    const url = new URL(req.url ?? '/', 'http://127.0.0.1');
-    if (url.pathname !== '/callback') return void res.writeHead(404).end();
-    url.host = req.headers.host ?? url.host;
+    const url = new URL(req.url ?? '/', `http://${req.headers.host ?? '127.0.0.1'}`);
+    // The browser asks for it on its own after a page loads: not a landing.
+    if (url.pathname === '/favicon.ico') return void res.writeHead(404).end();
     const waiter = waiting.shift();
     if (waiter) waiter(url);
     else arrived.push(url);
@@ -225,6 +230,7 @@ export async function startCallbackServer(): Promise<CallbackServer> {
   const { port } = server.address() as AddressInfo;
   return {
     url: `http://127.0.0.1:${port}/callback`,
+    origin: `http://127.0.0.1:${port}`,
     next: () => {
       const url = arrived.shift();
       return url ? Promise.resolve(url) : new Promise((done) => waiting.push(done));
