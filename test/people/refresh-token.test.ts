@@ -116,6 +116,8 @@ describe('grant_type=refresh_token', () => {
       /^refresh token reused 11000 ms after its rotation by 'web-app.people': family ended \(2 tokens\)$/,
     );
     expect((await refresh(successor)).body).toEqual(INVALID);
+    // No refresh token reaches an event, hence no log line.
+    for (const t of [rt, successor]) expect(JSON.stringify(failed)).not.toContain(t);
   });
 
   it('keeps other families of the same person and client (several sessions, unlike Dex)', async () => {

@@ -223,6 +223,10 @@ describe('grant_type=authorization_code refusals', () => {
       detail: "authorization code reused by 'web-app.people': access token revoked, 1 refresh tokens deleted",
     });
     expect((await introspect()).body).toEqual({ active: false });
+    // Neither the code, nor its verifier, nor a token reaches an event, hence no log line.
+    for (const secret of [code, verifier, accessToken, refreshToken]) {
+      expect(JSON.stringify(failed)).not.toContain(secret);
+    }
     const refreshed = await post(
       token(),
       { grant_type: 'refresh_token', refresh_token: refreshToken },
