@@ -79,6 +79,7 @@ export interface PeopleAccessTokenClaims {
   auth_time: number;
 }
 
+/** Who a person's access token is issued to and for, and its `jti`. */
 export interface PeopleAccessTokenInput {
   issuer: string;
   clientId: string;

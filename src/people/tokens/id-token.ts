@@ -26,6 +26,7 @@ export interface IdTokenClaims extends PersonClaims {
   azp: string;
 }
 
+/** What an ID token is made from: the sign-in (from the code or the refresh token) and the access token. */
 export interface IdTokenInput {
   issuer: string;
   clientId: string;

@@ -13,6 +13,7 @@ import { fromFastifyError, sendError } from '../reply.ts';
 import { checkAccessToken } from '../token-check.ts';
 import { allowOnly, methodNotAllowed } from './method-not-allowed.ts';
 
+/** What userinfo needs: the snapshot's keys to check tokens, revocations, and the `user` records. */
 export interface UserinfoEndpointDeps {
   source: SnapshotSource;
   issuer: string;
