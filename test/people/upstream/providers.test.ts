@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 
 import { systemClock } from '../../../src/clock.ts';
+import type { PeopleDeps } from '../../../src/people/deps.ts';
 import { upstreamProvider } from '../../../src/people/upstream/providers.ts';
 import { signIn } from '../harness.ts';
 
@@ -10,7 +11,8 @@ describe('upstream providers by Connection type', () => {
   });
 
   it('gives the same provider for the same deps, so its discovery cache is shared', () => {
-    const deps = { now: systemClock };
+    // Typed as the people deps the routes pass, so a change there that breaks this call fails to compile.
+    const deps: Pick<PeopleDeps, 'now' | 'addressPolicy'> = { now: systemClock };
     expect(upstreamProvider('oidc', deps)).toBe(upstreamProvider('oidc', deps));
     expect(upstreamProvider('oidc', deps)).not.toBe(upstreamProvider('oidc', { now: systemClock }));
     expect(upstreamProvider('oidc', deps)).not.toBe(upstreamProvider('google', deps));
