@@ -98,7 +98,10 @@ export interface RefreshTokenRecord {
   familyCreatedAtMs: number;
   /** Set once rotated; a use after `rotatedAtMs + grace` is reuse and ends the family. */
   rotatedAtMs?: number;
-  /** The token that replaced this one (as a digest), so a use within the grace gets the same successor. */
+  /**
+   * The token that first replaced this one, as a digest (for tracing a family). A use within the grace gets
+   * another successor in the family, since only the digest of the first is kept (src/server/grants/refresh-token.ts).
+   */
   successorDigest?: string;
 }
 
