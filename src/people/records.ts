@@ -8,6 +8,8 @@
  * holds `digestOf(...)` of it (src/people/digest.ts), never the credential.
  */
 
+import type { UpstreamIdentity } from './upstream/upstream.ts';
+
 /** `authorization_request`, keyed by a random request id (`request_uri` for PAR): a validated request. */
 export interface AuthorizationRequestRecord {
   clientId: string;
@@ -146,6 +148,22 @@ export interface UpstreamLoginRecord {
   codeVerifier: string;
   nonce?: string;
   /** Digest of the browser-binding cookie set when the sign-in started (login CSRF, RFC 9700 §4.7). */
+  browserDigest: string;
+}
+
+/**
+ * `pending_link`, keyed by a random id: a sign-in whose new identity matched an existing user by email or username
+ * (`email_link`, `username_link`), waiting for the person to confirm linking on the hosted page. Consumed once;
+ * expires with the authorization request.
+ */
+export interface PendingLinkRecord {
+  /** The authorization request this sign-in serves. */
+  requestId: string;
+  /** The user the person is asked to link to. */
+  userId: string;
+  /** The identity as the upstream (or test Connection) described it; no credential is in it. */
+  identity: UpstreamIdentity;
+  /** Digest of the browser-binding cookie of the sign-in, so only that browser can confirm. */
   browserDigest: string;
 }
 

@@ -4,6 +4,7 @@ import { registerParEndpoint } from './authorize/par.ts';
 import { registerEndSessionEndpoint } from './logout.ts';
 import { registerUserinfoEndpoint } from '../server/endpoints/userinfo.ts';
 import type { PeopleDeps } from './deps.ts';
+import { registerSignInRoutes } from './login/routes.ts';
 
 /**
  * Registers every route of people sign-in (issue 12): the authorization endpoint, PAR, the hosted pages,
@@ -14,5 +15,6 @@ export function registerPeopleRoutes(app: FastifyInstance, deps: PeopleDeps): vo
   registerAuthorizationEndpoint(app, deps);
   registerParEndpoint(app, deps);
   registerEndSessionEndpoint(app, deps);
+  registerSignInRoutes(app, deps);
   registerUserinfoEndpoint(app, { ...deps, issuer: deps.urls.issuer, path: deps.urls.paths.userinfo });
 }

@@ -33,6 +33,7 @@ export const RECORD_KINDS = [
   'identity',
   'upstream_login',
   'sign_in_failure',
+  'pending_link',
 ] as const;
 export type RecordKind = (typeof RECORD_KINDS)[number];
 

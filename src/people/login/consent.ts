@@ -1,0 +1,124 @@
+import type { FastifyReply, FastifyRequest } from 'fastify';
+import { continueAuthorization, denyAuthorization, sendExpired } from '../authorize/continue.ts';
+import { checkCsrf, csrfToken, ensureBrowser } from '../csrf.ts';
+import type { PeopleDeps } from '../deps.ts';
+import { describeScopes, renderConsentPage } from '../pages/consent-page.ts';
+import { sendErrorPage } from '../pages/error-page.ts';
+import { sendPage } from '../pages/layout.ts';
+import { textsFor } from '../pages/texts.ts';
+import type { AuthorizationRequestRecord } from '../records.ts';
+import { readSession, recordConsent } from '../session.ts';
+import { formParam, loadSignIn, queryParam, signInPaths, type SignInContext } from './context.ts';
+
+/**
+ * `GET <consent>?request=…`: a third-party client's consent page. Only the request id is read from the URL:
+ * what is asked for comes from the stored request, so no parameter added to the URL changes it. Without a
+ * session the authorization goes on as usual (to the login page).
+ */
+export async function showConsentPage(
+  request: FastifyRequest,
+  reply: FastifyReply,
+  deps: PeopleDeps,
+): Promise<FastifyReply> {
+  const context = await loadSignIn(deps, queryParam(request, 'request'));
+  if (context === undefined) return sendExpired(reply);
+  if ((await readSession(request, deps)) === undefined) {
+    return continueAuthorization(request, reply, deps, context.requestId);
+  }
+  const browser = ensureBrowser(request, reply, deps);
+  const texts = textsFor();
+  const body = renderConsentPage({
+    texts,
+    clientName: context.client.people.displayName,
+    requestId: context.requestId,
+    csrf: csrfToken(browser, 'consent', context.requestId),
+    scopes: describeScopes(texts, context.stored.value.scopes, (scope) => apiOfScope(context, scope)),
+    action: signInPaths(deps).consent,
+  });
+  // Allow and Deny both answer with a redirect to the client, which form-action governs too.
+  return sendPage(reply, { body, formTargets: [context.stored.value.redirectUri] });
+}
+
+/**
+ * `POST <consent>`: Allow records the consent on the session and on the request, then carries the authorization
+ * on; Deny ends it with `access_denied` (RFC 6749 §4.1.2.1). The token binds the answer to this browser and this
+ * request: a token from another request's page, or none, is refused.
+ */
+export async function answerConsent(
+  request: FastifyRequest,
+  reply: FastifyReply,
+  deps: PeopleDeps,
+): Promise<FastifyReply> {
+  const texts = textsFor();
+  const requestId = formParam(request, 'request');
+  if (requestId === undefined || checkCsrf(request, deps, 'consent', requestId, formParam(request, 'csrf'))) {
+    return sendErrorPage(reply, {
+      status: 403,
+      title: texts.errorForbidden,
+      message: texts.errorCsrf,
+      texts,
+    });
+  }
+  const context = await loadSignIn(deps, requestId);
+  if (context === undefined) return sendExpired(reply);
+  const decision = formParam(request, 'decision');
+  if (decision === 'deny') {
+    return denyAuthorization(reply, deps, requestId, 'access_denied', 'the person denied access');
+  }
+  if (decision !== 'allow') {
+    return sendErrorPage(reply, {
+      status: 400,
+      title: texts.errorTitle,
+      message: texts.errorBadRequest,
+      texts,
+    });
+  }
+  const { clientId, scopes } = context.stored.value;
+  if (!(await recordConsent(request, deps, clientId, scopes))) {
+    return continueAuthorization(request, reply, deps, requestId);
+  }
+  if (!(await markConsented(deps, context))) return sendExpired(reply);
+  return continueAuthorization(request, reply, deps, requestId);
+}
+
+/** Records on the request that the person consented to it (so `prompt=consent` is satisfied by this answer). */
+async function markConsented(deps: PeopleDeps, context: SignInContext): Promise<boolean> {
+  const nowMs = deps.now();
+  let stored = context.stored;
+  for (let attempt = 0; attempt < 5; attempt++) {
+    const next = {
+      value: { ...stored.value, consented: true },
+      ...(stored.owner === undefined ? {} : { owner: stored.owner }),
+      expiresAtMs: stored.expiresAtMs,
+    };
+    if (
+      (await deps.state.compareAndSwap(
+        'authorization_request',
+        context.requestId,
+        stored.version,
+        next,
+        nowMs,
+      )) !== undefined
+    ) {
+      return true;
+    }
+    const again = await deps.state.get<AuthorizationRequestRecord>(
+      'authorization_request',
+      context.requestId,
+      nowMs,
+    );
+    if (again === undefined) return false;
+    stored = again;
+  }
+  return false;
+}
+
+/** The API among the request's (or, with none named, the client's) that declares `scope`. */
+function apiOfScope(context: SignInContext, scope: string): { api: string } | undefined {
+  const resources = context.stored.value.resources;
+  for (const grant of context.client.permissions.values()) {
+    if (resources.length > 0 && !resources.includes(grant.api.identifier)) continue;
+    if (grant.api.scopes.includes(scope)) return { api: grant.api.identifier };
+  }
+  return undefined;
+}

@@ -1,0 +1,91 @@
+import type { FastifyReply, FastifyRequest } from 'fastify';
+import { sendExpired } from '../authorize/continue.ts';
+import { checkCsrf, readBrowser } from '../csrf.ts';
+import type { PeopleDeps } from '../deps.ts';
+import { sendErrorPage } from '../pages/error-page.ts';
+import { textsFor } from '../pages/texts.ts';
+import {
+  checkThrottle,
+  clearFailures,
+  DEFAULT_SIGN_IN_LIMITS,
+  recordFailure,
+  throttleCounters,
+} from '../throttle.ts';
+import { verifyTestUser } from '../upstream/test-users.ts';
+import { connectionKey, formParam, loadSignIn, offeredConnections } from './context.ts';
+import { finishSignIn } from './finish.ts';
+import { sendTestUserForm, sendUnknownConnection } from './login-page.ts';
+
+/** Longest name or password read: far above any real one, and bounds the work a hostile form can ask for. */
+const MAX_FIELD_LENGTH = 1024;
+
+/**
+ * `POST <login>/password`: a `test` Connection's form (`latchkey dev` only). Throttled per person and per
+ * address before the password is looked at; a failure counts against both and shows the form again.
+ */
+export async function testUserSignIn(
+  request: FastifyRequest,
+  reply: FastifyReply,
+  deps: PeopleDeps,
+): Promise<FastifyReply> {
+  const texts = textsFor();
+  const requestId = formParam(request, 'request');
+  if (
+    requestId === undefined ||
+    checkCsrf(request, deps, 'test_user', requestId, formParam(request, 'csrf'))
+  ) {
+    return sendErrorPage(reply, {
+      status: 403,
+      title: texts.errorForbidden,
+      message: texts.errorCsrf,
+      texts,
+    });
+  }
+  const browser = readBrowser(request, deps) as string;
+  const context = await loadSignIn(deps, requestId);
+  if (context === undefined) return sendExpired(reply);
+  const key = formParam(request, 'connection');
+  const connection = offeredConnections(context).find((c) => connectionKey(c) === key && c.type === 'test');
+  if (connection === undefined) return sendUnknownConnection(reply, texts);
+  const username = (formParam(request, 'username') ?? '').slice(0, MAX_FIELD_LENGTH);
+  const password = (formParam(request, 'password') ?? '').slice(0, MAX_FIELD_LENGTH);
+  const nowMs = deps.now();
+  const limits = deps.signInLimits ?? DEFAULT_SIGN_IN_LIMITS;
+  const counters = throttleCounters(limits, request.ip, {
+    connection: connectionKey(connection),
+    name: username,
+  });
+  const throttled = await checkThrottle(deps.state, counters, nowMs);
+  if (throttled !== undefined) {
+    const retryAfterSeconds = Math.max(1, Math.ceil((throttled.retryAtMs - nowMs) / 1000));
+    deps.events.emit('signIn.throttled', {
+      scope: throttled.scope,
+      connection: connectionKey(connection),
+      retryAfterSeconds,
+    });
+    return sendErrorPage(reply, {
+      status: 429,
+      title: texts.tooManyAttempts,
+      message: texts.tooManyAttemptsMessage(Math.ceil(retryAfterSeconds / 60)),
+      retryAfterSeconds,
+      texts,
+    });
+  }
+  const identity = verifyTestUser(connection, username, password);
+  if (identity === undefined) {
+    await recordFailure(deps.state, counters, nowMs);
+    deps.events.emit('signIn.failed', {
+      reason: 'wrong_password',
+      connection: connectionKey(connection),
+      clientId: context.client.clientId,
+    });
+    return sendTestUserForm(reply, deps, context, connection, {
+      browser,
+      username,
+      error: texts.wrongPassword,
+      status: 400,
+    });
+  }
+  await clearFailures(deps.state, counters, nowMs);
+  return finishSignIn(request, reply, deps, { context, connection, identity, browser });
+}

@@ -1,0 +1,195 @@
+import type { FastifyReply, FastifyRequest } from 'fastify';
+import { sendExpired } from '../authorize/continue.ts';
+import { sendSeeOther } from '../authorize/response.ts';
+import { browserDigest, ensureBrowser, readBrowser } from '../csrf.ts';
+import type { PeopleDeps } from '../deps.ts';
+import { randomToken } from '../digest.ts';
+import { sendErrorPage } from '../pages/error-page.ts';
+import { html } from '../pages/html.ts';
+import { formActionSource, renderPage, sendPage } from '../pages/layout.ts';
+import { textsFor } from '../pages/texts.ts';
+import type { UpstreamLoginRecord } from '../records.ts';
+import { checkThrottle, DEFAULT_SIGN_IN_LIMITS, recordFailure, throttleCounters } from '../throttle.ts';
+import { upstreamProvider } from '../upstream/providers.ts';
+import { UpstreamSignInError } from '../upstream/upstream.ts';
+import type { SignInFailureReason } from '../../events.ts';
+import {
+  connectionKey,
+  loadSignIn,
+  queryParam,
+  upstreamStartUrl,
+  type SignInConnection,
+  type SignInContext,
+} from './context.ts';
+import { finishSignIn } from './finish.ts';
+
+/** How long a person has at the upstream before its answer is no longer taken (RFC 9700 §4.7: state is short-lived). */
+export const UPSTREAM_LOGIN_LIFETIME_MS = 10 * 60_000;
+
+/** The longest `error` from an upstream shown on the page; RFC 6749 §4.1.2.1 codes are far shorter. */
+const MAX_SHOWN_ERROR = 64;
+
+/**
+ * Sends the browser to the upstream: a random `state` keys an `upstream_login` record holding the PKCE verifier,
+ * the nonce and the digest of this browser's cookie, so the callback accepts the answer only in the browser that
+ * started the sign-in (login CSRF, RFC 9700 §4.7.1).
+ */
+export async function startUpstreamSignIn(
+  request: FastifyRequest,
+  reply: FastifyReply,
+  deps: PeopleDeps,
+  context: SignInContext,
+  connection: SignInConnection,
+): Promise<FastifyReply> {
+  const texts = textsFor();
+  const nowMs = deps.now();
+  const counters = throttleCounters(deps.signInLimits ?? DEFAULT_SIGN_IN_LIMITS, request.ip);
+  const throttled = await checkThrottle(deps.state, counters, nowMs);
+  if (throttled !== undefined) {
+    const retryAfterSeconds = Math.max(1, Math.ceil((throttled.retryAtMs - nowMs) / 1000));
+    deps.events.emit('signIn.throttled', {
+      scope: throttled.scope,
+      connection: connectionKey(connection),
+      retryAfterSeconds,
+    });
+    const message = texts.tooManyAttemptsMessage(Math.ceil(retryAfterSeconds / 60));
+    return sendErrorPage(reply, {
+      status: 429,
+      title: texts.tooManyAttempts,
+      message,
+      retryAfterSeconds,
+      texts,
+    });
+  }
+  const provider = upstreamProvider(connection.type, deps);
+  if (provider === undefined) return sendExpired(reply);
+  const state = randomToken();
+  let start;
+  try {
+    start = await provider.begin(connection, deps.urls.loginCallback, state);
+  } catch (err) {
+    if (!(err instanceof UpstreamSignInError)) throw err;
+    const name = connection.signIn.displayName;
+    return sendErrorPage(reply, {
+      status: 502,
+      title: texts.errorUpstream(name),
+      message: err.message,
+      texts,
+    });
+  }
+  const browser = ensureBrowser(request, reply, deps);
+  const value: UpstreamLoginRecord = {
+    requestId: context.requestId,
+    connection: connectionKey(connection),
+    codeVerifier: start.codeVerifier,
+    ...(start.nonce === undefined ? {} : { nonce: start.nonce }),
+    browserDigest: browserDigest(browser),
+  };
+  const result = await deps.state.insert(
+    'upstream_login',
+    state,
+    { value, expiresAtMs: nowMs + UPSTREAM_LOGIN_LIFETIME_MS },
+    nowMs,
+  );
+  if (result !== 'created') throw new Error(`an upstream sign-in could not be stored: ${result}`);
+  const expected = upstreamStartUrl(connection);
+  const target = formActionSource(start.url);
+  if (request.method === 'POST' && (expected === undefined || target !== formActionSource(expected))) {
+    // The login page's form-action did not allow this host (discovery named another): a link is not governed by it.
+    return sendPage(reply, {
+      body: renderPage(texts, {
+        title: texts.loginTitle,
+        main: html`<p>
+          <a href="${start.url}">${texts.continueToUpstream(connection.signIn.displayName)}</a>
+        </p>`,
+      }),
+    });
+  }
+  return sendSeeOther(reply, start.url);
+}
+
+/**
+ * `GET <login>/callback`: the upstream's answer. The `upstream_login` record is consumed by `state` (once, and only
+ * in the browser that started it); an `error` from the upstream, or a failure to finish, is shown as a page.
+ */
+export async function upstreamCallback(
+  request: FastifyRequest,
+  reply: FastifyReply,
+  deps: PeopleDeps,
+): Promise<FastifyReply> {
+  const texts = textsFor();
+  const nowMs = deps.now();
+  const state = queryParam(request, 'state');
+  const browser = readBrowser(request, deps);
+  const pending =
+    state === undefined || state.length > 200
+      ? undefined
+      : await deps.state.consume<UpstreamLoginRecord>('upstream_login', state, nowMs);
+  if (
+    pending === undefined ||
+    browser === undefined ||
+    pending.value.browserDigest !== browserDigest(browser)
+  ) {
+    await failed(
+      request,
+      deps,
+      'state_mismatch',
+      pending?.value.connection ?? 'unknown',
+      'no pending sign-in for this state in this browser',
+    );
+    return sendErrorPage(reply, {
+      status: 400,
+      title: texts.errorStateMismatch,
+      message: texts.errorStateMismatchMessage,
+      texts,
+    });
+  }
+  const context = await loadSignIn(deps, pending.value.requestId);
+  if (context === undefined) return sendExpired(reply);
+  const connection = context.snapshot.connections.get(pending.value.connection);
+  const provider = connection === undefined ? undefined : upstreamProvider(connection.type, deps);
+  if (connection?.signIn === undefined || provider === undefined) return sendExpired(reply);
+  const signInConnection = connection as SignInConnection;
+  const name = connection.signIn.displayName;
+  const upstreamError = queryParam(request, 'error');
+  if (upstreamError !== undefined) {
+    await failed(
+      request,
+      deps,
+      'upstream_denied',
+      pending.value.connection,
+      `error=${upstreamError.slice(0, MAX_SHOWN_ERROR)}`,
+    );
+    const message = texts.errorUpstreamMessage(name, upstreamError.slice(0, MAX_SHOWN_ERROR));
+    return sendErrorPage(reply, { status: 400, title: texts.errorUpstream(name), message, texts });
+  }
+  const query = request.url.indexOf('?');
+  const callback = new URLSearchParams(query === -1 ? '' : request.url.slice(query + 1));
+  let identity;
+  try {
+    identity = await provider.finish(signInConnection, deps.urls.loginCallback, callback, pending.value);
+  } catch (err) {
+    if (!(err instanceof UpstreamSignInError)) throw err;
+    await failed(request, deps, 'upstream_failed', pending.value.connection, err.reason);
+    return sendErrorPage(reply, {
+      status: 400,
+      title: texts.errorUpstream(name),
+      message: err.message,
+      texts,
+    });
+  }
+  return finishSignIn(request, reply, deps, { context, connection: signInConnection, identity, browser });
+}
+
+/** Counts a failed upstream sign-in against the source address and reports it. */
+async function failed(
+  request: FastifyRequest,
+  deps: PeopleDeps,
+  reason: SignInFailureReason,
+  connection: string,
+  detail: string,
+): Promise<void> {
+  deps.events.emit('signIn.failed', { reason, connection, detail });
+  const counters = throttleCounters(deps.signInLimits ?? DEFAULT_SIGN_IN_LIMITS, request.ip);
+  await recordFailure(deps.state, counters, deps.now());
+}
