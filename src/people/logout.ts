@@ -65,9 +65,11 @@ export function decideLogoutRedirect(input: LogoutInput): string | undefined {
  */
 export async function hintedClientId(hint: string, snapshot: Snapshot, issuer: string): Promise<string> {
   let payload: Record<string, unknown>;
+  let typ: unknown;
   try {
     const keys = createLocalJWKSet({ keys: snapshot.keys.published as JWK[] });
     const verified = await compactVerify(hint, keys);
+    typ = verified.protectedHeader.typ;
     payload = JSON.parse(new TextDecoder().decode(verified.payload)) as Record<string, unknown>;
   } catch {
     throw new LogoutRefused('The sign-out link carries a token this server did not issue.');
@@ -75,7 +77,8 @@ export async function hintedClientId(hint: string, snapshot: Snapshot, issuer: s
   const { iss, aud, azp } = payload;
   const audience = Array.isArray(aud) && aud.length === 1 ? aud[0] : aud;
   const client = typeof azp === 'string' ? azp : audience;
-  if (iss !== issuer || typeof client !== 'string') {
+  // RFC 9068 §4: an access token, signed with the same keys, is not an ID token.
+  if (iss !== issuer || typeof client !== 'string' || typ === 'at+jwt') {
     throw new LogoutRefused('The sign-out link carries a token this server did not issue.');
   }
   return client;

@@ -24,11 +24,12 @@ afterAll(() => h.close());
 async function idToken(
   claims: Record<string, unknown> = {},
   expiresAtS = Math.floor(h.clock.now / 1000) + 300,
+  typ = 'JWT',
 ) {
   const key = h.keys.active.get('RS256');
   if (key === undefined) throw new Error('no RS256 key');
   return new SignJWT({ sub: 'usr_alice', sid: 'sid-1', ...claims })
-    .setProtectedHeader({ alg: 'RS256', kid: key.kid, typ: 'JWT' })
+    .setProtectedHeader({ alg: 'RS256', kid: key.kid, typ })
     .setIssuer(typeof claims.iss === 'string' ? claims.iss : h.issuer)
     .setAudience('web-app.people')
     .setIssuedAt(expiresAtS - 300)
@@ -168,6 +169,10 @@ describe('GET /oauth2/logout', () => {
     [
       'a hint for another client than client_id',
       async () => ({ id_token_hint: await idToken(), client_id: 'spa.people' }),
+    ],
+    [
+      'an access token as the hint',
+      async () => ({ id_token_hint: await idToken({}, Math.floor(h.clock.now / 1000) + 300, 'at+jwt') }),
     ],
     ['a hint that is not a JWT', async () => ({ id_token_hint: 'not-a-token' })],
     [
