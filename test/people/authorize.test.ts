@@ -147,6 +147,7 @@ describe('GET /oauth2/authorize: refused without a redirect (RFC 6749 §4.1.2.1)
       'not registered',
     ],
     ['redirect_uri adds a query', { redirect_uri: 'https://app.example.com/callback?x=1' }, 'not registered'],
+    ['redirect_uri is too long', { redirect_uri: `https://app.example.com/${'a'.repeat(5000)}` }, 'too long'],
     [
       "a web client's loopback redirect names another port",
       { client_id: 'loopback-web.people', redirect_uri: 'http://127.0.0.1:51234/callback' },

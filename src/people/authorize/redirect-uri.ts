@@ -59,7 +59,7 @@ export function resolveClient(snapshot: Snapshot, params: Params): PeopleClient 
     clientId = single(params, 'client_id');
   } catch (err) {
     throw new NoRedirect(
-      'The sign-in link is not valid: client_id is sent more than once.',
+      'The sign-in link is not valid: client_id is sent more than once or is too long.',
       (err as Error).message,
     );
   }
@@ -92,7 +92,10 @@ export function resolveRedirectUri(client: PeopleClient, params: Params): string
     sent = single(params, 'redirect_uri');
   } catch (err) {
     if (!(err instanceof InvalidRequest)) throw err;
-    throw new NoRedirect('The sign-in link is not valid: redirect_uri is sent more than once.', err.message);
+    throw new NoRedirect(
+      'The sign-in link is not valid: redirect_uri is sent more than once or is too long.',
+      err.message,
+    );
   }
   const { redirectUris, appType } = client.people;
   if (sent === undefined) {
