@@ -165,6 +165,20 @@ describe('DevConnectionChecks', () => {
     await t.checks.close();
   });
 
+  it('checks a google Connection like an oidc one, and never a github or test one, which have no issuer', async () => {
+    const t = setUp(() => passed('https://accounts.google.com'));
+    await t.checks.sync([
+      connection('google', { type: 'google', issuer: undefined, clientId: 'g' }),
+      connection('github', { type: 'github', issuer: undefined, clientId: 'gh' }),
+      connection('test', { type: 'test', issuer: undefined }),
+    ]);
+    await settle();
+    expect(t.asked.map((s) => s.type)).toEqual(['google']);
+    expect([...t.checks.results.keys()]).toEqual(['ci/google']);
+    expect(t.failed).toEqual([]);
+    await t.checks.close();
+  });
+
   it('checks early when a federated token names a key its issuer lacks', async () => {
     const t = setUp(() => passed());
     await t.checks.sync([connection('actions')]);
