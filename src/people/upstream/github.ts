@@ -23,6 +23,7 @@ export const GITHUB_SCOPES = ['read:user', 'user:email', 'read:org'] as const;
 const MAX_PAGES = 10;
 const PER_PAGE = 100;
 
+/** Where a `github` Connection's browser redirect, code exchange and API calls go. */
 export interface GithubEndpoints {
   authorize: string;
   token: string;

@@ -110,6 +110,7 @@ export function codeFromCallback(
   return code;
 }
 
+/** Latchkey as the upstream's client at its token endpoint. */
 export interface TokenClient {
   clientId: string;
   clientSecret?: string;

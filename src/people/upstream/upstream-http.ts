@@ -26,6 +26,7 @@ export interface UpstreamAnswer {
   json: unknown;
 }
 
+/** One request to an upstream: a GET, or a POST of a form. */
 export interface UpstreamRequest {
   method: 'GET' | 'POST';
   headers: Record<string, string>;
