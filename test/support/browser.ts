@@ -137,7 +137,7 @@ export async function focused(page: Page): Promise<TabStop | undefined> {
 /**
  * Presses Tab through the whole page, from where focus is now (on a freshly loaded page: its start, or the
  * control with `autofocus`), until focus leaves the page or comes back to where it started, and returns every
- * stop in order.
+ * stop in order. Like {@link tabTo}, call it once the page is there.
  *
  * @throws when focus has not left the page after `max` presses (a focus trap)
  */
@@ -178,7 +178,8 @@ export async function expectNamedTabStops(page: Page): Promise<TabStop[]> {
 
 /**
  * Presses Tab until the control with this role and accessible name has focus, as a keyboard user moves to a
- * field they can see.
+ * field they can see. Call it once the page is there (wait for its heading after a form was sent): a control
+ * focused on the page being left is never described.
  *
  * @throws when a whole round of Tab does not reach it
  */
