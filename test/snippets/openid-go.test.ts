@@ -15,6 +15,7 @@ import { SETUP_TIMEOUT_MS, setupSnippet } from './harness.ts';
 import {
   discoveryDocument,
   issueTokens,
+  refreshTokens,
   runValidator,
   userIdOf,
   WEB_CLIENT,
@@ -175,6 +176,27 @@ describe('go-oidc’s NewProvider and default ID token verifier on Latchkey', ()
       ]);
     },
   );
+
+  it('the default verifier accepts the ID token of a refresh (no nonce, the same sign-in), with its at_hash', async () => {
+    const first = await issueTokens(h, {
+      person: 'bob',
+      scopes: ['openid', 'email', 'offline_access'],
+      nonce: 'n-refresh',
+    });
+    const refreshed = await refreshTokens(h, first.refresh_token as string);
+    const { verdicts } = await goOidc([first, refreshed]);
+    expect(verdicts.map((v) => v.access_token)).toEqual(['verified', 'verified']);
+    const [before, after] = verdicts.map((v) => v.claims as Record<string, unknown>);
+    expect(after).not.toHaveProperty('nonce');
+    expect(after).toEqual({
+      ...before,
+      nonce: undefined,
+      at_hash: expect.any(String),
+      exp: expect.any(Number),
+      iat: expect.any(Number),
+    });
+    expect(after?.['at_hash']).not.toBe(before?.['at_hash']);
+  });
 
   it('the default verifier refuses an issued ID token for another client, a forged one and an expired one', async () => {
     const issued = await issueTokens(h, { person: 'bob', scopes: ['openid'] });

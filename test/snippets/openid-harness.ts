@@ -67,15 +67,24 @@ export async function issueTokens(
     amr: ['pwd'],
   };
   await h.state.insert('authorization_code', code, { value: record, expiresAtMs: nowMs + 60_000 }, nowMs);
+  return tokenRequest(h, {
+    grant_type: 'authorization_code',
+    code,
+    redirect_uri: WEB_REDIRECT,
+    code_verifier: verifier,
+  });
+}
+
+/** Redeems a refresh token as the web client: OpenID Connect Core §12.2, a new ID token comes with it. */
+export function refreshTokens(h: PeopleHarness, refreshToken: string): Promise<TokenResponse> {
+  return tokenRequest(h, { grant_type: 'refresh_token', refresh_token: refreshToken });
+}
+
+async function tokenRequest(h: PeopleHarness, form: Record<string, string>): Promise<TokenResponse> {
   const res = await fetch(h.servers.tokenEndpoint, {
     method: 'POST',
     headers: { authorization: basic(WEB_CLIENT, WEB_SECRET) },
-    body: new URLSearchParams({
-      grant_type: 'authorization_code',
-      code,
-      redirect_uri: WEB_REDIRECT,
-      code_verifier: verifier,
-    }),
+    body: new URLSearchParams(form),
   });
   const body = (await res.json()) as TokenResponse;
   if (res.status !== 200 || typeof body.id_token !== 'string') {
