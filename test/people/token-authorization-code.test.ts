@@ -256,6 +256,25 @@ describe('grant_type=authorization_code refusals', () => {
     });
   });
 
+  it('leaves offline_access out of the scope when the client may not refresh', async () => {
+    const original = h.source.snapshot;
+    const noRefresh = peopleClient({
+      clientId: 'web-app.people',
+      secrets: [WEB_SECRET],
+      grantTypes: ['authorization_code'],
+    });
+    h.source.snapshot = peopleWorld(h.keys, { clients: [noRefresh] });
+    onTestFinished(() => {
+      h.source.snapshot = original;
+    });
+    const { code, verifier } = await writeCode(h.state, h.clock.now, {
+      scopes: ['openid', 'offline_access'],
+    });
+    const res = await redeem(code, verifier);
+    expect(res.body.scope).toBe('openid');
+    expect(res.body).not.toHaveProperty('refresh_token');
+  });
+
   it('refuses a resource the client is not granted with invalid_target', async () => {
     const { code, verifier } = await writeCode(h.state, h.clock.now, { resources: ['https://hr.internal'] });
     expect((await redeem(code, verifier)).body).toEqual({

@@ -44,6 +44,8 @@ async function redeemCode(ctx: GrantContext): Promise<Issued> {
 
   const record = stored.value;
   const user = await personOf(deps, record.userId, nowMs);
+  // RFC 6749 §3.3: the response's scope says what was issued, so offline_access goes without a refresh token.
+  const offline = record.scopes.includes('offline_access') && ctx.client.grantTypes.has('refresh_token');
   const tokens = await issuePeopleTokens({
     issuer: ctx.issuer,
     keys: ctx.snapshot.keys,
@@ -53,13 +55,12 @@ async function redeemCode(ctx: GrantContext): Promise<Issued> {
     sid: record.sid,
     authTime: record.authTime,
     amr: record.amr,
-    scopes: record.scopes,
+    scopes: offline ? record.scopes : record.scopes.filter((scope) => scope !== 'offline_access'),
     authorizedResources: record.resources,
     requestedResources: ctx.resources,
     ...(record.nonce === undefined ? {} : { nonce: record.nonce }),
     nowMs,
   });
-  const offline = record.scopes.includes('offline_access') && ctx.client.grantTypes.has('refresh_token');
   const familyId = offline ? randomToken('fam_') : undefined;
   await markRedeemed(
     deps,
