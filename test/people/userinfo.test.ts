@@ -192,6 +192,25 @@ describe('CORS for single-page apps (allowedOrigins)', () => {
     }
   });
 
+  it('lets the SPA revoke its tokens at sign-out from its origin (RFC 7009)', async () => {
+    const preflighted = await preflight('/oauth2/revoke', SPA);
+    expect(preflighted.status).toBe(204);
+    expect(preflighted.headers.get('access-control-allow-origin')).toBe(SPA);
+    const res = await post(
+      `${h.issuer}/oauth2/revoke`,
+      { token: 'unknown', client_id: 'spa.people' },
+      { origin: SPA },
+    );
+    expect(res.status).toBe(200);
+    expect(res.headers.get('access-control-allow-origin')).toBe(SPA);
+    const web = await post(
+      `${h.issuer}/oauth2/revoke`,
+      { token: 'unknown' },
+      { origin: SPA, authorization: WEB },
+    );
+    expect(web.headers.get('access-control-allow-origin')).toBeNull();
+  });
+
   it('refuses the preflight of an origin no client lists', async () => {
     const res = await preflight('/oauth2/token', 'https://evil.example');
     expect(res.status).toBe(405);

@@ -91,14 +91,21 @@ const STEPS: readonly OperationStep[] = [
 
 /** Registers `POST <issuer path>/oauth2/revoke`; other methods get 405. */
 export function registerRevocationEndpoint(app: FastifyInstance, deps: RevocationEndpointDeps): void {
-  registerTokenOperation(app, deps, 'revocation', STEPS, (x, reply) => {
-    const clientId = (x.client as CompiledClient).clientId;
-    deps.events.emit(
-      'token.revoked',
-      x.settled === undefined || x.settled === FAMILY_ENDED
-        ? { clientId, revoked: true }
-        : { clientId, revoked: false, detail: x.settled },
-    );
-    return reply.code(200).headers(DONE).send();
-  });
+  registerTokenOperation(
+    app,
+    deps,
+    'revocation',
+    STEPS,
+    (x, reply) => {
+      const clientId = (x.client as CompiledClient).clientId;
+      deps.events.emit(
+        'token.revoked',
+        x.settled === undefined || x.settled === FAMILY_ENDED
+          ? { clientId, revoked: true }
+          : { clientId, revoked: false, detail: x.settled },
+      );
+      return reply.code(200).headers(DONE).send();
+    },
+    { browsers: true },
+  );
 }

@@ -11,7 +11,8 @@ import { EMPTY_FORM } from '../form.ts';
 import { fromFastifyError, sendError } from '../reply.ts';
 import { refusedBy } from '../presented-client.ts';
 import { checkAccessToken } from '../token-check.ts';
-import { allowOnly } from './method-not-allowed.ts';
+import { corsHeaders, registerPreflight } from '../cors.ts';
+import { allowOnly, methodNotAllowed } from './method-not-allowed.ts';
 import type { AuthenticatedRequest } from './request-steps.ts';
 
 /** What the endpoints that act on a token we issued (introspection, revocation) need. */
@@ -71,7 +72,16 @@ export function registerTokenOperation(
   endpoint: 'introspection' | 'revocation',
   steps: readonly OperationStep[],
   respond: (x: TokenOperation, reply: FastifyReply) => FastifyReply,
+  options: { browsers?: boolean } = {},
 ): void {
+  // A browser app revokes its tokens at sign-out (RFC 7009 §2.1): CORS for its registered origins.
+  const cors = (x: TokenOperation | undefined) =>
+    options.browsers !== true || x === undefined
+      ? {}
+      : corsHeaders(
+          x.client ?? x.snapshot.clients.get(nonEmpty(x.form.params.client_id) ?? ''),
+          x.request.headers.origin,
+        );
   const fail = (reply: FastifyReply, err: unknown, x?: TokenOperation): FastifyReply => {
     const e = toOAuthError(fromFastifyError(err));
     if (e.status >= 500) reply.log.error({ err }, 'unexpected error');
@@ -82,7 +92,7 @@ export function registerTokenOperation(
       detail: e.detail,
       ...refusedBy(x),
     });
-    return sendError(reply, e);
+    return sendError(reply.headers(cors(x)), e);
   };
 
   app.post(
@@ -108,8 +118,13 @@ export function registerTokenOperation(
       } catch (err) {
         return fail(reply, err, x);
       }
-      return respond(x, reply);
+      return respond(x, reply.headers(cors(x)));
     },
   );
-  allowOnly(app, deps.path, 'POST');
+  if (options.browsers === true) {
+    registerPreflight(app, deps.path, deps.source, ['POST'], (request, reply) =>
+      sendError(reply, methodNotAllowed(request.method, 'POST')),
+    );
+  }
+  allowOnly(app, deps.path, 'POST', options.browsers === true ? ['OPTIONS'] : []);
 }
