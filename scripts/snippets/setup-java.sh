@@ -7,7 +7,7 @@ lang=java
 source "$(dirname "$0")/lib.sh"
 
 src="${root}/snippets/java"
-dest="${cache_root}/snippets/java/$(key "${src}/pom.xml" "${src}/src/main/java/example/GetToken.java" "${src}/src/main/java/example/VerifyToken.java" "${src}/src/main/java/example/OpenIdMetadata.java")"
+dest="${cache_root}/snippets/java/$(key "${src}/pom.xml" "${src}/src/main/java/example/GetToken.java" "${src}/src/main/java/example/VerifyToken.java" "${src}/src/main/java/example/OpenIdMetadata.java" "${src}/src/main/java/example/VerifyIdToken.java")"
 classpath="${dest}/classes:${dest}/dependency/*"
 if [[ -f "${dest}/.complete" ]]; then
   echo "${classpath}"

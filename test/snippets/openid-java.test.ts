@@ -2,14 +2,22 @@
  * Java's Nimbus OAuth 2.0 SDK with OpenID Connect extensions reads Latchkey's OpenID discovery document
  * (issue 12): `OIDCProviderMetadata.parse(json)` on the served document and `OIDCProviderMetadata.resolve(issuer)`
  * as a relying party fetches it (which also checks the document names that issuer). What Nimbus understood is
- * compared with the URLs the server serves. The program is snippets/java/.../OpenIdMetadata.java, compiled by
- * scripts/snippets/setup-java.sh.
+ * compared with the URLs the server serves. Beyond what the issue asks, its IDTokenValidator, made from that
+ * metadata for a client registered with the defaults, verifies issued ID tokens. The programs are
+ * snippets/java/.../OpenIdMetadata.java and VerifyIdToken.java, compiled by scripts/snippets/setup-java.sh.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { issuerUrls } from '../../src/server/issuer.ts';
 import { startPeopleHarness, type PeopleHarness } from '../people/harness.ts';
 import { SETUP_TIMEOUT_MS, setupSnippet } from './harness.ts';
-import { discoveryDocument, runValidator } from './openid-harness.ts';
+import {
+  discoveryDocument,
+  issueTokens,
+  runValidator,
+  userIdOf,
+  WEB_CLIENT,
+  type TokenResponse,
+} from './openid-harness.ts';
 
 describe('the OpenID discovery document under Nimbus’s OIDCProviderMetadata', () => {
   let classpath: string;
@@ -18,7 +26,8 @@ describe('the OpenID discovery document under Nimbus’s OIDCProviderMetadata', 
 
   beforeAll(async () => {
     classpath = await setupSnippet('java');
-    h = await startPeopleHarness();
+    // The wall clock: Nimbus checks iat and exp of ID tokens against its own.
+    h = await startPeopleHarness({ now: 'real' });
     served = await discoveryDocument(h);
   }, SETUP_TIMEOUT_MS);
   afterAll(() => h?.close());
@@ -86,5 +95,54 @@ describe('the OpenID discovery document under Nimbus’s OIDCProviderMetadata', 
     expect(res.stderr.trimEnd()).toBe(
       'metadata refused: Missing JSON object member with key subject_types_supported',
     );
+  });
+
+  /** VerifyIdToken: the provider resolved from the issuer, a client registered with the defaults (RS256). */
+  async function verifyIdTokens(
+    inputs: { id_token: string; access_token?: string; nonce?: string }[],
+    clientId = WEB_CLIENT,
+  ): Promise<Record<string, unknown>[]> {
+    const res = await runValidator(
+      { command: 'java', args: ['-cp', classpath, 'example.VerifyIdToken', h.issuer, clientId] },
+      inputs.map((i) => JSON.stringify(i)).join('\n'),
+    );
+    expect(res, res.stderr).toMatchObject({ code: 0, stderr: '' });
+    return res.stdout
+      .trimEnd()
+      .split('\n')
+      .map((line) => JSON.parse(line) as Record<string, unknown>);
+  }
+
+  it('IDTokenValidator accepts an issued ID token with the request’s nonce, and its at_hash', async () => {
+    const tokens: TokenResponse = await issueTokens(h, {
+      person: 'alice',
+      scopes: ['openid'],
+      nonce: 'n-java-1',
+    });
+    const verdicts = await verifyIdTokens([{ ...tokens, nonce: 'n-java-1' }]);
+    expect(verdicts).toEqual([
+      {
+        verified: true,
+        sub: userIdOf('alice'),
+        sid: expect.any(String),
+        nonce: 'n-java-1',
+        amr: ['pwd'],
+        access_token: 'verified',
+      },
+    ]);
+  });
+
+  it('IDTokenValidator refuses another nonce, another client and an at_hash of another access token', async () => {
+    const tokens = await issueTokens(h, { person: 'bob', scopes: ['openid'], nonce: 'n-java-2' });
+    const verdicts = await verifyIdTokens([
+      { id_token: tokens.id_token, nonce: 'n-java-other' },
+      { id_token: tokens.id_token, nonce: 'n-java-2', access_token: 'another-access-token' },
+    ]);
+    expect(verdicts.map((v) => v['error'] ?? v['access_token'])).toEqual([
+      'Unexpected JWT nonce (nonce) claim: n-java-2',
+      'Access token hash (at_hash) mismatch',
+    ]);
+    const [other] = await verifyIdTokens([{ id_token: tokens.id_token, nonce: 'n-java-2' }], 'spa.people');
+    expect(other).toEqual({ verified: false, error: `Unexpected JWT audience: [${WEB_CLIENT}]` });
   });
 });
