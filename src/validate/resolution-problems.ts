@@ -64,16 +64,19 @@ export function resolutionProblems(
   if (ready === undefined || ready.status !== 'False') return [];
   const problems: ObjectProblem[] = [];
 
-  // The Secret's message comes last and may itself contain the separator, so it is taken off whole first.
+  // The Secret's message may itself contain the separator, so it is taken off whole first. What a condition
+  // leaves Unknown (an issuer never contacted) cannot be decided offline and is no problem here.
   let rest = ready.message;
+  const takeOff = (message: string): boolean => {
+    const parts = withoutPart(rest, message);
+    if (parts !== undefined) rest = parts;
+    return parts !== undefined;
+  };
+  for (const c of resolution.conditions) if (c.status === 'Unknown') takeOff(c.message);
   const secret = resolution.conditions.find(
     (c) => c.type === ConditionType.SecretReady && c.status !== 'True',
   );
-  if (
-    secret !== undefined &&
-    (rest === secret.message || rest.endsWith(`${PART_SEPARATOR}${secret.message}`))
-  ) {
-    rest = rest.slice(0, Math.max(0, rest.length - secret.message.length - PART_SEPARATOR.length));
+  if (secret !== undefined && takeOff(secret.message)) {
     const secretName =
       object.kind === 'OAuthClient'
         ? secretNameOf(object)
@@ -89,6 +92,20 @@ export function resolutionProblems(
   }
   const parts = rest === '' ? [] : rest.split(PART_SEPARATOR);
   return [...parts.map((part) => partProblem(part, object, context)), ...problems];
+}
+
+/** `joined` (parts joined by the separator) without the part `part`, or undefined when it has no such part. */
+function withoutPart(joined: string, part: string): string | undefined {
+  if (joined === part) return '';
+  const padded = `${PART_SEPARATOR}${joined}${PART_SEPARATOR}`;
+  const at = padded.indexOf(`${PART_SEPARATOR}${part}${PART_SEPARATOR}`);
+  if (at < 0) return undefined;
+  const left = padded.slice(PART_SEPARATOR.length, at);
+  const right = padded.slice(
+    at + PART_SEPARATOR.length + part.length + PART_SEPARATOR.length,
+    -PART_SEPARATOR.length,
+  );
+  return left === '' || right === '' ? left + right : `${left}${PART_SEPARATOR}${right}`;
 }
 
 /**

@@ -364,7 +364,8 @@ describe('CompiledConnection.signIn', () => {
         reason: 'SecretMissing',
         message,
       });
-      expect(r.ready).toBe(false);
+      // False, not the Unknown of the issuer nobody has checked yet: the Secret is what to act on.
+      expect(r.conditions[0]).toMatchObject({ type: 'Ready', status: 'False', reason: 'SecretMissing' });
       expect(c.snapshot.connections.get('people/corp-sso')).not.toHaveProperty('signIn');
       expect(JSON.stringify(r)).not.toContain(UPSTREAM_SECRET);
     },

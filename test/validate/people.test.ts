@@ -87,6 +87,34 @@ stringData: {secret: not-this-key}
     expect(JSON.stringify(problems)).not.toContain('not-this-key');
   });
 
+  it('reports only the Secret of an oidc Connection, whose issuer cannot be contacted offline', () => {
+    const oidc = `apiVersion: latchkey.dev/v1alpha1
+kind: Connection
+metadata: {name: corp-sso, namespace: people}
+spec:
+  type: oidc
+  issuer: https://sso.example.com
+  clientId: latchkey
+  clientSecretRef: {name: corp-sso-oauth}
+---
+apiVersion: v1
+kind: Secret
+metadata: {name: corp-sso-oauth, namespace: people}
+stringData: {}
+`;
+    expect(check({ 'ns.yaml': NAMESPACE, 'oidc.yaml': oidc })).toEqual([
+      {
+        file: 'oidc.yaml',
+        line: 8,
+        object: 'Connection/people/corp-sso',
+        field: 'spec.clientSecretRef.key',
+        message:
+          'Secret people/corp-sso-oauth has no key client_secret (spec.clientSecretRef.key) (it has no keys); spec.clientSecretRef.key names the key that holds the secret',
+        severity: 'error',
+      },
+    ]);
+  });
+
   it('reports a client offering a kubernetes Connection at its entry of spec.connections', () => {
     const files = {
       'ns.yaml': NAMESPACE,

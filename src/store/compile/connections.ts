@@ -62,9 +62,10 @@ export function compileConnections(
     const extra = check?.ok === true ? { issuer: check.issuer, jwksUri: check.jwksUri } : {};
     resolved.push({
       objectKey: objectKey('Connection', namespace, name),
+      // A missing Secret first: Ready is False for it, where an issuer not checked yet is only Unknown.
       resolution: resolutionOf(decl, signIn.problems, extra, [
-        ...(ISSUER_TYPES.has(decl.spec.type) ? [issuerCondition(check, unchecked[decl.spec.type])] : []),
         ...signIn.conditions,
+        ...(ISSUER_TYPES.has(decl.spec.type) ? [issuerCondition(check, unchecked[decl.spec.type])] : []),
       ]),
     });
   }
