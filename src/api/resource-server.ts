@@ -3,10 +3,9 @@ import {
   allowedNamespaces,
   conditions,
   duration,
-  notUsedYet,
   objectRef,
   observedGeneration,
-  displayName,
+  shownDisplayName,
 } from './common.ts';
 
 export const SIGNING_ALGORITHMS = ['RS256', 'ES256', 'EdDSA', 'Ed25519'] as const;
@@ -22,24 +21,17 @@ export const resourceServerSpec = z
       description:
         "The API's identifier: the `aud` claim of its access tokens (RFC 9068 §3) and the value clients send as `audience` or `resource` (RFC 8707). Usually a URL. Unique across the installation.",
     }),
-    displayName: displayName(
-      'the consent page',
-      'Human-readable name of the API, shown to people who consent to an application using it.',
+    displayName: shownDisplayName(
+      'Human-readable name of the API, shown to people who consent to an application using it (the consent page of third-party clients).',
     ),
     scopes: z
       .array(
         z.object({
           name: scopeName.meta({ description: 'The scope token (RFC 6749 §3.3), e.g. `payments:read`.' }),
-          description: z
-            .string()
-            .max(500)
-            .optional()
-            .meta({
-              description: notUsedYet(
-                'the consent page',
-                'What the scope allows, in words shown to people who consent to it.',
-              ),
-            }),
+          description: z.string().max(500).optional().meta({
+            description:
+              'What the scope allows, in words shown to people who consent to it (the consent page of third-party clients); the scope name when absent.',
+          }),
         }),
       )
       .default([])

@@ -18,6 +18,10 @@ export interface CompiledApi {
    * besides each client introspecting its own tokens.
    */
   introspectors: ReadonlySet<string>;
+  /** `spec.displayName`, when declared: how the consent page names the API. */
+  displayName?: string;
+  /** `spec.scopes[].description` by scope name, for the scopes that declare one: the consent page's words. */
+  scopeDescriptions?: ReadonlyMap<string, string>;
 }
 
 /** What a client may get for one API: the union of its direct grants and roles. */

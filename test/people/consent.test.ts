@@ -6,6 +6,10 @@ import { peopleClient, peopleWorld, PEOPLE, startPeopleHarness, type PeopleHarne
 import { Browser, formOf } from './login-browser.ts';
 import { grant } from '../http/world.ts';
 import { payments } from '../http/harness.ts';
+import { compileApis } from '../../src/store/compile/apis.ts';
+import type { DeclaredResourceServer } from '../../src/store/objects.ts';
+import type { CompiledApi } from '../../src/store/snapshot.ts';
+import { declare } from '../store/world.ts';
 
 /**
  * The consent page of third-party clients (issue 12): the client's name and the scopes in words, Allow or Deny,
@@ -197,5 +201,45 @@ describe('GET /consent and POST /consent', () => {
     const { page } = await consentPage(h, browser, { scope: 'openid' });
     expect(page).toContain('&lt;b onmouseover=alert(1)&gt;Evil&lt;/b&gt; wants access');
     expect(page).not.toContain('<b ');
+  });
+});
+
+describe('the words of API scopes on the consent page', () => {
+  let h: PeopleHarness;
+  beforeEach(async () => {
+    h = await startPeopleHarness();
+  });
+  afterEach(() => h.close());
+
+  it("come from the ResourceServer's displayName and scope descriptions as compiled, else the scope name", async () => {
+    const { apis } = compileApis([
+      declare.api('payments', 'payments-api', {
+        identifier: 'https://payments.internal',
+        displayName: 'Payments <API>',
+        scopes: [{ name: 'payments:read', description: 'Read your payments' }, { name: 'payments:write' }],
+      }) as DeclaredResourceServer,
+    ]);
+    const described = apis.get('https://payments.internal') as CompiledApi;
+    h.source.snapshot = peopleWorld(h.keys, {
+      clients: [
+        peopleClient(
+          {
+            clientId: 'third-party.people',
+            secrets: ['s'],
+            grants: [grant(described, ['payments:read', 'payments:write'])],
+          },
+          { displayName: 'Third-party app', firstParty: false, redirectUris: [REDIRECT] },
+        ),
+      ],
+    });
+    const { page } = await consentPage(h, new Browser(h), {
+      scope: 'openid profile payments:read payments:write',
+    });
+    expect([...page.matchAll(/<li>([^<]*)<\/li>/g)].map((m) => m[1])).toEqual([
+      'Know who you are',
+      'See your name and username',
+      'Read your payments (Payments &lt;API&gt;)',
+      'payments:write (Payments &lt;API&gt;)',
+    ]);
   });
 });

@@ -113,12 +113,21 @@ async function markConsented(deps: PeopleDeps, context: SignInContext): Promise<
   return false;
 }
 
-/** The API among the request's (or, with none named, the client's) that declares `scope`. */
-function apiOfScope(context: SignInContext, scope: string): { api: string } | undefined {
+/**
+ * The API among the request's (or, with none named, the client's) that declares `scope`: its displayName (else
+ * its identifier) and the scope's description, when the ResourceServer declares them.
+ */
+function apiOfScope(
+  context: SignInContext,
+  scope: string,
+): { api: string; description?: string } | undefined {
   const resources = context.stored.value.resources;
   for (const grant of context.client.permissions.values()) {
-    if (resources.length > 0 && !resources.includes(grant.api.identifier)) continue;
-    if (grant.api.scopes.includes(scope)) return { api: grant.api.identifier };
+    const { api } = grant;
+    if (resources.length > 0 && !resources.includes(api.identifier)) continue;
+    if (!api.scopes.includes(scope)) continue;
+    const description = api.scopeDescriptions?.get(scope);
+    return { api: api.displayName ?? api.identifier, ...(description === undefined ? {} : { description }) };
   }
   return undefined;
 }

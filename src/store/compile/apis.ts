@@ -56,6 +56,7 @@ export function compileApis(declared: readonly DeclaredResourceServer[]): Compil
         lifetimeSeconds,
         algorithm: rs.spec.accessToken.signingAlgorithm,
         introspectors,
+        ...consentTexts(rs),
       };
       apis.set(api.identifier, api);
       apiByKey.set(secretKey(api.namespace, api.name), { api, decl: rs });
@@ -65,6 +66,17 @@ export function compileApis(declared: readonly DeclaredResourceServer[]): Compil
     problemsOf.push({ rs, problems });
   }
   return { apis, apiByKey, problems: problemsOf };
+}
+
+/** What the consent page shows of an API (issue 12), present only when declared. */
+function consentTexts(rs: DeclaredResourceServer): Pick<CompiledApi, 'displayName' | 'scopeDescriptions'> {
+  const described = rs.spec.scopes.filter((s) => s.description !== undefined && s.description !== '');
+  return {
+    ...(rs.spec.displayName === undefined ? {} : { displayName: rs.spec.displayName }),
+    ...(described.length === 0
+      ? {}
+      : { scopeDescriptions: new Map(described.map((s) => [s.name, s.description as string])) }),
+  };
 }
 
 /** ResourceServers as reference targets: only those in force. */
