@@ -27,6 +27,7 @@ import {
   type TestBrowser,
 } from '../support/browser.ts';
 import type { Page } from 'playwright-core';
+import { exchange, landing, relyingParty, startSignIn, type Started } from './relying-party.ts';
 
 const FIRST_PARTY = { clientId: 'browser-web.people', secret: 'secret-browser-web-3Jq7', name: 'Web app' };
 const THIRD_PARTY = {
@@ -73,41 +74,6 @@ afterAll(async () => {
   await Promise.all([app?.close(), h?.close()]);
 });
 
-/** The relying party: openid-client configured by OpenID Connect discovery, as a web app would be. */
-async function relyingParty(client: { clientId: string; secret: string }): Promise<oidc.Configuration> {
-  return oidc.discovery(
-    new URL(h.issuer),
-    client.clientId,
-    undefined,
-    oidc.ClientSecretBasic(client.secret),
-    {
-      execute: [oidc.allowInsecureRequests],
-    },
-  );
-}
-
-interface Started {
-  url: URL;
-  verifier: string;
-  state: string;
-  nonce: string;
-}
-
-async function startSignIn(config: oidc.Configuration, scope: string): Promise<Started> {
-  const verifier = oidc.randomPKCECodeVerifier();
-  const state = oidc.randomState();
-  const nonce = oidc.randomNonce();
-  const url = oidc.buildAuthorizationUrl(config, {
-    redirect_uri: app.url,
-    scope,
-    code_challenge: await oidc.calculatePKCECodeChallenge(verifier),
-    code_challenge_method: 'S256',
-    state,
-    nonce,
-  });
-  return { url, verifier, state, nonce };
-}
-
 /** Fills the test users' form by keyboard: Tab to each field, type, Enter. */
 async function signInByKeyboard(
   page: Page,
@@ -123,16 +89,6 @@ async function signInByKeyboard(
   await page.keyboard.press('Enter');
 }
 
-/** openid-client's code exchange, checking state, iss, PKCE and the ID token's nonce. */
-async function exchange(config: oidc.Configuration, landed: URL, started: Started) {
-  return oidc.authorizationCodeGrant(config, landed, {
-    pkceCodeVerifier: started.verifier,
-    expectedState: started.state,
-    expectedNonce: started.nonce,
-    idTokenExpected: true,
-  });
-}
-
 /** Opens the authorization URL and waits for the login page of `client`. */
 async function openLoginPage(page: Page, started: Started, client: string): Promise<void> {
   await page.goto(started.url.href);
@@ -144,17 +100,10 @@ async function consentPage(page: Page): Promise<void> {
   await page.getByRole('heading', { name: `${THIRD_PARTY.name} wants access to your account` }).waitFor();
 }
 
-/** The browser's landing on the redirect URI, once the page shows it. */
-async function landing(page: Page): Promise<URL> {
-  const landed = await app.next();
-  await page.waitForURL(landed.href);
-  return landed;
-}
-
 describe('response_type=code in a browser, JavaScript disabled', () => {
   it('signs alice in to a first-party web app by keyboard, after a wrong password, and openid-client gets tokens and userinfo', async () => {
-    const config = await relyingParty(FIRST_PARTY);
-    const started = await startSignIn(config, 'openid profile email');
+    const config = await relyingParty(h.issuer, FIRST_PARTY);
+    const started = await startSignIn(config, app.url, 'openid profile email');
     const page = await web.newPage({ javaScript: false });
     await openLoginPage(page, started, FIRST_PARTY.name);
     await screenshot(page, 'login');
@@ -167,7 +116,7 @@ describe('response_type=code in a browser, JavaScript disabled', () => {
     await page.getByText('The username or password is not right.').waitFor();
     await screenshot(page, 'login-wrong-password');
     await signInByKeyboard(page, 'alice');
-    const landed = await landing(page);
+    const landed = await landing(page, app);
     expect(landed.searchParams.get('state')).toBe(started.state);
     expect(landed.searchParams.get('iss')).toBe(h.issuer);
     await screenshot(page, 'landed-first-party');
@@ -181,17 +130,17 @@ describe('response_type=code in a browser, JavaScript disabled', () => {
   });
 
   it('signs in again without a password while the session lasts, and not after logout', async () => {
-    const config = await relyingParty(FIRST_PARTY);
+    const config = await relyingParty(h.issuer, FIRST_PARTY);
     const page = await web.newPage({ javaScript: false });
-    const first = await startSignIn(config, 'openid');
+    const first = await startSignIn(config, app.url, 'openid');
     await openLoginPage(page, first, FIRST_PARTY.name);
     await signInByKeyboard(page, 'bob');
-    const tokens = await exchange(config, await landing(page), first);
+    const tokens = await exchange(config, await landing(page, app), first);
 
     // The session cookie alone answers the second request: straight back with a code, no page shown.
-    const second = await startSignIn(config, 'openid');
+    const second = await startSignIn(config, app.url, 'openid');
     await page.goto(second.url.href);
-    const again = await landing(page);
+    const again = await landing(page, app);
     expect((await exchange(config, again, second)).claims()?.sub).toBe(tokens.claims()?.sub);
 
     const signedOut = `${app.origin}/signed-out`;
@@ -202,17 +151,17 @@ describe('response_type=code in a browser, JavaScript disabled', () => {
         state: 'after-logout',
       }).href,
     );
-    const back = await landing(page);
+    const back = await landing(page, app);
     expect(`${back.origin}${back.pathname}`).toBe(signedOut);
     expect(back.searchParams.get('state')).toBe('after-logout');
 
-    const third = await startSignIn(config, 'openid');
+    const third = await startSignIn(config, app.url, 'openid');
     await openLoginPage(page, third, FIRST_PARTY.name);
   });
 
   it('shows a third-party app the consent page, and Allow by keyboard lands with a code', async () => {
-    const config = await relyingParty(THIRD_PARTY);
-    const started = await startSignIn(config, 'openid email');
+    const config = await relyingParty(h.issuer, THIRD_PARTY);
+    const started = await startSignIn(config, app.url, 'openid email');
     const page = await web.newPage({ javaScript: false });
     await openLoginPage(page, started, THIRD_PARTY.name);
     await signInByKeyboard(page, 'bob');
@@ -225,22 +174,22 @@ describe('response_type=code in a browser, JavaScript disabled', () => {
     );
     await tabTo(page, 'button', 'Allow');
     await page.keyboard.press('Enter');
-    const landed = await landing(page);
+    const landed = await landing(page, app);
     await screenshot(page, 'landed-third-party');
     const tokens = await exchange(config, landed, started);
     expect(tokens.claims()).toMatchObject({ iss: h.issuer, aud: THIRD_PARTY.clientId, nonce: started.nonce });
   });
 
   it('sends the third-party app access_denied when the person denies consent', async () => {
-    const config = await relyingParty(THIRD_PARTY);
-    const started = await startSignIn(config, 'openid email');
+    const config = await relyingParty(h.issuer, THIRD_PARTY);
+    const started = await startSignIn(config, app.url, 'openid email');
     const page = await web.newPage({ javaScript: false });
     await openLoginPage(page, started, THIRD_PARTY.name);
     await signInByKeyboard(page, 'alice');
     await consentPage(page);
     await tabTo(page, 'button', 'Deny');
     await page.keyboard.press('Enter');
-    const landed = await landing(page);
+    const landed = await landing(page, app);
     expect(Object.fromEntries(landed.searchParams)).toMatchObject({
       error: 'access_denied',
       state: started.state,
