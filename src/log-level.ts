@@ -75,6 +75,9 @@ export const EVENT_LEVELS: Readonly<Record<EventName, LogLevel>> = {
   'watch.relisted': 'info',
   'tls.reloaded': 'info',
   'tls.reloadFailed': 'error',
+  // Per attempt, like refusals: a brute force shows in latchkey_sign_in_throttled_total, not a flood of warnings.
+  'signIn.failed': 'info',
+  'signIn.throttled': 'info',
 };
 
 /**
