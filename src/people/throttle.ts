@@ -1,3 +1,4 @@
+import { isIPv4, isIPv6 } from 'node:net';
 import type { RuntimeState } from '../state/runtime-state.ts';
 import type { SignInFailureRecord } from './records.ts';
 
@@ -47,7 +48,7 @@ export function throttleCounters(
   person?: { connection: string; name: string },
 ): ThrottleCounter[] {
   const counters: ThrottleCounter[] = [
-    { scope: 'address', key: `address:${address}`, limit: limits.perAddress },
+    { scope: 'address', key: `address:${addressBucket(address)}`, limit: limits.perAddress },
   ];
   if (person !== undefined) {
     // Names are compared as typed: `Alice` and `alice` are one person to most upstreams and to people.
@@ -55,6 +56,25 @@ export function throttleCounters(
     counters.push({ scope: 'person', key, limit: limits.perPerson });
   }
   return counters;
+}
+
+/**
+ * The source a per-address counter counts: an IPv4 address (also when written IPv4-mapped, `::ffff:a.b.c.d`), or
+ * the /64 of an IPv6 address, since one subscriber is routed a whole /64 (RFC 6177 §3) and could otherwise
+ * try from 2^64 addresses.
+ */
+export function addressBucket(address: string): string {
+  const mapped = /^::ffff:(\d+\.\d+\.\d+\.\d+)$/i.exec(address);
+  if (mapped !== null && isIPv4(mapped[1] as string)) return mapped[1] as string;
+  if (!isIPv6(address)) return address;
+  const [head = '', tail = ''] = address.split('::');
+  const left = head === '' ? [] : head.split(':');
+  const right = tail === '' ? [] : tail.split(':');
+  const groups = address.includes('::')
+    ? [...left, ...Array<string>(8 - left.length - right.length).fill('0'), ...right]
+    : left;
+  const prefix = groups.slice(0, 4).map((g) => g.toLowerCase().replace(/^0+(?=.)/, ''));
+  return `${prefix.join(':')}::/64`;
 }
 
 /** The failures still inside the window, oldest first. */

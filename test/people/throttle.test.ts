@@ -2,6 +2,7 @@ import { EventBus } from '../../src/events.ts';
 import { createMetrics } from '../../src/server/metrics.ts';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import {
+  addressBucket,
   checkThrottle,
   clearFailures,
   DEFAULT_SIGN_IN_LIMITS,
@@ -120,5 +121,28 @@ describe('metrics', () => {
     expect(text).toContain('latchkey_sign_in_failures_total{reason="wrong_password"} 2');
     expect(text).toContain('latchkey_sign_in_throttled_total{scope="address"} 1');
     metrics.close();
+  });
+});
+
+describe('addressBucket', () => {
+  it.each([
+    ['10.0.0.1', '10.0.0.1'],
+    ['::ffff:10.0.0.1', '10.0.0.1'],
+    ['::FFFF:10.0.0.1', '10.0.0.1'],
+    ['2001:db8:1:2:3:4:5:6', '2001:db8:1:2::/64'],
+    ['2001:0db8:0001:0002:ffff:ffff:ffff:ffff', '2001:db8:1:2::/64'],
+    ['2001:db8::1', '2001:db8:0:0::/64'],
+    ['2001:db8:1:2::', '2001:db8:1:2::/64'],
+    ['::1', '0:0:0:0::/64'],
+    ['fe80::1%eth0', 'fe80:0:0:0::/64'],
+    ['not an address', 'not an address'],
+  ])('%s counts as %s', (address, bucket) => {
+    expect(addressBucket(address)).toBe(bucket);
+  });
+
+  it('counts the addresses of one IPv6 /64 together', () => {
+    const a = throttleCounters(DEFAULT_SIGN_IN_LIMITS, '2001:db8:1:2::a')[0]?.key;
+    expect(throttleCounters(DEFAULT_SIGN_IN_LIMITS, '2001:db8:1:2:ffff::b')[0]?.key).toBe(a);
+    expect(throttleCounters(DEFAULT_SIGN_IN_LIMITS, '2001:db8:1:3::a')[0]?.key).not.toBe(a);
   });
 });
