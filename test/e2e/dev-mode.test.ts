@@ -52,9 +52,10 @@ describe('latchkey dev, end to end', () => {
   it('serves every scenario of the examples together, and a written Secret gets a token that verifies against the JWKS', async () => {
     dev = await startDev(manifests, state, dir);
     // The scenarios share one folder: no duplicate object, identifier or client id, so all of them are in
-    // effect; the two Connections are the only objects dev mode cannot make Ready (it contacts no issuer).
-    expect(dev.output.join('')).toContain('applied: 6 APIs, 6 clients in effect, 2 objects not ready\n');
-    expect(dev.output.join('')).toContain('not ready: Connection backoffice/corp-sso (DiscoveryNotChecked)');
+    // effect, the test Connection of people-sign-in too; the two other Connections are the only objects dev mode
+    // cannot make Ready (it contacts no issuer, and corp-sso waits for the Secret its README has you create).
+    expect(dev.output.join('')).toContain('applied: 7 APIs, 7 clients in effect, 2 objects not ready\n');
+    expect(dev.output.join('')).toContain('not ready: Connection backoffice/corp-sso (SecretMissing)');
     expect(dev.output.join('')).toContain('not ready: Connection warehouse/cluster (DiscoveryNotChecked)');
     expect(dev.output.join('')).not.toContain('invalid:');
     const secret = await secretOf(state, 'payments', 'payments-service-oauth');
@@ -139,7 +140,7 @@ describe('latchkey dev, end to end', () => {
     await eventually(
       async () => (dev as Dev).output.join(''),
       (text) =>
-        /rejected: manifests\/two-services\/payments\.yaml:\d+; still serving the last good version \(6 APIs, /.test(
+        /rejected: manifests\/two-services\/payments\.yaml:\d+; still serving the last good version \(7 APIs, /.test(
           text,
         ),
       'the rejected load was not said',

@@ -11,6 +11,7 @@ import { loadManifestDir, manifestFiles, parseManifests } from '../../src/manife
 import { compile } from '../../src/store/compile.ts';
 import { defaultClientId, secretNameOf } from '../../src/store/names.ts';
 import type { DeclaredOAuthClient, SecretData } from '../../src/store/objects.ts';
+import { DEV_ONLY_SCENARIOS } from './dev-only.ts';
 
 const EXAMPLES = new URL('../../examples/', import.meta.url).pathname;
 const files = await manifestFiles(EXAMPLES);
@@ -24,6 +25,7 @@ describe('examples/', () => {
       'external-secret',
       'multi-tenant',
       'oidc-connection',
+      'people-sign-in',
       'secretless-workload',
       'two-services',
     ]);
@@ -59,6 +61,20 @@ describe('examples/', () => {
     },
   );
 
+  it.each(scenarios)(
+    '%s/ declares a test Connection only if it is a dev-only scenario whose README says so',
+    async (scenario) => {
+      const loaded = await loadManifestDir(join(EXAMPLES, scenario));
+      const testConnections = loaded.objects.filter((o) => o.kind === 'Connection' && o.spec.type === 'test');
+      expect(testConnections.length > 0).toBe(DEV_ONLY_SCENARIOS.includes(scenario));
+      if (DEV_ONLY_SCENARIOS.includes(scenario)) {
+        expect(await readFile(join(EXAMPLES, scenario, 'README.md'), 'utf8')).toContain(
+          '`latchkey dev` only',
+        );
+      }
+    },
+  );
+
   it('loads as one folder, as `latchkey dev` serves it: no duplicate, no conflict, every reference resolved', async () => {
     const loaded = await loadManifestDir(EXAMPLES);
     expect(loaded.problems).toEqual([]);
@@ -76,6 +92,7 @@ describe('examples/', () => {
         objects: loaded.objects,
         secrets: new Map([...loaded.secrets, ...generated].map((s) => [`${s.namespace}/${s.name}`, s])),
         namespaces: new Map(loaded.namespaces.map((n) => [n.name, n.labels])),
+        allowTestConnections: true,
       },
       keySetOf(await generateSigningKeys()),
       1,
@@ -85,15 +102,18 @@ describe('examples/', () => {
       .map(
         (r) => `${r.kind} ${r.namespace}/${r.name}: ${r.conditions.find((c) => c.type === 'Ready')?.reason}`,
       );
-    // Only the operator contacts issuers; offline, the Connections cannot be verified.
+    // Only the operator contacts issuers; offline, the Connections cannot be verified. corp-sso waits for the
+    // upstream client secret its README has you create; the test Connection signs people in as dev mode allows.
     expect(notReady.sort()).toEqual([
-      'Connection backoffice/corp-sso: DiscoveryNotChecked',
+      'Connection backoffice/corp-sso: SecretMissing',
       'Connection warehouse/cluster: DiscoveryNotChecked',
     ]);
+    expect(snapshot.clients.get('notes-web.notes')?.people?.connections).toEqual(['notes/test-people']);
     expect([...snapshot.apis.keys()].sort()).toEqual([
       'https://admin.backoffice.internal',
       'https://events.analytics.internal',
       'https://invoices.internal',
+      'https://notes.internal',
       'https://orders.internal',
       'https://payments.internal',
       'https://stock.warehouse.internal',

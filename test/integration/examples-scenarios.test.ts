@@ -12,8 +12,10 @@ import type { KindName } from '../../src/api/kinds.ts';
 import { CORE_SECRETS, type KubeObject } from '../../src/kube/types.ts';
 import { organizationId } from '../../src/store/names.ts';
 import { repoRoot } from './envtest.ts';
+import { CLUSTER_REFUSALS } from '../examples/dev-only.ts';
 import {
   conditionOf,
+  createCorpSsoSecret,
   declaredIn,
   eventually,
   examplesWithIssuer,
@@ -35,6 +37,7 @@ const SCENARIOS = [
   'external-secret',
   'multi-tenant',
   'oidc-connection',
+  'people-sign-in',
   'secretless-workload',
   'two-services',
 ];
@@ -258,10 +261,12 @@ describe('examples/ scenarios on a real kube-apiserver, one folder at a time', (
 
   describe('oidc-connection: an OpenID Connect provider the operator verifies, enabled for an Organization', () => {
     it(
-      'makes every object Ready, the Connection once its issuer is verified',
+      'makes every object Ready, the Connection once its issuer is verified and its Secret written',
       { timeout: 60_000 },
       async () => {
         await kubectlApply(cluster, folder('oidc-connection'));
+        // Its README's kubectl create secret: Latchkey's client secret at the provider, not in Git.
+        await createCorpSsoSecret(cluster);
         await expectAllReady(folder('oidc-connection'));
         const connection = await getObject(cluster, 'Connection', 'backoffice', 'corp-sso');
         expect(conditionOf(connection, 'IssuerVerified')).toMatchObject({
@@ -295,6 +300,36 @@ describe('examples/ scenarios on a real kube-apiserver, one folder at a time', (
       });
     });
   });
+  describe('people-sign-in: for latchkey dev only, so a cluster refuses its test Connection', () => {
+    it(
+      'refuses the test Connection, says so on the client that offers it, and serves the API',
+      { timeout: 60_000 },
+      async () => {
+        await kubectlApply(cluster, folder('people-sign-in'));
+        const reasonOf = (kind: KindName, name: string, reason: string) =>
+          eventually(
+            () => getObject(cluster, kind, 'notes', name),
+            (o) => conditionOf(o)?.reason === reason,
+            `${kind} notes/${name} ${reason}`,
+          );
+        for (const [key, reason] of Object.entries(CLUSTER_REFUSALS)) {
+          const [kind = '', , name = ''] = key.split('/');
+          expect(conditionOf(await reasonOf(kind as KindName, name, reason))).toMatchObject({
+            status: 'False',
+            observedGeneration: 1,
+          });
+        }
+        expect(
+          conditionOf(await reasonOf('OAuthClient', 'notes-web', 'ConnectionCannotSignIn'))?.message,
+        ).toBe(
+          'spec.connections[0]: Connection notes/test-people is of type test, which only latchkey dev lets people sign in through',
+        );
+        await reasonOf('ResourceServer', 'notes-api', 'Reconciled');
+        expect(op.store.current().connections.get('notes/test-people')).not.toHaveProperty('signIn');
+      },
+    );
+  });
+
   describe('secretless-workload: a ServiceAccount token is the only credential', () => {
     /** What kubelet writes into the pod's projected volume: a token for the ServiceAccount, for Latchkey. */
     async function serviceAccountToken(name: string, audience: string): Promise<string> {

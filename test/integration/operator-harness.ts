@@ -138,6 +138,19 @@ export async function examplesWithIssuer(issuer: string): Promise<{ dir: string;
   return { dir, cleanup };
 }
 
+/**
+ * The Secret examples/oidc-connection/README.md has you create beside its manifests: Latchkey's client secret at
+ * the provider, which the Connection `corp-sso` waits for (SecretMissing) and which is not in Git.
+ */
+export async function createCorpSsoSecret(cluster: Cluster): Promise<void> {
+  await cluster.api.create(CORE_SECRETS, 'backoffice', {
+    apiVersion: 'v1',
+    kind: 'Secret',
+    metadata: { name: 'corp-sso-oauth' },
+    stringData: { client_secret: 'from-the-provider-admin' },
+  });
+}
+
 /** Every Latchkey object declared in the YAML files below a folder (recursively, in file order), as `[kind, namespace, name]`. */
 export async function declaredIn(dir: string): Promise<[KindName, string, string][]> {
   const out: [KindName, string, string][] = [];
