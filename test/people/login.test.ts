@@ -1,5 +1,7 @@
+import { Writable } from 'node:stream';
 import * as oidc from 'openid-client';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { createLogger, logEvents } from '../../src/log.ts';
 import { STYLESHEET } from '../../src/people/pages/layout.ts';
 import type { AuthorizationRequestRecord, SessionRecord, UserRecord } from '../../src/people/records.ts';
 import { readCookie, sessionCookieName } from '../../src/people/session.ts';
@@ -355,5 +357,37 @@ describe('GET /login and POST /login/password', () => {
       expect(res.status).toBe(403);
     }
     expect(formsOf(await (await new Browser(h).get(next.href)).text())).toEqual([]);
+  });
+
+  it('logs failed and throttled sign-ins without the password, the token or any cookie', async () => {
+    const lines: string[] = [];
+    const stream = new Writable({
+      write(chunk: Buffer, _enc, cb) {
+        lines.push(chunk.toString());
+        cb();
+      },
+    });
+    logEvents(h.events, createLogger(stream, 'debug'));
+    const { page } = await loginPage(h, browser);
+    const secrets = [
+      'guess-password-0',
+      'guess-password-1',
+      'guess-password-2',
+      'guess-password-3',
+      'guess-password-4',
+    ];
+    for (const guess of secrets) await submitPassword(browser, page, 'alice', guess);
+    await submitPassword(browser, page, 'alice', PEOPLE.alice.password);
+    const log = lines.join('');
+    expect(log).toContain('"event":"signIn.failed"');
+    expect(log).toContain('"event":"signIn.throttled"');
+    for (const secret of [
+      ...secrets,
+      PEOPLE.alice.password,
+      formOf(page, '/login/password').fields.csrf ?? '',
+      ...browser.cookies.values(),
+    ]) {
+      expect(log).not.toContain(secret);
+    }
   });
 });
