@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { STRICT_POLICY } from '../../src/outbound/address-policy.ts';
 import type { UserRecord } from '../../src/people/records.ts';
+import { formActionAllowed } from '../../src/people/login/upstream-sign-in.ts';
 import { identityKey } from '../../src/people/users.ts';
 import type { CompiledConnection, ConnectionSignIn } from '../../src/store/snapshot.ts';
 import {
@@ -20,6 +21,19 @@ import { Browser, formOf } from './login-browser.ts';
  */
 
 const CORP = 'corp/company-idp';
+
+describe('formActionAllowed', () => {
+  it.each([
+    ['https://idp.example', 'https://idp.example/oauth2/auth?x=1', true],
+    ['https://idp.example/tenant', 'https://idp.example/other/auth', true],
+    ['https://idp.example', 'https://login.idp.example/auth', false],
+    ['https://idp.example', 'http://idp.example/auth', false],
+    ['https://idp.example:8443', 'https://idp.example/auth', false],
+    [undefined, 'https://idp.example/auth', false],
+  ])('a page allowing %s lets a choice redirect to %s: %s', (expected, actual, allowed) => {
+    expect(formActionAllowed(expected, actual)).toBe(allowed);
+  });
+});
 
 function companyConnection(issuer: string, overrides: Partial<ConnectionSignIn> = {}): CompiledConnection {
   return {

@@ -4,17 +4,12 @@ import { checkCsrf, readBrowser } from '../csrf.ts';
 import type { PeopleDeps } from '../deps.ts';
 import { sendErrorPage } from '../pages/error-page.ts';
 import { textsFor } from '../pages/texts.ts';
-import {
-  checkThrottle,
-  clearFailures,
-  DEFAULT_SIGN_IN_LIMITS,
-  recordFailure,
-  throttleCounters,
-} from '../throttle.ts';
+import { clearFailures, DEFAULT_SIGN_IN_LIMITS, recordFailure, throttleCounters } from '../throttle.ts';
 import { verifyTestUser } from '../upstream/test-users.ts';
 import { connectionKey, formParam, loadSignIn, offeredConnections } from './context.ts';
 import { finishSignIn } from './finish.ts';
 import { sendTestUserForm, sendUnknownConnection } from './login-page.ts';
+import { refuseIfThrottled } from './throttled.ts';
 
 /** Longest name or password read: far above any real one, and bounds the work a hostile form can ask for. */
 const MAX_FIELD_LENGTH = 1024;
@@ -55,22 +50,8 @@ export async function testUserSignIn(
     connection: connectionKey(connection),
     name: username,
   });
-  const throttled = await checkThrottle(deps.state, counters, nowMs);
-  if (throttled !== undefined) {
-    const retryAfterSeconds = Math.max(1, Math.ceil((throttled.retryAtMs - nowMs) / 1000));
-    deps.events.emit('signIn.throttled', {
-      scope: throttled.scope,
-      connection: connectionKey(connection),
-      retryAfterSeconds,
-    });
-    return sendErrorPage(reply, {
-      status: 429,
-      title: texts.tooManyAttempts,
-      message: texts.tooManyAttemptsMessage(Math.ceil(retryAfterSeconds / 60)),
-      retryAfterSeconds,
-      texts,
-    });
-  }
+  const refused = await refuseIfThrottled(reply, deps, counters, connectionKey(connection));
+  if (refused !== undefined) return refused;
   const identity = verifyTestUser(connection, username, password);
   if (identity === undefined) {
     await recordFailure(deps.state, counters, nowMs);

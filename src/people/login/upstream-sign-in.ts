@@ -9,7 +9,7 @@ import { html } from '../pages/html.ts';
 import { formActionSource, renderPage, sendPage } from '../pages/layout.ts';
 import { textsFor } from '../pages/texts.ts';
 import type { UpstreamLoginRecord } from '../records.ts';
-import { checkThrottle, DEFAULT_SIGN_IN_LIMITS, recordFailure, throttleCounters } from '../throttle.ts';
+import { DEFAULT_SIGN_IN_LIMITS, recordFailure, throttleCounters } from '../throttle.ts';
 import { upstreamProvider } from '../upstream/providers.ts';
 import { UpstreamSignInError } from '../upstream/upstream.ts';
 import type { SignInFailureReason } from '../../events.ts';
@@ -22,6 +22,7 @@ import {
   type SignInContext,
 } from './context.ts';
 import { finishSignIn } from './finish.ts';
+import { refuseIfThrottled } from './throttled.ts';
 
 /** How long a person has at the upstream before its answer is no longer taken (RFC 9700 §4.7: state is short-lived). */
 export const UPSTREAM_LOGIN_LIFETIME_MS = 10 * 60_000;
@@ -44,23 +45,8 @@ export async function startUpstreamSignIn(
   const texts = textsFor();
   const nowMs = deps.now();
   const counters = throttleCounters(deps.signInLimits ?? DEFAULT_SIGN_IN_LIMITS, request.ip);
-  const throttled = await checkThrottle(deps.state, counters, nowMs);
-  if (throttled !== undefined) {
-    const retryAfterSeconds = Math.max(1, Math.ceil((throttled.retryAtMs - nowMs) / 1000));
-    deps.events.emit('signIn.throttled', {
-      scope: throttled.scope,
-      connection: connectionKey(connection),
-      retryAfterSeconds,
-    });
-    const message = texts.tooManyAttemptsMessage(Math.ceil(retryAfterSeconds / 60));
-    return sendErrorPage(reply, {
-      status: 429,
-      title: texts.tooManyAttempts,
-      message,
-      retryAfterSeconds,
-      texts,
-    });
-  }
+  const refused = await refuseIfThrottled(reply, deps, counters, connectionKey(connection));
+  if (refused !== undefined) return refused;
   const provider = upstreamProvider(connection.type, deps);
   if (provider === undefined) return sendExpired(reply);
   const state = randomToken();
@@ -92,9 +78,7 @@ export async function startUpstreamSignIn(
     nowMs,
   );
   if (result !== 'created') throw new Error(`an upstream sign-in could not be stored: ${result}`);
-  const expected = upstreamStartUrl(connection);
-  const target = formActionSource(start.url);
-  if (request.method === 'POST' && (expected === undefined || target !== formActionSource(expected))) {
+  if (request.method === 'POST' && !formActionAllowed(upstreamStartUrl(connection), start.url)) {
     // The login page's form-action did not allow this host (discovery named another): a link is not governed by it.
     return sendPage(reply, {
       body: renderPage(texts, {
@@ -179,6 +163,15 @@ export async function upstreamCallback(
     });
   }
   return finishSignIn(request, reply, deps, { context, connection: signInConnection, identity, browser });
+}
+
+/**
+ * Whether the login page's CSP, which allowed its forms to reach `expected` (context.ts `upstreamStartUrl`), lets
+ * the choice's redirect reach `actual`, the authorization URL the provider built.
+ */
+export function formActionAllowed(expected: string | undefined, actual: string): boolean {
+  const allowed = expected === undefined ? undefined : formActionSource(expected);
+  return allowed !== undefined && allowed === formActionSource(actual);
 }
 
 /** Counts a failed upstream sign-in against the source address and reports it. */
