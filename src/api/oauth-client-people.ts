@@ -131,13 +131,14 @@ export const peopleClientFields = {
     .meta({
       description: `The Connections people may sign in through, in the order the login page lists them (the page is skipped when there is one). The namespace defaults to this client's own; a Connection in another namespace must select this namespace in its \`allowedNamespaces\`. At most ${MAX_CLIENT_CONNECTIONS}. Only for clients that sign people in.`,
     }),
-  firstParty: z.boolean().default(false).meta({
+  // No schema defaults: the API server would write them into every machine client too.
+  firstParty: z.boolean().optional().meta({
     description:
-      'Whether the application is your own: people signing in to a first-party client are not asked for consent. A third-party client (the default) shows the consent page with its name and the scopes it asks for, in words.',
+      'Whether the application is your own: people signing in to a first-party client are not asked for consent. A third-party client (the default, false) shows the consent page with its name and the scopes it asks for, in words. Only for clients that sign people in.',
   }),
-  requirePushedAuthorizationRequests: z.boolean().default(false).meta({
+  requirePushedAuthorizationRequests: z.boolean().optional().meta({
     description:
-      'Refuse authorization requests that do not come through the pushed authorization request endpoint (RFC 9126 §6: `require_pushed_authorization_requests`), so parameters never travel in the browser URL.',
+      'Refuse authorization requests that do not come through the pushed authorization request endpoint (RFC 9126 §6: `require_pushed_authorization_requests`), so parameters never travel in the browser URL. Default false. Only for clients that sign people in.',
   }),
   idToken,
   refreshToken,
@@ -152,11 +153,21 @@ interface PeopleRuleInput {
   postLogoutRedirectUris?: readonly string[] | undefined;
   allowedOrigins?: readonly string[] | undefined;
   connections?: readonly unknown[] | undefined;
+  firstParty?: boolean | undefined;
+  requirePushedAuthorizationRequests?: boolean | undefined;
   idToken?: unknown;
   refreshToken?: unknown;
 }
 
 const DEVICE_CODE = 'urn:ietf:params:oauth:grant-type:device_code';
+const PEOPLE_ONLY_FIELDS = [
+  'redirectUris',
+  'postLogoutRedirectUris',
+  'allowedOrigins',
+  'connections',
+  'firstParty',
+  'requirePushedAuthorizationRequests',
+] as const satisfies readonly (keyof PeopleRuleInput)[];
 const signsPeopleIn = (s: PeopleRuleInput) => s.grantTypes.includes('authorization_code');
 const webSchemeOnly = (uris: readonly string[] | undefined) =>
   (uris ?? []).every((u) => WEB_SCHEMES.some((p) => u.startsWith(p)));
@@ -200,16 +211,10 @@ export const peopleClientRules: CrossFieldRule<PeopleRuleInput>[] = [
       s.grantTypes.includes(DEVICE_CODE),
   },
   {
-    cel: "'authorization_code' in self.grantTypes || (!has(self.redirectUris) && !has(self.postLogoutRedirectUris) && !has(self.allowedOrigins) && !has(self.connections))",
-    message:
-      'redirectUris, postLogoutRedirectUris, allowedOrigins and connections are only for clients that sign people in: add authorization_code to grantTypes',
+    cel: `'authorization_code' in self.grantTypes || (${PEOPLE_ONLY_FIELDS.map((f) => `!has(self.${f})`).join(' && ')})`,
+    message: `${PEOPLE_ONLY_FIELDS.slice(0, -1).join(', ')} and ${PEOPLE_ONLY_FIELDS.at(-1) as string} are only for clients that sign people in: add authorization_code to grantTypes`,
     field: 'grantTypes',
-    holds: (s) =>
-      signsPeopleIn(s) ||
-      (s.redirectUris === undefined &&
-        s.postLogoutRedirectUris === undefined &&
-        s.allowedOrigins === undefined &&
-        s.connections === undefined),
+    holds: (s) => signsPeopleIn(s) || PEOPLE_ONLY_FIELDS.every((f) => s[f] === undefined),
   },
   {
     cel: `!has(self.idToken) || 'authorization_code' in self.grantTypes || '${DEVICE_CODE}' in self.grantTypes`,

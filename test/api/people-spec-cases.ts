@@ -58,7 +58,7 @@ const NONE_ONLY =
 const PRIVATE_USE =
   'redirectUris: a private-use URI scheme (com.example.app:/cb, RFC 8252 §7.1) is only for appType native: other clients use https';
 const PEOPLE_ONLY =
-  'grantTypes: redirectUris, postLogoutRedirectUris, allowedOrigins and connections are only for clients that sign people in: add authorization_code to grantTypes';
+  'grantTypes: redirectUris, postLogoutRedirectUris, allowedOrigins, connections, firstParty and requirePushedAuthorizationRequests are only for clients that sign people in: add authorization_code to grantTypes';
 
 export const CLIENT_CASES: SpecCase[] = [
   client('a web client with refresh tokens and two Connections', WEB),
@@ -108,6 +108,7 @@ export const CLIENT_CASES: SpecCase[] = [
   ),
   client('redirectUris on a machine client', { redirectUris: ['https://app.example.com/cb'] }, [PEOPLE_ONLY]),
   client('connections on a machine client', { connections: [{ name: 'corp-sso' }] }, [PEOPLE_ONLY]),
+  client('firstParty on a machine client', { firstParty: true }, [PEOPLE_ONLY]),
   client('idToken on a machine client', { idToken: { lifetime: '1h' } }, [
     'idToken: idToken is only for clients that sign people in (authorization_code or the device grant)',
   ]),

@@ -237,10 +237,11 @@ spec:
 kind: OAuthClient
 metadata: {name: billing-worker, namespace: billing}
 spec:
+  appType: native
   grantTypes: [client_credentials]
   tokenEndpointAuthMethod: none
 `,
-    problem: { line: 6, object: 'OAuthClient/billing/billing-worker', field: 'spec.tokenEndpointAuthMethod' },
+    problem: { line: 7, object: 'OAuthClient/billing/billing-worker', field: 'spec.tokenEndpointAuthMethod' },
     message: 'client_credentials needs a confidential client: tokenEndpointAuthMethod must not be none',
   },
   {

@@ -43,8 +43,8 @@ export function peopleClientOf(
     postLogoutRedirectUris: spec.postLogoutRedirectUris ?? [],
     allowedOrigins: spec.allowedOrigins ?? [],
     connections: signInConnections(spec, namespace, scope, problems),
-    firstParty: spec.firstParty,
-    requirePushedAuthorizationRequests: spec.requirePushedAuthorizationRequests,
+    firstParty: spec.firstParty ?? false,
+    requirePushedAuthorizationRequests: spec.requirePushedAuthorizationRequests ?? false,
     idTokenLifetimeSeconds: seconds(spec.idToken?.lifetime ?? DEFAULT_ID_TOKEN_LIFETIME),
     refreshToken: {
       idleSeconds: seconds(refresh?.idleLifetime ?? DEFAULT_REFRESH_IDLE_LIFETIME),
