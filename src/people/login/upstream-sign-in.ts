@@ -10,8 +10,9 @@ import { formActionSource, renderPage, sendPage } from '../pages/layout.ts';
 import { textsFor } from '../pages/texts.ts';
 import type { UpstreamLoginRecord } from '../records.ts';
 import { DEFAULT_SIGN_IN_LIMITS, recordFailure, throttleCounters } from '../throttle.ts';
-import { upstreamProvider } from '../upstream/providers.ts';
 import { UpstreamSignInError } from '../upstream/upstream.ts';
+import type { UpstreamProvider } from '../upstream/upstream.ts';
+import type { ConnectionType } from '../../store/snapshot.ts';
 import type { SignInFailureReason } from '../../events.ts';
 import {
   connectionKey,
@@ -47,7 +48,7 @@ export async function startUpstreamSignIn(
   const counters = throttleCounters(deps.signInLimits ?? DEFAULT_SIGN_IN_LIMITS, request.ip);
   const refused = await refuseIfThrottled(reply, deps, counters, connectionKey(connection));
   if (refused !== undefined) return refused;
-  const provider = upstreamProvider(connection.type, deps);
+  const provider = await providerFor(connection.type, deps);
   if (provider === undefined) return sendExpired(reply);
   const state = randomToken();
   let start;
@@ -131,7 +132,7 @@ export async function upstreamCallback(
   const context = await loadSignIn(deps, pending.value.requestId);
   if (context === undefined) return sendExpired(reply);
   const connection = context.snapshot.connections.get(pending.value.connection);
-  const provider = connection === undefined ? undefined : upstreamProvider(connection.type, deps);
+  const provider = connection === undefined ? undefined : await providerFor(connection.type, deps);
   if (connection?.signIn === undefined || provider === undefined) return sendExpired(reply);
   const signInConnection = connection as SignInConnection;
   const name = connection.signIn.displayName;
@@ -185,4 +186,13 @@ async function failed(
   deps.events.emit('signIn.failed', { reason, connection, detail });
   const counters = throttleCounters(deps.signInLimits ?? DEFAULT_SIGN_IN_LIMITS, request.ip);
   await recordFailure(deps.state, counters, deps.now());
+}
+
+/**
+ * The upstream provider, loaded on the first upstream sign-in: its HTTP client (undici) and ID token checks stay
+ * out of a server nobody signs in to through an upstream (dev mode's start-up, idle memory; issue 11).
+ */
+async function providerFor(type: ConnectionType, deps: PeopleDeps): Promise<UpstreamProvider | undefined> {
+  const { upstreamProvider } = await import('../upstream/providers.ts');
+  return upstreamProvider(type, deps);
 }

@@ -9,6 +9,9 @@ import {
 } from './oauth-client.ts';
 import { upstreamJson, type UpstreamDeps } from './upstream-http.ts';
 import { UpstreamSignInError, type UpstreamIdentity, type UpstreamProvider } from './upstream.ts';
+import { GITHUB_WEB } from './well-known.ts';
+
+export { GITHUB_WEB };
 
 /**
  * A `github` Connection: GitHub's OAuth web application flow with PKCE S256 and `state`, then the REST API for
@@ -16,7 +19,6 @@ import { UpstreamSignInError, type UpstreamIdentity, type UpstreamProvider } fro
  * https://docs.github.com/en/apps/oauth-apps/building-oauth-apps/authorizing-oauth-apps
  */
 
-export const GITHUB_WEB = 'https://github.com';
 /** `read:user` for the profile, `user:email` for private emails, `read:org` for private memberships and teams. */
 export const GITHUB_SCOPES = ['read:user', 'user:email', 'read:org'] as const;
 /** A person in more organizations or teams than this is cut off (10 pages of 100), not waited for. */

@@ -3,9 +3,10 @@ import type { JWTPayload } from 'jose';
 import { oidcProvider } from './oidc.ts';
 import type { UpstreamDeps } from './upstream-http.ts';
 import { UpstreamSignInError, type UpstreamProvider } from './upstream.ts';
+import { GOOGLE_ISSUER } from './well-known.ts';
 
 /** Google's issuer (https://developers.google.com/identity/openid-connect/openid-connect#discovery). */
-export const GOOGLE_ISSUER = 'https://accounts.google.com';
+export { GOOGLE_ISSUER };
 
 /**
  * A `google` Connection: the `oidc` provider preset to Google's issuer (a Connection's own issuer wins, which
