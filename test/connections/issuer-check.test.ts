@@ -603,6 +603,16 @@ describe('checkConnection dispatches on spec.type', () => {
     });
   });
 
+  it.each(['github', 'test'] as const)(
+    'type: %s has no issuer to check, and contacts nothing',
+    async (type) => {
+      expect(await checkConnection({ type }, { policy: { ...STRICT_POLICY, allowHosts: [] } })).toEqual({
+        ok: false,
+        message: `a Connection of type ${type} has no issuer to check`,
+      });
+    },
+  );
+
   it('type: kubernetes without an API server (dev mode) cannot be checked', async () => {
     expect(await checkConnection({ type: 'kubernetes' }, {})).toEqual({
       ok: false,
