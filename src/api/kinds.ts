@@ -129,7 +129,12 @@ export const connectionKind = define({
   spec: connectionSpec,
   status: connectionStatus,
   printerColumns: [
-    { name: 'Type', type: 'string', jsonPath: '.spec.type', description: 'kubernetes or oidc.' },
+    {
+      name: 'Type',
+      type: 'string',
+      jsonPath: '.spec.type',
+      description: 'kubernetes, oidc, github, google or test.',
+    },
     ready,
     reason,
     age,
