@@ -89,9 +89,13 @@ export function checkNotEncoded(contentEncoding: string | undefined): void {
 
 /**
  * Makes the form parser the only body parser of `app`: a body of any other type is refused before it is
- * read, and the error handler turns that into `invalid_request`.
+ * read, and the error handler turns that into `invalid_request`. `toBody` turns the checked text into the
+ * request body: parsed by default; the authorization endpoint keeps it raw to see repeated parameters itself.
  */
-export function registerFormParser(app: FastifyInstance): void {
+export function registerFormParser(
+  app: FastifyInstance,
+  toBody: (body: string) => unknown = parseForm,
+): void {
   app.removeAllContentTypeParsers();
   app.addContentTypeParser(
     FORM_CONTENT_TYPE,
@@ -100,7 +104,7 @@ export function registerFormParser(app: FastifyInstance): void {
       try {
         checkNotEncoded(request.headers['content-encoding']);
         checkFormCharset(request.headers['content-type'] ?? '');
-        done(null, parseForm(body as string));
+        done(null, toBody(body as string));
       } catch (err) {
         done(err as Error, undefined);
       }

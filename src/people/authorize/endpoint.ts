@@ -1,6 +1,6 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { InvalidRequest, OAuthError, quote } from '../../server/errors.ts';
-import { BODY_LIMIT, checkFormCharset, checkNotEncoded, FORM_CONTENT_TYPE } from '../../server/form.ts';
+import { registerFormParser } from '../../server/form.ts';
 import type { PeopleDeps } from '../deps.ts';
 import { randomToken } from '../digest.ts';
 import { sendErrorPage } from '../pages/error-page.ts';
@@ -23,20 +23,7 @@ import { validateAuthorizationRequest } from './validate.ts';
 export function registerAuthorizationEndpoint(app: FastifyInstance, deps: PeopleDeps): void {
   const path = deps.urls.paths.authorize;
   void app.register(async (scope) => {
-    scope.removeAllContentTypeParsers();
-    scope.addContentTypeParser(
-      FORM_CONTENT_TYPE,
-      { parseAs: 'string', bodyLimit: BODY_LIMIT },
-      (request, body, done) => {
-        try {
-          checkNotEncoded(request.headers['content-encoding']);
-          checkFormCharset(request.headers['content-type'] ?? '');
-          done(null, body);
-        } catch (err) {
-          done(err as Error, undefined);
-        }
-      },
-    );
+    registerFormParser(scope, (body) => body);
     scope.setErrorHandler((err, request, reply) => sendFailurePage(request, reply, err));
     scope.get(path, (request, reply) => authorize(request, reply, deps, paramsFromUrl(request.url)));
     scope.post(path, (request, reply) =>

@@ -1,3 +1,4 @@
+import type { AccessTokenClaims } from '../../server/claims.ts';
 import type { SigningAlgorithm } from '../../api/resource-server.ts';
 import { InvalidTarget, quote } from '../../server/errors.ts';
 import type { Grant as ApiGrant } from '../../store/snapshot.ts';
@@ -66,15 +67,7 @@ function chosenResource(authorized: readonly string[], requested: readonly strin
 }
 
 /** The claims of a person's access token (RFC 9068 §2.2): `sub` is the person, `client_id` the client. */
-export interface PeopleAccessTokenClaims {
-  iss: string;
-  sub: string;
-  aud: string;
-  client_id: string;
-  scope?: string;
-  iat: number;
-  exp: number;
-  jti: string;
+export interface PeopleAccessTokenClaims extends Omit<AccessTokenClaims, 'org_id' | 'org_name'> {
   /** RFC 9068 §2.2.1: when the person signed in. */
   auth_time: number;
 }
