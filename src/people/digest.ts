@@ -1,4 +1,4 @@
-import { createHash, randomBytes } from 'node:crypto';
+import { createHash, createHmac, randomBytes } from 'node:crypto';
 
 /** SHA-256 of a credential, base64url: what a record holds where it must name another credential. */
 export function digestOf(credential: string): string {
@@ -11,4 +11,24 @@ export function digestOf(credential: string): string {
  */
 export function randomToken(prefix = ''): string {
   return prefix + randomBytes(32).toString('base64url');
+}
+
+/**
+ * A {@link randomToken} (no prefix) kept in a record keyed by another credential `key`, readable only by whoever
+ * presents `key` again: the token XOR HMAC-SHA256(key, purpose). The store keeps only a digest of `key`, so a
+ * dump of it holds neither (records.ts: values never hold a credential). Its own inverse: sealing a sealed value
+ * with the same key and purpose gives the token back.
+ *
+ * @example
+ * const sealed = sealWith(state, 'request', requestId);
+ * sealWith(state, 'request', sealed) === requestId; // true
+ */
+export function sealWith(key: string, purpose: string, token: string): string {
+  const bytes = Buffer.from(token, 'base64url');
+  if (bytes.length !== 32 || bytes.toString('base64url') !== token) {
+    throw new RangeError('only 256-bit base64url tokens can be sealed');
+  }
+  const pad = createHmac('sha256', key).update(purpose).digest();
+  for (let i = 0; i < 32; i++) bytes[i] = (bytes[i] as number) ^ (pad[i] as number);
+  return bytes.toString('base64url');
 }

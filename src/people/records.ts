@@ -138,14 +138,16 @@ export interface IdentityRecord {
 
 /**
  * `upstream_login`, keyed by the `state` sent to the upstream provider: what the callback needs to finish, and
- * which authorization request it belongs to. Consumed once by the callback.
+ * which authorization request it belongs to. Consumed once by the callback. The request id and the PKCE
+ * verifier are credentials, so they are sealed with the `state` (`sealWith(state, …)`, digest.ts): only the
+ * callback that presents the `state` reads them.
  */
 export interface UpstreamLoginRecord {
-  /** The authorization request id this sign-in serves. */
-  requestId: string;
+  /** The authorization request id this sign-in serves, sealed with purpose `request`. */
+  sealedRequestId: string;
   connection: string;
-  /** The PKCE verifier sent upstream (a secret: the record expires in minutes and is consumed once). */
-  codeVerifier: string;
+  /** The PKCE verifier sent upstream, sealed with purpose `code_verifier`. */
+  sealedCodeVerifier: string;
   nonce?: string;
   /** Digest of the browser-binding cookie set when the sign-in started (login CSRF, RFC 9700 §4.7). */
   browserDigest: string;
@@ -157,8 +159,8 @@ export interface UpstreamLoginRecord {
  * expires with the authorization request.
  */
 export interface PendingLinkRecord {
-  /** The authorization request this sign-in serves. */
-  requestId: string;
+  /** Digest of the authorization request id this sign-in serves (the link form names the request). */
+  requestDigest: string;
   /** The user the person is asked to link to. */
   userId: string;
   /** The identity as the upstream (or test Connection) described it; no credential is in it. */

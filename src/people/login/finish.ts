@@ -3,7 +3,7 @@ import { continueAuthorization, sendExpired } from '../authorize/continue.ts';
 import { sendSeeOther } from '../authorize/response.ts';
 import { browserDigest, checkCsrfToken, csrfToken, readBrowser } from '../csrf.ts';
 import type { PeopleDeps } from '../deps.ts';
-import { randomToken } from '../digest.ts';
+import { digestOf, randomToken } from '../digest.ts';
 import { sendErrorPage } from '../pages/error-page.ts';
 import { sendPage } from '../pages/layout.ts';
 import { renderLinkPage } from '../pages/link-page.ts';
@@ -122,7 +122,7 @@ async function sendLinkPage(
   const { context, connection, identity } = done;
   const linkId = randomToken();
   const value: PendingLinkRecord = {
-    requestId: context.requestId,
+    requestDigest: digestOf(context.requestId),
     userId,
     identity,
     browserDigest: browserDigest(done.browser),

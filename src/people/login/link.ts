@@ -2,6 +2,7 @@ import type { FastifyReply, FastifyRequest } from 'fastify';
 import { denyAuthorization, sendExpired } from '../authorize/continue.ts';
 import { browserDigest, checkCsrf, readBrowser } from '../csrf.ts';
 import type { PeopleDeps } from '../deps.ts';
+import { digestOf } from '../digest.ts';
 import { sendErrorPage } from '../pages/error-page.ts';
 import { textsFor } from '../pages/texts.ts';
 import type { PendingLinkRecord } from '../records.ts';
@@ -37,7 +38,7 @@ export async function confirmLink(
   const pending = await deps.state.consume<PendingLinkRecord>('pending_link', linkId, deps.now());
   if (
     pending === undefined ||
-    pending.value.requestId !== requestId ||
+    pending.value.requestDigest !== digestOf(requestId) ||
     pending.value.browserDigest !== browserDigest(browser)
   ) {
     return sendExpired(reply);

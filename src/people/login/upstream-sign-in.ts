@@ -3,7 +3,7 @@ import { sendExpired } from '../authorize/continue.ts';
 import { sendSeeOther } from '../authorize/response.ts';
 import { browserDigest, ensureBrowser, readBrowser } from '../csrf.ts';
 import type { PeopleDeps } from '../deps.ts';
-import { randomToken } from '../digest.ts';
+import { randomToken, sealWith } from '../digest.ts';
 import { sendErrorPage } from '../pages/error-page.ts';
 import { html } from '../pages/html.ts';
 import { formActionSource, renderPage, sendPage } from '../pages/layout.ts';
@@ -17,6 +17,7 @@ import type { SignInFailureReason } from '../../events.ts';
 import {
   connectionKey,
   loadSignIn,
+  offeredConnections,
   queryParam,
   upstreamStartUrl,
   type SignInConnection,
@@ -66,9 +67,9 @@ export async function startUpstreamSignIn(
   }
   const browser = ensureBrowser(request, reply, deps);
   const value: UpstreamLoginRecord = {
-    requestId: context.requestId,
+    sealedRequestId: sealWith(state, 'request', context.requestId),
     connection: connectionKey(connection),
-    codeVerifier: start.codeVerifier,
+    sealedCodeVerifier: sealWith(state, 'code_verifier', start.codeVerifier),
     ...(start.nonce === undefined ? {} : { nonce: start.nonce }),
     browserDigest: browserDigest(browser),
   };
@@ -129,12 +130,12 @@ export async function upstreamCallback(
       texts,
     });
   }
-  const context = await loadSignIn(deps, pending.value.requestId);
+  const context = await loadSignIn(deps, sealWith(state as string, 'request', pending.value.sealedRequestId));
   if (context === undefined) return sendExpired(reply);
-  const connection = context.snapshot.connections.get(pending.value.connection);
+  // The client must still offer the Connection: configuration may have changed while the person was upstream.
+  const connection = offeredConnections(context).find((c) => connectionKey(c) === pending.value.connection);
   const provider = connection === undefined ? undefined : await providerFor(connection.type, deps);
-  if (connection?.signIn === undefined || provider === undefined) return sendExpired(reply);
-  const signInConnection = connection as SignInConnection;
+  if (connection === undefined || provider === undefined) return sendExpired(reply);
   const name = connection.signIn.displayName;
   const upstreamError = queryParam(request, 'error');
   if (upstreamError !== undefined) {
@@ -152,7 +153,12 @@ export async function upstreamCallback(
   const callback = new URLSearchParams(query === -1 ? '' : request.url.slice(query + 1));
   let identity;
   try {
-    identity = await provider.finish(signInConnection, deps.urls.loginCallback, callback, pending.value);
+    const { nonce } = pending.value;
+    const codeVerifier = sealWith(state as string, 'code_verifier', pending.value.sealedCodeVerifier);
+    identity = await provider.finish(connection, deps.urls.loginCallback, callback, {
+      codeVerifier,
+      ...(nonce === undefined ? {} : { nonce }),
+    });
   } catch (err) {
     if (!(err instanceof UpstreamSignInError)) throw err;
     await failed(request, deps, 'upstream_failed', pending.value.connection, err.reason);
@@ -163,7 +169,7 @@ export async function upstreamCallback(
       texts,
     });
   }
-  return finishSignIn(request, reply, deps, { context, connection: signInConnection, identity, browser });
+  return finishSignIn(request, reply, deps, { context, connection, identity, browser });
 }
 
 /**

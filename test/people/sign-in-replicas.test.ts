@@ -1,0 +1,337 @@
+/**
+ * A sign-in spread over two Latchkey replicas that share one real PostgreSQL (issue 12, "Replicas: the sign-in
+ * starts on one and the callback and code redemption land on the other"). Both serve one issuer; this test is
+ * the load balancer, sending each request of one browser to the replica it names. The company IdP is
+ * node-oidc-provider behind an `oidc` Connection; the relying party is openid-client. Afterwards the records
+ * table is read whole: no code, refresh token, session id, request id or upstream `state` is in it as sent.
+ */
+import * as oidc from 'openid-client';
+import pg from 'pg';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { EventBus } from '../../src/events.ts';
+import { STRICT_POLICY } from '../../src/outbound/address-policy.ts';
+import { sessionCookieName } from '../../src/people/session.ts';
+import { startServers, type RunningServers } from '../../src/server/start.ts';
+import { openPostgresState, type PostgresState } from '../../src/state/postgres/postgres-state.ts';
+import { RECORDS_TABLE } from '../../src/state/postgres/schema.ts';
+import type { CompiledConnection } from '../../src/store/snapshot.ts';
+import { payments, testKeys } from '../http/harness.ts';
+import { FixedSource, grant } from '../http/world.ts';
+import { LATCHKEY_AT_IDP, startCompanyIdp, type CompanyIdp } from '../support/oidc-upstream.ts';
+import { startPostgres, type RunningPostgres } from '../support/postgres.ts';
+import { pkce, webRequest } from './authorize-support.ts';
+import { PEOPLE, peopleClient, peopleWorld, signIn, WEB_SECRET } from './harness.ts';
+import { formOf } from './login-browser.ts';
+
+const ISSUER = 'http://latchkey.test';
+const CORP = 'corp/company-idp';
+const CORP_CLIENT = { id: 'corp-web.people', secret: 'secret-corp-web-3Jq8' };
+const CORP_REDIRECT = 'https://corp-app.example.com/callback';
+const TIMEOUTS = { connectTimeoutMs: 2_000, statementTimeoutMs: 5_000, idleTimeoutMs: 30_000 };
+const SESSION = sessionCookieName(false);
+
+interface Replica {
+  servers: RunningServers;
+  state: PostgresState;
+  base: string;
+}
+
+/**
+ * One browser behind the load balancer: a cookie jar (host-only cookies of the one issuer, by name) and
+ * requests sent to the replica each call names, the issuer's origin swapped for that replica's address.
+ */
+class Balanced {
+  readonly cookies = new Map<string, string>();
+
+  async get(at: Replica, url: string): Promise<Response> {
+    return this.send(at, url, { method: 'GET' });
+  }
+
+  async post(at: Replica, url: string, form: Record<string, string>): Promise<Response> {
+    return this.send(at, url, {
+      method: 'POST',
+      headers: { 'content-type': 'application/x-www-form-urlencoded', origin: ISSUER },
+      body: new URLSearchParams(form).toString(),
+    });
+  }
+
+  private async send(at: Replica, url: string, init: RequestInit): Promise<Response> {
+    const target = routed(at, url);
+    const cookie = [...this.cookies].map(([k, v]) => `${k}=${v}`).join('; ');
+    const headers = { ...(init.headers as Record<string, string>), ...(cookie === '' ? {} : { cookie }) };
+    const res = await fetch(target, { ...init, headers, redirect: 'manual' });
+    for (const line of res.headers.getSetCookie()) {
+      const [pair = ''] = line.split(';');
+      const eq = pair.indexOf('=');
+      const [name, value] = [pair.slice(0, eq).trim(), pair.slice(eq + 1).trim()];
+      if (/max-age=0/i.test(line) || value === '') this.cookies.delete(name);
+      else this.cookies.set(name, value);
+    }
+    return res;
+  }
+}
+
+/** `url` (absolute on the issuer, or a path) sent to replica `at`. */
+function routed(at: Replica, url: string): string {
+  const u = new URL(url, ISSUER);
+  if (u.origin !== ISSUER) throw new Error(`not the issuer's: ${u.href}`);
+  return `${at.base}${u.pathname}${u.search}`;
+}
+
+function location(res: Response): URL {
+  const value = res.headers.get('location');
+  if (res.status !== 303 || value === null) throw new Error(`expected a 303, got ${res.status}`);
+  return new URL(value, ISSUER);
+}
+
+function companyConnection(issuer: string): CompiledConnection {
+  return {
+    namespace: 'corp',
+    name: 'company-idp',
+    type: 'oidc',
+    issuer,
+    keys: [],
+    signIn: signIn({ displayName: 'Company IdP', ...LATCHKEY_AT_IDP }),
+  };
+}
+
+let db: RunningPostgres;
+let idp: CompanyIdp;
+let replicas: Replica[] = [];
+/** Everything a browser or client held that must not be in the records table as it was sent. */
+const credentials = new Map<string, string>();
+
+beforeAll(async () => {
+  [db, idp] = await Promise.all([startPostgres(), startCompanyIdp({ redirectUris: [] })]);
+  idp.registerRedirectUri(`${ISSUER}/login/callback`);
+  const keys = await testKeys();
+  const source = new FixedSource(
+    peopleWorld(keys, {
+      connections: [companyConnection(idp.issuer)],
+      clients: [
+        peopleClient(
+          {
+            clientId: CORP_CLIENT.id,
+            secrets: [CORP_CLIENT.secret],
+            grants: [grant(payments, ['payments:read'])],
+          },
+          {
+            displayName: 'Corp app',
+            firstParty: false,
+            redirectUris: [CORP_REDIRECT],
+            postLogoutRedirectUris: ['https://corp-app.example.com/bye'],
+            connections: ['people/test-people', CORP],
+            // A reuse right after a rotation is a reuse: no grace to wait out with a real clock.
+            refreshToken: { idleSeconds: 3600, absoluteSeconds: 86_400, reuseGraceSeconds: 0 },
+          },
+        ),
+      ],
+    }),
+  );
+  for (let i = 0; i < 2; i += 1) {
+    const state = await openPostgresState({ url: db.url, timeouts: TIMEOUTS, maxConnections: 4 });
+    const servers = await startServers({
+      source,
+      issuer: ISSUER,
+      port: 0,
+      opsPort: 0,
+      now: () => Date.now(),
+      events: new EventBus(),
+      ready: () => true,
+      state,
+      addressPolicy: { ...STRICT_POLICY, allowLoopback: true },
+    });
+    replicas.push({ servers, state, base: `http://127.0.0.1:${servers.port}` });
+  }
+}, 60_000);
+
+afterAll(async () => {
+  for (const r of replicas) {
+    await r.servers.close();
+    await r.state.close();
+  }
+  replicas = [];
+  await idp?.close();
+  await db?.stop();
+});
+
+const a = (): Replica => replicas[0] as Replica;
+const b = (): Replica => replicas[1] as Replica;
+
+/** openid-client for `clientId`, whose every request goes to the replica `route.to` names at that moment. */
+async function relyingParty(clientId: string, secret: string, route: { to: () => Replica }) {
+  const config = await oidc.discovery(new URL(ISSUER), clientId, undefined, oidc.ClientSecretBasic(secret), {
+    execute: [oidc.allowInsecureRequests],
+    [oidc.customFetch]: (url: string, options: oidc.CustomFetchOptions) =>
+      fetch(routed(route.to(), url), options as RequestInit),
+  });
+  return config;
+}
+
+/** Every row of the records table as text: kind, key digest, owner and value. */
+async function recordsTable(): Promise<string> {
+  const client = new pg.Client({ connectionString: db.url });
+  await client.connect();
+  try {
+    const { rows } = await client.query(
+      `select kind, encode(key_digest, 'hex') as key, owner, value::text as value from ${RECORDS_TABLE}`,
+    );
+    return JSON.stringify(rows);
+  } finally {
+    await client.end();
+  }
+}
+
+/** The credentials found in the records table as they were sent. */
+async function credentialsInTable(): Promise<string[]> {
+  const table = await recordsTable();
+  for (const [name, value] of credentials)
+    if (!(value?.length >= 20)) throw new Error(`no ${name} to look for`);
+  return [...credentials].filter(([, value]) => table.includes(value)).map(([name]) => name);
+}
+
+describe('one sign-in through the company IdP spread over two replicas', () => {
+  const route = { to: b };
+  const browser = new Balanced();
+  let tokens: oidc.TokenEndpointResponse & oidc.TokenEndpointResponseHelpers;
+
+  it('starts at A, chooses the IdP at A, lands at B, consents across both, and redeems the code at B', async () => {
+    const config = await relyingParty(CORP_CLIENT.id, CORP_CLIENT.secret, route);
+    const verifier = oidc.randomPKCECodeVerifier();
+    const [state, nonce] = [oidc.randomState(), oidc.randomNonce()];
+    const url = oidc.buildAuthorizationUrl(config, {
+      redirect_uri: CORP_REDIRECT,
+      scope: 'openid email offline_access payments:read',
+      resource: 'https://payments.internal',
+      code_challenge: await oidc.calculatePKCECodeChallenge(verifier),
+      code_challenge_method: 'S256',
+      state,
+      nonce,
+    });
+
+    const toLogin = location(await browser.get(a(), url.href));
+    const requestId = toLogin.searchParams.get('request') as string;
+    credentials.set('request id', requestId);
+    const loginPage = await browser.get(a(), toLogin.href);
+    expect(loginPage.status).toBe(200);
+    const choose = formOf(await loginPage.text(), '/login');
+    credentials.set('browser cookie', browser.cookies.get('latchkey-browser') as string);
+    const chosen = await browser.post(a(), choose.action, { ...choose.fields, connection: CORP });
+    const upstream = new URL(chosen.headers.get('location') as string);
+    expect(upstream.origin).toBe(idp.issuer);
+    credentials.set('upstream state', upstream.searchParams.get('state') as string);
+    expect(await credentialsInTable()).toEqual([]);
+
+    const callback = await idp.signIn(upstream.href, 'emp-1001');
+    expect(callback.origin + callback.pathname).toBe(`${ISSUER}/login/callback`);
+    const continued = location(await browser.get(b(), callback.href));
+    expect(continued.pathname).toBe('/login/continue');
+    credentials.set('session cookie', browser.cookies.get(SESSION) as string);
+
+    const toConsent = location(await browser.get(a(), continued.href));
+    expect(toConsent.pathname).toBe('/consent');
+    const consentPage = await browser.get(b(), toConsent.href);
+    expect(consentPage.status).toBe(200);
+    const consent = formOf(await consentPage.text(), '/consent');
+    expect(await credentialsInTable()).toEqual([]);
+    const back = location(await browser.post(a(), consent.action, { ...consent.fields, decision: 'allow' }));
+    expect(back.origin + back.pathname).toBe(CORP_REDIRECT);
+    credentials.set('code', back.searchParams.get('code') as string);
+
+    route.to = b;
+    tokens = await oidc.authorizationCodeGrant(config, back, {
+      pkceCodeVerifier: verifier,
+      expectedState: state,
+      expectedNonce: nonce,
+      idTokenExpected: true,
+    });
+    credentials.set('refresh token', tokens.refresh_token as string);
+    expect(tokens.claims()).toMatchObject({ iss: ISSUER, aud: CORP_CLIENT.id, amr: ['fed'] });
+    expect(tokens.claims()?.sub).toMatch(/^usr_/);
+  });
+
+  it('refreshes at A, and a reuse of the old refresh token at B ends the family at both', async () => {
+    const config = await relyingParty(CORP_CLIENT.id, CORP_CLIENT.secret, route);
+    route.to = a;
+    const rotated = await oidc.refreshTokenGrant(config, tokens.refresh_token as string);
+    credentials.set('rotated refresh token', rotated.refresh_token as string);
+    const rotatedBy = Date.now();
+    // With no grace, any later millisecond is a reuse: wait for the clock to pass the rotation's.
+    while (Date.now() <= rotatedBy) await new Promise((resolve) => setImmediate(resolve));
+
+    route.to = b;
+    const reuse = oidc.refreshTokenGrant(config, tokens.refresh_token as string);
+    await expect(reuse).rejects.toMatchObject({ error: 'invalid_grant' });
+    route.to = a;
+    const next = oidc.refreshTokenGrant(config, rotated.refresh_token as string);
+    await expect(next).rejects.toMatchObject({ error: 'invalid_grant' });
+  });
+
+  it('keeps no code, refresh token, session id, request id or upstream state in the records table', async () => {
+    expect(credentials.size).toBe(7);
+    expect(await credentialsInTable()).toEqual([]);
+  });
+
+  it('signs the browser out at B, and its session cookie is worth nothing at A', async () => {
+    const old = browser.cookies.get(SESSION) as string;
+    const silent = webRequest(pkce().challenge, {
+      client_id: CORP_CLIENT.id,
+      redirect_uri: CORP_REDIRECT,
+      scope: 'openid email',
+      prompt: 'none',
+    });
+    // Signed in and consented: a silent request at A gets a code.
+    const before = location(await browser.get(a(), `/oauth2/authorize?${new URLSearchParams(silent)}`));
+    expect(before.searchParams.has('code')).toBe(true);
+
+    const query = new URLSearchParams({ id_token_hint: tokens.id_token as string });
+    const out = await browser.get(b(), `/oauth2/logout?${query}`);
+    expect(out.status).toBe(200);
+    expect(browser.cookies.has(SESSION)).toBe(false);
+
+    // The cookie kept by someone who copied it is refused by the other replica, too.
+    browser.cookies.set(SESSION, old);
+    const after = location(await browser.get(a(), `/oauth2/authorize?${new URLSearchParams(silent)}`));
+    expect(after.searchParams.get('error')).toBe('login_required');
+  });
+});
+
+describe("the test Connection's form spread over two replicas", () => {
+  it('shows the form at A, takes the password at B, continues at A and redeems the code at B', async () => {
+    const browser = new Balanced();
+    const { verifier, challenge } = pkce();
+    const request = new URLSearchParams(webRequest(challenge, { scope: 'openid email offline_access' }));
+    const toLogin = location(await browser.get(a(), `/oauth2/authorize?${request}`));
+    const page = await browser.get(a(), toLogin.href);
+    const form = formOf(await page.text(), '/login/password');
+    const signedIn = await browser.post(b(), form.action, {
+      ...form.fields,
+      username: 'alice',
+      password: PEOPLE.alice.password,
+    });
+    const back = location(await browser.get(a(), location(signedIn).href));
+    expect(back.origin + back.pathname).toBe('https://app.example.com/callback');
+    const code = back.searchParams.get('code') as string;
+    credentials.set('test-user code', code);
+
+    const redeemed = await fetch(`${b().base}/oauth2/token`, {
+      method: 'POST',
+      headers: {
+        'content-type': 'application/x-www-form-urlencoded',
+        authorization: `Basic ${Buffer.from(`web-app.people:${WEB_SECRET}`).toString('base64')}`,
+      },
+      body: new URLSearchParams({
+        grant_type: 'authorization_code',
+        code,
+        code_verifier: verifier,
+        redirect_uri: 'https://app.example.com/callback',
+      }).toString(),
+    });
+    expect(redeemed.status).toBe(200);
+    const body = (await redeemed.json()) as Record<string, string>;
+    expect(Object.keys(body)).toEqual(expect.arrayContaining(['access_token', 'id_token', 'refresh_token']));
+    credentials.set('test-user refresh token', body.refresh_token as string);
+    credentials.set('test-user session cookie', browser.cookies.get(SESSION) as string);
+    expect(await credentialsInTable()).toEqual([]);
+  });
+});
