@@ -94,25 +94,18 @@ export async function getJsonObject(
     return failed(`the response is larger than ${MAX_RESPONSE_TEXT}`);
   }
 
-  const chunks: Buffer[] = [];
-  let size = 0;
+  let text: Buffer | undefined;
   try {
-    for await (const chunk of body as AsyncIterable<Buffer>) {
-      size += chunk.length;
-      if (size > MAX_RESPONSE_BYTES) {
-        discard(body);
-        return failed(`the response is larger than ${MAX_RESPONSE_TEXT}`);
-      }
-      chunks.push(chunk);
-    }
+    text = await readLimited(body);
   } catch (error) {
     return failed(describeFailure(error, limits), codeOf(error));
   }
+  if (text === undefined) return failed(`the response is larger than ${MAX_RESPONSE_TEXT}`);
 
   const contentType = single(headers['content-type'])?.split(';')[0]?.trim();
   let json: unknown;
   try {
-    json = JSON.parse(Buffer.concat(chunks).toString('utf8'));
+    json = JSON.parse(text.toString('utf8'));
   } catch {
     return failed(
       `the response is not JSON${contentType ? ` (content-type ${oneLine(contentType).slice(0, 100)})` : ''}`,
@@ -165,6 +158,24 @@ function describeFailure(error: unknown, limits: FetchLimits): string {
 }
 
 /** Drops a body not read: the socket closes; undici's AbortError for it is expected, not a failure. */
+/**
+ * The whole body, or undefined (and the rest discarded) once it passes {@link MAX_RESPONSE_BYTES}, so a hostile
+ * host cannot make Latchkey buffer more than that. Rejects when the transfer fails.
+ */
+export async function readLimited(body: Dispatcher.ResponseData['body']): Promise<Buffer | undefined> {
+  const chunks: Buffer[] = [];
+  let size = 0;
+  for await (const chunk of body as AsyncIterable<Buffer>) {
+    size += chunk.length;
+    if (size > MAX_RESPONSE_BYTES) {
+      discard(body);
+      return undefined;
+    }
+    chunks.push(chunk);
+  }
+  return Buffer.concat(chunks);
+}
+
 function discard(body: Dispatcher.ResponseData['body']): void {
   body.on('error', () => undefined);
   body.destroy();

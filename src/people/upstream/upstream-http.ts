@@ -2,7 +2,7 @@ import { Agent, request, type Dispatcher } from 'undici';
 
 import type { Clock } from '../../clock.ts';
 import { STRICT_POLICY, vetUrl, type AddressPolicy } from '../../outbound/address-policy.ts';
-import { MAX_RESPONSE_BYTES } from '../../outbound/fetch-json.ts';
+import { readLimited } from '../../outbound/fetch-json.ts';
 import { ADDRESS_NOT_ALLOWED, vettedLookup, type Resolver } from '../../outbound/vetted-lookup.ts';
 import { UpstreamSignInError } from './upstream.ts';
 
@@ -99,23 +99,15 @@ async function send(
     body.on('error', () => undefined).destroy();
     throw unavailable(what, `redirected (${statusCode}), and Latchkey does not follow redirects`);
   }
-  const chunks: Buffer[] = [];
-  let size = 0;
+  let text: Buffer | undefined;
   try {
-    for await (const chunk of body as AsyncIterable<Buffer>) {
-      size += chunk.length;
-      if (size > MAX_RESPONSE_BYTES) {
-        body.on('error', () => undefined).destroy();
-        throw unavailable(what, 'answered with more than 1 MiB');
-      }
-      chunks.push(chunk);
-    }
+    text = await readLimited(body);
   } catch (error) {
-    if (error instanceof UpstreamSignInError) throw error;
     throw unavailable(what, 'did not finish its answer', error);
   }
+  if (text === undefined) throw unavailable(what, 'answered with more than 1 MiB');
   try {
-    return { status: statusCode, json: JSON.parse(Buffer.concat(chunks).toString('utf8')) as unknown };
+    return { status: statusCode, json: JSON.parse(text.toString('utf8')) as unknown };
   } catch {
     // Not kept as the cause: a JSON SyntaxError quotes the body, and the body is the upstream's.
     throw unavailable(what, `answered ${statusCode} without JSON`);
