@@ -5,7 +5,14 @@ export default [
   js.configs.recommended,
   {
     languageOptions: {
-      globals: { Buffer: 'readonly', URL: 'readonly', console: 'readonly', process: 'readonly' },
+      globals: {
+        Buffer: 'readonly',
+        URL: 'readonly',
+        clearTimeout: 'readonly',
+        console: 'readonly',
+        process: 'readonly',
+        setTimeout: 'readonly',
+      },
     },
   },
 ];

@@ -86,7 +86,7 @@ export async function startLatchkey(): Promise<Latchkey> {
   };
 }
 
-async function secretData(path: string): Promise<Record<string, string>> {
+export async function secretData(path: string): Promise<Record<string, string>> {
   const doc = parse(await readFile(path, 'utf8')) as { data: Record<string, string> };
   return Object.fromEntries(
     Object.entries(doc.data).map(([k, v]) => [k, Buffer.from(v, 'base64').toString('utf8')]),
@@ -94,7 +94,7 @@ async function secretData(path: string): Promise<Record<string, string>> {
 }
 
 /** Writes one file per key, as kubelet does for a Secret volume (no trailing newline). */
-async function mount(dir: string, data: Record<string, string>): Promise<string> {
+export async function mount(dir: string, data: Record<string, string>): Promise<string> {
   await mkdir(dir);
   for (const [key, value] of Object.entries(data)) await writeFile(join(dir, key), value, { mode: 0o400 });
   return dir;
