@@ -21,17 +21,24 @@ describe('the Node.js CLI snippet (RFC 8252 loopback, openid-client)', () => {
     verify = (token) =>
       jwtVerify(token, jwks, { issuer: latchkey.issuer, audience: 'https://notes.internal', typ: 'at+jwt' });
   });
+  const started: Snippet[] = [];
   afterAll(async () => {
+    // A login left waiting by a failed test.
+    await Promise.all(started.map((s) => s.stop()));
     await latchkey?.close();
   });
 
-  const cli = (command: string, env: Record<string, string> = {}) =>
-    new Snippet([CLI, command], {
+  const cli = (command: string, env: Record<string, string> = {}) => {
+    const s = new Snippet([CLI, command], {
       LATCHKEY_ISSUER: latchkey.issuer,
       LATCHKEY_CLIENT_ID: 'notes-cli.notes',
       NOTES_TOKEN_FILE: tokenFile,
+      NOTES_LOGIN_TIMEOUT: '60',
       ...env,
     });
+    started.push(s);
+    return s;
+  };
 
   /** Runs a command that needs no browser to its end. */
   const run = async (command: string, env: Record<string, string> = {}) => {
