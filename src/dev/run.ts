@@ -17,6 +17,7 @@ import { registerStoreMetrics } from '../store/store-metrics.ts';
 import { SHARED_SECRET_METHODS } from '../api/protocol-capabilities.ts';
 import type { Resolution } from '../store/compile.ts';
 import { defaultClientId } from '../store/names.ts';
+import { issuerUrls } from '../server/issuer.ts';
 import { startServers, type RunningServers } from '../server/start.ts';
 import {
   embeddedStatePath,
@@ -30,6 +31,7 @@ import { ManifestFolder, type ManifestFolderOptions } from './manifest-folder.ts
 import { checkManifestsDir } from './manifests-dir.ts';
 import { readyText, type ReadyParts } from './ready.ts';
 import { tryItCommand } from './try-it.ts';
+import { newPkcePair, signInHint, type PkcePair } from './try-sign-in.ts';
 import { uncheckedIssuerMessages } from './unchecked-issuer.ts';
 import { releaseMemory } from '../runtime/release-memory.ts';
 import { DevState } from './state.ts';
@@ -43,7 +45,7 @@ export interface DevServer {
   port: number;
   opsPort: number;
   store: Store;
-  /** One line for people: the issuer and a curl command that works. */
+  /** The ready line for people (the issuer and a curl command that works), and a sign-in to try under it. */
   readyMessage(): string;
   /** What that line says, for a JSON record of it (`--log-format json`). */
   readyParts(): ReadyParts;
@@ -82,6 +84,8 @@ export async function startDev(
   const watching: FolderWatch = { watcher: undefined, timer: undefined };
   await firstLoad(dev, servers, load, rotation, watching);
   const { issuer, tokenEndpoint } = servers;
+  // One pair for the whole run, so the text line and its JSON record name the same verifier.
+  const pkce = newPkcePair();
   return {
     issuer,
     tokenEndpoint,
@@ -89,8 +93,8 @@ export async function startDev(
     opsPort: servers.opsPort,
     store: dev.store,
     reload: () => reload(dev, load),
-    readyMessage: () => readyText(readyParts(dev, servers, load.clients)),
-    readyParts: () => readyParts(dev, servers, load.clients),
+    readyMessage: () => readyText(readyParts(dev, servers, load.clients, pkce)),
+    readyParts: () => readyParts(dev, servers, load.clients, pkce),
     async close() {
       clearTimeout(watching.timer);
       clearTimeout(rotation.timer);
@@ -366,10 +370,13 @@ function readyParts(
   dev: DevContext,
   servers: RunningServers,
   clients: readonly DeclaredOAuthClient[],
+  pkce: PkcePair,
 ): ReadyParts {
   const { config } = dev;
   const { issuer, tokenEndpoint } = servers;
   const tryIt = tryItCommand(dev.store.current(), dev.state, clients, tokenEndpoint);
+  // Without runtime state there is no authorization endpoint; dev mode always has it.
+  const signIn = signInHint(dev.store.current(), issuerUrls(issuer).authorizationEndpoint, pkce);
   // With --issuer (a proxy, a tunnel, another server's name) and --port 0, nothing else says where it listens.
   const host = config.host.includes(':') ? `[${config.host}]` : config.host;
   const listening = `${config.tls === undefined ? 'http' : 'https'}://${host}:${servers.port}`;
@@ -377,5 +384,6 @@ function readyParts(
     issuer,
     ...(listening === issuer ? {} : { listening }),
     ...(tryIt === undefined ? {} : { tryIt }),
+    ...(signIn === undefined ? {} : { signIn }),
   };
 }

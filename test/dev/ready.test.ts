@@ -18,6 +18,15 @@ describe('readyText', () => {
       `Latchkey dev is ready: issuer https://auth.example.com (listening on http://127.0.0.1:8080) | try: ${CURL}`,
     ],
     [
+      'puts a sign-in to try on a line of its own, after the line scripts wait for',
+      {
+        issuer: 'http://127.0.0.1:8080',
+        tryIt: CURL,
+        signIn: 'http://127.0.0.1:8080/oauth2/authorize?… (PKCE code_verifier v)',
+      },
+      `Latchkey dev is ready: issuer http://127.0.0.1:8080 | try: ${CURL}\nsign in: http://127.0.0.1:8080/oauth2/authorize?… (PKCE code_verifier v)`,
+    ],
+    [
       'says why there is nothing to try',
       { issuer: 'http://127.0.0.1:8080' },
       'Latchkey dev is ready: issuer http://127.0.0.1:8080 | try: (no client is ready yet)',

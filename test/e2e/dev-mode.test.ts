@@ -1,4 +1,5 @@
 import { execFile } from 'node:child_process';
+import { createHash } from 'node:crypto';
 import { cp, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -146,6 +147,28 @@ describe('latchkey dev, end to end', () => {
     });
     expect(payload).toMatchObject({ client_id: 'notes-web.notes' });
     expect(payload.sub).toMatch(/^usr_/);
+  });
+
+  it('prints a sign-in to try under the ready line: the authorization URL of notes-web, which leads to the login page, and the verifier of its challenge', async () => {
+    const m = /\nsign in: (\S+) \(PKCE code_verifier (\S+)\)\n/.exec((dev as Dev).output.join(''));
+    const url = new URL(m?.[1] ?? '');
+    expect(url.searchParams.get('client_id')).toBe('notes-web.notes');
+    expect(url.searchParams.get('scope')).toBe('openid profile email offline_access notes:read notes:write');
+    const verifier = m?.[2] ?? '';
+    expect(createHash('sha256').update(verifier).digest('base64url')).toBe(
+      url.searchParams.get('code_challenge'),
+    );
+    const res = await fetch(url, { redirect: 'manual' });
+    expect(res.status).toBe(303);
+    const page = await fetch(new URL(res.headers.get('location') ?? '', url), {
+      headers: {
+        cookie: res.headers
+          .getSetCookie()
+          .map((c) => c.split(';')[0])
+          .join('; '),
+      },
+    });
+    expect(await page.text()).toContain('Sign in to Notes');
   });
 
   it('uses a Secret declared in the folder for a client whose secret comes from elsewhere', async () => {
