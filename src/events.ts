@@ -117,6 +117,14 @@ export interface LatchkeyEvents {
   'signIn.failed': { reason: SignInFailureReason; connection: string; clientId?: string; detail?: string };
   /** A sign-in attempt was refused unchecked: too many failures for the person or the source address. */
   'signIn.throttled': { scope: 'person' | 'address'; connection: string; retryAfterSeconds: number };
+  /**
+   * A sign-in was refused before it started: its source address (or, pushing requests, its client) already has
+   * as many authorization requests or upstream sign-ins pending as it may (src/people/pending.ts).
+   */
+  'signIn.pendingRefused': {
+    kind: 'authorization_request' | 'upstream_login';
+    owner: 'address' | 'client';
+  };
   /** The token server serves a renewed certificate (read from `--tls-cert`/`--tls-key`) to new connections. */
   'tls.reloaded': { notAfter: string };
   /**

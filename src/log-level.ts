@@ -78,6 +78,7 @@ export const EVENT_LEVELS: Readonly<Record<EventName, LogLevel>> = {
   // Per attempt, like refusals: a brute force shows in latchkey_sign_in_throttled_total, not a flood of warnings.
   'signIn.failed': 'info',
   'signIn.throttled': 'info',
+  'signIn.pendingRefused': 'info',
 };
 
 /**

@@ -6,6 +6,7 @@ import type { ClientAuthDeps } from '../server/client-auth.ts';
 import type { IssuerUrls } from '../server/issuer.ts';
 import type { RuntimeState } from '../state/runtime-state.ts';
 import type { SnapshotSource } from '../store/snapshot.ts';
+import type { PendingLimits } from './pending.ts';
 import type { SignInLimits } from './throttle.ts';
 
 /**
@@ -29,4 +30,6 @@ export interface PeopleDeps {
   addressPolicy?: AddressPolicy;
   /** Failed sign-ins allowed per person and per source address; default `DEFAULT_SIGN_IN_LIMITS` (throttle.ts). */
   signInLimits?: SignInLimits;
+  /** Sign-ins pending per source address and pushed requests per client; default `DEFAULT_PENDING_LIMITS`. */
+  pendingLimits?: PendingLimits;
 }

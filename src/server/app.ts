@@ -8,6 +8,7 @@ import Fastify, {
 } from 'fastify';
 import type { Clock } from '../clock.ts';
 import type { EventBus } from '../events.ts';
+import type { PendingLimits } from '../people/pending.ts';
 import { MemoryRevocationStore } from '../runtime/memory-revocation-store.ts';
 import type { ReplayCache } from '../runtime/replay-cache.ts';
 import type { RevocationStore } from '../runtime/revocation-store.ts';
@@ -59,6 +60,8 @@ export interface TokenServerDeps {
   serveOnlyWhen?: () => boolean;
   /** Which hosts and addresses a client's `jwksUri` may have (`--allow-issuer-hosts`); default https only. */
   addressPolicy?: AddressPolicy;
+  /** With {@link state}: sign-ins pending per source address and per client; default `DEFAULT_PENDING_LIMITS`. */
+  pendingLimits?: PendingLimits;
   /**
    * The server to serve on instead of a new plain HTTP one: an HTTPS server, or one already listening (to
    * learn a random port before the issuer is fixed).
@@ -164,6 +167,7 @@ function registerRoutes(app: FastifyInstance, deps: TokenServerDeps, urls: Issue
       // `__Host-` cookies need Secure, which browsers honour only over https.
       secureCookies: urls.issuer.startsWith('https:'),
       ...(deps.addressPolicy === undefined ? {} : { addressPolicy: deps.addressPolicy }),
+      ...(deps.pendingLimits === undefined ? {} : { pendingLimits: deps.pendingLimits }),
     });
   }
 }

@@ -6,6 +6,7 @@ import type { Registry } from 'prom-client';
 import type { Clock } from '../clock.ts';
 import type { EventBus } from '../events.ts';
 import type { AddressPolicy } from '../outbound/address-policy.ts';
+import type { PendingLimits } from '../people/pending.ts';
 import type { ReplayLimits } from '../runtime/replay-admission.ts';
 import { MemoryReplayCache, type ReplayCache } from '../runtime/replay-cache.ts';
 import type { RevocationStore } from '../runtime/revocation-store.ts';
@@ -94,6 +95,8 @@ export interface StartOptions {
    * loopback, link-local or metadata address.
    */
   addressPolicy?: AddressPolicy;
+  /** With {@link state}: sign-ins pending per source address and per client; default `DEFAULT_PENDING_LIMITS`. */
+  pendingLimits?: PendingLimits;
 }
 
 export interface RunningServers {
@@ -158,6 +161,7 @@ export async function startServers(options: StartOptions): Promise<RunningServer
     replay: served?.replay ?? options.replay ?? new MemoryReplayCache(options.replayLimits),
     serveOnlyWhen: options.serveOnlyWhen,
     addressPolicy: options.addressPolicy,
+    ...(options.pendingLimits === undefined ? {} : { pendingLimits: options.pendingLimits }),
     logger: options.logger,
     server,
   });

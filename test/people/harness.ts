@@ -2,6 +2,7 @@ import { createHash } from 'node:crypto';
 import { EventBus, type LatchkeyEvents } from '../../src/events.ts';
 import type { SigningKeys } from '../../src/keys/signing-keys.ts';
 import type { AddressPolicy } from '../../src/outbound/address-policy.ts';
+import type { PendingLimits } from '../../src/people/pending.ts';
 import { startServers, type RunningServers } from '../../src/server/start.ts';
 import { openEmbeddedState } from '../../src/state/embedded/embedded-state.ts';
 import type { RuntimeState } from '../../src/state/runtime-state.ts';
@@ -162,6 +163,8 @@ export async function startPeopleHarness(
     now?: 'real' | 'frozen';
     /** Which upstream hosts Connections may reach; loopback needs it (a company IdP started by the test). */
     addressPolicy?: AddressPolicy;
+    /** Small limits make a flood from one address quick to write. */
+    pendingLimits?: PendingLimits;
   } = {},
 ): Promise<PeopleHarness> {
   const keys = await testKeys();
@@ -180,6 +183,7 @@ export async function startPeopleHarness(
     ready: () => true,
     state,
     ...(options.addressPolicy === undefined ? {} : { addressPolicy: options.addressPolicy }),
+    ...(options.pendingLimits === undefined ? {} : { pendingLimits: options.pendingLimits }),
   });
   return {
     servers,

@@ -5,10 +5,11 @@ import type { PeopleDeps } from '../deps.ts';
 import { randomToken } from '../digest.ts';
 import { sendErrorPage } from '../pages/error-page.ts';
 import { textsFor } from '../pages/texts.ts';
+import { addressOwner, DEFAULT_PENDING_LIMITS, insertPending } from '../pending.ts';
 import type { AuthorizationRequestRecord } from '../records.ts';
 import { continueAuthorization, REQUEST_LIFETIME_MS } from './continue.ts';
 import { sendFailurePage } from './failure-page.ts';
-import { InvalidRequestUri, NoRedirect } from './errors.ts';
+import { InvalidRequestUri, NoRedirect, TooManyPending } from './errors.ts';
 import { all, paramsFromBody, paramsFromUrl, single, type Params } from './parameters.ts';
 import { conflictingParameter, pushedRequestId } from './pushed.ts';
 import { resolveClient, resolveRedirectUri, type PeopleClient } from './redirect-uri.ts';
@@ -140,9 +141,24 @@ async function startAuthorization(
 ): Promise<FastifyReply> {
   const nowMs = deps.now();
   const id = randomToken();
-  const expiresAtMs = nowMs + REQUEST_LIFETIME_MS;
-  const result = await deps.state.insert('authorization_request', id, { value: record, expiresAtMs }, nowMs);
-  if (result !== 'created') throw new Error(`an authorization request could not be stored: ${result}`);
+  const limits = deps.pendingLimits ?? DEFAULT_PENDING_LIMITS;
+  const pending = {
+    kind: 'authorization_request',
+    key: id,
+    value: record,
+    owner: addressOwner(request.ip),
+    limit: limits.requestsPerAddress,
+    expiresAtMs: nowMs + REQUEST_LIFETIME_MS,
+  } as const;
+  const stored = await insertPending(deps.state, pending, nowMs);
+  if (!stored.stored) {
+    deps.events.emit('signIn.pendingRefused', { kind: 'authorization_request', owner: 'address' });
+    const err = new TooManyPending(
+      'too many sign-ins are in progress from this network; try again shortly',
+      stored.retryAfterSeconds,
+    );
+    return sendSeeOther(reply, errorResponseUrl(record.redirectUri, err, record.state, deps.urls.issuer));
+  }
   return continueAuthorization(request, reply, deps, id);
 }
 

@@ -60,6 +60,19 @@ export class AccessDenied extends OAuthError {
 }
 
 /**
+ * `temporarily_unavailable` with 429 and `Retry-After` (RFC 9126 §2.3, RFC 6585 §4): the source address, or the
+ * client pushing requests, already has as many sign-ins pending as it may (src/people/pending.ts). Sent to the
+ * client in the redirect, or as the PAR endpoint's JSON body.
+ */
+export class TooManyPending extends OAuthError {
+  readonly error = 'temporarily_unavailable';
+  override readonly name = 'TooManyPending';
+  constructor(description: string, retryAfterSeconds: number, options?: Omit<OAuthErrorOptions, 'headers'>) {
+    super(429, description, { ...options, headers: { 'retry-after': String(retryAfterSeconds) } });
+  }
+}
+
+/**
  * A request that must not be answered with a redirect: the client is unknown or the redirect URI is not one it
  * registered (RFC 6749 §4.1.2.1, RFC 9700 §4.1: never redirect to an unchecked URI). Shown to the person as a
  * page; `message` is public, `detail` is for logs.

@@ -8,7 +8,8 @@ import { fromFastifyError, sendError } from '../../server/reply.ts';
 import type { CompiledClient, Snapshot } from '../../store/snapshot.ts';
 import type { PeopleDeps } from '../deps.ts';
 import { randomToken } from '../digest.ts';
-import { NoRedirect } from './errors.ts';
+import { clientOwner, DEFAULT_PENDING_LIMITS, insertPending } from '../pending.ts';
+import { NoRedirect, TooManyPending } from './errors.ts';
 import { paramsFromForm } from './parameters.ts';
 import { REQUEST_URI_PREFIX } from './pushed.ts';
 import { resolveRedirectUri, type PeopleClient } from './redirect-uri.ts';
@@ -67,9 +68,22 @@ async function pushAuthorizationRequest(
     pushed: true,
   });
   const id = randomToken();
-  const expiresAtMs = nowMs + PUSHED_REQUEST_LIFETIME_SECONDS * 1000;
-  const result = await deps.state.insert('authorization_request', id, { value: record, expiresAtMs }, nowMs);
-  if (result !== 'created') throw new Error(`a pushed authorization request could not be stored: ${result}`);
+  const pending = {
+    kind: 'authorization_request',
+    key: id,
+    value: record,
+    owner: clientOwner(client.clientId),
+    limit: (deps.pendingLimits ?? DEFAULT_PENDING_LIMITS).pushedPerClient,
+    expiresAtMs: nowMs + PUSHED_REQUEST_LIFETIME_SECONDS * 1000,
+  } as const;
+  const stored = await insertPending(deps.state, pending, nowMs);
+  if (!stored.stored) {
+    deps.events.emit('signIn.pendingRefused', { kind: 'authorization_request', owner: 'client' });
+    throw new TooManyPending(
+      'this client has too many pushed requests waiting for their browser; try again shortly',
+      stored.retryAfterSeconds,
+    );
+  }
   return reply
     .code(201)
     .headers(NO_STORE)

@@ -50,8 +50,7 @@ export async function testUserSignIn(
     connection: connectionKey(connection),
     name: username,
   });
-  const refused = await refuseIfThrottled(reply, deps, counters, connectionKey(connection));
-  if (refused !== undefined) return refused;
+  if (await refuseIfThrottled(reply, deps, counters, connectionKey(connection))) return reply;
   const identity = verifyTestUser(connection, username, password);
   if (identity === undefined) {
     await recordFailure(deps.state, counters, nowMs);

@@ -8,6 +8,7 @@ import { sendErrorPage } from '../pages/error-page.ts';
 import { html } from '../pages/html.ts';
 import { formActionSource, renderPage, sendPage } from '../pages/layout.ts';
 import { textsFor } from '../pages/texts.ts';
+import { addressOwner, DEFAULT_PENDING_LIMITS, insertPending } from '../pending.ts';
 import type { UpstreamLoginRecord } from '../records.ts';
 import { DEFAULT_SIGN_IN_LIMITS, recordFailure, throttleCounters } from '../throttle.ts';
 import { UpstreamSignInError } from '../upstream/upstream.ts';
@@ -24,7 +25,7 @@ import {
   type SignInContext,
 } from './context.ts';
 import { finishSignIn } from './finish.ts';
-import { refuseIfThrottled } from './throttled.ts';
+import { refuseIfThrottled, sendTooManyPending } from './throttled.ts';
 
 /** How long a person has at the upstream before its answer is no longer taken (RFC 9700 §4.7: state is short-lived). */
 export const UPSTREAM_LOGIN_LIFETIME_MS = 10 * 60_000;
@@ -47,8 +48,7 @@ export async function startUpstreamSignIn(
   const texts = textsFor();
   const nowMs = deps.now();
   const counters = throttleCounters(deps.signInLimits ?? DEFAULT_SIGN_IN_LIMITS, request.ip);
-  const refused = await refuseIfThrottled(reply, deps, counters, connectionKey(connection));
-  if (refused !== undefined) return refused;
+  if (await refuseIfThrottled(reply, deps, counters, connectionKey(connection))) return reply;
   const provider = await providerFor(connection.type, deps);
   if (provider === undefined) return sendExpired(reply);
   const state = randomToken();
@@ -73,13 +73,15 @@ export async function startUpstreamSignIn(
     ...(start.nonce === undefined ? {} : { nonce: start.nonce }),
     browserDigest: browserDigest(browser),
   };
-  const result = await deps.state.insert(
-    'upstream_login',
-    state,
-    { value, expiresAtMs: nowMs + UPSTREAM_LOGIN_LIFETIME_MS },
+  const limit = (deps.pendingLimits ?? DEFAULT_PENDING_LIMITS).upstreamLoginsPerAddress;
+  const owner = addressOwner(request.ip);
+  const expiresAtMs = nowMs + UPSTREAM_LOGIN_LIFETIME_MS;
+  const stored = await insertPending(
+    deps.state,
+    { kind: 'upstream_login', key: state, value, owner, limit, expiresAtMs },
     nowMs,
   );
-  if (result !== 'created') throw new Error(`an upstream sign-in could not be stored: ${result}`);
+  if (!stored.stored) return sendTooManyPending(reply, deps, stored.retryAfterSeconds);
   if (request.method === 'POST' && !formActionAllowed(upstreamStartUrl(connection), start.url)) {
     // The login page's form-action did not allow this host (discovery named another): a link is not governed by it.
     return sendPage(reply, {

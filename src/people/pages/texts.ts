@@ -46,6 +46,8 @@ export interface Texts {
   wrongPassword: string;
   tooManyAttempts: string;
   tooManyAttemptsMessage: (minutes: number) => string;
+  tooManyPending: string;
+  tooManyPendingMessage: (minutes: number) => string;
 
   linkTitle: string;
   linkIntro: (email: string, connection: string) => string;
@@ -120,6 +122,9 @@ export const en: Texts = {
   tooManyAttempts: 'Too many failed sign-ins',
   tooManyAttemptsMessage: (minutes) =>
     `Signing in has failed too often. Try again in ${minutes} minute${minutes === 1 ? '' : 's'}.`,
+  tooManyPending: 'Too many sign-ins in progress',
+  tooManyPendingMessage: (minutes) =>
+    `Too many sign-ins are in progress from your network. Try again in ${minutes} minute${minutes === 1 ? '' : 's'}.`,
 
   linkTitle: 'Link your sign-in to an existing account',
   linkIntro: (email, connection) =>

@@ -1,0 +1,77 @@
+import type { RecordKind, RuntimeState } from '../state/runtime-state.ts';
+import { addressBucket } from './throttle.ts';
+
+/**
+ * Bounds on what anonymous browsers and clients can make the server keep: an authorization request and an upstream
+ * sign-in are records that live for minutes whether or not anyone finishes them, and anybody can start either.
+ * Each is owned by its source address (an IPv6 /64 counts as one, as for the sign-in throttle, throttle.ts) and
+ * refused past a limit that `RuntimeState.insert`'s `ownerLimit` checks atomically across replicas; a pushed
+ * request (RFC 9126) is owned by the client that authenticated to push it, whose server pushes from one address.
+ * A flood from one network then fills only its own share: other addresses sign in as before.
+ *
+ * Failed sign-ins (`sign_in_failure`) need no limit of their own: one record per address and one per person
+ * tried, and an address at its throttle limit is refused before a new person's record is written (throttle.ts).
+ */
+export interface PendingLimits {
+  /** Unfinished authorization requests per source address; they last `REQUEST_LIFETIME_MS`. */
+  requestsPerAddress: number;
+  /** Upstream sign-ins waiting for the upstream's answer per source address (`UPSTREAM_LOGIN_LIFETIME_MS`). */
+  upstreamLoginsPerAddress: number;
+  /** Pushed requests waiting for their browser per client (`PUSHED_REQUEST_LIFETIME_SECONDS`). */
+  pushedPerClient: number;
+}
+
+/**
+ * A thousand sign-ins in progress from one address at once is far beyond an office behind one NAT (a person's
+ * request is spent within seconds of signing in), yet keeps a flood from one address to a few megabytes.
+ */
+export const DEFAULT_PENDING_LIMITS: PendingLimits = {
+  requestsPerAddress: 1000,
+  upstreamLoginsPerAddress: 1000,
+  pushedPerClient: 10_000,
+};
+
+/** The owner of what a source address keeps pending: `address:<IPv4, or IPv6 /64>`. */
+export function addressOwner(address: string): string {
+  return `address:${addressBucket(address)}`;
+}
+
+/** The owner of the pushed requests of a client: `client:<client id>`. */
+export function clientOwner(clientId: string): string {
+  return `client:${clientId}`;
+}
+
+/** What to insert, and for how long to come back when the owner's share is full. */
+export interface PendingInsert<T> {
+  kind: RecordKind;
+  key: string;
+  value: T;
+  owner: string;
+  limit: number;
+  expiresAtMs: number;
+}
+
+/**
+ * Inserts a pending record within its owner's share. Resolves `{ stored: true }`, or, when the share is full,
+ * the seconds until the owner's oldest record expires and frees a place (for `Retry-After`).
+ *
+ * @throws {Error} when the key exists: keys are 256 random bits, so that would mean the randomness is broken
+ */
+export async function insertPending<T>(
+  state: RuntimeState,
+  record: PendingInsert<T>,
+  nowMs: number,
+): Promise<{ stored: true } | { stored: false; retryAfterSeconds: number }> {
+  const { kind, key, value, owner, limit, expiresAtMs } = record;
+  const result = await state.insert(kind, key, { value, owner, expiresAtMs }, nowMs, { ownerLimit: limit });
+  if (result === 'created') return { stored: true };
+  if (result === 'exists') throw new Error(`a new ${kind} record could not be stored: its key exists`);
+  const [oldest] = await state.listByOwner(kind, owner, nowMs, 1);
+  return { stored: false, retryAfterSeconds: retryAfterSeconds(oldest?.expiresAtMs, nowMs) };
+}
+
+/** Whole seconds until `freeAtMs`, at least one (RFC 9110 §10.2.3); one when unknown (freed meanwhile). */
+export function retryAfterSeconds(freeAtMs: number | undefined, nowMs: number): number {
+  if (freeAtMs === undefined) return 1;
+  return Math.max(1, Math.ceil((freeAtMs - nowMs) / 1000));
+}
