@@ -2,25 +2,47 @@ import { readFile, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { createRemoteJWKSet, jwtVerify } from 'jose';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { SETUP_TIMEOUT_MS, setupSnippet } from './harness.ts';
 import { ALICE, Browser, CLI, Snippet, startPeopleLatchkey, type PeopleLatchkey } from './people-harness.ts';
 
 /**
- * snippets/node/people-cli.mjs (docs/people/cli.md) as a person uses it in a terminal: `login` prints the
- * address to open, a browser signs in through Latchkey's login page and comes back to the CLI's loopback
- * listener; `token` refreshes. Its client is snippets/manifests/notes-cli.yaml, added to the people example.
+ * The CLI of docs/people/cli.md as a person uses it in a terminal, in Node.js (snippets/node/people-cli.mjs) and
+ * in Go (snippets/go-cli): `login` prints the address to open, a browser signs in through Latchkey's login page
+ * and comes back to the CLI's loopback listener; `token` refreshes; `logout` revokes. Its client is
+ * snippets/manifests/notes-cli.yaml, added to the people example. Both print the same words.
  */
-describe('the Node.js CLI snippet (RFC 8252 loopback, openid-client)', () => {
+interface CliCase {
+  name: string;
+  /** The command and its first arguments, once the snippet is set up. */
+  setup(): Promise<{ command: string; args: string[] }>;
+}
+
+const CASES: CliCase[] = [
+  {
+    name: 'the Node.js CLI snippet (openid-client)',
+    setup: async () => ({ command: process.execPath, args: [CLI] }),
+  },
+  {
+    name: 'the Go CLI snippet (golang.org/x/oauth2, go-oidc)',
+    setup: async () => ({ command: await setupSnippet('go-cli'), args: [] }),
+  },
+];
+
+describe.each(CASES)('$name', ({ setup }) => {
   let latchkey: PeopleLatchkey;
+  let program: { command: string; args: string[] };
   let tokenFile: string;
   let verify: (token: string) => ReturnType<typeof jwtVerify>;
 
   beforeAll(async () => {
+    // Setup first: a first build may take minutes, and a server started before would sit idle.
+    program = await setup();
     latchkey = await startPeopleLatchkey();
     tokenFile = join(latchkey.workDir, 'home', 'notes-cli', 'refresh-token');
     const jwks = createRemoteJWKSet(new URL(`${latchkey.issuer}/.well-known/jwks.json`));
     verify = (token) =>
       jwtVerify(token, jwks, { issuer: latchkey.issuer, audience: 'https://notes.internal', typ: 'at+jwt' });
-  });
+  }, SETUP_TIMEOUT_MS);
   const started: Snippet[] = [];
   afterAll(async () => {
     // A login left waiting by a failed test.
@@ -29,7 +51,7 @@ describe('the Node.js CLI snippet (RFC 8252 loopback, openid-client)', () => {
   });
 
   const cli = (command: string, env: Record<string, string> = {}) => {
-    const s = new Snippet([CLI, command], {
+    const s = new Snippet(program.command, [...program.args, command], {
       LATCHKEY_ISSUER: latchkey.issuer,
       LATCHKEY_CLIENT_ID: 'notes-cli.notes',
       NOTES_TOKEN_FILE: tokenFile,

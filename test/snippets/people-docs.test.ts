@@ -14,7 +14,12 @@ const DOCS = join(ROOT, 'docs/people');
 /** Each page and the files it must show whole. */
 const PAGES: Record<string, string[]> = {
   'web-app.md': ['snippets/node/people-web-app.mjs', 'examples/people-sign-in/notes-web.yaml'],
-  'cli.md': ['snippets/node/people-cli.mjs', 'snippets/manifests/notes-cli.yaml'],
+  'cli.md': [
+    'snippets/node/people-cli.mjs',
+    'snippets/go-cli/go.mod',
+    'snippets/go-cli/main.go',
+    'snippets/manifests/notes-cli.yaml',
+  ],
 };
 
 describe('docs/people', () => {

@@ -100,14 +100,15 @@ export class Snippet {
   readonly exited: Promise<number | null>;
   private readonly waiters = new Set<() => void>();
 
-  constructor(args: readonly string[], env: Record<string, string>) {
+  /** Runs `command` (`process.execPath` for a Node.js snippet) with `args` and only the given variables of ours. */
+  constructor(command: string, args: readonly string[], env: Record<string, string>) {
     // Only what the test sets: nothing from the outer environment under the names the snippets read.
     const base = Object.fromEntries(
       Object.entries(process.env).filter(
         ([k]) => !/^(LATCHKEY_|NOTES_|APP_URL$|PORT$)/.test(k) && k !== 'XDG_CONFIG_HOME',
       ),
     );
-    this.child = spawn(process.execPath, [...args], { cwd: ROOT, env: { ...base, ...env } });
+    this.child = spawn(command, [...args], { cwd: ROOT, env: { ...base, ...env } });
     this.child.stdout?.setEncoding('utf8').on('data', (d: string) => {
       this.stdout += d;
       this.notify();

@@ -22,7 +22,7 @@ describe('the Node.js web app snippet (openid-client, node:http)', () => {
   beforeAll(async () => {
     latchkey = await startPeopleLatchkey();
     appUrl = latchkey.appUrl;
-    app = new Snippet([WEB_APP], {
+    app = new Snippet(process.execPath, [WEB_APP], {
       LATCHKEY_SECRET_DIR: latchkey.webSecretDir,
       APP_URL: appUrl,
       PORT: String(latchkey.appPort),
