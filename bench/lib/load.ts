@@ -12,6 +12,8 @@ import { performance } from 'node:perf_hooks';
 import { createRemoteJWKSet, decodeProtectedHeader, jwtVerify } from 'jose';
 import { Pool } from 'undici';
 import { signAssertions } from './assertion-pool.ts';
+import { peopleRequests } from './people-load.ts';
+import { treeUsage } from './proc-tree.ts';
 import {
   JWT_BEARER_ASSERTION_TYPE,
   readConfig,
@@ -27,8 +29,12 @@ const FORM = 'application/x-www-form-urlencoded';
 interface Requests {
   endpoint: URL;
   headers: Record<string, string>;
-  /** The next request's body; undefined once a pool of one-time bodies is used up. */
-  next(): string | undefined;
+  /** The next request's body on connection `worker`; undefined once a pool of one-time bodies is used up. */
+  next(worker: number): string | undefined;
+  /** Sees each successful answer on connection `worker`; a message says why it is not what was asked for. */
+  answered?(worker: number, text: string): string | undefined;
+  /** Whether a used-up pool ends the measured window (after the warm-up) rather than invalidating the run. */
+  poolEndsWindow?: boolean;
   /** What a successful answer contains. */
   marker: string;
   /** Why the loop stopped early, if it did. */
@@ -61,7 +67,7 @@ function always(endpoint: string, headers: Record<string, string>, body: string)
   };
 }
 
-function requests(): Requests {
+async function requests(): Promise<Requests> {
   if (!('request' in config)) {
     const body = config.form === undefined ? tokenForm({}) : new URLSearchParams(config.form).toString();
     return always(
@@ -112,6 +118,9 @@ function requests(): Requests {
         marker: '"active":true',
         check: (text) => checkIntrospection(text, request.token),
       };
+    case 'authorization_code':
+    case 'refresh_token':
+      return peopleRequests(config as KindLoadConfig, request);
   }
 }
 
@@ -137,7 +146,10 @@ function failure(what: string): void {
 }
 
 async function run(): Promise<LoadResult> {
-  const req = requests();
+  const req = await requests();
+  const serverPids = 'request' in config && 'serverPids' in config.request ? config.request.serverPids : [];
+  const serverCpu = () => serverPids.reduce((n, pid) => n + (treeUsage(pid)?.cpuSeconds ?? Number.NaN), 0);
+  const serverCpuBefore = serverCpu();
   const reset = config.newConnectionPerRequest === true;
   const pool = new Pool(req.endpoint.origin, {
     connections: config.connections,
@@ -147,14 +159,22 @@ async function run(): Promise<LoadResult> {
   const cpuBefore = process.cpuUsage();
   const start = performance.now();
   const measureFrom = start + config.warmupSeconds * 1000;
-  const measureTo = measureFrom + config.measureSeconds * 1000;
+  let measureTo = measureFrom + config.measureSeconds * 1000;
+  let poolEndedWindow = false;
 
-  const loop = async (): Promise<void> => {
+  const loop = async (worker: number): Promise<void> => {
     for (;;) {
       const t0 = performance.now();
       if (t0 >= measureTo) return;
-      const body = req.next();
-      if (body === undefined) return;
+      const body = req.next(worker);
+      if (body === undefined) {
+        if (req.poolEndsWindow === true && t0 > measureFrom) {
+          measureTo = Math.min(measureTo, t0);
+          poolEndedWindow = true;
+        }
+        return;
+      }
+      let problem: string | undefined;
       try {
         const res = await pool.request({
           path: req.endpoint.pathname,
@@ -167,6 +187,8 @@ async function run(): Promise<LoadResult> {
         const t1 = performance.now();
         if (res.statusCode < 200 || res.statusCode > 299 || !text.includes(req.marker)) {
           failure(`HTTP ${res.statusCode}: ${text.slice(0, 200)}`);
+        } else if ((problem = req.answered?.(worker, text)) !== undefined) {
+          failure(problem);
         } else {
           issued++;
           if (t0 >= measureFrom && t1 <= measureTo) {
@@ -179,15 +201,17 @@ async function run(): Promise<LoadResult> {
       }
     }
   };
-  await Promise.all(Array.from({ length: config.connections }, loop));
+  await Promise.all(Array.from({ length: config.connections }, (_, worker) => loop(worker)));
+  const serverCpuSeconds = serverCpu() - serverCpuBefore;
   await pool.close();
   const cpu = process.cpuUsage(cpuBefore);
   const elapsedSeconds = (performance.now() - start) / 1000;
-  const ranOut = req.exhausted();
+  const ranOut = poolEndedWindow ? undefined : req.exhausted();
   if (ranOut !== undefined) failure(ranOut);
 
-  const seconds = config.measureSeconds;
+  const seconds = (measureTo - measureFrom) / 1000;
   return {
+    ...(serverPids.length > 0 && Number.isFinite(serverCpuSeconds) ? { serverCpuSeconds } : {}),
     ok,
     issued,
     cpuSeconds: (cpu.user + cpu.system) / 1e6,

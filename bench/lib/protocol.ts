@@ -5,6 +5,7 @@
  */
 
 import type { JWK } from 'jose';
+import type { AuthorizeSpec } from './people-browser.ts';
 
 export const CONFIG_ENV = 'LATCHKEY_BENCH_CONFIG';
 
@@ -122,7 +123,31 @@ export type KindRequest =
       clientSecret: string;
       /** The access token introspected by every request. */
       token: string;
-    };
+    }
+  | PeopleRequest;
+
+/**
+ * A person's tokens at the token endpoint (`npm run bench:peers`): before the clock starts, the load generator
+ * signs the test person in through the server's own login page (people-browser.ts) and gets codes.
+ * - `authorization_code`: a pool of `poolSize` codes, each exchanged once with its PKCE verifier. Codes live
+ *   a minute or so, so the pool is made right before the run; the measured window ends early when the pool
+ *   runs out after the warm-up (the run is invalid when it runs out before).
+ * - `refresh_token`: one code per connection, exchanged for a refresh token; each connection then refreshes
+ *   its own family again and again with the newest token, since every server rotates them.
+ */
+export interface PeopleRequest {
+  kind: 'authorization_code' | 'refresh_token';
+  clientSecret: string;
+  authorize: AuthorizeSpec;
+  /** Codes to mint for `authorization_code`. */
+  poolSize: number;
+  /** Browsers minting codes at once, each signed in once and asking one code at a time. */
+  mintInFlight: number;
+  /** Most seconds spent minting: the first code must outlive the run (60 s at Latchkey and both peers). */
+  mintSeconds: number;
+  /** The processes whose CPU is the server's (its tree, and PostgreSQL's): read once the clock starts. */
+  serverPids: number[];
+}
 
 export interface KindLoadConfig extends LoadRun {
   /** The token endpoint, or the introspection endpoint for `introspection`. */
@@ -148,6 +173,11 @@ export interface LoadResult {
   firstFailure?: string;
   seconds: number;
   requestsPerSecond: number;
+  /**
+   * The server's CPU seconds over warm-up and measurement, read by the load generator itself when the run had
+   * work before the clock (signing a person in, minting codes) that must not count.
+   */
+  serverCpuSeconds?: number;
   /** Latencies in milliseconds of the measured requests: a Float64Array, base64. */
   latencies: string;
   /**

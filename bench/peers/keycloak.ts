@@ -21,7 +21,7 @@ const MIN_JAVA = 21;
 const ARTIFACT = `org.keycloak:keycloak-quarkus-dist:${KEYCLOAK_VERSION}:zip`;
 const DIST = `keycloak-quarkus-dist-${KEYCLOAK_VERSION}.zip`;
 const CENTRAL = 'https://repo.maven.apache.org/maven2';
-const REALM = 'bench';
+export const REALM = 'bench';
 
 async function sha1(path: string): Promise<string> {
   const hash = createHash('sha1');

@@ -9,6 +9,11 @@ export interface OidcProviderConfig {
   resources: { identifier: string; alg: BenchAlgorithm }[];
   scope: string;
   lifetimeSeconds: number;
+  /**
+   * The people cases' web client (authorization code with PKCE, rotating refresh tokens, client_secret_basic):
+   * dev interactions sign anyone in and ask for consent, which `offline_access` needs at every request.
+   */
+  people?: { clientId: string; clientSecret: string; redirectUri: string };
 }
 
 /** The line node-oidc-provider's process prints once it listens: this prefix, then its issuer. */
@@ -29,3 +34,14 @@ export interface KeycloakConfig {
 
 /** The line keycloak-process.ts prints once Keycloak listens: this prefix, then its base URL. */
 export const KEYCLOAK_READY = 'keycloak is ready: ';
+
+/** Latchkey with its runtime state on PostgreSQL (latchkey-postgres-server.ts): dev mode's folders, another state. */
+export interface LatchkeyPostgresConfig {
+  manifestsDir: string;
+  stateDir: string;
+  /** libpq-style URL of the bench's own PostgreSQL on 127.0.0.1. */
+  url: string;
+}
+
+/** The line latchkey-postgres-server.ts prints once it serves: this prefix, then its issuer. */
+export const LATCHKEY_POSTGRES_READY = 'latchkey on postgres is ready: ';

@@ -1,6 +1,7 @@
 /** `npm run bench:peers`: the figures per server, the table of ratios people read, and the results file. */
 
 import type { BenchAlgorithm } from '../lib/protocol.ts';
+import type { PeopleGrant } from './people-cases.ts';
 import {
   compactSummary,
   describeMachine,
@@ -34,6 +35,12 @@ export interface Case {
   summary: Summary;
 }
 
+/** One server's measurements for a person's grant (keep-alive, RS256), all rounds merged. */
+export interface PeopleCase {
+  grant: PeopleGrant;
+  summary: Summary;
+}
+
 export interface PeerResult {
   peer: PeerName;
   status: PeerStatus;
@@ -42,6 +49,8 @@ export interface PeerResult {
   /** The highest resident memory seen while it was under load, in bytes. */
   loadRssBytes?: number;
   cases: Case[];
+  /** The people cases, when they were run. */
+  people?: PeopleCase[];
 }
 
 export interface PeerSettings {
@@ -50,6 +59,8 @@ export interface PeerSettings {
   measureSeconds: number;
   rounds: number;
   idleClients: number;
+  /** Where Latchkey kept its runtime state; embedded (`latchkey dev`) when not said. */
+  latchkeyState?: 'embedded' | 'postgres';
 }
 
 export interface PeersReport {
@@ -91,7 +102,53 @@ interface Row {
   ratio(latchkey: PeerResult, peer: PeerResult): string | undefined;
 }
 
-function rows(algs: readonly BenchAlgorithm[]): Row[] {
+function peopleOf(result: PeerResult, grant: PeopleGrant): Summary | undefined {
+  return result.people?.find((c) => c.grant === grant)?.summary;
+}
+
+const PEOPLE_LABEL: Record<PeopleGrant, string> = {
+  authorization_code: 'authorization_code exchange',
+  refresh_token: 'refresh_token',
+};
+
+/** The three rows of one case: rate with its per-round spread, latency, CPU per token. */
+function caseRows(at: string, of: (r: PeerResult) => Summary | undefined): Row[] {
+  return [
+    {
+      measure: `tokens/s, ${at}`,
+      cell: (r) => figure(of(r), (s) => int(s.requestsPerSecond)),
+      ratio: (l, p) => {
+        const a = of(l);
+        const b = of(p);
+        if (a === undefined || b === undefined) return undefined;
+        const perRound = a.runs.map((rps, i) => rps / (b.runs[i] ?? Number.NaN));
+        return formatRatio(a.requestsPerSecond / b.requestsPerSecond) + formatSpread(perRound);
+      },
+    },
+    {
+      measure: `p50 / p99 ms, ${at}`,
+      cell: (r) => figure(of(r), (s) => `${ms(s.p50)} / ${ms(s.p99)}`),
+      ratio: (l, p) => {
+        const a = of(l);
+        const b = of(p);
+        if (a === undefined || b === undefined) return undefined;
+        return `${formatRatio(a.p50 / b.p50)} / ${formatRatio(a.p99 / b.p99)}`;
+      },
+    },
+    {
+      measure: `server CPU µs/token, ${at}`,
+      cell: (r) =>
+        figure(of(r), (s) => (s.cpuMicrosPerToken === undefined ? 'n/a' : int(s.cpuMicrosPerToken))),
+      ratio: (l, p) => {
+        const a = of(l)?.cpuMicrosPerToken;
+        const b = of(p)?.cpuMicrosPerToken;
+        return a === undefined || b === undefined ? undefined : formatRatio(a / b);
+      },
+    },
+  ];
+}
+
+function rows(algs: readonly BenchAlgorithm[], peers: readonly PeerResult[]): Row[] {
   const out: Row[] = [
     {
       measure: 'server',
@@ -102,45 +159,15 @@ function rows(algs: readonly BenchAlgorithm[]): Row[] {
       ratio: () => undefined,
     },
   ];
-  for (const connection of CONNECTIONS) {
+  const clientCredentials = peers.some((p) => p.cases.length > 0);
+  for (const connection of clientCredentials ? CONNECTIONS : []) {
     for (const alg of algs) {
-      const at = `${connection}, ${alg}`;
-      out.push(
-        {
-          measure: `tokens/s, ${at}`,
-          cell: (r) => figure(caseOf(r, connection, alg), (s) => int(s.requestsPerSecond)),
-          ratio: (l, p) => {
-            const a = caseOf(l, connection, alg);
-            const b = caseOf(p, connection, alg);
-            if (a === undefined || b === undefined) return undefined;
-            const perRound = a.runs.map((rps, i) => rps / (b.runs[i] ?? Number.NaN));
-            return formatRatio(a.requestsPerSecond / b.requestsPerSecond) + formatSpread(perRound);
-          },
-        },
-        {
-          measure: `p50 / p99 ms, ${at}`,
-          cell: (r) => figure(caseOf(r, connection, alg), (s) => `${ms(s.p50)} / ${ms(s.p99)}`),
-          ratio: (l, p) => {
-            const a = caseOf(l, connection, alg);
-            const b = caseOf(p, connection, alg);
-            if (a === undefined || b === undefined) return undefined;
-            return `${formatRatio(a.p50 / b.p50)} / ${formatRatio(a.p99 / b.p99)}`;
-          },
-        },
-        {
-          measure: `server CPU µs/token, ${at}`,
-          cell: (r) =>
-            figure(caseOf(r, connection, alg), (s) =>
-              s.cpuMicrosPerToken === undefined ? 'n/a' : int(s.cpuMicrosPerToken),
-            ),
-          ratio: (l, p) => {
-            const a = caseOf(l, connection, alg)?.cpuMicrosPerToken;
-            const b = caseOf(p, connection, alg)?.cpuMicrosPerToken;
-            return a === undefined || b === undefined ? undefined : formatRatio(a / b);
-          },
-        },
-      );
+      out.push(...caseRows(`${connection}, ${alg}`, (r) => caseOf(r, connection, alg)));
     }
+  }
+  for (const grant of ['authorization_code', 'refresh_token'] as const) {
+    if (!peers.some((p) => peopleOf(p, grant) !== undefined)) continue;
+    out.push(...caseRows(`${PEOPLE_LABEL[grant]}, keep-alive, RS256`, (r) => peopleOf(r, grant)));
   }
   out.push(
     {
@@ -188,7 +215,7 @@ export function peersTable(peers: readonly PeerResult[], algs: readonly BenchAlg
       .map(() => '---:')
       .join(' | ')} |`,
   ];
-  for (const row of rows(algs)) {
+  for (const row of rows(algs, peers)) {
     const ratios = others.map((p) => (row.measure === 'server' ? '' : (row.ratio(latchkey, p) ?? 'n/a')));
     lines.push(`| ${[row.measure, ...peers.map((p) => row.cell(p)), ...ratios].join(' | ')} |`);
   }
@@ -197,11 +224,14 @@ export function peersTable(peers: readonly PeerResult[], algs: readonly BenchAlg
 
 /** Every reason the run is not valid: failed requests or a sample token that did not verify. */
 export function peersProblems(peers: readonly PeerResult[]): string[] {
-  return peers.flatMap((p) =>
-    p.cases.flatMap((c) =>
+  return peers.flatMap((p) => [
+    ...p.cases.flatMap((c) =>
       c.summary.problems.map((problem) => `${PEER_LABEL[p.peer]} ${c.connection} ${c.alg}: ${problem}`),
     ),
-  );
+    ...(p.people ?? []).flatMap((c) =>
+      c.summary.problems.map((problem) => `${PEER_LABEL[p.peer]} ${c.grant}: ${problem}`),
+    ),
+  ]);
 }
 
 export function describePeerSettings(s: PeerSettings): string {
@@ -209,7 +239,8 @@ export function describePeerSettings(s: PeerSettings): string {
     `${s.connections} connections with one request in flight on each, ${s.warmupSeconds}s warm-up + ` +
     `${s.measureSeconds}s measured per run, ${s.rounds} round${s.rounds === 1 ? '' : 's'} per server, ` +
     `connection kind and algorithm, rotating which server goes first; ${int(s.idleClients)} idle clients ` +
-    `registered besides the bench's own`
+    `registered besides the bench's own` +
+    (s.latchkeyState === 'postgres' ? '; Latchkey keeps its runtime state in PostgreSQL' : '')
   );
 }
 
@@ -226,6 +257,7 @@ export interface PeersJson {
     idleRssBytes: number | null;
     loadRssBytes: number | null;
     cases: ({ connection: Connection; alg: BenchAlgorithm } & ReturnType<typeof compactSummary>)[];
+    people?: ({ grant: PeopleGrant } & ReturnType<typeof compactSummary>)[];
   }[];
 }
 
@@ -238,9 +270,22 @@ export function toJson(report: PeersReport): PeersJson {
       idleRssBytes: p.idleRssBytes ?? null,
       loadRssBytes: p.loadRssBytes ?? null,
       cases: p.cases.map((c) => ({ connection: c.connection, alg: c.alg, ...compactSummary(c.summary) })),
+      ...(p.people === undefined
+        ? {}
+        : { people: p.people.map((c) => ({ grant: c.grant, ...compactSummary(c.summary) })) }),
     })),
   };
 }
+
+const PEOPLE_INTRO = [
+  '',
+  "The people rows are a person's tokens at the token endpoint (issue 12): the test person signs in through",
+  "each server's own login page before the clock starts, then `authorization_code` exchanges fresh codes with",
+  'their PKCE verifiers (a pool minted right before each run; a run whose pool runs out after the warm-up ends',
+  'its window there) and `refresh_token` refreshes one rotating family per connection with its newest token.',
+  'Same web client with `client_secret_basic`, scopes `openid offline_access bench:read`, RS256 access and ID',
+  'tokens for all three, and each answer carries an access token, an ID token and a refresh token.',
+];
 
 /** The committed results file: the table, how it was run, and the numbers as JSON. */
 export function peersMarkdown(report: PeersReport, algs: readonly BenchAlgorithm[]): string {
@@ -252,6 +297,14 @@ export function peersMarkdown(report: PeersReport, algs: readonly BenchAlgorithm
     'same client, resource, scope, algorithm and 5 minute lifetime (see bench/README.md). A ratio is Latchkey',
     'over the peer: above 1 is better for tokens/s, below 1 is better for latency, CPU and memory. Brackets',
     'give the lowest and highest ratio of one round.',
+    ...(report.peers.some((p) => (p.people?.length ?? 0) > 0) ? PEOPLE_INTRO : []),
+    ...(report.settings.latchkeyState === 'postgres'
+      ? [
+          '',
+          "Latchkey's runtime state (codes, refresh-token families, sessions, users) is in PostgreSQL here: a",
+          'disposable server on this machine with fsync and synchronous commit off; its CPU counts for Latchkey.',
+        ]
+      : []),
     '',
     peersTable(report.peers, algs),
     '',
