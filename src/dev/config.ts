@@ -5,6 +5,8 @@ import { LOG_LEVEL_OPTION, logLevelOption, type LogLevel } from '../log-level.ts
 import { portOption } from '../options.ts';
 import { formatUsage, parseOptions, type CommandDef, type OptionDef } from '../option-table.ts';
 import { addressPolicyOption, STRICT_POLICY, type AddressPolicy } from '../outbound/address-policy.ts';
+import { SIGN_IN_LIMIT_OPTIONS, signInLimitsOption } from '../people/throttle-options.ts';
+import type { SignInLimits } from '../people/throttle.ts';
 import { issuerUrls } from '../server/issuer.ts';
 import { HTTP_LIMIT_OPTIONS, httpLimitsOption, type HttpLimits } from '../server/http-limits.ts';
 import {
@@ -34,6 +36,8 @@ export interface DevConfig {
   httpLimits?: HttpLimits;
   /** Capacity and per-client ceiling of the client assertion replay cache. */
   replayLimits?: ReplayLimits;
+  /** Failed sign-ins allowed per person and per address (`--sign-in-failures-*`). */
+  signInLimits?: SignInLimits;
   /**
    * Which addresses Connection issuers (under --check-connections) and clients' `jwksUri` may have; default
    * {@link DEV_ADDRESS_POLICY}.
@@ -119,6 +123,7 @@ export const DEV_OPTIONS = [
   },
   ...HTTP_LIMIT_OPTIONS,
   REPLAY_PER_CLIENT_OPTION,
+  ...SIGN_IN_LIMIT_OPTIONS,
 ] as const satisfies readonly OptionDef[];
 
 export const DEV_COMMAND: CommandDef = {
@@ -159,6 +164,7 @@ export function parseDevArgs(argv: readonly string[], cwd: string): DevConfig {
     checkConnections: values['check-connections'] === true,
     httpLimits: httpLimitsOption(values),
     replayLimits: replayPerClientOption(values),
+    signInLimits: signInLimitsOption(values),
     issuerPolicy: addressPolicyOption(values['allow-issuer-hosts'], values['deny-issuer-networks'], true),
   };
 }

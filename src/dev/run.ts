@@ -171,6 +171,7 @@ async function startDevServers(dev: DevContext): Promise<RunningServers> {
     opsPort: config.opsPort,
     httpLimits: config.httpLimits,
     replayLimits: config.replayLimits,
+    signInLimits: config.signInLimits,
     addressPolicy: dev.addressPolicy,
     now: dev.now,
     events: dev.events,

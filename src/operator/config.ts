@@ -15,6 +15,8 @@ import { DEFAULT_ROTATION, type RotationSchedule } from '../keys/signing-key-rot
 import { addressPolicyOption, type AddressPolicy } from '../outbound/address-policy.ts';
 import { issuerUrls } from '../server/issuer.ts';
 import { HTTP_LIMIT_OPTIONS, httpLimitsOption, type HttpLimits } from '../server/http-limits.ts';
+import { SIGN_IN_LIMIT_OPTIONS, signInLimitsOption } from '../people/throttle-options.ts';
+import type { SignInLimits } from '../people/throttle.ts';
 import { REPLAY_LIMIT_OPTIONS, replayLimitsOption, type ReplayLimits } from '../runtime/replay-admission.ts';
 import { checkIssuerScheme, tlsFilesOption, type TlsFiles } from '../server/tls.ts';
 import { STATE_OPTIONS, stateOption, type StateConfig } from '../state/state-options.ts';
@@ -47,6 +49,8 @@ export interface OperatorConfig {
   httpLimits?: HttpLimits;
   /** Capacity and per-client ceiling of the client assertion replay cache. */
   replayLimits?: ReplayLimits;
+  /** Failed sign-ins allowed per person and per address (`--sign-in-failures-*`). */
+  signInLimits?: SignInLimits;
   /** Where runtime state lives; undefined: embedded in memory (`--state embedded` without `--state-path`). */
   state?: StateConfig;
   /** Which addresses Connection issuers may have; undefined: https only, no local or metadata address. */
@@ -196,6 +200,7 @@ export const OPERATOR_OPTIONS = [
   ...STATE_OPTIONS,
   ...HTTP_LIMIT_OPTIONS,
   ...REPLAY_LIMIT_OPTIONS,
+  ...SIGN_IN_LIMIT_OPTIONS,
   { name: 'log-format', type: 'string', value: 'F', default: 'json', description: 'json or text' },
   LOG_LEVEL_OPTION,
 ] as const satisfies readonly OptionDef[];
@@ -334,6 +339,7 @@ export function parseOperatorArgs(
     keyRotation,
     httpLimits: httpLimitsOption(values),
     replayLimits: replayLimitsOption(values),
+    signInLimits: signInLimitsOption(values),
     state: stateOption(values, env),
     issuerPolicy: addressPolicyOption(values['allow-issuer-hosts'], values['deny-issuer-networks'], false),
     ...(podUid !== undefined ? { podUid } : {}),

@@ -175,6 +175,7 @@ async function startServing(core: OperatorCore): Promise<Serving> {
     ready: readiness,
     httpLimits: config.httpLimits,
     replayLimits: config.replayLimits,
+    signInLimits: config.signInLimits,
     addressPolicy: core.policy,
   }).catch(async (error: unknown) => {
     await state?.close();

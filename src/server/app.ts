@@ -9,6 +9,7 @@ import Fastify, {
 import type { Clock } from '../clock.ts';
 import type { EventBus } from '../events.ts';
 import type { PendingLimits } from '../people/pending.ts';
+import type { SignInLimits } from '../people/throttle.ts';
 import { MemoryRevocationStore } from '../runtime/memory-revocation-store.ts';
 import type { ReplayCache } from '../runtime/replay-cache.ts';
 import type { RevocationStore } from '../runtime/revocation-store.ts';
@@ -62,6 +63,8 @@ export interface TokenServerDeps {
   addressPolicy?: AddressPolicy;
   /** With {@link state}: sign-ins pending per source address and per client; default `DEFAULT_PENDING_LIMITS`. */
   pendingLimits?: PendingLimits;
+  /** With {@link state}: failed sign-ins allowed per person and per address; default `DEFAULT_SIGN_IN_LIMITS`. */
+  signInLimits?: SignInLimits;
   /**
    * The server to serve on instead of a new plain HTTP one: an HTTPS server, or one already listening (to
    * learn a random port before the issuer is fixed).
@@ -168,6 +171,7 @@ function registerRoutes(app: FastifyInstance, deps: TokenServerDeps, urls: Issue
       secureCookies: urls.issuer.startsWith('https:'),
       ...(deps.addressPolicy === undefined ? {} : { addressPolicy: deps.addressPolicy }),
       ...(deps.pendingLimits === undefined ? {} : { pendingLimits: deps.pendingLimits }),
+      ...(deps.signInLimits === undefined ? {} : { signInLimits: deps.signInLimits }),
     });
   }
 }

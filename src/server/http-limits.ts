@@ -1,8 +1,7 @@
 import type { Server, ServerOptions } from 'node:http';
 import type { Server as HttpsServer } from 'node:https';
-import { parseDuration } from '../api/duration.ts';
 import { ConfigError } from '../config-error.ts';
-import { integerOption } from '../options.ts';
+import { durationOption, integerOption } from '../options.ts';
 import type { OptionDef, OptionValues } from '../option-table.ts';
 
 /**
@@ -150,11 +149,5 @@ export function httpLimitsOption(values: OptionValues<typeof HTTP_LIMIT_OPTIONS>
   });
 }
 
-function durationMs(value: string | undefined, option: string, fallback: number): number {
-  if (value === undefined) return fallback;
-  const ms = parseDuration(value);
-  if (ms === undefined || ms < 100 || ms > 3_600_000) {
-    throw new ConfigError(option, `must be a duration from 100ms to 1h, got ${JSON.stringify(value)}`);
-  }
-  return Math.round(ms);
-}
+const durationMs = (value: string | undefined, option: string, fallback: number): number =>
+  durationOption(value, option, fallback, 100, 3_600_000);

@@ -7,6 +7,7 @@ import type { Clock } from '../clock.ts';
 import type { EventBus } from '../events.ts';
 import type { AddressPolicy } from '../outbound/address-policy.ts';
 import type { PendingLimits } from '../people/pending.ts';
+import type { SignInLimits } from '../people/throttle.ts';
 import type { ReplayLimits } from '../runtime/replay-admission.ts';
 import { MemoryReplayCache, type ReplayCache } from '../runtime/replay-cache.ts';
 import type { RevocationStore } from '../runtime/revocation-store.ts';
@@ -97,6 +98,8 @@ export interface StartOptions {
   addressPolicy?: AddressPolicy;
   /** With {@link state}: sign-ins pending per source address and per client; default `DEFAULT_PENDING_LIMITS`. */
   pendingLimits?: PendingLimits;
+  /** With {@link state}: failed sign-ins allowed per person and per address; default `DEFAULT_SIGN_IN_LIMITS`. */
+  signInLimits?: SignInLimits;
 }
 
 export interface RunningServers {
@@ -162,6 +165,7 @@ export async function startServers(options: StartOptions): Promise<RunningServer
     serveOnlyWhen: options.serveOnlyWhen,
     addressPolicy: options.addressPolicy,
     ...(options.pendingLimits === undefined ? {} : { pendingLimits: options.pendingLimits }),
+    ...(options.signInLimits === undefined ? {} : { signInLimits: options.signInLimits }),
     logger: options.logger,
     server,
   });

@@ -129,6 +129,9 @@ describe('helm template with the default values', () => {
       '--state=embedded',
       '--state-path=/var/lib/latchkey/runtime-state.sqlite',
       '--replay-per-client=250000',
+      '--sign-in-failures-per-person=5',
+      '--sign-in-failures-per-address=20',
+      '--sign-in-failure-window=15m',
       '--log-format=json',
       '--log-level=info',
     ]);

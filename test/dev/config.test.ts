@@ -4,6 +4,7 @@ import { BUNDLED_EXAMPLES, DEV_USAGE, parseDevArgs } from '../../src/dev/config.
 import { STRICT_POLICY } from '../../src/outbound/address-policy.ts';
 import { DEFAULT_REPLAY_LIMITS } from '../../src/runtime/replay-admission.ts';
 import { DEFAULT_HTTP_LIMITS } from '../../src/server/http-limits.ts';
+import { DEFAULT_SIGN_IN_LIMITS } from '../../src/people/throttle.ts';
 
 describe('latchkey dev options', () => {
   it('defaults to the bundled examples, ./.latchkey and port 8080', () => {
@@ -19,6 +20,7 @@ describe('latchkey dev options', () => {
       checkConnections: false,
       httpLimits: DEFAULT_HTTP_LIMITS,
       replayLimits: DEFAULT_REPLAY_LIMITS,
+      signInLimits: DEFAULT_SIGN_IN_LIMITS,
       // Dev mode's issuers may be on this machine; nothing else is widened.
       issuerPolicy: { ...STRICT_POLICY, allowLoopback: true },
     });

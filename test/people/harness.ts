@@ -3,6 +3,7 @@ import { EventBus, type LatchkeyEvents } from '../../src/events.ts';
 import type { SigningKeys } from '../../src/keys/signing-keys.ts';
 import type { AddressPolicy } from '../../src/outbound/address-policy.ts';
 import type { PendingLimits } from '../../src/people/pending.ts';
+import type { SignInLimits } from '../../src/people/throttle.ts';
 import { startServers, type RunningServers } from '../../src/server/start.ts';
 import { openEmbeddedState } from '../../src/state/embedded/embedded-state.ts';
 import type { RuntimeState } from '../../src/state/runtime-state.ts';
@@ -165,6 +166,8 @@ export async function startPeopleHarness(
     addressPolicy?: AddressPolicy;
     /** Small limits make a flood from one address quick to write. */
     pendingLimits?: PendingLimits;
+    /** Failed sign-ins allowed per person and per address, as `--sign-in-failures-*` set them. */
+    signInLimits?: SignInLimits;
   } = {},
 ): Promise<PeopleHarness> {
   const keys = await testKeys();
@@ -184,6 +187,7 @@ export async function startPeopleHarness(
     state,
     ...(options.addressPolicy === undefined ? {} : { addressPolicy: options.addressPolicy }),
     ...(options.pendingLimits === undefined ? {} : { pendingLimits: options.pendingLimits }),
+    ...(options.signInLimits === undefined ? {} : { signInLimits: options.signInLimits }),
   });
   return {
     servers,

@@ -2,6 +2,7 @@ import { Agent, fetch as undiciFetch } from 'undici';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { REQUEST_LIFETIME_MS } from '../../src/people/authorize/continue.ts';
 import { addressOwner, retryAfterSeconds, type PendingLimits } from '../../src/people/pending.ts';
+import { signInLimitsOption } from '../../src/people/throttle-options.ts';
 import type { CompiledConnection } from '../../src/store/snapshot.ts';
 import { authorizeUrl, pkce, postForm, webRequest } from './authorize-support.ts';
 import {
@@ -236,5 +237,33 @@ describe('failed sign-ins from one address', () => {
     );
     const counts = await h.state.counts();
     expect([counts.get('session'), counts.get('user'), counts.get('sign_in_failure')]).toEqual([0, 0, 21]);
+  });
+});
+
+describe('failed sign-in limits set as the command line sets them', () => {
+  let h: PeopleHarness;
+  beforeAll(async () => {
+    h = await startPeopleHarness({
+      signInLimits: signInLimitsOption({ 'sign-in-failures-per-address': '3' }),
+    });
+  });
+  afterAll(() => h.close());
+
+  it('refuse the fourth failure from an address when --sign-in-failures-per-address is 3', async () => {
+    const login = seeOther(
+      await fetch(authorizeUrl(h, webRequest(pkce().challenge)), { redirect: 'manual' }),
+      h.issuer,
+    );
+    const page = await fetch(login, { redirect: 'manual' });
+    const browser = (page.headers.getSetCookie()[0] ?? '').split(';')[0] as string;
+    const form = formOf(await page.text(), '/login/password');
+    const statuses: number[] = [];
+    for (let i = 0; i < 5; i++) {
+      const body = new URLSearchParams({ ...form.fields, username: `nobody-${i}`, password: 'guess' });
+      statuses.push(
+        (await postForm(`${h.issuer}${form.action}`, body.toString(), { cookie: browser })).status,
+      );
+    }
+    expect(statuses).toEqual([400, 400, 400, 429, 429]);
   });
 });

@@ -1,0 +1,81 @@
+import { ConfigError } from '../config-error.ts';
+import type { OptionDef, OptionValues } from '../option-table.ts';
+import { durationOption, formatDuration, integerOption } from '../options.ts';
+import { DEFAULT_SIGN_IN_LIMITS, type SignInLimits } from './throttle.ts';
+
+/**
+ * The command-line options of the failed sign-in throttle (throttle.ts), in `latchkey dev` and the operator
+ * (chart values `signIn.*`). One window serves both counters: a person's and an address's failures age out
+ * together, so "try again in N minutes" is one answer.
+ */
+export const SIGN_IN_LIMIT_OPTIONS = [
+  {
+    name: 'sign-in-failures-per-person',
+    type: 'string',
+    value: 'N',
+    default: String(DEFAULT_SIGN_IN_LIMITS.perPerson.failures),
+    description: 'failed sign-ins one person (a Connection and a username) may have within the window',
+  },
+  {
+    name: 'sign-in-failures-per-address',
+    type: 'string',
+    value: 'N',
+    default: String(DEFAULT_SIGN_IN_LIMITS.perAddress.failures),
+    description:
+      'failed sign-ins one source address (an IPv6 /64) may have within the window; behind a proxy every visitor shares its address',
+  },
+  {
+    name: 'sign-in-failure-window',
+    type: 'string',
+    value: 'D',
+    default: formatDuration(DEFAULT_SIGN_IN_LIMITS.perPerson.windowSeconds * 1000),
+    description:
+      'how long a failed sign-in counts; past a limit, attempts are refused until the oldest ages out',
+  },
+] as const satisfies readonly OptionDef[];
+
+/** Most failures a limit may allow: beyond this a limit no longer slows online guessing. */
+const MAX_FAILURES = 100_000;
+
+/**
+ * Reads {@link SIGN_IN_LIMIT_OPTIONS}; an absent option keeps its default (the per-person limit at most the
+ * per-address one given).
+ *
+ * @throws {ConfigError} naming the option that is not an integer or a duration in range, or a per-person limit
+ *   above the per-address one (the address counter would then stop a person first, and the person limit never)
+ */
+export function signInLimitsOption(values: OptionValues<typeof SIGN_IN_LIMIT_OPTIONS>): SignInLimits {
+  const d = DEFAULT_SIGN_IN_LIMITS;
+  const perAddress = integerOption(
+    values['sign-in-failures-per-address'],
+    '--sign-in-failures-per-address',
+    d.perAddress.failures,
+    1,
+    MAX_FAILURES,
+  );
+  const perPerson = integerOption(
+    values['sign-in-failures-per-person'],
+    '--sign-in-failures-per-person',
+    Math.min(d.perPerson.failures, perAddress),
+    1,
+    MAX_FAILURES,
+  );
+  if (perPerson > perAddress) {
+    throw new ConfigError(
+      '--sign-in-failures-per-person',
+      `must not be above --sign-in-failures-per-address (${perAddress}): each failure counts for both`,
+    );
+  }
+  const windowMs = durationOption(
+    values['sign-in-failure-window'],
+    '--sign-in-failure-window',
+    d.perPerson.windowSeconds * 1000,
+    1000,
+    24 * 3_600_000,
+  );
+  const windowSeconds = Math.ceil(windowMs / 1000);
+  return {
+    perPerson: { failures: perPerson, windowSeconds },
+    perAddress: { failures: perAddress, windowSeconds },
+  };
+}
