@@ -132,6 +132,61 @@ describe('the ratio table of npm run bench:peers', () => {
   });
 });
 
+describe('the people rows of npm run bench:peers', () => {
+  const withPeople = (result: PeerResult, codes: Summary, refresh: Summary): PeerResult => ({
+    ...result,
+    people: [
+      { grant: 'authorization_code', summary: codes },
+      { grant: 'refresh_token', summary: refresh },
+    ],
+  });
+  const peers = [
+    withPeople(latchkey, summary(400, [400]), summary(900, [900])),
+    withPeople(
+      oidcProvider,
+      summary(300, [300], { problems: ['5 failed requests, first: HTTP 400'] }),
+      summary(450, [450]),
+    ),
+  ];
+  const table = peersTable(peers, ['RS256']);
+
+  it('has a row per grant, keep-alive and RS256, with its ratio', () => {
+    expect(row(table, 'tokens/s, refresh_token, keep-alive, RS256').slice(1)).toEqual(['900', '450', '2.00']);
+    expect(row(table, 'tokens/s, authorization_code exchange, keep-alive, RS256').slice(1, 3)).toEqual([
+      '400',
+      '300 (invalid)',
+    ]);
+  });
+
+  it('lists why a grant case is invalid, by server and grant', () => {
+    expect(peersProblems(peers)).toEqual([
+      'node-oidc-provider authorization_code: 5 failed requests, first: HTTP 400',
+    ]);
+  });
+
+  it('leaves the rows out when no server ran them', () => {
+    expect(peersTable([latchkey, oidcProvider], ['RS256'])).not.toContain('refresh_token');
+  });
+
+  it('writes them to the results file and reads them back', () => {
+    const markdown = peersMarkdown(
+      {
+        date: '2026-12-07',
+        commit: 'abc1234',
+        machine: { cpu: 'AMD EPYC', cores: 2, node: 'v24.21.0', os: 'linux', threadPool: '4 (default)' },
+        sharedMachine: false,
+        settings: { connections: 32, warmupSeconds: 2, measureSeconds: 4, rounds: 3, idleClients: 1000 },
+        peers,
+      },
+      ['RS256'],
+    );
+    expect(parsePeersMarkdown(markdown).peers[0]?.people).toMatchObject([
+      { grant: 'authorization_code', requestsPerSecond: 400 },
+      { grant: 'refresh_token', requestsPerSecond: 900 },
+    ]);
+  });
+});
+
 describe('ratios', () => {
   it('keeps two decimals below ten and one from ten on', () => {
     expect(formatRatio(1.234)).toBe('1.23');
