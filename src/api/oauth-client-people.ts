@@ -29,6 +29,13 @@ export const REDIRECT_URI = new RegExp(
 /** An origin (RFC 6454 §4): scheme, host and port, no path; https, or http to a loopback host. */
 export const ORIGIN = new RegExp(`^(https://${HOST}${PORT}|http://${LOOPBACK}${PORT})$`);
 
+/**
+ * A logo URL: https only, without userinfo (RFC 3986 §3.2.1) or a fragment. The person's browser loads it from
+ * the tenant's host, so nothing in the clear, no `data:` or `javascript:`, and a host a Content-Security-Policy
+ * source can name (src/people/pages/logo.ts).
+ */
+export const LOGO_URI = new RegExp(`^https://${HOST}${PORT}([/?][^\\s#]*)?$`);
+
 /** The schemes of redirect URIs that are not private-use ones; CEL's startsWith checks the same. */
 const WEB_SCHEMES = ['https://', 'http://'] as const;
 
@@ -131,6 +138,10 @@ export const peopleClientFields = {
     .meta({
       description: `The Connections people may sign in through, in the order the login page lists them (the page is skipped when there is one). The namespace defaults to this client's own; a Connection in another namespace must select this namespace in its \`allowedNamespaces\`. At most ${MAX_CLIENT_CONNECTIONS}. Only for clients that sign people in.`,
     }),
+  logoUri: z.string().max(2048).regex(LOGO_URI).optional().meta({
+    description:
+      "URL of the application's logo, shown beside its `displayName` on the hosted login and consent pages. https only, without userinfo or a fragment, at most 2048 characters. The person's browser loads it from your host without a referrer, and the pages' Content-Security-Policy allows images from that origin only. Only for clients that sign people in.",
+  }),
   // No schema defaults: the API server would write them into every machine client too.
   firstParty: z.boolean().optional().meta({
     description:
@@ -153,6 +164,7 @@ interface PeopleRuleInput {
   postLogoutRedirectUris?: readonly string[] | undefined;
   allowedOrigins?: readonly string[] | undefined;
   connections?: readonly unknown[] | undefined;
+  logoUri?: string | undefined;
   firstParty?: boolean | undefined;
   requirePushedAuthorizationRequests?: boolean | undefined;
   idToken?: unknown;
@@ -165,6 +177,7 @@ const PEOPLE_ONLY_FIELDS = [
   'postLogoutRedirectUris',
   'allowedOrigins',
   'connections',
+  'logoUri',
   'firstParty',
   'requirePushedAuthorizationRequests',
 ] as const satisfies readonly (keyof PeopleRuleInput)[];

@@ -92,6 +92,8 @@ export interface CompiledPeopleClient {
   appType: 'native' | 'web' | 'spa';
   /** Shown on the login and consent pages; `metadata.name` when the spec has none. */
   displayName: string;
+  /** `spec.logoUri`, when declared: an https URL the login and consent pages show beside the name. */
+  logoUri?: string;
   /** Matched exactly (RFC 6749 §3.1.2); for `native`, a loopback URI matches on any port (RFC 8252 §7.3). */
   redirectUris: readonly string[];
   /** `post_logout_redirect_uri` values accepted by RP-initiated logout, matched exactly. */

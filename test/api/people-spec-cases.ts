@@ -58,7 +58,30 @@ const NONE_ONLY =
 const PRIVATE_USE =
   'redirectUris: a private-use URI scheme (com.example.app:/cb, RFC 8252 §7.1) is only for appType native: other clients use https';
 const PEOPLE_ONLY =
-  'grantTypes: redirectUris, postLogoutRedirectUris, allowedOrigins, connections, firstParty and requirePushedAuthorizationRequests are only for clients that sign people in: add authorization_code to grantTypes';
+  'grantTypes: redirectUris, postLogoutRedirectUris, allowedOrigins, connections, logoUri, firstParty and requirePushedAuthorizationRequests are only for clients that sign people in: add authorization_code to grantTypes';
+
+/** Logo URLs and why each is accepted or refused (the person's browser fetches it from the tenant's host). */
+const LOGO_CASES: [string, string][] = [
+  ['https://app.example.com/logo.png', 'on https'],
+  ['https://cdn.example.com:8443/brand/logo.svg?v=2', 'on https with a port and a query'],
+  ['https://[2001:db8::1]/logo.png', 'on an IPv6 literal'],
+  [`https://app.example.com/${'a'.repeat(2048 - 'https://app.example.com/'.length)}`, 'of 2048 characters'],
+  ['http://app.example.com/logo.png', 'refused: in the clear'],
+  ['http://127.0.0.1/logo.png', 'refused: http even to loopback'],
+  ['data:image/png;base64,iVBORw0KGgo=', 'refused: data:'],
+  ['javascript:alert(1)', 'refused: javascript:'],
+  ['https://user:pass@app.example.com/logo.png', 'refused: with userinfo'],
+  ['https://app.example.com@evil.example/logo.png', 'refused: with userinfo that looks like a host'],
+  ['https://app.example.com/logo.png#x', 'refused: with a fragment'],
+  ['//app.example.com/logo.png', 'refused: scheme-relative'],
+  ['/logo.png', 'refused: relative'],
+  ['https://a;img-src */logo.png', 'refused: a host that would break the CSP header'],
+  ['https://app.example.com/logo png', 'refused: with a space'],
+  [
+    `https://app.example.com/${'a'.repeat(2049 - 'https://app.example.com/'.length)}`,
+    'refused: of 2049 characters',
+  ],
+];
 
 export const CLIENT_CASES: SpecCase[] = [
   client('a web client with refresh tokens and two Connections', WEB),
@@ -109,6 +132,7 @@ export const CLIENT_CASES: SpecCase[] = [
   client('redirectUris on a machine client', { redirectUris: ['https://app.example.com/cb'] }, [PEOPLE_ONLY]),
   client('connections on a machine client', { connections: [{ name: 'corp-sso' }] }, [PEOPLE_ONLY]),
   client('firstParty on a machine client', { firstParty: true }, [PEOPLE_ONLY]),
+  client('logoUri on a machine client', { logoUri: 'https://app.example.com/logo.png' }, [PEOPLE_ONLY]),
   client('idToken on a machine client', { idToken: { lifetime: '1h' } }, [
     'idToken: idToken is only for clients that sign people in (authorization_code or the device grant)',
   ]),
@@ -155,6 +179,13 @@ export const CLIENT_CASES: SpecCase[] = [
   client('an origin with a path', { ...SPA, allowedOrigins: ['https://spa.example.com/app'] }, [
     `allowedOrigins.0: ${FORMAT}`,
   ]),
+  ...LOGO_CASES.map(([uri, why]) =>
+    client(
+      `a logo ${why}`,
+      { ...WEB, logoUri: uri },
+      why.startsWith('refused') ? [`logoUri: ${FORMAT}`] : [],
+    ),
+  ),
   client(
     '33 redirect URIs',
     { ...WEB, redirectUris: Array.from({ length: 33 }, (_, i) => `https://app.example.com/cb${i}`) },

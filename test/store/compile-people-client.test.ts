@@ -22,7 +22,7 @@ describe('CompiledClient.people', () => {
       idTokenLifetimeSeconds: 3600,
       refreshToken: { idleSeconds: 14 * 86400, absoluteSeconds: 30 * 86400, reuseGraceSeconds: 10 },
     };
-    expect(c.snapshot.clients.get('web-app.people')?.people).toEqual(expected);
+    expect(c.snapshot.clients.get('web-app.people')?.people).toStrictEqual(expected);
     expect(ready(c, 'OAuthClient/people/web-app')).toMatchObject({ status: 'True', reason: 'Reconciled' });
   });
 
@@ -33,6 +33,7 @@ describe('CompiledClient.people', () => {
         testPeople,
         webApp({
           displayName: 'Web app',
+          logoUri: 'https://app.example.com/logo.png',
           postLogoutRedirectUris: ['https://app.example.com/signed-out'],
           connections: [{ name: 'test-people' }, { name: 'corp-sso', namespace: 'people' }],
           firstParty: true,
@@ -46,6 +47,7 @@ describe('CompiledClient.people', () => {
     expect(c.snapshot.clients.get('web-app.people')?.people).toEqual({
       appType: 'web',
       displayName: 'Web app',
+      logoUri: 'https://app.example.com/logo.png',
       redirectUris: ['https://app.example.com/callback'],
       postLogoutRedirectUris: ['https://app.example.com/signed-out'],
       allowedOrigins: [],

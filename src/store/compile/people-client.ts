@@ -39,6 +39,7 @@ export function peopleClientOf(
   return {
     appType: spec.appType,
     displayName: spec.displayName ?? name,
+    ...(spec.logoUri === undefined ? {} : { logoUri: spec.logoUri }),
     redirectUris: spec.redirectUris ?? [],
     postLogoutRedirectUris: spec.postLogoutRedirectUris ?? [],
     allowedOrigins: spec.allowedOrigins ?? [],
