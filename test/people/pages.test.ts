@@ -53,6 +53,20 @@ describe('contentSecurityPolicy', () => {
       contentSecurityPolicy(['https://app.example.com/cb', 'https://app.example.com/other', 'bad url']),
     ).toContain("form-action 'self' https://app.example.com;");
   });
+
+  it.each([
+    ['no logo', undefined, undefined],
+    ['a logo', 'https://cdn.example.com/brand/logo.png?v=2', 'https://cdn.example.com'],
+    ['a logo on a port', 'https://cdn.example.com:8443/logo.png', 'https://cdn.example.com:8443'],
+    ['a logo in the clear', 'http://cdn.example.com/logo.png', undefined],
+    ['a logo whose host would add a directive', 'https://a;script-src */logo.png', undefined],
+  ])('with %s, allows images from %s only', (_, logoUri, source) => {
+    const policy = contentSecurityPolicy(['https://app.example.com/cb'], logoUri);
+    const imgSrc = policy.split('; ').filter((d) => d.startsWith('img-src'));
+    expect(imgSrc).toEqual(source === undefined ? [] : [`img-src ${source}`]);
+    expect(policy).toMatch(/^default-src 'none'; /);
+    expect(policy).not.toContain('*');
+  });
 });
 
 describe('sendErrorPage', () => {

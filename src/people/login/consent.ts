@@ -27,16 +27,18 @@ export async function showConsentPage(
   }
   const browser = ensureBrowser(request, reply, deps);
   const texts = textsFor();
+  const { logoUri } = context.client.people;
   const body = renderConsentPage({
     texts,
     clientName: context.client.people.displayName,
+    logoUri,
     requestId: context.requestId,
     csrf: csrfToken(browser, 'consent', context.requestId),
     scopes: describeScopes(texts, context.stored.value.scopes, (scope) => apiOfScope(context, scope)),
     action: signInPaths(deps).consent,
   });
   // Allow and Deny both answer with a redirect to the client, which form-action governs too.
-  return sendPage(reply, { body, formTargets: [context.stored.value.redirectUri] });
+  return sendPage(reply, { body, formTargets: [context.stored.value.redirectUri], logoUri });
 }
 
 /**

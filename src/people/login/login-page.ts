@@ -61,6 +61,7 @@ export async function showLoginPage(
     }),
     // Choosing an upstream Connection answers with a redirect there, which form-action governs too.
     formTargets: offered.map(upstreamStartUrl).filter((u) => u !== undefined),
+    logoUri: context.client.people.logoUri,
   });
 }
 
@@ -118,6 +119,7 @@ export function sendTestUserForm(
     status: form.status ?? 200,
     body: renderLoginPage(page),
     formTargets: [context.stored.value.redirectUri],
+    logoUri: context.client.people.logoUri,
   });
 }
 
@@ -125,6 +127,7 @@ function pageBase(deps: PeopleDeps, context: SignInContext, texts: Texts) {
   return {
     texts,
     clientName: context.client.people.displayName,
+    logoUri: context.client.people.logoUri,
     requestId: context.requestId,
     loginPath: signInPaths(deps).login,
   };

@@ -5,6 +5,8 @@ import type { Texts } from './texts.ts';
 export interface ConsentPage {
   texts: Texts;
   clientName: string;
+  /** The client's logo (an https URL), shown above the heading. */
+  logoUri?: string;
   requestId: string;
   csrf: string;
   /** What each requested scope allows, in words ({@link describeScopes}). */
@@ -46,6 +48,7 @@ export function renderConsentPage(page: ConsentPage): string {
   return renderPage(texts, {
     title: texts.consentTitle,
     heading: texts.consentHeading(page.clientName),
+    logoUri: page.logoUri,
     main: html`<p>${texts.consentIntro(page.clientName)}</p>
       <section aria-labelledby="scopes-heading">
         <h2 id="scopes-heading">${texts.consentScopes}</h2>

@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import type { FastifyReply } from 'fastify';
 import { html, SafeHtml } from './html.ts';
+import { logoImage, logoSource } from './logo.ts';
 import type { Texts } from './texts.ts';
 
 /**
@@ -15,6 +16,7 @@ export const STYLESHEET = [
   'header,footer{padding:1rem 1.5rem;color:#4a4a4f}',
   'main{max-width:28rem;margin:2rem auto;padding:2rem;background:#fff;border-radius:.5rem;box-shadow:0 1px 3px #0003}',
   'h1{font-size:1.5rem;margin-top:0}',
+  '.logo{display:block;max-width:12rem;max-height:4rem;width:auto;height:auto;margin:0 0 1rem}',
   'label{display:block;margin:.75rem 0 .25rem;font-weight:600}',
   'input{box-sizing:border-box;width:100%;padding:.5rem;font:inherit;border:1px solid #6e6e73;border-radius:.25rem}',
   'button{font:inherit;padding:.6rem 1rem;margin:.75rem .5rem 0 0;border-radius:.25rem;border:1px solid #0b57d0;background:#0b57d0;color:#fff;cursor:pointer}',
@@ -50,24 +52,33 @@ export function formActionSource(url: string): string | undefined {
 /**
  * The Content-Security-Policy of a page. Browsers apply `form-action` to the redirects that follow a form's
  * submission too (CSP Level 3 §6.3.1.2), so a page whose form answers with a redirect elsewhere (upstream, or to
- * the client's redirect URI) lists those targets; a page without forms allows none.
+ * the client's redirect URI) lists those targets; a page without forms allows none. A page showing a client's
+ * logo allows images from that logo's origin alone; other pages load no images at all.
  */
-export function contentSecurityPolicy(formTargets?: readonly string[]): string {
+export function contentSecurityPolicy(formTargets?: readonly string[], logoUri?: string): string {
   const formAction =
     formTargets === undefined
       ? "'none'"
       : ["'self'", ...new Set(formTargets.map(formActionSource).filter((s) => s !== undefined))].join(' ');
+  const logo = logoSource(logoUri);
   return [
     "default-src 'none'",
     `style-src ${STYLE_SOURCE}`,
+    ...(logo === undefined ? [] : [`img-src ${logo.source}`]),
     `form-action ${formAction}`,
     "frame-ancestors 'none'",
     "base-uri 'none'",
   ].join('; ');
 }
 
-/** A full HTML document around `main`, whose first heading is `heading` (the page title unless given). */
-export function renderPage(texts: Texts, page: { title: string; heading?: string; main: SafeHtml }): string {
+/**
+ * A full HTML document around `main`, whose first heading is `heading` (the page title unless given), below the
+ * client's logo when it has one (send the page with the same `logoUri`, so the policy lets it load).
+ */
+export function renderPage(
+  texts: Texts,
+  page: { title: string; heading?: string; logoUri?: string; main: SafeHtml },
+): string {
   return html`<!doctype html>
     <html lang="${texts.lang}">
       <head>
@@ -81,6 +92,7 @@ export function renderPage(texts: Texts, page: { title: string; heading?: string
         <a class="skip" href="#main">${texts.skipToContent}</a>
         <header><p>${texts.product}</p></header>
         <main id="main">
+          ${logoImage(page.logoUri)}
           <h1>${page.heading ?? page.title}</h1>
           ${page.main}
         </main>
@@ -95,7 +107,14 @@ export function renderPage(texts: Texts, page: { title: string; heading?: string
  */
 export function sendPage(
   reply: FastifyReply,
-  page: { status?: number; body: string; formTargets?: readonly string[]; headers?: Record<string, string> },
+  page: {
+    status?: number;
+    body: string;
+    formTargets?: readonly string[];
+    /** The client's logo the body shows: its origin alone may serve images. */
+    logoUri?: string;
+    headers?: Record<string, string>;
+  },
 ): FastifyReply {
   return reply
     .code(page.status ?? 200)
@@ -107,7 +126,7 @@ export function sendPage(
       'x-content-type-options': 'nosniff',
       'x-frame-options': 'DENY',
       'cross-origin-opener-policy': 'same-origin',
-      'content-security-policy': contentSecurityPolicy(page.formTargets),
+      'content-security-policy': contentSecurityPolicy(page.formTargets, page.logoUri),
       ...page.headers,
     })
     .send(page.body);

@@ -22,6 +22,8 @@ export interface TestUserForm {
 export interface LoginPage {
   texts: Texts;
   clientName: string;
+  /** The client's logo (an https URL), shown above the heading. */
+  logoUri?: string;
   requestId: string;
   /** Where the forms post: the login path and its `/password` sibling. */
   loginPath: string;
@@ -42,6 +44,7 @@ export function renderLoginPage(page: LoginPage): string {
   return renderPage(texts, {
     title: texts.loginTitle,
     heading: texts.loginHeading(page.clientName),
+    logoUri: page.logoUri,
     main: html`${parts}`,
   });
 }
