@@ -4,7 +4,8 @@
  * JavaScript disabled follows it to Latchkey's login page, a test user signs in by keyboard alone, a
  * third-party client's consent page is passed, the browser lands on the client's redirect URI (a 127.0.0.1
  * server), and openid-client exchanges the code for tokens; a second sign-in rides the session cookie, and
- * RP-initiated logout ends it. Screenshots of the pages are kept in test-output/screenshots/browser/sign-in/.
+ * RP-initiated logout ends it. A client's logo loads from its own https host (answered by `page.route`) without
+ * a referrer. Screenshots of the pages are kept in test-output/screenshots/browser/sign-in/.
  */
 import * as oidc from 'openid-client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -26,6 +27,7 @@ import {
   type CallbackServer,
   type TestBrowser,
 } from '../support/browser.ts';
+import { solidPng } from '../support/png.ts';
 import type { Page } from 'playwright-core';
 import { exchange, landing, relyingParty, startSignIn, type Started } from './relying-party.ts';
 
@@ -35,6 +37,12 @@ const THIRD_PARTY = {
   secret: 'secret-browser-third-party-9Pw2',
   name: 'Third-party app',
 };
+const BRANDED = {
+  clientId: 'browser-branded.people',
+  secret: 'secret-browser-branded-4Lk8',
+  name: 'Branded app',
+};
+const LOGO = 'https://logo.example/brand/app.png';
 
 let h: PeopleHarness;
 let web: TestBrowser;
@@ -64,6 +72,10 @@ beforeAll(async () => {
       peopleClient(
         { clientId: THIRD_PARTY.clientId, secrets: [THIRD_PARTY.secret] },
         { displayName: THIRD_PARTY.name, firstParty: false, redirectUris: [app.url] },
+      ),
+      peopleClient(
+        { clientId: BRANDED.clientId, secrets: [BRANDED.secret] },
+        { displayName: BRANDED.name, firstParty: false, redirectUris: [app.url], logoUri: LOGO },
       ),
     ],
   });
@@ -196,5 +208,33 @@ describe('response_type=code in a browser, JavaScript disabled', () => {
       iss: h.issuer,
     });
     expect(landed.searchParams.has('code')).toBe(false);
+  });
+
+  it("shows a client's logo from its own https host, asked for without a referrer, on the login and consent pages", async () => {
+    const config = await relyingParty(h.issuer, BRANDED);
+    const started = await startSignIn(config, app.url, 'openid email');
+    const page = await web.newPage({ javaScript: false });
+    const referrers: (string | undefined)[] = [];
+    await page.route(`${new URL(LOGO).origin}/**`, async (route) => {
+      referrers.push((await route.request().allHeaders()).referer);
+      await route.fulfill({ contentType: 'image/png', body: solidPng(600, 300, [11, 87, 208]) });
+    });
+    const logo = page.locator('img.logo');
+    const loadedWidth = () => logo.evaluate((img: HTMLImageElement) => img.complete && img.naturalWidth);
+    const loaded = () => expect.poll(loadedWidth, { timeout: 10_000 }).toBe(600);
+
+    await openLoginPage(page, started, BRANDED.name);
+    await loaded();
+    await expect(logo.getAttribute('alt')).resolves.toBe('');
+    // The stylesheet caps it at 12rem × 4rem whatever size the tenant serves: 600×300 shows as 128×64.
+    await expect(logo.boundingBox()).resolves.toMatchObject({ width: 128, height: 64 });
+    await screenshot(page, 'login-logo');
+    await signInByKeyboard(page, 'alice');
+    await page.getByRole('heading', { name: `${BRANDED.name} wants access to your account` }).waitFor();
+    await loaded();
+    await screenshot(page, 'consent-logo');
+
+    expect(referrers).toHaveLength(2);
+    expect(referrers.every((r) => r === undefined)).toBe(true);
   });
 });
