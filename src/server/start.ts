@@ -138,16 +138,7 @@ export async function startServers(options: StartOptions): Promise<RunningServer
   const scheme = tls === undefined ? 'http' : 'https';
   const { token, ops } = listeners(host, options, tls !== undefined);
   if (options.issuer !== undefined) checkIssuerScheme(options.issuer, tls !== undefined);
-  const memoryRevocations =
-    options.state === undefined
-      ? (options.revocations ?? defaultRevocationStore(options.now, options.events))
-      : undefined;
-  const metrics = createMetrics(options.events, {
-    revocations: memoryRevocations,
-    clientInEffect: (clientId) => options.source.current().clients.has(clientId),
-  });
-  const served = options.state && startState(options, metrics.registry);
-  const revocations = served?.revocations ?? (memoryRevocations as RevocationStore);
+  const { metrics, served, revocations } = metricsAndState(options);
   // Servers made here rather than by fastify: fastify leaves the limits of a server it is given unset.
   const server: Server | HttpsServer = tls?.server ?? limitedServer(limits);
   const { issuer, preBound } = await issuerFor(options.issuer, server, token, scheme);
@@ -210,6 +201,24 @@ export async function startServers(options: StartOptions): Promise<RunningServer
       metrics.close();
     },
   };
+}
+
+/**
+ * The metrics registry and where revocations and the rest of runtime state live: the runtime state when given
+ * (started here, its metrics in the registry), else revocations in memory.
+ */
+function metricsAndState(options: StartOptions) {
+  const memoryRevocations =
+    options.state === undefined
+      ? (options.revocations ?? defaultRevocationStore(options.now, options.events))
+      : undefined;
+  const metrics = createMetrics(options.events, {
+    revocations: memoryRevocations,
+    clientInEffect: (clientId) => options.source.current().clients.has(clientId),
+  });
+  const served = options.state && startState(options, metrics.registry);
+  const revocations = served?.revocations ?? (memoryRevocations as RevocationStore);
+  return { metrics, served, revocations };
 }
 
 /** Which option sets each port, for an error that says what to change. */
