@@ -220,7 +220,8 @@ describe('response_type=code in a browser, JavaScript disabled', () => {
       await route.fulfill({ contentType: 'image/png', body: solidPng(600, 300, [11, 87, 208]) });
     });
     const logo = page.locator('img.logo');
-    const loadedWidth = () => logo.evaluate((img: HTMLImageElement) => img.complete && img.naturalWidth);
+    const loadedWidth = () =>
+      logo.evaluate((img: { complete: boolean; naturalWidth: number }) => img.complete && img.naturalWidth);
     const loaded = () => expect.poll(loadedWidth, { timeout: 10_000 }).toBe(600);
 
     await openLoginPage(page, started, BRANDED.name);
