@@ -8,6 +8,7 @@ import { createRemoteJWKSet, decodeProtectedHeader, jwtVerify } from 'jose';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
 import { eventually, startDev, stop, type Dev } from './dev-process.ts';
+import { CookieJar } from '../support/cookie-jar.ts';
 
 const ROOT = new URL('../../', import.meta.url).pathname;
 const run = promisify(execFile);
@@ -84,16 +85,9 @@ describe('latchkey dev, end to end', () => {
 
   it('lets alice of people-sign-in sign in to notes-web as its README shows, and the code gets tokens', async () => {
     const issuer = (dev as Dev).issuer;
-    const cookies = new Map<string, string>();
-    const go = async (url: string, init: RequestInit = {}) => {
-      const cookie = [...cookies].map(([k, v]) => `${k}=${v}`).join('; ');
-      const res = await fetch(url, { ...init, redirect: 'manual', headers: { cookie } });
-      for (const c of res.headers.getSetCookie()) {
-        const [pair = ''] = c.split(';');
-        cookies.set(pair.slice(0, pair.indexOf('=')), pair.slice(pair.indexOf('=') + 1));
-      }
-      return res;
-    };
+    const jar = new CookieJar();
+    const go = async (url: string, init: RequestInit = {}) =>
+      jar.keep(await fetch(url, { ...init, redirect: 'manual', headers: jar.with() }));
     // RFC 7636 Appendix B's verifier and challenge, as examples/people-sign-in/README.md uses them.
     const verifier = 'dBjftJeZ4CVP-mB92K27uhbUJU1p1r_wW1gFWFOEjXk';
     const authorize = new URL(`${issuer}/oauth2/authorize`);

@@ -30,6 +30,7 @@ import {
   type Cluster,
   type Operator,
 } from './operator-harness.ts';
+import { CookieJar } from '../support/cookie-jar.ts';
 
 const NS = 'notes';
 /** One issuer for both replicas, as behind the chart's Service; each is reached at its own port. */
@@ -65,22 +66,14 @@ function routed(replica: Operator, url: string): string {
 
 /** One browser behind the load balancer: a cookie jar (host-only cookies of the one issuer, by name). */
 class Balanced {
-  readonly cookies = new Map<string, string>();
+  readonly jar = new CookieJar();
+  readonly cookies = this.jar.cookies;
 
   /** GET at `replica`; resolves the 303's Location, absolute. */
   async redirectFrom(replica: Operator, url: string): Promise<URL> {
-    const cookie = [...this.cookies].map(([k, v]) => `${k}=${v}`).join('; ');
-    const res = await fetch(routed(replica, url), {
-      redirect: 'manual',
-      headers: cookie === '' ? {} : { cookie },
-    });
-    for (const line of res.headers.getSetCookie()) {
-      const [pair = ''] = line.split(';');
-      const eq = pair.indexOf('=');
-      const [name, value] = [pair.slice(0, eq).trim(), pair.slice(eq + 1).trim()];
-      if (/max-age=0/i.test(line) || value === '') this.cookies.delete(name);
-      else this.cookies.set(name, value);
-    }
+    const res = this.jar.keep(
+      await fetch(routed(replica, url), { redirect: 'manual', headers: this.jar.with() }),
+    );
     const location = res.headers.get('location');
     if (res.status !== 303 || location === null) {
       throw new Error(`GET ${new URL(url, ISSUER).pathname} at ${replica.identity}: ${res.status}`);

@@ -1,4 +1,5 @@
 import type { PeopleHarness } from './harness.ts';
+import { CookieJar } from '../support/cookie-jar.ts';
 
 /**
  * A browser for the hosted-page tests: plain fetch with a cookie jar, redirects by hand, and the forms of a page
@@ -6,14 +7,15 @@ import type { PeopleHarness } from './harness.ts';
  * with `Path=/`); `Max-Age=0` removes one.
  */
 export class Browser {
-  readonly cookies = new Map<string, string>();
+  readonly jar = new CookieJar();
+  readonly cookies = this.jar.cookies;
   readonly h: PeopleHarness;
   constructor(h: PeopleHarness) {
     this.h = h;
   }
 
   cookieHeader(): string {
-    return [...this.cookies].map(([k, v]) => `${k}=${v}`).join('; ');
+    return this.jar.header();
   }
 
   async get(url: string, headers: Record<string, string> = {}): Promise<Response> {
@@ -52,20 +54,11 @@ export class Browser {
   }
 
   private headers(extra: Record<string, string>): Record<string, string> {
-    const cookie = this.cookieHeader();
-    return cookie === '' ? extra : { cookie, ...extra };
+    return this.jar.with(extra);
   }
 
   private keep(res: Response): Response {
-    for (const line of res.headers.getSetCookie()) {
-      const [pair = ''] = line.split(';');
-      const eq = pair.indexOf('=');
-      const name = pair.slice(0, eq).trim();
-      const value = pair.slice(eq + 1).trim();
-      if (/max-age=0/i.test(line) || value === '') this.cookies.delete(name);
-      else this.cookies.set(name, value);
-    }
-    return res;
+    return this.jar.keep(res);
   }
 }
 

@@ -15,6 +15,7 @@ import {
   type PeopleHarness,
 } from './harness.ts';
 import { formOf } from './login-browser.ts';
+import { CookieJar } from '../support/cookie-jar.ts';
 
 /**
  * What an anonymous flood can make the server keep (issue 12, a hostile look at the people endpoints): pending
@@ -64,26 +65,20 @@ const github: CompiledConnection = {
 /** A browser at another address: its own cookies, its connections from 127.0.0.2. */
 class OtherAddress {
   readonly agent = new Agent({ localAddress: '127.0.0.2' });
-  readonly cookies = new Map<string, string>();
+  readonly jar = new CookieJar();
 
   async request(url: string, init: { method?: string; body?: string } = {}) {
-    const cookie = [...this.cookies].map(([k, v]) => `${k}=${v}`).join('; ');
     const res = await undiciFetch(url, {
       method: init.method ?? 'GET',
       redirect: 'manual',
       dispatcher: this.agent,
       headers: {
-        ...(cookie === '' ? {} : { cookie }),
+        ...this.jar.with(),
         ...(init.body === undefined ? {} : { 'content-type': 'application/x-www-form-urlencoded' }),
       },
       ...(init.body === undefined ? {} : { body: init.body }),
     });
-    for (const line of res.headers.getSetCookie()) {
-      const [pair = ''] = line.split(';');
-      const eq = pair.indexOf('=');
-      this.cookies.set(pair.slice(0, eq), pair.slice(eq + 1));
-    }
-    return res;
+    return this.jar.keep(res);
   }
 }
 
@@ -205,6 +200,20 @@ describe('pending sign-ins per source address and per client', () => {
   });
 });
 
+/** The test users' form of a fresh sign-in, and a way to post it from the browser that was shown it. */
+async function testUserForm(h: PeopleHarness) {
+  const login = seeOther(
+    await fetch(authorizeUrl(h, webRequest(pkce().challenge)), { redirect: 'manual' }),
+    h.issuer,
+  );
+  const page = await fetch(login, { redirect: 'manual' });
+  const browser = (page.headers.getSetCookie()[0] ?? '').split(';')[0] as string;
+  const form = formOf(await page.text(), '/login/password');
+  const post = (body: URLSearchParams) =>
+    postForm(`${h.issuer}${form.action}`, body.toString(), { cookie: browser });
+  return { form, post };
+}
+
 describe('failed sign-ins from one address', () => {
   let h: PeopleHarness;
   beforeAll(async () => {
@@ -213,28 +222,19 @@ describe('failed sign-ins from one address', () => {
   afterAll(() => h.close());
 
   it('keep at most one record per person tried and one for the address: the throttle stops the rest unchecked', async () => {
-    const login = seeOther(
-      await fetch(authorizeUrl(h, webRequest(pkce().challenge)), { redirect: 'manual' }),
-      h.issuer,
-    );
-    const page = await fetch(login, { redirect: 'manual' });
-    const browser = (page.headers.getSetCookie()[0] ?? '').split(';')[0] as string;
-    const form = formOf(await page.text(), '/login/password');
+    const { form, post } = await testUserForm(h);
     const failed = h.seen('signIn.failed');
     const statuses: number[] = [];
     for (let i = 0; i < 25; i++) {
       const body = new URLSearchParams({ ...form.fields, username: `nobody-${i}`, password: 'guess' });
-      const res = await postForm(`${h.issuer}${form.action}`, body.toString(), { cookie: browser });
-      statuses.push(res.status);
+      statuses.push((await post(body)).status);
     }
     expect(statuses).toEqual([...Array<number>(20).fill(400), ...Array<number>(5).fill(429)]);
     expect((await h.state.counts()).get('sign_in_failure')).toBe(21);
     // Refused before the password is looked at: the right one signs nobody in while the address is throttled.
     expect(failed).toHaveLength(20);
     const right = new URLSearchParams({ ...form.fields, username: 'alice', password: PEOPLE.alice.password });
-    expect((await postForm(`${h.issuer}${form.action}`, right.toString(), { cookie: browser })).status).toBe(
-      429,
-    );
+    expect((await post(right)).status).toBe(429);
     const counts = await h.state.counts();
     expect([counts.get('session'), counts.get('user'), counts.get('sign_in_failure')]).toEqual([0, 0, 21]);
   });
@@ -250,19 +250,11 @@ describe('failed sign-in limits set as the command line sets them', () => {
   afterAll(() => h.close());
 
   it('refuse the fourth failure from an address when --sign-in-failures-per-address is 3', async () => {
-    const login = seeOther(
-      await fetch(authorizeUrl(h, webRequest(pkce().challenge)), { redirect: 'manual' }),
-      h.issuer,
-    );
-    const page = await fetch(login, { redirect: 'manual' });
-    const browser = (page.headers.getSetCookie()[0] ?? '').split(';')[0] as string;
-    const form = formOf(await page.text(), '/login/password');
+    const { form, post } = await testUserForm(h);
     const statuses: number[] = [];
     for (let i = 0; i < 5; i++) {
       const body = new URLSearchParams({ ...form.fields, username: `nobody-${i}`, password: 'guess' });
-      statuses.push(
-        (await postForm(`${h.issuer}${form.action}`, body.toString(), { cookie: browser })).status,
-      );
+      statuses.push((await post(body)).status);
     }
     expect(statuses).toEqual([400, 400, 400, 429, 429]);
   });

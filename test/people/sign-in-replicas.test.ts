@@ -22,6 +22,7 @@ import { startPostgres, type RunningPostgres } from '../support/postgres.ts';
 import { pkce, webRequest } from './authorize-support.ts';
 import { PEOPLE, peopleClient, peopleWorld, signIn, WEB_SECRET } from './harness.ts';
 import { formOf } from './login-browser.ts';
+import { CookieJar } from '../support/cookie-jar.ts';
 
 const ISSUER = 'http://latchkey.test';
 const CORP = 'corp/company-idp';
@@ -41,7 +42,8 @@ interface Replica {
  * requests sent to the replica each call names, the issuer's origin swapped for that replica's address.
  */
 class Balanced {
-  readonly cookies = new Map<string, string>();
+  readonly jar = new CookieJar();
+  readonly cookies = this.jar.cookies;
 
   async get(at: Replica, url: string): Promise<Response> {
     return this.send(at, url, { method: 'GET' });
@@ -57,17 +59,8 @@ class Balanced {
 
   private async send(at: Replica, url: string, init: RequestInit): Promise<Response> {
     const target = routed(at, url);
-    const cookie = [...this.cookies].map(([k, v]) => `${k}=${v}`).join('; ');
-    const headers = { ...(init.headers as Record<string, string>), ...(cookie === '' ? {} : { cookie }) };
-    const res = await fetch(target, { ...init, headers, redirect: 'manual' });
-    for (const line of res.headers.getSetCookie()) {
-      const [pair = ''] = line.split(';');
-      const eq = pair.indexOf('=');
-      const [name, value] = [pair.slice(0, eq).trim(), pair.slice(eq + 1).trim()];
-      if (/max-age=0/i.test(line) || value === '') this.cookies.delete(name);
-      else this.cookies.set(name, value);
-    }
-    return res;
+    const headers = this.jar.with(init.headers as Record<string, string>);
+    return this.jar.keep(await fetch(target, { ...init, headers, redirect: 'manual' }));
   }
 }
 

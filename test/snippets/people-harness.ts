@@ -13,6 +13,7 @@ import { EventBus } from '../../src/events.ts';
 import { formOf } from '../people/login-browser.ts';
 import { freePort } from '../support/managed-process.ts';
 import { mount, ROOT, secretData } from './harness.ts';
+import { CookieJar } from '../support/cookie-jar.ts';
 
 export const EXAMPLE = join(ROOT, 'examples/people-sign-in');
 export const CLI_MANIFEST = join(ROOT, 'snippets/manifests/notes-cli.yaml');
@@ -157,7 +158,7 @@ export interface Visited {
  * one origin to the other, and forms posted as the page declares them.
  */
 export class Browser {
-  private readonly jar = new Map<string, Map<string, string>>();
+  private readonly jars = new Map<string, CookieJar>();
 
   /**
    * Requests `url` and follows redirects (a 30x turns into a GET) until an answer that is not one, or until
@@ -204,13 +205,12 @@ export class Browser {
 
   /** Whether this browser holds a cookie for `host` (a host name). */
   cookies(host: string): Map<string, string> {
-    return this.jar.get(host) ?? new Map();
+    return this.jarOf(host).cookies;
   }
 
   private async request(url: URL, form?: Record<string, string>): Promise<Response> {
-    const cookies = this.jar.get(url.hostname) ?? new Map<string, string>();
-    const headers: Record<string, string> = {};
-    if (cookies.size > 0) headers['cookie'] = [...cookies].map(([k, v]) => `${k}=${v}`).join('; ');
+    const jar = this.jarOf(url.hostname);
+    const headers = jar.with();
     const res = await fetch(
       url,
       form === undefined
@@ -222,15 +222,12 @@ export class Browser {
             body: new URLSearchParams(form).toString(),
           },
     );
-    for (const line of res.headers.getSetCookie()) {
-      const [pair = ''] = line.split(';');
-      const eq = pair.indexOf('=');
-      const name = pair.slice(0, eq).trim();
-      const value = pair.slice(eq + 1).trim();
-      if (/max-age=0/i.test(line) || value === '') cookies.delete(name);
-      else cookies.set(name, value);
-    }
-    this.jar.set(url.hostname, cookies);
-    return res;
+    return jar.keep(res);
+  }
+
+  private jarOf(host: string): CookieJar {
+    let jar = this.jars.get(host);
+    if (jar === undefined) this.jars.set(host, (jar = new CookieJar()));
+    return jar;
   }
 }

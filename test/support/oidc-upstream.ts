@@ -9,6 +9,7 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { AddressInfo } from 'node:net';
 import { exportJWK, generateKeyPair, SignJWT, type CryptoKey, type JWK, type JWTPayload } from 'jose';
 import Provider from 'oidc-provider';
+import { CookieJar } from './cookie-jar.ts';
 
 export interface IdpPerson {
   password: string;
@@ -290,18 +291,14 @@ function loginPage(uid: string, failed: boolean): string {
  * the resume; cookies kept by name (one host). Resolves the URL the IdP finally redirects to.
  */
 async function walkSignIn(authorizationUrl: string, accountId: string, password: string): Promise<URL> {
-  const cookies = new Map<string, string>();
+  const jar = new CookieJar();
   const go = async (url: URL, init: RequestInit = {}) => {
     const response = await fetch(url, {
       ...init,
       redirect: 'manual',
-      headers: { ...(init.headers as Record<string, string>), cookie: cookieHeader(cookies) },
+      headers: jar.with(init.headers as Record<string, string>),
     });
-    for (const set of response.headers.getSetCookie()) {
-      const [pair = ''] = set.split(';');
-      const at = pair.indexOf('=');
-      cookies.set(pair.slice(0, at), pair.slice(at + 1));
-    }
+    jar.keep(response);
     await response.arrayBuffer();
     const location = response.headers.get('location');
     if (location === null)
@@ -316,8 +313,4 @@ async function walkSignIn(authorizationUrl: string, accountId: string, password:
     body: new URLSearchParams({ username: accountId, password }).toString(),
   });
   return go(resumeAt);
-}
-
-function cookieHeader(cookies: Map<string, string>): string {
-  return [...cookies].map(([name, value]) => `${name}=${value}`).join('; ');
 }
