@@ -218,16 +218,24 @@ async function createUser(
   return user;
 }
 
-/** The user with this sign-in's profile and a new expiry, or undefined when the user no longer exists. */
+/**
+ * The user with this sign-in's profile and a new expiry, or undefined when the user no longer exists. When
+ * another sign-in of the same person wrote the user between our read and our write (a person opening several
+ * tabs, a CLI and a browser at once), its write is as fresh as ours and is kept: retrying would only make
+ * every concurrent sign-in of one person race the others, and on a busy database some would run out of tries.
+ */
 async function refreshUser(
   state: RuntimeState,
   userId: string,
   identity: UpstreamIdentity,
   nowMs: number,
 ): Promise<UserRecord | undefined> {
+  let seen: StoredRecord<UserRecord> | undefined;
   for (let attempt = 0; attempt < 5; attempt++) {
     const stored = await state.get<UserRecord>('user', userId, nowMs);
     if (stored === undefined) return undefined;
+    if (seen !== undefined && signedInSince(seen.value, stored.value)) return stored.value;
+    seen = stored;
     const user: UserRecord = {
       id: stored.value.id,
       ...profileOf(identity),
@@ -238,6 +246,11 @@ async function refreshUser(
     if (swapped !== undefined) return user;
   }
   throw new Error('the user changed on every attempt to record a sign-in');
+}
+
+/** Whether `now` is `before` rewritten by a later sign-in: another sign-in won the race to record itself. */
+export function signedInSince(before: UserRecord, now: UserRecord): boolean {
+  return now.lastSignInAtMs > before.lastSignInAtMs;
 }
 
 /** Extends the identity's expiry and moves it to the owner of its email as of this sign-in. */

@@ -6,6 +6,7 @@ import {
   emailOwner,
   identityKey,
   resolveUser,
+  signedInSince,
   USER_RETENTION_MS,
   type MatchInput,
   type ResolvedUser,
@@ -144,6 +145,23 @@ describe('decideMatch', () => {
       kind: 'refuse',
       message: expect.stringContaining('More than one account has this email address'),
     });
+  });
+});
+
+describe('signedInSince', () => {
+  const user = (lastSignInAtMs: number): UserRecord => ({
+    id: 'usr_1',
+    emailVerified: false,
+    groups: [],
+    createdAtMs: 0,
+    lastSignInAtMs,
+  });
+  it.each([
+    [1000, 1001, true],
+    [1000, 1000, false],
+    [1000, 999, false],
+  ])('last sign-in %i then %i: another sign-in wrote it meanwhile: %s', (before, now, expected) => {
+    expect(signedInSince(user(before), user(now))).toBe(expected);
   });
 });
 
@@ -308,5 +326,19 @@ describe('resolveUser', () => {
     );
     const ids = new Set(results.map((r) => signedIn(r).id));
     expect(ids.size).toBe(1);
+  });
+
+  it('a person signing in from twenty tabs at once signs in twenty times, as one user', async () => {
+    const first = signedIn(await resolveUser(state, mode('identifier'), person(), NOW));
+    const later = NOW + 1_000;
+    const results = await Promise.all(
+      Array.from({ length: 20 }, (_, i) =>
+        resolveUser(state, mode('identifier'), person({ name: `Alice ${i}` }), later),
+      ),
+    );
+    expect(new Set(results.map((r) => signedIn(r).id))).toEqual(new Set([first.id]));
+    const stored = await state.get<UserRecord>('user', first.id, later);
+    expect(stored?.value.lastSignInAtMs).toBe(later);
+    expect(stored?.value.name).toMatch(/^Alice \d+$/);
   });
 });
