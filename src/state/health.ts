@@ -83,6 +83,7 @@ export function observedState(state: RuntimeState, health: StateHealth): Runtime
     get: wrap(state.get.bind(state)),
     consume: wrap(state.consume.bind(state)),
     compareAndSwap: wrap(state.compareAndSwap.bind(state)),
+    rotate: wrap(state.rotate.bind(state)),
     listByOwner: wrap(state.listByOwner.bind(state)),
     countByOwner: wrap(state.countByOwner.bind(state)),
     deleteByOwner: wrap(state.deleteByOwner.bind(state)),

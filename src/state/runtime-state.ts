@@ -91,6 +91,24 @@ export interface RuntimeState {
     next: RecordInput<T>,
     nowMs: number,
   ): Promise<number | undefined>;
+  /**
+   * Refresh-token rotation as one atomic step: {@link compareAndSwap} of `key`, and, only when the swap happens,
+   * the creation of `successor` (RFC 9700 §4.14.2). A token is then never marked rotated without its successor
+   * stored, which two calls would leave after a crash or an outage between them (the person's sign-in would end
+   * once the reuse grace passed). Returns the swapped record's new version, or undefined, writing nothing, when
+   * the record is absent, expired or was changed meanwhile.
+   *
+   * @throws {Error} when any record, even an expired one, holds the successor's key; nothing is written (keys
+   *   are 256 random bits, so this means the randomness is broken)
+   */
+  rotate<T>(
+    kind: RecordKind,
+    key: string,
+    expectedVersion: number,
+    next: RecordInput<T>,
+    successor: { key: string; record: RecordInput<T> },
+    nowMs: number,
+  ): Promise<number | undefined>;
   /** The owner's unexpired records of the kind, soonest expiry first, at most `limit`. */
   listByOwner<T>(kind: RecordKind, owner: string, nowMs: number, limit: number): Promise<StoredRecord<T>[]>;
   /** How many unexpired records of the kind the owner holds. */

@@ -5,6 +5,7 @@
  */
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { RecordKind, RuntimeState } from '../../src/state/runtime-state.ts';
+import { describeRotate } from './conformance-rotate.ts';
 
 export interface ConformanceHooks {
   /**
@@ -43,6 +44,7 @@ export function describeRuntimeStateConformance(
     describeExpiry(ctx);
     describeConsume(ctx);
     describeCompareAndSwap(ctx);
+    describeRotate(ctx);
     describeOwners(ctx);
     describeDeleteExpired(ctx);
     describeAtRest(ctx);

@@ -57,6 +57,12 @@ describe('PostgreSQL statements', () => {
     ['get', 'pkey', SQL.get, ['assertion_jti', digest, NOW]],
     ['consume', 'pkey', SQL.consume, ['assertion_jti', digest, NOW]],
     ['compareAndSwap', 'pkey', SQL.compareAndSwap, ['assertion_jti', digest, 1, 'o', '1', NOW, NOW]],
+    [
+      'rotate',
+      'pkey',
+      SQL.rotate,
+      ['assertion_jti', digest, 1, 'o', '1', NOW, NOW, Buffer.alloc(32, 8), 'o', '2', NOW],
+    ],
     ['listByOwner', 'owner', SQL.listByOwner, ['assertion_jti', 'owner-7', NOW, 10]],
     ['countByOwner', 'owner', SQL.countByOwner, ['assertion_jti', 'owner-7', NOW]],
     ['deleteByOwner', 'owner', SQL.deleteByOwner, ['assertion_jti', 'owner-7']],

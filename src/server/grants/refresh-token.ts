@@ -68,11 +68,9 @@ async function refresh(ctx: GrantContext): Promise<Issued> {
 }
 
 /**
- * Rotates the presented token and inserts its successor (RFC 9700 §4.14.2). The successor keeps the family's
- * scopes whatever `scope` narrowed (RFC 6749 §6) and expires after the idle lifetime, never after the
- * family's absolute lifetime.
- * - Not rotated yet: a `compareAndSwap` marks it rotated; of two concurrent uses one wins, and the other
- *   reads it again and is within the grace.
+ * Rotates the presented token and inserts its successor (RFC 9700 §4.14.2).
+ * - Not rotated yet: `rotate` marks it rotated and stores the successor in one atomic step; of two concurrent
+ *   uses one wins, and the other reads it again and is within the grace.
  * - Rotated within `reuseGraceSeconds` (two tabs refreshing at once): another successor in the same family;
  *   the presented token stays rotated at its first rotation, so using it again never extends the grace.
  * - Rotated before that: reuse. The family is deleted, successors included, and the request refused.
@@ -85,7 +83,6 @@ async function rotate(
   nowMs: number,
 ): Promise<string> {
   const record = stored.value;
-  const successor = randomToken();
   const use = refreshUse(record, nowMs, settings.refreshToken.reuseGraceSeconds);
   if (use === 'reuse') {
     const ended = await deps.state.deleteByOwner('refresh_token', record.familyId);
@@ -93,25 +90,35 @@ async function rotate(
       detail: `refresh token reused ${nowMs - (record.rotatedAtMs as number)} ms after its rotation by '${record.clientId}': family ended (${ended} tokens)`,
     });
   }
-  if (use === 'rotate') {
-    const swapped = await deps.state.compareAndSwap<RefreshTokenRecord>(
-      'refresh_token',
-      presented,
-      stored.version,
-      {
-        value: { ...record, rotatedAtMs: nowMs, successorDigest: digestOf(successor) },
-        owner: record.familyId,
-        expiresAtMs: stored.expiresAtMs,
-      },
-      nowMs,
-    );
-    if (swapped === undefined) {
-      const again = await deps.state.get<RefreshTokenRecord>('refresh_token', presented, nowMs);
-      if (again === undefined || again.value.rotatedAtMs === undefined) throw new InvalidGrant(INVALID);
-      return rotate(deps, presented, again, settings, nowMs);
-    }
+  const key = randomToken();
+  const successor = { key, record: successorOf(record, settings, nowMs) };
+  if (use === 'grace') {
+    await deps.state.insert('refresh_token', key, successor.record, nowMs);
+    return key;
   }
-  const next: RefreshTokenRecord = {
+  // The presented token is marked rotated and its successor stored in one step: both, or neither.
+  const rotated = { ...record, rotatedAtMs: nowMs, successorDigest: digestOf(key) };
+  const swapped = await deps.state.rotate<RefreshTokenRecord>(
+    'refresh_token',
+    presented,
+    stored.version,
+    { value: rotated, owner: record.familyId, expiresAtMs: stored.expiresAtMs },
+    successor,
+    nowMs,
+  );
+  if (swapped !== undefined) return key;
+  // Another use rotated it first: read it again, and it is within the grace (or gone).
+  const again = await deps.state.get<RefreshTokenRecord>('refresh_token', presented, nowMs);
+  if (again === undefined || again.value.rotatedAtMs === undefined) throw new InvalidGrant(INVALID);
+  return rotate(deps, presented, again, settings, nowMs);
+}
+
+/**
+ * The successor of `record` in its family: the family's scopes whatever `scope` narrowed (RFC 6749 §6),
+ * expiring after the idle lifetime, never after the family's absolute lifetime.
+ */
+function successorOf(record: RefreshTokenRecord, settings: CompiledPeopleClient, nowMs: number) {
+  const value: RefreshTokenRecord = {
     familyId: record.familyId,
     clientId: record.clientId,
     userId: record.userId,
@@ -123,11 +130,5 @@ async function rotate(
     familyCreatedAtMs: record.familyCreatedAtMs,
   };
   const expiresAtMs = refreshTokenExpiry(nowMs, record.familyCreatedAtMs, settings.refreshToken);
-  await deps.state.insert(
-    'refresh_token',
-    successor,
-    { value: next, owner: record.familyId, expiresAtMs },
-    nowMs,
-  );
-  return successor;
+  return { value, owner: record.familyId, expiresAtMs };
 }

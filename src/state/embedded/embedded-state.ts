@@ -163,6 +163,40 @@ export class EmbeddedState implements RuntimeState {
     });
   }
 
+  async rotate<T>(
+    kind: RecordKind,
+    key: string,
+    expectedVersion: number,
+    next: RecordInput<T>,
+    successor: { key: string; record: RecordInput<T> },
+    nowMs: number,
+  ): Promise<number | undefined> {
+    const { record } = successor;
+    return this.#run(() =>
+      // One transaction, one WAL commit: the swap and the successor together, or neither.
+      this.#transaction(() => {
+        const swapped = this.#stmt(SQL.compareAndSwap).get(
+          next.owner ?? null,
+          toJson(next.value),
+          next.expiresAtMs,
+          kind,
+          keyDigest(kind, key),
+          expectedVersion,
+          nowMs,
+        );
+        if (swapped === undefined) return undefined;
+        this.#stmt(SQL.insertNew).run(
+          kind,
+          keyDigest(kind, successor.key),
+          record.owner ?? null,
+          toJson(record.value),
+          record.expiresAtMs,
+        );
+        return Number(swapped.version);
+      }),
+    );
+  }
+
   async listByOwner<T>(
     kind: RecordKind,
     owner: string,

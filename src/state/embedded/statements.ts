@@ -17,6 +17,9 @@ export const SQL = {
     UPDATE records SET owner = ?, value = ?, expires_at = ?, version = version + 1
     WHERE kind = ? AND key_digest = ? AND version = ? AND expires_at > ?
     RETURNING version`,
+  /** A fresh key only (rotate's successor): any row with the key, expired or not, is a constraint error. */
+  insertNew: `
+    INSERT INTO records (kind, key_digest, owner, value, version, expires_at) VALUES (?, ?, ?, ?, 1, ?)`,
   listByOwner: `
     SELECT ${COLUMNS} FROM records WHERE kind = ? AND owner = ? AND expires_at > ?
     ORDER BY expires_at LIMIT ?`,

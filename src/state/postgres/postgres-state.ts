@@ -154,6 +154,31 @@ export class PostgresState implements RuntimeState {
     return rows[0]?.version;
   }
 
+  async rotate<T>(
+    kind: RecordKind,
+    key: string,
+    expectedVersion: number,
+    next: RecordInput<T>,
+    successor: { key: string; record: RecordInput<T> },
+    nowMs: number,
+  ): Promise<number | undefined> {
+    const { record } = successor;
+    const { rows } = await this.query<{ version: number }>('rotate', SQL.rotate, [
+      kind,
+      keyDigest(kind, key),
+      expectedVersion,
+      next.owner ?? null,
+      jsonText(next.value),
+      next.expiresAtMs,
+      nowMs,
+      keyDigest(kind, successor.key),
+      record.owner ?? null,
+      jsonText(record.value),
+      record.expiresAtMs,
+    ]);
+    return rows[0]?.version;
+  }
+
   async listByOwner<T>(
     kind: RecordKind,
     owner: string,

@@ -39,6 +39,20 @@ export const SQL = {
   /** A concurrent swap waits on the row lock, then re-checks `version` on the new row and matches nothing. */
   compareAndSwap: `update ${T} set owner = $4, value = $5::json, expires_at = $6, version = version + 1
     where kind = $1 and key_digest = $2 and version = $3 and expires_at > $7 returning version`,
+  /**
+   * compareAndSwap, and the successor inserted from its result in the same statement: no swap, no insert. The
+   * insert takes a fresh key only, so a row with the key, expired or not, fails the whole statement (a unique
+   * violation) and nothing is written. $1–$7 as compareAndSwap; $8 successor digest, $9 owner, $10 value,
+   * $11 expiry.
+   */
+  rotate: `with swapped as (
+      update ${T} set owner = $4, value = $5::json, expires_at = $6, version = version + 1
+        where kind = $1 and key_digest = $2 and version = $3 and expires_at > $7 returning version
+    ), created as (
+      insert into ${T} (kind, key_digest, owner, value, version, expires_at)
+        select $1, $8, $9, $10::json, 1, $11 from swapped
+    )
+    select version from swapped`,
   listByOwner: `select ${RECORD} from ${T} where kind = $1 and owner = $2 and ${UNEXPIRED}
     order by expires_at limit $4`,
   countByOwner: `select count(*)::int as n from ${T} where kind = $1 and owner = $2 and ${UNEXPIRED}`,
