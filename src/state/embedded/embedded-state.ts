@@ -149,18 +149,7 @@ export class EmbeddedState implements RuntimeState {
     next: RecordInput<T>,
     nowMs: number,
   ): Promise<number | undefined> {
-    return this.#run(() => {
-      const row = this.#stmt(SQL.compareAndSwap).get(
-        next.owner ?? null,
-        toJson(next.value),
-        next.expiresAtMs,
-        kind,
-        keyDigest(kind, key),
-        expectedVersion,
-        nowMs,
-      );
-      return row === undefined ? undefined : Number(row.version);
-    });
+    return this.#run(() => this.#swap(kind, key, expectedVersion, next, nowMs));
   }
 
   async rotate<T>(
@@ -175,16 +164,8 @@ export class EmbeddedState implements RuntimeState {
     return this.#run(() =>
       // One transaction, one WAL commit: the swap and the successor together, or neither.
       this.#transaction(() => {
-        const swapped = this.#stmt(SQL.compareAndSwap).get(
-          next.owner ?? null,
-          toJson(next.value),
-          next.expiresAtMs,
-          kind,
-          keyDigest(kind, key),
-          expectedVersion,
-          nowMs,
-        );
-        if (swapped === undefined) return undefined;
+        const version = this.#swap(kind, key, expectedVersion, next, nowMs);
+        if (version === undefined) return undefined;
         this.#stmt(SQL.insertNew).run(
           kind,
           keyDigest(kind, successor.key),
@@ -192,9 +173,23 @@ export class EmbeddedState implements RuntimeState {
           toJson(record.value),
           record.expiresAtMs,
         );
-        return Number(swapped.version);
+        return version;
       }),
     );
+  }
+
+  /** SQL.compareAndSwap: the new version, or undefined when nothing matched. */
+  #swap<T>(kind: RecordKind, key: string, expected: number, next: RecordInput<T>, nowMs: number) {
+    const row = this.#stmt(SQL.compareAndSwap).get(
+      next.owner ?? null,
+      toJson(next.value),
+      next.expiresAtMs,
+      kind,
+      keyDigest(kind, key),
+      expected,
+      nowMs,
+    );
+    return row === undefined ? undefined : Number(row.version);
   }
 
   async listByOwner<T>(

@@ -142,15 +142,11 @@ export class PostgresState implements RuntimeState {
     next: RecordInput<T>,
     nowMs: number,
   ): Promise<number | undefined> {
-    const { rows } = await this.query<{ version: number }>('compareAndSwap', SQL.compareAndSwap, [
-      kind,
-      keyDigest(kind, key),
-      expectedVersion,
-      next.owner ?? null,
-      jsonText(next.value),
-      next.expiresAtMs,
-      nowMs,
-    ]);
+    const { rows } = await this.query<{ version: number }>(
+      'compareAndSwap',
+      SQL.compareAndSwap,
+      swapParams(kind, key, expectedVersion, next, nowMs),
+    );
     return rows[0]?.version;
   }
 
@@ -164,13 +160,7 @@ export class PostgresState implements RuntimeState {
   ): Promise<number | undefined> {
     const { record } = successor;
     const { rows } = await this.query<{ version: number }>('rotate', SQL.rotate, [
-      kind,
-      keyDigest(kind, key),
-      expectedVersion,
-      next.owner ?? null,
-      jsonText(next.value),
-      next.expiresAtMs,
-      nowMs,
+      ...swapParams(kind, key, expectedVersion, next, nowMs),
       keyDigest(kind, successor.key),
       record.owner ?? null,
       jsonText(record.value),
@@ -328,6 +318,19 @@ function statementName(text: string): string {
     names.set(text, name);
   }
   return name;
+}
+
+/** SQL.compareAndSwap's parameters, which SQL.rotate starts with. */
+function swapParams<T>(kind: RecordKind, key: string, expected: number, next: RecordInput<T>, nowMs: number) {
+  return [
+    kind,
+    keyDigest(kind, key),
+    expected,
+    next.owner ?? null,
+    jsonText(next.value),
+    next.expiresAtMs,
+    nowMs,
+  ];
 }
 
 function jsonText(value: unknown): string {
