@@ -1,4 +1,5 @@
-import type { RecordKind, RuntimeState } from '../state/runtime-state.ts';
+import type { RecordKind } from '../state/runtime-state.ts';
+import type { PeopleDeps } from './deps.ts';
 import { addressBucket } from './throttle.ts';
 
 /**
@@ -41,32 +42,45 @@ export function clientOwner(clientId: string): string {
   return `client:${clientId}`;
 }
 
-/** What to insert, and for how long to come back when the owner's share is full. */
-export interface PendingInsert<T> {
-  kind: RecordKind;
+/** What each share of {@link PendingLimits} holds, and whose it is. */
+const SHARES = {
+  requestsPerAddress: { kind: 'authorization_request', owner: 'address' },
+  upstreamLoginsPerAddress: { kind: 'upstream_login', owner: 'address' },
+  pushedPerClient: { kind: 'authorization_request', owner: 'client' },
+} as const satisfies Record<keyof PendingLimits, { kind: RecordKind; owner: 'address' | 'client' }>;
+
+export type PendingShare = keyof PendingLimits;
+
+/** A pending record: `holder` is the source address or the client id, as its share says. */
+export interface PendingRecord<T> {
   key: string;
   value: T;
-  owner: string;
-  limit: number;
+  holder: string;
   expiresAtMs: number;
 }
 
 /**
- * Inserts a pending record within its owner's share. Resolves `{ stored: true }`, or, when the share is full,
- * the seconds until the owner's oldest record expires and frees a place (for `Retry-After`).
+ * Inserts a pending record within its holder's share of `deps.pendingLimits`. Resolves `{ stored: true }`, or,
+ * when the share is full, emits `signIn.pendingRefused` and resolves the seconds until the holder's oldest
+ * record expires and frees a place (for `Retry-After`).
  *
  * @throws {Error} when the key exists: keys are 256 random bits, so that would mean the randomness is broken
  */
-export async function insertPending<T>(
-  state: RuntimeState,
-  record: PendingInsert<T>,
+export async function storePending<T>(
+  deps: Pick<PeopleDeps, 'state' | 'events' | 'pendingLimits'>,
+  share: PendingShare,
+  record: PendingRecord<T>,
   nowMs: number,
 ): Promise<{ stored: true } | { stored: false; retryAfterSeconds: number }> {
-  const { kind, key, value, owner, limit, expiresAtMs } = record;
-  const result = await state.insert(kind, key, { value, owner, expiresAtMs }, nowMs, { ownerLimit: limit });
+  const { kind, owner: ownedBy } = SHARES[share];
+  const owner = ownedBy === 'address' ? addressOwner(record.holder) : clientOwner(record.holder);
+  const ownerLimit = (deps.pendingLimits ?? DEFAULT_PENDING_LIMITS)[share];
+  const input = { value: record.value, owner, expiresAtMs: record.expiresAtMs };
+  const result = await deps.state.insert(kind, record.key, input, nowMs, { ownerLimit });
   if (result === 'created') return { stored: true };
   if (result === 'exists') throw new Error(`a new ${kind} record could not be stored: its key exists`);
-  const [oldest] = await state.listByOwner(kind, owner, nowMs, 1);
+  deps.events.emit('signIn.pendingRefused', { kind, owner: ownedBy });
+  const [oldest] = await deps.state.listByOwner(kind, owner, nowMs, 1);
   return { stored: false, retryAfterSeconds: retryAfterSeconds(oldest?.expiresAtMs, nowMs) };
 }
 

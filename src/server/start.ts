@@ -155,8 +155,8 @@ export async function startServers(options: StartOptions): Promise<RunningServer
     replay: served?.replay ?? options.replay ?? new MemoryReplayCache(options.replayLimits),
     serveOnlyWhen: options.serveOnlyWhen,
     addressPolicy: options.addressPolicy,
-    ...(options.pendingLimits === undefined ? {} : { pendingLimits: options.pendingLimits }),
-    ...(options.signInLimits === undefined ? {} : { signInLimits: options.signInLimits }),
+    pendingLimits: options.pendingLimits,
+    signInLimits: options.signInLimits,
     logger: options.logger,
     server,
   });

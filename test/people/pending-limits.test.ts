@@ -188,6 +188,7 @@ describe('pending sign-ins per source address and per client', () => {
         ).toString(),
       );
     for (let i = 0; i < LIMITS.pushedPerClient; i++) expect((await push('cli.people')).status).toBe(201);
+    const refused = h.seen('signIn.pendingRefused');
     const full = await push('cli.people');
     expect(full.status).toBe(429);
     expect(full.headers.get('retry-after')).toBe('60');
@@ -196,6 +197,7 @@ describe('pending sign-ins per source address and per client', () => {
       error_description:
         'this client has too many pushed requests waiting for their browser; try again shortly',
     });
+    expect(refused).toEqual([{ kind: 'authorization_request', owner: 'client' }]);
     expect((await push('gh-app.people')).status).toBe(201);
   });
 });

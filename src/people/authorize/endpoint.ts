@@ -5,7 +5,7 @@ import type { PeopleDeps } from '../deps.ts';
 import { randomToken } from '../digest.ts';
 import { sendErrorPage } from '../pages/error-page.ts';
 import { textsFor } from '../pages/texts.ts';
-import { addressOwner, DEFAULT_PENDING_LIMITS, insertPending } from '../pending.ts';
+import { storePending } from '../pending.ts';
 import type { AuthorizationRequestRecord } from '../records.ts';
 import { continueAuthorization, REQUEST_LIFETIME_MS } from './continue.ts';
 import { sendFailurePage } from './failure-page.ts';
@@ -141,18 +141,9 @@ async function startAuthorization(
 ): Promise<FastifyReply> {
   const nowMs = deps.now();
   const id = randomToken();
-  const limits = deps.pendingLimits ?? DEFAULT_PENDING_LIMITS;
-  const pending = {
-    kind: 'authorization_request',
-    key: id,
-    value: record,
-    owner: addressOwner(request.ip),
-    limit: limits.requestsPerAddress,
-    expiresAtMs: nowMs + REQUEST_LIFETIME_MS,
-  } as const;
-  const stored = await insertPending(deps.state, pending, nowMs);
+  const pending = { key: id, value: record, holder: request.ip, expiresAtMs: nowMs + REQUEST_LIFETIME_MS };
+  const stored = await storePending(deps, 'requestsPerAddress', pending, nowMs);
   if (!stored.stored) {
-    deps.events.emit('signIn.pendingRefused', { kind: 'authorization_request', owner: 'address' });
     const err = new TooManyPending(
       'too many sign-ins are in progress from this network; try again shortly',
       stored.retryAfterSeconds,

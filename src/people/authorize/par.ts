@@ -8,7 +8,7 @@ import { fromFastifyError, sendError } from '../../server/reply.ts';
 import type { CompiledClient, Snapshot } from '../../store/snapshot.ts';
 import type { PeopleDeps } from '../deps.ts';
 import { randomToken } from '../digest.ts';
-import { clientOwner, DEFAULT_PENDING_LIMITS, insertPending } from '../pending.ts';
+import { storePending } from '../pending.ts';
 import { NoRedirect, TooManyPending } from './errors.ts';
 import { paramsFromForm } from './parameters.ts';
 import { REQUEST_URI_PREFIX } from './pushed.ts';
@@ -68,17 +68,10 @@ async function pushAuthorizationRequest(
     pushed: true,
   });
   const id = randomToken();
-  const pending = {
-    kind: 'authorization_request',
-    key: id,
-    value: record,
-    owner: clientOwner(client.clientId),
-    limit: (deps.pendingLimits ?? DEFAULT_PENDING_LIMITS).pushedPerClient,
-    expiresAtMs: nowMs + PUSHED_REQUEST_LIFETIME_SECONDS * 1000,
-  } as const;
-  const stored = await insertPending(deps.state, pending, nowMs);
+  const expiresAtMs = nowMs + PUSHED_REQUEST_LIFETIME_SECONDS * 1000;
+  const pending = { key: id, value: record, holder: client.clientId, expiresAtMs };
+  const stored = await storePending(deps, 'pushedPerClient', pending, nowMs);
   if (!stored.stored) {
-    deps.events.emit('signIn.pendingRefused', { kind: 'authorization_request', owner: 'client' });
     throw new TooManyPending(
       'this client has too many pushed requests waiting for their browser; try again shortly',
       stored.retryAfterSeconds,

@@ -34,14 +34,9 @@ export async function refuseIfThrottled(
 
 /**
  * Answers 429 with `Retry-After` and a page, when the source address already has as many upstream sign-ins
- * pending as it may (src/people/pending.ts).
+ * pending as it may (src/people/pending.ts, which emits the event).
  */
-export function sendTooManyPending(
-  reply: FastifyReply,
-  deps: PeopleDeps,
-  retryAfterSeconds: number,
-): FastifyReply {
-  deps.events.emit('signIn.pendingRefused', { kind: 'upstream_login', owner: 'address' });
+export function sendTooManyPending(reply: FastifyReply, retryAfterSeconds: number): FastifyReply {
   const texts = textsFor();
   return sendErrorPage(reply, {
     status: 429,

@@ -8,7 +8,7 @@ import { sendErrorPage } from '../pages/error-page.ts';
 import { html } from '../pages/html.ts';
 import { formActionSource, renderPage, sendPage } from '../pages/layout.ts';
 import { textsFor } from '../pages/texts.ts';
-import { addressOwner, DEFAULT_PENDING_LIMITS, insertPending } from '../pending.ts';
+import { storePending } from '../pending.ts';
 import type { UpstreamLoginRecord } from '../records.ts';
 import { DEFAULT_SIGN_IN_LIMITS, recordFailure, throttleCounters } from '../throttle.ts';
 import { UpstreamSignInError } from '../upstream/upstream.ts';
@@ -73,15 +73,9 @@ export async function startUpstreamSignIn(
     ...(start.nonce === undefined ? {} : { nonce: start.nonce }),
     browserDigest: browserDigest(browser),
   };
-  const limit = (deps.pendingLimits ?? DEFAULT_PENDING_LIMITS).upstreamLoginsPerAddress;
-  const owner = addressOwner(request.ip);
-  const expiresAtMs = nowMs + UPSTREAM_LOGIN_LIFETIME_MS;
-  const stored = await insertPending(
-    deps.state,
-    { kind: 'upstream_login', key: state, value, owner, limit, expiresAtMs },
-    nowMs,
-  );
-  if (!stored.stored) return sendTooManyPending(reply, deps, stored.retryAfterSeconds);
+  const pending = { key: state, value, holder: request.ip, expiresAtMs: nowMs + UPSTREAM_LOGIN_LIFETIME_MS };
+  const stored = await storePending(deps, 'upstreamLoginsPerAddress', pending, nowMs);
+  if (!stored.stored) return sendTooManyPending(reply, stored.retryAfterSeconds);
   if (request.method === 'POST' && !formActionAllowed(upstreamStartUrl(connection), start.url)) {
     // The login page's form-action did not allow this host (discovery named another): a link is not governed by it.
     return sendPage(reply, {
