@@ -161,21 +161,44 @@ export class EmbeddedState implements RuntimeState {
     nowMs: number,
   ): Promise<number | undefined> {
     const { record } = successor;
-    return this.#run(() =>
-      // One transaction, one WAL commit: the swap and the successor together, or neither.
-      this.#transaction(() => {
-        const version = this.#swap(kind, key, expectedVersion, next, nowMs);
-        if (version === undefined) return undefined;
-        this.#stmt(SQL.insertNew).run(
-          kind,
-          keyDigest(kind, successor.key),
-          record.owner ?? null,
-          toJson(record.value),
-          record.expiresAtMs,
-        );
-        return version;
-      }),
-    );
+    const outcome = await this.#rotations.add(() => {
+      const version = this.#swap(kind, key, expectedVersion, next, nowMs);
+      if (version === undefined) return undefined;
+      this.#stmt(SQL.insertNew).run(
+        kind,
+        keyDigest(kind, successor.key),
+        record.owner ?? null,
+        toJson(record.value),
+        record.expiresAtMs,
+      );
+      return version;
+    });
+    if ('error' in outcome) throw stateError(outcome.error);
+    return outcome.ok;
+  }
+
+  /**
+   * Rotations that arrive in one turn, in one transaction and so one WAL commit (a person's every refresh ends
+   * with one), each in its own savepoint: the swap and the successor of one rotation together or neither, and a
+   * rotation that fails (its successor's key is taken) is undone and rejects alone.
+   */
+  readonly #rotations = new TurnBatch<() => number | undefined, Outcome<number | undefined>>(
+    (rotations) =>
+      this.#run(() => this.#transaction(() => rotations.map((rotate) => this.#savepoint(rotate)))),
+    100,
+  );
+
+  #savepoint<R>(body: () => R): Outcome<R> {
+    this.#db.exec('SAVEPOINT rotation');
+    try {
+      const ok = body();
+      this.#db.exec('RELEASE rotation');
+      return { ok };
+    } catch (error) {
+      this.#db.exec('ROLLBACK TO rotation');
+      this.#db.exec('RELEASE rotation');
+      return { error };
+    }
   }
 
   /** SQL.compareAndSwap: the new version, or undefined when nothing matched. */
@@ -292,19 +315,27 @@ export class EmbeddedState implements RuntimeState {
     try {
       return operation();
     } catch (error) {
-      const code = (error as { errcode?: number }).errcode;
-      // Extended result codes carry the primary code in their low byte.
-      if (code !== undefined && UNAVAILABLE_CODES.has(code & 0xff)) {
-        throw new StateUnavailableError(
-          `the embedded runtime state could not answer: ${(error as Error).message}`,
-          {
-            cause: error,
-          },
-        );
-      }
-      throw error;
+      throw stateError(error);
     }
   }
+}
+
+/** What one operation of a batch came to, so one failure rejects only its own caller. */
+type Outcome<R> = { ok: R } | { error: unknown };
+
+/** StateUnavailableError for SQLite's "cannot answer now" errors; any other error as it is. */
+function stateError(error: unknown): unknown {
+  const code = (error as { errcode?: number }).errcode;
+  // Extended result codes carry the primary code in their low byte.
+  if (code !== undefined && UNAVAILABLE_CODES.has(code & 0xff)) {
+    return new StateUnavailableError(
+      `the embedded runtime state could not answer: ${(error as Error).message}`,
+      {
+        cause: error,
+      },
+    );
+  }
+  return error;
 }
 
 function toJson(value: unknown): string {

@@ -43,27 +43,32 @@ export function batchKey(kind: string, digest: Buffer): string {
  * inserts of one turn is taken as still there, which refuses rather than accepts.
  */
 export function insertBatchRows(entries: readonly BatchedInsert[]): InsertBatchRows {
-  const rows: InsertBatchRows = {
-    kinds: [],
-    digests: [],
-    owners: [],
-    values: [],
-    expires: [],
-    nowMs: Infinity,
+  const { unique, nowMs } = firstOfEachKey(entries);
+  return {
+    kinds: unique.map((e) => e.kind),
+    digests: unique.map((e) => e.digest),
+    owners: unique.map((e) => e.owner),
+    values: unique.map((e) => e.value),
+    expires: unique.map((e) => e.expiresAtMs),
+    nowMs,
   };
+}
+
+/** The first entry of each key (kind and digest), in order, and the earliest clock of all the entries. */
+export function firstOfEachKey<E extends { kind: string; digest: Buffer; nowMs: number }>(
+  entries: readonly E[],
+): { unique: E[]; nowMs: number } {
   const seen = new Set<string>();
+  const unique: E[] = [];
+  let nowMs = Infinity;
   for (const entry of entries) {
-    rows.nowMs = Math.min(rows.nowMs, entry.nowMs);
+    nowMs = Math.min(nowMs, entry.nowMs);
     const key = batchKey(entry.kind, entry.digest);
     if (seen.has(key)) continue;
     seen.add(key);
-    rows.kinds.push(entry.kind);
-    rows.digests.push(entry.digest);
-    rows.owners.push(entry.owner);
-    rows.values.push(entry.value);
-    rows.expires.push(entry.expiresAtMs);
+    unique.push(entry);
   }
-  return rows;
+  return { unique, nowMs };
 }
 
 /**

@@ -28,6 +28,18 @@ export const DEFAULT_TIMEOUTS: PostgresTimeouts = {
 /** How much longer the client waits than the server's statement_timeout, so the server's cancel comes first. */
 export const CLIENT_GRACE_MS = 500;
 
+/**
+ * The planner settings of every session (the startup packet's `options`, like `statement_timeout`). Every
+ * statement of this backend is written for an index (statements.ts; postgres-plans.test.ts checks each plan),
+ * and the table grows from nothing to millions of rows. node-postgres prepares each statement once per
+ * connection and PostgreSQL then keeps one generic plan for it: planned while the table was a page or two, that
+ * plan is a sequential scan or a hash join over one, and it stays cached as the table grows until an ANALYZE
+ * invalidates it (bench:peers ran the people cases at half speed for their first minute). With scans of the
+ * whole table and hash and merge joins priced out, the planner picks the index at every size; nothing here
+ * needs them. postgres-plan-cache.test.ts shows the difference from outside.
+ */
+export const PLANNER_OPTIONS = '-c enable_seqscan=off -c enable_hashjoin=off -c enable_mergejoin=off';
+
 /** Reads a PEM file at start-up; injected so the decision is testable without files. */
 export type ReadPem = (path: string) => string;
 
@@ -53,6 +65,7 @@ export function poolConfig(
     // A transaction left open by a bug must not hold locks (and the owner-limit advisory lock) for long.
     idle_in_transaction_session_timeout: timeouts.statementTimeoutMs * 2,
     query_timeout: timeouts.statementTimeoutMs + CLIENT_GRACE_MS,
+    options: PLANNER_OPTIONS,
     keepAlive: true,
     // An idle connection that errors (the server restarted) is dropped by the pool, not reported per request.
     allowExitOnIdle: true,

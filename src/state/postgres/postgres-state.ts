@@ -24,8 +24,10 @@ import { CLEANER_LOCK } from './advisory-locks.ts';
 import { parsePostgresUrl, redactPostgresUrl } from './connection-url.ts';
 import { isUnavailable, toStateError } from './errors.ts';
 import { keyDigest } from '../key-digest.ts';
+import { getBatcher, type KeyedRecordRow } from './get-batch.ts';
 import { batchKey, insertBatcher } from './insert-batch.ts';
 import { migrate } from './migrate.ts';
+import { rotateBatcher } from './rotate-batch.ts';
 import { DEFAULT_TIMEOUTS, poolConfig, type PostgresTimeouts, type ReadPem } from './pool-config.ts';
 import { SQL, type RecordRow } from './statements.ts';
 
@@ -92,6 +94,30 @@ export class PostgresState implements RuntimeState {
     return new Set(result.rows.map((row) => batchKey(row.kind, row.key_digest)));
   });
 
+  /** Reads, sent together (get-batch.ts). */
+  private readonly reads = getBatcher(async ({ kinds, digests, nowMs }) => {
+    const result = await this.query<KeyedRecordRow>('get', SQL.getBatch, [kinds, digests, nowMs]);
+    return result.rows;
+  });
+
+  /** Refresh-token rotations, sent together (rotate-batch.ts). */
+  private readonly rotations = rotateBatcher(async (rows) => {
+    const result = await this.query<{ ord: string; version: number }>('rotate', SQL.rotateBatch, [
+      rows.kinds,
+      rows.digests,
+      rows.expected,
+      rows.owners,
+      rows.values,
+      rows.expires,
+      rows.nows,
+      rows.successorDigests,
+      rows.successorOwners,
+      rows.successorValues,
+      rows.successorExpires,
+    ]);
+    return result.rows;
+  });
+
   constructor(pool: pg.Pool, target: string) {
     this.pool = pool;
     this.target = target;
@@ -126,8 +152,8 @@ export class PostgresState implements RuntimeState {
   }
 
   async get<T>(kind: RecordKind, key: string, nowMs: number): Promise<StoredRecord<T> | undefined> {
-    const { rows } = await this.query<RecordRow>('get', SQL.get, [kind, keyDigest(kind, key), nowMs]);
-    return rows[0] && toRecord<T>(rows[0]);
+    const row = await this.reads.add({ kind, digest: keyDigest(kind, key), nowMs });
+    return row && toRecord<T>(row);
   }
 
   async consume<T>(kind: RecordKind, key: string, nowMs: number): Promise<StoredRecord<T> | undefined> {
@@ -142,11 +168,15 @@ export class PostgresState implements RuntimeState {
     next: RecordInput<T>,
     nowMs: number,
   ): Promise<number | undefined> {
-    const { rows } = await this.query<{ version: number }>(
-      'compareAndSwap',
-      SQL.compareAndSwap,
-      swapParams(kind, key, expectedVersion, next, nowMs),
-    );
+    const { rows } = await this.query<{ version: number }>('compareAndSwap', SQL.compareAndSwap, [
+      kind,
+      keyDigest(kind, key),
+      expectedVersion,
+      next.owner ?? null,
+      jsonText(next.value),
+      next.expiresAtMs,
+      nowMs,
+    ]);
     return rows[0]?.version;
   }
 
@@ -159,14 +189,21 @@ export class PostgresState implements RuntimeState {
     nowMs: number,
   ): Promise<number | undefined> {
     const { record } = successor;
-    const { rows } = await this.query<{ version: number }>('rotate', SQL.rotate, [
-      ...swapParams(kind, key, expectedVersion, next, nowMs),
-      keyDigest(kind, successor.key),
-      record.owner ?? null,
-      jsonText(record.value),
-      record.expiresAtMs,
-    ]);
-    return rows[0]?.version;
+    return this.rotations.add({
+      kind,
+      digest: keyDigest(kind, key),
+      expectedVersion,
+      owner: next.owner ?? null,
+      value: jsonText(next.value),
+      expiresAtMs: next.expiresAtMs,
+      nowMs,
+      successor: {
+        digest: keyDigest(kind, successor.key),
+        owner: record.owner ?? null,
+        value: jsonText(record.value),
+        expiresAtMs: record.expiresAtMs,
+      },
+    });
   }
 
   async listByOwner<T>(
@@ -318,19 +355,6 @@ function statementName(text: string): string {
     names.set(text, name);
   }
   return name;
-}
-
-/** SQL.compareAndSwap's parameters, which SQL.rotate starts with. */
-function swapParams<T>(kind: RecordKind, key: string, expected: number, next: RecordInput<T>, nowMs: number) {
-  return [
-    kind,
-    keyDigest(kind, key),
-    expected,
-    next.owner ?? null,
-    jsonText(next.value),
-    next.expiresAtMs,
-    nowMs,
-  ];
 }
 
 function jsonText(value: unknown): string {

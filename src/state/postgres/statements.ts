@@ -33,26 +33,45 @@ export const SQL = {
       set owner = excluded.owner, value = excluded.value, version = 1, expires_at = excluded.expires_at
       where r.expires_at <= $6
     returning r.kind, r.key_digest`,
-  get: `select ${RECORD} from ${T} where kind = $1 and key_digest = $2 and ${UNEXPIRED}`,
+  /**
+   * The reads of one batch (get-batch.ts): the unexpired records of the keys given as arrays, each with its key.
+   * $1 kinds, $2 digests, $3 now (the batch's earliest clock).
+   */
+  getBatch: `select r.kind, r.key_digest, r.owner, r.value::text as value, r.version, r.expires_at
+    from unnest($1::text[], $2::bytea[]) as k(kind, key_digest)
+      join ${T} r on r.kind = k.kind and r.key_digest = k.key_digest
+    where r.expires_at > $3`,
   /** A concurrent consumer waits on the row lock, then finds the row gone: one of them gets it. */
   consume: `delete from ${T} where kind = $1 and key_digest = $2 and ${UNEXPIRED} returning ${RECORD}`,
   /** A concurrent swap waits on the row lock, then re-checks `version` on the new row and matches nothing. */
   compareAndSwap: `update ${T} set owner = $4, value = $5::json, expires_at = $6, version = version + 1
     where kind = $1 and key_digest = $2 and version = $3 and expires_at > $7 returning version`,
   /**
-   * compareAndSwap, and the successor inserted from its result in the same statement: no swap, no insert. The
-   * insert takes a fresh key only, so a row with the key, expired or not, fails the whole statement (a unique
-   * violation) and nothing is written. $1–$7 as compareAndSwap; $8 successor digest, $9 owner, $10 value,
-   * $11 expiry.
+   * The rotations of one batch (rotate-batch.ts): for each row, compareAndSwap, and the successor inserted from
+   * its result in the same statement: no swap, no insert. A row the update does not touch (absent, expired,
+   * changed meanwhile, or a second rotation of the same key in the batch) gives no `ord`. The insert takes fresh
+   * keys only, so a row with a successor's key, expired or not, fails the whole statement (a unique violation)
+   * and nothing is written. Arrays: $1 kinds, $2 digests, $3 expected versions, $4 owners, $5 values,
+   * $6 expiries, $7 clocks, $8 successor digests, $9 successor owners, $10 successor values, $11 successor
+   * expiries.
    */
-  rotate: `with swapped as (
-      update ${T} set owner = $4, value = $5::json, expires_at = $6, version = version + 1
-        where kind = $1 and key_digest = $2 and version = $3 and expires_at > $7 returning version
+  rotateBatch: `with input as (
+      select * from unnest($1::text[], $2::bytea[], $3::integer[], $4::text[], $5::json[], $6::bigint[],
+                           $7::bigint[], $8::bytea[], $9::text[], $10::json[], $11::bigint[])
+        with ordinality as t(kind, key_digest, expected, owner, value, expires_at, now_ms,
+                             s_digest, s_owner, s_value, s_expires_at, ord)
+    ), swapped as (
+      update ${T} r set owner = i.owner, value = i.value, expires_at = i.expires_at, version = r.version + 1
+        from input i
+        where r.kind = i.kind and r.key_digest = i.key_digest and r.version = i.expected
+          and r.expires_at > i.now_ms
+        returning i.ord, r.version
     ), created as (
       insert into ${T} (kind, key_digest, owner, value, version, expires_at)
-        select $1, $8, $9, $10::json, 1, $11 from swapped
+        select i.kind, i.s_digest, i.s_owner, i.s_value, 1, i.s_expires_at
+          from swapped s join input i on i.ord = s.ord
     )
-    select version from swapped`,
+    select ord, version from swapped`,
   listByOwner: `select ${RECORD} from ${T} where kind = $1 and owner = $2 and ${UNEXPIRED}
     order by expires_at limit $4`,
   countByOwner: `select count(*)::int as n from ${T} where kind = $1 and owner = $2 and ${UNEXPIRED}`,
