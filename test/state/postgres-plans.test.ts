@@ -14,6 +14,7 @@ import {
   openPostgresState,
   type PostgresState,
 } from '../../src/state/postgres/postgres-state.ts';
+import { PLANNER_OPTIONS } from '../../src/state/postgres/pool-config.ts';
 import { RECORDS_TABLE } from '../../src/state/postgres/schema.ts';
 import { SQL } from '../../src/state/postgres/statements.ts';
 import { startPostgres, type RunningPostgres } from '../support/postgres.ts';
@@ -97,19 +98,23 @@ describe('PostgreSQL statements', () => {
     expect(text).not.toMatch(/Seq Scan/);
   });
 
-  // node-postgres prepares each statement by name, and after five executions PostgreSQL may plan it once for any
-  // parameters: a batch of reads must use the primary key in that plan too, whatever the array's length.
-  it.each(['getBatch', 'rotateBatch'] as const)(
-    '%s uses the primary key in the generic plan too',
-    async (name) => {
-      const params = cases.find(([n]) => n === name)![3];
-      await client.query('set plan_cache_mode = force_generic_plan');
+  // The sessions' own settings (PLANNER_OPTIONS): one generic plan per statement, planned once per connection for
+  // any parameters, must use the same index, whatever a batch's length.
+  it.each(cases)(
+    '%s uses the %s index in the generic plan of a session',
+    async (_name, index, sql, params) => {
+      const settings = [...PLANNER_OPTIONS.matchAll(/-c (\w+)=(\w+)/g)].map(([, name, value]) => [
+        name!,
+        value!,
+      ]);
+      expect(settings.map(([name]) => name)).toContain('plan_cache_mode');
+      for (const [name, value] of settings) await client.query(`set ${name} = ${value}`);
       try {
-        const text = await plan(SQL[name], params);
-        expect(text).toContain(`${RECORDS_TABLE}_pkey`);
-        expect(text).not.toMatch(/Seq Scan/);
+        const text = await plan(sql, params);
+        expect(text).toContain(`${RECORDS_TABLE}_${index}`);
+        expect(text).not.toMatch(/Seq Scan|Hash Join|Merge Join/);
       } finally {
-        await client.query('reset plan_cache_mode');
+        await client.query('reset all');
       }
     },
   );

@@ -31,14 +31,19 @@ export const CLIENT_GRACE_MS = 500;
 /**
  * The planner settings of every session (the startup packet's `options`, like `statement_timeout`). Every
  * statement of this backend is written for an index (statements.ts; postgres-plans.test.ts checks each plan),
- * and the table grows from nothing to millions of rows. node-postgres prepares each statement once per
- * connection and PostgreSQL then keeps one generic plan for it: planned while the table was a page or two, that
- * plan is a sequential scan or a hash join over one, and it stays cached as the table grows until an ANALYZE
- * invalidates it (bench:peers ran the people cases at half speed for their first minute). With scans of the
- * whole table and hash and merge joins priced out, the planner picks the index at every size; nothing here
- * needs them. postgres-plan-cache.test.ts shows the difference from outside.
+ * and the table grows from nothing to millions of rows.
+ * - Scans of the whole table and hash and merge joins priced out: node-postgres prepares each statement once per
+ *   connection and PostgreSQL may then keep one generic plan for it; planned while the table was a page or two,
+ *   that plan is a sequential scan or a hash join over one, and it stays cached as the table grows until an
+ *   ANALYZE invalidates it (bench:peers ran the people cases at half speed for their first minute). Nothing
+ *   here needs them.
+ * - Generic plans always: PostgreSQL keeps planning a statement for each execution while that plan looks
+ *   cheaper than a generic one, which the batched statements' arrays always do (the custom plan knows their
+ *   length). With the settings above the generic plan is the index plan, so planning once per connection is
+ *   enough; planning was about half of PostgreSQL's CPU in the people cases of bench:peers.
  */
-export const PLANNER_OPTIONS = '-c enable_seqscan=off -c enable_hashjoin=off -c enable_mergejoin=off';
+export const PLANNER_OPTIONS =
+  '-c enable_seqscan=off -c enable_hashjoin=off -c enable_mergejoin=off -c plan_cache_mode=force_generic_plan';
 
 /** Reads a PEM file at start-up; injected so the decision is testable without files. */
 export type ReadPem = (path: string) => string;
