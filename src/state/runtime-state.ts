@@ -57,6 +57,13 @@ export interface StoredRecord<T> {
 
 export type InsertResult = 'created' | 'exists' | 'full';
 
+/** The record {@link RuntimeState.rotate} creates: of the swapped record's kind unless `kind` says otherwise. */
+export interface Successor<S> {
+  kind?: RecordKind;
+  key: string;
+  record: RecordInput<S>;
+}
+
 export interface InsertOptions {
   /**
    * Refuse (`'full'`) when the owner already holds this many unexpired records of the kind. Checked and
@@ -92,21 +99,22 @@ export interface RuntimeState {
     nowMs: number,
   ): Promise<number | undefined>;
   /**
-   * Refresh-token rotation as one atomic step: {@link compareAndSwap} of `key`, and, only when the swap happens,
-   * the creation of `successor` (RFC 9700 §4.14.2). A token is then never marked rotated without its successor
-   * stored, which two calls would leave after a crash or an outage between them (the person's sign-in would end
-   * once the reuse grace passed). Returns the swapped record's new version, or undefined, writing nothing, when
-   * the record is absent, expired or was changed meanwhile.
+   * {@link compareAndSwap} of `key`, and, only when the swap happens, the creation of `successor` (of `kind`
+   * unless it names its own), as one atomic step. Refresh-token rotation (RFC 9700 §4.14.2): a token is never
+   * marked rotated without its successor stored, which two calls would leave after a crash or an outage between
+   * them (the person's sign-in would end once the reuse grace passed). A code's redemption and the refresh token
+   * it starts, likewise. Returns the swapped record's new version, or undefined, writing nothing, when the
+   * record is absent, expired or was changed meanwhile.
    *
    * @throws {Error} when any record, even an expired one, holds the successor's key; nothing is written (keys
    *   are 256 random bits, so this means the randomness is broken)
    */
-  rotate<T>(
+  rotate<T, S = T>(
     kind: RecordKind,
     key: string,
     expectedVersion: number,
     next: RecordInput<T>,
-    successor: { key: string; record: RecordInput<T> },
+    successor: Successor<S>,
     nowMs: number,
   ): Promise<number | undefined>;
   /** The owner's unexpired records of the kind, soonest expiry first, at most `limit`. */

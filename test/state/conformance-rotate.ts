@@ -63,6 +63,28 @@ export function describeRotate(ctx: { readonly state: RuntimeState }): void {
       expect(await ctx.state.get(RT, `s-${winner}`, NOW)).toMatchObject({ value: { gen: winner } });
     });
 
+    it('creates a successor of another kind when it names one: a code redeemed and the refresh token it starts', async () => {
+      const CODE: RecordKind = 'authorization_code';
+      await ctx.state.insert(CODE, 'code-1', { value: { redeemed: false }, expiresAtMs: LATER }, NOW);
+      const redeemed = { value: { redeemed: true }, expiresAtMs: LATER };
+      const first = {
+        kind: RT,
+        key: 'code-1',
+        record: { value: { gen: 1 }, owner: 'family', expiresAtMs: LATER },
+      };
+      expect(await ctx.state.rotate(CODE, 'code-1', 1, redeemed, first, NOW)).toBe(2);
+      expect(await ctx.state.get(CODE, 'code-1', NOW)).toMatchObject({
+        value: { redeemed: true },
+        version: 2,
+      });
+      // Same key, other kind: a row of its own, since the kind is part of the digest.
+      expect(await ctx.state.get(RT, 'code-1', NOW)).toMatchObject({ value: { gen: 1 }, owner: 'family' });
+      expect(
+        await ctx.state.rotate(CODE, 'code-1', 1, redeemed, { ...first, key: 'rt-late' }, NOW),
+      ).toBeUndefined();
+      expect(await ctx.state.get(RT, 'rt-late', NOW)).toBeUndefined();
+    });
+
     it('refuses a successor key that any record holds, expired or not, and leaves the swap undone', async () => {
       await ctx.state.insert(RT, 'rt-1', { value: { gen: 1 }, expiresAtMs: LATER }, NOW);
       await ctx.state.insert(RT, 'held', { value: 'live', expiresAtMs: LATER }, NOW);

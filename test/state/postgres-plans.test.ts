@@ -79,6 +79,7 @@ const cases = [
       '{"1"}',
       `{${NOW}}`,
       `{${NOW}}`,
+      '{refresh_token}',
       `{"\\\\x${Buffer.alloc(32, 8).toString('hex')}"}`,
       '{o}',
       '{"2"}',

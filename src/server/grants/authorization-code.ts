@@ -61,17 +61,9 @@ async function redeemCode(ctx: GrantContext): Promise<Issued> {
     ...(record.nonce === undefined ? {} : { nonce: record.nonce }),
     nowMs,
   });
-  const familyId = offline ? randomToken('fam_') : undefined;
-  await markRedeemed(
-    deps,
-    code,
-    stored,
-    { jti: tokens.jti, expiresAtMs: tokens.expiresAtMs, familyId },
-    nowMs,
-  );
-  const refreshToken =
-    familyId === undefined ? undefined : await startFamily(deps, record, settings, familyId, nowMs);
-  return peopleIssued(tokens, refreshToken);
+  const family = offline ? firstOfFamily(record, settings, nowMs) : undefined;
+  await markRedeemed(deps, code, stored, { jti: tokens.jti, expiresAtMs: tokens.expiresAtMs, family }, nowMs);
+  return peopleIssued(tokens, family?.key);
 }
 
 // RFC 6749 §4.1.3 and RFC 7636 §4.6. A failed check leaves the code as it is: only its rightful client can
@@ -95,33 +87,34 @@ function checkBinding(
 }
 
 /**
- * Marks the code redeemed, naming what it issued. Only one of concurrent redemptions wins the swap; the
- * others are reuse. The record is kept until the access token expires so that a late reuse still revokes.
+ * Marks the code redeemed, naming what it issued, and stores the first token of the refresh-token family it
+ * starts in the same atomic step (RuntimeState.rotate): a redeemed code never lacks the family it names, and
+ * an exchange that fails writes neither. Only one of concurrent redemptions wins the swap; the others are
+ * reuse. The record is kept until the access token expires so that a late reuse still revokes.
  */
 async function markRedeemed(
   deps: PeopleGrantDeps,
   code: string,
   stored: StoredRecord<AuthorizationCodeRecord>,
-  issued: { jti: string; expiresAtMs: number; familyId: string | undefined },
+  issued: { jti: string; expiresAtMs: number; family: FirstRefreshToken | undefined },
   nowMs: number,
 ): Promise<void> {
+  const { family } = issued;
   const redeemed: NonNullable<AuthorizationCodeRecord['redeemed']> = {
     atMs: nowMs,
     accessTokenJti: issued.jti,
     accessTokenExpiresAtMs: issued.expiresAtMs,
-    ...(issued.familyId === undefined ? {} : { familyId: issued.familyId }),
+    ...(family === undefined ? {} : { familyId: family.record.value.familyId }),
   };
-  const swapped = await deps.state.compareAndSwap<AuthorizationCodeRecord>(
-    'authorization_code',
-    code,
-    stored.version,
-    {
-      value: { ...stored.value, redeemed },
-      ...(stored.owner === undefined ? {} : { owner: stored.owner }),
-      expiresAtMs: Math.max(stored.expiresAtMs, issued.expiresAtMs),
-    },
-    nowMs,
-  );
+  const next = {
+    value: { ...stored.value, redeemed },
+    ...(stored.owner === undefined ? {} : { owner: stored.owner }),
+    expiresAtMs: Math.max(stored.expiresAtMs, issued.expiresAtMs),
+  };
+  const swapped =
+    family === undefined
+      ? await deps.state.compareAndSwap('authorization_code', code, stored.version, next, nowMs)
+      : await deps.state.rotate('authorization_code', code, stored.version, next, family, nowMs);
   if (swapped !== undefined) return;
   const now = await deps.state.get<AuthorizationCodeRecord>('authorization_code', code, nowMs);
   if (now?.value.redeemed !== undefined) await refuseReuse(deps, now.value, nowMs);
@@ -157,15 +150,19 @@ async function refuseReuse(
   });
 }
 
-/** Starts a refresh-token family with its first token (RFC 6749 §1.5). */
-async function startFamily(
-  deps: PeopleGrantDeps,
+/** The first token of the refresh-token family a code starts (RFC 6749 §1.5), to store with its redemption. */
+interface FirstRefreshToken {
+  kind: 'refresh_token';
+  key: string;
+  record: { value: RefreshTokenRecord; owner: string; expiresAtMs: number };
+}
+
+function firstOfFamily(
   record: AuthorizationCodeRecord,
   settings: CompiledPeopleClient,
-  familyId: string,
   nowMs: number,
-): Promise<string> {
-  const token = randomToken();
+): FirstRefreshToken {
+  const familyId = randomToken('fam_');
   const value: RefreshTokenRecord = {
     familyId,
     clientId: record.clientId,
@@ -178,6 +175,5 @@ async function startFamily(
     familyCreatedAtMs: nowMs,
   };
   const expiresAtMs = refreshTokenExpiry(nowMs, nowMs, settings.refreshToken);
-  await deps.state.insert('refresh_token', token, { value, owner: familyId, expiresAtMs }, nowMs);
-  return token;
+  return { kind: 'refresh_token', key: randomToken(), record: { value, owner: familyId, expiresAtMs } };
 }

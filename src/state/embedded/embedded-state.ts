@@ -13,6 +13,7 @@ import {
   type RecordKind,
   type RuntimeState,
   type StoredRecord,
+  type Successor,
 } from '../runtime-state.ts';
 import { migrate } from './schema.ts';
 import { SQL } from './statements.ts';
@@ -152,21 +153,22 @@ export class EmbeddedState implements RuntimeState {
     return this.#run(() => this.#swap(kind, key, expectedVersion, next, nowMs));
   }
 
-  async rotate<T>(
+  async rotate<T, S = T>(
     kind: RecordKind,
     key: string,
     expectedVersion: number,
     next: RecordInput<T>,
-    successor: { key: string; record: RecordInput<T> },
+    successor: Successor<S>,
     nowMs: number,
   ): Promise<number | undefined> {
     const { record } = successor;
+    const successorKind = successor.kind ?? kind;
     const outcome = await this.#rotations.add(() => {
       const version = this.#swap(kind, key, expectedVersion, next, nowMs);
       if (version === undefined) return undefined;
       this.#stmt(SQL.insertNew).run(
-        kind,
-        keyDigest(kind, successor.key),
+        successorKind,
+        keyDigest(successorKind, successor.key),
         record.owner ?? null,
         toJson(record.value),
         record.expiresAtMs,

@@ -19,6 +19,7 @@ import {
   type RecordKind,
   type RuntimeState,
   type StoredRecord,
+  type Successor,
 } from '../runtime-state.ts';
 import { CLEANER_LOCK } from './advisory-locks.ts';
 import { parsePostgresUrl, redactPostgresUrl } from './connection-url.ts';
@@ -110,6 +111,7 @@ export class PostgresState implements RuntimeState {
       rows.values,
       rows.expires,
       rows.nows,
+      rows.successorKinds,
       rows.successorDigests,
       rows.successorOwners,
       rows.successorValues,
@@ -180,15 +182,16 @@ export class PostgresState implements RuntimeState {
     return rows[0]?.version;
   }
 
-  async rotate<T>(
+  async rotate<T, S = T>(
     kind: RecordKind,
     key: string,
     expectedVersion: number,
     next: RecordInput<T>,
-    successor: { key: string; record: RecordInput<T> },
+    successor: Successor<S>,
     nowMs: number,
   ): Promise<number | undefined> {
     const { record } = successor;
+    const successorKind = successor.kind ?? kind;
     return this.rotations.add({
       kind,
       digest: keyDigest(kind, key),
@@ -198,7 +201,8 @@ export class PostgresState implements RuntimeState {
       expiresAtMs: next.expiresAtMs,
       nowMs,
       successor: {
-        digest: keyDigest(kind, successor.key),
+        kind: successorKind,
+        digest: keyDigest(successorKind, successor.key),
         owner: record.owner ?? null,
         value: jsonText(record.value),
         expiresAtMs: record.expiresAtMs,

@@ -26,7 +26,7 @@ export interface BatchedRotate {
   value: string;
   expiresAtMs: number;
   nowMs: number;
-  successor: { digest: Buffer; owner: string | null; value: string; expiresAtMs: number };
+  successor: { kind: RecordKind; digest: Buffer; owner: string | null; value: string; expiresAtMs: number };
 }
 
 /** unnest's arrays, one element per rotation, in order (the statement numbers them from 1). */
@@ -38,6 +38,7 @@ export interface RotateBatchRows {
   values: string[];
   expires: number[];
   nows: number[];
+  successorKinds: string[];
   successorDigests: Buffer[];
   successorOwners: (string | null)[];
   successorValues: string[];
@@ -54,6 +55,7 @@ export function rotateBatchRows(entries: readonly BatchedRotate[]): RotateBatchR
     values: entries.map((e) => e.value),
     expires: entries.map((e) => e.expiresAtMs),
     nows: entries.map((e) => e.nowMs),
+    successorKinds: entries.map((e) => e.successor.kind),
     successorDigests: entries.map((e) => e.successor.digest),
     successorOwners: entries.map((e) => e.successor.owner),
     successorValues: entries.map((e) => e.successor.value),

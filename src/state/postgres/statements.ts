@@ -52,14 +52,14 @@ export const SQL = {
    * changed meanwhile, or a second rotation of the same key in the batch) gives no `ord`. The insert takes fresh
    * keys only, so a row with a successor's key, expired or not, fails the whole statement (a unique violation)
    * and nothing is written. Arrays: $1 kinds, $2 digests, $3 expected versions, $4 owners, $5 values,
-   * $6 expiries, $7 clocks, $8 successor digests, $9 successor owners, $10 successor values, $11 successor
-   * expiries.
+   * $6 expiries, $7 clocks, $8 successor kinds, $9 successor digests, $10 successor owners, $11 successor values,
+   * $12 successor expiries.
    */
   rotateBatch: `with input as (
       select * from unnest($1::text[], $2::bytea[], $3::integer[], $4::text[], $5::json[], $6::bigint[],
-                           $7::bigint[], $8::bytea[], $9::text[], $10::json[], $11::bigint[])
+                           $7::bigint[], $8::text[], $9::bytea[], $10::text[], $11::json[], $12::bigint[])
         with ordinality as t(kind, key_digest, expected, owner, value, expires_at, now_ms,
-                             s_digest, s_owner, s_value, s_expires_at, ord)
+                             s_kind, s_digest, s_owner, s_value, s_expires_at, ord)
     ), swapped as (
       update ${T} r set owner = i.owner, value = i.value, expires_at = i.expires_at, version = r.version + 1
         from input i
@@ -68,7 +68,7 @@ export const SQL = {
         returning i.ord, r.version
     ), created as (
       insert into ${T} (kind, key_digest, owner, value, version, expires_at)
-        select i.kind, i.s_digest, i.s_owner, i.s_value, 1, i.s_expires_at
+        select i.s_kind, i.s_digest, i.s_owner, i.s_value, 1, i.s_expires_at
           from swapped s join input i on i.ord = s.ord
     )
     select ord, version from swapped`,
