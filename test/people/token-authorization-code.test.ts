@@ -237,8 +237,13 @@ describe('grant_type=authorization_code refusals', () => {
 
   it('lets only one of two concurrent redemptions through', async () => {
     const { code, verifier } = await writeCode(h.state, h.clock.now);
+    const refreshTokens = async () => (await h.state.counts()).get('refresh_token');
+    const before = await refreshTokens();
     const answers = await Promise.all([redeem(code, verifier), redeem(code, verifier)]);
     expect(answers.map((a) => a.status).sort()).toEqual([200, 400]);
+    expect(answers.find((a) => a.status === 200)?.body.refresh_token).toEqual(expect.any(String));
+    // The loser stored no family of its own, and as a reuse it ended the winner's: no refresh token is added.
+    expect(await refreshTokens()).toBe(before);
   });
 
   it('issues a refresh token only for offline_access, and an ID token only for openid', async () => {

@@ -180,8 +180,8 @@ export class EmbeddedState implements RuntimeState {
   }
 
   /**
-   * Rotations that arrive in one turn, in one transaction and so one WAL commit (a person's every refresh ends
-   * with one), each in its own savepoint: the swap and the successor of one rotation together or neither, and a
+   * Rotations that arrive in one turn, in one transaction and so one WAL commit (a person's every refresh and
+   * every code exchange that starts a family ends with one), each in its own savepoint: the swap and the successor of one rotation together or neither, and a
    * rotation that fails (its successor's key is taken) is undone and rejects alone.
    */
   readonly #rotations = new TurnBatch<() => number | undefined, Outcome<number | undefined>>(

@@ -101,7 +101,7 @@ export class PostgresState implements RuntimeState {
     return result.rows;
   });
 
-  /** Refresh-token rotations, sent together (rotate-batch.ts). */
+  /** Rotations (refresh tokens, code redemptions), sent together (rotate-batch.ts). */
   private readonly rotations = rotateBatcher(async (rows) => {
     const result = await this.query<{ ord: string; version: number }>('rotate', SQL.rotateBatch, [
       rows.kinds,

@@ -1,7 +1,8 @@
 /**
- * Refresh-token rotations of one turn of the event loop go to PostgreSQL as one statement, like reads
+ * Rotations (RuntimeState.rotate) of one turn of the event loop go to PostgreSQL as one statement, like reads
  * (get-batch.ts) and inserts (insert-batch.ts): each is still its own swap-and-insert, decided per row, but they
- * share a round trip, a socket write and a commit. Every person's refresh ends with one.
+ * share a round trip, a socket write and a commit. Every person's refresh ends with one, and every code
+ * exchange that starts a refresh-token family.
  *
  * - Two rotations of one key in a batch (two tabs refreshing at once): the update touches the row once, with
  *   one of them, and only that one gets a version; the other reads the token again, as after losing a race
