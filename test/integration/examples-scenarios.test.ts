@@ -319,11 +319,15 @@ describe('examples/ scenarios on a real kube-apiserver, one folder at a time', (
             observedGeneration: 1,
           });
         }
-        expect(
-          conditionOf(await reasonOf('OAuthClient', 'notes-web', 'ConnectionCannotSignIn'))?.message,
-        ).toBe(
-          'spec.connections[0]: Connection notes/test-people is of type test, which only latchkey dev lets people sign in through',
+        // Until the client's Secret is generated, the message also says so; wait for the Connection's part alone.
+        const refusal =
+          'spec.connections[0]: Connection notes/test-people is of type test, which only latchkey dev lets people sign in through';
+        const client = await eventually(
+          () => getObject(cluster, 'OAuthClient', 'notes', 'notes-web'),
+          (o) => conditionOf(o)?.message === refusal,
+          'OAuthClient notes/notes-web refusing the test Connection, its Secret generated',
         );
+        expect(conditionOf(client)).toMatchObject({ reason: 'ConnectionCannotSignIn', message: refusal });
         await reasonOf('ResourceServer', 'notes-api', 'Reconciled');
         expect(op.store.current().connections.get('notes/test-people')).not.toHaveProperty('signIn');
       },
