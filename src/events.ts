@@ -115,14 +115,25 @@ export interface LatchkeyEvents {
    * the log only (never a password, never what the person typed as one).
    */
   'signIn.failed': { reason: SignInFailureReason; connection: string; clientId?: string; detail?: string };
-  /** A sign-in attempt was refused unchecked: too many failures for the person or the source address. */
-  'signIn.throttled': { scope: 'person' | 'address'; connection: string; retryAfterSeconds: number };
+  /**
+   * A sign-in attempt was refused unchecked: too many failures for the person or the source address, or too
+   * many wrong device codes from the browser or the address.
+   */
+  'signIn.throttled': {
+    scope: 'person' | 'address' | 'browser';
+    /** The Connection signed in through, or `device` for wrong codes on the device verification page. */
+    connection: string;
+    retryAfterSeconds: number;
+  };
   /**
    * A sign-in was refused before it started: its source address (or, pushing requests, its client) already has
-   * as many authorization requests or upstream sign-ins pending as it may (src/people/pending.ts).
+   * as many authorization requests, upstream sign-ins or device authorizations pending as it may
+   * (src/people/pending.ts).
    */
+  /** A person approved or denied a device's sign-in on the verification page (RFC 8628 §3.3). */
+  'signIn.deviceAnswered': { clientId: string; approved: boolean };
   'signIn.pendingRefused': {
-    kind: 'authorization_request' | 'upstream_login';
+    kind: 'authorization_request' | 'upstream_login' | 'device_authorization';
     owner: 'address' | 'client';
   };
   /** The token server serves a renewed certificate (read from `--tls-cert`/`--tls-key`) to new connections. */

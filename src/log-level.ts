@@ -6,6 +6,9 @@ export const LOG_LEVELS = ['debug', 'info', 'warn', 'error'] as const;
 
 export type LogLevel = (typeof LOG_LEVELS)[number];
 
+/** The `error` codes of a device polling as it should (RFC 8628 §3.5, src/people/device/poll-errors.ts). */
+const WAITING_ERRORS: ReadonlySet<string> = new Set(['authorization_pending', 'slow_down']);
+
 /** The default: refusals, changes and problems, but not every token issued. */
 export const DEFAULT_LOG_LEVEL: LogLevel = 'info';
 
@@ -79,6 +82,7 @@ export const EVENT_LEVELS: Readonly<Record<EventName, LogLevel>> = {
   'signIn.failed': 'info',
   'signIn.throttled': 'info',
   'signIn.pendingRefused': 'info',
+  'signIn.deviceAnswered': 'info',
 };
 
 /**
@@ -88,7 +92,10 @@ export const EVENT_LEVELS: Readonly<Record<EventName, LogLevel>> = {
  */
 export function eventLevel<E extends EventName>(name: E, payload: LatchkeyEvents[E]): LogLevel {
   if (name === 'token.failed' || name === 'request.failed') {
-    if ((payload as { error: string }).error === 'server_error') return 'error';
+    const { error } = payload as { error: string };
+    if (error === 'server_error') return 'error';
+    // A device polling as it should (RFC 8628 §3.5) is waiting, not refused: one line per poll would flood.
+    if (WAITING_ERRORS.has(error)) return 'debug';
   }
   return EVENT_LEVELS[name];
 }

@@ -181,7 +181,8 @@ const PEOPLE_ONLY_FIELDS = [
   'firstParty',
   'requirePushedAuthorizationRequests',
 ] as const satisfies readonly (keyof PeopleRuleInput)[];
-const signsPeopleIn = (s: PeopleRuleInput) => s.grantTypes.includes('authorization_code');
+const signsPeopleIn = (s: PeopleRuleInput) =>
+  s.grantTypes.includes('authorization_code') || s.grantTypes.includes(DEVICE_CODE);
 const webSchemeOnly = (uris: readonly string[] | undefined) =>
   (uris ?? []).every((u) => WEB_SCHEMES.some((p) => u.startsWith(p)));
 
@@ -191,13 +192,20 @@ export const peopleClientRules: CrossFieldRule<PeopleRuleInput>[] = [
     cel: "!('authorization_code' in self.grantTypes) || has(self.redirectUris)",
     message: 'authorization_code needs at least one redirectUri (RFC 6749 §3.1.2)',
     field: 'redirectUris',
-    holds: (s) => !signsPeopleIn(s) || (s.redirectUris ?? []).length > 0,
+    holds: (s) => !s.grantTypes.includes('authorization_code') || (s.redirectUris ?? []).length > 0,
   },
   {
     cel: "!('authorization_code' in self.grantTypes) || self.appType != 'non_interactive'",
     message: 'authorization_code is for clients people use: appType must be web, spa or native',
     field: 'appType',
-    holds: (s) => !signsPeopleIn(s) || s.appType !== 'non_interactive',
+    holds: (s) => !s.grantTypes.includes('authorization_code') || s.appType !== 'non_interactive',
+  },
+  {
+    cel: `!('${DEVICE_CODE}' in self.grantTypes) || self.appType in ['native', 'web']`,
+    message:
+      'the device grant (RFC 8628) is for a device people sign in on elsewhere: appType must be native or web (a browser app uses authorization_code)',
+    field: 'appType',
+    holds: (s) => !s.grantTypes.includes(DEVICE_CODE) || ['native', 'web'].includes(s.appType),
   },
   {
     cel: "!(self.appType in ['spa', 'native']) || self.tokenEndpointAuthMethod == 'none'",
@@ -224,8 +232,8 @@ export const peopleClientRules: CrossFieldRule<PeopleRuleInput>[] = [
       s.grantTypes.includes(DEVICE_CODE),
   },
   {
-    cel: `'authorization_code' in self.grantTypes || (${PEOPLE_ONLY_FIELDS.map((f) => `!has(self.${f})`).join(' && ')})`,
-    message: `${PEOPLE_ONLY_FIELDS.slice(0, -1).join(', ')} and ${PEOPLE_ONLY_FIELDS.at(-1) as string} are only for clients that sign people in: add authorization_code to grantTypes`,
+    cel: `'authorization_code' in self.grantTypes || '${DEVICE_CODE}' in self.grantTypes || (${PEOPLE_ONLY_FIELDS.map((f) => `!has(self.${f})`).join(' && ')})`,
+    message: `${PEOPLE_ONLY_FIELDS.slice(0, -1).join(', ')} and ${PEOPLE_ONLY_FIELDS.at(-1) as string} are only for clients that sign people in: add authorization_code or the device grant to grantTypes`,
     field: 'grantTypes',
     holds: (s) => signsPeopleIn(s) || PEOPLE_ONLY_FIELDS.every((f) => s[f] === undefined),
   },
@@ -233,7 +241,7 @@ export const peopleClientRules: CrossFieldRule<PeopleRuleInput>[] = [
     cel: `!has(self.idToken) || 'authorization_code' in self.grantTypes || '${DEVICE_CODE}' in self.grantTypes`,
     message: 'idToken is only for clients that sign people in (authorization_code or the device grant)',
     field: 'idToken',
-    holds: (s) => s.idToken === undefined || signsPeopleIn(s) || s.grantTypes.includes(DEVICE_CODE),
+    holds: (s) => s.idToken === undefined || signsPeopleIn(s),
   },
   {
     cel: "!has(self.refreshToken) || 'refresh_token' in self.grantTypes",

@@ -205,7 +205,7 @@ const oauthClientObject = z.object({
     .default(['client_credentials'])
     .meta({
       description:
-        'OAuth grant types the client may use (RFC 6749 §4, RFC 8628, RFC 7523, RFC 8693). `authorization_code` (with PKCE, RFC 7636) and `refresh_token` sign people in, for `appType` web, spa or native; they are served when Latchkey has runtime state, where codes and refresh tokens live. A refresh token is issued only when the person grants `offline_access` and the client lists `refresh_token`. `urn:ietf:params:oauth:grant-type:device_code` is accepted, not used yet (the device flow): a client that lists it is not Ready (`GrantTypeNotSupported`) and gets tokens through its other grant types.',
+        'OAuth grant types the client may use (RFC 6749 §4, RFC 8628, RFC 7523, RFC 8693). `authorization_code` (with PKCE, RFC 7636) and `refresh_token` sign people in, for `appType` web, spa or native; they are served when Latchkey has runtime state, where codes and refresh tokens live. A refresh token is issued only when the person grants `offline_access` and the client lists `refresh_token`. `urn:ietf:params:oauth:grant-type:device_code` (RFC 8628) signs a person in on a device without a browser or keyboard, such as a CLI: for `appType` native or web, with `connections`, served with runtime state like `authorization_code`.',
       'x-kubernetes-list-type': 'set',
     }),
   tokenEndpointAuthMethod: z.enum(AUTH_METHODS).default('client_secret_basic').meta({

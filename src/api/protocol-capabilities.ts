@@ -33,7 +33,7 @@ export const GRANT_CAPABILITIES = {
   client_credentials: { supported: true, federated: false },
   authorization_code: { supported: true, federated: false },
   refresh_token: { supported: true, federated: false },
-  'urn:ietf:params:oauth:grant-type:device_code': { supported: false, federated: false },
+  'urn:ietf:params:oauth:grant-type:device_code': { supported: true, federated: false },
   'urn:ietf:params:oauth:grant-type:jwt-bearer': { supported: true, federated: true },
   'urn:ietf:params:oauth:grant-type:token-exchange': { supported: true, federated: true },
 } as const satisfies Readonly<Record<GrantType, GrantCapability>>;

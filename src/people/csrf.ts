@@ -13,7 +13,7 @@ import { readCookie } from './session.ts';
  */
 
 /** What a form does: a token for one purpose is refused for every other. */
-export type FormPurpose = 'choose_connection' | 'test_user' | 'link' | 'consent' | 'continue';
+export type FormPurpose = 'choose_connection' | 'test_user' | 'link' | 'consent' | 'continue' | 'device';
 
 /**
  * `__Host-` on https binds the cookie to this host with `Path=/` and Secure (RFC 6265bis §4.1.3.2), so no sibling

@@ -6,6 +6,7 @@ import type { ClientAuthDeps } from '../server/client-auth.ts';
 import type { IssuerUrls } from '../server/issuer.ts';
 import type { RuntimeState } from '../state/runtime-state.ts';
 import type { SnapshotSource } from '../store/snapshot.ts';
+import type { UserCodeLimits } from './device/user-code-throttle.ts';
 import type { PendingLimits } from './pending.ts';
 import type { SignInLimits } from './throttle.ts';
 
@@ -32,4 +33,6 @@ export interface PeopleDeps {
   signInLimits?: SignInLimits;
   /** Sign-ins pending per source address and pushed requests per client; default `DEFAULT_PENDING_LIMITS`. */
   pendingLimits?: PendingLimits;
+  /** Wrong device codes allowed per browser and per address; default `DEFAULT_USER_CODE_LIMITS`. */
+  userCodeLimits?: UserCodeLimits;
 }

@@ -32,3 +32,27 @@ export function sealWith(key: string, purpose: string, token: string): string {
   for (let i = 0; i < 32; i++) bytes[i] = (bytes[i] as number) ^ (pad[i] as number);
   return bytes.toString('base64url');
 }
+
+/**
+ * A short code (a device's user code: at most 32 ASCII characters) kept in a record keyed by another credential
+ * `key`, as {@link sealWith} keeps a token: XOR HMAC-SHA256(key, purpose), base64url. Its own inverse through
+ * {@link unsealCode}.
+ */
+export function sealCode(key: string, purpose: string, code: string): string {
+  const bytes = Buffer.from(code, 'latin1');
+  if (bytes.length > 32 || bytes.toString('latin1') !== code)
+    throw new RangeError('only short codes can be sealed');
+  return xorPad(key, purpose, bytes).toString('base64url');
+}
+
+/** The code {@link sealCode} sealed with the same key and purpose. */
+export function unsealCode(key: string, purpose: string, sealed: string): string {
+  return xorPad(key, purpose, Buffer.from(sealed, 'base64url')).toString('latin1');
+}
+
+function xorPad(key: string, purpose: string, bytes: Buffer): Buffer {
+  const pad = createHmac('sha256', key).update(purpose).digest();
+  const out = Buffer.alloc(Math.min(bytes.length, 32));
+  for (let i = 0; i < out.length; i++) out[i] = (bytes[i] as number) ^ (pad[i] as number);
+  return out;
+}

@@ -20,6 +20,8 @@ export interface PendingLimits {
   upstreamLoginsPerAddress: number;
   /** Pushed requests waiting for their browser per client (`PUSHED_REQUEST_LIFETIME_SECONDS`). */
   pushedPerClient: number;
+  /** Device authorizations (RFC 8628) waiting for their person per source address (`DEVICE_CODE_LIFETIME_MS`). */
+  devicesPerAddress: number;
 }
 
 /**
@@ -30,6 +32,7 @@ export const DEFAULT_PENDING_LIMITS: PendingLimits = {
   requestsPerAddress: 1000,
   upstreamLoginsPerAddress: 1000,
   pushedPerClient: 10_000,
+  devicesPerAddress: 1000,
 };
 
 /** The owner of what a source address keeps pending: `address:<IPv4, or IPv6 /64>`. */
@@ -47,6 +50,7 @@ const SHARES = {
   requestsPerAddress: { kind: 'authorization_request', owner: 'address' },
   upstreamLoginsPerAddress: { kind: 'upstream_login', owner: 'address' },
   pushedPerClient: { kind: 'authorization_request', owner: 'client' },
+  devicesPerAddress: { kind: 'device_authorization', owner: 'address' },
 } as const satisfies Record<keyof PendingLimits, { kind: RecordKind; owner: 'address' | 'client' }>;
 
 export type PendingShare = keyof PendingLimits;
@@ -72,13 +76,29 @@ export async function storePending<T>(
   record: PendingRecord<T>,
   nowMs: number,
 ): Promise<{ stored: true } | { stored: false; retryAfterSeconds: number }> {
+  const result = await insertPending(deps, share, record, nowMs);
+  if (result === 'exists')
+    throw new Error(`a new ${SHARES[share].kind} record could not be stored: its key exists`);
+  return result;
+}
+
+/**
+ * {@link storePending} for a record whose key is short enough to collide (a device's user code): resolves
+ * `'exists'` when it does, for the caller to draw another key.
+ */
+export async function insertPending<T>(
+  deps: Pick<PeopleDeps, 'state' | 'events' | 'pendingLimits'>,
+  share: PendingShare,
+  record: PendingRecord<T>,
+  nowMs: number,
+): Promise<{ stored: true } | { stored: false; retryAfterSeconds: number } | 'exists'> {
   const { kind, owner: ownedBy } = SHARES[share];
   const owner = ownedBy === 'address' ? addressOwner(record.holder) : clientOwner(record.holder);
   const ownerLimit = (deps.pendingLimits ?? DEFAULT_PENDING_LIMITS)[share];
   const input = { value: record.value, owner, expiresAtMs: record.expiresAtMs };
   const result = await deps.state.insert(kind, record.key, input, nowMs, { ownerLimit });
   if (result === 'created') return { stored: true };
-  if (result === 'exists') throw new Error(`a new ${kind} record could not be stored: its key exists`);
+  if (result === 'exists') return 'exists';
   deps.events.emit('signIn.pendingRefused', { kind, owner: ownedBy });
   const [oldest] = await deps.state.listByOwner(kind, owner, nowMs, 1);
   return { stored: false, retryAfterSeconds: retryAfterSeconds(oldest?.expiresAtMs, nowMs) };

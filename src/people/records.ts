@@ -40,6 +40,12 @@ export interface AuthorizationRequestRecord {
   signedInAtMs?: number;
   /** Set once the person consented on the consent page for this request (so `prompt=consent` is satisfied). */
   consented?: boolean;
+  /**
+   * Set when the request serves a device's sign-in (RFC 8628) rather than a redirect: the user code of the
+   * device authorization, sealed with the request id (`sealCode`, digest.ts). Its `redirectUri` is then the
+   * verification page, and it ends with the person's answer recorded on the device authorization.
+   */
+  device?: { sealedUserCode: string };
 }
 
 /** `session`, keyed by the opaque id in the SSO cookie; owned by the user id (list and end a user's sessions). */
@@ -174,3 +180,32 @@ export interface SignInFailureRecord {
   /** Failure times, milliseconds since the epoch, oldest first, at most the limit. */
   failures: readonly number[];
 }
+
+/**
+ * `device_authorization`, keyed by the user code (normalized: eight letters, no dash): a device's sign-in
+ * waiting for a person to approve it on the verification page (RFC 8628 §3.3). Found by the device through its
+ * device code, which starts with the same user code and is checked against `deviceCodeDigest`. Owned by the
+ * source address that asked for it (`address:<bucket>`), within its share of pending records (pending.ts).
+ * Kept a while after it stops being usable, so a late poll is told `expired_token` rather than `invalid_grant`.
+ */
+export interface DeviceAuthorizationRecord {
+  deviceCodeDigest: string;
+  clientId: string;
+  scopes: readonly string[];
+  resources: readonly string[];
+  /** Milliseconds since the epoch; the codes are usable until `createdAtMs + DEVICE_CODE_LIFETIME_MS`. */
+  createdAtMs: number;
+  /** The least time between two polls, grown by 5 s with each `slow_down` (RFC 8628 §3.5). */
+  intervalSeconds: number;
+  /** When the device last polled, milliseconds since the epoch. */
+  lastPollAtMs?: number;
+  /** The person's answer on the verification page. */
+  decision?: DeviceDecision;
+  /** When the device was given its tokens: the device code is spent. */
+  issuedAtMs?: number;
+}
+
+/** A person approved a device's sign-in (as whom, through which session) or denied it. */
+export type DeviceDecision =
+  | { approved: true; atMs: number; userId: string; sid: string; authTime: number; amr: readonly string[] }
+  | { approved: false; atMs: number };

@@ -31,7 +31,8 @@ export const DEFAULT_SIGN_IN_LIMITS: SignInLimits = {
   perAddress: { failures: 20, windowSeconds: 15 * 60 },
 };
 
-export type ThrottleScope = 'person' | 'address';
+/** `browser`: a browser's wrong device codes (src/people/device/user-code-throttle.ts). */
+export type ThrottleScope = 'person' | 'address' | 'browser';
 
 /** One counter that a sign-in attempt is checked against and, when it fails, adds to. */
 export interface ThrottleCounter {

@@ -1,3 +1,4 @@
+import type { UserCodeLimits } from '../people/device/user-code-throttle.ts';
 import type { Server } from 'node:http';
 import type { Server as HttpsServer } from 'node:https';
 import Fastify, {
@@ -65,6 +66,8 @@ export interface TokenServerDeps {
   pendingLimits?: PendingLimits;
   /** With {@link state}: failed sign-ins allowed per person and per address; default `DEFAULT_SIGN_IN_LIMITS`. */
   signInLimits?: SignInLimits;
+  /** With {@link state}: wrong device codes allowed per browser and per address; default `DEFAULT_USER_CODE_LIMITS`. */
+  userCodeLimits?: UserCodeLimits;
   /**
    * The server to serve on instead of a new plain HTTP one: an HTTPS server, or one already listening (to
    * learn a random port before the issuer is fixed).
@@ -172,6 +175,7 @@ function registerRoutes(app: FastifyInstance, deps: TokenServerDeps, urls: Issue
       ...(deps.addressPolicy === undefined ? {} : { addressPolicy: deps.addressPolicy }),
       ...(deps.pendingLimits === undefined ? {} : { pendingLimits: deps.pendingLimits }),
       ...(deps.signInLimits === undefined ? {} : { signInLimits: deps.signInLimits }),
+      ...(deps.userCodeLimits === undefined ? {} : { userCodeLimits: deps.userCodeLimits }),
     });
   }
 }

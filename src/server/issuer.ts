@@ -14,6 +14,10 @@ export interface IssuerUrls {
   authorizationEndpoint: string;
   /** RFC 9126 pushed authorization requests. */
   parEndpoint: string;
+  /** RFC 8628 §3.1 device authorization. */
+  deviceAuthorizationEndpoint: string;
+  /** RFC 8628 §3.2 `verification_uri`: the page where a person enters a device's code. */
+  verificationUri: string;
   /** OpenID Connect Core §5.3. */
   userinfoEndpoint: string;
   /** OpenID Connect RP-Initiated Logout 1.0 `end_session_endpoint`. */
@@ -28,6 +32,9 @@ export interface IssuerUrls {
     revocation: string;
     authorize: string;
     par: string;
+    deviceAuthorization: string;
+    /** The hosted device verification page. */
+    device: string;
     userinfo: string;
     endSession: string;
     /** The hosted login page (choose a Connection, test users' form). */
@@ -92,6 +99,8 @@ export function issuerUrls(issuer: string, field = 'issuer'): IssuerUrls {
     revocation: `${base}/oauth2/revoke`,
     authorize: `${base}/oauth2/authorize`,
     par: `${base}/oauth2/par`,
+    deviceAuthorization: `${base}/oauth2/device_authorization`,
+    device: `${base}/device`,
     userinfo: `${base}/oauth2/userinfo`,
     endSession: `${base}/oauth2/logout`,
     login: `${base}/login`,
@@ -108,6 +117,8 @@ export function issuerUrls(issuer: string, field = 'issuer'): IssuerUrls {
     revocationEndpoint: url.origin + paths.revocation,
     authorizationEndpoint: url.origin + paths.authorize,
     parEndpoint: url.origin + paths.par,
+    deviceAuthorizationEndpoint: url.origin + paths.deviceAuthorization,
+    verificationUri: url.origin + paths.device,
     userinfoEndpoint: url.origin + paths.userinfo,
     endSessionEndpoint: url.origin + paths.endSession,
     loginCallback: url.origin + paths.loginCallback,

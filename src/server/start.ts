@@ -1,3 +1,4 @@
+import type { UserCodeLimits } from '../people/device/user-code-throttle.ts';
 import type { Server } from 'node:http';
 import { createServer as createHttpsServer, type Server as HttpsServer } from 'node:https';
 import type { AddressInfo } from 'node:net';
@@ -100,6 +101,8 @@ export interface StartOptions {
   pendingLimits?: PendingLimits;
   /** With {@link state}: failed sign-ins allowed per person and per address; default `DEFAULT_SIGN_IN_LIMITS`. */
   signInLimits?: SignInLimits;
+  /** With {@link state}: wrong device codes allowed per browser and per address; default `DEFAULT_USER_CODE_LIMITS`. */
+  userCodeLimits?: UserCodeLimits;
 }
 
 export interface RunningServers {
@@ -157,6 +160,7 @@ export async function startServers(options: StartOptions): Promise<RunningServer
     addressPolicy: options.addressPolicy,
     pendingLimits: options.pendingLimits,
     signInLimits: options.signInLimits,
+    userCodeLimits: options.userCodeLimits,
     logger: options.logger,
     server,
   });

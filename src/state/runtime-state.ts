@@ -34,6 +34,8 @@ export const RECORD_KINDS = [
   'upstream_login',
   'sign_in_failure',
   'pending_link',
+  // The device grant (RFC 8628, issue 13): src/people/device/.
+  'device_authorization',
 ] as const;
 export type RecordKind = (typeof RECORD_KINDS)[number];
 

@@ -58,7 +58,7 @@ const NONE_ONLY =
 const PRIVATE_USE =
   'redirectUris: a private-use URI scheme (com.example.app:/cb, RFC 8252 §7.1) is only for appType native: other clients use https';
 const PEOPLE_ONLY =
-  'grantTypes: redirectUris, postLogoutRedirectUris, allowedOrigins, connections, logoUri, firstParty and requirePushedAuthorizationRequests are only for clients that sign people in: add authorization_code to grantTypes';
+  'grantTypes: redirectUris, postLogoutRedirectUris, allowedOrigins, connections, logoUri, firstParty and requirePushedAuthorizationRequests are only for clients that sign people in: add authorization_code or the device grant to grantTypes';
 
 /** Logo URLs and why each is accepted or refused (the person's browser fetches it from the tenant's host). */
 const LOGO_CASES: [string, string][] = [
@@ -120,8 +120,19 @@ export const CLIENT_CASES: SpecCase[] = [
       tokenEndpointAuthMethod: 'none',
       grantTypes: ['urn:ietf:params:oauth:grant-type:device_code'],
     },
-    [NONE_ONLY],
+    [
+      NONE_ONLY,
+      'appType: the device grant (RFC 8628) is for a device people sign in on elsewhere: appType must be native or web (a browser app uses authorization_code)',
+    ],
   ),
+  client('a device-flow SPA', { ...SPA, grantTypes: ['urn:ietf:params:oauth:grant-type:device_code'] }, [
+    'appType: the device grant (RFC 8628) is for a device people sign in on elsewhere: appType must be native or web (a browser app uses authorization_code)',
+  ]),
+  client('a confidential web TV app with the device grant only', {
+    ...WEB,
+    redirectUris: undefined,
+    grantTypes: ['urn:ietf:params:oauth:grant-type:device_code'],
+  }),
   client(
     'refresh_token with client_credentials only',
     { grantTypes: ['client_credentials', 'refresh_token'] },

@@ -17,11 +17,12 @@ describe('the table of protocol capabilities', () => {
     expect(Object.keys(AUTH_METHOD_CAPABILITIES)).toEqual([...AUTH_METHODS]);
   });
 
-  it('supports client_credentials, the people grants, jwt-bearer and token-exchange, the last two through federated identities', () => {
+  it('supports client_credentials, the people grants, the device grant, jwt-bearer and token-exchange, the last two through federated identities', () => {
     expect(SUPPORTED_GRANT_TYPES).toEqual([
       'client_credentials',
       'authorization_code',
       'refresh_token',
+      'urn:ietf:params:oauth:grant-type:device_code',
       'urn:ietf:params:oauth:grant-type:jwt-bearer',
       'urn:ietf:params:oauth:grant-type:token-exchange',
     ]);
@@ -51,13 +52,14 @@ describe('the table of protocol capabilities', () => {
     ]);
   });
 
-  it('supports every federated grant and the public clients of people sign-in, and not yet the device flow', () => {
+  it('supports every grant type and authentication method the schema accepts, the device flow included', () => {
+    for (const c of Object.values(GRANT_CAPABILITIES)) expect(c.supported).toBe(true);
+    for (const c of Object.values(AUTH_METHOD_CAPABILITIES)) expect(c.supported).toBe(true);
     for (const type of FEDERATED_GRANT_TYPES) expect(GRANT_CAPABILITIES[type].supported).toBe(true);
     expect(AUTH_METHOD_CAPABILITIES.none).toEqual({
       supported: true,
       sharedSecret: false,
       presents: 'nothing',
     });
-    expect(GRANT_CAPABILITIES['urn:ietf:params:oauth:grant-type:device_code'].supported).toBe(false);
   });
 });

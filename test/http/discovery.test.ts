@@ -173,6 +173,7 @@ describe('with people sign-in (runtime state given): the OpenID provider metadat
     'client_credentials',
     'authorization_code',
     'refresh_token',
+    'urn:ietf:params:oauth:grant-type:device_code',
     'urn:ietf:params:oauth:grant-type:jwt-bearer',
     'urn:ietf:params:oauth:grant-type:token-exchange',
   ];
@@ -199,6 +200,7 @@ describe('with people sign-in (runtime state given): the OpenID provider metadat
       revocation_endpoint_auth_signing_alg_values_supported: CLIENT_ASSERTION_ALGORITHMS,
       authorization_endpoint: `${p.issuer}/oauth2/authorize`,
       pushed_authorization_request_endpoint: `${p.issuer}/oauth2/par`,
+      device_authorization_endpoint: `${p.issuer}/oauth2/device_authorization`,
       require_pushed_authorization_requests: false,
       response_modes_supported: ['query'],
       code_challenge_methods_supported: ['S256'],

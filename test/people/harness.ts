@@ -2,6 +2,7 @@ import { createHash } from 'node:crypto';
 import { EventBus, type LatchkeyEvents } from '../../src/events.ts';
 import type { SigningKeys } from '../../src/keys/signing-keys.ts';
 import type { AddressPolicy } from '../../src/outbound/address-policy.ts';
+import type { UserCodeLimits } from '../../src/people/device/user-code-throttle.ts';
 import type { PendingLimits } from '../../src/people/pending.ts';
 import type { SignInLimits } from '../../src/people/throttle.ts';
 import { startServers, type RunningServers } from '../../src/server/start.ts';
@@ -168,6 +169,8 @@ export async function startPeopleHarness(
     pendingLimits?: PendingLimits;
     /** Failed sign-ins allowed per person and per address, as `--sign-in-failures-*` set them. */
     signInLimits?: SignInLimits;
+    /** Wrong device codes allowed per browser and per address. */
+    userCodeLimits?: UserCodeLimits;
   } = {},
 ): Promise<PeopleHarness> {
   const keys = await testKeys();
@@ -188,6 +191,7 @@ export async function startPeopleHarness(
     ...(options.addressPolicy === undefined ? {} : { addressPolicy: options.addressPolicy }),
     ...(options.pendingLimits === undefined ? {} : { pendingLimits: options.pendingLimits }),
     ...(options.signInLimits === undefined ? {} : { signInLimits: options.signInLimits }),
+    ...(options.userCodeLimits === undefined ? {} : { userCodeLimits: options.userCodeLimits }),
   });
   return {
     servers,

@@ -47,7 +47,12 @@ describe('retryAfterSeconds', () => {
   });
 });
 
-const LIMITS: PendingLimits = { requestsPerAddress: 3, upstreamLoginsPerAddress: 2, pushedPerClient: 2 };
+const LIMITS: PendingLimits = {
+  requestsPerAddress: 3,
+  upstreamLoginsPerAddress: 2,
+  pushedPerClient: 2,
+  devicesPerAddress: 2,
+};
 
 const github: CompiledConnection = {
   namespace: 'corp',

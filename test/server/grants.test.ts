@@ -21,7 +21,7 @@ describe('the grant registry', () => {
   });
 
   it('serves the people grants, the only ones a public client may use, only with runtime state', () => {
-    const people = ['authorization_code', 'refresh_token'];
+    const people = ['authorization_code', 'refresh_token', 'urn:ietf:params:oauth:grant-type:device_code'];
     expect([...GRANTS.values()].filter((g) => g.publicClients === true).map((g) => g.type)).toEqual(people);
     expect([...servedGrants(true).keys()]).toEqual([...GRANTS.keys()]);
     expect([...servedGrants(false).keys()]).toEqual([...GRANTS.keys()].filter((g) => !people.includes(g)));

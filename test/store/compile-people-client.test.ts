@@ -75,6 +75,24 @@ describe('CompiledClient.people', () => {
     expect(ready(c, 'OAuthClient/people/spa')).toMatchObject({ status: 'True' });
   });
 
+  it('serves a public CLI with the device grant and no redirect URI (RFC 8628, issue 13)', () => {
+    const cli = declare.client('people', 'cli', {
+      appType: 'native',
+      tokenEndpointAuthMethod: 'none',
+      grantTypes: ['urn:ietf:params:oauth:grant-type:device_code', 'refresh_token'],
+      connections: [{ name: 'corp-sso' }],
+    });
+    const c = compiled([corpSso(), cli]);
+    const client = c.snapshot.clients.get('cli.people');
+    expect(client).toMatchObject({ authMethod: 'none', secretDigests: [] });
+    expect(client?.people).toMatchObject({
+      appType: 'native',
+      redirectUris: [],
+      connections: ['people/corp-sso'],
+    });
+    expect(ready(c, 'OAuthClient/people/cli')).toMatchObject({ status: 'True', reason: 'Reconciled' });
+  });
+
   it('leaves machine clients without people settings', () => {
     const c = compiled([declare.client('people', 'worker', {})], {}, [
       secret('people', 'worker-oauth', { client_secret: WEB_SECRET }),

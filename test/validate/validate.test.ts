@@ -451,7 +451,7 @@ spec:
     ]);
   });
 
-  it('reports grant types Latchkey does not support yet, beside a broken reference', () => {
+  it('reports what a device-flow CLI lacks, a Connection, beside its broken reference', () => {
     const client = `apiVersion: latchkey.dev/v1alpha1
 kind: OAuthClient
 metadata: {name: cli, namespace: tools}
@@ -466,10 +466,11 @@ spec:
     expect(check({ 'cli.yaml': client })).toEqual([
       error({
         file: 'cli.yaml',
-        line: 6,
+        line: 4,
         object: 'OAuthClient/tools/cli',
-        field: 'spec.grantTypes',
-        message: 'grant type urn:ietf:params:oauth:grant-type:device_code is not supported yet',
+        field: 'spec.connections',
+        message:
+          'a client that signs people in needs a Connection they sign in through (oidc, github, google, or test with latchkey dev)',
       }),
       error({
         file: 'cli.yaml',

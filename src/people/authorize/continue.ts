@@ -2,6 +2,8 @@ import type { FastifyReply, FastifyRequest } from 'fastify';
 import { errorDescriptionText, type OAuthError } from '../../server/errors.ts';
 import type { Snapshot } from '../../store/snapshot.ts';
 import type { PeopleDeps } from '../deps.ts';
+import { answerDevice } from '../device/answer.ts';
+import { mayStillSignIn } from '../device/device-client.ts';
 import { randomToken } from '../digest.ts';
 import { sendErrorPage } from '../pages/error-page.ts';
 import { textsFor } from '../pages/texts.ts';
@@ -72,6 +74,8 @@ export async function continueAuthorization(
       return refuse(reply, deps, requestId, err);
     }
     case 'issue_code':
+      if (authorization.device !== undefined)
+        return approveDevice(reply, deps, requestId, session as ActiveSession);
       return issueCode(reply, deps, requestId, session as ActiveSession);
   }
 }
@@ -94,6 +98,8 @@ export async function denyAuthorization(
   );
   if (ended === undefined || stillAllowed(deps.source.current(), ended.value) === undefined)
     return sendExpired(reply);
+  if (ended.value.device !== undefined)
+    return answerDevice(reply, deps, requestId, ended.value, { approved: false });
   const { redirectUri, state } = ended.value;
   return sendSeeOther(
     reply,
@@ -118,6 +124,8 @@ async function refuse(
     deps.now(),
   );
   if (ended === undefined) return sendExpired(reply);
+  if (ended.value.device !== undefined)
+    return answerDevice(reply, deps, requestId, ended.value, { approved: false });
   return sendSeeOther(
     reply,
     errorResponseUrl(ended.value.redirectUri, err, ended.value.state, deps.urls.issuer),
@@ -166,12 +174,29 @@ async function issueCode(
   return sendSeeOther(reply, responseUrl(r.redirectUri, { code, state: r.state, iss: deps.urls.issuer }));
 }
 
+/** A device's sign-in ends with the person's approval recorded for the device, not with a code. */
+async function approveDevice(
+  reply: FastifyReply,
+  deps: PeopleDeps,
+  requestId: string,
+  session: ActiveSession,
+): Promise<FastifyReply> {
+  const spent = await deps.state.consume<AuthorizationRequestRecord>(
+    'authorization_request',
+    requestId,
+    deps.now(),
+  );
+  if (spent === undefined) return sendExpired(reply);
+  return answerDevice(reply, deps, requestId, spent.value, { approved: true, session: session.record });
+}
+
 /**
  * The request's client, when the snapshot in force still lets it sign people in at the redirect URI the request
- * named: configuration may change while a person is on the login page, and a removed redirect URI is no longer
- * one to trust.
+ * named (or, for a device's sign-in, with the device grant): configuration may change while a person is on the
+ * login page, and a removed redirect URI is no longer one to trust.
  */
 function stillAllowed(snapshot: Snapshot, r: AuthorizationRequestRecord): PeopleClient | undefined {
+  if (r.device !== undefined) return mayStillSignIn(snapshot, r.clientId);
   const client = snapshot.clients.get(r.clientId);
   const people = client?.people;
   if (client === undefined || people === undefined || !client.grantTypes.has('authorization_code'))

@@ -57,6 +57,8 @@ function signInReason({ request, session, client, nowMs }: NextStepInput): strin
 
 function consentReason({ request, session, client }: NextStepInput): string | undefined {
   if (request.consented === true) return undefined;
+  // RFC 8628 §5.4: a device's sign-in is confirmed every time, by any client, against remote phishing.
+  if (request.device !== undefined) return 'a device sign-in is always confirmed';
   if (request.prompt.includes('consent')) return 'prompt=consent';
   if (client.firstParty) return undefined;
   if (session !== undefined && hasConsent(session, request.clientId, request.scopes)) return undefined;

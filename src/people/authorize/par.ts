@@ -1,11 +1,10 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
-import { authenticateClient, nonEmpty } from '../../server/client-auth.ts';
+import { nonEmpty } from '../../server/client-auth.ts';
 import { allowOnly } from '../../server/endpoints/method-not-allowed.ts';
-import { InvalidClient, InvalidRequest, NO_STORE, quote, UnauthorizedClient } from '../../server/errors.ts';
-import { FailureCause } from '../../server/failure-causes.ts';
+import { InvalidRequest, NO_STORE, UnauthorizedClient } from '../../server/errors.ts';
 import type { Form } from '../../server/form.ts';
 import { fromFastifyError, sendError } from '../../server/reply.ts';
-import type { CompiledClient, Snapshot } from '../../store/snapshot.ts';
+import { authenticateFormClient } from '../authenticate-form-client.ts';
 import type { PeopleDeps } from '../deps.ts';
 import { randomToken } from '../digest.ts';
 import { storePending } from '../pending.ts';
@@ -46,7 +45,7 @@ async function pushAuthorizationRequest(
   }
   const form = request.body as Form;
   const snapshot = deps.source.current();
-  const client = await authenticateParClient(snapshot, request, form, deps);
+  const client = await authenticateFormClient(snapshot, request, form, deps);
   if (client.people === undefined || !client.grantTypes.has('authorization_code')) {
     throw new UnauthorizedClient('this client may not use the authorization code grant');
   }
@@ -83,32 +82,4 @@ async function pushAuthorizationRequest(
     .send(
       JSON.stringify({ request_uri: REQUEST_URI_PREFIX + id, expires_in: PUSHED_REQUEST_LIFETIME_SECONDS }),
     );
-}
-
-/**
- * Client authentication at PAR (RFC 9126 §2.1): exactly the token endpoint's. A request without any credential
- * may name a public client (`tokenEndpointAuthMethod: none`) by `client_id` alone, as at the token endpoint.
- */
-async function authenticateParClient(
-  snapshot: Snapshot,
-  request: FastifyRequest,
-  form: Form,
-  deps: PeopleDeps,
-): Promise<CompiledClient> {
-  const { params } = form;
-  const credentials =
-    request.headers.authorization !== undefined ||
-    nonEmpty(params.client_secret) !== undefined ||
-    nonEmpty(params.client_assertion) !== undefined ||
-    nonEmpty(params.client_assertion_type) !== undefined;
-  const clientId = nonEmpty(params.client_id);
-  if (!credentials && clientId !== undefined) {
-    const client = snapshot.clients.get(clientId);
-    if (client?.authMethod === 'none') return client;
-    throw new InvalidClient('client authentication is required', {
-      detail: `client ${quote(clientId)} sent no credentials and is not a public client`,
-      failure: client === undefined ? FailureCause.UnknownClient : FailureCause.MissingCredentials,
-    });
-  }
-  return (await authenticateClient(snapshot, request.headers.authorization, params, deps.clientAuth)).client;
 }

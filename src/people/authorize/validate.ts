@@ -126,7 +126,7 @@ export function parsePrompt(prompt: string | undefined): Prompt[] {
 }
 
 /** RFC 8707 §2: each `resource` is an absolute URI without a fragment. */
-function checkResources(resources: readonly string[]): string[] {
+export function checkResources(resources: readonly string[]): string[] {
   for (const resource of resources) {
     if (!URL.canParse(resource) || resource.includes('#')) {
       throw new InvalidTarget(`resource ${quote(resource)} must be an absolute URI without a fragment`);

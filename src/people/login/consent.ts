@@ -2,6 +2,9 @@ import type { FastifyReply, FastifyRequest } from 'fastify';
 import { continueAuthorization, denyAuthorization, sendExpired } from '../authorize/continue.ts';
 import { checkCsrf, csrfToken, ensureBrowser } from '../csrf.ts';
 import type { PeopleDeps } from '../deps.ts';
+import { formatUserCode } from '../device/codes.ts';
+import { USER_CODE_SEAL } from '../device/device-client.ts';
+import { unsealCode } from '../digest.ts';
 import { describeScopes, renderConsentPage } from '../pages/consent-page.ts';
 import { sendErrorPage } from '../pages/error-page.ts';
 import { sendPage } from '../pages/layout.ts';
@@ -11,7 +14,7 @@ import { readSession, recordConsent } from '../session.ts';
 import { formParam, loadSignIn, queryParam, signInPaths, type SignInContext } from './context.ts';
 
 /**
- * `GET <consent>?request=…`: a third-party client's consent page. Only the request id is read from the URL:
+ * `GET <consent>?request=…`: a third-party client's consent page, and a device sign-in's confirmation. Only the request id is read from the URL:
  * what is asked for comes from the stored request, so no parameter added to the URL changes it. Without a
  * session the authorization goes on as usual (to the login page).
  */
@@ -36,6 +39,7 @@ export async function showConsentPage(
     csrf: csrfToken(browser, 'consent', context.requestId),
     scopes: describeScopes(texts, context.stored.value.scopes, (scope) => apiOfScope(context, scope)),
     action: signInPaths(deps).consent,
+    ...deviceOf(context),
   });
   // Allow and Deny both answer with a redirect to the client, which form-action governs too.
   return sendPage(reply, { body, formTargets: [context.stored.value.redirectUri], logoUri });
@@ -81,6 +85,13 @@ export async function answerConsent(
   }
   if (!(await markConsented(deps, context))) return sendExpired(reply);
   return continueAuthorization(request, reply, deps, requestId);
+}
+
+/** For a device's sign-in, the code its device shows (formatted), which the page asks the person to compare. */
+function deviceOf(context: SignInContext): { device?: { userCode: string } } {
+  const sealed = context.stored.value.device?.sealedUserCode;
+  if (sealed === undefined) return {};
+  return { device: { userCode: formatUserCode(unsealCode(context.requestId, USER_CODE_SEAL, sealed)) } };
 }
 
 /** Records on the request that the person consented to it (so `prompt=consent` is satisfied by this answer). */

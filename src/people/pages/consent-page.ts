@@ -13,6 +13,8 @@ export interface ConsentPage {
   scopes: readonly string[];
   /** Where the form posts. */
   action: string;
+  /** Set for a device's sign-in (RFC 8628): the page confirms the device, showing its code. */
+  device?: { userCode: string };
 }
 
 /** The scopes with fixed words (OpenID Connect Core §5.4 and §11); others are described by their API. */
@@ -42,14 +44,28 @@ export function describeScopes(
   });
 }
 
-/** The consent page of a third-party client: who asks, for what, and Allow or Deny. */
+/**
+ * The consent page of a third-party client: who asks, for what, and Allow or Deny. For a device's sign-in it is
+ * the confirmation RFC 8628 §5.4 asks for against remote phishing: the code the device must show, a warning, and
+ * Confirm or Deny, whatever the client.
+ */
 export function renderConsentPage(page: ConsentPage): string {
-  const { texts } = page;
+  const { texts, device } = page;
+  const intro =
+    device === undefined
+      ? html`<p>${texts.consentIntro(page.clientName)}</p>`
+      : html`<p>${texts.deviceConfirmCode}</p>
+          <p class="code" id="device-code">${device.userCode}</p>
+          <p class="alert" role="note">${texts.deviceConfirmWarning}</p>
+          <p>${texts.deviceConfirmIntro(page.clientName)}</p>`;
   return renderPage(texts, {
-    title: texts.consentTitle,
-    heading: texts.consentHeading(page.clientName),
+    title: device === undefined ? texts.consentTitle : texts.deviceConfirmTitle,
+    heading:
+      device === undefined
+        ? texts.consentHeading(page.clientName)
+        : texts.deviceConfirmHeading(page.clientName),
     logoUri: page.logoUri,
-    main: html`<p>${texts.consentIntro(page.clientName)}</p>
+    main: html`${intro}
       <section aria-labelledby="scopes-heading">
         <h2 id="scopes-heading">${texts.consentScopes}</h2>
         <ul>
@@ -59,8 +75,12 @@ export function renderConsentPage(page: ConsentPage): string {
       <form method="post" action="${page.action}">
         <input type="hidden" name="request" value="${page.requestId}" />
         <input type="hidden" name="csrf" value="${page.csrf}" />
-        <button type="submit" name="decision" value="allow">${texts.consentAllow}</button>
-        <button type="submit" name="decision" value="deny" class="secondary">${texts.consentDeny}</button>
+        <button type="submit" name="decision" value="allow">
+          ${device === undefined ? texts.consentAllow : texts.deviceConfirmAllow}
+        </button>
+        <button type="submit" name="decision" value="deny" class="secondary">
+          ${device === undefined ? texts.consentDeny : texts.deviceConfirmDeny}
+        </button>
       </form> `,
   });
 }

@@ -23,6 +23,8 @@ export const STYLESHEET = [
   'button.secondary{background:#fff;color:#0b57d0}',
   'ul.choices{list-style:none;padding:0}ul.choices button{width:100%}',
   '.alert{border-left:4px solid #b3261e;padding:.5rem 1rem;background:#fdecea}',
+  '.code{font:600 1.75rem/1.2 ui-monospace,monospace;letter-spacing:.15em;margin:.5rem 0 1rem}',
+  '.hint{margin:.25rem 0;color:#4a4a4f;font-size:.9rem}',
   ':focus-visible{outline:3px solid #b35c00;outline-offset:2px}',
 ].join('\n');
 

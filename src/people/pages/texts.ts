@@ -69,6 +69,27 @@ export interface Texts {
 
   signedOutTitle: string;
   signedOutMessage: string;
+
+  deviceTitle: string;
+  deviceIntro: string;
+  deviceCodeLabel: string;
+  deviceCodeHint: string;
+  deviceContinue: string;
+  deviceCodeMalformed: string;
+  deviceCodeUnknown: string;
+  deviceConfirmTitle: string;
+  deviceConfirmHeading: (client: string) => string;
+  deviceConfirmCode: string;
+  deviceConfirmWarning: string;
+  deviceConfirmIntro: (client: string) => string;
+  deviceConfirmAllow: string;
+  deviceConfirmDeny: string;
+  deviceApprovedTitle: string;
+  deviceApprovedMessage: (client: string) => string;
+  deviceDeniedTitle: string;
+  deviceDeniedMessage: string;
+  deviceExpiredTitle: string;
+  deviceExpiredMessage: string;
 }
 
 /** English, the default. */
@@ -148,6 +169,31 @@ export const en: Texts = {
 
   signedOutTitle: 'You are signed out',
   signedOutMessage: 'You have signed out. You can close this window.',
+
+  deviceTitle: 'Sign in on a device',
+  deviceIntro: 'Enter the code your device shows to sign it in.',
+  deviceCodeLabel: 'Code from your device',
+  deviceCodeHint: 'Eight letters, such as BCDF-GHJK. Dashes and spaces do not matter.',
+  deviceContinue: 'Continue',
+  deviceCodeMalformed: 'That is not a device code: it has eight letters, such as BCDF-GHJK.',
+  deviceCodeUnknown:
+    'That code is not known, was already used or has expired. Check the code your device shows, or start again on the device.',
+  deviceConfirmTitle: 'Confirm the device sign-in',
+  deviceConfirmHeading: (client) => `Sign in to ${client} on your device?`,
+  deviceConfirmCode: 'Your device must show this code:',
+  deviceConfirmWarning:
+    'Only confirm if you started this sign-in yourself, on a device in front of you that shows this code. If someone sent you this link or this code, deny.',
+  deviceConfirmIntro: (client) => `If you confirm, ${client} on that device will be able to:`,
+  deviceConfirmAllow: 'Confirm and sign in the device',
+  deviceConfirmDeny: 'Deny',
+  deviceApprovedTitle: 'Your device is signed in',
+  deviceApprovedMessage: (client) =>
+    `${client} on your device is signed in. You can close this window and go back to the device.`,
+  deviceDeniedTitle: 'Device sign-in denied',
+  deviceDeniedMessage: 'The device was not signed in. You can close this window.',
+  deviceExpiredTitle: 'This device sign-in has expired',
+  deviceExpiredMessage:
+    'The code is no longer valid: it expired or was already answered. Start the sign-in again on your device.',
 };
 
 /** The texts for a request; one language today, chosen here when there are more. */

@@ -1,4 +1,5 @@
 import type { CompiledPeopleClient } from '../../store/snapshot.ts';
+import { randomToken } from '../digest.ts';
 import type { RefreshTokenRecord } from '../records.ts';
 
 /** What a presented refresh token may do (RFC 9700 §4.14.2). */
@@ -54,4 +55,39 @@ export function narrowScopes(
   const widening = [...requested].filter((s) => !granted.includes(s));
   if (widening.length > 0) return { ok: false, widening, empty: false };
   return { ok: true, scopes: granted.filter((s) => requested.has(s)) };
+}
+
+/** The first token of the refresh-token family a sign-in starts (RFC 6749 §1.5), to store with what redeems it. */
+export interface FirstRefreshToken {
+  kind: 'refresh_token';
+  key: string;
+  record: { value: RefreshTokenRecord; owner: string; expiresAtMs: number };
+}
+
+/** What a family starts from: a redeemed code, or an approved device authorization. */
+export type FamilyStart = Pick<
+  RefreshTokenRecord,
+  'clientId' | 'userId' | 'sid' | 'scopes' | 'resources' | 'authTime' | 'amr'
+>;
+
+/** A new family's first refresh token, owned by the new family id (reuse detection deletes by owner). */
+export function firstOfFamily(
+  start: FamilyStart,
+  settings: CompiledPeopleClient,
+  nowMs: number,
+): FirstRefreshToken {
+  const familyId = randomToken('fam_');
+  const value: RefreshTokenRecord = {
+    familyId,
+    clientId: start.clientId,
+    userId: start.userId,
+    sid: start.sid,
+    scopes: start.scopes,
+    resources: start.resources,
+    authTime: start.authTime,
+    amr: start.amr,
+    familyCreatedAtMs: nowMs,
+  };
+  const expiresAtMs = refreshTokenExpiry(nowMs, nowMs, settings.refreshToken);
+  return { kind: 'refresh_token', key: randomToken(), record: { value, owner: familyId, expiresAtMs } };
 }

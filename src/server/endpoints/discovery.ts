@@ -61,6 +61,8 @@ export function openIdMetadata(urls: IssuerUrls): Record<string, unknown> {
   return {
     authorization_endpoint: urls.authorizationEndpoint,
     pushed_authorization_request_endpoint: urls.parEndpoint,
+    // RFC 8628 §4.
+    device_authorization_endpoint: urls.deviceAuthorizationEndpoint,
     require_pushed_authorization_requests: false,
     response_modes_supported: ['query'],
     code_challenge_methods_supported: ['S256'],

@@ -1,11 +1,10 @@
-import { randomToken } from '../../people/digest.ts';
-import type { AuthorizationCodeRecord, RefreshTokenRecord } from '../../people/records.ts';
+import type { AuthorizationCodeRecord } from '../../people/records.ts';
 import { issuePeopleTokens } from '../../people/tokens/issue.ts';
 import { checkCodeVerifier, type CodeVerifierCheck } from '../../people/tokens/pkce.ts';
-import { refreshTokenExpiry } from '../../people/tokens/refresh-family.ts';
+import { firstOfFamily, type FirstRefreshToken } from '../../people/tokens/refresh-family.ts';
 import { RevocationLimitReached } from '../../runtime/revocation-store.ts';
 import type { StoredRecord } from '../../state/runtime-state.ts';
-import type { CompiledClient, CompiledPeopleClient } from '../../store/snapshot.ts';
+import type { CompiledClient } from '../../store/snapshot.ts';
 import { nonEmpty } from '../client-auth.ts';
 import { InvalidGrant, InvalidRequest } from '../errors.ts';
 import type { Grant, GrantContext, Issued, PeopleGrantDeps } from './grant.ts';
@@ -148,32 +147,4 @@ async function refuseReuse(
   throw new InvalidGrant('code was already used: the tokens issued with it are revoked', {
     detail: `authorization code reused by '${record.clientId}': access token revoked, ${ended} refresh tokens deleted`,
   });
-}
-
-/** The first token of the refresh-token family a code starts (RFC 6749 §1.5), to store with its redemption. */
-interface FirstRefreshToken {
-  kind: 'refresh_token';
-  key: string;
-  record: { value: RefreshTokenRecord; owner: string; expiresAtMs: number };
-}
-
-function firstOfFamily(
-  record: AuthorizationCodeRecord,
-  settings: CompiledPeopleClient,
-  nowMs: number,
-): FirstRefreshToken {
-  const familyId = randomToken('fam_');
-  const value: RefreshTokenRecord = {
-    familyId,
-    clientId: record.clientId,
-    userId: record.userId,
-    sid: record.sid,
-    scopes: record.scopes,
-    resources: record.resources,
-    authTime: record.authTime,
-    amr: record.amr,
-    familyCreatedAtMs: nowMs,
-  };
-  const expiresAtMs = refreshTokenExpiry(nowMs, nowMs, settings.refreshToken);
-  return { kind: 'refresh_token', key: randomToken(), record: { value, owner: familyId, expiresAtMs } };
 }

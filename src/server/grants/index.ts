@@ -1,6 +1,7 @@
 import { SUPPORTED_GRANT_TYPES, type SupportedGrantType } from '../../api/protocol-capabilities.ts';
 import { authorizationCode } from './authorization-code.ts';
 import { clientCredentials } from './client-credentials.ts';
+import { deviceCode } from './device-code.ts';
 import type { Grant } from './grant.ts';
 import { jwtBearer } from './jwt-bearer.ts';
 import { refreshToken } from './refresh-token.ts';
@@ -20,6 +21,7 @@ const HANDLERS: { readonly [G in SupportedGrantType]: Grant } = {
   client_credentials: clientCredentials,
   authorization_code: authorizationCode,
   refresh_token: refreshToken,
+  'urn:ietf:params:oauth:grant-type:device_code': deviceCode,
   'urn:ietf:params:oauth:grant-type:jwt-bearer': jwtBearer,
   'urn:ietf:params:oauth:grant-type:token-exchange': tokenExchange,
 };

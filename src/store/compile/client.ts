@@ -1,5 +1,10 @@
-import { AUTH_METHOD_CAPABILITIES, GRANT_CAPABILITIES } from '../../api/protocol-capabilities.ts';
-import type { OAuthClientSpec } from '../../api/oauth-client.ts';
+import {
+  AUTH_METHOD_CAPABILITIES,
+  GRANT_CAPABILITIES,
+  type AuthMethodCapability,
+  type GrantCapability,
+} from '../../api/protocol-capabilities.ts';
+import type { AuthMethod, GrantType, OAuthClientSpec } from '../../api/oauth-client.ts';
 import type { AddressPolicy } from '../../outbound/address-policy.ts';
 import type { DeclaredConnection, SecretData } from '../objects.ts';
 import { Reason, type Problem } from '../reasons.ts';
@@ -96,10 +101,20 @@ export function compileClient(
   };
 }
 
-/** What the spec asks for that Latchkey does not do (src/api/protocol-capabilities.ts). */
-function capabilityProblems(spec: OAuthClientSpec): Problem[] {
+/**
+ * What the spec asks for that Latchkey does not do (src/api/protocol-capabilities.ts). Every value the schema
+ * accepts is supported today; a value added to the schema before its implementation lands here.
+ */
+export function capabilityProblems(
+  spec: Pick<OAuthClientSpec, 'grantTypes' | 'federatedIdentities' | 'tokenEndpointAuthMethod'>,
+  capabilities: {
+    grants: Readonly<Record<GrantType, GrantCapability>>;
+    methods: Readonly<Record<AuthMethod, AuthMethodCapability>>;
+  } = { grants: GRANT_CAPABILITIES, methods: AUTH_METHOD_CAPABILITIES },
+): Problem[] {
   const problems: Problem[] = [];
-  const unsupported = spec.grantTypes.filter((g) => !GRANT_CAPABILITIES[g].supported);
+  const { grants, methods } = capabilities;
+  const unsupported = spec.grantTypes.filter((g) => !grants[g].supported);
   if (unsupported.length > 0) {
     problems.push({
       reason: Reason.GrantTypeNotSupported,
@@ -108,7 +123,7 @@ function capabilityProblems(spec: OAuthClientSpec): Problem[] {
   }
   if ((spec.federatedIdentities ?? []).length === 0) {
     spec.grantTypes.forEach((g, i) => {
-      if (!GRANT_CAPABILITIES[g].federated) return;
+      if (!grants[g].federated) return;
       problems.push({
         reason: Reason.GrantNeedsFederatedIdentity,
         message: `spec.grantTypes[${i}]: ${g} needs spec.federatedIdentities (the grant's token is matched against them)`,
@@ -116,7 +131,7 @@ function capabilityProblems(spec: OAuthClientSpec): Problem[] {
     });
   }
   const method = spec.tokenEndpointAuthMethod;
-  if (!AUTH_METHOD_CAPABILITIES[method].supported) {
+  if (!methods[method].supported) {
     problems.push({
       reason: Reason.AuthMethodNotSupported,
       message: `tokenEndpointAuthMethod ${method} is not supported yet`,

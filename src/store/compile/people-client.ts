@@ -6,6 +6,8 @@ import {
   DEFAULT_REFRESH_REUSE_GRACE,
 } from '../../api/oauth-client-people.ts';
 import type { OAuthClientSpec } from '../../api/oauth-client.ts';
+
+const DEVICE_CODE_GRANT = 'urn:ietf:params:oauth:grant-type:device_code';
 import type { DeclaredConnection } from '../objects.ts';
 import { secretKey } from '../objects.ts';
 import { Reason, type Problem } from '../reasons.ts';
@@ -23,7 +25,7 @@ export interface PeopleScope {
 const seconds = (d: string): number => Math.floor((parseDuration(d) as number) / 1000);
 
 /**
- * How people sign in through a client (issue 12): absent unless it has `authorization_code`. Its Connections
+ * How people sign in through a client (issue 12): absent unless it has `authorization_code` or the device grant. Its Connections
  * are those of `spec.connections` that resolve and can sign people in, in declared order; each other one, and
  * having none at all, adds a problem, so the client is not Ready and says why.
  */
@@ -34,7 +36,9 @@ export function peopleClientOf(
   scope: PeopleScope,
   problems: Problem[],
 ): CompiledPeopleClient | undefined {
-  if (!spec.grantTypes.includes('authorization_code') || spec.appType === 'non_interactive') return undefined;
+  const signsPeopleIn =
+    spec.grantTypes.includes('authorization_code') || spec.grantTypes.includes(DEVICE_CODE_GRANT);
+  if (!signsPeopleIn || spec.appType === 'non_interactive') return undefined;
   const refresh = spec.refreshToken;
   return {
     appType: spec.appType,

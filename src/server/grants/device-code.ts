@@ -1,0 +1,143 @@
+import { deviceCodeMatches, userCodeOfDeviceCode } from '../../people/device/codes.ts';
+import { DEVICE_CODE_GRANT } from '../../people/device/device-client.ts';
+import {
+  AccessDenied,
+  AuthorizationPending,
+  ExpiredToken,
+  SlowDown,
+} from '../../people/device/poll-errors.ts';
+import { decidePoll } from '../../people/device/poll.ts';
+import type { DeviceAuthorizationRecord, DeviceDecision } from '../../people/records.ts';
+import { issuePeopleTokens } from '../../people/tokens/issue.ts';
+import { firstOfFamily, type FirstRefreshToken } from '../../people/tokens/refresh-family.ts';
+import type { StoredRecord } from '../../state/runtime-state.ts';
+import { nonEmpty } from '../client-auth.ts';
+import { InvalidGrant, InvalidRequest } from '../errors.ts';
+import type { Grant, GrantContext, Issued, PeopleGrantDeps } from './grant.ts';
+import { peopleGrantOf, peopleIssued, personOf } from './people-grant.ts';
+
+/**
+ * `grant_type=urn:ietf:params:oauth:grant-type:device_code` (RFC 8628 §3.4): a device polls with its device
+ * code until the person approved or denied it on the verification page. The interval is enforced, not only
+ * advertised: a poll sooner than it is `slow_down` and the interval grows by 5 s for this and later polls (§3.5).
+ * A poll reads the authorization once and writes it once (when it last polled, or the grown interval).
+ */
+export const deviceCode: Grant = {
+  type: DEVICE_CODE_GRANT,
+  parameters: new Set(['device_code']),
+  clientAuthentication: 'required',
+  publicClients: true,
+  needsState: true,
+  handler: poll,
+};
+
+const INVALID = 'device_code is invalid or has expired';
+
+async function poll(ctx: GrantContext): Promise<Issued> {
+  const { deps } = peopleGrantOf(ctx);
+  const presented = nonEmpty(ctx.params.device_code);
+  if (presented === undefined) throw new InvalidRequest('device_code is missing');
+  const userCode = userCodeOfDeviceCode(presented);
+  const nowMs = ctx.now();
+  const stored =
+    userCode === undefined
+      ? undefined
+      : await deps.state.get<DeviceAuthorizationRecord>('device_authorization', userCode, nowMs);
+  if (stored === undefined || !deviceCodeMatches(presented, stored.value.deviceCodeDigest)) {
+    throw new InvalidGrant(INVALID);
+  }
+  // RFC 8628 §3.4 with RFC 6749 §5.2: the device code is bound to the client it was issued to.
+  if (stored.value.clientId !== ctx.client.clientId) {
+    throw new InvalidGrant(INVALID, {
+      detail: `device code of '${stored.value.clientId}' presented by '${ctx.client.clientId}'`,
+    });
+  }
+  const key = userCode as string;
+  const decision = decidePoll(stored.value, nowMs);
+  switch (decision.answer) {
+    case 'already_used':
+      throw new InvalidGrant('device_code was already used');
+    case 'expired_token':
+      throw new ExpiredToken('device_code has expired: start the sign-in again');
+    case 'access_denied':
+      throw new AccessDenied('the person denied the sign-in');
+    case 'slow_down':
+      await recordPoll(deps, key, stored, { intervalSeconds: decision.intervalSeconds }, nowMs);
+      throw new SlowDown(`polling too fast: wait at least ${decision.intervalSeconds} seconds between polls`);
+    case 'authorization_pending':
+      await recordPoll(deps, key, stored, {}, nowMs);
+      throw new AuthorizationPending('the person has not answered yet');
+    case 'issue':
+      return issue(ctx, key, stored, stored.value.decision as Extract<DeviceDecision, { approved: true }>);
+  }
+}
+
+/**
+ * Writes when the device polled (and its grown interval). A lost race means another poll or the person's
+ * answer changed the record meanwhile; either is seen by the next poll, so nothing is retried.
+ */
+async function recordPoll(
+  deps: PeopleGrantDeps,
+  userCode: string,
+  stored: StoredRecord<DeviceAuthorizationRecord>,
+  change: Pick<DeviceAuthorizationRecord, 'intervalSeconds'> | Record<string, never>,
+  nowMs: number,
+): Promise<void> {
+  const value = { ...stored.value, ...change, lastPollAtMs: nowMs };
+  const next = withOwner({ value, owner: stored.owner, expiresAtMs: stored.expiresAtMs });
+  await deps.state.compareAndSwap('device_authorization', userCode, stored.version, next, nowMs);
+}
+
+/**
+ * Issues the person's tokens and spends the device code in one atomic step with the first refresh token of the
+ * family it starts, as a code's redemption does (authorization-code.ts). Of concurrent polls one wins the swap.
+ */
+async function issue(
+  ctx: GrantContext,
+  userCode: string,
+  stored: StoredRecord<DeviceAuthorizationRecord>,
+  approval: Extract<DeviceDecision, { approved: true }>,
+): Promise<Issued> {
+  const { deps, settings } = peopleGrantOf(ctx);
+  const nowMs = ctx.now();
+  const record = stored.value;
+  const user = await personOf(deps, approval.userId, nowMs);
+  const offline = record.scopes.includes('offline_access') && ctx.client.grantTypes.has('refresh_token');
+  const scopes = offline ? record.scopes : record.scopes.filter((scope) => scope !== 'offline_access');
+  const tokens = await issuePeopleTokens({
+    issuer: ctx.issuer,
+    keys: ctx.snapshot.keys,
+    client: ctx.client,
+    people: settings,
+    user,
+    sid: approval.sid,
+    authTime: approval.authTime,
+    amr: approval.amr,
+    scopes,
+    authorizedResources: record.resources,
+    requestedResources: ctx.resources,
+    nowMs,
+  });
+  const start = {
+    ...approval,
+    clientId: record.clientId,
+    scopes: record.scopes,
+    resources: record.resources,
+  };
+  const family: FirstRefreshToken | undefined = offline ? firstOfFamily(start, settings, nowMs) : undefined;
+  const next = withOwner({
+    value: { ...record, issuedAtMs: nowMs },
+    owner: stored.owner,
+    expiresAtMs: stored.expiresAtMs,
+  });
+  const swapped =
+    family === undefined
+      ? await deps.state.compareAndSwap('device_authorization', userCode, stored.version, next, nowMs)
+      : await deps.state.rotate('device_authorization', userCode, stored.version, next, family, nowMs);
+  if (swapped === undefined) throw new InvalidGrant('device_code was already used');
+  return peopleIssued(tokens, family?.key);
+}
+
+function withOwner<T>(r: { value: T; owner: string | undefined; expiresAtMs: number }) {
+  return { value: r.value, ...(r.owner === undefined ? {} : { owner: r.owner }), expiresAtMs: r.expiresAtMs };
+}
