@@ -230,6 +230,8 @@ describe('verification page (RFC 8628 §3.3, §5.4)', () => {
     const b = await aliceBrowser();
     const res = await b.get(body.verification_uri_complete as string);
     expect(res.status).toBe(200);
+    // Its form posts to itself, and a right code answers with a redirect to this origin's pages.
+    expect(res.headers.get('content-security-policy')).toContain("form-action 'self';");
     expect(await res.text()).toContain(`value="${body.user_code as string}"`);
     expect((await pollOnce(h, body.device_code as string)).body.error).toBe('authorization_pending');
   });

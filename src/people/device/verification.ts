@@ -119,5 +119,6 @@ function sendCodeForm(
     csrf: csrfToken(browser, 'device', CODE_FORM),
     ...form,
   });
-  return sendPage(reply, { status, body });
+  // The form posts to this page, and a code that is right answers with a redirect to the login or confirmation.
+  return sendPage(reply, { status, body, formTargets: [] });
 }
