@@ -8,12 +8,13 @@ import {
   DEVICE_GRANT,
   deviceWorld,
   enterCode,
-  FormBrowser,
+  browserOf,
   pollOnce,
   startDevice,
   TV,
 } from './device-support.ts';
 import { startPeopleHarness, type PeopleHarness } from './harness.ts';
+import type { Browser } from './login-browser.ts';
 import { alice, ALICE_ID, basic, post, writeUser } from './token-fixtures.ts';
 
 /**
@@ -39,8 +40,8 @@ beforeEach(async () => {
   await writeUser(h.state, alice(h.clock.now), h.clock.now);
 });
 
-async function aliceBrowser(): Promise<FormBrowser> {
-  return new FormBrowser((await signedIn(h, ALICE_ID)).cookie);
+async function aliceBrowser(): Promise<Browser> {
+  return browserOf(h, (await signedIn(h, ALICE_ID)).id);
 }
 
 describe('device authorization endpoint (RFC 8628 §3.1, §3.2)', () => {
@@ -127,7 +128,7 @@ describe('polling (RFC 8628 §3.4, §3.5)', () => {
     const b = await aliceBrowser();
     const { answer, page } = await answerConfirmation(
       b,
-      await enterCode(h, b, body.user_code as string),
+      await enterCode(b, body.user_code as string),
       'allow',
     );
     expect(page).toContain(body.user_code as string);
@@ -158,7 +159,7 @@ describe('polling (RFC 8628 §3.4, §3.5)', () => {
   it('answers access_denied after the person denies, and nothing is issued', async () => {
     const { body } = await startDevice(h);
     const b = await aliceBrowser();
-    const { answer } = await answerConfirmation(b, await enterCode(h, b, body.user_code as string), 'deny');
+    const { answer } = await answerConfirmation(b, await enterCode(b, body.user_code as string), 'deny');
     expect(await answer.text()).toContain('Device sign-in denied');
     expect((await pollOnce(h, body.device_code as string)).body.error).toBe('access_denied');
     h.clock.now += 5000;
@@ -170,7 +171,7 @@ describe('polling (RFC 8628 §3.4, §3.5)', () => {
     h.clock.now += DEVICE_CODE_LIFETIME_MS;
     expect((await pollOnce(h, body.device_code as string)).body.error).toBe('expired_token');
     const b = await aliceBrowser();
-    const res = await enterCode(h, b, body.user_code as string);
+    const res = await enterCode(b, body.user_code as string);
     expect(res.status).toBe(400);
     expect(await res.text()).toContain('That code is not known, was already used or has expired');
   });
@@ -220,7 +221,7 @@ describe('verification page (RFC 8628 §3.3, §5.4)', () => {
     const { body } = await startDevice(h);
     const typed = ` ${(body.user_code as string).toLowerCase().replace('-', ' ')} `;
     const b = await aliceBrowser();
-    const { page } = await answerConfirmation(b, await enterCode(h, b, typed), 'allow');
+    const { page } = await answerConfirmation(b, await enterCode(b, typed), 'allow');
     expect(page).toContain('Sign in to Device CLI on your device?');
     expect(page).toContain('If someone sent you this link or this code, deny.');
   });
@@ -238,43 +239,43 @@ describe('verification page (RFC 8628 §3.3, §5.4)', () => {
 
   it('sends a person without a session to sign in first, then to the confirmation', async () => {
     const { body } = await startDevice(h);
-    const b = new FormBrowser();
-    const res = await enterCode(h, b, body.user_code as string);
+    const b = browserOf(h);
+    const res = await enterCode(b, body.user_code as string);
     expect(res.status).toBe(303);
     expect(new URL(res.headers.get('location') as string).pathname).toBe('/login');
   });
 
   it('tells a malformed code apart from an unknown one, and limits wrong codes per browser', async () => {
     const b = await aliceBrowser();
-    const malformed = await enterCode(h, b, 'ABC');
+    const malformed = await enterCode(b, 'ABC');
     expect(malformed.status).toBe(400);
     expect(await malformed.text()).toContain('That is not a device code');
     for (let i = 0; i < 3; i++) {
-      const wrong = await enterCode(h, b, 'BBBB-BBBB');
+      const wrong = await enterCode(b, 'BBBB-BBBB');
       expect(wrong.status).toBe(400);
       expect(await wrong.text()).toContain('That code is not known');
     }
     const { body } = await startDevice(h);
-    const throttled = await enterCode(h, b, body.user_code as string);
+    const throttled = await enterCode(b, body.user_code as string);
     expect(throttled.status).toBe(429);
     expect(Number(throttled.headers.get('retry-after'))).toBeGreaterThan(0);
     // Another browser is not held back by this one's guesses.
     const other = await aliceBrowser();
-    expect((await enterCode(h, other, body.user_code as string)).status).toBe(303);
+    expect((await enterCode(other, body.user_code as string)).status).toBe(303);
   });
 
   it('refuses a form without the page token', async () => {
     const b = await aliceBrowser();
-    await b.get(`${h.issuer}/device`);
-    const res = await b.post(`${h.issuer}/device`, { user_code: 'BBBB-BBBB', csrf: 'forged' });
+    await b.get('/device');
+    const res = await b.post('/device', { user_code: 'BBBB-BBBB', csrf: 'forged' });
     expect(res.status).toBe(403);
   });
 
   it('records one answer when two tabs answer the same device', async () => {
     const { body } = await startDevice(h);
     const b = await aliceBrowser();
-    const first = await enterCode(h, b, body.user_code as string);
-    const second = await enterCode(h, b, body.user_code as string);
+    const first = await enterCode(b, body.user_code as string);
+    const second = await enterCode(b, body.user_code as string);
     const allowed = await answerConfirmation(b, first, 'allow');
     const denied = await answerConfirmation(b, second, 'deny');
     expect(allowed.answer.status).toBe(200);

@@ -1,11 +1,13 @@
 import { expect } from 'vitest';
 import { grant } from '../http/world.ts';
 import { payments } from '../http/harness.ts';
+import { sessionCookieName } from '../../src/people/session.ts';
 import { peopleClient, peopleWorld, type PeopleHarness } from './harness.ts';
+import { Browser, formOf } from './login-browser.ts';
 
 /**
- * What the device flow's tests share (RFC 8628, issue 13): clients that may use the device grant, and a
- * browser without script driving the verification and confirmation pages with its cookies.
+ * What the device flow's tests share (RFC 8628, issue 13): clients that may use the device grant, and the
+ * steps of the verification and confirmation pages as a browser without script takes them.
  */
 
 export const DEVICE_GRANT = 'urn:ietf:params:oauth:grant-type:device_code';
@@ -33,61 +35,24 @@ export function deviceWorld(h: PeopleHarness) {
   });
 }
 
-/** A browser as HTTP requests: it keeps the cookies it is given and never runs script. */
-export class FormBrowser {
-  readonly cookies = new Map<string, string>();
-  constructor(cookie?: string) {
-    if (cookie !== undefined) this.take(cookie);
-  }
-
-  header(): string {
-    return [...this.cookies].map(([k, v]) => `${k}=${v}`).join('; ');
-  }
-
-  async get(url: string): Promise<Response> {
-    return this.#keep(await fetch(url, { redirect: 'manual', headers: { cookie: this.header() } }));
-  }
-
-  async post(url: string, fields: Record<string, string>): Promise<Response> {
-    return this.#keep(
-      await fetch(url, {
-        method: 'POST',
-        redirect: 'manual',
-        headers: { 'content-type': 'application/x-www-form-urlencoded', cookie: this.header() },
-        body: new URLSearchParams(fields).toString(),
-      }),
-    );
-  }
-
-  take(cookie: string): void {
-    const [pair = ''] = cookie.split(';');
-    const eq = pair.indexOf('=');
-    this.cookies.set(pair.slice(0, eq).trim(), pair.slice(eq + 1).trim());
-  }
-
-  #keep(res: Response): Response {
-    for (const c of res.headers.getSetCookie()) this.take(c);
-    return res;
-  }
-}
-
-/** A hidden field's value on a page. */
-export function field(page: string, name: string): string {
-  const found = new RegExp(`name="${name}" value="([^"]*)"`).exec(page);
-  if (found === null) throw new Error(`no field ${name} on the page:\n${page}`);
-  return found[1] as string;
+/** A browser signed in as alice (a session of the test Connection), or signed out. */
+export function browserOf(h: PeopleHarness, session?: string): Browser {
+  const b = new Browser(h);
+  if (session !== undefined) b.cookies.set(sessionCookieName(false), session);
+  return b;
 }
 
 /** Opens the verification page and submits `typed`: the response to the submission. */
-export async function enterCode(h: PeopleHarness, b: FormBrowser, typed: string): Promise<Response> {
-  const page = await b.get(`${h.issuer}/device`);
+export async function enterCode(b: Browser, typed: string): Promise<Response> {
+  const page = await b.get('/device');
   expect(page.status).toBe(200);
-  return b.post(`${h.issuer}/device`, { csrf: field(await page.text(), 'csrf'), user_code: typed });
+  const form = formOf(await page.text(), '/device');
+  return b.post(form.action, { ...form.fields, user_code: typed });
 }
 
 /** Follows a 303 to the confirmation page and answers it: the response to the answer, and the page's text. */
 export async function answerConfirmation(
-  b: FormBrowser,
+  b: Browser,
   toConfirm: Response,
   decision: 'allow' | 'deny',
 ): Promise<{ answer: Response; page: string }> {
@@ -95,11 +60,8 @@ export async function answerConfirmation(
   const location = toConfirm.headers.get('location') as string;
   expect(new URL(location).pathname).toBe('/consent');
   const page = await (await b.get(location)).text();
-  const answer = await b.post(new URL('/consent', location).href, {
-    request: field(page, 'request'),
-    csrf: field(page, 'csrf'),
-    decision,
-  });
+  const form = formOf(page, '/consent');
+  const answer = await b.post(form.action, { ...form.fields, decision });
   return { answer, page };
 }
 

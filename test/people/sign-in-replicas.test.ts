@@ -1,7 +1,8 @@
 /**
  * A sign-in spread over two Latchkey replicas that share one real PostgreSQL (issue 12, "Replicas: the sign-in
  * starts on one and the callback and code redemption land on the other"). Both serve one issuer; this test is
- * the load balancer, sending each request of one browser to the replica it names. The company IdP is
+ * the load balancer, sending each request of one browser to the replica it names; a device's sign-in (RFC 8628,
+ * issue 13) is spread the same way, its polls included. The company IdP is
  * node-oidc-provider behind an `oidc` Connection; the relying party is openid-client. Afterwards the records
  * table is read whole: no code, refresh token, session id, request id or upstream `state` is in it as sent.
  */
@@ -23,6 +24,7 @@ import { pkce, webRequest } from './authorize-support.ts';
 import { PEOPLE, peopleClient, peopleWorld, signIn, WEB_SECRET } from './harness.ts';
 import { formOf } from './login-browser.ts';
 import { CookieJar } from '../support/cookie-jar.ts';
+import { DEVICE_CLI, DEVICE_GRANT } from './device-support.ts';
 
 const ISSUER = 'http://latchkey.test';
 const CORP = 'corp/company-idp';
@@ -117,6 +119,10 @@ beforeAll(async () => {
             // A reuse right after a rotation is a reuse: no grace to wait out with a real clock.
             refreshToken: { idleSeconds: 3600, absoluteSeconds: 86_400, reuseGraceSeconds: 0 },
           },
+        ),
+        peopleClient(
+          { clientId: DEVICE_CLI, authMethod: 'none', grantTypes: [DEVICE_GRANT, 'refresh_token'] },
+          { appType: 'native', displayName: 'Device CLI', redirectUris: [] },
         ),
       ],
     }),
@@ -326,5 +332,73 @@ describe("the test Connection's form spread over two replicas", () => {
     credentials.set('test-user refresh token', body.refresh_token as string);
     credentials.set('test-user session cookie', browser.cookies.get(SESSION) as string);
     expect(await credentialsInTable()).toEqual([]);
+  });
+});
+
+describe('a device sign-in spread over two replicas', () => {
+  /** One poll of the token endpoint at replica `at`. */
+  async function poll(
+    at: Replica,
+    deviceCode: string,
+  ): Promise<{ status: number; body: Record<string, string> }> {
+    const res = await fetch(`${at.base}/oauth2/token`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/x-www-form-urlencoded' },
+      body: new URLSearchParams({
+        grant_type: DEVICE_GRANT,
+        device_code: deviceCode,
+        client_id: DEVICE_CLI,
+      }).toString(),
+    });
+    return { status: res.status, body: (await res.json()) as Record<string, string> };
+  }
+
+  it('starts at A, slows a poll at B that came too soon after one at A, and is approved across both', async () => {
+    const started = await fetch(`${a().base}/oauth2/device_authorization`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/x-www-form-urlencoded' },
+      body: new URLSearchParams({ client_id: DEVICE_CLI, scope: 'openid offline_access' }).toString(),
+    });
+    const device = (await started.json()) as Record<string, string>;
+    expect(device.verification_uri).toBe(`${ISSUER}/device`);
+    const deviceCode = device.device_code as string;
+    credentials.set('device code', deviceCode);
+    expect((await poll(a(), deviceCode)).body.error).toBe('authorization_pending');
+    expect((await poll(b(), deviceCode)).body.error).toBe('slow_down');
+
+    const browser = new Balanced();
+    const codePage = await browser.get(b(), device.verification_uri_complete as string);
+    const codeForm = formOf(await codePage.text(), '/device');
+    const entered = await browser.post(a(), codeForm.action, {
+      ...codeForm.fields,
+      user_code: device.user_code as string,
+    });
+    const toLogin = location(entered);
+    const loginPage = await browser.get(b(), toLogin.href);
+    const form = formOf(await loginPage.text(), '/login/password');
+    const signedIn = await browser.post(a(), form.action, {
+      ...form.fields,
+      username: 'alice',
+      password: PEOPLE.alice.password,
+    });
+    const toConfirm = location(await browser.get(b(), location(signedIn).href));
+    expect(toConfirm.pathname).toBe('/consent');
+    const confirmPage = await browser.get(a(), toConfirm.href);
+    const page = await confirmPage.text();
+    expect(page).toContain(device.user_code as string);
+    const confirm = formOf(page, '/consent');
+    const answered = await browser.post(b(), confirm.action, { ...confirm.fields, decision: 'allow' });
+    expect(answered.status).toBe(200);
+
+    const issued = await poll(a(), deviceCode);
+    expect(issued.status).toBe(200);
+    expect(Object.keys(issued.body)).toEqual(
+      expect.arrayContaining(['access_token', 'id_token', 'refresh_token']),
+    );
+    credentials.set('device refresh token', issued.body.refresh_token as string);
+    expect((await poll(b(), deviceCode)).body.error).toBe('invalid_grant');
+    expect(await credentialsInTable()).toEqual([]);
+    // The user code is the record's key: only its digest is in the table.
+    expect(await recordsTable()).not.toContain((device.user_code as string).replace('-', ''));
   });
 });
