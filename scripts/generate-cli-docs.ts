@@ -10,6 +10,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import * as prettier from 'prettier';
 import { COMMANDS, GLOBAL_OPTIONS } from '../src/cli/commands.ts';
+import { KUBECTL_CREDENTIAL_COMMAND, LOGIN_COMMAND, TOKEN_COMMAND } from '../src/cli/login/options.ts';
 import { DEV_COMMAND } from '../src/dev/config.ts';
 import { OPERATOR_COMMAND, POD_UID_ENV } from '../src/operator/config.ts';
 import { flagOf, type CommandDef, type OptionDef } from '../src/option-table.ts';
@@ -20,7 +21,14 @@ const ROOT = fileURLToPath(new URL('..', import.meta.url));
 export const CLI_DOC = 'docs/cli.md';
 
 /** The commands with options, in the order of the top-level usage text. */
-const DETAILED: readonly CommandDef[] = [DEV_COMMAND, OPERATOR_COMMAND, VALIDATE_COMMAND];
+const DETAILED: readonly CommandDef[] = [
+  DEV_COMMAND,
+  OPERATOR_COMMAND,
+  VALIDATE_COMMAND,
+  LOGIN_COMMAND,
+  TOKEN_COMMAND,
+  KUBECTL_CREDENTIAL_COMMAND,
+];
 
 /** Quotes flags, URLs, environment variables, globs and placeholders as code; escapes other Markdown. */
 function markdown(text: string): string {

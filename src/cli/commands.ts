@@ -16,6 +16,12 @@ export const COMMANDS: readonly CommandSummary[] = [
     name: 'validate',
     summary: 'check manifests offline (schemas, references, cross-namespace opt-in) for CI',
   },
+  { name: 'login', summary: 'sign in through Latchkey from a terminal, and keep the tokens' },
+  { name: 'token', summary: 'print a fresh access or ID token of the sign-in kept by login' },
+  {
+    name: 'kubectl-credential',
+    summary: 'a kubectl exec credential plugin: your ID token for the API server',
+  },
   { name: 'version', summary: 'print the version of Latchkey' },
 ];
 
@@ -34,7 +40,7 @@ export const GLOBAL_OPTIONS = [
   },
 ] as const satisfies readonly OptionDef[];
 
-const NAME_COLUMN = 11;
+const NAME_COLUMN = 20;
 
 export const USAGE = `Usage: latchkey <command> [options]
 

@@ -123,6 +123,32 @@ async function validate(argv: string[]): Promise<void> {
   process.exitCode = exitCodeOf(result);
 }
 
+/** `latchkey login`, `token` and `kubectl-credential`: a person's sign-in from a terminal (src/cli/login/). */
+async function personal(command: 'login' | 'token' | 'kubectl-credential', argv: string[]): Promise<void> {
+  const options = await import('./login/options.ts');
+  if (argv.includes('--help') || argv.includes('-h')) {
+    const usage = {
+      login: options.LOGIN_USAGE,
+      token: options.TOKEN_USAGE,
+      'kubectl-credential': options.KUBECTL_CREDENTIAL_USAGE,
+    };
+    process.stdout.write(usage[command]);
+    return;
+  }
+  const commands = await import('./login/commands.ts');
+  const run = {
+    login: commands.login,
+    token: commands.token,
+    'kubectl-credential': commands.kubectlCredential,
+  };
+  await run[command](argv, {
+    out: (text) => process.stdout.write(text),
+    err: (text) => process.stderr.write(text),
+    env: process.env,
+    now: systemClock,
+  });
+}
+
 async function main(argv: string[]): Promise<void> {
   const [command, ...rest] = argv;
   switch (command) {
@@ -132,6 +158,10 @@ async function main(argv: string[]): Promise<void> {
       return operator(rest);
     case 'validate':
       return validate(rest);
+    case 'login':
+    case 'token':
+    case 'kubectl-credential':
+      return personal(command, rest);
     case 'version':
     case '--version':
       process.stdout.write(`latchkey ${packageVersion()}\n`);
