@@ -3,7 +3,6 @@
  * CLI, started as a process against a running Latchkey whose device client signs people in through the company
  * IdP (node-oidc-provider behind an `oidc` Connection). The person's browser is the hosted pages' test browser.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtemp, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -11,7 +10,7 @@ import { decodeJwt } from 'jose';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { STRICT_POLICY } from '../../src/outbound/address-policy.ts';
 import type { CompiledConnection } from '../../src/store/snapshot.ts';
-import { DEVICE_CLI, DEVICE_GRANT } from '../people/device-support.ts';
+import { answerThroughIdp, DEVICE_CLI, DEVICE_GRANT } from '../people/device-support.ts';
 import {
   peopleClient,
   peopleWorld,
@@ -20,9 +19,9 @@ import {
   type PeopleHarness,
 } from '../people/harness.ts';
 import { Browser, formOf } from '../people/login-browser.ts';
+import { latchkey } from '../support/latchkey-cli.ts';
 import { LATCHKEY_AT_IDP, startCompanyIdp, type CompanyIdp } from '../support/oidc-upstream.ts';
 
-const MAIN = new URL('../../src/cli/main.ts', import.meta.url).pathname;
 const CORP = 'corp/company-idp';
 
 let h: PeopleHarness;
@@ -60,76 +59,13 @@ afterAll(async () => {
   await rm(cacheDir, { recursive: true, force: true });
 });
 
-interface Run {
-  child: ChildProcess;
-  stdout: string;
-  stderr: string;
-  exited: Promise<number>;
-  /** Resolves with standard error once it matches `pattern`. */
-  stderrMatching(pattern: RegExp): Promise<RegExpExecArray>;
-}
-
-function latchkey(args: string[], env: Record<string, string> = {}): Run {
-  const child = spawn(process.execPath, [MAIN, ...args], {
-    env: { PATH: process.env.PATH ?? '', HOME: cacheDir, ...env },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  const waiting: { pattern: RegExp; resolve: (m: RegExpExecArray) => void }[] = [];
-  const run: Run = {
-    child,
-    stdout: '',
-    stderr: '',
-    exited: new Promise((resolve) => child.on('close', (code) => resolve(code ?? -1))),
-    stderrMatching(pattern) {
-      return new Promise((resolve) => {
-        waiting.push({ pattern, resolve });
-        check();
-      });
-    },
-  };
-  const check = () => {
-    for (const w of [...waiting]) {
-      const m = w.pattern.exec(run.stderr);
-      if (m !== null) {
-        waiting.splice(waiting.indexOf(w), 1);
-        w.resolve(m);
-      }
-    }
-  };
-  child.stdout?.on('data', (chunk: Buffer) => (run.stdout += chunk.toString()));
-  child.stderr?.on('data', (chunk: Buffer) => {
-    run.stderr += chunk.toString();
-    check();
-  });
-  return run;
-}
-
 const target = () => ['--issuer', h.issuer, '--client-id', DEVICE_CLI, '--cache-dir', cacheDir];
-
-/** The person opens the address the CLI printed, signs in at the company IdP as `accountId`, and answers. */
-async function personAnswers(url: string, code: string, accountId: string, decision: 'allow' | 'deny') {
-  const browser = new Browser(h);
-  const page = await (await browser.get(url)).text();
-  expect(page).toContain(`value="${code}"`);
-  const codeForm = formOf(page, '/device');
-  const entered = await browser.post(codeForm.action, { ...codeForm.fields, user_code: code });
-  const upstream = await browser.follow(entered);
-  const toIdp = new URL(upstream.headers.get('location') as string);
-  expect(toIdp.origin).toBe(idp.issuer);
-  const callback = await idp.signIn(toIdp.href, accountId);
-  const confirm = await browser.follow(await browser.get(callback.href));
-  const confirmPage = await confirm.text();
-  expect(confirmPage).toContain(code);
-  const form = formOf(confirmPage, '/consent');
-  const answered = await browser.post(form.action, { ...form.fields, decision });
-  expect(answered.status).toBe(200);
-}
 
 describe('latchkey login with the device flow, through the company IdP', () => {
   it('prints the address and the code, waits for the confirmation, and keeps the tokens readable by you alone', async () => {
-    const run = latchkey(['login', ...target()]);
+    const run = latchkey(cacheDir, ['login', ...target()]);
     const [, url, code] = await run.stderrMatching(/open (\S+)\nand check that it shows the code (\S+)\./);
-    await personAnswers(url as string, code as string, 'emp-1001', 'allow');
+    await answerThroughIdp(h, idp, { url: url as string, code: code as string }, 'emp-1001', 'allow');
     expect(await run.exited).toBe(0);
     expect(run.stdout).toBe('');
     expect(run.stderr).toContain(`Signed in to ${h.issuer} as client ${DEVICE_CLI}.`);
@@ -147,11 +83,11 @@ describe('latchkey login with the device flow, through the company IdP', () => {
   });
 
   it('prints a fresh access token and ID token, and refreshes them once they expire', async () => {
-    const access = latchkey(['token', ...target()]);
+    const access = latchkey(cacheDir, ['token', ...target()]);
     expect(await access.exited).toBe(0);
     const accessToken = access.stdout.trim();
     expect(decodeJwt(accessToken)).toMatchObject({ iss: h.issuer, client_id: DEVICE_CLI });
-    const id = latchkey(['token', '--id-token', ...target()]);
+    const id = latchkey(cacheDir, ['token', '--id-token', ...target()]);
     expect(await id.exited).toBe(0);
     expect(decodeJwt(id.stdout.trim())).toMatchObject({ aud: DEVICE_CLI });
 
@@ -162,7 +98,7 @@ describe('latchkey login with the device flow, through the company IdP', () => {
     await writeFile(path, JSON.stringify({ ...kept, accessTokenExpiresAtMs: Date.now() - 1 }), {
       mode: 0o600,
     });
-    const refreshed = latchkey(['token', ...target()]);
+    const refreshed = latchkey(cacheDir, ['token', ...target()]);
     expect(await refreshed.exited).toBe(0);
     expect(refreshed.stdout.trim()).not.toBe(accessToken);
     const after = JSON.parse(await readFile(path, 'utf8')) as Record<string, unknown>;
@@ -170,7 +106,7 @@ describe('latchkey login with the device flow, through the company IdP', () => {
   });
 
   it('hands kubectl an ExecCredential with the ID token', async () => {
-    const run = latchkey(['kubectl-credential', ...target()]);
+    const run = latchkey(cacheDir, ['kubectl-credential', ...target()]);
     expect(await run.exited).toBe(0);
     const credential = JSON.parse(run.stdout) as { status: { token: string; expirationTimestamp: string } };
     expect(credential).toMatchObject({
@@ -193,10 +129,10 @@ describe('latchkey login with the device flow, through the company IdP', () => {
       '--cache-dir',
       join(cacheDir, 'empty'),
     ];
-    const token = latchkey(['token', ...elsewhere]);
+    const token = latchkey(cacheDir, ['token', ...elsewhere]);
     expect(await token.exited).toBe(1);
     expect(token.stderr).toContain('run latchkey login');
-    const kubectl = latchkey(['kubectl-credential', ...elsewhere], {
+    const kubectl = latchkey(cacheDir, ['kubectl-credential', ...elsewhere], {
       KUBERNETES_EXEC_INFO: JSON.stringify({ kind: 'ExecCredential', spec: { interactive: false } }),
     });
     expect(await kubectl.exited).toBe(1);
@@ -204,9 +140,9 @@ describe('latchkey login with the device flow, through the company IdP', () => {
   });
 
   it('exits 1 when the person denies the sign-in', async () => {
-    const run = latchkey(['login', ...target(), '--cache-dir', join(cacheDir, 'denied')]);
+    const run = latchkey(cacheDir, ['login', ...target(), '--cache-dir', join(cacheDir, 'denied')]);
     const [, url, code] = await run.stderrMatching(/open (\S+)\nand check that it shows the code (\S+)\./);
-    await personAnswers(url as string, code as string, 'emp-1001', 'deny');
+    await answerThroughIdp(h, idp, { url: url as string, code: code as string }, 'emp-1001', 'deny');
     expect(await run.exited).toBe(1);
     expect(run.stderr).toContain('the sign-in was denied in the browser');
   });
@@ -216,7 +152,7 @@ describe('latchkey login with the browser flow (RFC 8252)', () => {
   it('listens on 127.0.0.1, and the browser it sent to sign in comes back there with a code', async () => {
     const dir = join(cacheDir, 'browser');
     const args = ['--issuer', h.issuer, '--client-id', 'cli.people', '--cache-dir', dir];
-    const run = latchkey(['login', '--flow', 'browser', '--scope', 'openid', ...args]);
+    const run = latchkey(cacheDir, ['login', '--flow', 'browser', '--scope', 'openid', ...args]);
     const [, url] = await run.stderrMatching(
       /open this address in a browser on this machine:\n\n {2}(\S+)\n/,
     );
@@ -234,7 +170,7 @@ describe('latchkey login with the browser flow (RFC 8252)', () => {
     const landed = await fetch(callback);
     expect(await landed.text()).toBe('Signed in. You can close this window.\n');
     expect(await run.exited).toBe(0);
-    const id = latchkey(['token', '--id-token', ...args]);
+    const id = latchkey(cacheDir, ['token', '--id-token', ...args]);
     expect(await id.exited).toBe(0);
     expect(decodeJwt(id.stdout.trim())).toMatchObject({ aud: 'cli.people', iss: h.issuer });
   });

@@ -4,6 +4,7 @@ import { payments } from '../http/harness.ts';
 import { sessionCookieName } from '../../src/people/session.ts';
 import { peopleClient, peopleWorld, type PeopleHarness } from './harness.ts';
 import { Browser, formOf } from './login-browser.ts';
+import type { CompanyIdp } from '../support/oidc-upstream.ts';
 
 /**
  * What the device flow's tests share (RFC 8628, issue 13): clients that may use the device grant, and the
@@ -94,4 +95,30 @@ export async function pollOnce(
     }).toString(),
   });
   return { status: res.status, body: (await res.json()) as Record<string, unknown> };
+}
+
+/** The person opens the address the CLI printed, signs in at the company IdP as `accountId`, and answers. */
+export async function answerThroughIdp(
+  h: Pick<PeopleHarness, 'issuer'>,
+  idp: CompanyIdp,
+  shown: { url: string; code: string },
+  accountId: string,
+  decision: 'allow' | 'deny',
+): Promise<void> {
+  const { url, code } = shown;
+  const browser = new Browser(h);
+  const page = await (await browser.get(url)).text();
+  expect(page).toContain(`value="${code}"`);
+  const codeForm = formOf(page, '/device');
+  const entered = await browser.post(codeForm.action, { ...codeForm.fields, user_code: code });
+  const upstream = await browser.follow(entered);
+  const toIdp = new URL(upstream.headers.get('location') as string);
+  expect(toIdp.origin).toBe(idp.issuer);
+  const callback = await idp.signIn(toIdp.href, accountId);
+  const confirm = await browser.follow(await browser.get(callback.href));
+  const confirmPage = await confirm.text();
+  expect(confirmPage).toContain(code);
+  const form = formOf(confirmPage, '/consent');
+  const answered = await browser.post(form.action, { ...form.fields, decision });
+  expect(answered.status).toBe(200);
 }

@@ -9,8 +9,8 @@ import { CookieJar } from '../support/cookie-jar.ts';
 export class Browser {
   readonly jar = new CookieJar();
   readonly cookies = this.jar.cookies;
-  readonly h: PeopleHarness;
-  constructor(h: PeopleHarness) {
+  readonly h: Pick<PeopleHarness, 'issuer'>;
+  constructor(h: Pick<PeopleHarness, 'issuer'>) {
     this.h = h;
   }
 
