@@ -6,13 +6,14 @@
  * (`kubectl auth whoami`) shows the person's username and groups; RBAC bound to a group they have lets them list
  * namespaces, and a person without that group is denied.
  */
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { rootCertificates } from 'node:tls';
 import { KubeConfig, RbacAuthorizationV1Api } from '@kubernetes/client-node';
 import { Agent, setGlobalDispatcher } from 'undici';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { parse } from 'yaml';
 import { EventBus } from '../../src/events.ts';
 import { STRICT_POLICY } from '../../src/outbound/address-policy.ts';
 import { startServers, type RunningServers } from '../../src/server/start.ts';
@@ -25,10 +26,11 @@ import { answerThroughIdp, DEVICE_CLI, DEVICE_GRANT } from '../people/device-sup
 import { peopleClient, peopleWorld, signIn } from '../people/harness.ts';
 import { createCa, issueLeaf } from '../server/tls-certs.ts';
 import { latchkey } from '../support/latchkey-cli.ts';
+import { codeBlocks } from '../support/markdown.ts';
 import { LATCHKEY_AT_IDP, startCompanyIdp, type CompanyIdp } from '../support/oidc-upstream.ts';
 import { startControlPlane, type ControlPlane } from './envtest.ts';
 
-/** What the API server puts before the claims it maps, so Latchkey's people never collide with other users. */
+/** What the page's configuration puts before the claims it maps, so Latchkey's people never collide with others. */
 const PREFIX = 'latchkey:';
 
 let dir: string;
@@ -38,21 +40,23 @@ let latchkeyServers: RunningServers;
 let cluster: ControlPlane;
 let caFile: string;
 
-/** The AuthenticationConfiguration that makes the API server trust the Latchkey issuer (docs/kubernetes-sign-in.md). */
-function authenticationConfiguration(issuer: string, caPem: string): string {
-  return JSON.stringify({
-    apiVersion: 'apiserver.config.k8s.io/v1',
-    kind: 'AuthenticationConfiguration',
-    jwt: [
-      {
-        issuer: { url: issuer, audiences: [DEVICE_CLI], certificateAuthority: caPem },
-        claimMappings: {
-          username: { claim: 'email', prefix: PREFIX },
-          groups: { claim: 'groups', prefix: PREFIX },
-        },
-      },
-    ],
-  });
+/**
+ * The AuthenticationConfiguration of docs/kubernetes-sign-in.md, as the page shows it, for this issuer: the page's
+ * example client id becomes this test's, its issuer this Latchkey's, its CA the test CA.
+ */
+async function authenticationConfiguration(issuer: string, caPem: string): Promise<string> {
+  const page = await readFile(new URL('../../docs/kubernetes-sign-in.md', import.meta.url), 'utf8');
+  const block = codeBlocks(page).find(
+    (b) => b.lang === 'yaml' && b.body.includes('kind: AuthenticationConfiguration'),
+  );
+  if (block === undefined) throw new Error('docs/kubernetes-sign-in.md shows no AuthenticationConfiguration');
+  const config = parse(block.body) as { jwt: { issuer: Record<string, unknown> }[] };
+  const [jwt] = config.jwt;
+  if (jwt === undefined || config.jwt.length !== 1)
+    throw new Error('expected one jwt authenticator on the page');
+  expect(jwt.issuer.audiences).toEqual(['kubectl.platform']);
+  jwt.issuer = { ...jwt.issuer, url: issuer, audiences: [DEVICE_CLI], certificateAuthority: caPem };
+  return JSON.stringify(config);
 }
 
 beforeAll(async () => {
@@ -101,7 +105,7 @@ beforeAll(async () => {
   });
   idp.registerRedirectUri(`${latchkeyServers.issuer}/login/callback`);
   const configFile = join(dir, 'authentication.json');
-  await writeFile(configFile, authenticationConfiguration(latchkeyServers.issuer, ca.cert));
+  await writeFile(configFile, await authenticationConfiguration(latchkeyServers.issuer, ca.cert));
   cluster = await startControlPlane({ apiServerFlags: [`--authentication-config=${configFile}`] });
   // This process talks https to both Latchkey and the API server, each under its own test CA.
   setGlobalDispatcher(new Agent({ connect: { ca: [...rootCertificates, ca.cert, cluster.caPem] } }));
