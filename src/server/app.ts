@@ -1,3 +1,4 @@
+import { DevicePollMemory } from '../people/device/poll-memory.ts';
 import type { UserCodeLimits } from '../people/device/user-code-throttle.ts';
 import type { Server } from 'node:http';
 import type { Server as HttpsServer } from 'node:https';
@@ -148,7 +149,9 @@ function registerRoutes(app: FastifyInstance, deps: TokenServerDeps, urls: Issue
     events: deps.events,
     clientAuth,
     grants: servedGrants(deps.state !== undefined),
-    ...(deps.state === undefined ? {} : { people: { state: deps.state, revocations } }),
+    ...(deps.state === undefined
+      ? {}
+      : { people: { state: deps.state, revocations, devicePolls: new DevicePollMemory() } }),
   });
   const shared = {
     source: deps.source,

@@ -64,7 +64,7 @@ export function seeOther(res: Response): URL {
 
 /** A browser signed in as `userId` through the test Connection: the `Cookie` header it sends. */
 export async function signedIn(
-  h: PeopleHarness,
+  h: Pick<PeopleHarness, 'state' | 'clock'>,
   userId = 'usr_alice',
   connection = 'people/test-people',
 ): Promise<{ cookie: string; sid: string; id: string }> {

@@ -16,7 +16,7 @@ export const DEVICE_CLI = 'device-cli.people';
 export const TV = { clientId: 'tv.people', secret: 'secret-tv-app-7Hd3' };
 
 /** The people world with a native CLI (public) and a web TV app (confidential) that use the device grant. */
-export function deviceWorld(h: PeopleHarness) {
+export function deviceWorld(h: Pick<PeopleHarness, 'keys'>) {
   return peopleWorld(h.keys, {
     clients: [
       peopleClient(
@@ -37,7 +37,7 @@ export function deviceWorld(h: PeopleHarness) {
 }
 
 /** A browser signed in as alice (a session of the test Connection), or signed out. */
-export function browserOf(h: PeopleHarness, session?: string): Browser {
+export function browserOf(h: Pick<PeopleHarness, 'issuer'>, session?: string): Browser {
   const b = new Browser(h);
   if (session !== undefined) b.cookies.set(sessionCookieName(false), session);
   return b;
@@ -68,7 +68,7 @@ export async function answerConfirmation(
 
 /** Starts a device authorization for the CLI: the JSON response. */
 export async function startDevice(
-  h: PeopleHarness,
+  h: Pick<PeopleHarness, 'issuer'>,
   params: Record<string, string> = { client_id: DEVICE_CLI, scope: 'openid offline_access payments:read' },
 ): Promise<{ status: number; body: Record<string, unknown> }> {
   const res = await fetch(`${h.issuer}/oauth2/device_authorization`, {
@@ -81,7 +81,7 @@ export async function startDevice(
 
 /** One poll of the token endpoint by the CLI. */
 export async function pollOnce(
-  h: PeopleHarness,
+  h: Pick<PeopleHarness, 'issuer'>,
   deviceCode: string,
   clientId = DEVICE_CLI,
 ): Promise<{ status: number; body: Record<string, unknown> }> {

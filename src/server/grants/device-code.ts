@@ -20,7 +20,8 @@ import { peopleGrantOf, peopleIssued, personOf } from './people-grant.ts';
  * `grant_type=urn:ietf:params:oauth:grant-type:device_code` (RFC 8628 §3.4): a device polls with its device
  * code until the person approved or denied it on the verification page. The interval is enforced, not only
  * advertised: a poll sooner than it is `slow_down` and the interval grows by 5 s for this and later polls (§3.5).
- * A poll reads the authorization once and writes it once (when it last polled, or the grown interval).
+ * A waiting poll is one swap of the authorization against the version this replica remembers writing
+ * (poll-memory.ts); a first poll here, or one after the record changed, reads it first.
  */
 export const deviceCode: Grant = {
   type: DEVICE_CODE_GRANT,
@@ -38,11 +39,14 @@ async function poll(ctx: GrantContext): Promise<Issued> {
   const presented = nonEmpty(ctx.params.device_code);
   if (presented === undefined) throw new InvalidRequest('device_code is missing');
   const userCode = userCodeOfDeviceCode(presented);
+  if (userCode === undefined) throw new InvalidGrant(INVALID);
   const nowMs = ctx.now();
-  const stored =
-    userCode === undefined
-      ? undefined
-      : await deps.state.get<DeviceAuthorizationRecord>('device_authorization', userCode, nowMs);
+  const remembered = deps.devicePolls?.get(userCode);
+  if (remembered !== undefined && belongsTo(remembered.value, presented, ctx.client.clientId)) {
+    const waiting = await answerWaiting(deps, userCode, remembered, nowMs);
+    if (waiting !== undefined) throw waiting;
+  }
+  const stored = await deps.state.get<DeviceAuthorizationRecord>('device_authorization', userCode, nowMs);
   if (stored === undefined || !deviceCodeMatches(presented, stored.value.deviceCodeDigest)) {
     throw new InvalidGrant(INVALID);
   }
@@ -52,7 +56,9 @@ async function poll(ctx: GrantContext): Promise<Issued> {
       detail: `device code of '${stored.value.clientId}' presented by '${ctx.client.clientId}'`,
     });
   }
-  const key = userCode as string;
+  const waiting = await answerWaiting(deps, userCode, stored, nowMs);
+  if (waiting !== undefined) throw waiting;
+  deps.devicePolls?.forget(userCode);
   const decision = decidePoll(stored.value, nowMs);
   switch (decision.answer) {
     case 'already_used':
@@ -61,31 +67,60 @@ async function poll(ctx: GrantContext): Promise<Issued> {
       throw new ExpiredToken('device_code has expired: start the sign-in again');
     case 'access_denied':
       throw new AccessDenied('the person denied the sign-in');
-    case 'slow_down':
-      await recordPoll(deps, key, stored, { intervalSeconds: decision.intervalSeconds }, nowMs);
-      throw new SlowDown(`polling too fast: wait at least ${decision.intervalSeconds} seconds between polls`);
-    case 'authorization_pending':
-      await recordPoll(deps, key, stored, {}, nowMs);
-      throw new AuthorizationPending('the person has not answered yet');
     case 'issue':
-      return issue(ctx, key, stored, stored.value.decision as Extract<DeviceDecision, { approved: true }>);
+      return issue(
+        ctx,
+        userCode,
+        stored,
+        stored.value.decision as Extract<DeviceDecision, { approved: true }>,
+      );
+    case 'slow_down':
+    case 'authorization_pending':
+      // Another poll or the person's answer wrote the record between the read and the swap: the next poll
+      // sees what they wrote.
+      throw new AuthorizationPending('the person has not answered yet');
   }
 }
 
+/** Whether a remembered authorization is the one of this device code and client. */
+function belongsTo(record: DeviceAuthorizationRecord, presented: string, clientId: string): boolean {
+  return record.clientId === clientId && deviceCodeMatches(presented, record.deviceCodeDigest);
+}
+
 /**
- * Writes when the device polled (and its grown interval). A lost race means another poll or the person's
- * answer changed the record meanwhile; either is seen by the next poll, so nothing is retried.
+ * Answers a poll while the person has not answered (RFC 8628 §3.5): records when it came (and the grown
+ * interval, for `slow_down`) with one swap against `known`, remembers what it wrote, and returns the error to
+ * answer with. Undefined when `known` is not waiting, or the record changed since it was known (the swap
+ * fails): the caller then reads the record.
  */
-async function recordPoll(
+async function answerWaiting(
   deps: PeopleGrantDeps,
   userCode: string,
-  stored: StoredRecord<DeviceAuthorizationRecord>,
-  change: Pick<DeviceAuthorizationRecord, 'intervalSeconds'> | Record<string, never>,
+  known: StoredRecord<DeviceAuthorizationRecord>,
   nowMs: number,
-): Promise<void> {
-  const value = { ...stored.value, ...change, lastPollAtMs: nowMs };
-  const next = withOwner({ value, owner: stored.owner, expiresAtMs: stored.expiresAtMs });
-  await deps.state.compareAndSwap('device_authorization', userCode, stored.version, next, nowMs);
+): Promise<AuthorizationPending | SlowDown | undefined> {
+  const decision = decidePoll(known.value, nowMs);
+  if (decision.answer !== 'slow_down' && decision.answer !== 'authorization_pending') return undefined;
+  const slow = decision.answer === 'slow_down' ? { intervalSeconds: decision.intervalSeconds } : {};
+  const value: DeviceAuthorizationRecord = { ...known.value, ...slow, lastPollAtMs: nowMs };
+  const next = withOwner({ value, owner: known.owner, expiresAtMs: known.expiresAtMs });
+  const version = await deps.state.compareAndSwap(
+    'device_authorization',
+    userCode,
+    known.version,
+    next,
+    nowMs,
+  );
+  if (version === undefined) return undefined;
+  deps.devicePolls?.remember(userCode, {
+    value,
+    owner: known.owner,
+    expiresAtMs: known.expiresAtMs,
+    version,
+  });
+  return decision.answer === 'slow_down'
+    ? new SlowDown(`polling too fast: wait at least ${decision.intervalSeconds} seconds between polls`)
+    : new AuthorizationPending('the person has not answered yet');
 }
 
 /**

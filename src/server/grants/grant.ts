@@ -1,4 +1,5 @@
 import type { GrantType } from '../../api/oauth-client.ts';
+import type { DevicePollMemory } from '../../people/device/poll-memory.ts';
 import type { RevocationStore } from '../../runtime/revocation-store.ts';
 import type { RuntimeState } from '../../state/runtime-state.ts';
 import type { CompiledClient, Snapshot } from '../../store/snapshot.ts';
@@ -23,6 +24,8 @@ export interface PeopleGrantDeps {
   state: RuntimeState;
   /** A reused code revokes the access token it issued (RFC 6749 §4.1.2). */
   revocations: RevocationStore;
+  /** What this replica remembers of the devices that poll it (RFC 8628), so a poll touches the store once. */
+  devicePolls?: DevicePollMemory;
 }
 
 /** What a grant that names its client itself gets to find that client. */
