@@ -9,18 +9,17 @@ import { join } from 'node:path';
 import { decodeJwt } from 'jose';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { STRICT_POLICY } from '../../src/outbound/address-policy.ts';
-import type { CompiledConnection } from '../../src/store/snapshot.ts';
 import { answerThroughIdp, DEVICE_CLI, DEVICE_GRANT } from '../people/device-support.ts';
 import {
+  companyConnection,
   peopleClient,
   peopleWorld,
-  signIn,
   startPeopleHarness,
   type PeopleHarness,
 } from '../people/harness.ts';
 import { Browser, formOf } from '../people/login-browser.ts';
 import { latchkey } from '../support/latchkey-cli.ts';
-import { LATCHKEY_AT_IDP, startCompanyIdp, type CompanyIdp } from '../support/oidc-upstream.ts';
+import { startCompanyIdp, type CompanyIdp } from '../support/oidc-upstream.ts';
 
 const CORP = 'corp/company-idp';
 
@@ -34,14 +33,7 @@ beforeAll(async () => {
     startCompanyIdp({ redirectUris: [] }),
   ]);
   idp.registerRedirectUri(`${h.issuer}/login/callback`);
-  const corp: CompiledConnection = {
-    namespace: 'corp',
-    name: 'company-idp',
-    type: 'oidc',
-    issuer: idp.issuer,
-    keys: [],
-    signIn: signIn({ displayName: 'Company IdP', scopes: ['groups'], ...LATCHKEY_AT_IDP }),
-  };
+  const corp = companyConnection(idp.issuer, { scopes: ['groups'] });
   h.source.snapshot = peopleWorld(h.keys, {
     connections: [corp],
     clients: [

@@ -19,15 +19,14 @@ import { STRICT_POLICY } from '../../src/outbound/address-policy.ts';
 import { startServers, type RunningServers } from '../../src/server/start.ts';
 import { openEmbeddedState } from '../../src/state/embedded/embedded-state.ts';
 import type { RuntimeState } from '../../src/state/runtime-state.ts';
-import type { CompiledConnection } from '../../src/store/snapshot.ts';
 import { testKeys } from '../http/harness.ts';
 import { FixedSource } from '../http/world.ts';
 import { answerThroughIdp, DEVICE_CLI, DEVICE_GRANT } from '../people/device-support.ts';
-import { peopleClient, peopleWorld, signIn } from '../people/harness.ts';
+import { companyConnection, peopleClient, peopleWorld } from '../people/harness.ts';
 import { createCa, issueLeaf } from '../server/tls-certs.ts';
 import { latchkey } from '../support/latchkey-cli.ts';
 import { codeBlocks } from '../support/markdown.ts';
-import { LATCHKEY_AT_IDP, startCompanyIdp, type CompanyIdp } from '../support/oidc-upstream.ts';
+import { startCompanyIdp, type CompanyIdp } from '../support/oidc-upstream.ts';
 import { startControlPlane, type ControlPlane } from './envtest.ts';
 
 /** What the page's configuration puts before the claims it maps, so Latchkey's people never collide with others. */
@@ -67,14 +66,7 @@ beforeAll(async () => {
   await writeFile(join(dir, 'tls.crt'), leaf.cert);
   await writeFile(join(dir, 'tls.key'), leaf.key);
   idp = await startCompanyIdp({ redirectUris: [] });
-  const corp: CompiledConnection = {
-    namespace: 'corp',
-    name: 'company-idp',
-    type: 'oidc',
-    issuer: idp.issuer,
-    keys: [],
-    signIn: signIn({ displayName: 'Company IdP', scopes: ['groups'], ...LATCHKEY_AT_IDP }),
-  };
+  const corp = companyConnection(idp.issuer, { scopes: ['groups'] });
   const keys = await testKeys();
   state = await openEmbeddedState({ path: ':memory:', clock: () => Date.now() });
   latchkeyServers = await startServers({

@@ -17,6 +17,7 @@ import type {
   TestUser,
 } from '../../src/store/snapshot.ts';
 import { NOW_MS, payments, testKeys } from '../http/harness.ts';
+import { LATCHKEY_AT_IDP } from '../support/oidc-upstream.ts';
 import { client, FixedSource, grant, snapshot, type ClientInput } from '../http/world.ts';
 
 /**
@@ -80,6 +81,21 @@ export const testConnection: CompiledConnection = {
   keys: [],
   signIn: signIn({ testUsers: [testUser('alice'), testUser('bob')] }),
 };
+
+/** The `oidc` Connection `corp/company-idp` to the company IdP of test/support/oidc-upstream.ts at `issuer`. */
+export function companyConnection(
+  issuer: string,
+  overrides: Partial<ConnectionSignIn> = {},
+): CompiledConnection & { signIn: ConnectionSignIn } {
+  return {
+    namespace: 'corp',
+    name: 'company-idp',
+    type: 'oidc',
+    issuer,
+    keys: [],
+    signIn: signIn({ displayName: 'Company IdP', ...LATCHKEY_AT_IDP, ...overrides }),
+  };
+}
 
 export function peopleSettings(overrides: Partial<CompiledPeopleClient> = {}): CompiledPeopleClient {
   return {

@@ -15,16 +15,15 @@ import { sessionCookieName } from '../../src/people/session.ts';
 import { startServers, type RunningServers } from '../../src/server/start.ts';
 import { openPostgresState, type PostgresState } from '../../src/state/postgres/postgres-state.ts';
 import { RECORDS_TABLE } from '../../src/state/postgres/schema.ts';
-import type { CompiledConnection } from '../../src/store/snapshot.ts';
 import { payments, testKeys } from '../http/harness.ts';
 import { FixedSource, grant } from '../http/world.ts';
-import { LATCHKEY_AT_IDP, startCompanyIdp, type CompanyIdp } from '../support/oidc-upstream.ts';
+import { startCompanyIdp, type CompanyIdp } from '../support/oidc-upstream.ts';
 import { startPostgres, type RunningPostgres } from '../support/postgres.ts';
 import { pkce, webRequest } from './authorize-support.ts';
-import { PEOPLE, peopleClient, peopleWorld, signIn, WEB_SECRET } from './harness.ts';
+import { companyConnection, PEOPLE, peopleClient, peopleWorld, WEB_SECRET } from './harness.ts';
 import { formOf } from './login-browser.ts';
 import { CookieJar } from '../support/cookie-jar.ts';
-import { DEVICE_CLI, DEVICE_GRANT } from './device-support.ts';
+import { DEVICE_CLI, DEVICE_GRANT, pollOnce } from './device-support.ts';
 
 const ISSUER = 'http://latchkey.test';
 const CORP = 'corp/company-idp';
@@ -77,17 +76,6 @@ function location(res: Response): URL {
   const value = res.headers.get('location');
   if (res.status !== 303 || value === null) throw new Error(`expected a 303, got ${res.status}`);
   return new URL(value, ISSUER);
-}
-
-function companyConnection(issuer: string): CompiledConnection {
-  return {
-    namespace: 'corp',
-    name: 'company-idp',
-    type: 'oidc',
-    issuer,
-    keys: [],
-    signIn: signIn({ displayName: 'Company IdP', ...LATCHKEY_AT_IDP }),
-  };
 }
 
 let db: RunningPostgres;
@@ -337,21 +325,7 @@ describe("the test Connection's form spread over two replicas", () => {
 
 describe('a device sign-in spread over two replicas', () => {
   /** One poll of the token endpoint at replica `at`. */
-  async function poll(
-    at: Replica,
-    deviceCode: string,
-  ): Promise<{ status: number; body: Record<string, string> }> {
-    const res = await fetch(`${at.base}/oauth2/token`, {
-      method: 'POST',
-      headers: { 'content-type': 'application/x-www-form-urlencoded' },
-      body: new URLSearchParams({
-        grant_type: DEVICE_GRANT,
-        device_code: deviceCode,
-        client_id: DEVICE_CLI,
-      }).toString(),
-    });
-    return { status: res.status, body: (await res.json()) as Record<string, string> };
-  }
+  const poll = (at: Replica, deviceCode: string) => pollOnce({ issuer: at.base }, deviceCode);
 
   it('starts at A, slows a poll at B that came too soon after one at A, and is approved across both', async () => {
     const started = await fetch(`${a().base}/oauth2/device_authorization`, {

@@ -1,10 +1,9 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { nonEmpty } from '../../server/client-auth.ts';
-import { allowOnly } from '../../server/endpoints/method-not-allowed.ts';
 import { InvalidRequest, NO_STORE, UnauthorizedClient } from '../../server/errors.ts';
 import type { Form } from '../../server/form.ts';
-import { fromFastifyError, sendError } from '../../server/reply.ts';
-import { authenticateFormClient } from '../authenticate-form-client.ts';
+import type { CompiledClient } from '../../store/snapshot.ts';
+import { registerClientFormEndpoint } from '../authenticate-form-client.ts';
 import type { PeopleDeps } from '../deps.ts';
 import { randomToken } from '../digest.ts';
 import { storePending } from '../pending.ts';
@@ -26,26 +25,18 @@ export const PUSHED_REQUEST_LIFETIME_SECONDS = 60;
  * is a one-time `request_uri`. Errors are JSON bodies (§2.3), never redirects.
  */
 export function registerParEndpoint(app: FastifyInstance, deps: PeopleDeps): void {
-  const path = deps.urls.paths.par;
-  app.post(
-    path,
-    { errorHandler: (err, _request, reply) => sendError(reply, fromFastifyError(err)) },
-    (request, reply) => pushAuthorizationRequest(request, reply, deps),
+  registerClientFormEndpoint(app, deps, deps.urls.paths.par, (request, reply, form, client) =>
+    pushAuthorizationRequest(request, reply, deps, form, client),
   );
-  allowOnly(app, path, 'POST');
 }
 
 async function pushAuthorizationRequest(
   request: FastifyRequest,
   reply: FastifyReply,
   deps: PeopleDeps,
+  form: Form,
+  client: CompiledClient,
 ): Promise<FastifyReply> {
-  if (request.body === undefined || request.body === null) {
-    throw new InvalidRequest('the request body must be application/x-www-form-urlencoded');
-  }
-  const form = request.body as Form;
-  const snapshot = deps.source.current();
-  const client = await authenticateFormClient(snapshot, request, form, deps);
   if (client.people === undefined || !client.grantTypes.has('authorization_code')) {
     throw new UnauthorizedClient('this client may not use the authorization code grant');
   }

@@ -1,10 +1,8 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
-import { allowOnly } from '../../server/endpoints/method-not-allowed.ts';
-import { InvalidRequest, NO_STORE, UnauthorizedClient } from '../../server/errors.ts';
+import { NO_STORE, UnauthorizedClient } from '../../server/errors.ts';
 import type { Form } from '../../server/form.ts';
-import { fromFastifyError, sendError } from '../../server/reply.ts';
 import type { CompiledClient } from '../../store/snapshot.ts';
-import { authenticateFormClient } from '../authenticate-form-client.ts';
+import { registerClientFormEndpoint } from '../authenticate-form-client.ts';
 import { TooManyPending } from '../authorize/errors.ts';
 import { checkResources, parseScopes } from '../authorize/validate.ts';
 import type { PeopleDeps } from '../deps.ts';
@@ -29,25 +27,18 @@ const USER_CODE_DRAWS = 5;
  * refers to RFC 6749 §5.2).
  */
 export function registerDeviceAuthorizationEndpoint(app: FastifyInstance, deps: PeopleDeps): void {
-  const path = deps.urls.paths.deviceAuthorization;
-  app.post(
-    path,
-    { errorHandler: (err, _request, reply) => sendError(reply, fromFastifyError(err)) },
-    (request, reply) => authorizeDevice(request, reply, deps),
+  registerClientFormEndpoint(app, deps, deps.urls.paths.deviceAuthorization, (request, reply, form, client) =>
+    authorizeDevice(request, reply, deps, form, client),
   );
-  allowOnly(app, path, 'POST');
 }
 
 async function authorizeDevice(
   request: FastifyRequest,
   reply: FastifyReply,
   deps: PeopleDeps,
+  form: Form,
+  client: CompiledClient,
 ): Promise<FastifyReply> {
-  if (request.body === undefined || request.body === null) {
-    throw new InvalidRequest('the request body must be application/x-www-form-urlencoded');
-  }
-  const form = request.body as Form;
-  const client = await authenticateFormClient(deps.source.current(), request, form, deps);
   checkMayUseDeviceGrant(client);
   const nowMs = deps.now();
   const value: Omit<DeviceAuthorizationRecord, 'deviceCodeDigest'> = {

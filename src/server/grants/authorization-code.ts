@@ -1,5 +1,4 @@
 import type { AuthorizationCodeRecord } from '../../people/records.ts';
-import { issuePeopleTokens } from '../../people/tokens/issue.ts';
 import { checkCodeVerifier, type CodeVerifierCheck } from '../../people/tokens/pkce.ts';
 import { firstOfFamily, type FirstRefreshToken } from '../../people/tokens/refresh-family.ts';
 import { RevocationLimitReached } from '../../runtime/revocation-store.ts';
@@ -8,7 +7,7 @@ import type { CompiledClient } from '../../store/snapshot.ts';
 import { nonEmpty } from '../client-auth.ts';
 import { InvalidGrant, InvalidRequest } from '../errors.ts';
 import type { Grant, GrantContext, Issued, PeopleGrantDeps } from './grant.ts';
-import { peopleGrantOf, peopleIssued, personOf } from './people-grant.ts';
+import { issueSignInTokens, peopleGrantOf, peopleIssued } from './people-grant.ts';
 
 /**
  * `grant_type=authorization_code` (RFC 6749 §4.1.3, RFC 7636 §4.5): a client redeems the code the
@@ -42,24 +41,7 @@ async function redeemCode(ctx: GrantContext): Promise<Issued> {
   checkBinding(stored.value, ctx.client, redirectUri, ctx.params.code_verifier);
 
   const record = stored.value;
-  const user = await personOf(deps, record.userId, nowMs);
-  // RFC 6749 §3.3: the response's scope says what was issued, so offline_access goes without a refresh token.
-  const offline = record.scopes.includes('offline_access') && ctx.client.grantTypes.has('refresh_token');
-  const tokens = await issuePeopleTokens({
-    issuer: ctx.issuer,
-    keys: ctx.snapshot.keys,
-    client: ctx.client,
-    people: settings,
-    user,
-    sid: record.sid,
-    authTime: record.authTime,
-    amr: record.amr,
-    scopes: offline ? record.scopes : record.scopes.filter((scope) => scope !== 'offline_access'),
-    authorizedResources: record.resources,
-    requestedResources: ctx.resources,
-    ...(record.nonce === undefined ? {} : { nonce: record.nonce }),
-    nowMs,
-  });
+  const { tokens, offline } = await issueSignInTokens(ctx, record, nowMs);
   const family = offline ? firstOfFamily(record, settings, nowMs) : undefined;
   await markRedeemed(deps, code, stored, { jti: tokens.jti, expiresAtMs: tokens.expiresAtMs, family }, nowMs);
   return peopleIssued(tokens, family?.key);

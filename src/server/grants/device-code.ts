@@ -1,20 +1,14 @@
 import { deviceCodeMatches, userCodeOfDeviceCode } from '../../people/device/codes.ts';
 import { DEVICE_CODE_GRANT } from '../../people/device/device-client.ts';
-import {
-  AccessDenied,
-  AuthorizationPending,
-  ExpiredToken,
-  SlowDown,
-} from '../../people/device/poll-errors.ts';
+import { DevicePollError } from '../../people/device/poll-errors.ts';
 import { decidePoll } from '../../people/device/poll.ts';
 import type { DeviceAuthorizationRecord, DeviceDecision } from '../../people/records.ts';
-import { issuePeopleTokens } from '../../people/tokens/issue.ts';
 import { firstOfFamily, type FirstRefreshToken } from '../../people/tokens/refresh-family.ts';
 import type { StoredRecord } from '../../state/runtime-state.ts';
 import { nonEmpty } from '../client-auth.ts';
 import { InvalidGrant, InvalidRequest } from '../errors.ts';
 import type { Grant, GrantContext, Issued, PeopleGrantDeps } from './grant.ts';
-import { peopleGrantOf, peopleIssued, personOf } from './people-grant.ts';
+import { issueSignInTokens, peopleGrantOf, peopleIssued } from './people-grant.ts';
 
 /**
  * `grant_type=urn:ietf:params:oauth:grant-type:device_code` (RFC 8628 §3.4): a device polls with its device
@@ -33,6 +27,7 @@ export const deviceCode: Grant = {
 };
 
 const INVALID = 'device_code is invalid or has expired';
+const PENDING = 'the person has not answered yet';
 
 async function poll(ctx: GrantContext): Promise<Issued> {
   const { deps } = peopleGrantOf(ctx);
@@ -64,9 +59,9 @@ async function poll(ctx: GrantContext): Promise<Issued> {
     case 'already_used':
       throw new InvalidGrant('device_code was already used');
     case 'expired_token':
-      throw new ExpiredToken('device_code has expired: start the sign-in again');
+      throw new DevicePollError('expired_token', 'device_code has expired: start the sign-in again');
     case 'access_denied':
-      throw new AccessDenied('the person denied the sign-in');
+      throw new DevicePollError('access_denied', 'the person denied the sign-in');
     case 'issue':
       return issue(
         ctx,
@@ -78,7 +73,7 @@ async function poll(ctx: GrantContext): Promise<Issued> {
     case 'authorization_pending':
       // Another poll or the person's answer wrote the record between the read and the swap: the next poll
       // sees what they wrote.
-      throw new AuthorizationPending('the person has not answered yet');
+      throw new DevicePollError('authorization_pending', PENDING);
   }
 }
 
@@ -98,7 +93,7 @@ async function answerWaiting(
   userCode: string,
   known: StoredRecord<DeviceAuthorizationRecord>,
   nowMs: number,
-): Promise<AuthorizationPending | SlowDown | undefined> {
+): Promise<DevicePollError | undefined> {
   const decision = decidePoll(known.value, nowMs);
   if (decision.answer !== 'slow_down' && decision.answer !== 'authorization_pending') return undefined;
   const slow = decision.answer === 'slow_down' ? { intervalSeconds: decision.intervalSeconds } : {};
@@ -119,8 +114,11 @@ async function answerWaiting(
     version,
   });
   return decision.answer === 'slow_down'
-    ? new SlowDown(`polling too fast: wait at least ${decision.intervalSeconds} seconds between polls`)
-    : new AuthorizationPending('the person has not answered yet');
+    ? new DevicePollError(
+        'slow_down',
+        `polling too fast: wait at least ${decision.intervalSeconds} seconds between polls`,
+      )
+    : new DevicePollError('authorization_pending', PENDING);
 }
 
 /**
@@ -136,29 +134,13 @@ async function issue(
   const { deps, settings } = peopleGrantOf(ctx);
   const nowMs = ctx.now();
   const record = stored.value;
-  const user = await personOf(deps, approval.userId, nowMs);
-  const offline = record.scopes.includes('offline_access') && ctx.client.grantTypes.has('refresh_token');
-  const scopes = offline ? record.scopes : record.scopes.filter((scope) => scope !== 'offline_access');
-  const tokens = await issuePeopleTokens({
-    issuer: ctx.issuer,
-    keys: ctx.snapshot.keys,
-    client: ctx.client,
-    people: settings,
-    user,
-    sid: approval.sid,
-    authTime: approval.authTime,
-    amr: approval.amr,
-    scopes,
-    authorizedResources: record.resources,
-    requestedResources: ctx.resources,
-    nowMs,
-  });
   const start = {
     ...approval,
     clientId: record.clientId,
     scopes: record.scopes,
     resources: record.resources,
   };
+  const { tokens, offline } = await issueSignInTokens(ctx, start, nowMs);
   const family: FirstRefreshToken | undefined = offline ? firstOfFamily(start, settings, nowMs) : undefined;
   const next = withOwner({
     value: { ...record, issuedAtMs: nowMs },

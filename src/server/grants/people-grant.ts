@@ -1,5 +1,5 @@
 import type { UserRecord } from '../../people/records.ts';
-import type { PeopleTokens } from '../../people/tokens/issue.ts';
+import { issuePeopleTokens, type PeopleTokens } from '../../people/tokens/issue.ts';
 import type { CompiledPeopleClient } from '../../store/snapshot.ts';
 import { InvalidGrant, ServerError, UnauthorizedClient } from '../errors.ts';
 import type { GrantContext, Issued, PeopleGrantDeps } from './grant.ts';
@@ -39,4 +39,45 @@ export function peopleIssued(tokens: PeopleTokens, refreshToken: string | undefi
     audience: tokens.audience,
     algorithm: tokens.algorithm,
   };
+}
+
+/** What a sign-in (a redeemed code, an approved device) grants: whose, through which session, for what. */
+export interface SignInGrant {
+  userId: string;
+  sid: string;
+  authTime: number;
+  amr: readonly string[];
+  scopes: readonly string[];
+  resources: readonly string[];
+  nonce?: string;
+}
+
+/**
+ * The first tokens of a sign-in. `offline_access` stays in the scopes, and a refresh-token family is to start
+ * (`offline`), only when the client may refresh: RFC 6749 §3.3, the response's scope says what was issued.
+ */
+export async function issueSignInTokens(
+  ctx: GrantContext,
+  grant: SignInGrant,
+  nowMs: number,
+): Promise<{ tokens: PeopleTokens; offline: boolean }> {
+  const { deps, settings } = peopleGrantOf(ctx);
+  const user = await personOf(deps, grant.userId, nowMs);
+  const offline = grant.scopes.includes('offline_access') && ctx.client.grantTypes.has('refresh_token');
+  const tokens = await issuePeopleTokens({
+    issuer: ctx.issuer,
+    keys: ctx.snapshot.keys,
+    client: ctx.client,
+    people: settings,
+    user,
+    sid: grant.sid,
+    authTime: grant.authTime,
+    amr: grant.amr,
+    scopes: offline ? grant.scopes : grant.scopes.filter((scope) => scope !== 'offline_access'),
+    authorizedResources: grant.resources,
+    requestedResources: ctx.resources,
+    ...(grant.nonce === undefined ? {} : { nonce: grant.nonce }),
+    nowMs,
+  });
+  return { tokens, offline };
 }

@@ -6,13 +6,8 @@ import { oidcProvider } from '../../../src/people/upstream/oidc.ts';
 import type { UpstreamDeps } from '../../../src/people/upstream/upstream-http.ts';
 import { UpstreamSignInError, type UpstreamProvider } from '../../../src/people/upstream/upstream.ts';
 import type { CompiledConnection, ConnectionSignIn } from '../../../src/store/snapshot.ts';
-import {
-  LATCHKEY_AT_IDP,
-  PUBLIC_LATCHKEY_AT_IDP,
-  startCompanyIdp,
-  type CompanyIdp,
-} from '../../support/oidc-upstream.ts';
-import { signIn } from '../harness.ts';
+import { PUBLIC_LATCHKEY_AT_IDP, startCompanyIdp, type CompanyIdp } from '../../support/oidc-upstream.ts';
+import { companyConnection } from '../harness.ts';
 
 const CALLBACK = 'http://127.0.0.1:8080/login/callback';
 const DEV_POLICY = { ...STRICT_POLICY, allowLoopback: true };
@@ -23,17 +18,6 @@ const deps = (overrides: Partial<UpstreamDeps> = {}): UpstreamDeps => ({
 });
 
 type SignInConnection = CompiledConnection & { signIn: ConnectionSignIn };
-
-function companyConnection(issuer: string, overrides: Partial<ConnectionSignIn> = {}): SignInConnection {
-  return {
-    namespace: 'corp',
-    name: 'company-idp',
-    type: 'oidc',
-    issuer,
-    keys: [],
-    signIn: signIn({ displayName: 'Company IdP', ...LATCHKEY_AT_IDP, ...overrides }),
-  };
-}
 
 /** The whole round trip: begin, the person signs in at the IdP, finish with what came back. */
 async function signInThrough(
