@@ -5,7 +5,12 @@ import { LOG_LEVEL_OPTION, logLevelOption, type LogLevel } from '../log-level.ts
 import { portOption } from '../options.ts';
 import { formatUsage, parseOptions, type CommandDef, type OptionDef } from '../option-table.ts';
 import { addressPolicyOption, STRICT_POLICY, type AddressPolicy } from '../outbound/address-policy.ts';
-import { SIGN_IN_LIMIT_OPTIONS, signInLimitsOption } from '../people/throttle-options.ts';
+import {
+  SIGN_IN_LIMIT_OPTIONS,
+  signInLimitsOption,
+  userCodeLimitsOption,
+} from '../people/throttle-options.ts';
+import type { UserCodeLimits } from '../people/device/user-code-throttle.ts';
 import type { SignInLimits } from '../people/throttle.ts';
 import { issuerUrls } from '../server/issuer.ts';
 import { HTTP_LIMIT_OPTIONS, httpLimitsOption, type HttpLimits } from '../server/http-limits.ts';
@@ -38,6 +43,8 @@ export interface DevConfig {
   replayLimits?: ReplayLimits;
   /** Failed sign-ins allowed per person and per address (`--sign-in-failures-*`). */
   signInLimits?: SignInLimits;
+  /** Wrong device codes allowed per browser and per address (`--device-code-failures-*`). */
+  userCodeLimits?: UserCodeLimits;
   /**
    * Which addresses Connection issuers (under --check-connections) and clients' `jwksUri` may have; default
    * {@link DEV_ADDRESS_POLICY}.
@@ -165,6 +172,7 @@ export function parseDevArgs(argv: readonly string[], cwd: string): DevConfig {
     httpLimits: httpLimitsOption(values),
     replayLimits: replayPerClientOption(values),
     signInLimits: signInLimitsOption(values),
+    userCodeLimits: userCodeLimitsOption(values),
     issuerPolicy: addressPolicyOption(values['allow-issuer-hosts'], values['deny-issuer-networks'], true),
   };
 }

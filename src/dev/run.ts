@@ -172,6 +172,7 @@ async function startDevServers(dev: DevContext): Promise<RunningServers> {
     httpLimits: config.httpLimits,
     replayLimits: config.replayLimits,
     signInLimits: config.signInLimits,
+    userCodeLimits: config.userCodeLimits,
     addressPolicy: dev.addressPolicy,
     now: dev.now,
     events: dev.events,

@@ -15,7 +15,12 @@ import { DEFAULT_ROTATION, type RotationSchedule } from '../keys/signing-key-rot
 import { addressPolicyOption, type AddressPolicy } from '../outbound/address-policy.ts';
 import { issuerUrls } from '../server/issuer.ts';
 import { HTTP_LIMIT_OPTIONS, httpLimitsOption, type HttpLimits } from '../server/http-limits.ts';
-import { SIGN_IN_LIMIT_OPTIONS, signInLimitsOption } from '../people/throttle-options.ts';
+import {
+  SIGN_IN_LIMIT_OPTIONS,
+  signInLimitsOption,
+  userCodeLimitsOption,
+} from '../people/throttle-options.ts';
+import type { UserCodeLimits } from '../people/device/user-code-throttle.ts';
 import type { SignInLimits } from '../people/throttle.ts';
 import { REPLAY_LIMIT_OPTIONS, replayLimitsOption, type ReplayLimits } from '../runtime/replay-admission.ts';
 import { checkIssuerScheme, tlsFilesOption, type TlsFiles } from '../server/tls.ts';
@@ -51,6 +56,8 @@ export interface OperatorConfig {
   replayLimits?: ReplayLimits;
   /** Failed sign-ins allowed per person and per address (`--sign-in-failures-*`). */
   signInLimits?: SignInLimits;
+  /** Wrong device codes allowed per browser and per address (`--device-code-failures-*`). */
+  userCodeLimits?: UserCodeLimits;
   /** Where runtime state lives; undefined: embedded in memory (`--state embedded` without `--state-path`). */
   state?: StateConfig;
   /** Which addresses Connection issuers may have; undefined: https only, no local or metadata address. */
@@ -340,6 +347,7 @@ export function parseOperatorArgs(
     httpLimits: httpLimitsOption(values),
     replayLimits: replayLimitsOption(values),
     signInLimits: signInLimitsOption(values),
+    userCodeLimits: userCodeLimitsOption(values),
     state: stateOption(values, env),
     issuerPolicy: addressPolicyOption(values['allow-issuer-hosts'], values['deny-issuer-networks'], false),
     ...(podUid !== undefined ? { podUid } : {}),

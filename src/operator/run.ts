@@ -176,6 +176,7 @@ async function startServing(core: OperatorCore): Promise<Serving> {
     httpLimits: config.httpLimits,
     replayLimits: config.replayLimits,
     signInLimits: config.signInLimits,
+    userCodeLimits: config.userCodeLimits,
     addressPolicy: core.policy,
   }).catch(async (error: unknown) => {
     await state?.close();

@@ -1,12 +1,13 @@
 import { ConfigError } from '../config-error.ts';
 import type { OptionDef, OptionValues } from '../option-table.ts';
 import { durationOption, formatDuration, integerOption } from '../options.ts';
+import { DEFAULT_USER_CODE_LIMITS, type UserCodeLimits } from './device/user-code-throttle.ts';
 import { DEFAULT_SIGN_IN_LIMITS, type SignInLimits } from './throttle.ts';
 
 /**
- * The command-line options of the failed sign-in throttle (throttle.ts), in `latchkey dev` and the operator
- * (chart values `signIn.*`). One window serves both counters: a person's and an address's failures age out
- * together, so "try again in N minutes" is one answer.
+ * The command-line options of the failed sign-in throttle (throttle.ts) and of wrong device codes
+ * (device/user-code-throttle.ts), in `latchkey dev` and the operator (chart values `signIn.*`). One window serves
+ * every counter: failures age out together, so "try again in N minutes" is one answer.
  */
 export const SIGN_IN_LIMIT_OPTIONS = [
   {
@@ -31,6 +32,22 @@ export const SIGN_IN_LIMIT_OPTIONS = [
     default: formatDuration(DEFAULT_SIGN_IN_LIMITS.perPerson.windowSeconds * 1000),
     description:
       'how long a failed sign-in counts; past a limit, attempts are refused until the oldest ages out',
+  },
+  {
+    name: 'device-code-failures-per-browser',
+    type: 'string',
+    value: 'N',
+    default: String(DEFAULT_USER_CODE_LIMITS.perBrowser.failures),
+    description:
+      'unknown codes one browser may enter on the device verification page within the window (RFC 8628 §5.1)',
+  },
+  {
+    name: 'device-code-failures-per-address',
+    type: 'string',
+    value: 'N',
+    default: String(DEFAULT_USER_CODE_LIMITS.perAddress.failures),
+    description:
+      'unknown codes one source address (an IPv6 /64) may enter on the device verification page within the window',
   },
 ] as const satisfies readonly OptionDef[];
 
@@ -76,6 +93,43 @@ export function signInLimitsOption(values: OptionValues<typeof SIGN_IN_LIMIT_OPT
   const windowSeconds = Math.ceil(windowMs / 1000);
   return {
     perPerson: { failures: perPerson, windowSeconds },
+    perAddress: { failures: perAddress, windowSeconds },
+  };
+}
+
+/**
+ * Reads the wrong device code limits of {@link SIGN_IN_LIMIT_OPTIONS}, counted over the window of
+ * `--sign-in-failure-window`; an absent option keeps its default (the per-browser limit at most the per-address
+ * one given).
+ *
+ * @throws {ConfigError} naming the option that is not an integer in range, or a per-browser limit above the
+ *   per-address one
+ */
+export function userCodeLimitsOption(values: OptionValues<typeof SIGN_IN_LIMIT_OPTIONS>): UserCodeLimits {
+  const d = DEFAULT_USER_CODE_LIMITS;
+  const perAddress = integerOption(
+    values['device-code-failures-per-address'],
+    '--device-code-failures-per-address',
+    d.perAddress.failures,
+    1,
+    MAX_FAILURES,
+  );
+  const perBrowser = integerOption(
+    values['device-code-failures-per-browser'],
+    '--device-code-failures-per-browser',
+    Math.min(d.perBrowser.failures, perAddress),
+    1,
+    MAX_FAILURES,
+  );
+  if (perBrowser > perAddress) {
+    throw new ConfigError(
+      '--device-code-failures-per-browser',
+      `must not be above --device-code-failures-per-address (${perAddress}): each failure counts for both`,
+    );
+  }
+  const { windowSeconds } = signInLimitsOption(values).perAddress;
+  return {
+    perBrowser: { failures: perBrowser, windowSeconds },
     perAddress: { failures: perAddress, windowSeconds },
   };
 }

@@ -132,6 +132,8 @@ describe('helm template with the default values', () => {
       '--sign-in-failures-per-person=5',
       '--sign-in-failures-per-address=20',
       '--sign-in-failure-window=15m',
+      '--device-code-failures-per-browser=5',
+      '--device-code-failures-per-address=20',
       '--log-format=json',
       '--log-level=info',
     ]);
