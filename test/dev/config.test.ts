@@ -1,3 +1,4 @@
+import { DEFAULT_USER_CODE_LIMITS } from '../../src/people/device/user-code-throttle.ts';
 import { describe, expect, it } from 'vitest';
 import { ConfigError } from '../../src/config-error.ts';
 import { BUNDLED_EXAMPLES, DEV_USAGE, parseDevArgs } from '../../src/dev/config.ts';
@@ -21,6 +22,7 @@ describe('latchkey dev options', () => {
       httpLimits: DEFAULT_HTTP_LIMITS,
       replayLimits: DEFAULT_REPLAY_LIMITS,
       signInLimits: DEFAULT_SIGN_IN_LIMITS,
+      userCodeLimits: DEFAULT_USER_CODE_LIMITS,
       // Dev mode's issuers may be on this machine; nothing else is widened.
       issuerPolicy: { ...STRICT_POLICY, allowLoopback: true },
     });
