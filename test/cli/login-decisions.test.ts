@@ -52,7 +52,10 @@ describe('readCallback (RFC 6749 §4.1.2, RFC 9207)', () => {
   const expected = { state: 's1', issuer: TARGET.issuer };
   it.each([
     [`?code=c1&state=s1&iss=${TARGET.issuer}`, { code: 'c1' }],
-    [`?code=c1&state=s2&iss=${TARGET.issuer}`, { error: 'the answer belongs to another sign-in (state)' }],
+    [
+      `?code=c1&state=s2&iss=${TARGET.issuer}`,
+      { error: 'the answer belongs to another sign-in (state)', foreign: true },
+    ],
     ['?code=c1&state=s1&iss=https://evil.example', { error: 'the answer comes from another issuer (iss)' }],
     ['?code=c1&state=s1', { error: 'the answer comes from another issuer (iss)' }],
     [

@@ -148,6 +148,10 @@ describe('latchkey login with the browser flow (RFC 8252)', () => {
     const [, url] = await run.stderrMatching(
       /open this address in a browser on this machine:\n\n {2}(\S+)\n/,
     );
+    // Something else on the machine answers the listener first, with another state: the sign-in goes on.
+    const listener = new URL(new URL(url as string).searchParams.get('redirect_uri') as string);
+    const stray = await fetch(`${listener.href}?code=stolen&state=other&iss=${encodeURIComponent(h.issuer)}`);
+    expect(stray.status).toBe(400);
     const browser = new Browser(h);
     const login = await browser.follow(await browser.get(url as string));
     const form = formOf(await login.text(), '/login/password');

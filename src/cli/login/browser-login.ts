@@ -13,8 +13,12 @@ export function pkcePair(): { verifier: string; challenge: string } {
   return { verifier, challenge: createHash('sha256').update(verifier).digest('base64url') };
 }
 
-/** What came back to the listener: a code for this sign-in, or why not (RFC 6749 §4.1.2, RFC 9207). */
-export type Callback = { code: string } | { error: string };
+/**
+ * What came back to the listener: a code for this sign-in, or why not (RFC 6749 §4.1.2, RFC 9207). `foreign`
+ * is an answer that is not this sign-in's (another `state`): it is refused and the listener keeps waiting, so
+ * whatever else on the machine can reach 127.0.0.1 cannot end the sign-in.
+ */
+export type Callback = { code: string } | { error: string; foreign?: true };
 
 /**
  * Reads the redirect the browser brings back. The `state` must be this sign-in's, and `iss` (RFC 9207) the
@@ -22,8 +26,9 @@ export type Callback = { code: string } | { error: string };
  */
 export function readCallback(url: URL, expected: { state: string; issuer: string }): Callback {
   const params = url.searchParams;
-  if (params.get('state') !== expected.state)
-    return { error: 'the answer belongs to another sign-in (state)' };
+  if (params.get('state') !== expected.state) {
+    return { error: 'the answer belongs to another sign-in (state)', foreign: true };
+  }
   if (params.get('iss') !== expected.issuer) return { error: 'the answer comes from another issuer (iss)' };
   const error = params.get('error');
   if (error !== null)
@@ -62,7 +67,7 @@ export async function browserLogin(
     res.end(
       'code' in callback ? 'Signed in. You can close this window.\n' : `Not signed in: ${callback.error}\n`,
     );
-    settle(callback);
+    if (!('foreign' in callback)) settle(callback);
   });
   await new Promise<void>((listening) => server.listen(0, '127.0.0.1', listening));
   const redirectUri = `http://127.0.0.1:${(server.address() as AddressInfo).port}/callback`;

@@ -1,5 +1,5 @@
 import { createHash, randomBytes } from 'node:crypto';
-import { mkdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
+import { chmod, mkdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { decodeJwt } from 'jose';
 import type { Target } from './options.ts';
@@ -104,6 +104,8 @@ export async function writeCache(target: Target, tokens: CachedTokens): Promise<
   const file = cacheFile(target);
   const folder = join(target.cacheDir, 'tokens');
   await mkdir(folder, { recursive: true, mode: 0o700 });
+  // A folder made before (by hand, or by an older version) may be wider: it holds credentials.
+  await chmod(folder, 0o700);
   const temporary = join(folder, `.${randomBytes(8).toString('hex')}.tmp`);
   try {
     await writeFile(temporary, `${JSON.stringify(tokens)}\n`, { mode: 0o600, flag: 'wx' });
