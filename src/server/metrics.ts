@@ -135,7 +135,7 @@ function signInMetrics(registry: Registry, events: EventBus): (() => void)[] {
   });
   const throttled = new Counter({
     name: 'latchkey_sign_in_throttled_total',
-    help: 'Sign-in attempts refused unchecked after too many failures, by the limit reached (person or address).',
+    help: 'Sign-in attempts and device codes refused unchecked after too many failures, by the limit reached (person, address or browser).',
     labelNames: ['scope'] as const,
     registers: [registry],
   });
