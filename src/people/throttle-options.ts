@@ -63,34 +63,12 @@ const MAX_FAILURES = 100_000;
  */
 export function signInLimitsOption(values: OptionValues<typeof SIGN_IN_LIMIT_OPTIONS>): SignInLimits {
   const d = DEFAULT_SIGN_IN_LIMITS;
-  const perAddress = integerOption(
-    values['sign-in-failures-per-address'],
-    '--sign-in-failures-per-address',
-    d.perAddress.failures,
-    1,
-    MAX_FAILURES,
+  const { inner: perPerson, outer: perAddress } = nestedLimits(
+    values,
+    { name: 'sign-in-failures-per-person', fallback: d.perPerson.failures },
+    { name: 'sign-in-failures-per-address', fallback: d.perAddress.failures },
   );
-  const perPerson = integerOption(
-    values['sign-in-failures-per-person'],
-    '--sign-in-failures-per-person',
-    Math.min(d.perPerson.failures, perAddress),
-    1,
-    MAX_FAILURES,
-  );
-  if (perPerson > perAddress) {
-    throw new ConfigError(
-      '--sign-in-failures-per-person',
-      `must not be above --sign-in-failures-per-address (${perAddress}): each failure counts for both`,
-    );
-  }
-  const windowMs = durationOption(
-    values['sign-in-failure-window'],
-    '--sign-in-failure-window',
-    d.perPerson.windowSeconds * 1000,
-    1000,
-    24 * 3_600_000,
-  );
-  const windowSeconds = Math.ceil(windowMs / 1000);
+  const windowSeconds = failureWindowSeconds(values);
   return {
     perPerson: { failures: perPerson, windowSeconds },
     perAddress: { failures: perAddress, windowSeconds },
@@ -107,29 +85,55 @@ export function signInLimitsOption(values: OptionValues<typeof SIGN_IN_LIMIT_OPT
  */
 export function userCodeLimitsOption(values: OptionValues<typeof SIGN_IN_LIMIT_OPTIONS>): UserCodeLimits {
   const d = DEFAULT_USER_CODE_LIMITS;
-  const perAddress = integerOption(
-    values['device-code-failures-per-address'],
-    '--device-code-failures-per-address',
-    d.perAddress.failures,
-    1,
-    MAX_FAILURES,
+  const { inner: perBrowser, outer: perAddress } = nestedLimits(
+    values,
+    { name: 'device-code-failures-per-browser', fallback: d.perBrowser.failures },
+    { name: 'device-code-failures-per-address', fallback: d.perAddress.failures },
   );
-  const perBrowser = integerOption(
-    values['device-code-failures-per-browser'],
-    '--device-code-failures-per-browser',
-    Math.min(d.perBrowser.failures, perAddress),
-    1,
-    MAX_FAILURES,
-  );
-  if (perBrowser > perAddress) {
-    throw new ConfigError(
-      '--device-code-failures-per-browser',
-      `must not be above --device-code-failures-per-address (${perAddress}): each failure counts for both`,
-    );
-  }
-  const { windowSeconds } = signInLimitsOption(values).perAddress;
+  const windowSeconds = failureWindowSeconds(values);
   return {
     perBrowser: { failures: perBrowser, windowSeconds },
     perAddress: { failures: perAddress, windowSeconds },
   };
+}
+
+/**
+ * Two limits where every failure counts for both, the inner (a person, a browser) within the outer (an
+ * address): each an integer option, the inner's default lowered to the outer given.
+ *
+ * @throws {ConfigError} naming an option that is not an integer in range, or an inner limit above the outer one
+ *   (the outer counter would then stop first, and the inner limit never)
+ */
+function nestedLimits(
+  values: Readonly<Record<string, string | undefined>>,
+  inner: { name: string; fallback: number },
+  outer: { name: string; fallback: number },
+): { inner: number; outer: number } {
+  const outerLimit = integerOption(values[outer.name], `--${outer.name}`, outer.fallback, 1, MAX_FAILURES);
+  const innerLimit = integerOption(
+    values[inner.name],
+    `--${inner.name}`,
+    Math.min(inner.fallback, outerLimit),
+    1,
+    MAX_FAILURES,
+  );
+  if (innerLimit > outerLimit) {
+    throw new ConfigError(
+      `--${inner.name}`,
+      `must not be above --${outer.name} (${outerLimit}): each failure counts for both`,
+    );
+  }
+  return { inner: innerLimit, outer: outerLimit };
+}
+
+/** `--sign-in-failure-window` in whole seconds: how long every failure counts. */
+function failureWindowSeconds(values: OptionValues<typeof SIGN_IN_LIMIT_OPTIONS>): number {
+  const windowMs = durationOption(
+    values['sign-in-failure-window'],
+    '--sign-in-failure-window',
+    DEFAULT_SIGN_IN_LIMITS.perPerson.windowSeconds * 1000,
+    1000,
+    24 * 3_600_000,
+  );
+  return Math.ceil(windowMs / 1000);
 }

@@ -3,15 +3,16 @@ import { STRICT_POLICY } from '../../src/outbound/address-policy.ts';
 import type { UserRecord } from '../../src/people/records.ts';
 import { formActionAllowed } from '../../src/people/login/upstream-sign-in.ts';
 import { identityKey } from '../../src/people/users.ts';
-import type { CompiledConnection, ConnectionSignIn } from '../../src/store/snapshot.ts';
-import {
-  COMPANY_PEOPLE,
-  LATCHKEY_AT_IDP,
-  startCompanyIdp,
-  type CompanyIdp,
-} from '../support/oidc-upstream.ts';
+import type { ConnectionSignIn } from '../../src/store/snapshot.ts';
+import { COMPANY_PEOPLE, startCompanyIdp, type CompanyIdp } from '../support/oidc-upstream.ts';
 import { authorizeUrl, pkce, webRequest } from './authorize-support.ts';
-import { peopleClient, peopleWorld, signIn, startPeopleHarness, type PeopleHarness } from './harness.ts';
+import {
+  companyConnection,
+  peopleClient,
+  peopleWorld,
+  startPeopleHarness,
+  type PeopleHarness,
+} from './harness.ts';
 import { Browser, formOf } from './login-browser.ts';
 
 /**
@@ -34,17 +35,6 @@ describe('formActionAllowed', () => {
     expect(formActionAllowed(expected, actual)).toBe(allowed);
   });
 });
-
-function companyConnection(issuer: string, overrides: Partial<ConnectionSignIn> = {}): CompiledConnection {
-  return {
-    namespace: 'corp',
-    name: 'company-idp',
-    type: 'oidc',
-    issuer,
-    keys: [],
-    signIn: signIn({ displayName: 'Company IdP', ...LATCHKEY_AT_IDP, ...overrides }),
-  };
-}
 
 /** The corp app, offering `connections` (the test Connection and the company IdP's). */
 function world(h: PeopleHarness, idp: CompanyIdp, connections: string[]) {

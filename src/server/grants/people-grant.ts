@@ -61,10 +61,24 @@ export async function issueSignInTokens(
   grant: SignInGrant,
   nowMs: number,
 ): Promise<{ tokens: PeopleTokens; offline: boolean }> {
+  const offline = grant.scopes.includes('offline_access') && ctx.client.grantTypes.has('refresh_token');
+  const scopes = offline ? grant.scopes : grant.scopes.filter((scope) => scope !== 'offline_access');
+  return { tokens: await issueGrantTokens(ctx, grant, scopes, nowMs), offline };
+}
+
+/**
+ * A person's tokens for `scopes` under what a grant holds (a code, a device approval, a refresh token): the
+ * person, who must still exist, and the session's `sid`, `auth_time` and `amr`.
+ */
+export async function issueGrantTokens(
+  ctx: GrantContext,
+  grant: Omit<SignInGrant, 'scopes'>,
+  scopes: readonly string[],
+  nowMs: number,
+): Promise<PeopleTokens> {
   const { deps, settings } = peopleGrantOf(ctx);
   const user = await personOf(deps, grant.userId, nowMs);
-  const offline = grant.scopes.includes('offline_access') && ctx.client.grantTypes.has('refresh_token');
-  const tokens = await issuePeopleTokens({
+  return issuePeopleTokens({
     issuer: ctx.issuer,
     keys: ctx.snapshot.keys,
     client: ctx.client,
@@ -73,11 +87,10 @@ export async function issueSignInTokens(
     sid: grant.sid,
     authTime: grant.authTime,
     amr: grant.amr,
-    scopes: offline ? grant.scopes : grant.scopes.filter((scope) => scope !== 'offline_access'),
+    scopes,
     authorizedResources: grant.resources,
     requestedResources: ctx.resources,
     ...(grant.nonce === undefined ? {} : { nonce: grant.nonce }),
     nowMs,
   });
-  return { tokens, offline };
 }

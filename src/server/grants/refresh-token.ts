@@ -1,13 +1,12 @@
 import { digestOf, randomToken } from '../../people/digest.ts';
 import type { RefreshTokenRecord } from '../../people/records.ts';
-import { issuePeopleTokens } from '../../people/tokens/issue.ts';
 import { narrowScopes, refreshTokenExpiry, refreshUse } from '../../people/tokens/refresh-family.ts';
 import type { StoredRecord } from '../../state/runtime-state.ts';
 import type { CompiledPeopleClient } from '../../store/snapshot.ts';
 import { nonEmpty } from '../client-auth.ts';
 import { InvalidGrant, InvalidRequest, InvalidScope, quote } from '../errors.ts';
 import type { Grant, GrantContext, Issued, PeopleGrantDeps } from './grant.ts';
-import { peopleGrantOf, peopleIssued, personOf } from './people-grant.ts';
+import { issueGrantTokens, peopleGrantOf, peopleIssued } from './people-grant.ts';
 
 /**
  * `grant_type=refresh_token` (RFC 6749 §6) with rotation on every use and reuse detection (RFC 9700
@@ -47,22 +46,8 @@ async function refresh(ctx: GrantContext): Promise<Issued> {
           `scope was not granted to this refresh token: ${narrowed.widening.slice(0, 10).map(quote).join(', ')}`,
         );
   }
-  const user = await personOf(deps, record.userId, nowMs);
   // Signed before the rotation, so a refusal of the target leaves the family as it was.
-  const tokens = await issuePeopleTokens({
-    issuer: ctx.issuer,
-    keys: ctx.snapshot.keys,
-    client: ctx.client,
-    people: settings,
-    user,
-    sid: record.sid,
-    authTime: record.authTime,
-    amr: record.amr,
-    scopes: narrowed.scopes,
-    authorizedResources: record.resources,
-    requestedResources: ctx.resources,
-    nowMs,
-  });
+  const tokens = await issueGrantTokens(ctx, record, narrowed.scopes, nowMs);
   const successor = await rotate(deps, presented, stored, settings, nowMs);
   return peopleIssued(tokens, successor);
 }
