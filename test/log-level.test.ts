@@ -71,6 +71,13 @@ describe('the level of an event', () => {
     expect(EVENT_LEVELS['state.unavailable']).toBe('error');
   });
 
+  it('logs a device waiting as it should (RFC 8628 §3.5) at debug, and its other answers as refusals', () => {
+    expect(eventLevel('token.failed', { error: 'authorization_pending', detail: 'x' })).toBe('debug');
+    expect(eventLevel('token.failed', { error: 'slow_down', detail: 'x' })).toBe('debug');
+    expect(eventLevel('token.failed', { error: 'access_denied', detail: 'x' })).toBe('info');
+    expect(eventLevel('token.failed', { error: 'expired_token', detail: 'x' })).toBe('info');
+  });
+
   it('keeps the tokens issued at debug: they are the hot path', () => {
     expect(EVENT_LEVELS['token.issued']).toBe('debug');
     expect(EVENT_LEVELS['token.introspected']).toBe('debug');

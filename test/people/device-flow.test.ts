@@ -126,6 +126,8 @@ describe('polling (RFC 8628 §3.4, §3.5)', () => {
     expect((await pollOnce(h, deviceCode)).body.error).toBe('authorization_pending');
 
     const b = await aliceBrowser();
+    const answered = h.seen('signIn.deviceAnswered');
+    const seenBefore = answered.length;
     const { answer, page } = await answerConfirmation(
       b,
       await enterCode(b, body.user_code as string),
@@ -134,6 +136,7 @@ describe('polling (RFC 8628 §3.4, §3.5)', () => {
     expect(page).toContain(body.user_code as string);
     expect(answer.status).toBe(200);
     expect(await answer.text()).toContain('Your device is signed in');
+    expect(answered.slice(seenBefore)).toEqual([{ clientId: DEVICE_CLI, approved: true }]);
 
     // The answer is given at once, whatever the interval.
     const issued = await pollOnce(h, deviceCode);
@@ -159,8 +162,11 @@ describe('polling (RFC 8628 §3.4, §3.5)', () => {
   it('answers access_denied after the person denies, and nothing is issued', async () => {
     const { body } = await startDevice(h);
     const b = await aliceBrowser();
+    const answered = h.seen('signIn.deviceAnswered');
+    const seenBefore = answered.length;
     const { answer } = await answerConfirmation(b, await enterCode(b, body.user_code as string), 'deny');
     expect(await answer.text()).toContain('Device sign-in denied');
+    expect(answered.slice(seenBefore)).toEqual([{ clientId: DEVICE_CLI, approved: false }]);
     expect((await pollOnce(h, body.device_code as string)).body.error).toBe('access_denied');
     h.clock.now += 5000;
     expect((await pollOnce(h, body.device_code as string)).body.error).toBe('access_denied');

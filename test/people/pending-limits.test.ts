@@ -5,6 +5,7 @@ import { addressOwner, retryAfterSeconds, type PendingLimits } from '../../src/p
 import { signInLimitsOption } from '../../src/people/throttle-options.ts';
 import type { CompiledConnection } from '../../src/store/snapshot.ts';
 import { authorizeUrl, pkce, postForm, webRequest } from './authorize-support.ts';
+import { DEVICE_CLI, deviceWorld, startDevice } from './device-support.ts';
 import {
   PEOPLE,
   peopleClient,
@@ -204,6 +205,29 @@ describe('pending sign-ins per source address and per client', () => {
     });
     expect(refused).toEqual([{ kind: 'authorization_request', owner: 'client' }]);
     expect((await push('gh-app.people')).status).toBe(201);
+  });
+
+  it('refuses device authorizations past the share of one address, and takes them from another', async () => {
+    h.source.snapshot = deviceWorld(h);
+    const refused = h.seen('signIn.pendingRefused');
+    for (let i = 0; i < LIMITS.devicesPerAddress; i++) expect((await startDevice(h)).status).toBe(200);
+    const full = await fetch(`${h.issuer}/oauth2/device_authorization`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/x-www-form-urlencoded' },
+      body: new URLSearchParams({ client_id: DEVICE_CLI }).toString(),
+    });
+    expect(full.status).toBe(429);
+    expect(full.headers.get('retry-after')).toBe('1200');
+    expect(await full.json()).toEqual({
+      error: 'temporarily_unavailable',
+      error_description: 'too many device sign-ins are in progress from this network; try again shortly',
+    });
+    expect(refused).toEqual([{ kind: 'device_authorization', owner: 'address' }]);
+    const elsewhere = await other.request(`${h.issuer}/oauth2/device_authorization`, {
+      method: 'POST',
+      body: new URLSearchParams({ client_id: DEVICE_CLI }).toString(),
+    });
+    expect(elsewhere.status).toBe(200);
   });
 });
 
