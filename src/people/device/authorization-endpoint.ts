@@ -10,7 +10,7 @@ import { digestOf } from '../digest.ts';
 import { insertPending } from '../pending.ts';
 import type { DeviceAuthorizationRecord } from '../records.ts';
 import { formatUserCode, newDeviceCode, newUserCode } from './codes.ts';
-import { DEVICE_CODE_GRANT } from './device-client.ts';
+import { DEVICE_CODE_GRANT, usesDeviceGrant } from './device-client.ts';
 import {
   DEFAULT_POLL_INTERVAL_SECONDS,
   DEVICE_CODE_LIFETIME_MS,
@@ -78,7 +78,7 @@ async function authorizeDevice(
  * Connections, consent). RFC 8628 §3.2 refers to RFC 6749 §5.2, whose code for this is `unauthorized_client`.
  */
 export function checkMayUseDeviceGrant(client: CompiledClient): void {
-  if (client.people === undefined || !client.grantTypes.has(DEVICE_CODE_GRANT)) {
+  if (!usesDeviceGrant(client)) {
     throw new UnauthorizedClient('this client may not use the device authorization grant (RFC 8628)', {
       detail: `client '${client.clientId}' does not list ${DEVICE_CODE_GRANT} in spec.grantTypes`,
     });
