@@ -1,5 +1,22 @@
 import { z } from 'zod';
-import { conditions, notUsedYet, objectRef, observedGeneration, displayName } from './common.ts';
+import { conditions, objectRef, observedGeneration, displayName, withRules } from './common.ts';
+import { MAX_PERSON_RULES, personRuleFields, personRuleRules } from './person-rule.ts';
+
+const member = withRules(
+  z
+    .object({
+      ...personRuleFields,
+      // No default here, as for clients[].roles: server-side apply would record it as the applier's field.
+      roles: z.array(objectRef('Role')).optional().meta({
+        description: "Roles that people matching this rule have in this organization's context.",
+      }),
+    })
+    .meta({
+      description:
+        'People who are members: a Connection of `connections`, optionally narrowed to a group or a verified email domain; or one user id.',
+    }),
+  personRuleRules(),
+);
 
 export const organizationSpec = z
   .object({
@@ -23,17 +40,21 @@ export const organizationSpec = z
         description:
           'OAuthClients that may get tokens for this organization (`org_id` claim); the client must set `organizationUsage` to allow or require.',
       }),
-    connections: z
-      .array(objectRef('Connection'))
+    connections: z.array(objectRef('Connection')).default([]).meta({
+      description:
+        'Connections people may sign in to this organization through: an organization sign-in (`organization` on the authorization request) offers only those of them that the client offers. Each rule of `members` names one of these.',
+    }),
+    members: z
+      .array(member)
+      .max(MAX_PERSON_RULES)
       .default([])
       .meta({
-        description: notUsedYet(
-          'people sign-in',
-          'Connections whose people may sign in to this organization. The references are resolved and checked against `allowedNamespaces` today.',
-        ),
+        description: `Who is a member, by rules on what the Connection says at sign-in: a person matching any rule is one. Membership is computed at each sign-in and refresh, never stored by hand. At most ${MAX_PERSON_RULES}.`,
       }),
   })
-  .meta({ description: 'A tenant or customer: which clients may act for it.' });
+  .meta({
+    description: 'A tenant or customer: which clients may act for it, and which people are its members.',
+  });
 
 export const organizationStatus = z
   .object({

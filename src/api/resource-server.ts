@@ -13,6 +13,9 @@ export type SigningAlgorithm = (typeof SIGNING_ALGORITHMS)[number];
 
 // RFC 6749 §3.3: scope-token = 1*NQCHAR, printable ASCII except space, `"` and `\`.
 export const SCOPE_TOKEN = /^[\x21\x23-\x5B\x5D-\x7E]+$/;
+/** Claims about a person that a ResourceServer may ask for in its access tokens. */
+export const PEOPLE_CLAIMS = ['permissions', 'groups'] as const;
+
 export const scopeName = z.string().min(1).max(200).regex(SCOPE_TOKEN);
 
 export const resourceServerSpec = z
@@ -65,6 +68,19 @@ export const resourceServerSpec = z
         description:
           "Who may ask Latchkey's introspection endpoint (`<issuer>/oauth2/introspect`, RFC 7662) about this API's tokens on its behalf.",
       }),
+    people: z
+      .object({
+        claims: z.array(z.enum(PEOPLE_CLAIMS)).default([]).meta({
+          description:
+            "Claims about the person in this API's access tokens: `permissions`, the scopes the person's Roles give them on this API (Auth0's RBAC claim; Roles by `spec.subjects` and by an Organization's `members`); `groups`, the person's groups as their Connection mapped them.",
+        }),
+        enforceRoles: z.boolean().default(false).meta({
+          description:
+            "A person's token for this API carries only scopes that their Roles give them on it, besides the client's grant (Auth0's RBAC enforcement). Without it, the scopes asked for that the client is granted.",
+        }),
+      })
+      .default({ claims: [], enforceRoles: false })
+      .meta({ description: 'How access tokens issued to people for this API are shaped.' }),
     allowedNamespaces,
   })
   .meta({ description: 'An API protected by Latchkey: its identifier, scopes and token settings.' });

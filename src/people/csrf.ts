@@ -13,7 +13,8 @@ import { readCookie } from './session.ts';
  */
 
 /** What a form does: a token for one purpose is refused for every other. */
-export type FormPurpose = 'choose_connection' | 'test_user' | 'link' | 'consent' | 'continue' | 'device';
+export type FormPurpose =
+  'choose_connection' | 'test_user' | 'link' | 'consent' | 'continue' | 'device' | 'organization';
 
 /**
  * `__Host-` on https binds the cookie to this host with `Path=/` and Secure (RFC 6265bis §4.1.3.2), so no sibling

@@ -46,6 +46,26 @@ export interface AuthorizationRequestRecord {
    * verification page, and it ends with the person's answer recorded on the device authorization.
    */
   device?: { sealedUserCode: string };
+  /**
+   * The organization the sign-in is for, as `org_id`: from the `organization` parameter, or chosen by the person
+   * on the organization page when the client requires one.
+   */
+  organization?: string;
+}
+
+/**
+ * What the Connection said about the person at sign-in that Organization `members` and Role `subjects` rules
+ * match on (src/people/membership/rules.ts). Recorded with the session and carried on what a sign-in grants
+ * (code, refresh-token family, device approval), so membership is computed again at each refresh from the same
+ * facts under the rules then in force.
+ */
+export interface SignInFacts {
+  /** The Connection signed in through, as `namespace/name`. */
+  connection: string;
+  /** The person's groups, as the Connection mapped them. */
+  groups: readonly string[];
+  /** The email, only when the Connection said it is verified. */
+  verifiedEmail?: string;
 }
 
 /** `session`, keyed by the opaque id in the SSO cookie; owned by the user id (list and end a user's sessions). */
@@ -61,6 +81,8 @@ export interface SessionRecord {
   amr: readonly string[];
   /** Client ids the person consented to (third-party clients), with the scopes consented. */
   consents: Readonly<Record<string, readonly string[]>>;
+  /** What the Connection said at this sign-in; absent on sessions from before organizations for people. */
+  facts?: SignInFacts;
 }
 
 /**
@@ -79,6 +101,10 @@ export interface AuthorizationCodeRecord {
   sid: string;
   authTime: number;
   amr: readonly string[];
+  /** What the sign-in said about the person (SignInFacts). */
+  facts?: SignInFacts;
+  /** The organization the tokens are for, as `org_id`. */
+  organization?: string;
   redeemed?: {
     atMs: number;
     accessTokenJti: string;
@@ -102,6 +128,10 @@ export interface RefreshTokenRecord {
   resources: readonly string[];
   authTime: number;
   amr: readonly string[];
+  /** What the sign-in said about the person (SignInFacts): membership is computed again from it at each use. */
+  facts?: SignInFacts;
+  /** The organization the family's tokens are for, as `org_id`. */
+  organization?: string;
   /** Milliseconds since the epoch when the family began: the absolute lifetime counts from here. */
   familyCreatedAtMs: number;
   /** Set once rotated; a use after `rotatedAtMs + grace` is reuse and ends the family. */
@@ -193,6 +223,8 @@ export interface DeviceAuthorizationRecord {
   clientId: string;
   scopes: readonly string[];
   resources: readonly string[];
+  /** The organization (`org_id`) the device's sign-in is for, from `organization`. */
+  organization?: string;
   /** Milliseconds since the epoch; the codes are usable until `createdAtMs + DEVICE_CODE_LIFETIME_MS`. */
   createdAtMs: number;
   /** The least time between two polls, grown by 5 s with each `slow_down` (RFC 8628 §3.5). */
@@ -207,5 +239,14 @@ export interface DeviceAuthorizationRecord {
 
 /** A person approved a device's sign-in (as whom, through which session) or denied it. */
 export type DeviceDecision =
-  | { approved: true; atMs: number; userId: string; sid: string; authTime: number; amr: readonly string[] }
+  | {
+      approved: true;
+      atMs: number;
+      userId: string;
+      sid: string;
+      authTime: number;
+      amr: readonly string[];
+      facts?: SignInFacts;
+      organization?: string;
+    }
   | { approved: false; atMs: number };

@@ -3,7 +3,7 @@ import type { RuntimeState } from '../state/runtime-state.ts';
 import type { Clock } from '../clock.ts';
 import type { PeopleDeps } from './deps.ts';
 import { randomToken } from './digest.ts';
-import type { SessionRecord } from './records.ts';
+import type { SessionRecord, SignInFacts } from './records.ts';
 
 /**
  * The SSO session (issue 12): an opaque random id in a cookie, and a `session` record in runtime state keyed by
@@ -42,6 +42,8 @@ export interface NewSession {
   connection: string;
   /** RFC 8176 values: `['pwd']` for test users, `['fed']` through an upstream. */
   amr: readonly string[];
+  /** What the Connection said about the person (groups, verified email), for organization and role rules. */
+  facts?: SignInFacts;
 }
 
 /** The value of cookie `name` in a `Cookie` header (RFC 6265 §5.4), or undefined. */
@@ -93,6 +95,7 @@ export async function createSession(
     authTime: Math.floor(nowMs / 1000),
     amr: [...input.amr],
     consents: {},
+    ...(input.facts === undefined ? {} : { facts: input.facts }),
   };
   const id = randomToken();
   const expiresAtMs = nowMs + SESSION_LIFETIME_MS;

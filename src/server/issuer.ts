@@ -42,6 +42,8 @@ export interface IssuerUrls {
     loginCallback: string;
     /** The hosted consent page. */
     consent: string;
+    /** The hosted page where a person in several organizations chooses one. */
+    organization: string;
     /** `<issuer path>/.well-known/openid-configuration` (OpenID Connect Discovery 1.0 §4): answered 404 for now. */
     openidConfiguration: string;
     /** `/.well-known/oauth-authorization-server<issuer path>` (RFC 8414 §3). */
@@ -106,6 +108,7 @@ export function issuerUrls(issuer: string, field = 'issuer'): IssuerUrls {
     login: `${base}/login`,
     loginCallback: `${base}/login/callback`,
     consent: `${base}/consent`,
+    organization: `${base}/organization`,
     openidConfiguration: `${base}/.well-known/openid-configuration`,
     oauthMetadata: `/.well-known/oauth-authorization-server${base}`,
   };

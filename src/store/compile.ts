@@ -19,6 +19,7 @@ import {
   type Reusable,
   type ReuseDecision,
 } from './compile/reuse.ts';
+import { peopleRolesOf } from './compile/people-roles.ts';
 import { compileRoles } from './compile/roles.ts';
 
 export type { ConditionDecision, Resolution } from './compile/conditions.ts';
@@ -66,7 +67,6 @@ function compileWith(
 ): Compiled | undefined {
   const optIn = namespaceOptIn(inputs.namespaces);
   const apis = reuse.results?.apis ?? compileApis(byKind.ResourceServer);
-  const roles = compileRoles(byKind.Role, apis, optIn, reuse.results?.roles);
   const connections =
     reuse.results?.connections ??
     compileConnections(byKind.Connection, {
@@ -75,11 +75,14 @@ function compileWith(
       secrets: inputs.secrets,
       allowTest: inputs.allowTestConnections === true,
     });
+  const connectionRefs = connectionTargets(byKind.Connection);
+  const people = { connections: connectionRefs, compiledConnections: connections.connections };
+  const roles = compileRoles(byKind.Role, apis, optIn, people, reuse.results?.roles);
   const scope = {
     apis,
     apiTargets: apiTargets(apis),
     roles,
-    connections: connectionTargets(byKind.Connection),
+    connections: connectionRefs,
     compiledConnections: connections.connections,
     optIn,
     addressPolicy: inputs.addressPolicy,
@@ -97,6 +100,7 @@ function compileWith(
     organizations: orgs.organizations,
     connections: connections.connections,
     connectionsByIssuer: connections.connectionsByIssuer,
+    peopleRoles: peopleRolesOf(roles.values()),
     federatedClients: federatedClientsOf(snapshotClients.values()),
     keys,
   };

@@ -22,6 +22,33 @@ export interface CompiledApi {
   displayName?: string;
   /** `spec.scopes[].description` by scope name, for the scopes that declare one: the consent page's words. */
   scopeDescriptions?: ReadonlyMap<string, string>;
+  /** `spec.people`: what people's access tokens for this API carry. */
+  people: ApiPeopleSettings;
+}
+
+/** A ResourceServer's `spec.people`, compiled. */
+export interface ApiPeopleSettings {
+  /** The `permissions` claim: the scopes the person's Roles give them on this API. */
+  permissionsClaim: boolean;
+  /** The `groups` claim: the person's groups from their sign-in. */
+  groupsClaim: boolean;
+  /** A person gets only scopes their Roles give them here (Auth0's RBAC enforcement). */
+  enforceRoles: boolean;
+}
+
+/**
+ * A rule naming people (src/api/person-rule.ts), compiled: everyone signing in through a Connection (a key of
+ * {@link Snapshot.connections}), narrowed to a group or a verified email domain; or one user id.
+ */
+export type PersonRule = { connection: string; group?: string; emailDomain?: string } | { userId: string };
+
+/** People named by rules, and the scopes they get by API identifier (a Role's subjects, an Organization's members). */
+export interface PeopleGrant {
+  rules: readonly PersonRule[];
+  /** Scopes by API identifier. */
+  permissions: ReadonlyMap<string, ReadonlySet<string>>;
+  /** Where it comes from, for traces: `Role payments/payments-writer`, `Organization platform/acme`. */
+  source: string;
 }
 
 /** What a client may get for one API: the union of its direct grants and roles. */
@@ -39,6 +66,16 @@ export interface CompiledOrganization {
   name: string;
   namespace: string;
   displayName?: string;
+  /**
+   * The Connections people sign in to it through (`spec.connections` that resolved), as keys of
+   * {@link Snapshot.connections}.
+   */
+  connections: readonly string[];
+  /**
+   * Its `spec.members` rules that resolved, each with the permissions of its roles: a person matching any is a
+   * member and has the permissions of every rule they match.
+   */
+  members: readonly PeopleGrant[];
 }
 
 /** A client's standing in one organization: its permissions there (own ∪ the organization's extra roles). */
@@ -243,6 +280,8 @@ export interface Snapshot {
   connections: ReadonlyMap<string, CompiledConnection>;
   /** Connections whose check passed, by the issuer found: what a federated token's `iss` is looked up in. */
   connectionsByIssuer: ReadonlyMap<string, readonly CompiledConnection[]>;
+  /** Roles with `spec.subjects` that resolved: the people they name and what they give them. */
+  peopleRoles: readonly PeopleGrant[];
   /** The clients of each federated workload subject (src/store/compile/federated-index.ts). */
   federatedClients: FederatedClients;
   keys: SigningKeys;

@@ -212,6 +212,7 @@ describe('with people sign-in (runtime state given): the OpenID provider metadat
       scopes_supported: ['openid', 'profile', 'email', 'offline_access'],
       claims_supported: [
         ...['sub', 'iss', 'aud', 'exp', 'iat', 'auth_time', 'nonce', 'amr', 'sid', 'at_hash', 'azp'],
+        ...['org_id', 'org_name'],
         ...['name', 'preferred_username', 'groups', 'email', 'email_verified'],
       ],
       prompt_values_supported: ['none', 'login', 'consent', 'select_account'],

@@ -33,6 +33,7 @@ export function api(
     lifetimeSeconds,
     algorithm,
     introspectors: new Set(introspectors),
+    people: { permissionsClaim: false, groupsClaim: false, enforceRoles: false },
   };
 }
 
@@ -46,7 +47,7 @@ export function permissions(...grants: Grant[]): ReadonlyMap<string, Grant> {
 }
 
 export function organization(id: string, name: string, namespace = 'orgs'): CompiledOrganization {
-  return { id, name, namespace, displayName: name.toUpperCase() };
+  return { id, name, namespace, displayName: name.toUpperCase(), connections: [], members: [] };
 }
 
 export function digest(secret: string): Buffer {
@@ -108,6 +109,7 @@ export function snapshot(
     apis: new Map(world.apis.map((a) => [a.identifier, a])),
     organizations: new Map((world.organizations ?? []).map((o) => [o.id, o])),
     connections: new Map(connections.map((c) => [`${c.namespace}/${c.name}`, c])),
+    peopleRoles: [],
     connectionsByIssuer: byIssuer,
     federatedClients: federatedClientsOf(clients.values()),
     keys,

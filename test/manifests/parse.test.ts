@@ -257,6 +257,48 @@ spec:
     message: 'a Connection of type oidc needs spec.issuer',
   },
   {
+    name: 'a Role subject naming both a Connection and a user id',
+    yaml: `apiVersion: latchkey.dev/v1alpha1
+kind: Role
+metadata: {name: payments-admin, namespace: payments}
+spec:
+  permissions: [{resourceServer: {name: payments-api}, scopes: [payments:read]}]
+  subjects:
+    - connection: {name: corp-sso, namespace: platform}
+      userId: usr_AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA
+`,
+    problem: { line: 7, object: 'Role/payments/payments-admin', field: 'spec.subjects[0].connection' },
+    message: 'a rule names either a connection (optionally with group or emailDomain) or a userId',
+  },
+  {
+    name: 'an Organization member rule with both a group and an email domain',
+    yaml: `apiVersion: latchkey.dev/v1alpha1
+kind: Organization
+metadata: {name: acme, namespace: platform}
+spec:
+  connections: [{name: corp-sso}]
+  members:
+    - connection: {name: corp-sso}
+      group: acme-staff
+      emailDomain: acme.com
+`,
+    problem: { line: 9, object: 'Organization/platform/acme', field: 'spec.members[0].emailDomain' },
+    message: 'a rule has group or emailDomain, not both: write two rules',
+  },
+  {
+    name: 'an email domain written with an @ or in capitals',
+    yaml: `apiVersion: latchkey.dev/v1alpha1
+kind: Organization
+metadata: {name: acme, namespace: platform}
+spec:
+  members:
+    - connection: {name: corp-sso}
+      emailDomain: "@Acme.com"
+`,
+    problem: { line: 7, object: 'Organization/platform/acme', field: 'spec.members[0].emailDomain' },
+    message: 'must match the pattern ^([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\\.)+[a-z]{2,63}$ (got "@Acme.com")',
+  },
+  {
     name: 'an issuer that is not a URI',
     yaml: `apiVersion: latchkey.dev/v1alpha1
 kind: Connection
@@ -650,6 +692,7 @@ describe('parseManifests: good manifests', () => {
       displayName: 'Acme Corp',
       clients: [{ client: { name: 'billing-worker', namespace: 'billing' } }],
       connections: [],
+      members: [],
     });
     expect(find(result.objects, 'Connection').spec.clientSecretRef).toEqual({
       name: 'corp-sso-oauth',

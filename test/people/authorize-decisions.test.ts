@@ -175,7 +175,12 @@ describe('decideNextStep', () => {
     ['a session, first party: a code', {}, 'issue_code'],
     [
       'a session through a Connection the client does not offer: sign in',
-      { client: peopleSettings({ connections: ['people/other'] }) },
+      { connections: ['people/other'] },
+      'sign_in',
+    ],
+    [
+      "an organization sign-in that does not offer the session's Connection: sign in",
+      { connections: [], request: { ...request, organization: 'org_acme' } },
       'sign_in',
     ],
     ['prompt=login: sign in', { request: { ...request, prompt: ['login'] } }, 'sign_in'],
@@ -236,7 +241,14 @@ describe('decideNextStep', () => {
     ],
   ];
   it.each(cases)('%s', (_, overrides, expected) => {
-    const next = decideNextStep({ request, session, client: firstParty, nowMs: NOW, ...overrides });
+    const next = decideNextStep({
+      request,
+      session,
+      client: firstParty,
+      connections: firstParty.connections,
+      nowMs: NOW,
+      ...overrides,
+    });
     expect(next.step === 'refuse' ? next.error : next.step).toBe(expected);
   });
 });

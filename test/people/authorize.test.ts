@@ -269,6 +269,8 @@ describe('GET /oauth2/authorize with a session', () => {
       sid: browser.sid,
       authTime: Math.floor(h.clock.now / 1000),
       amr: ['pwd'],
+      // A session from createSession records no facts: the Connection alone.
+      facts: { connection: 'people/test-people', groups: [] },
     });
     expect(stored?.expiresAtMs).toBeLessThanOrEqual(h.clock.now + 60_000);
   });

@@ -145,7 +145,14 @@ describe("peopleTokenTarget: a person's access token audience", () => {
 
 describe('peopleAccessTokenClaims (RFC 9068 §2.2)', () => {
   it("gives the API's lifetime and algorithm, or 300 s and RS256 with the issuer as audience", () => {
-    const input = { issuer: 'https://id.example', clientId: 'web', userId: 'usr_1', authTime: 5, jti: 'j' };
+    const input = {
+      issuer: 'https://id.example',
+      clientId: 'web',
+      userId: 'usr_1',
+      authTime: 5,
+      jti: 'j',
+      person: {},
+    };
     const forLedger = peopleAccessTokenClaims(
       { ...input, target: { api: grant(ledger), scopes: ['ledger:read'] } },
       1_000_000,

@@ -10,6 +10,7 @@ const api: CompiledApi = {
   lifetimeSeconds: 300,
   algorithm: 'RS256',
   introspectors: new Set(),
+  people: { permissionsClaim: false, groupsClaim: false, enforceRoles: false },
 };
 const input = { issuer: 'https://auth.example.com', clientId: 'worker.billing', api, jti: 'j1' };
 
@@ -31,7 +32,11 @@ describe('accessTokenClaims', () => {
 
   it('omits scope when there is none, and adds org_id and org_name for an organization', () => {
     const claims = accessTokenClaims(
-      { ...input, scopes: [], organization: { id: 'org_acme', name: 'acme', namespace: 'orgs' } },
+      {
+        ...input,
+        scopes: [],
+        organization: { id: 'org_acme', name: 'acme', namespace: 'orgs', connections: [], members: [] },
+      },
       0,
     );
     expect(claims).not.toHaveProperty('scope');

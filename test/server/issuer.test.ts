@@ -31,6 +31,7 @@ describe('issuerUrls', () => {
         login: '/login',
         loginCallback: '/login/callback',
         consent: '/consent',
+        organization: '/organization',
         openidConfiguration: '/.well-known/openid-configuration',
         oauthMetadata: '/.well-known/oauth-authorization-server',
       },

@@ -294,6 +294,8 @@ describe('organizations', () => {
       name: 'acme',
       namespace: 'platform',
       displayName: 'Acme',
+      connections: [],
+      members: [],
     });
     expect(membership?.permissions.get('https://payments.internal')?.scopes).toEqual([
       'payments:read',

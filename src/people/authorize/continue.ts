@@ -9,7 +9,9 @@ import { sendErrorPage } from '../pages/error-page.ts';
 import { textsFor } from '../pages/texts.ts';
 import type { AuthorizationCodeRecord, AuthorizationRequestRecord } from '../records.ts';
 import { readSession, type ActiveSession } from '../session.ts';
-import { ConsentRequired, LoginRequired } from './errors.ts';
+import { AccessDenied, ConsentRequired, InteractionRequired, LoginRequired } from './errors.ts';
+import { decideOrganization, signInConnectionKeys } from '../membership/organization.ts';
+import { sessionPerson } from '../membership/rules.ts';
 import { decideNextStep } from './next-step.ts';
 import { redirectUriMatches, type PeopleClient } from './redirect-uri.ts';
 import { errorResponseUrl, responseUrl, sendSeeOther } from './response.ts';
@@ -55,13 +57,12 @@ export async function continueAuthorization(
     request: authorization,
     session: session?.record,
     client: client.people,
+    connections: signInConnectionKeys(client, authorization.organization),
     nowMs,
   });
   switch (next.step) {
     case 'sign_in':
       return sendSeeOther(reply, pageUrl(deps, deps.urls.paths.login, requestId));
-    case 'consent':
-      return sendSeeOther(reply, pageUrl(deps, deps.urls.paths.consent, requestId));
     case 'refuse': {
       const err =
         next.error === 'login_required'
@@ -73,11 +74,48 @@ export async function continueAuthorization(
             });
       return refuse(reply, deps, requestId, err);
     }
+    case 'consent':
     case 'issue_code':
-      if (authorization.device !== undefined)
-        return approveDevice(reply, deps, requestId, session as ActiveSession);
-      return issueCode(reply, deps, requestId, session as ActiveSession);
+      return afterSignIn(reply, deps, {
+        requestId,
+        authorization,
+        client,
+        session: session as ActiveSession,
+        consent: next.step === 'consent',
+      });
   }
+}
+
+/** A signed-in request: its organization is decided first, then the consent page or the code. */
+async function afterSignIn(
+  reply: FastifyReply,
+  deps: PeopleDeps,
+  at: {
+    requestId: string;
+    authorization: AuthorizationRequestRecord;
+    client: PeopleClient;
+    session: ActiveSession;
+    consent: boolean;
+  },
+): Promise<FastifyReply> {
+  const { requestId, authorization, session } = at;
+  const outcome = decideOrganization(authorization.organization, at.client, sessionPerson(session.record));
+  if (outcome.kind === 'refuse') return refuse(reply, deps, requestId, new AccessDenied(outcome.reason));
+  if (outcome.kind === 'choose') {
+    if (!authorization.prompt.includes('none')) {
+      return sendSeeOther(reply, pageUrl(deps, deps.urls.paths.organization, requestId));
+    }
+    const err = new InteractionRequired(
+      'the person must choose an organization, and prompt=none allows no page',
+    );
+    return refuse(reply, deps, requestId, err);
+  }
+  if (at.consent) return sendSeeOther(reply, pageUrl(deps, deps.urls.paths.consent, requestId));
+  const organization = outcome.kind === 'member' ? outcome.membership.organization.id : undefined;
+  if (authorization.device !== undefined) {
+    return approveDevice(reply, deps, requestId, session, organization);
+  }
+  return issueCode(reply, deps, requestId, session, organization);
 }
 
 /**
@@ -142,6 +180,7 @@ async function issueCode(
   deps: PeopleDeps,
   requestId: string,
   session: ActiveSession,
+  organization: string | undefined,
 ): Promise<FastifyReply> {
   const nowMs = deps.now();
   const spent = await deps.state.consume<AuthorizationRequestRecord>(
@@ -163,6 +202,8 @@ async function issueCode(
     sid: session.record.sid,
     authTime: session.record.authTime,
     amr: session.record.amr,
+    facts: sessionPerson(session.record).facts,
+    ...(organization === undefined ? {} : { organization }),
   };
   const result = await deps.state.insert(
     'authorization_code',
@@ -180,6 +221,7 @@ async function approveDevice(
   deps: PeopleDeps,
   requestId: string,
   session: ActiveSession,
+  organization: string | undefined,
 ): Promise<FastifyReply> {
   const spent = await deps.state.consume<AuthorizationRequestRecord>(
     'authorization_request',
@@ -187,7 +229,12 @@ async function approveDevice(
     deps.now(),
   );
   if (spent === undefined) return sendExpired(reply);
-  return answerDevice(reply, deps, requestId, spent.value, { approved: true, session: session.record });
+  return answerDevice(reply, deps, requestId, spent.value, {
+    approved: true,
+    session: session.record,
+    facts: sessionPerson(session.record).facts,
+    ...(organization === undefined ? {} : { organization }),
+  });
 }
 
 /**

@@ -50,7 +50,22 @@ export class ConsentRequired extends OAuthError {
   }
 }
 
-/** `access_denied`: the person said no on the consent page (RFC 6749 §4.1.2.1). */
+/**
+ * `interaction_required`: `prompt=none` and the person would have to choose something on a page, such as their
+ * organization (OpenID Connect Core §3.1.2.6).
+ */
+export class InteractionRequired extends OAuthError {
+  readonly error = 'interaction_required';
+  override readonly name = 'InteractionRequired';
+  constructor(description: string, options?: OAuthErrorOptions) {
+    super(400, description, options);
+  }
+}
+
+/**
+ * `access_denied`: the person said no on the consent page, or is not a member of the organization the sign-in
+ * is for (RFC 6749 §4.1.2.1).
+ */
 export class AccessDenied extends OAuthError {
   readonly error = 'access_denied';
   override readonly name = 'AccessDenied';

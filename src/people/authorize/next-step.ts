@@ -14,6 +14,8 @@ export interface NextStepInput {
   /** The browser's session, if it has one. */
   session: SessionRecord | undefined;
   client: CompiledPeopleClient;
+  /** The Connections this sign-in offers (src/people/membership/organization.ts): the session's must be one. */
+  connections: readonly string[];
   nowMs: number;
 }
 
@@ -39,10 +41,10 @@ export function decideNextStep(input: NextStepInput): NextStep {
   return { step: 'issue_code' };
 }
 
-function signInReason({ request, session, client, nowMs }: NextStepInput): string | undefined {
+function signInReason({ request, session, connections, nowMs }: NextStepInput): string | undefined {
   if (session === undefined) return 'no session';
-  if (!client.connections.includes(session.connection)) {
-    return `the session's Connection ${session.connection} is not offered by this client`;
+  if (!connections.includes(session.connection)) {
+    return `the session's Connection ${session.connection} is not offered by this client${request.organization === undefined ? '' : ' for this organization'}`;
   }
   if (request.signedInAtMs !== undefined) return undefined;
   if (request.prompt.includes('login')) return 'prompt=login';

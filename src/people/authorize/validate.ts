@@ -1,8 +1,10 @@
 import { InvalidRequest, InvalidScope, InvalidTarget, quote } from '../../server/errors.ts';
+import { organizationOf } from '../../server/grants/client-credentials.ts';
 import type { AuthorizationRequestRecord } from '../records.ts';
 import { RequestNotSupported, UnsupportedResponseType } from './errors.ts';
 import { all, repeatedParameter, single, type Params } from './parameters.ts';
 import type { PeopleClient } from './redirect-uri.ts';
+import type { ClientOrganization } from '../../store/snapshot.ts';
 
 type Prompt = AuthorizationRequestRecord['prompt'][number];
 const PROMPTS: ReadonlySet<string> = new Set<Prompt>(['none', 'login', 'consent', 'select_account']);
@@ -54,9 +56,21 @@ export function validateAuthorizationRequest(
     maxAgeSeconds: maxAge === undefined ? undefined : Number(maxAge),
     resources: checkResources(all(params, 'resource')),
     loginHint: single(params, 'login_hint'),
+    ...organizationParam(params, client),
     pushed: context.pushed,
     createdAtMs: context.nowMs,
   };
+}
+
+/**
+ * `organization` (an `org_id`, or the name of one of the client's organizations, as Auth0 takes it): an
+ * organization sign-in. Without it, a client that requires an organization lets the person choose after they
+ * signed in.
+ */
+function organizationParam(params: Params, client: PeopleClient): { organization?: string } {
+  const asked = single(params, 'organization');
+  if (asked === undefined) return {};
+  return { organization: (organizationOf(client, asked) as ClientOrganization).organization.id };
 }
 
 function checkResponseType(params: Params): void {

@@ -10,12 +10,14 @@ import type {
   DeviceAuthorizationRecord,
   DeviceDecision,
   SessionRecord,
+  SignInFacts,
 } from '../records.ts';
 import { mayStillSignIn, USER_CODE_SEAL } from './device-client.ts';
 import { awaitsPerson } from './poll.ts';
 
 /** The person's answer: approved as the person of this session, or denied. */
-export type DeviceAnswer = { approved: true; session: SessionRecord } | { approved: false };
+export type DeviceAnswer =
+  { approved: true; session: SessionRecord; facts: SignInFacts; organization?: string } | { approved: false };
 
 /**
  * Records the person's answer on the device authorization of a spent request (the caller consumed it, so two
@@ -44,6 +46,8 @@ export async function answerDevice(
         sid: answer.session.sid,
         authTime: answer.session.authTime,
         amr: answer.session.amr,
+        facts: answer.facts,
+        ...(answer.organization === undefined ? {} : { organization: answer.organization }),
       }
     : { approved: false, atMs: nowMs };
   if (!(await recordDecision(deps, userCode, spent.clientId, decision, nowMs)))

@@ -90,6 +90,7 @@ export async function submitUserCode(
     redirectUri: deps.urls.verificationUri,
     scopes: stored.value.scopes,
     resources: stored.value.resources,
+    ...(stored.value.organization === undefined ? {} : { organization: stored.value.organization }),
     codeChallenge: '',
     prompt: [],
     pushed: false,

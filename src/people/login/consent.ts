@@ -9,7 +9,7 @@ import { describeScopes, renderConsentPage } from '../pages/consent-page.ts';
 import { sendErrorPage } from '../pages/error-page.ts';
 import { sendPage } from '../pages/layout.ts';
 import { textsFor } from '../pages/texts.ts';
-import type { AuthorizationRequestRecord } from '../records.ts';
+import { updateAuthorizationRequest } from '../authorize/request-update.ts';
 import { readSession, recordConsent } from '../session.ts';
 import { formParam, loadSignIn, queryParam, signInPaths, type SignInContext } from './context.ts';
 
@@ -83,7 +83,9 @@ export async function answerConsent(
   if (!(await recordConsent(request, deps, clientId, scopes))) {
     return continueAuthorization(request, reply, deps, requestId);
   }
-  if (!(await markConsented(deps, context))) return sendExpired(reply);
+  if (!(await updateAuthorizationRequest(deps, requestId, (r) => ({ ...r, consented: true })))) {
+    return sendExpired(reply);
+  }
   return continueAuthorization(request, reply, deps, requestId);
 }
 
@@ -92,38 +94,6 @@ function deviceOf(context: SignInContext): { device?: { userCode: string } } {
   const sealed = context.stored.value.device?.sealedUserCode;
   if (sealed === undefined) return {};
   return { device: { userCode: formatUserCode(unsealCode(context.requestId, USER_CODE_SEAL, sealed)) } };
-}
-
-/** Records on the request that the person consented to it (so `prompt=consent` is satisfied by this answer). */
-async function markConsented(deps: PeopleDeps, context: SignInContext): Promise<boolean> {
-  const nowMs = deps.now();
-  let stored = context.stored;
-  for (let attempt = 0; attempt < 5; attempt++) {
-    const next = {
-      value: { ...stored.value, consented: true },
-      ...(stored.owner === undefined ? {} : { owner: stored.owner }),
-      expiresAtMs: stored.expiresAtMs,
-    };
-    if (
-      (await deps.state.compareAndSwap(
-        'authorization_request',
-        context.requestId,
-        stored.version,
-        next,
-        nowMs,
-      )) !== undefined
-    ) {
-      return true;
-    }
-    const again = await deps.state.get<AuthorizationRequestRecord>(
-      'authorization_request',
-      context.requestId,
-      nowMs,
-    );
-    if (again === undefined) return false;
-    stored = again;
-  }
-  return false;
 }
 
 /**

@@ -4,6 +4,7 @@ import type { CompiledConnection, ConnectionSignIn, Snapshot } from '../../store
 import type { Form } from '../../server/form.ts';
 import type { PeopleClient } from '../authorize/redirect-uri.ts';
 import type { PeopleDeps } from '../deps.ts';
+import { signInConnectionKeys } from '../membership/organization.ts';
 import { sendErrorPage } from '../pages/error-page.ts';
 import { GITHUB_WEB, GOOGLE_ISSUER } from '../upstream/well-known.ts';
 import { textsFor } from '../pages/texts.ts';
@@ -69,10 +70,15 @@ export async function loadSignIn(
   return { requestId, stored, client: client as PeopleClient, snapshot };
 }
 
-/** The client's Connections that can sign people in, in its declared order. */
-export function offeredConnections(context: Pick<SignInContext, 'client' | 'snapshot'>): SignInConnection[] {
+/**
+ * The client's Connections that can sign people in, in its declared order; for an organization sign-in, only
+ * those the organization enables too.
+ */
+export function offeredConnections(
+  context: Pick<SignInContext, 'client' | 'snapshot' | 'stored'>,
+): SignInConnection[] {
   const offered: SignInConnection[] = [];
-  for (const key of context.client.people.connections) {
+  for (const key of signInConnectionKeys(context.client, context.stored.value.organization)) {
     const connection = context.snapshot.connections.get(key);
     if (connection?.signIn !== undefined) offered.push(connection as SignInConnection);
   }

@@ -8,6 +8,8 @@ import { sendErrorPage } from '../pages/error-page.ts';
 import { sendPage } from '../pages/layout.ts';
 import { renderLinkPage } from '../pages/link-page.ts';
 import { textsFor } from '../pages/texts.ts';
+import { signInFacts } from '../membership/rules.ts';
+import { updateAuthorizationRequest } from '../authorize/request-update.ts';
 import type { AuthorizationRequestRecord, PendingLinkRecord } from '../records.ts';
 import { startSession } from '../session.ts';
 import { DEFAULT_SIGN_IN_LIMITS, recordFailure, throttleCounters } from '../throttle.ts';
@@ -71,33 +73,11 @@ export async function finishSignIn(
     userId: result.user.id,
     connection: connectionKey(connection),
     amr: identity.amr,
+    facts: signInFacts(connectionKey(connection), identity),
   });
-  if (!(await markSignedIn(deps, context.requestId, nowMs))) return sendExpired(reply);
+  const signedIn = (r: AuthorizationRequestRecord) => ({ ...r, signedInAtMs: nowMs });
+  if (!(await updateAuthorizationRequest(deps, context.requestId, signedIn))) return sendExpired(reply);
   return sendSeeOther(reply, continueUrl(deps, context.requestId, done.browser));
-}
-
-/** Records on the request that the person signed in for it now (a compareAndSwap, retried against others). */
-async function markSignedIn(deps: PeopleDeps, requestId: string, nowMs: number): Promise<boolean> {
-  for (let attempt = 0; attempt < 5; attempt++) {
-    const stored = await deps.state.get<AuthorizationRequestRecord>(
-      'authorization_request',
-      requestId,
-      nowMs,
-    );
-    if (stored === undefined) return false;
-    const next = {
-      value: { ...stored.value, signedInAtMs: nowMs },
-      ...(stored.owner === undefined ? {} : { owner: stored.owner }),
-      expiresAtMs: stored.expiresAtMs,
-    };
-    if (
-      (await deps.state.compareAndSwap('authorization_request', requestId, stored.version, next, nowMs)) !==
-      undefined
-    ) {
-      return true;
-    }
-  }
-  return false;
 }
 
 /**

@@ -6,7 +6,7 @@ import { digestOf } from '../digest.ts';
 import { sendErrorPage } from '../pages/error-page.ts';
 import { textsFor } from '../pages/texts.ts';
 import type { PendingLinkRecord } from '../records.ts';
-import { formParam, loadSignIn, type SignInConnection } from './context.ts';
+import { connectionKey, formParam, loadSignIn, offeredConnections } from './context.ts';
 import { finishSignIn } from './finish.ts';
 
 /**
@@ -55,13 +55,11 @@ export async function confirmLink(
   const context = await loadSignIn(deps, requestId);
   if (context === undefined) return sendExpired(reply);
   const { identity, userId } = pending.value;
-  const connection = context.snapshot.connections.get(identity.connection);
-  if (connection?.signIn === undefined || !context.client.people.connections.includes(identity.connection)) {
-    return sendExpired(reply);
-  }
+  const connection = offeredConnections(context).find((c) => connectionKey(c) === identity.connection);
+  if (connection === undefined) return sendExpired(reply);
   return finishSignIn(request, reply, deps, {
     context,
-    connection: connection as SignInConnection,
+    connection,
     identity,
     browser,
     confirmLinkTo: userId,

@@ -5,6 +5,7 @@ import { pageHandler, signInPaths } from './context.ts';
 import { continueAfterSignIn } from './finish.ts';
 import { confirmLink } from './link.ts';
 import { chooseConnection, showLoginPage } from './login-page.ts';
+import { chooseOrganization, showOrganizationPage } from './organization.ts';
 import { testUserSignIn } from './test-user-sign-in.ts';
 import { upstreamCallback } from './upstream-sign-in.ts';
 
@@ -12,7 +13,7 @@ type PageHandler = (request: FastifyRequest, reply: FastifyReply, deps: PeopleDe
 
 /**
  * Registers the hosted sign-in pages (issue 12): the login page and its choice of Connection, the test users'
- * form, the upstream callback, the account-link confirmation, the step after a sign-in, and the consent page.
+ * form, the upstream callback, the account-link confirmation, the step after a sign-in, the choice of organization, and the consent page.
  * Every POST checks a CSRF token bound to the browser (csrf.ts).
  */
 export function registerSignInRoutes(app: FastifyInstance, deps: PeopleDeps): void {
@@ -29,4 +30,6 @@ export function registerSignInRoutes(app: FastifyInstance, deps: PeopleDeps): vo
   app.get(paths.continue, bind(continueAfterSignIn));
   app.get(paths.consent, bind(showConsentPage));
   app.post(paths.consent, bind(answerConsent));
+  app.get(deps.urls.paths.organization, bind(showOrganizationPage));
+  app.post(deps.urls.paths.organization, bind(chooseOrganization));
 }

@@ -55,6 +55,10 @@ export interface Texts {
   linkConfirm: string;
   linkCancel: string;
 
+  organizationTitle: string;
+  organizationHeading: string;
+  organizationIntro: (client: string) => string;
+  organizationCancel: string;
   consentTitle: string;
   consentHeading: (client: string) => string;
   consentIntro: (client: string) => string;
@@ -154,6 +158,12 @@ export const en: Texts = {
     'Linking lets both ways of signing in reach the same account. Cancel if the existing account is not yours.',
   linkConfirm: 'Link to the existing account',
   linkCancel: 'Cancel sign-in',
+
+  organizationTitle: 'Choose an organization',
+  organizationHeading: 'Choose an organization',
+  organizationIntro: (client) =>
+    `You are a member of several organizations that use ${client}. Which one do you want to sign in to?`,
+  organizationCancel: 'Cancel sign-in',
 
   consentTitle: 'Allow access',
   consentHeading: (client) => `${client} wants access to your account`,

@@ -2,6 +2,7 @@ import type { AccessTokenClaims } from '../../server/claims.ts';
 import type { SigningAlgorithm } from '../../api/resource-server.ts';
 import { InvalidTarget, quote } from '../../server/errors.ts';
 import type { Grant as ApiGrant } from '../../store/snapshot.ts';
+import type { PersonApiClaims } from './person-claims.ts';
 import { isOidcScope } from './scopes.ts';
 
 /** Lifetime and algorithm of a person's access token that is for userinfo only (no API): design.md's default. */
@@ -66,8 +67,12 @@ function chosenResource(authorized: readonly string[], requested: readonly strin
   return authorized[0];
 }
 
-/** The claims of a person's access token (RFC 9068 §2.2): `sub` is the person, `client_id` the client. */
-export interface PeopleAccessTokenClaims extends Omit<AccessTokenClaims, 'org_id' | 'org_name'> {
+/**
+ * The claims of a person's access token (RFC 9068 §2.2): `sub` is the person, `client_id` the client, and what
+ * the person's organization and roles add (./person-claims.ts).
+ */
+export interface PeopleAccessTokenClaims
+  extends Omit<AccessTokenClaims, 'org_id' | 'org_name'>, PersonApiClaims {
   /** RFC 9068 §2.2.1: when the person signed in. */
   auth_time: number;
 }
@@ -80,6 +85,8 @@ export interface PeopleAccessTokenInput {
   authTime: number;
   target: PeopleTokenTarget;
   jti: string;
+  /** The organization, permissions and groups claims (./person-claims.ts). */
+  person: PersonApiClaims;
 }
 
 /** The claims and lifetime of a person's access token issued at `nowMs`. Pure. */
@@ -99,6 +106,7 @@ export function peopleAccessTokenClaims(
     exp: iat + lifetimeSeconds,
     jti: input.jti,
     auth_time: input.authTime,
+    ...input.person,
   };
   if (input.target.scopes.length > 0) claims.scope = input.target.scopes.join(' ');
   return { claims, lifetimeSeconds, algorithm: api?.api.algorithm ?? USERINFO_TOKEN_ALGORITHM };

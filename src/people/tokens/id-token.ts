@@ -2,6 +2,7 @@ import { createHash } from 'node:crypto';
 import type { SigningAlgorithm } from '../../api/resource-server.ts';
 import type { SigningKey } from '../../keys/signing-keys.ts';
 import { signJwt } from '../../server/jwt-sign.ts';
+import type { CompiledOrganization } from '../../store/snapshot.ts';
 import type { PersonClaims } from './scopes.ts';
 
 /**
@@ -24,6 +25,9 @@ export interface IdTokenClaims extends PersonClaims {
   sid: string;
   at_hash: string;
   azp: string;
+  /** The organization signed in to, as Auth0 puts it in ID tokens. */
+  org_id?: string;
+  org_name?: string;
 }
 
 /** What an ID token is made from: the sign-in (from the code or the refresh token) and the access token. */
@@ -42,6 +46,8 @@ export interface IdTokenInput {
   accessToken: string;
   algorithm: SigningAlgorithm;
   person: PersonClaims;
+  /** The organization of this sign-in, when there is one. */
+  organization?: Pick<CompiledOrganization, 'id' | 'name'>;
 }
 
 /**
@@ -78,6 +84,10 @@ export function idTokenClaims(input: IdTokenInput, nowMs: number): IdTokenClaims
     ...input.person,
   };
   if (input.nonce !== undefined) claims.nonce = input.nonce;
+  if (input.organization !== undefined) {
+    claims.org_id = input.organization.id;
+    claims.org_name = input.organization.name;
+  }
   return claims;
 }
 

@@ -4,10 +4,17 @@ import { ServerError } from '../../server/errors.ts';
 import { FailureCause } from '../../server/failure-causes.ts';
 import { newJti } from '../../server/jti.ts';
 import { signAccessToken } from '../../server/jwt-sign.ts';
-import type { CompiledClient, CompiledPeopleClient } from '../../store/snapshot.ts';
+import type {
+  ClientOrganization,
+  CompiledClient,
+  CompiledPeopleClient,
+  PeopleGrant,
+} from '../../store/snapshot.ts';
+import { personPermissions, type RulePerson } from '../membership/rules.ts';
 import type { UserRecord } from '../records.ts';
 import { peopleAccessTokenClaims, peopleTokenTarget } from './access-token.ts';
 import { ID_TOKEN_ALGORITHM, idTokenClaims, signIdToken } from './id-token.ts';
+import { limitToRoles, needsRolePermissions, personApiClaims } from './person-claims.ts';
 import { personClaims } from './scopes.ts';
 
 /** What a person's tokens are issued from: a redeemed code or a refresh token. */
@@ -17,6 +24,12 @@ export interface PeopleTokenInput {
   client: CompiledClient;
   people: CompiledPeopleClient;
   user: UserRecord;
+  /** The person as Organization and Role rules see them: what their sign-in said. */
+  person: RulePerson;
+  /** The organization the tokens are for: its permissions for this client stand for the client's own. */
+  membership?: ClientOrganization;
+  /** Roles naming people (Snapshot.peopleRoles). */
+  peopleRoles: readonly PeopleGrant[];
   sid: string;
   authTime: number;
   amr: readonly string[];
@@ -51,12 +64,19 @@ export interface PeopleTokens {
  * @throws {ServerError} when no key signs the algorithm needed
  */
 export async function issuePeopleTokens(input: PeopleTokenInput): Promise<PeopleTokens> {
-  const target = peopleTokenTarget(
-    input.client.permissions,
+  const asked = peopleTokenTarget(
+    input.membership?.permissions ?? input.client.permissions,
     input.scopes,
     input.authorizedResources,
     input.requestedResources,
   );
+  const api = asked.api?.api;
+  const rolePermissions =
+    api !== undefined && needsRolePermissions(api)
+      ? personPermissions(input.peopleRoles, input.membership, input.person, api)
+      : [];
+  const target = limitToRoles(asked, rolePermissions);
+  const organization = input.membership?.organization;
   const jti = newJti();
   const { claims, lifetimeSeconds, algorithm } = peopleAccessTokenClaims(
     {
@@ -66,6 +86,7 @@ export async function issuePeopleTokens(input: PeopleTokenInput): Promise<People
       authTime: input.authTime,
       target,
       jti,
+      person: personApiClaims(api, organization, { rolePermissions, groups: input.person.facts.groups }),
     },
     input.nowMs,
   );
@@ -93,6 +114,7 @@ export async function issuePeopleTokens(input: PeopleTokenInput): Promise<People
       accessToken,
       algorithm: ID_TOKEN_ALGORITHM,
       person: personClaims(input.user, input.scopes),
+      ...(organization === undefined ? {} : { organization }),
     },
     input.nowMs,
   );

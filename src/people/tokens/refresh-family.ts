@@ -67,7 +67,7 @@ export interface FirstRefreshToken {
 /** What a family starts from: a redeemed code, or an approved device authorization. */
 export type FamilyStart = Pick<
   RefreshTokenRecord,
-  'clientId' | 'userId' | 'sid' | 'scopes' | 'resources' | 'authTime' | 'amr'
+  'clientId' | 'userId' | 'sid' | 'scopes' | 'resources' | 'authTime' | 'amr' | 'facts' | 'organization'
 >;
 
 /** A new family's first refresh token, owned by the new family id (reuse detection deletes by owner). */
@@ -86,8 +86,19 @@ export function firstOfFamily(
     resources: start.resources,
     authTime: start.authTime,
     amr: start.amr,
+    ...signInOf(start),
     familyCreatedAtMs: nowMs,
   };
   const expiresAtMs = refreshTokenExpiry(nowMs, nowMs, settings.refreshToken);
   return { kind: 'refresh_token', key: randomToken(), record: { value, owner: familyId, expiresAtMs } };
+}
+
+/** The sign-in facts and organization a family carries from its start to each successor, when recorded. */
+export function signInOf(
+  from: Pick<RefreshTokenRecord, 'facts' | 'organization'>,
+): Pick<RefreshTokenRecord, 'facts' | 'organization'> {
+  return {
+    ...(from.facts === undefined ? {} : { facts: from.facts }),
+    ...(from.organization === undefined ? {} : { organization: from.organization }),
+  };
 }

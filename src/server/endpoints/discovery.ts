@@ -17,7 +17,21 @@ const CONFIDENTIAL_METHODS: readonly AuthMethod[] = SUPPORTED_AUTH_METHODS.filte
 
 /** The claims an ID token or userinfo may carry (OpenID Connect Discovery 1.0 §3 `claims_supported`). */
 const CLAIMS_SUPPORTED = [
-  ...['sub', 'iss', 'aud', 'exp', 'iat', 'auth_time', 'nonce', 'amr', 'sid', 'at_hash', 'azp'],
+  ...[
+    'sub',
+    'iss',
+    'aud',
+    'exp',
+    'iat',
+    'auth_time',
+    'nonce',
+    'amr',
+    'sid',
+    'at_hash',
+    'azp',
+    'org_id',
+    'org_name',
+  ],
   ...PERSON_CLAIMS,
 ];
 

@@ -1,6 +1,8 @@
-import type { UserRecord } from '../../people/records.ts';
+import { decideOrganization } from '../../people/membership/organization.ts';
+import type { RulePerson } from '../../people/membership/rules.ts';
+import type { SignInFacts, UserRecord } from '../../people/records.ts';
 import { issuePeopleTokens, type PeopleTokens } from '../../people/tokens/issue.ts';
-import type { CompiledPeopleClient } from '../../store/snapshot.ts';
+import type { ClientOrganization, CompiledPeopleClient } from '../../store/snapshot.ts';
 import { InvalidGrant, ServerError, UnauthorizedClient } from '../errors.ts';
 import type { GrantContext, Issued, PeopleGrantDeps } from './grant.ts';
 
@@ -50,6 +52,10 @@ export interface SignInGrant {
   scopes: readonly string[];
   resources: readonly string[];
   nonce?: string;
+  /** What the sign-in said about the person; absent on grants from before it was recorded. */
+  facts?: SignInFacts;
+  /** The organization (`org_id`) the sign-in was for. */
+  organization?: string;
 }
 
 /**
@@ -78,12 +84,17 @@ export async function issueGrantTokens(
 ): Promise<PeopleTokens> {
   const { deps, settings } = peopleGrantOf(ctx);
   const user = await personOf(deps, grant.userId, nowMs);
+  const person = { userId: grant.userId, facts: grant.facts ?? NO_FACTS };
+  const membership = membershipOf(ctx, grant.organization, person);
   return issuePeopleTokens({
     issuer: ctx.issuer,
     keys: ctx.snapshot.keys,
     client: ctx.client,
     people: settings,
     user,
+    person,
+    ...(membership === undefined ? {} : { membership }),
+    peopleRoles: ctx.snapshot.peopleRoles,
     sid: grant.sid,
     authTime: grant.authTime,
     amr: grant.amr,
@@ -93,4 +104,31 @@ export async function issueGrantTokens(
     ...(grant.nonce === undefined ? {} : { nonce: grant.nonce }),
     nowMs,
   });
+}
+
+/** What a grant recorded before sign-ins recorded their facts matches on: nothing but a user id rule. */
+const NO_FACTS: SignInFacts = { connection: '', groups: [] };
+
+/**
+ * The organization of a grant's tokens under the rules in force now (src/people/membership/organization.ts): a
+ * person no longer a member, or an organization that no longer lists the client, ends the grant.
+ *
+ * @throws {InvalidGrant} when the organization refuses the person, or a choice among several would be needed
+ */
+function membershipOf(
+  ctx: GrantContext,
+  organization: string | undefined,
+  person: RulePerson,
+): ClientOrganization | undefined {
+  const outcome = decideOrganization(organization, ctx.client, person);
+  switch (outcome.kind) {
+    case 'none':
+      return undefined;
+    case 'member':
+      return outcome.membership;
+    case 'refuse':
+      throw new InvalidGrant(`the grant no longer holds: ${outcome.reason}`);
+    case 'choose':
+      throw new InvalidGrant('this client now requires an organization: the person must sign in again');
+  }
 }

@@ -1,6 +1,11 @@
 import { digestOf, randomToken } from '../../people/digest.ts';
 import type { RefreshTokenRecord } from '../../people/records.ts';
-import { narrowScopes, refreshTokenExpiry, refreshUse } from '../../people/tokens/refresh-family.ts';
+import {
+  narrowScopes,
+  refreshTokenExpiry,
+  refreshUse,
+  signInOf,
+} from '../../people/tokens/refresh-family.ts';
 import type { StoredRecord } from '../../state/runtime-state.ts';
 import type { CompiledPeopleClient } from '../../store/snapshot.ts';
 import { nonEmpty } from '../client-auth.ts';
@@ -112,6 +117,7 @@ function successorOf(record: RefreshTokenRecord, settings: CompiledPeopleClient,
     resources: record.resources,
     authTime: record.authTime,
     amr: record.amr,
+    ...signInOf(record),
     familyCreatedAtMs: record.familyCreatedAtMs,
   };
   const expiresAtMs = refreshTokenExpiry(nowMs, record.familyCreatedAtMs, settings.refreshToken);

@@ -56,6 +56,11 @@ export function compileApis(declared: readonly DeclaredResourceServer[]): Compil
         lifetimeSeconds,
         algorithm: rs.spec.accessToken.signingAlgorithm,
         introspectors,
+        people: {
+          permissionsClaim: rs.spec.people.claims.includes('permissions'),
+          groupsClaim: rs.spec.people.claims.includes('groups'),
+          enforceRoles: rs.spec.people.enforceRoles,
+        },
         ...consentTexts(rs),
       };
       apis.set(api.identifier, api);

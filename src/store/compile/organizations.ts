@@ -2,11 +2,18 @@ import { claimOrder, claimOrganizationName } from '../claims.ts';
 import type { DeclaredConnection, DeclaredObject, DeclaredOrganization } from '../objects.ts';
 import { organizationId } from '../names.ts';
 import type { Problem } from '../reasons.ts';
-import type { ClientOrganization, CompiledApi, CompiledClient, CompiledOrganization } from '../snapshot.ts';
+import type {
+  ClientOrganization,
+  CompiledApi,
+  CompiledClient,
+  CompiledConnection,
+  CompiledOrganization,
+} from '../snapshot.ts';
 import type { CompiledApis } from './apis.ts';
 import { clientTargets, type CompiledClients } from './clients.ts';
 import { referencesCondition, resolvedOf, type Resolved } from './conditions.ts';
 import { addScopes, roleReaching, toGrants, type ScopeSets } from './permissions.ts';
+import { organizationPeople } from './organization-members.ts';
 import { describe, resolveRef, type OptIn, type RefSite, type RefTargets } from './resolve-ref.ts';
 import { roleTargets, type CompiledRoles } from './roles.ts';
 
@@ -16,6 +23,7 @@ export interface OrganizationScope {
   roles: CompiledRoles;
   clients: CompiledClients;
   connections: RefTargets<DeclaredConnection>;
+  compiledConnections: ReadonlyMap<string, CompiledConnection>;
   optIn: OptIn;
 }
 
@@ -48,22 +56,17 @@ export function compileOrganizations(
       resolved.push(resolvedOf(decl, [nameTaken]));
       continue;
     }
+    const problems: Problem[] = [];
+    const people = organizationPeople(decl, scope, problems);
     const org: CompiledOrganization = {
       id: organizationId(namespace, name),
       name,
       namespace,
       ...(decl.spec.displayName !== undefined ? { displayName: decl.spec.displayName } : {}),
+      ...people,
     };
     organizations.set(org.id, org);
-    const problems: Problem[] = [];
     attachMembers(decl, org, scope, memberships, problems);
-    decl.spec.connections.forEach((ref, i) => {
-      resolveRef(
-        ref,
-        { namespace, where: `spec.connections[${i}]`, optIn: scope.optIn, problems },
-        scope.connections,
-      );
-    });
     resolved.push(resolvedOf(decl, problems, { organizationId: org.id }, [referencesCondition(problems)]));
   }
   return { organizations, memberships, resolved };

@@ -5,13 +5,20 @@ import type { ResolvedPermission } from './api-reach.ts';
 import { apiTargets, type CompiledApis } from './apis.ts';
 import { referencesCondition, resolutionOf, type Resolution } from './conditions.ts';
 import { resolvePermission } from './permissions.ts';
+import { peopleReach } from './people-reach.ts';
+import { resolvePersonRule, type PersonRuleScope } from './person-rules.ts';
 import type { OptIn, RefTargets } from './resolve-ref.ts';
+import type { PersonRule } from '../snapshot.ts';
 
-/** A Role compiled: the permissions that resolved. */
+/** A Role compiled: the permissions that resolved, and the people its `spec.subjects` name. */
 export interface RoleEntry {
   decl: DeclaredRole;
   objectKey: ObjectKey;
   permissions: ResolvedPermission[];
+  /** The rules of `spec.subjects` that resolved; empty without subjects. */
+  subjects: PersonRule[];
+  /** The permissions that reach people (./people-reach.ts): those on ResourceServers of the Role's namespace. */
+  peoplePermissions: ResolvedPermission[];
   resolution: Resolution;
 }
 
@@ -26,6 +33,7 @@ export function compileRoles(
   declared: readonly DeclaredRole[],
   apis: CompiledApis,
   optIn: OptIn,
+  people: PersonRuleScope,
   reusable: CompiledRoles | undefined,
 ): Map<string, RoleEntry> {
   const roles = new Map<string, RoleEntry>();
@@ -44,8 +52,21 @@ export function compileRoles(
       const g = resolvePermission(perm, site, targets);
       return g ? [g] : [];
     });
+    const subjects = (role.spec.subjects ?? []).flatMap((rule, i) => {
+      const r = resolvePersonRule(rule, { namespace, where: `spec.subjects[${i}]`, optIn, problems }, people);
+      return r === undefined ? [] : [r];
+    });
+    const peoplePermissions =
+      role.spec.subjects === undefined ? [] : peopleReach(permissions, namespace, 'spec.subjects', problems);
     const resolution = resolutionOf(role, problems, {}, [referencesCondition(problems)]);
-    roles.set(key, { decl: role, objectKey: objectKey('Role', namespace, name), permissions, resolution });
+    roles.set(key, {
+      decl: role,
+      objectKey: objectKey('Role', namespace, name),
+      permissions,
+      subjects,
+      peoplePermissions,
+      resolution,
+    });
   }
   return roles;
 }
