@@ -68,6 +68,23 @@ export interface SignInFacts {
   verifiedEmail?: string;
 }
 
+/**
+ * Whom a sign-in's grant is for and what it rests on, as a code, each token of a refresh-token family and a
+ * device approval record it: the person, the session's `sid`, `auth_time` and `amr`, what the Connection said,
+ * and the organization. Membership is decided again from `facts` under the rules in force at each use.
+ */
+export interface SignedInPerson {
+  userId: string;
+  sid: string;
+  /** Seconds since the epoch: `auth_time`. */
+  authTime: number;
+  amr: readonly string[];
+  /** What the sign-in said about the person; absent on grants from before it was recorded. */
+  facts?: SignInFacts;
+  /** The organization the tokens are for, as `org_id`. */
+  organization?: string;
+}
+
 /** `session`, keyed by the opaque id in the SSO cookie; owned by the user id (list and end a user's sessions). */
 export interface SessionRecord {
   userId: string;
@@ -90,21 +107,13 @@ export interface SessionRecord {
  * presentation finds what was issued with it and revokes that (RFC 6749 §4.1.2): the access token's `jti`
  * through the revocation list, the refresh-token family with `deleteByOwner`. Expires ≤ 60 s after issue.
  */
-export interface AuthorizationCodeRecord {
+export interface AuthorizationCodeRecord extends SignedInPerson {
   clientId: string;
   redirectUri: string;
   codeChallenge: string;
   scopes: readonly string[];
   resources: readonly string[];
   nonce?: string;
-  userId: string;
-  sid: string;
-  authTime: number;
-  amr: readonly string[];
-  /** What the sign-in said about the person (SignInFacts). */
-  facts?: SignInFacts;
-  /** The organization the tokens are for, as `org_id`. */
-  organization?: string;
   redeemed?: {
     atMs: number;
     accessTokenJti: string;
@@ -119,19 +128,11 @@ export interface AuthorizationCodeRecord {
  * family with one `deleteByOwner` (RFC 9700 §4.14.2). Rotation is a `compareAndSwap` on the current token's
  * record marking it `rotatedAtMs`, then an insert of the next token.
  */
-export interface RefreshTokenRecord {
+export interface RefreshTokenRecord extends SignedInPerson {
   familyId: string;
   clientId: string;
-  userId: string;
-  sid: string;
   scopes: readonly string[];
   resources: readonly string[];
-  authTime: number;
-  amr: readonly string[];
-  /** What the sign-in said about the person (SignInFacts): membership is computed again from it at each use. */
-  facts?: SignInFacts;
-  /** The organization the family's tokens are for, as `org_id`. */
-  organization?: string;
   /** Milliseconds since the epoch when the family began: the absolute lifetime counts from here. */
   familyCreatedAtMs: number;
   /** Set once rotated; a use after `rotatedAtMs + grace` is reuse and ends the family. */
@@ -239,14 +240,4 @@ export interface DeviceAuthorizationRecord {
 
 /** A person approved a device's sign-in (as whom, through which session) or denied it. */
 export type DeviceDecision =
-  | {
-      approved: true;
-      atMs: number;
-      userId: string;
-      sid: string;
-      authTime: number;
-      amr: readonly string[];
-      facts?: SignInFacts;
-      organization?: string;
-    }
-  | { approved: false; atMs: number };
+  ({ approved: true; atMs: number } & SignedInPerson) | { approved: false; atMs: number };

@@ -7,7 +7,7 @@ import { randomToken, sealCode } from '../digest.ts';
 import { formParam, queryParam } from '../login/context.ts';
 import { refuseIfThrottled, sendTooManyPending } from '../login/throttled.ts';
 import { renderDeviceCodePage } from '../pages/device-page.ts';
-import { sendErrorPage } from '../pages/error-page.ts';
+import { sendCsrfRefused } from '../pages/error-page.ts';
 import { sendPage } from '../pages/layout.ts';
 import { textsFor } from '../pages/texts.ts';
 import { storePending } from '../pending.ts';
@@ -50,12 +50,7 @@ export async function submitUserCode(
 ): Promise<FastifyReply> {
   const texts = textsFor();
   if (checkCsrf(request, deps, 'device', CODE_FORM, formParam(request, 'csrf')) !== undefined) {
-    return sendErrorPage(reply, {
-      status: 403,
-      title: texts.errorForbidden,
-      message: texts.errorCsrf,
-      texts,
-    });
+    return sendCsrfRefused(reply);
   }
   const browser = ensureBrowser(request, reply, deps);
   const typed = formParam(request, 'user_code') ?? '';

@@ -1,17 +1,24 @@
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { continueAuthorization, denyAuthorization, sendExpired } from '../authorize/continue.ts';
-import { checkCsrf, csrfToken, ensureBrowser } from '../csrf.ts';
+import { csrfToken, ensureBrowser } from '../csrf.ts';
 import type { PeopleDeps } from '../deps.ts';
 import { formatUserCode } from '../device/codes.ts';
 import { USER_CODE_SEAL } from '../device/device-client.ts';
 import { unsealCode } from '../digest.ts';
 import { describeScopes, renderConsentPage } from '../pages/consent-page.ts';
-import { sendErrorPage } from '../pages/error-page.ts';
+import { sendCsrfRefused, sendErrorPage } from '../pages/error-page.ts';
 import { sendPage } from '../pages/layout.ts';
 import { textsFor } from '../pages/texts.ts';
 import { updateAuthorizationRequest } from '../authorize/request-update.ts';
 import { readSession, recordConsent } from '../session.ts';
-import { formParam, loadSignIn, queryParam, signInPaths, type SignInContext } from './context.ts';
+import {
+  formParam,
+  loadSignIn,
+  queryParam,
+  signInPaths,
+  type SignInContext,
+  postedRequestId,
+} from './context.ts';
 
 /**
  * `GET <consent>?request=…`: a third-party client's consent page, and a device sign-in's confirmation. Only the request id is read from the URL:
@@ -56,15 +63,8 @@ export async function answerConsent(
   deps: PeopleDeps,
 ): Promise<FastifyReply> {
   const texts = textsFor();
-  const requestId = formParam(request, 'request');
-  if (requestId === undefined || checkCsrf(request, deps, 'consent', requestId, formParam(request, 'csrf'))) {
-    return sendErrorPage(reply, {
-      status: 403,
-      title: texts.errorForbidden,
-      message: texts.errorCsrf,
-      texts,
-    });
-  }
+  const requestId = postedRequestId(request, deps, 'consent');
+  if (requestId === undefined) return sendCsrfRefused(reply);
   const context = await loadSignIn(deps, requestId);
   if (context === undefined) return sendExpired(reply);
   const decision = formParam(request, 'decision');

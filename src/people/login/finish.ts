@@ -4,7 +4,7 @@ import { sendSeeOther } from '../authorize/response.ts';
 import { browserDigest, checkCsrfToken, csrfToken, readBrowser } from '../csrf.ts';
 import type { PeopleDeps } from '../deps.ts';
 import { digestOf, randomToken } from '../digest.ts';
-import { sendErrorPage } from '../pages/error-page.ts';
+import { sendCsrfRefused, sendErrorPage } from '../pages/error-page.ts';
 import { sendPage } from '../pages/layout.ts';
 import { renderLinkPage } from '../pages/link-page.ts';
 import { textsFor } from '../pages/texts.ts';
@@ -146,13 +146,7 @@ export async function continueAfterSignIn(
     browser === undefined ||
     !checkCsrfToken(browser, 'continue', requestId, token)
   ) {
-    const texts = textsFor();
-    return sendErrorPage(reply, {
-      status: 403,
-      title: texts.errorForbidden,
-      message: texts.errorCsrf,
-      texts,
-    });
+    return sendCsrfRefused(reply);
   }
   return continueAuthorization(request, reply, deps, requestId);
 }

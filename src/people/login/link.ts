@@ -3,8 +3,7 @@ import { denyAuthorization, sendExpired } from '../authorize/continue.ts';
 import { browserDigest, checkCsrf, readBrowser } from '../csrf.ts';
 import type { PeopleDeps } from '../deps.ts';
 import { digestOf } from '../digest.ts';
-import { sendErrorPage } from '../pages/error-page.ts';
-import { textsFor } from '../pages/texts.ts';
+import { sendCsrfRefused } from '../pages/error-page.ts';
 import type { PendingLinkRecord } from '../records.ts';
 import { connectionKey, formParam, loadSignIn, offeredConnections } from './context.ts';
 import { finishSignIn } from './finish.ts';
@@ -19,7 +18,6 @@ export async function confirmLink(
   reply: FastifyReply,
   deps: PeopleDeps,
 ): Promise<FastifyReply> {
-  const texts = textsFor();
   const linkId = formParam(request, 'link');
   const requestId = formParam(request, 'request');
   if (
@@ -27,12 +25,7 @@ export async function confirmLink(
     requestId === undefined ||
     checkCsrf(request, deps, 'link', linkId, formParam(request, 'csrf'))
   ) {
-    return sendErrorPage(reply, {
-      status: 403,
-      title: texts.errorForbidden,
-      message: texts.errorCsrf,
-      texts,
-    });
+    return sendCsrfRefused(reply);
   }
   const browser = readBrowser(request, deps) as string;
   const pending = await deps.state.consume<PendingLinkRecord>('pending_link', linkId, deps.now());

@@ -1,9 +1,9 @@
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { sendExpired } from '../authorize/continue.ts';
 import { sendSeeOther } from '../authorize/response.ts';
-import { checkCsrf, csrfToken, ensureBrowser } from '../csrf.ts';
+import { csrfToken, ensureBrowser } from '../csrf.ts';
 import type { PeopleDeps } from '../deps.ts';
-import { sendErrorPage } from '../pages/error-page.ts';
+import { sendCsrfRefused, sendErrorPage } from '../pages/error-page.ts';
 import { sendPage } from '../pages/layout.ts';
 import { renderLoginPage, type LoginPage } from '../pages/login-page.ts';
 import { textsFor, type Texts } from '../pages/texts.ts';
@@ -17,6 +17,7 @@ import {
   upstreamStartUrl,
   type SignInConnection,
   type SignInContext,
+  postedRequestId,
 } from './context.ts';
 import { startUpstreamSignIn } from './upstream-sign-in.ts';
 
@@ -71,19 +72,9 @@ export async function chooseConnection(
   reply: FastifyReply,
   deps: PeopleDeps,
 ): Promise<FastifyReply> {
-  const requestId = formParam(request, 'request');
   const texts = textsFor();
-  if (
-    requestId === undefined ||
-    checkCsrf(request, deps, 'choose_connection', requestId, formParam(request, 'csrf'))
-  ) {
-    return sendErrorPage(reply, {
-      status: 403,
-      title: texts.errorForbidden,
-      message: texts.errorCsrf,
-      texts,
-    });
-  }
+  const requestId = postedRequestId(request, deps, 'choose_connection');
+  if (requestId === undefined) return sendCsrfRefused(reply);
   const context = await loadSignIn(deps, requestId);
   if (context === undefined) return sendExpired(reply);
   const key = formParam(request, 'connection');

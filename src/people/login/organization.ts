@@ -1,16 +1,16 @@
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { continueAuthorization, denyAuthorization, sendExpired } from '../authorize/continue.ts';
 import { updateAuthorizationRequest } from '../authorize/request-update.ts';
-import { checkCsrf, csrfToken, ensureBrowser } from '../csrf.ts';
+import { csrfToken, ensureBrowser } from '../csrf.ts';
 import type { PeopleDeps } from '../deps.ts';
 import { decideOrganization } from '../membership/organization.ts';
 import { sessionPerson } from '../membership/rules.ts';
-import { sendErrorPage } from '../pages/error-page.ts';
+import { sendCsrfRefused, sendErrorPage } from '../pages/error-page.ts';
 import { sendPage } from '../pages/layout.ts';
 import { renderOrganizationPage } from '../pages/organization-page.ts';
 import { textsFor } from '../pages/texts.ts';
 import { readSession } from '../session.ts';
-import { formParam, loadSignIn, queryParam, type SignInContext } from './context.ts';
+import { formParam, loadSignIn, queryParam, type SignInContext, postedRequestId } from './context.ts';
 
 /**
  * `GET <organization>?request=…`: the choice of organization, for a client that requires one when the person is
@@ -51,18 +51,8 @@ export async function chooseOrganization(
   deps: PeopleDeps,
 ): Promise<FastifyReply> {
   const texts = textsFor();
-  const requestId = formParam(request, 'request');
-  if (
-    requestId === undefined ||
-    checkCsrf(request, deps, 'organization', requestId, formParam(request, 'csrf'))
-  ) {
-    return sendErrorPage(reply, {
-      status: 403,
-      title: texts.errorForbidden,
-      message: texts.errorCsrf,
-      texts,
-    });
-  }
+  const requestId = postedRequestId(request, deps, 'organization');
+  if (requestId === undefined) return sendCsrfRefused(reply);
   const context = await loadSignIn(deps, requestId);
   if (context === undefined) return sendExpired(reply);
   const chosen = formParam(request, 'organization');

@@ -1,12 +1,12 @@
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { sendExpired } from '../authorize/continue.ts';
-import { checkCsrf, readBrowser } from '../csrf.ts';
+import { readBrowser } from '../csrf.ts';
 import type { PeopleDeps } from '../deps.ts';
-import { sendErrorPage } from '../pages/error-page.ts';
+import { sendCsrfRefused } from '../pages/error-page.ts';
 import { textsFor } from '../pages/texts.ts';
 import { clearFailures, DEFAULT_SIGN_IN_LIMITS, recordFailure, throttleCounters } from '../throttle.ts';
 import { verifyTestUser } from '../upstream/test-users.ts';
-import { connectionKey, formParam, loadSignIn, offeredConnections } from './context.ts';
+import { connectionKey, formParam, loadSignIn, offeredConnections, postedRequestId } from './context.ts';
 import { finishSignIn } from './finish.ts';
 import { sendTestUserForm, sendUnknownConnection } from './login-page.ts';
 import { refuseIfThrottled } from './throttled.ts';
@@ -24,18 +24,8 @@ export async function testUserSignIn(
   deps: PeopleDeps,
 ): Promise<FastifyReply> {
   const texts = textsFor();
-  const requestId = formParam(request, 'request');
-  if (
-    requestId === undefined ||
-    checkCsrf(request, deps, 'test_user', requestId, formParam(request, 'csrf'))
-  ) {
-    return sendErrorPage(reply, {
-      status: 403,
-      title: texts.errorForbidden,
-      message: texts.errorCsrf,
-      texts,
-    });
-  }
+  const requestId = postedRequestId(request, deps, 'test_user');
+  if (requestId === undefined) return sendCsrfRefused(reply);
   const browser = readBrowser(request, deps) as string;
   const context = await loadSignIn(deps, requestId);
   if (context === undefined) return sendExpired(reply);

@@ -31,3 +31,9 @@ export function sendErrorPage(reply: FastifyReply, page: ErrorPage): FastifyRepl
     page.retryAfterSeconds === undefined ? undefined : { 'retry-after': String(page.retryAfterSeconds) };
   return sendPage(reply, { status: page.status, body, headers });
 }
+
+/** The page for a form whose CSRF token (or origin, or browser cookie) is refused: 403, nothing done. */
+export function sendCsrfRefused(reply: FastifyReply): FastifyReply {
+  const texts = textsFor();
+  return sendErrorPage(reply, { status: 403, title: texts.errorForbidden, message: texts.errorCsrf, texts });
+}

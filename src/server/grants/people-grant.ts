@@ -1,6 +1,6 @@
 import { decideOrganization } from '../../people/membership/organization.ts';
 import type { RulePerson } from '../../people/membership/rules.ts';
-import type { SignInFacts, UserRecord } from '../../people/records.ts';
+import type { SignedInPerson, SignInFacts, UserRecord } from '../../people/records.ts';
 import { issuePeopleTokens, type PeopleTokens } from '../../people/tokens/issue.ts';
 import type { ClientOrganization, CompiledPeopleClient } from '../../store/snapshot.ts';
 import { InvalidGrant, ServerError, UnauthorizedClient } from '../errors.ts';
@@ -44,18 +44,10 @@ export function peopleIssued(tokens: PeopleTokens, refreshToken: string | undefi
 }
 
 /** What a sign-in (a redeemed code, an approved device) grants: whose, through which session, for what. */
-export interface SignInGrant {
-  userId: string;
-  sid: string;
-  authTime: number;
-  amr: readonly string[];
+export interface SignInGrant extends SignedInPerson {
   scopes: readonly string[];
   resources: readonly string[];
   nonce?: string;
-  /** What the sign-in said about the person; absent on grants from before it was recorded. */
-  facts?: SignInFacts;
-  /** The organization (`org_id`) the sign-in was for. */
-  organization?: string;
 }
 
 /**
