@@ -20,15 +20,6 @@ export function notUsedYet(until: string, description: string): string {
   return `${NOT_USED_YET} (${until}). ${description}`;
 }
 
-/** `displayName` of a kind: at most 200 characters, for a page people see (`shownOn`), not used yet. */
-export function displayName(shownOn: string, description: string) {
-  return z
-    .string()
-    .max(200)
-    .optional()
-    .meta({ description: notUsedYet(shownOn, description) });
-}
-
 /** `displayName` of a kind that a page people see shows: at most 200 characters. */
 export function shownDisplayName(description: string) {
   return z.string().max(200).optional().meta({ description });

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { conditions, objectRef, observedGeneration, displayName, withRules } from './common.ts';
+import { conditions, objectRef, observedGeneration, shownDisplayName, withRules } from './common.ts';
 import { MAX_PERSON_RULES, personRuleFields, personRuleRules } from './person-rule.ts';
 
 const member = withRules(
@@ -20,9 +20,8 @@ const member = withRules(
 
 export const organizationSpec = z
   .object({
-    displayName: displayName(
-      'the hosted login pages',
-      'Human-readable name of the organization, shown to people who sign in.',
+    displayName: shownDisplayName(
+      'Human-readable name of the organization, shown to people who choose among their organizations on the hosted `/organization` page; `metadata.name` when absent.',
     ),
     clients: z
       .array(

@@ -39,7 +39,10 @@ type PersonRuleValue = {
   userId?: string | undefined;
 };
 
-/** The rules every person rule holds: either a Connection (with at most one narrowing) or a user id. */
+/**
+ * The rules every person rule holds: either a Connection (with at most one narrowing, a group or an email domain)
+ * or a user id alone.
+ */
 export function personRuleRules<T extends PersonRuleValue>(): CrossFieldRule<T>[] {
   return [
     {
@@ -47,6 +50,12 @@ export function personRuleRules<T extends PersonRuleValue>(): CrossFieldRule<T>[
       message: 'a rule names either a connection (optionally with group or emailDomain) or a userId',
       field: 'connection',
       holds: (r) => (r.connection !== undefined) !== (r.userId !== undefined),
+    },
+    {
+      cel: '(!has(self.group) && !has(self.emailDomain)) || has(self.connection)',
+      message: 'group and emailDomain narrow a connection: name the connection they belong to',
+      field: 'connection',
+      holds: (r) => (r.group === undefined && r.emailDomain === undefined) || r.connection !== undefined,
     },
     {
       cel: '!(has(self.group) && has(self.emailDomain))',

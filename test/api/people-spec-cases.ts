@@ -9,7 +9,7 @@ export const FORMAT = 'format';
 
 export interface SpecCase {
   name: string;
-  kind: 'OAuthClient' | 'Connection';
+  kind: 'OAuthClient' | 'Connection' | 'Role' | 'Organization' | 'ResourceServer';
   spec: Record<string, unknown>;
   /** `path: message` of each problem, or `path: format` for a pattern or size refusal. */
   problems: string[];

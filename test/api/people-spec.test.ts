@@ -2,13 +2,20 @@ import { describe, expect, it } from 'vitest';
 import type { z } from 'zod';
 import { connectionSpec } from '../../src/api/connection.ts';
 import { oauthClientSpec } from '../../src/api/oauth-client.ts';
+import { organizationSpec } from '../../src/api/organization.ts';
+import { resourceServerSpec } from '../../src/api/resource-server.ts';
+import { roleSpec } from '../../src/api/role.ts';
 import { generateCrds } from '../../src/crd/generate.ts';
 import { childNodes, type SchemaNode } from '../../src/crd/schema-node.ts';
 import { CLIENT_CASES, CONNECTION_CASES, FORMAT, type SpecCase } from './people-spec-cases.ts';
+import { PERSON_RULE_CASES } from './person-rule-cases.ts';
 
 const SCHEMAS: Record<SpecCase['kind'], z.ZodType> = {
   OAuthClient: oauthClientSpec,
   Connection: connectionSpec,
+  Role: roleSpec,
+  Organization: organizationSpec,
+  ResourceServer: resourceServerSpec,
 };
 
 /** What the zod schema says of a spec, as the table writes it. */
@@ -31,10 +38,15 @@ function crdMessages(kind: SpecCase['kind']): string[] {
   return root === undefined ? [] : ruleMessages(root);
 }
 
+const byKind = (kind: SpecCase['kind']) => PERSON_RULE_CASES.filter((c) => c.kind === kind);
+
 describe.each([
   ['OAuthClient', CLIENT_CASES],
   ['Connection', CONNECTION_CASES],
-] as const)('the %s schema for people sign-in (issue 12)', (kind, cases) => {
+  ['Role', byKind('Role')],
+  ['Organization', byKind('Organization')],
+  ['ResourceServer', byKind('ResourceServer')],
+] as const)('the %s schema for people (issues 12 and 13)', (kind, cases) => {
   it.each(cases.map((c) => [c.name, c] as const))('%s', (_, c) => {
     expect(problems(c)).toEqual([...c.problems].sort());
   });

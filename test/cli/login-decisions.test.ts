@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { SignJWT } from 'jose';
 import { describe, expect, it } from 'vitest';
 import { pkcePair, readCallback } from '../../src/cli/login/browser-login.ts';
@@ -119,6 +120,16 @@ describe('the token cache', () => {
     expect(file).toMatch(/^\/home\/me\/\.cache\/latchkey\/tokens\/[0-9a-f]{32}\.json$/);
     expect(cacheFile({ ...TARGET, clientId: '../../etc/passwd' })).toMatch(/\/tokens\/[0-9a-f]{32}\.json$/);
     expect(cacheFile({ ...TARGET, clientId: 'other' })).not.toBe(file);
+  });
+
+  it('names a file of its own per --organization, and the one it named before without it', () => {
+    const file = cacheFile(TARGET);
+    const acme = cacheFile({ ...TARGET, organization: 'acme' });
+    expect(acme).not.toBe(file);
+    expect(cacheFile({ ...TARGET, organization: 'globex' })).not.toBe(acme);
+    // issuer NUL clientId, as before --organization: kept sign-ins are still found after an upgrade.
+    const before = createHash('sha256').update(`${TARGET.issuer}\0${TARGET.clientId}`).digest('hex');
+    expect(file).toContain(before.slice(0, 32));
   });
 
   it('keeps what a refresh leaves out from before, and the ID token expiry from its exp', async () => {

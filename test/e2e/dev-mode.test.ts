@@ -139,7 +139,13 @@ describe('latchkey dev, end to end', () => {
       issuer,
       audience: 'https://notes.internal',
     });
-    expect(payload).toMatchObject({ client_id: 'notes-web.notes' });
+    // notes-api enforces Roles for people (notes-roles.yaml): alice's group makes her a notes-editor.
+    expect(payload).toMatchObject({
+      client_id: 'notes-web.notes',
+      scope: 'openid profile email offline_access notes:read',
+      permissions: ['notes:read', 'notes:write'],
+      groups: ['notes-admins'],
+    });
     expect(payload.sub).toMatch(/^usr_/);
   });
 

@@ -9,4 +9,6 @@ export const DEV_ONLY_SCENARIOS: readonly string[] = ['people-sign-in'];
 export const CLUSTER_REFUSALS: Readonly<Record<string, string>> = {
   'Connection/notes/test-people': 'TestConnectionNotAllowed',
   'OAuthClient/notes/notes-web': 'ConnectionCannotSignIn',
+  'Role/notes/notes-reader': 'ConnectionCannotSignIn',
+  'Role/notes/notes-editor': 'ConnectionCannotSignIn',
 };

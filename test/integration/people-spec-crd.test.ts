@@ -1,5 +1,6 @@
 /**
- * The people sign-in rules (issue 12) as the API server enforces them: every spec of the shared table
+ * The people sign-in rules (issue 12) and the person rules of Roles and Organizations (issue 13) as the API
+ * server enforces them: every spec of the shared table
  * (test/api/people-spec-cases.ts) is created on a real kube-apiserver with the generated CRDs, and the server
  * accepts exactly the valid ones and refuses the others with the CEL message the zod schema gives offline.
  */
@@ -7,6 +8,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { KubeObject } from '../../src/kube/types.ts';
 import { resourceOf } from '../../src/operator/resources.ts';
 import { CLIENT_CASES, CONNECTION_CASES, FORMAT, type SpecCase } from '../api/people-spec-cases.ts';
+import { PERSON_RULE_CASES } from '../api/person-rule-cases.ts';
 import { createNamespace, startCluster, type Cluster } from './operator-harness.ts';
 
 const NS = 'people-rules';
@@ -23,7 +25,9 @@ describe('people sign-in rules on a real kube-apiserver', () => {
     await cluster?.stop();
   });
 
-  const cases = [...CLIENT_CASES, ...CONNECTION_CASES].map((c, i) => [c.kind, c.name, c, i] as const);
+  const cases = [...CLIENT_CASES, ...CONNECTION_CASES, ...PERSON_RULE_CASES].map(
+    (c, i) => [c.kind, c.name, c, i] as const,
+  );
 
   it.each(cases)('%s: %s', async (_, __, c: SpecCase, i) => {
     const body: KubeObject = {

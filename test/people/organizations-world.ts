@@ -221,3 +221,24 @@ export async function signInThrough(
   });
   return browser.follow(signed);
 }
+
+/**
+ * Answers a device sign-in on the verification page as `person`: enters the code, signs in on the test
+ * Connection's form and confirms (RFC 8628 §5.4), when the sign-in gets that far; a refused person never does.
+ */
+export async function confirmDevice(
+  h: Pick<PeopleHarness, 'issuer'>,
+  userCode: string,
+  person: Person,
+): Promise<void> {
+  const b = new Browser(h);
+  const page = await b.get('/device');
+  const codeForm = formOf(await page.text(), '/device');
+  const login = await b.follow(await b.post(codeForm.action, { ...codeForm.fields, user_code: userCode }));
+  const form = formOf(await login.text(), '/login/password');
+  const signed = await b.post(form.action, { ...form.fields, username: person, password: PASSWORDS[person] });
+  const confirmation = await (await b.follow(signed)).text();
+  if (!confirmation.includes('action="/consent"')) return;
+  const consent = formOf(confirmation, '/consent');
+  await b.post(consent.action, { ...consent.fields, decision: 'allow' });
+}

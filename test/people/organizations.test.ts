@@ -3,14 +3,14 @@ import * as oidc from 'openid-client';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { startPeopleHarness, type PeopleHarness } from './harness.ts';
 import { Browser, formOf } from './login-browser.ts';
-import { enterCode, pollOnce, startDevice } from './device-support.ts';
+import { pollOnce, startDevice } from './device-support.ts';
 import {
   ACME,
   ACME_MEMBERS,
+  confirmDevice,
   DEVICE_CLI,
   GLOBEX,
   organizationRequest,
-  PASSWORDS,
   PAYMENTS,
   PORTAL,
   PORTAL_SECRET,
@@ -250,26 +250,12 @@ describe('a device sign-in for an organization (RFC 8628 with `organization`)', 
   });
   afterAll(() => h.close());
 
-  /** Starts a device sign-in for acme, and answers it on the verification page as `person`. */
+  /** Starts a device sign-in for acme, answers it as `person`, and polls once. */
   async function deviceAnswer(person: Person): Promise<{ status: number; body: Record<string, unknown> }> {
     const params = { client_id: DEVICE_CLI, scope: 'openid payments:read', organization: 'acme' };
     const started = await startDevice(h, params);
     expect(started.status).toBe(200);
-    const b = new Browser(h);
-    const login = await b.follow(await enterCode(b, started.body.user_code as string));
-    const form = formOf(await login.text(), '/login/password');
-    const signed = await b.post(form.action, {
-      ...form.fields,
-      username: person,
-      password: PASSWORDS[person],
-    });
-    // The confirmation RFC 8628 §5.4 asks for, shown after the sign-in; a refused person never reaches it.
-    const confirmation = await b.follow(signed);
-    const page = await confirmation.text();
-    if (page.includes('action="/consent"')) {
-      const consent = formOf(page, '/consent');
-      await b.post(consent.action, { ...consent.fields, decision: 'allow' });
-    }
+    await confirmDevice(h, started.body.user_code as string, person);
     return pollOnce(h, started.body.device_code as string, DEVICE_CLI);
   }
 

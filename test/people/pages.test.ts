@@ -4,6 +4,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { sendErrorPage } from '../../src/people/pages/error-page.ts';
 import { escapeHtml, html } from '../../src/people/pages/html.ts';
 import { contentSecurityPolicy, formActionSource, STYLESHEET } from '../../src/people/pages/layout.ts';
+import { renderOrganizationPage } from '../../src/people/pages/organization-page.ts';
+import { textsFor } from '../../src/people/pages/texts.ts';
 
 describe('escapeHtml', () => {
   it.each([
@@ -105,5 +107,27 @@ describe('sendErrorPage', () => {
     const style = /<style>([^<]*)<\/style>/.exec(page)?.[1] ?? '';
     const hash = createHash('sha256').update(style).digest('base64');
     expect(res.headers.get('content-security-policy')).toContain(`style-src 'sha256-${hash}';`);
+  });
+});
+
+describe('renderOrganizationPage', () => {
+  it('escapes hostile organization and client names, and posts each choice with the request and its token', () => {
+    const page = renderOrganizationPage({
+      texts: textsFor(),
+      clientName: '<img src=x onerror=alert(1)>',
+      requestId: 'req-1',
+      csrf: 'tok-1',
+      choices: [
+        { id: 'org_1', label: '"><script>alert(2)</script>' },
+        { id: 'org_2', label: 'Globex' },
+      ],
+      action: '/organization',
+    });
+    expect(page).not.toContain('<script>alert');
+    expect(page).not.toContain('<img src=x');
+    expect(page).toContain('&quot;&gt;&lt;script&gt;alert(2)&lt;/script&gt;');
+    expect(page).toContain('<button type="submit" name="organization" value="org_2">Globex</button>');
+    expect(page).toContain('<input type="hidden" name="request" value="req-1" />');
+    expect(page).toContain('<input type="hidden" name="csrf" value="tok-1" />');
   });
 });

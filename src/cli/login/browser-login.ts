@@ -1,7 +1,7 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { postForm, type Metadata } from './oauth-http.ts';
+import { askParams, postForm, type Metadata, type SignInAsk } from './oauth-http.ts';
 import type { TokenResponse } from './token-cache.ts';
 
 /** How long the listener waits for the browser to come back. */
@@ -47,7 +47,7 @@ export function readCallback(url: URL, expected: { state: string; issuer: string
 export async function browserLogin(
   metadata: Metadata,
   clientId: string,
-  scope: string,
+  ask: SignInAsk,
   write: (text: string) => void,
 ): Promise<TokenResponse> {
   if (metadata.authorization_endpoint === undefined)
@@ -81,7 +81,7 @@ export async function browserLogin(
       response_type: 'code',
       client_id: clientId,
       redirect_uri: redirectUri,
-      scope,
+      ...askParams(ask),
       state,
       code_challenge: challenge,
       code_challenge_method: 'S256',

@@ -2,7 +2,7 @@ import { homedir } from 'node:os';
 import { browserLogin } from './browser-login.ts';
 import { deviceLogin } from './device-login.ts';
 import { execCredential, interactiveOf } from './exec-credential.ts';
-import { discover, OAuthErrorAnswer, refresh } from './oauth-http.ts';
+import { discover, OAuthErrorAnswer, refresh, type SignInAsk } from './oauth-http.ts';
 import {
   defaultCacheDir,
   parseKubectlCredentialArgs,
@@ -27,11 +27,17 @@ export interface Io {
 
 const cacheDirOf = (io: Io) => defaultCacheDir(io.env, homedir());
 
+/** The scopes and organization a command's arguments ask for. */
+const askOf = (args: Target & { scope: string }): SignInAsk => ({
+  scope: args.scope,
+  ...(args.organization === undefined ? {} : { organization: args.organization }),
+});
+
 export async function login(argv: readonly string[], io: Io): Promise<void> {
   const args = parseLoginArgs(argv, cacheDirOf(io));
   const metadata = await discover(args.issuer);
   const run = args.flow === 'device' ? deviceLogin : browserLogin;
-  const response = await run(metadata, args.clientId, args.scope, io.err, io.now);
+  const response = await run(metadata, args.clientId, askOf(args), io.err, io.now);
   const cached = cachedFrom(args, response, io.now());
   await writeCache(args, cached);
   io.err(`Signed in to ${args.issuer} as client ${args.clientId}.\n`);
@@ -51,7 +57,7 @@ export async function kubectlCredential(argv: readonly string[], io: Io): Promis
   if (cached === undefined) {
     if (!interactiveOf(io.env)) throw notSignedIn(args);
     const metadata = await discover(args.issuer);
-    const response = await deviceLogin(metadata, args.clientId, args.scope, io.err, io.now);
+    const response = await deviceLogin(metadata, args.clientId, askOf(args), io.err, io.now);
     cached = cachedFrom(args, response, io.now());
     await writeCache(args, cached);
   }

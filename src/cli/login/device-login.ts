@@ -1,5 +1,5 @@
 import { setTimeout as sleep } from 'node:timers/promises';
-import { OAuthErrorAnswer, postForm, type Metadata } from './oauth-http.ts';
+import { askParams, OAuthErrorAnswer, postForm, type Metadata, type SignInAsk } from './oauth-http.ts';
 import type { TokenResponse } from './token-cache.ts';
 
 const DEVICE_GRANT = 'urn:ietf:params:oauth:grant-type:device_code';
@@ -57,7 +57,7 @@ export function deviceInstructions(device: DeviceAuthorization): string {
 export async function deviceLogin(
   metadata: Metadata,
   clientId: string,
-  scope: string,
+  ask: SignInAsk,
   write: (text: string) => void,
   now: () => number,
 ): Promise<TokenResponse> {
@@ -66,7 +66,7 @@ export async function deviceLogin(
   }
   const device = await postForm<DeviceAuthorization>(metadata.device_authorization_endpoint, {
     client_id: clientId,
-    scope,
+    ...askParams(ask),
   });
   write(deviceInstructions(device));
   let interval = device.interval ?? 5;

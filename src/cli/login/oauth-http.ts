@@ -71,3 +71,14 @@ export function refresh(metadata: Metadata, clientId: string, refreshToken: stri
     client_id: clientId,
   });
 }
+
+/** What a sign-in asks for: the scopes, and the organization (`--organization`) when one is named. */
+export interface SignInAsk {
+  scope: string;
+  organization?: string;
+}
+
+/** The request parameters of a sign-in's ask: `scope`, and `organization` when named. */
+export function askParams(ask: SignInAsk): Record<string, string> {
+  return { scope: ask.scope, ...(ask.organization === undefined ? {} : { organization: ask.organization }) };
+}

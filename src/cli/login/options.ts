@@ -20,6 +20,13 @@ const SHARED = [
       'the client id of a public OAuthClient (appType native, tokenEndpointAuthMethod none) with the device grant, or with authorization_code and the redirect URI http://127.0.0.1/callback for --flow browser',
   },
   {
+    name: 'organization',
+    type: 'string',
+    value: 'ORG',
+    description:
+      'sign in to this organization (its org_id or name), as the authorization request parameter organization; its tokens are kept apart from those of other organizations',
+  },
+  {
     name: 'cache-dir',
     type: 'string',
     value: 'DIR',
@@ -73,7 +80,7 @@ export const LOGIN_COMMAND: CommandDef = {
 
 export const TOKEN_COMMAND: CommandDef = {
   name: 'token',
-  synopsis: 'latchkey token --issuer URL --client-id ID [--id-token]',
+  synopsis: 'latchkey token --issuer URL --client-id ID [--organization ORG] [--id-token]',
   description: [
     'Prints a fresh access token (or ID token) of the sign-in latchkey login kept, refreshing it first when it expires within a minute. Exits 1, saying to run latchkey login, when there is none or it can no longer be refreshed.',
   ],
@@ -93,10 +100,12 @@ export const LOGIN_USAGE = formatUsage(LOGIN_COMMAND);
 export const TOKEN_USAGE = formatUsage(TOKEN_COMMAND);
 export const KUBECTL_CREDENTIAL_USAGE = formatUsage(KUBECTL_CREDENTIAL_COMMAND);
 
-/** Which issuer and client, and where their tokens are kept. */
+/** Which issuer, client and organization, and where their tokens are kept. */
 export interface Target {
   issuer: string;
   clientId: string;
+  /** `--organization`: the sign-in is for it, and its tokens are kept under their own name. */
+  organization?: string;
   cacheDir: string;
 }
 
@@ -137,7 +146,7 @@ export function defaultCacheDir(env: NodeJS.ProcessEnv, home: string): string {
 }
 
 function targetOf(
-  values: { issuer?: string; 'client-id'?: string; 'cache-dir'?: string },
+  values: { issuer?: string; 'client-id'?: string; organization?: string; 'cache-dir'?: string },
   cacheDir: string,
   usage: string,
 ): Target {
@@ -145,7 +154,13 @@ function targetOf(
   const clientId = values['client-id'];
   if (clientId === undefined || clientId === '')
     throw new ConfigError('--client-id', `is required\n\n${usage}`);
-  return { issuer: checkIssuer(values.issuer), clientId, cacheDir: values['cache-dir'] ?? cacheDir };
+  const { organization } = values;
+  return {
+    issuer: checkIssuer(values.issuer),
+    clientId,
+    ...(organization === undefined || organization === '' ? {} : { organization }),
+    cacheDir: values['cache-dir'] ?? cacheDir,
+  };
 }
 
 export function parseLoginArgs(argv: readonly string[], cacheDir: string): LoginArgs {

@@ -34,9 +34,15 @@ export interface TokenResponse {
 /** A token counts as fresh while it has more than this left: time to reach the API server and be checked. */
 export const FRESH_FOR_MS = 60_000;
 
-/** The cache file of an issuer and client: a digest names it, so neither can reach outside the folder. */
+/**
+ * The cache file of an issuer, client and organization: a digest names it, so none of them can reach outside the
+ * folder.
+ */
 export function cacheFile(target: Target): string {
-  const name = createHash('sha256').update(target.issuer).update('\0').update(target.clientId).digest('hex');
+  const hash = createHash('sha256').update(target.issuer).update('\0').update(target.clientId);
+  // Without an organization the name is what it was before --organization existed, so kept sign-ins stay.
+  if (target.organization !== undefined) hash.update('\0').update(target.organization);
+  const name = hash.digest('hex');
   return join(target.cacheDir, 'tokens', `${name.slice(0, 32)}.json`);
 }
 
