@@ -18,7 +18,14 @@ export type InvalidTokenReason =
   /** `iat` or `nbf` later than now plus the allowed skew. */
   | 'not_yet_valid';
 
-export type TokenCheck = { ok: true; claims: AccessTokenClaims } | { ok: false; reason: InvalidTokenReason };
+/** The claims a verified access token carries: the OAuth ones, and a person's when it is one's. */
+export interface CheckedClaims extends AccessTokenClaims {
+  auth_time?: number;
+  permissions?: readonly string[];
+  groups?: readonly string[];
+}
+
+export type TokenCheck = { ok: true; claims: CheckedClaims } | { ok: false; reason: InvalidTokenReason };
 
 export interface TokenCheckDeps {
   /** Our issuer: the only `iss` accepted. */
@@ -105,7 +112,7 @@ function invalid(reason: InvalidTokenReason): TokenCheck {
 }
 
 /** The claims we issue, as guard clauses; a copy, so nothing but these names comes along. */
-function accessTokenClaimsOf(p: Record<string, unknown>): AccessTokenClaims | undefined {
+function accessTokenClaimsOf(p: Record<string, unknown>): CheckedClaims | undefined {
   const { iss, sub, aud, client_id, scope, iat, exp, jti, org_id, org_name } = p;
   if (typeof iss !== 'string' || typeof sub !== 'string' || typeof client_id !== 'string') return undefined;
   if (typeof aud !== 'string' || typeof jti !== 'string' || jti.length === 0) return undefined;
@@ -114,7 +121,9 @@ function accessTokenClaimsOf(p: Record<string, unknown>): AccessTokenClaims | un
   if (scope !== undefined && typeof scope !== 'string') return undefined;
   if (org_id !== undefined && typeof org_id !== 'string') return undefined;
   if (org_name !== undefined && typeof org_name !== 'string') return undefined;
-  const claims: AccessTokenClaims = {
+  const person = personClaimsOf(p);
+  if (person === undefined) return undefined;
+  const claims: CheckedClaims = {
     iss,
     sub,
     aud,
@@ -122,11 +131,28 @@ function accessTokenClaimsOf(p: Record<string, unknown>): AccessTokenClaims | un
     iat: iat as number,
     exp: exp as number,
     jti,
+    ...person,
   };
   if (scope !== undefined) claims.scope = scope;
   if (org_id !== undefined) claims.org_id = org_id;
   if (org_name !== undefined) claims.org_name = org_name;
   return claims;
+}
+
+/** A person's `auth_time`, `permissions` and `groups` when present and well formed; undefined when malformed. */
+function personClaimsOf(
+  p: Record<string, unknown>,
+): Pick<CheckedClaims, 'auth_time' | 'permissions' | 'groups'> | undefined {
+  const { auth_time, permissions, groups } = p;
+  if (auth_time !== undefined && !Number.isSafeInteger(auth_time)) return undefined;
+  const strings = (v: unknown) =>
+    v === undefined || (Array.isArray(v) && v.every((x) => typeof x === 'string'));
+  if (!strings(permissions) || !strings(groups)) return undefined;
+  return {
+    ...(auth_time === undefined ? {} : { auth_time: auth_time as number }),
+    ...(permissions === undefined ? {} : { permissions: permissions as string[] }),
+    ...(groups === undefined ? {} : { groups: groups as string[] }),
+  };
 }
 
 /** A base64url JSON object, or undefined for anything else (bad UTF-8, bad JSON, arrays, null). */

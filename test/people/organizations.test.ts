@@ -200,6 +200,26 @@ describe('Roles for people and the ResourceServer people settings', () => {
     expect(tokens.scope).toBe('openid profile payments:read payments:write');
   });
 
+  it('introspection answers the same permissions, groups and organization as the JWT (RFC 7662)', async () => {
+    const { tokens } = await tokensFor(h, WEB_APP, 'carol', { organization: 'acme' });
+    const res = await fetch(`${h.issuer}/oauth2/introspect`, {
+      method: 'POST',
+      headers: {
+        'content-type': 'application/x-www-form-urlencoded',
+        authorization: `Basic ${Buffer.from(`${WEB_APP}:${WEB_SECRET}`).toString('base64')}`,
+      },
+      body: new URLSearchParams({ token: tokens.access_token }).toString(),
+    });
+    expect(await res.json()).toMatchObject({
+      active: true,
+      org_id: ACME,
+      org_name: 'acme',
+      permissions: ['payments:read'],
+      groups: ['acme-staff', 'globex-staff'],
+      auth_time: expect.any(Number),
+    });
+  });
+
   it('with enforceRoles, bob, who has no Role, gets none of the API scopes the client would give him', async () => {
     const { access, tokens } = await tokensFor(h, WEB_APP, 'bob');
     expect(access.permissions).toEqual([]);

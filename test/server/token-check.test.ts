@@ -71,6 +71,12 @@ describe('checkAccessToken', () => {
     expect(await check(token)).toEqual({ ok: true, claims: claims({ org_id: 'org_1' }) });
   });
 
+  it("keeps a person's auth_time, permissions and groups", async () => {
+    const person = { auth_time: NOW_S - 60, permissions: ['payments:read'], groups: ['admins'] };
+    const token = await signAccessToken(keys.active.get('RS256') as SigningKey, claims(person));
+    expect(await check(token)).toEqual({ ok: true, claims: claims(person) });
+  });
+
   it('accepts a token without scope and keeps no claim it does not know, __proto__ included', async () => {
     const text = JSON.stringify(claims({ scope: undefined, extra: 'x' })).replace(
       '{',
@@ -200,6 +206,9 @@ describe('checkAccessToken', () => {
       ['a numeric client_id', { client_id: 7 }],
       ['a scope array', { scope: ['payments:read'] }],
       ['an org_id object', { org_id: { id: 1 } }],
+      ['a permissions string', { permissions: 'payments:read' }],
+      ['a number among groups', { groups: ['admins', 7] }],
+      ['a fractional auth_time', { auth_time: NOW_S - 0.5 }],
       ['exp beyond safe integers', { exp: 2 ** 60 }],
     ];
     it.each(malformedClaims)('refuses signed claims with %s', async (_name, extra) => {

@@ -4,13 +4,12 @@ import type { EventBus } from '../../events.ts';
 import type { RevocationStore } from '../../runtime/revocation-store.ts';
 import type { RuntimeState } from '../../state/runtime-state.ts';
 import type { SnapshotSource } from '../../store/snapshot.ts';
-import type { AccessTokenClaims } from '../claims.ts';
 import { nonEmpty, type ClientAuthDeps } from '../client-auth.ts';
 import { InvalidRequest, toOAuthError } from '../errors.ts';
 import { EMPTY_FORM } from '../form.ts';
 import { fromFastifyError, sendError } from '../reply.ts';
 import { refusedBy } from '../presented-client.ts';
-import { checkAccessToken } from '../token-check.ts';
+import { checkAccessToken, type CheckedClaims } from '../token-check.ts';
 import { corsHeaders, registerPreflight } from '../cors.ts';
 import { allowOnly, methodNotAllowed } from './method-not-allowed.ts';
 import type { AuthenticatedRequest } from './request-steps.ts';
@@ -33,7 +32,7 @@ export interface TokenOperationDeps {
 export interface TokenOperation extends AuthenticatedRequest {
   readonly nowMs: number;
   token: string | undefined;
-  claims: AccessTokenClaims | undefined;
+  claims: CheckedClaims | undefined;
   /**
    * Set once the answer is settled without the remaining steps (an inactive token, nothing to revoke);
    * says why, for events only: the caller gets the same answer whatever the reason.
