@@ -43,9 +43,28 @@ export function mapClaims(
   };
 }
 
+/** Most groups kept of one sign-in, and the longest group name kept (`boundedGroups`). */
+export const MAX_GROUPS = 500;
+export const MAX_GROUP_LENGTH = 256;
+
+/**
+ * The groups an upstream gave, bounded: names longer than {@link MAX_GROUP_LENGTH} dropped, duplicates removed, at
+ * most {@link MAX_GROUPS} in the order given. They are recorded with every session, code and refresh token and may
+ * go into tokens, so an account with thousands of groups cannot grow them without bound; fewer groups only ever
+ * match fewer rules (Organization members, Role subjects), never more.
+ */
+export function boundedGroups(groups: readonly string[]): string[] {
+  const kept = new Set<string>();
+  for (const g of groups) {
+    if (kept.size === MAX_GROUPS) break;
+    if (g !== '' && g.length <= MAX_GROUP_LENGTH) kept.add(g);
+  }
+  return [...kept];
+}
+
 /**
  * Groups at a claim name or, when no claim has that name, a dotted path (`realm_access.roles`): a string array
- * (non-strings dropped, duplicates removed) or one string. A claim named with dots (`https://example.com/groups`,
+ * (non-strings dropped, bounded by {@link boundedGroups}) or one string. A claim named with dots (`https://example.com/groups`,
  * as Auth0 and Okta custom claims are) is found by its name first.
  */
 export function groupsAt(claims: Record<string, unknown>, path: string): string[] {
@@ -53,9 +72,9 @@ export function groupsAt(claims: Record<string, unknown>, path: string): string[
   if (value === undefined) {
     value = path.split('.').reduce<unknown>((at, key) => (isObject(at) ? own(at, key) : undefined), claims);
   }
-  if (typeof value === 'string') return value === '' ? [] : [value];
+  if (typeof value === 'string') return boundedGroups([value]);
   if (!Array.isArray(value)) return [];
-  return [...new Set(value.filter((g): g is string => typeof g === 'string' && g !== ''))];
+  return boundedGroups(value.filter((g): g is string => typeof g === 'string'));
 }
 
 /** Whether claims hold every claim the mapping reads (userinfo is asked only for what is missing). */

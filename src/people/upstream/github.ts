@@ -10,6 +10,7 @@ import {
 import { upstreamJson, type UpstreamDeps } from './upstream-http.ts';
 import { UpstreamSignInError, type UpstreamIdentity, type UpstreamProvider } from './upstream.ts';
 import { GITHUB_WEB } from './well-known.ts';
+import { boundedGroups } from './claim-mapping.ts';
 
 export { GITHUB_WEB };
 
@@ -145,7 +146,7 @@ export function githubIdentity(
     emailVerified: primary?.verified === true,
     ...(isName(user.name) ? { name: user.name } : {}),
     ...(isName(user.login) ? { username: user.login } : {}),
-    groups: [...new Set([...organizations, ...teams])],
+    groups: boundedGroups([...organizations, ...teams]),
     amr: ['fed'],
   };
 }

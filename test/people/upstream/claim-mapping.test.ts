@@ -1,6 +1,11 @@
 import { describe, expect, it } from 'vitest';
 
-import { groupsAt, lacksMappedClaims, mapClaims } from '../../../src/people/upstream/claim-mapping.ts';
+import {
+  groupsAt,
+  lacksMappedClaims,
+  mapClaims,
+  MAX_GROUPS,
+} from '../../../src/people/upstream/claim-mapping.ts';
 import { signIn } from '../harness.ts';
 
 const claims = signIn().claims;
@@ -108,8 +113,18 @@ describe('groups claim path', () => {
     ['an object', { groups: { a: true } }, 'groups', []],
     ['the prototype', {}, '__proto__.constructor', []],
     ['constructor', {}, 'constructor', []],
+    ['a name longer than 256 characters, dropped', { groups: ['a'.repeat(257), 'ok'] }, 'groups', ['ok']],
+    ['one string longer than 256 characters', { groups: 'a'.repeat(257) }, 'groups', []],
   ])('%s', (_, input, path, groups) => {
     expect(groupsAt(input as Record<string, unknown>, path)).toEqual(groups);
+  });
+
+  it('keeps at most 500 groups, the first ones given, each once', () => {
+    const many = Array.from({ length: 2000 }, (_, i) => `g${i % 1000}`);
+    const kept = groupsAt({ groups: many }, 'groups');
+    expect(kept).toHaveLength(MAX_GROUPS);
+    expect(kept.slice(0, 2)).toEqual(['g0', 'g1']);
+    expect(kept.at(-1)).toBe('g499');
   });
 
   it('maps no groups when the Connection names no groups claim', () => {
