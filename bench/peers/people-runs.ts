@@ -19,6 +19,21 @@ export interface PeopleMeasured {
   peakRss: number | undefined;
 }
 
+/**
+ * The rate that sizes a server's next pool of codes after an `authorization_code` run: the run's rate, or, for a
+ * run that failed (a pool spent within the warm-up on a fast, quiet machine), at least the pool over the warm-up,
+ * so the next pool is larger rather than the same one failing again.
+ */
+export function nextCodeRate(
+  result: { failed: number; requestsPerSecond: number },
+  poolSize: number,
+  warmupSeconds: number,
+  known: number,
+): number {
+  if (result.failed === 0) return result.requestsPerSecond;
+  return Math.max(known, poolSize / Math.max(warmupSeconds, 0.5));
+}
+
 /** The rate of the last `authorization_code` run of each server, which sizes its next pool of codes. */
 const lastCodeRate = new Map<string, number>();
 
@@ -30,6 +45,7 @@ export async function measurePeople(
 ): Promise<PeopleMeasured> {
   const pid = server.pid();
   const serverPids = [...(pid === undefined ? [] : [pid]), ...(server.morePids?.() ?? [])];
+  const poolSize = nextPoolSize(lastCodeRate.get(server.peer), seconds.warmup + seconds.measure);
   const config = peopleLoadConfig(grant, {
     tokenEndpoint: server.tokenEndpoint,
     issuer: server.issuer,
@@ -38,7 +54,7 @@ export async function measurePeople(
     connections,
     warmupSeconds: seconds.warmup,
     measureSeconds: seconds.measure,
-    poolSize: nextPoolSize(lastCodeRate.get(server.peer), seconds.warmup + seconds.measure),
+    poolSize,
     serverPids,
   });
   const sampler = pid === undefined ? undefined : sampleRss(pid, RSS_SAMPLE_MS);
@@ -49,8 +65,9 @@ export async function measurePeople(
   });
   // The load generator reads the server's CPU itself (serverPids); without /proc there is none.
   const result = await loadRun(load, () => undefined);
-  if (grant === 'authorization_code' && result.failed === 0) {
-    lastCodeRate.set(server.peer, result.requestsPerSecond);
+  if (grant === 'authorization_code') {
+    const known = lastCodeRate.get(server.peer) ?? 0;
+    lastCodeRate.set(server.peer, nextCodeRate(result, poolSize, seconds.warmup, known));
   }
   return { result, peakRss: sampler?.stop() };
 }

@@ -4,6 +4,7 @@ import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Browser, fillForm, mintCodes, pkcePair } from '../../../bench/lib/people-browser.ts';
 import { nextPoolSize } from '../../../bench/peers/people-cases.ts';
+import { nextCodeRate } from '../../../bench/peers/people-runs.ts';
 
 describe('pkcePair', () => {
   it('gives a 43-character verifier and its S256 challenge (RFC 7636 §4.1, §4.2)', () => {
@@ -126,5 +127,14 @@ describe('nextPoolSize', () => {
     expect(nextPoolSize(100, 10)).toBe(1200);
     expect(nextPoolSize(10, 10)).toBe(500);
     expect(nextPoolSize(10_000, 10)).toBe(8000);
+  });
+
+  it('grows after a run whose pool ran out in the warm-up, instead of failing with the same pool again', () => {
+    const failed = { failed: 1, requestsPerSecond: 0 };
+    const rate = nextCodeRate(failed, 1500, 2, 0);
+    expect(rate).toBe(750);
+    expect(nextPoolSize(rate, 6)).toBe(5400);
+    expect(nextCodeRate(failed, 1500, 2, 900)).toBe(900);
+    expect(nextCodeRate({ failed: 0, requestsPerSecond: 1234 }, 1500, 2, 900)).toBe(1234);
   });
 });
