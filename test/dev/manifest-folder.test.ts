@@ -41,7 +41,7 @@ describe('a watched folder of manifests', () => {
         object: 'ResourceServer/team/b',
         field: 'spec.bogus',
         message:
-          'unknown field "bogus"; fields here: identifier, displayName, scopes, accessToken, introspection, allowedNamespaces',
+          'unknown field "bogus"; fields here: identifier, displayName, scopes, accessToken, introspection, people, allowedNamespaces',
       }),
     ]);
   });

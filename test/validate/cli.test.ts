@@ -50,7 +50,7 @@ describe('latchkey validate (the CLI as a process)', () => {
         `${BROKEN}/teams/reporting.yaml:10: warning: OAuthClient/reporting/reporting-job: spec.grants[0]: ResourceServer payments/payments-api does not allow references from namespace reporting (its spec.allowedNamespaces); the labels of namespace reporting are unknown (no Namespace document among the given files), so the cluster may allow it`,
         `${BROKEN}/teams/reporting.yaml:19: ResourceServer/reporting/payments-api-copy: spec.identifier: identifier https://payments.internal is already used by ResourceServer payments/payments-api (${BROKEN}/payments-api.yaml:1)`,
         `${BROKEN}/teams/reporting.yaml:27: Role/reporting/payments-reader: spec.permissions: missing required field "permissions"`,
-        `${BROKEN}/teams/reporting.yaml:28: Role/reporting/payments-reader: spec.permission: unknown field "permission"; did you mean "permissions"? (fields here: description, permissions, allowedNamespaces)`,
+        `${BROKEN}/teams/reporting.yaml:28: Role/reporting/payments-reader: spec.permission: unknown field "permission"; did you mean "permissions"? (fields here: description, permissions, subjects, allowedNamespaces)`,
         '5 errors and 1 warning in 4 files',
         '',
       ].join('\n'),
@@ -101,7 +101,7 @@ describe('latchkey validate (the CLI as a process)', () => {
           object: 'Role/reporting/payments-reader',
           field: 'spec.permission',
           message:
-            'unknown field "permission"; did you mean "permissions"? (fields here: description, permissions, allowedNamespaces)',
+            'unknown field "permission"; did you mean "permissions"? (fields here: description, permissions, subjects, allowedNamespaces)',
           severity: 'error',
         },
       ],
