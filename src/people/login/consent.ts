@@ -6,19 +6,13 @@ import { formatUserCode } from '../device/codes.ts';
 import { USER_CODE_SEAL } from '../device/device-client.ts';
 import { unsealCode } from '../digest.ts';
 import { describeScopes, renderConsentPage } from '../pages/consent-page.ts';
-import { sendCsrfRefused, sendErrorPage } from '../pages/error-page.ts';
+import { sendErrorPage } from '../pages/error-page.ts';
 import { sendPage } from '../pages/layout.ts';
 import { textsFor } from '../pages/texts.ts';
 import { updateAuthorizationRequest } from '../authorize/request-update.ts';
 import { readSession, recordConsent } from '../session.ts';
-import {
-  formParam,
-  loadSignIn,
-  queryParam,
-  signInPaths,
-  type SignInContext,
-  postedRequestId,
-} from './context.ts';
+import { formParam, loadSignIn, queryParam, signInPaths, type SignInContext } from './context.ts';
+import { postedSignIn } from './posted-form.ts';
 
 /**
  * `GET <consent>?request=…`: a third-party client's consent page, and a device sign-in's confirmation. Only the request id is read from the URL:
@@ -63,10 +57,10 @@ export async function answerConsent(
   deps: PeopleDeps,
 ): Promise<FastifyReply> {
   const texts = textsFor();
-  const requestId = postedRequestId(request, deps, 'consent');
-  if (requestId === undefined) return sendCsrfRefused(reply);
-  const context = await loadSignIn(deps, requestId);
-  if (context === undefined) return sendExpired(reply);
+  const posted = await postedSignIn(request, reply, deps, 'consent');
+  if ('reply' in posted) return posted.reply;
+  const { context } = posted;
+  const { requestId } = context;
   const decision = formParam(request, 'decision');
   if (decision === 'deny') {
     return denyAuthorization(reply, deps, requestId, 'access_denied', 'the person denied access');

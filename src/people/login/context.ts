@@ -3,7 +3,6 @@ import { StateUnavailableError, type StoredRecord } from '../../state/runtime-st
 import type { CompiledConnection, ConnectionSignIn, Snapshot } from '../../store/snapshot.ts';
 import type { Form } from '../../server/form.ts';
 import type { PeopleClient } from '../authorize/redirect-uri.ts';
-import { checkCsrf, type FormPurpose } from '../csrf.ts';
 import type { PeopleDeps } from '../deps.ts';
 import { signInConnectionKeys } from '../membership/organization.ts';
 import { sendErrorPage } from '../pages/error-page.ts';
@@ -49,22 +48,6 @@ export function formParam(request: FastifyRequest, name: string): string | undef
   if (form === undefined || form === null || typeof form !== 'object' || !('params' in form))
     return undefined;
   return Object.hasOwn(form.params, name) ? form.params[name] : undefined;
-}
-
-/**
- * The `request` field of a posted hosted-page form for `purpose`, when the form's CSRF check passes (csrf.ts);
- * undefined for a form without one or refused.
- */
-export function postedRequestId(
-  request: FastifyRequest,
-  deps: Pick<PeopleDeps, 'secureCookies' | 'urls'>,
-  purpose: FormPurpose,
-): string | undefined {
-  const requestId = formParam(request, 'request');
-  if (requestId === undefined) return undefined;
-  return checkCsrf(request, deps, purpose, requestId, formParam(request, 'csrf')) === undefined
-    ? requestId
-    : undefined;
 }
 
 const REQUEST_ID_SHAPE = /^[A-Za-z0-9_-]{1,200}$/;

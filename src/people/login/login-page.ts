@@ -3,7 +3,7 @@ import { sendExpired } from '../authorize/continue.ts';
 import { sendSeeOther } from '../authorize/response.ts';
 import { csrfToken, ensureBrowser } from '../csrf.ts';
 import type { PeopleDeps } from '../deps.ts';
-import { sendCsrfRefused, sendErrorPage } from '../pages/error-page.ts';
+import { sendErrorPage } from '../pages/error-page.ts';
 import { sendPage } from '../pages/layout.ts';
 import { renderLoginPage, type LoginPage } from '../pages/login-page.ts';
 import { textsFor, type Texts } from '../pages/texts.ts';
@@ -17,8 +17,8 @@ import {
   upstreamStartUrl,
   type SignInConnection,
   type SignInContext,
-  postedRequestId,
 } from './context.ts';
+import { postedSignIn } from './posted-form.ts';
 import { startUpstreamSignIn } from './upstream-sign-in.ts';
 
 /**
@@ -73,10 +73,10 @@ export async function chooseConnection(
   deps: PeopleDeps,
 ): Promise<FastifyReply> {
   const texts = textsFor();
-  const requestId = postedRequestId(request, deps, 'choose_connection');
-  if (requestId === undefined) return sendCsrfRefused(reply);
-  const context = await loadSignIn(deps, requestId);
-  if (context === undefined) return sendExpired(reply);
+  const posted = await postedSignIn(request, reply, deps, 'choose_connection');
+  if ('reply' in posted) return posted.reply;
+  const { context } = posted;
+  const { requestId } = context;
   const key = formParam(request, 'connection');
   const connection = offeredConnections(context).find((c) => connectionKey(c) === key);
   if (connection === undefined) return sendUnknownConnection(reply, texts);

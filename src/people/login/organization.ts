@@ -5,12 +5,13 @@ import { csrfToken, ensureBrowser } from '../csrf.ts';
 import type { PeopleDeps } from '../deps.ts';
 import { decideOrganization } from '../membership/organization.ts';
 import { sessionPerson } from '../membership/rules.ts';
-import { sendCsrfRefused, sendErrorPage } from '../pages/error-page.ts';
+import { sendErrorPage } from '../pages/error-page.ts';
 import { sendPage } from '../pages/layout.ts';
 import { renderOrganizationPage } from '../pages/organization-page.ts';
 import { textsFor } from '../pages/texts.ts';
 import { readSession } from '../session.ts';
-import { formParam, loadSignIn, queryParam, type SignInContext, postedRequestId } from './context.ts';
+import { formParam, loadSignIn, queryParam, type SignInContext } from './context.ts';
+import { postedSignIn } from './posted-form.ts';
 
 /**
  * `GET <organization>?request=…`: the choice of organization, for a client that requires one when the person is
@@ -51,10 +52,10 @@ export async function chooseOrganization(
   deps: PeopleDeps,
 ): Promise<FastifyReply> {
   const texts = textsFor();
-  const requestId = postedRequestId(request, deps, 'organization');
-  if (requestId === undefined) return sendCsrfRefused(reply);
-  const context = await loadSignIn(deps, requestId);
-  if (context === undefined) return sendExpired(reply);
+  const posted = await postedSignIn(request, reply, deps, 'organization');
+  if ('reply' in posted) return posted.reply;
+  const { context } = posted;
+  const { requestId } = context;
   const chosen = formParam(request, 'organization');
   if (chosen === '') {
     return denyAuthorization(reply, deps, requestId, 'access_denied', 'the person chose no organization');

@@ -1,12 +1,11 @@
 import type { FastifyReply, FastifyRequest } from 'fastify';
-import { sendExpired } from '../authorize/continue.ts';
 import { readBrowser } from '../csrf.ts';
 import type { PeopleDeps } from '../deps.ts';
-import { sendCsrfRefused } from '../pages/error-page.ts';
 import { textsFor } from '../pages/texts.ts';
 import { clearFailures, DEFAULT_SIGN_IN_LIMITS, recordFailure, throttleCounters } from '../throttle.ts';
 import { verifyTestUser } from '../upstream/test-users.ts';
-import { connectionKey, formParam, loadSignIn, offeredConnections, postedRequestId } from './context.ts';
+import { connectionKey, formParam, offeredConnections } from './context.ts';
+import { postedSignIn } from './posted-form.ts';
 import { finishSignIn } from './finish.ts';
 import { sendTestUserForm, sendUnknownConnection } from './login-page.ts';
 import { refuseIfThrottled } from './throttled.ts';
@@ -24,11 +23,10 @@ export async function testUserSignIn(
   deps: PeopleDeps,
 ): Promise<FastifyReply> {
   const texts = textsFor();
-  const requestId = postedRequestId(request, deps, 'test_user');
-  if (requestId === undefined) return sendCsrfRefused(reply);
+  const posted = await postedSignIn(request, reply, deps, 'test_user');
+  if ('reply' in posted) return posted.reply;
+  const { context } = posted;
   const browser = readBrowser(request, deps) as string;
-  const context = await loadSignIn(deps, requestId);
-  if (context === undefined) return sendExpired(reply);
   const key = formParam(request, 'connection');
   const connection = offeredConnections(context).find((c) => connectionKey(c) === key && c.type === 'test');
   if (connection === undefined) return sendUnknownConnection(reply, texts);
