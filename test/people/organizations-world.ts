@@ -90,6 +90,7 @@ const client = (name: string, usage: 'allow' | 'require', redirect: string) =>
 /** What the world is made of; tests replace parts (`acmeMembers`) to change the rules. */
 export interface OrganizationsWorldOptions {
   acmeMembers?: unknown[];
+  globexMembers?: unknown[];
   /** Whether the test Connection lets other namespaces (`payments`) reference it. */
   connectionAllowsOthers?: boolean;
 }
@@ -146,7 +147,7 @@ export function organizationsObjects(options: OrganizationsWorldOptions = {}): D
       displayName: 'Globex',
       clients: [{ client: { name: 'portal' } }],
       connections: [{ name: 'test-people' }],
-      members: [{ connection: { name: 'test-people' }, group: 'globex-staff' }],
+      members: options.globexMembers ?? [{ connection: { name: 'test-people' }, group: 'globex-staff' }],
     }),
   ];
 }
