@@ -6,13 +6,11 @@
  */
 import { decodeJwt } from 'jose';
 import { afterAll, beforeAll, expect, it } from 'vitest';
-import { EventBus } from '../../src/events.ts';
-import { startServers, type RunningServers } from '../../src/server/start.ts';
-import { openPostgresState, type PostgresState } from '../../src/state/postgres/postgres-state.ts';
 import { testKeys } from '../http/harness.ts';
 import { FixedSource } from '../http/world.ts';
 import { CookieJar } from '../support/cookie-jar.ts';
 import { startPostgres, type RunningPostgres } from '../support/postgres.ts';
+import { startReplicas, stopReplicas, type Replica } from '../support/replicas.ts';
 import { formOf } from './login-browser.ts';
 import {
   compileOrganizationsWorld,
@@ -26,42 +24,26 @@ import {
 const ISSUER = 'http://latchkey.test';
 const TIMEOUTS = { connectTimeoutMs: 2_000, statementTimeoutMs: 5_000, idleTimeoutMs: 30_000 };
 
-interface Replica {
-  servers: RunningServers;
-  state: PostgresState;
-  base: string;
-}
-
 let db: RunningPostgres;
 let source: FixedSource;
 let keys: Awaited<ReturnType<typeof testKeys>>;
-const replicas: Replica[] = [];
+let replicas: Replica[] = [];
 let turn = 0;
 
 beforeAll(async () => {
   [db, keys] = await Promise.all([startPostgres(), testKeys()]);
   source = new FixedSource(compileOrganizationsWorld(keys).snapshot);
-  for (let i = 0; i < 2; i += 1) {
-    const state = await openPostgresState({ url: db.url, timeouts: TIMEOUTS, maxConnections: 4 });
-    const servers = await startServers({
-      source,
-      issuer: ISSUER,
-      port: 0,
-      opsPort: 0,
-      now: () => Date.now(),
-      events: new EventBus(),
-      ready: () => true,
-      state,
-    });
-    replicas.push({ servers, state, base: `http://127.0.0.1:${servers.port}` });
-  }
+  replicas = await startReplicas({
+    url: db.url,
+    source,
+    issuer: ISSUER,
+    now: () => Date.now(),
+    timeouts: TIMEOUTS,
+  });
 }, 60_000);
 
 afterAll(async () => {
-  for (const r of replicas) {
-    await r.servers.close();
-    await r.state.close();
-  }
+  await stopReplicas(replicas);
   await db?.stop();
 });
 

@@ -9,16 +9,14 @@
 import * as oidc from 'openid-client';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { EventBus } from '../../src/events.ts';
 import { STRICT_POLICY } from '../../src/outbound/address-policy.ts';
 import { sessionCookieName } from '../../src/people/session.ts';
-import { startServers, type RunningServers } from '../../src/server/start.ts';
-import { openPostgresState, type PostgresState } from '../../src/state/postgres/postgres-state.ts';
 import { RECORDS_TABLE } from '../../src/state/postgres/schema.ts';
 import { payments, testKeys } from '../http/harness.ts';
 import { FixedSource, grant } from '../http/world.ts';
 import { startCompanyIdp, type CompanyIdp } from '../support/oidc-upstream.ts';
 import { startPostgres, type RunningPostgres } from '../support/postgres.ts';
+import { startReplicas, stopReplicas, type Replica } from '../support/replicas.ts';
 import { pkce, webRequest } from './authorize-support.ts';
 import { companyConnection, PEOPLE, peopleClient, peopleWorld, WEB_SECRET } from './harness.ts';
 import { formOf } from './login-browser.ts';
@@ -31,12 +29,6 @@ const CORP_CLIENT = { id: 'corp-web.people', secret: 'secret-corp-web-3Jq8' };
 const CORP_REDIRECT = 'https://corp-app.example.com/callback';
 const TIMEOUTS = { connectTimeoutMs: 2_000, statementTimeoutMs: 5_000, idleTimeoutMs: 30_000 };
 const SESSION = sessionCookieName(false);
-
-interface Replica {
-  servers: RunningServers;
-  state: PostgresState;
-  base: string;
-}
 
 /**
  * One browser behind the load balancer: a cookie jar (host-only cookies of the one issuer, by name) and
@@ -115,28 +107,18 @@ beforeAll(async () => {
       ],
     }),
   );
-  for (let i = 0; i < 2; i += 1) {
-    const state = await openPostgresState({ url: db.url, timeouts: TIMEOUTS, maxConnections: 4 });
-    const servers = await startServers({
-      source,
-      issuer: ISSUER,
-      port: 0,
-      opsPort: 0,
-      now: () => Date.now(),
-      events: new EventBus(),
-      ready: () => true,
-      state,
-      addressPolicy: { ...STRICT_POLICY, allowLoopback: true },
-    });
-    replicas.push({ servers, state, base: `http://127.0.0.1:${servers.port}` });
-  }
+  replicas = await startReplicas({
+    url: db.url,
+    source,
+    issuer: ISSUER,
+    now: () => Date.now(),
+    timeouts: TIMEOUTS,
+    addressPolicy: { ...STRICT_POLICY, allowLoopback: true },
+  });
 }, 60_000);
 
 afterAll(async () => {
-  for (const r of replicas) {
-    await r.servers.close();
-    await r.state.close();
-  }
+  await stopReplicas(replicas);
   replicas = [];
   await idp?.close();
   await db?.stop();

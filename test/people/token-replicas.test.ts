@@ -5,24 +5,16 @@
  * reuse at the other.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { EventBus } from '../../src/events.ts';
-import { startServers, type RunningServers } from '../../src/server/start.ts';
-import { openPostgresState, type PostgresState } from '../../src/state/postgres/postgres-state.ts';
 import { NOW_MS, testKeys } from '../http/harness.ts';
 import { FixedSource } from '../http/world.ts';
 import { startPostgres, type RunningPostgres } from '../support/postgres.ts';
+import { startReplicas, stopReplicas, type Replica } from '../support/replicas.ts';
 import { peopleWorld, WEB_SECRET } from './harness.ts';
 import { alice, ALICE_ID, basic, post, writeCode, writeUser } from './token-fixtures.ts';
 
 const ISSUER = 'http://latchkey.test';
 const WEB = { authorization: basic('web-app.people', WEB_SECRET) };
 const TIMEOUTS = { connectTimeoutMs: 1_000, statementTimeoutMs: 2_000, idleTimeoutMs: 30_000 };
-
-interface Replica {
-  servers: RunningServers;
-  state: PostgresState;
-  base: string;
-}
 
 let db: RunningPostgres;
 let replicas: Replica[] = [];
@@ -31,28 +23,18 @@ const clock = { now: NOW_MS };
 beforeAll(async () => {
   db = await startPostgres();
   const source = new FixedSource(peopleWorld(await testKeys()));
-  for (let i = 0; i < 2; i += 1) {
-    const state = await openPostgresState({ url: db.url, timeouts: TIMEOUTS, maxConnections: 4 });
-    const servers = await startServers({
-      source,
-      issuer: ISSUER,
-      port: 0,
-      opsPort: 0,
-      now: () => clock.now,
-      events: new EventBus(),
-      ready: () => true,
-      state,
-    });
-    replicas.push({ servers, state, base: `http://127.0.0.1:${servers.port}` });
-  }
+  replicas = await startReplicas({
+    url: db.url,
+    source,
+    issuer: ISSUER,
+    now: () => clock.now,
+    timeouts: TIMEOUTS,
+  });
   await writeUser(replicas[0]!.state, alice(clock.now), clock.now);
 });
 
 afterAll(async () => {
-  for (const r of replicas) {
-    await r.servers.close();
-    await r.state.close();
-  }
+  await stopReplicas(replicas);
   replicas = [];
   await db?.stop();
 });
