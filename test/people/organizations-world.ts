@@ -69,13 +69,13 @@ const paymentsApi = declare.api('payments', 'payments-api', {
   allowedNamespaces: {},
 });
 
-const client = (name: string, usage: 'allow' | 'require', redirect: string) =>
+const client = (name: string, usage: 'allow' | 'require', redirect: string, other = false) =>
   declare.client('people', name, {
     displayName: name === 'portal' ? 'Customer portal' : 'Web app',
     appType: 'web',
     grantTypes: ['authorization_code', 'refresh_token'],
     redirectUris: [redirect],
-    connections: [{ name: 'test-people' }],
+    connections: [{ name: 'test-people' }, ...(other ? [{ name: 'other-people' }] : [])],
     grants: [
       {
         resourceServer: { name: 'payments-api', namespace: 'payments' },
@@ -93,6 +93,8 @@ export interface OrganizationsWorldOptions {
   globexMembers?: unknown[];
   /** Whether the test Connection lets other namespaces (`payments`) reference it. */
   connectionAllowsOthers?: boolean;
+  /** A second test Connection, `other-people`, that the web app offers and no Organization enables. */
+  otherConnection?: boolean;
 }
 
 export const ACME_MEMBERS: unknown[] = [
@@ -121,7 +123,16 @@ export function organizationsObjects(options: OrganizationsWorldOptions = {}): D
       permissions: [{ resourceServer: { name: 'payments-api' }, scopes: ['payments:read'] }],
       allowedNamespaces: {},
     }),
-    client('web-app', 'allow', 'https://app.example.com/callback'),
+    ...(options.otherConnection === true
+      ? [
+          declare.connection('people', 'other-people', {
+            type: 'test',
+            displayName: 'Other people',
+            testUsers: [{ username: 'erin', password: 'erin-password-5' }],
+          }),
+        ]
+      : []),
+    client('web-app', 'allow', 'https://app.example.com/callback', options.otherConnection === true),
     client('portal', 'require', 'https://portal.example.com/callback'),
     declare.client('people', 'device-cli', {
       appType: 'native',

@@ -109,6 +109,23 @@ describe('organization sign-in (`organization` on the authorization request)', (
     expect(access.org_id).toBe(ACME);
   });
 
+  it("offers only the organization's Connections on the login page of an organization sign-in", async () => {
+    serveOrganizationsWorld(h, { otherConnection: true });
+    const page = async (extra: Record<string, string>) => {
+      const { params } = organizationRequest(WEB_APP, extra);
+      const browser = new Browser(h);
+      const url = `${h.issuer}/oauth2/authorize?${new URLSearchParams(params).toString()}`;
+      return (await browser.follow(await browser.get(url))).text();
+    };
+    const anyone = await page({});
+    expect(anyone).toContain('Other people');
+    expect(anyone).toContain('value="people/test-people"');
+    const acme = await page({ organization: 'acme' });
+    expect(acme).not.toContain('Other people');
+    // One Connection left: the page goes straight to its form.
+    expect(acme).toContain('action="/login/password"');
+  });
+
   it('an organization that does not list the client is refused before any page, at the client', async () => {
     const { params } = organizationRequest(WEB_APP, { organization: 'globex' });
     const browser = new Browser(h);

@@ -4,7 +4,7 @@ import type { AuthorizationRequestRecord } from '../records.ts';
 import { RequestNotSupported, UnsupportedResponseType } from './errors.ts';
 import { all, repeatedParameter, single, type Params } from './parameters.ts';
 import type { PeopleClient } from './redirect-uri.ts';
-import type { ClientOrganization } from '../../store/snapshot.ts';
+import type { ClientOrganization, CompiledClient } from '../../store/snapshot.ts';
 
 type Prompt = AuthorizationRequestRecord['prompt'][number];
 const PROMPTS: ReadonlySet<string> = new Set<Prompt>(['none', 'login', 'consent', 'select_account']);
@@ -56,20 +56,24 @@ export function validateAuthorizationRequest(
     maxAgeSeconds: maxAge === undefined ? undefined : Number(maxAge),
     resources: checkResources(all(params, 'resource')),
     loginHint: single(params, 'login_hint'),
-    ...organizationParam(params, client),
+    ...askedOrganization(client, single(params, 'organization')),
     pushed: context.pushed,
     createdAtMs: context.nowMs,
   };
 }
 
 /**
- * `organization` (an `org_id`, or the name of one of the client's organizations, as Auth0 takes it): an
- * organization sign-in. Without it, a client that requires an organization lets the person choose after they
- * signed in.
+ * `organization` of an authorization or device authorization request (an `org_id`, or the name of one of the
+ * client's organizations, as Auth0 takes it): the sign-in is for it. Without it, a client that requires an
+ * organization lets the person choose after they signed in.
+ *
+ * @throws {InvalidRequest} for an organization that does not list the client, or a client that denies them
  */
-function organizationParam(params: Params, client: PeopleClient): { organization?: string } {
-  const asked = single(params, 'organization');
-  if (asked === undefined) return {};
+export function askedOrganization(
+  client: CompiledClient,
+  asked: string | undefined,
+): { organization?: string } {
+  if (asked === undefined || asked === '') return {};
   return { organization: (organizationOf(client, asked) as ClientOrganization).organization.id };
 }
 

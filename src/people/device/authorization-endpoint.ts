@@ -2,10 +2,9 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { NO_STORE, UnauthorizedClient } from '../../server/errors.ts';
 import type { Form } from '../../server/form.ts';
 import type { CompiledClient } from '../../store/snapshot.ts';
-import { organizationOf } from '../../server/grants/client-credentials.ts';
 import { registerClientFormEndpoint } from '../authenticate-form-client.ts';
 import { TooManyPending } from '../authorize/errors.ts';
-import { checkResources, parseScopes } from '../authorize/validate.ts';
+import { askedOrganization, checkResources, parseScopes } from '../authorize/validate.ts';
 import type { PeopleDeps } from '../deps.ts';
 import { digestOf } from '../digest.ts';
 import { insertPending } from '../pending.ts';
@@ -46,7 +45,7 @@ async function authorizeDevice(
     clientId: client.clientId,
     scopes: parseScopes(form.params.scope),
     resources: checkResources(form.resources),
-    ...deviceOrganization(client, form.params.organization),
+    ...askedOrganization(client, form.params.organization),
     createdAtMs: nowMs,
     intervalSeconds: DEFAULT_POLL_INTERVAL_SECONDS,
   };
@@ -73,12 +72,6 @@ async function authorizeDevice(
       .send(JSON.stringify(deviceAuthorizationResponse(deps, deviceCode, userCode)));
   }
   throw new Error(`no free user code in ${USER_CODE_DRAWS} draws: the randomness is broken`);
-}
-
-/** `organization` as the authorization endpoint takes it (an `org_id` or a name): the sign-in is for it. */
-function deviceOrganization(client: CompiledClient, asked: string | undefined): { organization?: string } {
-  const membership = asked === undefined || asked === '' ? undefined : organizationOf(client, asked);
-  return membership === undefined ? {} : { organization: membership.organization.id };
 }
 
 /**

@@ -1,6 +1,6 @@
 import { decideOrganization } from '../../people/membership/organization.ts';
-import type { RulePerson } from '../../people/membership/rules.ts';
-import type { SignedInPerson, SignInFacts, UserRecord } from '../../people/records.ts';
+import { factsOr, type RulePerson } from '../../people/membership/rules.ts';
+import type { SignedInPerson, UserRecord } from '../../people/records.ts';
 import { issuePeopleTokens, type PeopleTokens } from '../../people/tokens/issue.ts';
 import type { ClientOrganization, CompiledPeopleClient } from '../../store/snapshot.ts';
 import { InvalidGrant, ServerError, UnauthorizedClient } from '../errors.ts';
@@ -76,7 +76,8 @@ export async function issueGrantTokens(
 ): Promise<PeopleTokens> {
   const { deps, settings } = peopleGrantOf(ctx);
   const user = await personOf(deps, grant.userId, nowMs);
-  const person = { userId: grant.userId, facts: grant.facts ?? NO_FACTS };
+  // A grant from before sign-ins recorded their facts matches nothing but a user id rule.
+  const person = { userId: grant.userId, facts: factsOr(grant.facts, '') };
   const membership = membershipOf(ctx, grant.organization, person);
   return issuePeopleTokens({
     issuer: ctx.issuer,
@@ -97,9 +98,6 @@ export async function issueGrantTokens(
     nowMs,
   });
 }
-
-/** What a grant recorded before sign-ins recorded their facts matches on: nothing but a user id rule. */
-const NO_FACTS: SignInFacts = { connection: '', groups: [] };
 
 /**
  * The organization of a grant's tokens under the rules in force now (src/people/membership/organization.ts): a

@@ -4,6 +4,7 @@ import { secretKey } from '../objects.ts';
 import { Reason } from '../reasons.ts';
 import type { CompiledConnection, PersonRule } from '../snapshot.ts';
 import type { ResolvedPermission } from './api-reach.ts';
+import { addScopes, type ScopeSets } from './permissions.ts';
 import { describe, resolveRef, type RefSite, type RefTargets } from './resolve-ref.ts';
 
 /** What person rules' Connections resolve against: the declarations, and what each compiled to. */
@@ -43,12 +44,8 @@ export function resolvePersonRule(
 }
 
 /** Resolved permissions as scope sets by API identifier. */
-export function scopeSetsOf(permissions: readonly ResolvedPermission[]): Map<string, Set<string>> {
-  const out = new Map<string, Set<string>>();
-  for (const p of permissions) {
-    const set = out.get(p.api.identifier) ?? new Set<string>();
-    for (const s of p.scopes) set.add(s);
-    out.set(p.api.identifier, set);
-  }
+export function scopeSetsOf(permissions: readonly ResolvedPermission[]): ScopeSets {
+  const out: ScopeSets = new Map();
+  for (const p of permissions) addScopes(out, p);
   return out;
 }
