@@ -1,10 +1,11 @@
 import type { SigningKeys } from '../keys/signing-keys.ts';
-import type { DeclaredObject, ObjectKey, WorldInputs } from './objects.ts';
+import type { DeclaredObject, DeclaredResourceServer, ObjectKey, WorldInputs } from './objects.ts';
 import type { Snapshot } from './snapshot.ts';
 import { apiTargets, compileApis } from './compile/apis.ts';
 import { compileClients } from './compile/clients.ts';
 import { invalidResolutions, type Resolution, type Resolved } from './compile/conditions.ts';
 import { compileConnections } from './compile/connections.ts';
+import { managementApiDeclaration } from './compile/management-api.ts';
 import { connectionTargets } from './compile/federated-identities.ts';
 import { federatedClientsOf } from './compile/federated-index.ts';
 import { resolveIntrospection } from './compile/introspection.ts';
@@ -47,7 +48,7 @@ export function compile(
   version: number,
   previous?: Compiled,
 ): Compiled {
-  const byKind = objectsByKind(inputs.objects);
+  const byKind = objectsByKind(inputs.objects, managementApiDeclaration(inputs.managementApi));
   const base = baseInputsOf(inputs, byKind.ResourceServer, byKind.Connection);
   const reuse = decideReuse(previous?.reusable, base);
   return (
@@ -66,7 +67,7 @@ function compileWith(
   version: number,
 ): Compiled | undefined {
   const optIn = namespaceOptIn(inputs.namespaces);
-  const apis = reuse.results?.apis ?? compileApis(byKind.ResourceServer);
+  const apis = reuse.results?.apis ?? compileApis(byKind.ResourceServer, byKind.builtIn);
   const connections =
     reuse.results?.connections ??
     compileConnections(byKind.Connection, {
@@ -117,11 +118,15 @@ function compileWith(
   return { snapshot, resolutions, reusable };
 }
 
-type ObjectsByKind = { [K in DeclaredObject['kind']]: Extract<DeclaredObject, { kind: K }>[] };
+type ObjectsByKind = { [K in DeclaredObject['kind']]: Extract<DeclaredObject, { kind: K }>[] } & {
+  /** The built-in management API, first among the ResourceServers when there is one. */
+  builtIn?: DeclaredResourceServer;
+};
 
-function objectsByKind(objects: readonly DeclaredObject[]): ObjectsByKind {
+function objectsByKind(objects: readonly DeclaredObject[], builtIn?: DeclaredResourceServer): ObjectsByKind {
   const byKind: ObjectsByKind = {
-    ResourceServer: [],
+    ...(builtIn === undefined ? {} : { builtIn }),
+    ResourceServer: builtIn === undefined ? [] : [builtIn],
     Role: [],
     OAuthClient: [],
     Organization: [],

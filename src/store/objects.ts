@@ -84,6 +84,11 @@ export interface WorldInputs {
    * `--allow-issuer-hosts`); absent (offline validation): only its scheme is checked.
    */
   addressPolicy?: AddressPolicy;
+  /**
+   * Where the built-in management API lives (src/store/compile/management-api.ts): the Latchkey namespace and
+   * `<issuer>/api/v1`. Absent (offline validation): there is none.
+   */
+  managementApi?: { namespace: string; identifier: string };
 }
 
 /**

@@ -13,6 +13,8 @@ export const Reason = {
   ScopeNotDeclared: 'ScopeNotDeclared',
   /** Another ResourceServer, created earlier, already uses this identifier. */
   IdentifierConflict: 'IdentifierConflict',
+  /** A ResourceServer has the name of the built-in management API in the Latchkey namespace. */
+  NameReserved: 'NameReserved',
   /** Another OAuthClient, created earlier, already uses this client id. */
   ClientIdConflict: 'ClientIdConflict',
   /** A custom `spec.clientId` has the shape `<name>.<namespace>` of another namespace's default client ids. */

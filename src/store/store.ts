@@ -2,7 +2,7 @@ import type { EventBus } from '../events.ts';
 import type { SigningKeys } from '../keys/signing-keys.ts';
 import { clientCounts } from './client-counts.ts';
 import { compile, type Compiled, type Resolution } from './compile.ts';
-import type { ObjectKey, WorldInputs } from './objects.ts';
+import type { DeclaredObject, ObjectKey, WorldInputs } from './objects.ts';
 import type { Snapshot, SnapshotSource } from './snapshot.ts';
 
 const NO_RESOLUTIONS: ReadonlyMap<ObjectKey, Resolution> = new Map();
@@ -15,6 +15,8 @@ export class Store implements SnapshotSource {
   #current: Snapshot;
   /** The last compile, whose per-object results the next one reuses for objects that did not change. */
   #last: Compiled | undefined;
+  /** The objects the last compile read. */
+  #declared: readonly DeclaredObject[] = [];
   readonly #events: EventBus;
   /** The problem last reported for each object that is not ready. */
   #reported = new Map<string, string>();
@@ -33,11 +35,17 @@ export class Store implements SnapshotSource {
     return this.#last?.resolutions ?? NO_RESOLUTIONS;
   }
 
+  /** The declared objects as of the snapshot in force: what the management API lists. */
+  declared(): readonly DeclaredObject[] {
+    return this.#declared;
+  }
+
   /** Compiles the world, swaps the snapshot in, and returns every object's resolution. */
   rebuild(inputs: WorldInputs, keys: SigningKeys = this.#current.keys): Compiled {
     const compiled = compile(inputs, keys, this.#current.version + 1, this.#last);
     this.#current = compiled.snapshot;
     this.#last = compiled;
+    this.#declared = inputs.objects;
     let notReady = 0;
     let declaredClients = 0;
     const reported = new Map<string, string>();
@@ -60,7 +68,8 @@ export class Store implements SnapshotSource {
       clients: compiled.snapshot.clients.size,
       clientsInEffect: counts.inEffect,
       clientsBlocked: counts.blocked,
-      apis: compiled.snapshot.apis.size,
+      // The APIs declared: the built-in management API is not one of them.
+      apis: compiled.snapshot.apis.size - (inputs.managementApi === undefined ? 0 : 1),
       notReady,
     });
     return compiled;

@@ -1,8 +1,12 @@
 import type { LoadedManifests } from '../manifests/parse.ts';
+import { DEFAULT_LATCHKEY_NAMESPACE } from '../management/scopes.ts';
 import { SHARED_SECRET_METHODS } from '../api/protocol-capabilities.ts';
 import { secretNameOf } from '../store/names.ts';
 import { secretKey, type DeclaredObject, type SecretData, type WorldInputs } from '../store/objects.ts';
 import { MIN_EXISTING_SECRET_LENGTH } from '../store/secrets.ts';
+
+/** The built-in management API's identifier offline, where there is no issuer: nothing declares it. */
+const OFFLINE_MANAGEMENT_API = 'urn:latchkey:offline:management-api';
 
 /** Owner of the Secrets declared in the files: one that Git holds has no ownerReference to any client. */
 const NO_OWNER = 'offline:no-owner';
@@ -59,5 +63,7 @@ export function offlineWorld(loaded: LoadedManifests): WorldInputs {
     namespaces: new Map(loaded.namespaces.map((n) => [n.name, n.labels])),
     // Judged as dev mode judges them; validate warns that the operator refuses them (./dev-only.ts).
     allowTestConnections: true,
+    // Grants and Roles may name it as in the cluster; the issuer, part of its identifier, is not known here.
+    managementApi: { namespace: DEFAULT_LATCHKEY_NAMESPACE, identifier: OFFLINE_MANAGEMENT_API },
   };
 }

@@ -82,6 +82,7 @@ const HEALTH_BY_REASON: Record<ReasonName, { ready: 'True' | 'False' | 'Unknown'
   ReferenceNotAllowed: { ready: 'False', health: 'Degraded' },
   ScopeNotDeclared: { ready: 'False', health: 'Degraded' },
   IdentifierConflict: { ready: 'False', health: 'Degraded' },
+  NameReserved: { ready: 'False', health: 'Degraded' },
   ClientIdConflict: { ready: 'False', health: 'Degraded' },
   ClientIdNotAllowed: { ready: 'False', health: 'Degraded' },
   OrganizationNameConflict: { ready: 'False', health: 'Degraded' },

@@ -25,18 +25,29 @@ export interface CompiledApis {
 
 /**
  * The ResourceServers: the oldest declaration of an identifier wins (src/store/claims.ts). Their resolutions
- * wait for the clients their `spec.introspection` names (./introspection.ts).
+ * wait for the clients their `spec.introspection` names (./introspection.ts). `builtIn`, the management API
+ * (./management-api.ts), compiles like the others and has no resolution.
  */
-export function compileApis(declared: readonly DeclaredResourceServer[]): CompiledApis {
+export function compileApis(
+  declared: readonly DeclaredResourceServer[],
+  builtIn?: DeclaredResourceServer,
+): CompiledApis {
   const apis = new Map<string, CompiledApi>();
   const apiByKey = new Map<string, ApiEntry>();
   const problemsOf: CompiledApis['problems'] = [];
   for (const rs of [...declared].sort(compareClaims)) {
     const problems: Problem[] = [];
     const holder = apis.get(rs.spec.identifier);
+    const sameName = apiByKey.get(secretKey(rs.metadata.namespace, rs.metadata.name));
     const lifetimeMs = parseDuration(rs.spec.accessToken.lifetime);
     const lifetimeSeconds = lifetimeMs === undefined ? NaN : Math.floor(lifetimeMs / 1000);
-    if (holder) {
+    if (sameName) {
+      // Only the built-in management API can come before a declared object of the same name.
+      problems.push({
+        reason: Reason.NameReserved,
+        message: `${describe('ResourceServer', rs.metadata.namespace, rs.metadata.name)} has the name of Latchkey's built-in management API and is not in effect: rename it`,
+      });
+    } else if (holder) {
       problems.push({
         reason: Reason.IdentifierConflict,
         message: `identifier ${rs.spec.identifier} is already used by ${describe('ResourceServer', holder.namespace, holder.name)}`,
@@ -65,7 +76,8 @@ export function compileApis(declared: readonly DeclaredResourceServer[]): Compil
       };
       apis.set(api.identifier, api);
       apiByKey.set(secretKey(api.namespace, api.name), { api, decl: rs });
-      problemsOf.push({ rs, problems, introspectors });
+      // The built-in API has no object to report on.
+      if (rs !== builtIn) problemsOf.push({ rs, problems, introspectors });
       continue;
     }
     problemsOf.push({ rs, problems });
