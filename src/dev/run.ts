@@ -17,6 +17,7 @@ import { registerStoreMetrics } from '../store/store-metrics.ts';
 import { SHARED_SECRET_METHODS } from '../api/protocol-capabilities.ts';
 import type { Resolution } from '../store/compile.ts';
 import { defaultClientId } from '../store/names.ts';
+import { DEFAULT_LATCHKEY_NAMESPACE } from '../management/scopes.ts';
 import { issuerUrls } from '../server/issuer.ts';
 import { startServers, type RunningServers } from '../server/start.ts';
 import {
@@ -174,6 +175,7 @@ async function startDevServers(dev: DevContext): Promise<RunningServers> {
     signInLimits: config.signInLimits,
     userCodeLimits: config.userCodeLimits,
     addressPolicy: dev.addressPolicy,
+    management: { source: dev.store, namespace: DEFAULT_LATCHKEY_NAMESPACE },
     now: dev.now,
     events: dev.events,
     ready: () => dev.ready,
@@ -188,7 +190,7 @@ async function startDevServers(dev: DevContext): Promise<RunningServers> {
 
 /** Loading the folder: reloads and the compiles of finished issuer checks run one after another on `chain`. */
 interface Load {
-  urls: { issuer: string; tokenEndpoint: string };
+  urls: { issuer: string; tokenEndpoint: string; managementApi: string };
   chain: Promise<unknown>;
   /** The folder as last loaded, with the generated Secrets: what a finished issuer check compiles again. */
   loaded: WorldInputs | undefined;
@@ -200,7 +202,11 @@ interface Load {
 
 async function createLoad(dev: DevContext, servers: RunningServers): Promise<Load> {
   const load: Load = {
-    urls: { issuer: servers.issuer, tokenEndpoint: servers.tokenEndpoint },
+    urls: {
+      issuer: servers.issuer,
+      tokenEndpoint: servers.tokenEndpoint,
+      managementApi: servers.managementApi,
+    },
     chain: Promise.resolve(),
     loaded: undefined,
     checksChanged: false,
@@ -245,6 +251,7 @@ function compile(dev: DevContext, load: Load, world: WorldInputs) {
     {
       ...world,
       addressPolicy: dev.addressPolicy,
+      managementApi: { namespace: DEFAULT_LATCHKEY_NAMESPACE, identifier: load.urls.managementApi },
       uncheckedIssuer: uncheckedIssuerMessages(dev.config.checkConnections === true),
       // `test` Connections are for trying sign-in here; the operator refuses them.
       allowTestConnections: true,

@@ -25,6 +25,7 @@ import type { SignInLimits } from '../people/throttle.ts';
 import { REPLAY_LIMIT_OPTIONS, replayLimitsOption, type ReplayLimits } from '../runtime/replay-admission.ts';
 import { checkIssuerScheme, tlsFilesOption, type TlsFiles } from '../server/tls.ts';
 import { STATE_OPTIONS, stateOption, type StateConfig } from '../state/state-options.ts';
+import { DEFAULT_LATCHKEY_NAMESPACE } from '../management/scopes.ts';
 
 export interface OperatorConfig {
   /** Undefined: in-cluster configuration. */
@@ -331,7 +332,7 @@ export function parseOperatorArgs(
   return {
     ...(values.kubeconfig !== undefined ? { kubeconfig: values.kubeconfig } : {}),
     ...(namespaces !== undefined && namespaces.length > 0 ? { namespaces } : {}),
-    namespace: values.namespace ?? podNamespace ?? 'latchkey-system',
+    namespace: values.namespace ?? podNamespace ?? DEFAULT_LATCHKEY_NAMESPACE,
     issuer,
     ...(tls !== undefined ? { tls } : {}),
     host: values.host ?? '0.0.0.0',

@@ -13,6 +13,7 @@ import type {
   DeclaredOAuthClient,
   ObjectKey,
   SecretData,
+  WorldInputs,
 } from '../store/objects.ts';
 import { objectKey } from '../store/objects.ts';
 import type { Store } from '../store/store.ts';
@@ -52,6 +53,8 @@ export interface ControllerDeps {
   addressPolicy?: AddressPolicy;
   /** How often a verified Connection is checked again. */
   connectionRefreshMs?: number;
+  /** The built-in management API: the operator's namespace and `<issuer>/api/v1`. */
+  managementApi?: WorldInputs['managementApi'];
 }
 
 /** Whether an update touches what the store compiles (spec, labels, annotations), not just status. */
@@ -174,6 +177,7 @@ export class Controller {
         connectionChecks: this.#checks.results,
         invalid: world.invalid,
         addressPolicy: this.#deps.addressPolicy,
+        managementApi: this.#deps.managementApi,
       },
       this.#deps.keys(),
     );

@@ -178,6 +178,7 @@ async function startServing(core: OperatorCore): Promise<Serving> {
     signInLimits: config.signInLimits,
     userCodeLimits: config.userCodeLimits,
     addressPolicy: core.policy,
+    management: { source: core.store, namespace: config.namespace },
   }).catch(async (error: unknown) => {
     await state?.close();
     throw error;
@@ -281,6 +282,7 @@ function createController(
         onFetchFailure: fetchFailureEvents(events, connection),
       }),
     addressPolicy: policy,
+    managementApi: { namespace: config.namespace, identifier: servers.managementApi },
   });
   late.controller = ctl;
   late.secretFilter = ctl.secretFilter;

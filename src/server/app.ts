@@ -19,6 +19,8 @@ import type { RuntimeState } from '../state/runtime-state.ts';
 import type { SnapshotSource } from '../store/snapshot.ts';
 import type { AddressPolicy } from '../outbound/address-policy.ts';
 import { registerPeopleRoutes } from '../people/routes.ts';
+import type { DeclaredSource } from '../management/catalog.ts';
+import { registerManagementApi } from '../management/routes.ts';
 import { AssertionVerifier } from './assertion/verifier.ts';
 import { RemoteKeySets } from './assertion/remote-keys.ts';
 import type { ClientAuthDeps } from './client-auth.ts';
@@ -69,11 +71,20 @@ export interface TokenServerDeps {
   signInLimits?: SignInLimits;
   /** With {@link state}: wrong device codes allowed per browser and per address; default `DEFAULT_USER_CODE_LIMITS`. */
   userCodeLimits?: UserCodeLimits;
+  /** Serve the management API at `<issuer>/api/v1` (issue 14); absent, it is not served. */
+  management?: ManagementOptions;
   /**
    * The server to serve on instead of a new plain HTTP one: an HTTPS server, or one already listening (to
    * learn a random port before the issuer is fixed).
    */
   server?: Server | HttpsServer;
+}
+
+export interface ManagementOptions {
+  /** The store: the snapshot, the declared objects and their resolutions. */
+  source: DeclaredSource;
+  /** The Latchkey namespace: its built-in `management-api` ResourceServer, and whose clients reach every namespace. */
+  namespace: string;
 }
 
 /**
@@ -164,6 +175,17 @@ function registerRoutes(app: FastifyInstance, deps: TokenServerDeps, urls: Issue
   };
   registerIntrospectionEndpoint(app, { ...shared, path: urls.paths.introspection });
   registerRevocationEndpoint(app, { ...shared, path: urls.paths.revocation });
+  if (deps.management !== undefined) {
+    registerManagementApi(app, {
+      source: deps.management.source,
+      issuer: urls.issuer,
+      identifier: urls.managementApi,
+      path: urls.paths.management,
+      latchkeyNamespace: deps.management.namespace,
+      now: deps.now,
+      revocations,
+    });
+  }
   if (deps.state !== undefined) {
     registerPeopleRoutes(app, {
       source: deps.source,

@@ -24,6 +24,8 @@ export interface IssuerUrls {
   endSessionEndpoint: string;
   /** Where upstream providers send people back to (a Connection's redirect URI to register upstream). */
   loginCallback: string;
+  /** The management API's base URL and identifier, the `aud` of its tokens: `<issuer>/api/v1`. */
+  managementApi: string;
   /** Paths the server routes. */
   paths: {
     token: string;
@@ -44,6 +46,8 @@ export interface IssuerUrls {
     consent: string;
     /** The hosted page where a person in several organizations chooses one. */
     organization: string;
+    /** The management API (issue 14), whose URL is also its identifier. */
+    management: string;
     /** `<issuer path>/.well-known/openid-configuration` (OpenID Connect Discovery 1.0 §4): answered 404 for now. */
     openidConfiguration: string;
     /** `/.well-known/oauth-authorization-server<issuer path>` (RFC 8414 §3). */
@@ -109,6 +113,7 @@ export function issuerUrls(issuer: string, field = 'issuer'): IssuerUrls {
     loginCallback: `${base}/login/callback`,
     consent: `${base}/consent`,
     organization: `${base}/organization`,
+    management: `${base}/api/v1`,
     openidConfiguration: `${base}/.well-known/openid-configuration`,
     oauthMetadata: `/.well-known/oauth-authorization-server${base}`,
   };
@@ -125,6 +130,7 @@ export function issuerUrls(issuer: string, field = 'issuer'): IssuerUrls {
     userinfoEndpoint: url.origin + paths.userinfo,
     endSessionEndpoint: url.origin + paths.endSession,
     loginCallback: url.origin + paths.loginCallback,
+    managementApi: url.origin + paths.management,
     paths,
   };
 }

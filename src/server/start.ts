@@ -15,7 +15,7 @@ import type { RevocationStore } from '../runtime/revocation-store.ts';
 import type { CleanerOptions } from '../state/cleaner.ts';
 import type { RuntimeState } from '../state/runtime-state.ts';
 import type { SnapshotSource } from '../store/snapshot.ts';
-import { createTokenServer, defaultRevocationStore } from './app.ts';
+import { createTokenServer, defaultRevocationStore, type ManagementOptions } from './app.ts';
 import {
   applyLimits,
   DEFAULT_HTTP_LIMITS,
@@ -103,10 +103,14 @@ export interface StartOptions {
   signInLimits?: SignInLimits;
   /** With {@link state}: wrong device codes allowed per browser and per address; default `DEFAULT_USER_CODE_LIMITS`. */
   userCodeLimits?: UserCodeLimits;
+  /** Serve the management API at `<issuer>/api/v1` (issue 14); see {@link TokenServerDeps.management}. */
+  management?: ManagementOptions;
 }
 
 export interface RunningServers {
   issuer: string;
+  /** `<issuer>/api/v1`: the management API's URL and identifier. */
+  managementApi: string;
   tokenEndpoint: string;
   jwksUri: string;
   introspectionEndpoint: string;
@@ -161,6 +165,7 @@ export async function startServers(options: StartOptions): Promise<RunningServer
     pendingLimits: options.pendingLimits,
     signInLimits: options.signInLimits,
     userCodeLimits: options.userCodeLimits,
+    ...(options.management === undefined ? {} : { management: options.management }),
     logger: options.logger,
     server,
   });
@@ -186,6 +191,7 @@ export async function startServers(options: StartOptions): Promise<RunningServer
 
   return {
     issuer,
+    managementApi: urls.managementApi,
     tokenEndpoint: urls.tokenEndpoint,
     jwksUri: urls.jwksUri,
     introspectionEndpoint: urls.introspectionEndpoint,

@@ -17,6 +17,7 @@ describe('issuerUrls', () => {
       userinfoEndpoint: 'https://auth.example.com/oauth2/userinfo',
       endSessionEndpoint: 'https://auth.example.com/oauth2/logout',
       loginCallback: 'https://auth.example.com/login/callback',
+      managementApi: 'https://auth.example.com/api/v1',
       paths: {
         token: '/oauth2/token',
         jwks: '/.well-known/jwks.json',
@@ -32,6 +33,7 @@ describe('issuerUrls', () => {
         loginCallback: '/login/callback',
         consent: '/consent',
         organization: '/organization',
+        management: '/api/v1',
         openidConfiguration: '/.well-known/openid-configuration',
         oauthMetadata: '/.well-known/oauth-authorization-server',
       },

@@ -1,0 +1,147 @@
+import * as oidc from 'openid-client';
+import { EventBus } from '../../src/events.ts';
+import { startServers, type RunningServers } from '../../src/server/start.ts';
+import type { DeclaredObject } from '../../src/store/objects.ts';
+import { Store } from '../../src/store/store.ts';
+import { testKeys } from '../http/harness.ts';
+import { declare, secret, world } from '../store/world.ts';
+
+/**
+ * The management API (issue 14) on the real servers, with a world compiled from manifests by the real store:
+ *
+ * | client | namespace | management scopes | reaches |
+ * |---|---|---|---|
+ * | platform-automation | latchkey-system | read:clients, read:resource_servers | every namespace |
+ * | team-a-automation | team-a | read:clients (by a Role in team-a) | team-a |
+ * | team-b-automation | team-b | read:resource_servers | team-b |
+ * | payments-worker | team-a | none (a payments grant) | — |
+ *
+ * Besides: {@link TEAM_C_CLIENTS} clients in team-c for paging, a ResourceServer in each team namespace, one
+ * that takes the built-in's name in latchkey-system and one in team-b that claims its identifier.
+ */
+export const LATCHKEY_NAMESPACE = 'latchkey-system';
+export const TEAM_C_CLIENTS = 45;
+
+export const SECRETS = {
+  'platform-automation.latchkey-system': 'platform-secret-'.padEnd(43, 'p'),
+  'team-a-automation.team-a': 'team-a-secret-'.padEnd(43, 'a'),
+  'team-b-automation.team-b': 'team-b-secret-'.padEnd(43, 'b'),
+  'payments-worker.team-a': 'payments-secret-'.padEnd(43, 'w'),
+} as const;
+export type Caller = keyof typeof SECRETS;
+
+const management = (scopes: string[], namespace?: string) => ({
+  resourceServer: { name: 'management-api', ...(namespace === undefined ? {} : { namespace }) },
+  scopes,
+});
+
+function objects(identifier: string): DeclaredObject[] {
+  const teamC = Array.from({ length: TEAM_C_CLIENTS }, (_, i) =>
+    declare.client(
+      'team-c',
+      `app-${String(i).padStart(2, '0')}`,
+      { grants: [] },
+      `2026-01-01T00:00:${String(59 - i).padStart(2, '0')}Z`,
+    ),
+  );
+  return [
+    declare.client(LATCHKEY_NAMESPACE, 'platform-automation', {
+      displayName: 'Platform automation',
+      grants: [management(['read:clients', 'read:resource_servers'])],
+    }),
+    declare.role('team-a', 'management-reader', {
+      permissions: [management(['read:clients'], LATCHKEY_NAMESPACE)],
+    }),
+    declare.client('team-a', 'team-a-automation', { roles: [{ name: 'management-reader' }] }),
+    declare.client('team-b', 'team-b-automation', {
+      grants: [management(['read:resource_servers'], LATCHKEY_NAMESPACE)],
+    }),
+    declare.client('team-a', 'payments-worker', {
+      grants: [{ resourceServer: { name: 'payments' }, scopes: ['payments:read'] }],
+    }),
+    declare.api('team-a', 'payments', {
+      identifier: 'https://payments.example.com',
+      displayName: 'Payments',
+      scopes: [{ name: 'payments:read', description: 'Read payments' }],
+    }),
+    declare.api('team-b', 'ledger', {
+      identifier: 'https://ledger.example.com',
+      scopes: [{ name: 'ledger:read' }],
+    }),
+    declare.api(LATCHKEY_NAMESPACE, 'management-api', { identifier: 'https://impostor.example.com' }),
+    declare.api('team-b', 'impostor', { identifier, scopes: [{ name: 'read:clients' }] }),
+    ...teamC,
+  ];
+}
+
+export interface ManagementHarness {
+  servers: RunningServers;
+  store: Store;
+  /** `<issuer>/api/v1`. */
+  api: string;
+  /** An access token for the management API from the token endpoint, by openid-client. */
+  token(caller: Caller, audience?: string): Promise<string>;
+  /** GET below the API with a token; the body parsed. */
+  get(
+    path: string,
+    token?: string,
+  ): Promise<{ status: number; headers: Headers; body: Record<string, unknown> }>;
+  /** Compiles the world again, with `change` applied to its objects. */
+  redeclare(change: (objects: DeclaredObject[]) => DeclaredObject[]): void;
+  close(): Promise<void>;
+}
+
+export async function startManagementHarness(): Promise<ManagementHarness> {
+  const keys = await testKeys();
+  const events = new EventBus();
+  const store = new Store(keys, events);
+  const servers = await startServers({
+    source: store,
+    port: 0,
+    opsPort: 0,
+    now: Date.now,
+    events,
+    ready: () => true,
+    management: { source: store, namespace: LATCHKEY_NAMESPACE },
+  });
+  const api = servers.managementApi;
+  const secrets = Object.entries(SECRETS).map(([id, value]) => {
+    const [name, ns] = id.split('.') as [string, string];
+    return secret(ns, `${name}-oauth`, { client_secret: value });
+  });
+  const compileWith = (objs: DeclaredObject[]) =>
+    store.rebuild({
+      ...world(objs, secrets),
+      managementApi: { namespace: LATCHKEY_NAMESPACE, identifier: api },
+    });
+  let declared = objects(api);
+  compileWith(declared);
+  return {
+    servers,
+    store,
+    api,
+    async token(caller, audience = api) {
+      const config = await oidc.discovery(new URL(servers.issuer), caller, SECRETS[caller], undefined, {
+        execute: [oidc.allowInsecureRequests],
+        algorithm: 'oauth2',
+      });
+      return (await oidc.clientCredentialsGrant(config, { audience })).access_token;
+    },
+    async get(path, token) {
+      const res = await fetch(
+        `${api}${path}`,
+        token === undefined ? {} : { headers: { authorization: `Bearer ${token}` } },
+      );
+      return {
+        status: res.status,
+        headers: res.headers,
+        body: (await res.json()) as Record<string, unknown>,
+      };
+    },
+    redeclare(change) {
+      declared = change(declared);
+      compileWith(declared);
+    },
+    close: () => servers.close(),
+  };
+}
