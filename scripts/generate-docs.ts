@@ -289,7 +289,7 @@ export const REASON_GUIDE: Readonly<Record<string, ReasonGuide>> = {
   },
   NameReserved: {
     on: 'ResourceServer: `Ready=False`',
-    fix: '`management-api` in the Latchkey namespace (the operator\'s, `latchkey-system` by default) is Latchkey\'s built-in management API, which grants and Roles name to reach `<issuer>/api/v1` (see [the management API](management-api.md)). Rename this ResourceServer; it issues no tokens under this name.',
+    fix: "`management-api` in the Latchkey namespace (the operator's, `latchkey-system` by default) is Latchkey's built-in management API, which grants and Roles name to reach `<issuer>/api/v1` (see [the management API](management-api.md)). Rename this ResourceServer; it issues no tokens under this name.",
   },
   ClientIdConflict: {
     on: 'OAuthClient: `Ready=False`',

@@ -2,7 +2,8 @@ import type { Resolution } from '../store/compile/conditions.ts';
 import { objectKey, type DeclaredObject, type ObjectKey } from '../store/objects.ts';
 import type { Snapshot } from '../store/snapshot.ts';
 import { Listing } from './listing.ts';
-import { clientView, resourceServerView, type ClientView, type ResourceServerView } from './views.ts';
+import type { ClientView, ResourceServerView } from './view-schemas.ts';
+import { clientView, resourceServerView } from './views.ts';
 
 /** What the management API reads: the declared objects and what became of them, as of the snapshot in force. */
 export interface DeclaredSource {

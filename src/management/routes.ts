@@ -3,14 +3,15 @@ import type { Clock } from '../clock.ts';
 import type { RevocationStore } from '../runtime/revocation-store.ts';
 import { StateUnavailableError } from '../state/runtime-state.ts';
 import { authenticateCaller, requireScope, type Caller } from './caller.ts';
-import { catalogOf, type Catalog, type DeclaredSource } from './catalog.ts';
+import { catalogOf, type DeclaredSource } from './catalog.ts';
 import { ManagementError, managementErrorResponse, notFound } from './errors.ts';
-import { COMMON_FILTERS, listFilter } from './filters.ts';
-import { parseListQuery, type ListShape, type RawQuery } from './list-query.ts';
-import { pageOf, project, type Listing } from './listing.ts';
+import { listFilter } from './filters.ts';
+import { parseListQuery, type RawQuery } from './list-query.ts';
+import { pageOf, project } from './listing.ts';
+import { managementOpenApi } from './openapi.ts';
 import { reaches } from './reach.ts';
 import { MANAGEMENT_READ_SCOPES, type ManagementResource } from './scopes.ts';
-import { CLIENT_FIELDS, RESOURCE_SERVER_FIELDS, type ObjectFields } from './views.ts';
+import { MANAGEMENT_RESOURCES } from './resources.ts';
 
 export interface ManagementDeps {
   source: DeclaredSource;
@@ -19,46 +20,13 @@ export interface ManagementDeps {
   identifier: string;
   /** The path it is served at, below the issuer's. */
   path: string;
+  /** For its OpenAPI document: where clients get its tokens. */
+  tokenEndpoint: string;
   /** Whose clients reach every namespace. */
   latchkeyNamespace: string;
   now: Clock;
   revocations: RevocationStore;
 }
-
-/** How each resource lists: its fields, its sort fields, its filters, and what `search` looks in. */
-interface Resource<T extends ObjectFields> {
-  shape: ListShape;
-  listing: (c: Catalog) => Listing<T>;
-  byId: (c: Catalog) => ReadonlyMap<string, T>;
-  searchIn: (item: T) => readonly (string | undefined)[];
-  /** Its name in messages: `client`, `resource server`. */
-  noun: string;
-}
-
-const RESOURCES: { [R in ManagementResource]: Resource<ObjectFields & Record<string, unknown>> } = {
-  clients: {
-    shape: {
-      fields: CLIENT_FIELDS,
-      sortable: ['client_id', 'namespace', 'name', 'created_at'],
-      filters: COMMON_FILTERS,
-    },
-    listing: (c) => c.clients as never,
-    byId: (c) => c.clientsById as never,
-    searchIn: (i) => [i.client_id as string, i.name, i.display_name as string | undefined],
-    noun: 'client',
-  },
-  'resource-servers': {
-    shape: {
-      fields: RESOURCE_SERVER_FIELDS,
-      sortable: ['identifier', 'namespace', 'name', 'created_at'],
-      filters: COMMON_FILTERS,
-    },
-    listing: (c) => c.resourceServers as never,
-    byId: (c) => c.resourceServersById as never,
-    searchIn: (i) => [i.identifier as string, i.name, i.display_name as string | undefined],
-    noun: 'resource server',
-  },
-};
 
 /**
  * The management API (issue 14) at `<issuer>/api/v1`: list and get for each resource, behind bearer tokens
@@ -80,15 +48,28 @@ export function registerManagementApi(app: FastifyInstance, deps: ManagementDeps
           ),
         ),
       );
-      for (const name of Object.keys(RESOURCES) as ManagementResource[]) registerResource(scope, deps, name);
+      registerSchema(scope, deps);
+      for (const name of Object.keys(MANAGEMENT_RESOURCES) as ManagementResource[])
+        registerResource(scope, deps, name);
       done();
     },
     { prefix: deps.path },
   );
 }
 
+/** `GET /schema`: the OpenAPI 3.1 document, built once, without a token (it describes, it holds nothing). */
+function registerSchema(app: FastifyInstance, deps: ManagementDeps): void {
+  let document: string | undefined;
+  app.get('/schema', (_request, reply) => {
+    document ??= JSON.stringify(
+      managementOpenApi({ api: deps.identifier, tokenEndpoint: deps.tokenEndpoint }),
+    );
+    return sendJson(reply, document);
+  });
+}
+
 function registerResource(app: FastifyInstance, deps: ManagementDeps, name: ManagementResource): void {
-  const resource = RESOURCES[name];
+  const resource = MANAGEMENT_RESOURCES[name];
   const scope = MANAGEMENT_READ_SCOPES[name];
   app.get(`/${name}`, async (request, reply) => {
     const caller = await authorized(request, deps, scope);
@@ -129,13 +110,13 @@ function sendJson(reply: FastifyReply, body: unknown): FastifyReply {
   return reply.header('cache-control', 'no-store').type('application/json; charset=utf-8').send(body);
 }
 
-function sendManagementError(reply: FastifyReply, e: ManagementError): FastifyReply {
+export function sendManagementError(reply: FastifyReply, e: ManagementError): FastifyReply {
   const { status, headers, body } = managementErrorResponse(e);
   return reply.code(status).headers(headers).type('application/json; charset=utf-8').send(body);
 }
 
 /** What leaves for an error that is not already the API's own: the client's fault stays a 4xx. */
-function toManagementError(err: unknown, request: FastifyRequest): ManagementError {
+export function toManagementError(err: unknown, request: FastifyRequest): ManagementError {
   if (err instanceof ManagementError) return err;
   if (err instanceof StateUnavailableError) {
     return new ManagementError(
@@ -145,6 +126,9 @@ function toManagementError(err: unknown, request: FastifyRequest): ManagementErr
     );
   }
   const status = (err as { statusCode?: unknown } | null)?.statusCode;
+  if ((err as { code?: unknown } | null)?.code === 'FST_ERR_BAD_URL') {
+    return new ManagementError(400, 'invalid_request', 'the request URL has malformed percent-encoding');
+  }
   if (typeof status === 'number' && status >= 400 && status < 500) {
     return new ManagementError(status, 'invalid_request', 'the request could not be read');
   }

@@ -1,87 +1,19 @@
-import type { ConditionDecision, Resolution } from '../store/compile/conditions.ts';
+import type { Resolution } from '../store/compile/conditions.ts';
 import { defaultClientId } from '../store/names.ts';
 import type { DeclaredOAuthClient, DeclaredResourceServer } from '../store/objects.ts';
+import {
+  CLIENT_FIELDS,
+  RESOURCE_SERVER_FIELDS,
+  type ClientView,
+  type ObjectFields,
+  type ResourceServerView,
+} from './view-schemas.ts';
 
 /**
- * What the management API shows of each object: Auth0's field names where Auth0 has the concept, the
- * Kubernetes object's namespace, name and conditions besides. Never a secret: a client's Secret is named,
- * not read.
+ * What the management API shows of each object (./view-schemas.ts): Auth0's field names where Auth0 has the
+ * concept, the Kubernetes object's namespace, name and conditions besides. Never a secret: a client's Secret is
+ * named, not read.
  */
-export interface ObjectFields {
-  namespace: string;
-  name: string;
-  /** RFC 3339; absent for an object not yet stored (dev mode gives every object one). */
-  created_at?: string;
-  /** Whether everything it declares is in effect (its `Ready` condition). */
-  ready: boolean;
-  conditions: readonly ConditionDecision[];
-}
-
-export interface ClientView extends ObjectFields {
-  client_id: string;
-  display_name?: string;
-  app_type: string;
-  grant_types: readonly string[];
-  token_endpoint_auth_method: string;
-  /** Redirect URIs (Auth0's `callbacks`). */
-  callbacks: readonly string[];
-  allowed_logout_urls: readonly string[];
-  /** Origins allowed to call the token endpoint from browsers (Auth0's `web_origins`). */
-  web_origins: readonly string[];
-  is_first_party: boolean;
-  organization_usage: string;
-  /** The Secret holding its generated secret, when it has one; the secret itself is never shown. */
-  secret_name?: string;
-  grants: readonly { resource_server: string; scopes: readonly string[] }[];
-  roles: readonly string[];
-}
-
-export interface ResourceServerView extends ObjectFields {
-  /** `namespace/name`: the path segment that reads it (URL-encoded). */
-  id: string;
-  /** The `aud` of its tokens (Auth0's `identifier`). */
-  identifier: string;
-  display_name?: string;
-  scopes: readonly { value: string; description?: string }[];
-  token_lifetime: string;
-  signing_alg: string;
-}
-
-/** The field order of each view: what `fields` may name and the order items carry them. */
-export const CLIENT_FIELDS = [
-  'client_id',
-  'namespace',
-  'name',
-  'display_name',
-  'app_type',
-  'grant_types',
-  'token_endpoint_auth_method',
-  'callbacks',
-  'allowed_logout_urls',
-  'web_origins',
-  'is_first_party',
-  'organization_usage',
-  'secret_name',
-  'grants',
-  'roles',
-  'created_at',
-  'ready',
-  'conditions',
-] as const satisfies readonly (keyof ClientView)[];
-
-export const RESOURCE_SERVER_FIELDS = [
-  'id',
-  'namespace',
-  'name',
-  'identifier',
-  'display_name',
-  'scopes',
-  'token_lifetime',
-  'signing_alg',
-  'created_at',
-  'ready',
-  'conditions',
-] as const satisfies readonly (keyof ResourceServerView)[];
 
 function objectFields(
   o: DeclaredOAuthClient | DeclaredResourceServer,
@@ -91,7 +23,7 @@ function objectFields(
   return {
     namespace,
     name,
-    ...(creationTimestamp === undefined ? {} : { created_at: creationTimestamp }),
+    ...(creationTimestamp === undefined || creationTimestamp === '' ? {} : { created_at: creationTimestamp }),
     ready: resolution?.ready ?? false,
     conditions: resolution?.conditions ?? [],
   };

@@ -20,7 +20,7 @@ import type { SnapshotSource } from '../store/snapshot.ts';
 import type { AddressPolicy } from '../outbound/address-policy.ts';
 import { registerPeopleRoutes } from '../people/routes.ts';
 import type { DeclaredSource } from '../management/catalog.ts';
-import { registerManagementApi } from '../management/routes.ts';
+import { registerManagementApi, sendManagementError, toManagementError } from '../management/routes.ts';
 import { AssertionVerifier } from './assertion/verifier.ts';
 import { RemoteKeySets } from './assertion/remote-keys.ts';
 import type { ClientAuthDeps } from './client-auth.ts';
@@ -112,7 +112,11 @@ export function createTokenServer(deps: TokenServerDeps): FastifyInstance {
       if (socket.writable && isHttpError(err)) socket.end(clientErrorResponse(err as { code?: string }));
       else socket.destroy(err);
     },
-    frameworkErrors: (err, _request, reply) => sendError(reply, fromFastifyError(err)),
+    // Under the management API, in its own error shape: the URL could not be routed there to say so.
+    frameworkErrors: (err, request, reply) =>
+      deps.management !== undefined && isBelow(request.url, urls.paths.management)
+        ? sendManagementError(reply, toManagementError(err, request))
+        : sendError(reply, fromFastifyError(err)),
   };
   if (logger === undefined) options.logger = false;
   else options.loggerInstance = logger;
@@ -181,6 +185,7 @@ function registerRoutes(app: FastifyInstance, deps: TokenServerDeps, urls: Issue
       issuer: urls.issuer,
       identifier: urls.managementApi,
       path: urls.paths.management,
+      tokenEndpoint: urls.tokenEndpoint,
       latchkeyNamespace: deps.management.namespace,
       now: deps.now,
       revocations,
@@ -203,6 +208,10 @@ function registerRoutes(app: FastifyInstance, deps: TokenServerDeps, urls: Issue
       ...(deps.userCodeLimits === undefined ? {} : { userCodeLimits: deps.userCodeLimits }),
     });
   }
+}
+
+function isBelow(url: string, path: string): boolean {
+  return url === path || url.startsWith(`${path}/`) || url.startsWith(`${path}?`);
 }
 
 /**

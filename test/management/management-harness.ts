@@ -5,6 +5,7 @@ import type { DeclaredObject } from '../../src/store/objects.ts';
 import { Store } from '../../src/store/store.ts';
 import { testKeys } from '../http/harness.ts';
 import { declare, secret, world } from '../store/world.ts';
+import { ResponseChecker, type OpenApiDocument } from './openapi-check.ts';
 
 /**
  * The management API (issue 14) on the real servers, with a world compiled from manifests by the real store:
@@ -81,7 +82,12 @@ export interface ManagementHarness {
   api: string;
   /** An access token for the management API from the token endpoint, by openid-client. */
   token(caller: Caller, audience?: string): Promise<string>;
-  /** GET below the API with a token; the body parsed. */
+  /** The OpenAPI document the server serves. */
+  document: OpenApiDocument;
+  /**
+   * GET below the API with a token; the body parsed. Every answer is checked against the OpenAPI document:
+   * one that does not match it fails the test that got it.
+   */
   get(
     path: string,
     token?: string,
@@ -116,6 +122,8 @@ export async function startManagementHarness(): Promise<ManagementHarness> {
     });
   let declared = objects(api);
   compileWith(declared);
+  const document = (await (await fetch(`${api}/schema`)).json()) as OpenApiDocument;
+  const checker = new ResponseChecker(document);
   return {
     servers,
     store,
@@ -127,16 +135,20 @@ export async function startManagementHarness(): Promise<ManagementHarness> {
       });
       return (await oidc.clientCredentialsGrant(config, { audience })).access_token;
     },
+    document,
     async get(path, token) {
       const res = await fetch(
         `${api}${path}`,
         token === undefined ? {} : { headers: { authorization: `Bearer ${token}` } },
       );
-      return {
-        status: res.status,
-        headers: res.headers,
-        body: (await res.json()) as Record<string, unknown>,
-      };
+      const body = (await res.json()) as Record<string, unknown>;
+      const problems = checker.problems('GET', path, res.status, body);
+      if (problems.length > 0) {
+        throw new Error(
+          `GET ${path} ${res.status} is not what the OpenAPI document says: ${problems.join('; ')}`,
+        );
+      }
+      return { status: res.status, headers: res.headers, body };
     },
     redeclare(change) {
       declared = change(declared);
