@@ -64,7 +64,11 @@ function componentSchemas(): Record<string, unknown> {
     io: 'output',
     uri: (id) => `#/components/schemas/${id}`,
   });
-  for (const s of Object.values(schemas)) delete (s as { $schema?: string }).$schema;
+  // Each would otherwise name its own base URI, against which `#/components/...` resolves nowhere.
+  for (const s of Object.values(schemas)) {
+    delete (s as { $schema?: string }).$schema;
+    delete (s as { $id?: string }).$id;
+  }
   return schemas;
 }
 
@@ -122,7 +126,7 @@ function fieldsParameter(fields: readonly string[]): unknown {
 
 function resourcePaths(name: ManagementResource): Record<string, unknown> {
   const id = COMPONENTS[name];
-  const security = [{ oauth2: [MANAGEMENT_READ_SCOPES[name]] }];
+  const security = [{ oauth2: [MANAGEMENT_READ_SCOPES[name]] }, { bearer: [] }];
   const noun = MANAGEMENT_RESOURCES[name].noun;
   return {
     [`/${name}`]: {
@@ -186,6 +190,12 @@ export function managementOpenApi(urls: OpenApiUrls): Record<string, unknown> {
     components: {
       schemas: componentSchemas(),
       securitySchemes: {
+        bearer: {
+          type: 'http',
+          scheme: 'bearer',
+          bearerFormat: 'JWT',
+          description: `An access token from Latchkey with audience \`${urls.api}\` and the operation's scope.`,
+        },
         oauth2: {
           type: 'oauth2',
           description: 'A `client_credentials` token with audience `<issuer>/api/v1`.',

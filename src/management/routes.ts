@@ -9,6 +9,7 @@ import { listFilter } from './filters.ts';
 import { parseListQuery, type RawQuery } from './list-query.ts';
 import { pageOf, project } from './listing.ts';
 import { managementOpenApi } from './openapi.ts';
+import { registerBrowser } from './browser.ts';
 import { reaches } from './reach.ts';
 import { MANAGEMENT_READ_SCOPES, type ManagementResource } from './scopes.ts';
 import { MANAGEMENT_RESOURCES } from './resources.ts';
@@ -49,6 +50,7 @@ export function registerManagementApi(app: FastifyInstance, deps: ManagementDeps
         ),
       );
       registerSchema(scope, deps);
+      registerBrowser(scope, deps.path);
       for (const name of Object.keys(MANAGEMENT_RESOURCES) as ManagementResource[])
         registerResource(scope, deps, name);
       done();
