@@ -1,4 +1,5 @@
 import { resolve as resolvePath } from 'node:path';
+import { MANAGEMENT_RATE_LIMIT_OPTION, managementRateLimitOption } from '../management/rate-limit.ts';
 import { fileURLToPath } from 'node:url';
 import { ConfigError } from '../config-error.ts';
 import { LOG_LEVEL_OPTION, logLevelOption, type LogLevel } from '../log-level.ts';
@@ -43,6 +44,8 @@ export interface DevConfig {
   replayLimits?: ReplayLimits;
   /** Failed sign-ins allowed per person and per address (`--sign-in-failures-*`). */
   signInLimits?: SignInLimits;
+  /** Management API requests one client may make per minute on each replica. */
+  managementRateLimit?: number;
   /** Wrong device codes allowed per browser and per address (`--device-code-failures-*`). */
   userCodeLimits?: UserCodeLimits;
   /**
@@ -131,6 +134,7 @@ export const DEV_OPTIONS = [
   ...HTTP_LIMIT_OPTIONS,
   REPLAY_PER_CLIENT_OPTION,
   ...SIGN_IN_LIMIT_OPTIONS,
+  MANAGEMENT_RATE_LIMIT_OPTION,
 ] as const satisfies readonly OptionDef[];
 
 export const DEV_COMMAND: CommandDef = {
@@ -172,6 +176,7 @@ export function parseDevArgs(argv: readonly string[], cwd: string): DevConfig {
     httpLimits: httpLimitsOption(values),
     replayLimits: replayPerClientOption(values),
     signInLimits: signInLimitsOption(values),
+    managementRateLimit: managementRateLimitOption(values),
     userCodeLimits: userCodeLimitsOption(values),
     issuerPolicy: addressPolicyOption(values['allow-issuer-hosts'], values['deny-issuer-networks'], true),
   };

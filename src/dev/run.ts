@@ -175,7 +175,11 @@ async function startDevServers(dev: DevContext): Promise<RunningServers> {
     signInLimits: config.signInLimits,
     userCodeLimits: config.userCodeLimits,
     addressPolicy: dev.addressPolicy,
-    management: { source: dev.store, namespace: DEFAULT_LATCHKEY_NAMESPACE },
+    management: {
+      source: dev.store,
+      namespace: DEFAULT_LATCHKEY_NAMESPACE,
+      ...(config.managementRateLimit === undefined ? {} : { ratePerMinute: config.managementRateLimit }),
+    },
     now: dev.now,
     events: dev.events,
     ready: () => dev.ready,

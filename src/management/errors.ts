@@ -9,12 +9,21 @@ export class ManagementError extends Error {
   readonly code: string;
   /** `WWW-Authenticate` for 401 and 403 (RFC 6750 §3). */
   readonly authenticate: string | undefined;
+  /** Other response headers (`retry-after` of a 429). */
+  readonly headers: Readonly<Record<string, string>>;
 
-  constructor(status: number, code: string, message: string, authenticate?: string) {
+  constructor(
+    status: number,
+    code: string,
+    message: string,
+    authenticate?: string,
+    headers: Readonly<Record<string, string>> = {},
+  ) {
     super(message);
     this.status = status;
     this.code = code;
     this.authenticate = authenticate;
+    this.headers = headers;
   }
 }
 
@@ -25,6 +34,7 @@ const STATUS_TEXT: Readonly<Record<number, string>> = {
   404: 'Not Found',
   405: 'Method Not Allowed',
   413: 'Payload Too Large',
+  429: 'Too Many Requests',
   500: 'Internal Server Error',
   503: 'Service Unavailable',
 };
@@ -42,7 +52,7 @@ export function managementErrorResponse(e: ManagementError): {
   headers: Record<string, string>;
   body: ManagementErrorBody;
 } {
-  const headers: Record<string, string> = { 'cache-control': 'no-store' };
+  const headers: Record<string, string> = { ...e.headers, 'cache-control': 'no-store' };
   if (e.authenticate !== undefined) headers['www-authenticate'] = e.authenticate;
   return {
     status: e.status,

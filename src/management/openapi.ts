@@ -18,7 +18,7 @@ const errorSchema = z
     message: z.string().meta({ description: 'What was wrong, in words a person can act on.' }),
     errorCode: z.string().meta({
       description:
-        'Stable, to match on: `invalid_query`, `invalid_request`, `missing_token`, `invalid_token`, `insufficient_scope`, `namespace_not_allowed`, `not_found`, `no_endpoint`, `temporarily_unavailable`.',
+        'Stable, to match on: `invalid_query`, `invalid_request`, `missing_token`, `invalid_token`, `insufficient_scope`, `namespace_not_allowed`, `not_found`, `no_endpoint`, `too_many_requests`, `temporarily_unavailable`.',
     }),
   })
   .meta({ description: 'Every error of the management API.' });
@@ -73,17 +73,37 @@ function componentSchemas(): Record<string, unknown> {
 }
 
 const ref = (id: string) => ({ $ref: `#/components/schemas/${id}` });
-const json = (schema: unknown, description: string) => ({
+const json = (schema: unknown, description: string, headers?: unknown) => ({
   description,
+  ...(headers === undefined ? {} : { headers }),
   content: { 'application/json': { schema } },
 });
+const integerHeader = (description: string) => ({ description, schema: { type: 'integer' } });
+/** On every answer to an authenticated caller. */
+const RATE_HEADERS = {
+  'x-ratelimit-limit': integerHeader('Requests the caller may make per minute on this replica.'),
+  'x-ratelimit-remaining': integerHeader('How many of them are left in this minute.'),
+  'x-ratelimit-reset': integerHeader('When the minute ends, in seconds since the epoch.'),
+};
 const errors = (...statuses: number[]) =>
-  Object.fromEntries(statuses.map((s) => [String(s), json(ref('Error'), ERROR_WORDS[s] ?? 'An error.')]));
+  Object.fromEntries(
+    statuses.map((s) => [
+      String(s),
+      json(
+        ref('Error'),
+        ERROR_WORDS[s] ?? 'An error.',
+        s === 429
+          ? { ...RATE_HEADERS, 'retry-after': integerHeader('Seconds until the minute ends.') }
+          : undefined,
+      ),
+    ]),
+  );
 const ERROR_WORDS: Readonly<Record<number, string>> = {
   400: 'The query is wrong; the message names what.',
   401: 'No token, or one that is not valid here.',
   403: 'The token lacks the scope, or names a namespace outside its reach.',
   404: 'No such object in the namespaces the token reaches.',
+  429: 'The caller made as many requests as it may this minute.',
 };
 
 const query = (name: string, description: string, schema: Record<string, unknown>) => ({
@@ -135,7 +155,10 @@ function resourcePaths(name: ManagementResource): Record<string, unknown> {
         summary: `List ${noun}s`,
         security,
         parameters: listParameters(name),
-        responses: { '200': json(ref(`${id}List`), `A page of ${noun}s.`), ...errors(400, 401, 403) },
+        responses: {
+          '200': json(ref(`${id}List`), `A page of ${noun}s.`, RATE_HEADERS),
+          ...errors(400, 401, 403, 429),
+        },
       },
     },
     [`/${name}/{id}`]: {
@@ -153,7 +176,10 @@ function resourcePaths(name: ManagementResource): Record<string, unknown> {
           },
           fieldsParameter(MANAGEMENT_RESOURCES[name].shape.fields),
         ],
-        responses: { '200': json(ref(`${id}OrFields`), `The ${noun}.`), ...errors(400, 401, 403, 404) },
+        responses: {
+          '200': json(ref(`${id}OrFields`), `The ${noun}.`, RATE_HEADERS),
+          ...errors(400, 401, 403, 404, 429),
+        },
       },
     },
   };

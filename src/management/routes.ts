@@ -9,6 +9,7 @@ import { listFilter } from './filters.ts';
 import { parseListQuery, type RawQuery } from './list-query.ts';
 import { pageOf, project } from './listing.ts';
 import { managementOpenApi } from './openapi.ts';
+import { CallerRateLimiter, DEFAULT_MANAGEMENT_RATE_LIMIT } from './rate-limit.ts';
 import { registerBrowser } from './browser.ts';
 import { reaches } from './reach.ts';
 import { MANAGEMENT_READ_SCOPES, type ManagementResource } from './scopes.ts';
@@ -27,6 +28,8 @@ export interface ManagementDeps {
   latchkeyNamespace: string;
   now: Clock;
   revocations: RevocationStore;
+  /** Requests one client may make per minute on this replica; default `DEFAULT_MANAGEMENT_RATE_LIMIT`. */
+  ratePerMinute?: number;
 }
 
 /**
@@ -51,8 +54,9 @@ export function registerManagementApi(app: FastifyInstance, deps: ManagementDeps
       );
       registerSchema(scope, deps);
       registerBrowser(scope, deps.path);
+      const limiter = new CallerRateLimiter(deps.ratePerMinute ?? DEFAULT_MANAGEMENT_RATE_LIMIT);
       for (const name of Object.keys(MANAGEMENT_RESOURCES) as ManagementResource[])
-        registerResource(scope, deps, name);
+        registerResource(scope, { ...deps, limiter }, name);
       done();
     },
     { prefix: deps.path },
@@ -70,18 +74,18 @@ function registerSchema(app: FastifyInstance, deps: ManagementDeps): void {
   });
 }
 
-function registerResource(app: FastifyInstance, deps: ManagementDeps, name: ManagementResource): void {
+function registerResource(app: FastifyInstance, deps: LimitedDeps, name: ManagementResource): void {
   const resource = MANAGEMENT_RESOURCES[name];
   const scope = MANAGEMENT_READ_SCOPES[name];
   app.get(`/${name}`, async (request, reply) => {
-    const caller = await authorized(request, deps, scope);
+    const caller = await authorized(request, reply, deps, scope);
     const query = parseListQuery(request.query as RawQuery, resource.shape);
     const keep = listFilter(query.filters, caller.reach, resource.searchIn);
     const { total, items } = pageOf(resource.listing(catalogOf(deps.source)), query, keep);
     return sendJson(reply, { meta: { page: query.page, page_size: query.pageSize, total }, items });
   });
   app.get<{ Params: { id: string } }>(`/${name}/:id`, async (request, reply) => {
-    const caller = await authorized(request, deps, scope);
+    const caller = await authorized(request, reply, deps, scope);
     const fields = fieldsOf(request.query as RawQuery, resource.shape.fields);
     const item = resource.byId(catalogOf(deps.source)).get(request.params.id);
     if (item === undefined || !reaches(caller.reach, item.namespace))
@@ -90,7 +94,20 @@ function registerResource(app: FastifyInstance, deps: ManagementDeps, name: Mana
   });
 }
 
-async function authorized(request: FastifyRequest, deps: ManagementDeps, scope: string): Promise<Caller> {
+type LimitedDeps = ManagementDeps & { limiter: CallerRateLimiter };
+
+/**
+ * Authenticates the request, counts it against its client's rate limit (the `x-ratelimit-*` headers go on
+ * every answer to an authenticated caller), and checks the scope.
+ *
+ * @throws {ManagementError} 401, 429 past the limit, 403 without the scope
+ */
+async function authorized(
+  request: FastifyRequest,
+  reply: FastifyReply,
+  deps: LimitedDeps,
+  scope: string,
+): Promise<Caller> {
   const caller = await authenticateCaller(request.headers.authorization, {
     issuer: deps.issuer,
     identifier: deps.identifier,
@@ -99,6 +116,23 @@ async function authorized(request: FastifyRequest, deps: ManagementDeps, scope: 
     nowMs: deps.now(),
     revocations: deps.revocations,
   });
+  const rate = deps.limiter.take(caller.clientId, deps.now());
+  const headers = {
+    'x-ratelimit-limit': String(rate.limit),
+    'x-ratelimit-remaining': String(rate.remaining),
+    'x-ratelimit-reset': String(rate.resetS),
+  };
+  void reply.headers(headers);
+  if (!rate.allowed) {
+    const retryAfter = String(rate.retryAfterS);
+    throw new ManagementError(
+      429,
+      'too_many_requests',
+      `client ${caller.clientId} has made ${rate.limit} requests this minute; try again in ${retryAfter} s`,
+      undefined,
+      { ...headers, 'retry-after': retryAfter },
+    );
+  }
   requireScope(caller, scope);
   return caller;
 }

@@ -1,4 +1,5 @@
 import { hostname } from 'node:os';
+import { MANAGEMENT_RATE_LIMIT_OPTION, managementRateLimitOption } from '../management/rate-limit.ts';
 import { randomBytes } from 'node:crypto';
 import { parseDuration } from '../api/duration.ts';
 import { ConfigError } from '../config-error.ts';
@@ -57,6 +58,8 @@ export interface OperatorConfig {
   replayLimits?: ReplayLimits;
   /** Failed sign-ins allowed per person and per address (`--sign-in-failures-*`). */
   signInLimits?: SignInLimits;
+  /** Management API requests one client may make per minute on each replica. */
+  managementRateLimit?: number;
   /** Wrong device codes allowed per browser and per address (`--device-code-failures-*`). */
   userCodeLimits?: UserCodeLimits;
   /** Where runtime state lives; undefined: embedded in memory (`--state embedded` without `--state-path`). */
@@ -209,6 +212,7 @@ export const OPERATOR_OPTIONS = [
   ...HTTP_LIMIT_OPTIONS,
   ...REPLAY_LIMIT_OPTIONS,
   ...SIGN_IN_LIMIT_OPTIONS,
+  MANAGEMENT_RATE_LIMIT_OPTION,
   { name: 'log-format', type: 'string', value: 'F', default: 'json', description: 'json or text' },
   LOG_LEVEL_OPTION,
 ] as const satisfies readonly OptionDef[];
@@ -348,6 +352,7 @@ export function parseOperatorArgs(
     httpLimits: httpLimitsOption(values),
     replayLimits: replayLimitsOption(values),
     signInLimits: signInLimitsOption(values),
+    managementRateLimit: managementRateLimitOption(values),
     userCodeLimits: userCodeLimitsOption(values),
     state: stateOption(values, env),
     issuerPolicy: addressPolicyOption(values['allow-issuer-hosts'], values['deny-issuer-networks'], false),

@@ -178,7 +178,11 @@ async function startServing(core: OperatorCore): Promise<Serving> {
     signInLimits: config.signInLimits,
     userCodeLimits: config.userCodeLimits,
     addressPolicy: core.policy,
-    management: { source: core.store, namespace: config.namespace },
+    management: {
+      source: core.store,
+      namespace: config.namespace,
+      ...(config.managementRateLimit === undefined ? {} : { ratePerMinute: config.managementRateLimit }),
+    },
   }).catch(async (error: unknown) => {
     await state?.close();
     throw error;

@@ -85,6 +85,8 @@ export interface ManagementOptions {
   source: DeclaredSource;
   /** The Latchkey namespace: its built-in `management-api` ResourceServer, and whose clients reach every namespace. */
   namespace: string;
+  /** Requests one client may make per minute on this replica (`--management-rate-limit`). */
+  ratePerMinute?: number;
 }
 
 /**
@@ -189,6 +191,9 @@ function registerRoutes(app: FastifyInstance, deps: TokenServerDeps, urls: Issue
       latchkeyNamespace: deps.management.namespace,
       now: deps.now,
       revocations,
+      ...(deps.management.ratePerMinute === undefined
+        ? {}
+        : { ratePerMinute: deps.management.ratePerMinute }),
     });
   }
   if (deps.state !== undefined) {

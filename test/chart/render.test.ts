@@ -134,6 +134,7 @@ describe('helm template with the default values', () => {
       '--sign-in-failure-window=15m',
       '--device-code-failures-per-browser=5',
       '--device-code-failures-per-address=20',
+      '--management-rate-limit=300',
       '--log-format=json',
       '--log-level=info',
     ]);

@@ -22,6 +22,7 @@ describe('latchkey dev options', () => {
       httpLimits: DEFAULT_HTTP_LIMITS,
       replayLimits: DEFAULT_REPLAY_LIMITS,
       signInLimits: DEFAULT_SIGN_IN_LIMITS,
+      managementRateLimit: 300,
       userCodeLimits: DEFAULT_USER_CODE_LIMITS,
       // Dev mode's issuers may be on this machine; nothing else is widened.
       issuerPolicy: { ...STRICT_POLICY, allowLoopback: true },

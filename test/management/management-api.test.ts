@@ -193,6 +193,48 @@ describe('GET /api/v1/resource-servers', () => {
   });
 });
 
+describe('rate limits per caller', () => {
+  it('says on every answer to a caller how many requests it has left this minute', async () => {
+    const ok = await h.get('/clients?page_size=1', teamA);
+    const refused = await h.get('/resource-servers', teamA);
+    for (const { headers } of [ok, refused]) {
+      expect(Number(headers.get('x-ratelimit-limit'))).toBe(300);
+      expect(Number(headers.get('x-ratelimit-remaining'))).toBeLessThan(300);
+      expect(Number(headers.get('x-ratelimit-reset'))).toBeGreaterThan(Date.now() / 1000);
+    }
+    expect(Number(refused.headers.get('x-ratelimit-remaining'))).toBe(
+      Number(ok.headers.get('x-ratelimit-remaining')) - 1,
+    );
+  });
+
+  it('answers 429 with Retry-After past the limit, to that caller only', async () => {
+    const limited = await startManagementHarness({ ratePerMinute: 2 });
+    try {
+      const [a, b] = await Promise.all([
+        limited.token('team-a-automation.team-a'),
+        limited.token('platform-automation.latchkey-system'),
+      ]);
+      expect((await limited.get('/clients', a)).status).toBe(200);
+      expect((await limited.get('/clients', a)).status).toBe(200);
+      const { status, headers, body } = await limited.get('/clients', a);
+      expect({ status, remaining: headers.get('x-ratelimit-remaining') }).toEqual({
+        status: 429,
+        remaining: '0',
+      });
+      expect(Number(headers.get('retry-after'))).toBeGreaterThanOrEqual(1);
+      expect(Number(headers.get('retry-after'))).toBeLessThanOrEqual(60);
+      expect(body).toMatchObject({
+        statusCode: 429,
+        errorCode: 'too_many_requests',
+        message: expect.stringContaining('client team-a-automation.team-a has made 2 requests this minute'),
+      });
+      expect((await limited.get('/clients', b)).status).toBe(200);
+    } finally {
+      await limited.close();
+    }
+  });
+});
+
 describe('who may call it', () => {
   it('answers no token with 401 and a Bearer challenge', async () => {
     const { status, headers, body } = await h.get('/clients');

@@ -97,7 +97,9 @@ export interface ManagementHarness {
   close(): Promise<void>;
 }
 
-export async function startManagementHarness(): Promise<ManagementHarness> {
+export async function startManagementHarness(
+  options: { ratePerMinute?: number } = {},
+): Promise<ManagementHarness> {
   const keys = await testKeys();
   const events = new EventBus();
   const store = new Store(keys, events);
@@ -108,7 +110,7 @@ export async function startManagementHarness(): Promise<ManagementHarness> {
     now: Date.now,
     events,
     ready: () => true,
-    management: { source: store, namespace: LATCHKEY_NAMESPACE },
+    management: { source: store, namespace: LATCHKEY_NAMESPACE, ...options },
   });
   const api = servers.managementApi;
   const secrets = Object.entries(SECRETS).map(([id, value]) => {

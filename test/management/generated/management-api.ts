@@ -97,7 +97,7 @@ export interface components {
             error: string;
             /** @description What was wrong, in words a person can act on. */
             message: string;
-            /** @description Stable, to match on: `invalid_query`, `invalid_request`, `missing_token`, `invalid_token`, `insufficient_scope`, `namespace_not_allowed`, `not_found`, `no_endpoint`, `temporarily_unavailable`. */
+            /** @description Stable, to match on: `invalid_query`, `invalid_request`, `missing_token`, `invalid_token`, `insufficient_scope`, `namespace_not_allowed`, `not_found`, `no_endpoint`, `too_many_requests`, `temporarily_unavailable`. */
             errorCode: string;
         };
         /** @description Where the page is in the list. */
@@ -407,6 +407,12 @@ export interface operations {
             /** @description A page of clients. */
             200: {
                 headers: {
+                    /** @description Requests the caller may make per minute on this replica. */
+                    "x-ratelimit-limit"?: number;
+                    /** @description How many of them are left in this minute. */
+                    "x-ratelimit-remaining"?: number;
+                    /** @description When the minute ends, in seconds since the epoch. */
+                    "x-ratelimit-reset"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -440,6 +446,23 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
+            /** @description The caller made as many requests as it may this minute. */
+            429: {
+                headers: {
+                    /** @description Requests the caller may make per minute on this replica. */
+                    "x-ratelimit-limit"?: number;
+                    /** @description How many of them are left in this minute. */
+                    "x-ratelimit-remaining"?: number;
+                    /** @description When the minute ends, in seconds since the epoch. */
+                    "x-ratelimit-reset"?: number;
+                    /** @description Seconds until the minute ends. */
+                    "retry-after"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
         };
     };
     getClient: {
@@ -460,6 +483,12 @@ export interface operations {
             /** @description The client. */
             200: {
                 headers: {
+                    /** @description Requests the caller may make per minute on this replica. */
+                    "x-ratelimit-limit"?: number;
+                    /** @description How many of them are left in this minute. */
+                    "x-ratelimit-remaining"?: number;
+                    /** @description When the minute ends, in seconds since the epoch. */
+                    "x-ratelimit-reset"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -502,6 +531,23 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
+            /** @description The caller made as many requests as it may this minute. */
+            429: {
+                headers: {
+                    /** @description Requests the caller may make per minute on this replica. */
+                    "x-ratelimit-limit"?: number;
+                    /** @description How many of them are left in this minute. */
+                    "x-ratelimit-remaining"?: number;
+                    /** @description When the minute ends, in seconds since the epoch. */
+                    "x-ratelimit-reset"?: number;
+                    /** @description Seconds until the minute ends. */
+                    "retry-after"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
         };
     };
     listResourceServers: {
@@ -529,6 +575,12 @@ export interface operations {
             /** @description A page of resource servers. */
             200: {
                 headers: {
+                    /** @description Requests the caller may make per minute on this replica. */
+                    "x-ratelimit-limit"?: number;
+                    /** @description How many of them are left in this minute. */
+                    "x-ratelimit-remaining"?: number;
+                    /** @description When the minute ends, in seconds since the epoch. */
+                    "x-ratelimit-reset"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -562,6 +614,23 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
+            /** @description The caller made as many requests as it may this minute. */
+            429: {
+                headers: {
+                    /** @description Requests the caller may make per minute on this replica. */
+                    "x-ratelimit-limit"?: number;
+                    /** @description How many of them are left in this minute. */
+                    "x-ratelimit-remaining"?: number;
+                    /** @description When the minute ends, in seconds since the epoch. */
+                    "x-ratelimit-reset"?: number;
+                    /** @description Seconds until the minute ends. */
+                    "retry-after"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
         };
     };
     getResourceServer: {
@@ -582,6 +651,12 @@ export interface operations {
             /** @description The resource server. */
             200: {
                 headers: {
+                    /** @description Requests the caller may make per minute on this replica. */
+                    "x-ratelimit-limit"?: number;
+                    /** @description How many of them are left in this minute. */
+                    "x-ratelimit-remaining"?: number;
+                    /** @description When the minute ends, in seconds since the epoch. */
+                    "x-ratelimit-reset"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -618,6 +693,23 @@ export interface operations {
             /** @description No such object in the namespaces the token reaches. */
             404: {
                 headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The caller made as many requests as it may this minute. */
+            429: {
+                headers: {
+                    /** @description Requests the caller may make per minute on this replica. */
+                    "x-ratelimit-limit"?: number;
+                    /** @description How many of them are left in this minute. */
+                    "x-ratelimit-remaining"?: number;
+                    /** @description When the minute ends, in seconds since the epoch. */
+                    "x-ratelimit-reset"?: number;
+                    /** @description Seconds until the minute ends. */
+                    "retry-after"?: number;
                     [name: string]: unknown;
                 };
                 content: {
