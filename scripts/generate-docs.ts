@@ -287,6 +287,10 @@ export const REASON_GUIDE: Readonly<Record<string, ReasonGuide>> = {
     on: 'ResourceServer: `Ready=False`',
     fix: 'Two ResourceServers claim the same `spec.identifier` (the `aud` of their tokens). The one created first keeps it, and this one issues no tokens. Give this one another identifier, or delete the other if it is a stray copy (the same manifest applied to two namespaces, say).',
   },
+  NamespacesNotAllowed: {
+    on: 'OAuthClient (`spec.grants[].namespaces`): `ReferencesResolved=False`, `Ready=False`',
+    fix: "Only a grant of the management API names `namespaces`, and only a client in the Latchkey namespace reaches namespaces other than its own (a team's client reaches its own namespace, as its manifests do). Remove the namespaces named, or declare the client in the Latchkey namespace. The grant stays in effect with the reach it may have.",
+  },
   NameReserved: {
     on: 'ResourceServer: `Ready=False`',
     fix: "`management-api` in the Latchkey namespace (the operator's, `latchkey-system` by default) is Latchkey's built-in management API, which grants and Roles name to reach `<issuer>/api/v1` (see [the management API](management-api.md)). Rename this ResourceServer; it issues no tokens under this name.",

@@ -3,6 +3,7 @@ import {
   allowedNamespaces,
   conditions,
   duration,
+  namespaceName,
   objectName,
   objectRef,
   observedGeneration,
@@ -186,6 +187,22 @@ const federatedIdentity = z
     description:
       "A workload identity that authenticates as this client: a token issued by the Connection's issuer to this subject.",
   });
+/** The most namespaces one grant of the management API may name. */
+export const MAX_GRANT_NAMESPACES = 64;
+
+/** A direct grant: a Role's permission, and for the built-in management API, the namespaces it reaches. */
+const clientGrant = permission.extend({
+  namespaces: z
+    .array(namespaceName)
+    .min(1)
+    .max(MAX_GRANT_NAMESPACES)
+    .optional()
+    .meta({
+      description: `Only for Latchkey's built-in management API (\`management-api\` in the Latchkey namespace): the namespaces whose objects these scopes reach. Without it, a client in the Latchkey namespace reaches every namespace and any other client its own. Only a client in the Latchkey namespace may name other namespaces than its own. At most ${MAX_GRANT_NAMESPACES}.`,
+      'x-kubernetes-list-type': 'set',
+    }),
+});
+
 const oauthClientObject = z.object({
   clientId: z.string().regex(CLIENT_ID).optional().meta({
     description:
@@ -222,7 +239,7 @@ const oauthClientObject = z.object({
     description:
       "Secretless workloads, for `private_key_jwt` (with or without `jwks`/`jwksUri`): a workload sends its token from a Connection's issuer (a projected ServiceAccount token whose audience is Latchkey's issuer, for type `kubernetes`) as `client_assertion` with `client_id`. Latchkey verifies it with the keys the operator found at the Connection's issuer, requires `aud` to name Latchkey and `exp` in the future, and matches `sub` exactly to a `subject` listed here for that issuer. Such tokens are reused until they rotate, so no `jti` replay check and no 5-minute lifetime cap apply to them.",
   }),
-  grants: z.array(permission).default([]).meta({
+  grants: z.array(clientGrant).default([]).meta({
     description: 'Direct client grants: scopes on ResourceServers this client may request.',
   }),
   roles: z.array(objectRef('Role')).default([]).meta({

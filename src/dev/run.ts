@@ -177,7 +177,6 @@ async function startDevServers(dev: DevContext): Promise<RunningServers> {
     addressPolicy: dev.addressPolicy,
     management: {
       source: dev.store,
-      namespace: DEFAULT_LATCHKEY_NAMESPACE,
       ...(config.managementRateLimit === undefined ? {} : { ratePerMinute: config.managementRateLimit }),
     },
     now: dev.now,

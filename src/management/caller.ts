@@ -2,22 +2,22 @@ import type { RevocationStore } from '../runtime/revocation-store.ts';
 import { checkAccessToken, type InvalidTokenReason } from '../server/token-check.ts';
 import type { Snapshot } from '../store/snapshot.ts';
 import { ManagementError } from './errors.ts';
-import { callerReach, type Reach } from './reach.ts';
+import type { Reach } from './reach.ts';
 
 /** Who calls the management API, and what they may do. */
 export interface Caller {
   clientId: string;
-  /** The token's scopes that the client is still granted: a grant taken away in Git counts at once. */
-  scopes: ReadonlySet<string>;
-  reach: Reach;
+  /**
+   * The token's scopes that the client is still granted, each with the namespaces it reaches as compiled now:
+   * a grant taken away or narrowed in Git counts at once.
+   */
+  scopes: ReadonlyMap<string, Reach>;
 }
 
 export interface CallerDeps {
   issuer: string;
   /** The management API's identifier: the only `aud` accepted. */
   identifier: string;
-  /** Whose clients reach every namespace (src/management/reach.ts). */
-  latchkeyNamespace: string;
   snapshot: Snapshot;
   nowMs: number;
   revocations: RevocationStore;
@@ -73,14 +73,23 @@ export async function authenticateCaller(
   if (client === undefined) throw invalidToken(`client ${claims.client_id} is no longer in effect`);
   if (await deps.revocations.isRevoked(claims.jti, deps.nowMs))
     throw invalidToken('the access token was revoked');
-  const granted = client.permissions.get(deps.identifier)?.scopeSet;
-  const scopes = new Set((claims.scope ?? '').split(' ').filter((s) => granted?.has(s) === true));
-  return { clientId: client.clientId, scopes, reach: callerReach(client.namespace, deps.latchkeyNamespace) };
+  const reaches = client.managementReach;
+  const scopes = new Map<string, Reach>();
+  for (const s of (claims.scope ?? '').split(' ')) {
+    const reach = reaches?.get(s);
+    if (reach !== undefined) scopes.set(s, reach);
+  }
+  return { clientId: client.clientId, scopes };
 }
 
-/** @throws {ManagementError} 403 `insufficient_scope` unless the caller has `scope` */
-export function requireScope(caller: Caller, scope: string): void {
-  if (caller.scopes.has(scope)) return;
+/**
+ * The namespaces the caller reaches with `scope`.
+ *
+ * @throws {ManagementError} 403 `insufficient_scope` unless the caller has `scope`
+ */
+export function requireScope(caller: Caller, scope: string): Reach {
+  const reach = caller.scopes.get(scope);
+  if (reach !== undefined) return reach;
   throw new ManagementError(
     403,
     'insufficient_scope',

@@ -1,15 +1,8 @@
 /**
- * Which namespaces a management API caller reaches (issue 14): what the same caller could do with manifests.
- * A client in a team's namespace manages that namespace's objects, as the team's manifests could; a client in
- * the Latchkey namespace, which only whoever runs Latchkey writes to, manages every namespace.
+ * Which namespaces a management API scope reaches (issue 14), as its grants compile
+ * (src/store/compile/management-reach.ts): what the same caller could do with manifests.
  */
 export type Reach = { all: true } | { all: false; namespaces: ReadonlySet<string> };
-
-export function callerReach(clientNamespace: string, latchkeyNamespace: string): Reach {
-  return clientNamespace === latchkeyNamespace
-    ? { all: true }
-    : { all: false, namespaces: new Set([clientNamespace]) };
-}
 
 export function reaches(reach: Reach, namespace: string): boolean {
   return reach.all || reach.namespaces.has(namespace);

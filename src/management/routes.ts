@@ -2,7 +2,7 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { Clock } from '../clock.ts';
 import type { RevocationStore } from '../runtime/revocation-store.ts';
 import { StateUnavailableError } from '../state/runtime-state.ts';
-import { authenticateCaller, requireScope, type Caller } from './caller.ts';
+import { authenticateCaller, requireScope } from './caller.ts';
 import { catalogOf, type DeclaredSource } from './catalog.ts';
 import { ManagementError, managementErrorResponse, notFound } from './errors.ts';
 import { listFilter } from './filters.ts';
@@ -11,7 +11,7 @@ import { pageOf, project } from './listing.ts';
 import { managementOpenApi } from './openapi.ts';
 import { CallerRateLimiter, DEFAULT_MANAGEMENT_RATE_LIMIT } from './rate-limit.ts';
 import { registerBrowser } from './browser.ts';
-import { reaches } from './reach.ts';
+import { reaches, type Reach } from './reach.ts';
 import { MANAGEMENT_READ_SCOPES, type ManagementResource } from './scopes.ts';
 import { MANAGEMENT_RESOURCES } from './resources.ts';
 
@@ -24,8 +24,6 @@ export interface ManagementDeps {
   path: string;
   /** For its OpenAPI document: where clients get its tokens. */
   tokenEndpoint: string;
-  /** Whose clients reach every namespace. */
-  latchkeyNamespace: string;
   now: Clock;
   revocations: RevocationStore;
   /** Requests one client may make per minute on this replica; default `DEFAULT_MANAGEMENT_RATE_LIMIT`. */
@@ -78,17 +76,17 @@ function registerResource(app: FastifyInstance, deps: LimitedDeps, name: Managem
   const resource = MANAGEMENT_RESOURCES[name];
   const scope = MANAGEMENT_READ_SCOPES[name];
   app.get(`/${name}`, async (request, reply) => {
-    const caller = await authorized(request, reply, deps, scope);
+    const reach = await authorized(request, reply, deps, scope);
     const query = parseListQuery(request.query as RawQuery, resource.shape);
-    const keep = listFilter(query.filters, caller.reach, resource.searchIn);
+    const keep = listFilter(query.filters, reach, resource.searchIn);
     const { total, items } = pageOf(resource.listing(catalogOf(deps.source)), query, keep);
     return sendJson(reply, { meta: { page: query.page, page_size: query.pageSize, total }, items });
   });
   app.get<{ Params: { id: string } }>(`/${name}/:id`, async (request, reply) => {
-    const caller = await authorized(request, reply, deps, scope);
+    const reach = await authorized(request, reply, deps, scope);
     const fields = fieldsOf(request.query as RawQuery, resource.shape.fields);
     const item = resource.byId(catalogOf(deps.source)).get(request.params.id);
-    if (item === undefined || !reaches(caller.reach, item.namespace))
+    if (item === undefined || !reaches(reach, item.namespace))
       throw notFound(resource.noun, request.params.id);
     return sendJson(reply, project(item, fields));
   });
@@ -98,7 +96,7 @@ type LimitedDeps = ManagementDeps & { limiter: CallerRateLimiter };
 
 /**
  * Authenticates the request, counts it against its client's rate limit (the `x-ratelimit-*` headers go on
- * every answer to an authenticated caller), and checks the scope.
+ * every answer to an authenticated caller), and checks the scope: the namespaces it reaches with it.
  *
  * @throws {ManagementError} 401, 429 past the limit, 403 without the scope
  */
@@ -107,11 +105,10 @@ async function authorized(
   reply: FastifyReply,
   deps: LimitedDeps,
   scope: string,
-): Promise<Caller> {
+): Promise<Reach> {
   const caller = await authenticateCaller(request.headers.authorization, {
     issuer: deps.issuer,
     identifier: deps.identifier,
-    latchkeyNamespace: deps.latchkeyNamespace,
     snapshot: deps.source.current(),
     nowMs: deps.now(),
     revocations: deps.revocations,
@@ -133,8 +130,7 @@ async function authorized(
       { ...headers, 'retry-after': retryAfter },
     );
   }
-  requireScope(caller, scope);
-  return caller;
+  return requireScope(caller, scope);
 }
 
 /** A get takes `fields` only. */

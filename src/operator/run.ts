@@ -180,7 +180,6 @@ async function startServing(core: OperatorCore): Promise<Serving> {
     addressPolicy: core.policy,
     management: {
       source: core.store,
-      namespace: config.namespace,
       ...(config.managementRateLimit === undefined ? {} : { ratePerMinute: config.managementRateLimit }),
     },
   }).catch(async (error: unknown) => {

@@ -83,8 +83,6 @@ export interface TokenServerDeps {
 export interface ManagementOptions {
   /** The store: the snapshot, the declared objects and their resolutions. */
   source: DeclaredSource;
-  /** The Latchkey namespace: its built-in `management-api` ResourceServer, and whose clients reach every namespace. */
-  namespace: string;
   /** Requests one client may make per minute on this replica (`--management-rate-limit`). */
   ratePerMinute?: number;
 }
@@ -188,7 +186,6 @@ function registerRoutes(app: FastifyInstance, deps: TokenServerDeps, urls: Issue
       identifier: urls.managementApi,
       path: urls.paths.management,
       tokenEndpoint: urls.tokenEndpoint,
-      latchkeyNamespace: deps.management.namespace,
       now: deps.now,
       revocations,
       ...(deps.management.ratePerMinute === undefined

@@ -87,6 +87,7 @@ function compileWith(
     compiledConnections: connections.connections,
     optIn,
     addressPolicy: inputs.addressPolicy,
+    managementApi: inputs.managementApi,
   };
   const clientsReuse = clientReuse(reuse, byKind.OAuthClient);
   const clients = compileClients(byKind.OAuthClient, inputs.secrets, scope, clientsReuse);

@@ -13,6 +13,8 @@ export const Reason = {
   ScopeNotDeclared: 'ScopeNotDeclared',
   /** Another ResourceServer, created earlier, already uses this identifier. */
   IdentifierConflict: 'IdentifierConflict',
+  /** A grant names `namespaces` it cannot reach: of another API, or beyond its client's namespace. */
+  NamespacesNotAllowed: 'NamespacesNotAllowed',
   /** A ResourceServer has the name of the built-in management API in the Latchkey namespace. */
   NameReserved: 'NameReserved',
   /** Another OAuthClient, created earlier, already uses this client id. */

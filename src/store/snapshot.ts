@@ -3,6 +3,7 @@ import type { AuthMethod, GrantType } from '../api/oauth-client.ts';
 import type { SigningAlgorithm } from '../api/resource-server.ts';
 import type { SigningKeys } from '../keys/signing-keys.ts';
 import type { ClientKey } from './client-keys.ts';
+import type { Reach } from '../management/reach.ts';
 
 export interface CompiledApi {
   namespace: string;
@@ -122,6 +123,11 @@ export interface CompiledClient {
    * `authorization_code`, absent for machine clients.
    */
   people?: CompiledPeopleClient;
+  /**
+   * The namespaces each of its management API scopes reaches (src/store/compile/management-reach.ts); absent
+   * when it has none.
+   */
+  managementReach?: ReadonlyMap<string, Reach>;
 }
 
 /** An OAuthClient's people sign-in settings, compiled (spec fields in src/api/oauth-client.ts). */

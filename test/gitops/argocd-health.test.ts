@@ -83,6 +83,7 @@ const HEALTH_BY_REASON: Record<ReasonName, { ready: 'True' | 'False' | 'Unknown'
   ScopeNotDeclared: { ready: 'False', health: 'Degraded' },
   IdentifierConflict: { ready: 'False', health: 'Degraded' },
   NameReserved: { ready: 'False', health: 'Degraded' },
+  NamespacesNotAllowed: { ready: 'False', health: 'Degraded' },
   ClientIdConflict: { ready: 'False', health: 'Degraded' },
   ClientIdNotAllowed: { ready: 'False', health: 'Degraded' },
   OrganizationNameConflict: { ready: 'False', health: 'Degraded' },

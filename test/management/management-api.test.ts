@@ -30,9 +30,10 @@ describe('GET /api/v1/clients', () => {
     const { status, headers, body } = await h.get('/clients?page_size=100', platform);
     expect(status).toBe(200);
     expect(headers.get('cache-control')).toBe('no-store');
-    expect(body.meta).toEqual({ page: 1, page_size: 100, total: 4 + TEAM_C_CLIENTS });
-    expect(ids(body).slice(0, 4)).toEqual([
+    expect(body.meta).toEqual({ page: 1, page_size: 100, total: 5 + TEAM_C_CLIENTS });
+    expect(ids(body).slice(0, 5)).toEqual([
       'platform-automation.latchkey-system',
+      'portal-backend.latchkey-system',
       'payments-worker.team-a',
       'team-a-automation.team-a',
       'team-b-automation.team-b',
@@ -150,6 +151,48 @@ describe('a team’s client reaches its own namespace only', () => {
       message: expect.stringContaining('read:resource_servers'),
     });
     expect((await h.get('/clients', teamB)).status).toBe(403);
+  });
+});
+
+describe('a grant limited to namespaces', () => {
+  it('reaches the namespaces it names with that scope, and every namespace with its other grant', async () => {
+    const token = await h.token('portal-backend.latchkey-system');
+    const clients = await h.get('/clients?page_size=100&fields=namespace', token);
+    expect(new Set((clients.body.items as { namespace: string }[]).map((i) => i.namespace))).toEqual(
+      new Set(['team-a', 'team-c']),
+    );
+    expect((await h.get('/clients?namespace=team-b', token)).body).toMatchObject({
+      errorCode: 'namespace_not_allowed',
+      message: 'your token reaches namespaces team-a, team-c, not namespace "team-b"',
+    });
+    expect((await h.get('/clients/team-b-automation.team-b', token)).status).toBe(404);
+    const apis = await h.get('/resource-servers?fields=id', token);
+    expect(ids(apis.body, 'id')).toContain('team-b/ledger');
+  });
+
+  it('narrows at once when Git narrows it, for tokens already issued', async () => {
+    const token = await h.token('portal-backend.latchkey-system');
+    const narrowed = (namespaces: string[]) =>
+      h.redeclare((objects) =>
+        objects.map((o) =>
+          o.kind === 'OAuthClient' && o.metadata.name === 'portal-backend'
+            ? {
+                ...o,
+                spec: {
+                  ...o.spec,
+                  grants: o.spec.grants.map((g, i) => (i === 0 ? { ...g, namespaces } : g)),
+                },
+              }
+            : o,
+        ),
+      );
+    narrowed(['team-c']);
+    try {
+      expect((await h.get('/clients?namespace=team-a', token)).status).toBe(403);
+      expect((await h.get('/clients?namespace=team-c', token)).status).toBe(200);
+    } finally {
+      narrowed(['team-a', 'team-c']);
+    }
   });
 });
 

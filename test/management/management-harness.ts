@@ -15,6 +15,7 @@ import { ResponseChecker, type OpenApiDocument } from './openapi-check.ts';
  * | platform-automation | latchkey-system | read:clients, read:resource_servers | every namespace |
  * | team-a-automation | team-a | read:clients (by a Role in team-a) | team-a |
  * | team-b-automation | team-b | read:resource_servers | team-b |
+ * | portal-backend | latchkey-system | read:clients in team-a and team-c; read:resource_servers | those; every namespace |
  * | payments-worker | team-a | none (a payments grant) | — |
  *
  * Besides: {@link TEAM_C_CLIENTS} clients in team-c for paging, a ResourceServer in each team namespace, one
@@ -28,6 +29,7 @@ export const SECRETS = {
   'team-a-automation.team-a': 'team-a-secret-'.padEnd(43, 'a'),
   'team-b-automation.team-b': 'team-b-secret-'.padEnd(43, 'b'),
   'payments-worker.team-a': 'payments-secret-'.padEnd(43, 'w'),
+  'portal-backend.latchkey-system': 'portal-secret-'.padEnd(43, 'o'),
 } as const;
 export type Caller = keyof typeof SECRETS;
 
@@ -49,6 +51,12 @@ function objects(identifier: string): DeclaredObject[] {
     declare.client(LATCHKEY_NAMESPACE, 'platform-automation', {
       displayName: 'Platform automation',
       grants: [management(['read:clients', 'read:resource_servers'])],
+    }),
+    declare.client(LATCHKEY_NAMESPACE, 'portal-backend', {
+      grants: [
+        { ...management(['read:clients']), namespaces: ['team-a', 'team-c'] },
+        management(['read:resource_servers']),
+      ],
     }),
     declare.role('team-a', 'management-reader', {
       permissions: [management(['read:clients'], LATCHKEY_NAMESPACE)],
@@ -110,7 +118,7 @@ export async function startManagementHarness(
     now: Date.now,
     events,
     ready: () => true,
-    management: { source: store, namespace: LATCHKEY_NAMESPACE, ...options },
+    management: { source: store, ...options },
   });
   const api = servers.managementApi;
   const secrets = Object.entries(SECRETS).map(([id, value]) => {

@@ -1,6 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { MANAGEMENT_SCOPES } from '../../src/management/scopes.ts';
+import type { Reach } from '../../src/management/reach.ts';
 import { compile } from '../../src/store/compile.ts';
+import { grantReach, unionReach } from '../../src/store/compile/management-reach.ts';
 import { objectKey, type DeclaredObject } from '../../src/store/objects.ts';
 import { validateManifests } from '../../src/validate/validate.ts';
 import { testKeys } from '../http/harness.ts';
@@ -128,5 +130,80 @@ spec:
         message: expect.stringContaining('built-in management API'),
       }),
     ]);
+  });
+});
+
+describe('grantReach: what one grant of the management API reaches', () => {
+  const all = { all: true };
+  const only = (...namespaces: string[]) => ({ all: false, namespaces: new Set(namespaces) });
+  it.each<[string, string, string[] | undefined, object, string[]]>([
+    ['a client in the Latchkey namespace: every namespace', 'latchkey-system', undefined, all, []],
+    ['…or the namespaces its grant names', 'latchkey-system', ['a', 'b'], only('a', 'b'), []],
+    ['a team’s client: its own namespace', 'a', undefined, only('a'), []],
+    ['…which naming it changes nothing', 'a', ['a'], only('a'), []],
+    [
+      '…and naming others cannot widen',
+      'a',
+      ['a', 'b', 'latchkey-system'],
+      only('a'),
+      ['b', 'latchkey-system'],
+    ],
+  ])('%s', (_, clientNamespace, namespaces, reach, beyond) => {
+    expect(grantReach(clientNamespace, 'latchkey-system', namespaces)).toEqual({ reach, beyond });
+  });
+
+  it.each<[string, Reach | undefined, Reach, Reach]>([
+    ['the first grant', undefined, only('a') as Reach, only('a') as Reach],
+    ['every namespace wins', only('a') as Reach, all as Reach, all as Reach],
+    ['…either way', all as Reach, only('a') as Reach, all as Reach],
+    ['namespaces add up', only('a') as Reach, only('b') as Reach, only('a', 'b') as Reach],
+  ])('unionReach: %s', (_, a, b, union) => {
+    expect(unionReach(a, b)).toEqual(union);
+  });
+});
+
+describe('compiled reach of a client’s management scopes', () => {
+  it('is per scope: a grant limited to namespaces, a Role’s grant to its own', async () => {
+    const { snapshot } = await compiled([
+      declare.client('latchkey-system', 'portal', {
+        grants: [{ ...grantTo(['read:clients']).grants[0], namespaces: ['team-a', 'team-b'] }],
+        roles: [{ name: 'auditor' }],
+      }),
+      declare.role('latchkey-system', 'auditor', { permissions: grantTo(['read:resource_servers']).grants }),
+    ]);
+    expect(snapshot.clients.get('portal.latchkey-system')?.managementReach).toEqual(
+      new Map([
+        ['read:clients', { all: false, namespaces: new Set(['team-a', 'team-b']) }],
+        ['read:resource_servers', { all: true }],
+      ]),
+    );
+  });
+
+  it('refuses namespaces beyond a team’s own, and on a grant of another API, keeping the grants', async () => {
+    const { snapshot, resolutions } = await compiled([
+      declare.api('team-a', 'payments', { identifier: 'https://payments', scopes: [{ name: 'read' }] }),
+      declare.client('team-a', 'greedy', {
+        grants: [
+          { ...grantTo(['read:clients']).grants[0], namespaces: ['team-a', 'team-b'] },
+          { resourceServer: { name: 'payments' }, scopes: ['read'], namespaces: ['team-a'] },
+        ],
+      }),
+    ]);
+    const client = snapshot.clients.get('greedy.team-a');
+    expect(client?.managementReach?.get('read:clients')).toEqual({
+      all: false,
+      namespaces: new Set(['team-a']),
+    });
+    expect(client?.permissions.get('https://payments')?.scopes).toEqual(['read']);
+    const messages = resolutions
+      .get(objectKey('OAuthClient', 'team-a', 'greedy'))
+      ?.conditions.filter((c) => c.reason === 'NamespacesNotAllowed')
+      .map((c) => c.message);
+    expect(messages?.join('\n')).toContain(
+      'spec.grants[0].namespaces: only a client in the Latchkey namespace latchkey-system reaches other namespaces; team-b ignored',
+    );
+    expect(messages?.join('\n')).toContain(
+      'spec.grants[1].namespaces: only a grant of the management API names namespaces; team-a/payments ignores them',
+    );
   });
 });

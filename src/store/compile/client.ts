@@ -6,7 +6,7 @@ import {
 } from '../../api/protocol-capabilities.ts';
 import type { AuthMethod, GrantType, OAuthClientSpec } from '../../api/oauth-client.ts';
 import type { AddressPolicy } from '../../outbound/address-policy.ts';
-import type { DeclaredConnection, SecretData } from '../objects.ts';
+import type { DeclaredConnection, SecretData, WorldInputs } from '../objects.ts';
 import { Reason, type Problem } from '../reasons.ts';
 import type { ClientOrganization, CompiledClient } from '../snapshot.ts';
 import type { ApiEntry, CompiledApis } from './apis.ts';
@@ -20,6 +20,7 @@ import { peopleClientOf, type PeopleScope } from './people-client.ts';
 import { addScopes, resolvePermission, roleReaching, toGrants, type ScopeSets } from './permissions.ts';
 import { resolveRef, type OptIn, type RefTargets } from './resolve-ref.ts';
 import { roleTargets, type CompiledRoles, type RoleEntry } from './roles.ts';
+import { ManagementReach } from './management-reach.ts';
 
 /** What an OAuthClient's references resolve against. */
 export interface ClientScope extends PeopleScope {
@@ -30,6 +31,8 @@ export interface ClientScope extends PeopleScope {
   optIn: OptIn;
   /** Which hosts a `jwksUri` may name (src/store/objects.ts WorldInputs). */
   addressPolicy: AddressPolicy | undefined;
+  /** The built-in management API, whose grants reach namespaces (./management-reach.ts). */
+  managementApi: WorldInputs['managementApi'];
 }
 
 /** Organizations a client belongs to when none lists it: one shared empty map. */
@@ -61,7 +64,9 @@ export function compileClient(
     scope.optIn,
     refProblems,
   );
-  const permissions = permissionsOf(spec, namespace, scope, refProblems, usedRoles);
+  const reach = new ManagementReach(scope.managementApi, namespace);
+  const permissions = permissionsOf(spec, namespace, scope, refProblems, usedRoles, reach);
+  const managementReach = reach.result();
   const people = peopleClientOf(spec, name, namespace, scope, refProblems);
   const compiled: CompiledClient = {
     clientId,
@@ -76,6 +81,7 @@ export function compileClient(
     permissions: toGrants(permissions, scope.apis.apis),
     organizations: NO_ORGANIZATIONS,
     ...(people !== undefined ? { people } : {}),
+    ...(managementReach !== undefined ? { managementReach } : {}),
   };
   // A public client (RFC 8252 §8.4) has no credential: PKCE protects its codes.
   const serves =
@@ -140,29 +146,35 @@ export function capabilityProblems(
   return problems;
 }
 
-/** The client's direct grants and its Roles' permissions that reach its namespace; `usedRoles` learns each Role read. */
+/**
+ * The client's direct grants and its Roles' permissions that reach its namespace; `usedRoles` learns each Role
+ * read, `reach` the namespaces of its management API scopes.
+ */
 function permissionsOf(
   spec: OAuthClientSpec,
   namespace: string,
   scope: ClientScope,
   problems: Problem[],
   usedRoles: [string, RoleEntry | undefined][],
+  reach: ManagementReach,
 ): ScopeSets {
   const { optIn } = scope;
   const permissions: ScopeSets = new Map();
   spec.grants.forEach((perm, i) => {
-    const g = resolvePermission(
-      perm,
-      { namespace, where: `spec.grants[${i}]`, optIn, problems },
-      scope.apiTargets,
-    );
-    if (g) addScopes(permissions, g);
+    const where = `spec.grants[${i}]`;
+    const g = resolvePermission(perm, { namespace, where, optIn, problems }, scope.apiTargets);
+    if (g === undefined) return;
+    addScopes(permissions, g);
+    reach.add(g, perm.namespaces, where, problems);
   });
   const roles = roleTargets(scope.roles, usedRoles);
   spec.roles.forEach((ref, i) => {
     const site = { namespace, where: `spec.roles[${i}]`, optIn, problems };
     const role = resolveRef(ref, site, roles);
-    for (const g of roleReaching(role, namespace, site, scope.apis)) addScopes(permissions, g);
+    for (const g of roleReaching(role, namespace, site, scope.apis)) {
+      addScopes(permissions, g);
+      reach.add(g, undefined, site.where, problems);
+    }
   });
   return permissions;
 }
