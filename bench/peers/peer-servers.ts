@@ -83,6 +83,8 @@ export interface Server {
   prepare?(alg: BenchAlgorithm, audience: string): Promise<void>;
   /** The people cases' web client and where people sign in. */
   people: PeopleServer;
+  /** Keycloak's admin REST API, as the bench's admin client (bench/management lists clients through it). */
+  admin?: KeycloakAdmin;
 }
 
 async function packageVersion(name: string): Promise<string> {
@@ -277,6 +279,7 @@ async function startKeycloak(options: ServerOptions, maxSeconds: number): Promis
   return {
     peer: 'keycloak',
     version: `Keycloak ${KEYCLOAK_VERSION}`,
+    admin,
     readySeconds,
     // The JVM, not the Node process that watches it: kc.sh execs java under `timeout`.
     pid: () => (java ??= child.process.pid === undefined ? undefined : findInTree(child.process.pid, 'java')),

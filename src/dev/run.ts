@@ -4,6 +4,7 @@ import type { EventBus } from '../events.ts';
 import {
   keySetAt,
   longestTokenLifetime,
+  tokenIssuingApis,
   nextKeyChange,
   sameKeySet,
   type KeyRing,
@@ -308,7 +309,7 @@ async function rotateKeys(dev: DevContext, load: Load, rotation: KeyRotation): P
     dev.keyRing,
     t,
     DEFAULT_ROTATION,
-    longestTokenLifetime(dev.store.current().apis.values()),
+    longestTokenLifetime(tokenIssuingApis(dev.store.current())),
   );
   dev.keyRing = rotated.ring;
   const inForce = keySetAt(dev.keyRing.keys, t, DEFAULT_ROTATION);

@@ -138,3 +138,27 @@ export function longestTokenLifetime(apis: Iterable<{ lifetimeSeconds: number }>
   for (const api of apis) longest = Math.max(longest, api.lifetimeSeconds);
   return longest;
 }
+
+/**
+ * The APIs whose tokens a retired key must outlive: every declared one, and the built-in management API only
+ * while a client is granted it. Only Latchkey verifies the management API's tokens, and it refuses those of a
+ * client no longer granted it, so none of them needs a key kept longer than that.
+ */
+export function tokenIssuingApis(snapshot: {
+  apis: ReadonlyMap<string, { lifetimeSeconds: number; builtIn?: boolean; identifier: string }>;
+  clients: ReadonlyMap<string, { permissions: ReadonlyMap<string, unknown> }>;
+}): { lifetimeSeconds: number }[] {
+  const out: { lifetimeSeconds: number }[] = [];
+  for (const api of snapshot.apis.values()) {
+    if (api.builtIn !== true || someClientGranted(snapshot.clients.values(), api.identifier)) out.push(api);
+  }
+  return out;
+}
+
+function someClientGranted(
+  clients: Iterable<{ permissions: ReadonlyMap<string, unknown> }>,
+  identifier: string,
+): boolean {
+  for (const c of clients) if (c.permissions.has(identifier)) return true;
+  return false;
+}

@@ -3,7 +3,7 @@ import { systemClock, type Clock } from '../clock.ts';
 import type { EventBus } from '../events.ts';
 import { keySetOf } from '../keys/generate.ts';
 import type { SigningKeys } from '../keys/signing-keys.ts';
-import { longestTokenLifetime } from '../keys/lifecycle.ts';
+import { longestTokenLifetime, tokenIssuingApis } from '../keys/lifecycle.ts';
 import { registerKeyMetrics } from '../keys/key-metrics.ts';
 import { createKubeApi } from '../kube/api.ts';
 import { loadKubeConfig, type KubeConnection } from '../kube/config.ts';
@@ -131,7 +131,7 @@ function openCore(config: OperatorConfig, deps: OperatorDeps): OperatorCore {
     events,
     now,
     schedule: config.keyRotation,
-    tokenLifetimeSeconds: () => longestTokenLifetime(store.current().apis.values()),
+    tokenLifetimeSeconds: () => longestTokenLifetime(tokenIssuingApis(store.current())),
     onKeys: (inForce) => {
       late.keysInForce = inForce;
       late.controller?.rebuild();

@@ -25,6 +25,8 @@ export interface CompiledApi {
   scopeDescriptions?: ReadonlyMap<string, string>;
   /** `spec.people`: what people's access tokens for this API carry. */
   people: ApiPeopleSettings;
+  /** The built-in management API (src/store/compile/management-api.ts), which only Latchkey verifies. */
+  builtIn?: true;
 }
 
 /** A ResourceServer's `spec.people`, compiled. */

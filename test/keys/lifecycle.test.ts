@@ -3,7 +3,9 @@ import {
   jwksMaxAgeSeconds,
   keySetAt,
   keyStatuses,
+  longestTokenLifetime,
   nextKeyChange,
+  tokenIssuingApis,
   type KeyRecord,
 } from '../../src/keys/lifecycle.ts';
 import { rec } from './fake-keys.ts';
@@ -140,5 +142,27 @@ describe('the Ed25519 key under both its JWS names (RFC 9864 §2)', () => {
     const set = keySetAt([rec('RS256', 'rs', T), rec('ES256', 'es', T)], T, timing);
     expect(set.published.map((k) => k.kid)).toEqual(['rs', 'es']);
     expect([...set.active.keys()]).toEqual(['RS256', 'ES256']);
+  });
+});
+
+describe('tokenIssuingApis: whose tokens a retired key outlives', () => {
+  const api = (identifier: string, lifetimeSeconds: number, builtIn = false) => ({
+    identifier,
+    lifetimeSeconds,
+    ...(builtIn ? { builtIn: true } : {}),
+  });
+  const apis = new Map([
+    ['https://orders', api('https://orders', 20)],
+    ['https://auth/api/v1', api('https://auth/api/v1', 300, true)],
+  ]);
+  const client = (...granted: string[]) => ({ permissions: new Map(granted.map((g) => [g, {}])) });
+
+  it.each<[string, ReturnType<typeof client>[], number]>([
+    ['the built-in management API counts only while a client is granted it', [client('https://orders')], 20],
+    ['…and then it does', [client('https://orders'), client('https://auth/api/v1')], 300],
+    ['declared APIs count granted or not', [], 20],
+  ])('%s', (_, clients, longest) => {
+    const snapshot = { apis, clients: new Map(clients.map((c, i) => [String(i), c])) };
+    expect(longestTokenLifetime(tokenIssuingApis(snapshot))).toBe(longest);
   });
 });

@@ -73,6 +73,7 @@ export function compileApis(
           enforceRoles: rs.spec.people.enforceRoles,
         },
         ...consentTexts(rs),
+        ...(rs === builtIn ? { builtIn: true as const } : {}),
       };
       apis.set(api.identifier, api);
       apiByKey.set(secretKey(api.namespace, api.name), { api, decl: rs });
