@@ -76,6 +76,6 @@ export function notFound(what: string, id: string): ManagementError {
   return new ManagementError(
     404,
     'not_found',
-    `there is no ${what} ${JSON.stringify(id)} in the namespaces your token reaches`,
+    `there is no ${what} ${JSON.stringify(id.slice(0, 200))} in the namespaces your token reaches`,
   );
 }

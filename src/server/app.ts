@@ -80,6 +80,8 @@ export interface TokenServerDeps {
   server?: Server | HttpsServer;
 }
 
+const MAX_PARAM_LENGTH = 512;
+
 export interface ManagementOptions {
   /** The store: the snapshot, the declared objects and their resolutions. */
   source: DeclaredSource;
@@ -104,6 +106,9 @@ export function createTokenServer(deps: TokenServerDeps): FastifyInstance {
   const options: FastifyHttpOptions<Server, FastifyBaseLogger> = {
     logController: new LogController({ disableRequestLogging: true }),
     bodyLimit: BODY_LIMIT,
+    // A path parameter as long as the longest id the management API reads by (a client id: 254 characters;
+    // a ResourceServer's namespace and name, URL-encoded: 321); fastify's default of 100 routes longer ones nowhere.
+    routerOptions: { maxParamLength: MAX_PARAM_LENGTH },
     requestIdHeader: false,
     // Requests that arrive while closing are still served (a drain); fastify's own 503 body is not RFC 6749.
     return503OnClosing: false,

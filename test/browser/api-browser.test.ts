@@ -76,7 +76,7 @@ describe('the API browser at /api/v1/', () => {
 
     const text = await executeListClients(page);
     expect(JSON.parse(text)).toMatchObject({
-      meta: { page: 1, page_size: 20, total: 50 },
+      meta: { page: 1, page_size: 20, total: 51 },
       items: expect.arrayContaining([
         expect.objectContaining({ client_id: 'platform-automation.latchkey-system' }),
       ]),

@@ -2,6 +2,7 @@ import * as oidc from 'openid-client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   LATCHKEY_NAMESPACE,
+  LONG_CLIENT_ID,
   SECRETS,
   TEAM_C_CLIENTS,
   startManagementHarness,
@@ -30,12 +31,13 @@ describe('GET /api/v1/clients', () => {
     const { status, headers, body } = await h.get('/clients?page_size=100', platform);
     expect(status).toBe(200);
     expect(headers.get('cache-control')).toBe('no-store');
-    expect(body.meta).toEqual({ page: 1, page_size: 100, total: 5 + TEAM_C_CLIENTS });
-    expect(ids(body).slice(0, 5)).toEqual([
+    expect(body.meta).toEqual({ page: 1, page_size: 100, total: 6 + TEAM_C_CLIENTS });
+    expect(ids(body).slice(0, 6)).toEqual([
       'platform-automation.latchkey-system',
       'portal-backend.latchkey-system',
       'payments-worker.team-a',
       'team-a-automation.team-a',
+      LONG_CLIENT_ID,
       'team-b-automation.team-b',
     ]);
   });
@@ -59,6 +61,14 @@ describe('GET /api/v1/clients', () => {
     });
     const all = JSON.stringify((await h.get('/clients?page_size=100', platform)).body);
     for (const secret of Object.values(SECRETS)) expect(all).not.toContain(secret);
+  });
+
+  it('reads a client by the longest id a client may have, and bounds what a 404 repeats of an id', async () => {
+    const { status, body } = await h.get(`/clients/${LONG_CLIENT_ID}?fields=client_id`, platform);
+    expect({ status, body }).toEqual({ status: 200, body: { client_id: LONG_CLIENT_ID } });
+    const missing = await h.get(`/clients/${LONG_CLIENT_ID}y`, platform);
+    expect(missing.status).toBe(404);
+    expect(String(missing.body.message).length).toBeLessThan(300);
   });
 
   it('pages, sorts, filters, searches and projects', async () => {

@@ -23,6 +23,8 @@ import { ResponseChecker, type OpenApiDocument } from './openapi-check.ts';
  */
 export const LATCHKEY_NAMESPACE = 'latchkey-system';
 export const TEAM_C_CLIENTS = 45;
+/** The longest client id an OAuthClient may declare. */
+export const LONG_CLIENT_ID = `c${'x'.repeat(253)}`;
 
 export const SECRETS = {
   'platform-automation.latchkey-system': 'platform-secret-'.padEnd(43, 'p'),
@@ -62,6 +64,7 @@ function objects(identifier: string): DeclaredObject[] {
       permissions: [management(['read:clients'], LATCHKEY_NAMESPACE)],
     }),
     declare.client('team-a', 'team-a-automation', { roles: [{ name: 'management-reader' }] }),
+    declare.client('team-b', 'long-id', { clientId: LONG_CLIENT_ID }),
     declare.client('team-b', 'team-b-automation', {
       grants: [management(['read:resource_servers'], LATCHKEY_NAMESPACE)],
     }),
