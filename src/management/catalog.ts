@@ -2,8 +2,8 @@ import type { Resolution } from '../store/compile/conditions.ts';
 import { objectKey, type DeclaredObject, type ObjectKey } from '../store/objects.ts';
 import type { Snapshot } from '../store/snapshot.ts';
 import { Listing } from './listing.ts';
-import type { ClientView, ResourceServerView } from './view-schemas.ts';
-import { clientView, resourceServerView } from './views.ts';
+import type { ClientView, ResourceServerView, RoleView } from './view-schemas.ts';
+import { clientView, resourceServerView, roleView } from './views.ts';
 
 /** What the management API reads: the declared objects and what became of them, as of the snapshot in force. */
 export interface DeclaredSource {
@@ -20,6 +20,9 @@ export interface Catalog {
   resourceServers: Listing<ResourceServerView>;
   /** By `namespace/name`. */
   resourceServersById: ReadonlyMap<string, ResourceServerView>;
+  roles: Listing<RoleView>;
+  /** By `namespace/name`. */
+  rolesById: ReadonlyMap<string, RoleView>;
 }
 
 // One catalog per compile: its resolutions are a new map each time, and go away with it.
@@ -46,15 +49,19 @@ export function buildCatalog(
     resolutions.get(objectKey(o.kind, o.metadata.namespace, o.metadata.name));
   const clients: ClientView[] = [];
   const resourceServers: ResourceServerView[] = [];
+  const roles: RoleView[] = [];
   for (const o of sorted) {
     if (o.kind === 'OAuthClient') clients.push(clientView(o, resolutionOf(o)));
     else if (o.kind === 'ResourceServer') resourceServers.push(resourceServerView(o, resolutionOf(o)));
+    else if (o.kind === 'Role') roles.push(roleView(o, resolutionOf(o)));
   }
   return {
     clients: new Listing(clients),
     clientsById: clientsById(clients, snapshot),
     resourceServers: new Listing(resourceServers),
     resourceServersById: new Map(resourceServers.map((r) => [r.id, r])),
+    roles: new Listing(roles),
+    rolesById: new Map(roles.map((r) => [r.id, r])),
   };
 }
 

@@ -1,7 +1,13 @@
 import { z } from 'zod';
 import { DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE } from './list-query.ts';
 import { MANAGEMENT_READ_SCOPES, type ManagementResource } from './scopes.ts';
-import { clientViewSchema, projectionOf, resourceServerViewSchema } from './view-schemas.ts';
+import {
+  clientViewSchema,
+  projectionOf,
+  resourceServerViewSchema,
+  roleViewSchema,
+  type ViewSchema,
+} from './view-schemas.ts';
 import { MANAGEMENT_RESOURCES } from './resources.ts';
 
 /** Where the document says the API and its token endpoint are. */
@@ -31,16 +37,17 @@ const listMeta = z
   })
   .meta({ description: 'Where the page is in the list.' });
 
-const ITEM_SCHEMAS: { [R in ManagementResource]: typeof clientViewSchema | typeof resourceServerViewSchema } =
-  {
-    clients: clientViewSchema,
-    'resource-servers': resourceServerViewSchema,
-  };
+const ITEM_SCHEMAS: { [R in ManagementResource]: ViewSchema } = {
+  clients: clientViewSchema,
+  'resource-servers': resourceServerViewSchema,
+  roles: roleViewSchema,
+};
 
-/** Each resource's component name: `Client`, `ResourceServer`. */
+/** Each resource's component name: `Client`, `ResourceServer`, `Role`. */
 const COMPONENTS: { [R in ManagementResource]: string } = {
   clients: 'Client',
   'resource-servers': 'ResourceServer',
+  roles: 'Role',
 };
 
 /** The component schemas: the resources, their lists, the list meta and the error, as JSON Schema 2020-12. */

@@ -3,7 +3,7 @@ import { COMMON_FILTERS } from './filters.ts';
 import type { ListShape } from './list-query.ts';
 import type { Listing } from './listing.ts';
 import type { ManagementResource } from './scopes.ts';
-import { CLIENT_FIELDS, RESOURCE_SERVER_FIELDS, type ObjectFields } from './view-schemas.ts';
+import { CLIENT_FIELDS, RESOURCE_SERVER_FIELDS, ROLE_FIELDS, type ObjectFields } from './view-schemas.ts';
 
 /** How each resource of the management API lists and reads: its fields, its sort fields, its filters, and what `search` looks in. */
 interface Resource<T extends ObjectFields> {
@@ -43,5 +43,13 @@ export const MANAGEMENT_RESOURCES: {
     searchIn: (i) => [i.identifier as string, i.name, i.display_name as string | undefined],
     noun: 'resource server',
     idDescription: 'The ResourceServer as `namespace/name`, URL-encoded: `team-a%2Fpayments`.',
+  },
+  roles: {
+    shape: { fields: ROLE_FIELDS, sortable: ['namespace', 'name', 'created_at'], filters: COMMON_FILTERS },
+    listing: (c) => c.roles as never,
+    byId: (c) => c.rolesById as never,
+    searchIn: (i) => [i.name, i.description as string | undefined],
+    noun: 'role',
+    idDescription: 'The Role as `namespace/name`, URL-encoded: `team-a%2Fpayments-writer`.',
   },
 };

@@ -16,6 +16,7 @@ export const MANAGEMENT_API_NAME = 'management-api';
 export const MANAGEMENT_READ_SCOPES = {
   clients: 'read:clients',
   'resource-servers': 'read:resource_servers',
+  roles: 'read:roles',
 } as const;
 
 export type ManagementResource = keyof typeof MANAGEMENT_READ_SCOPES;

@@ -1,7 +1,9 @@
 import { z } from 'zod';
 import { condition } from '../api/common.ts';
 import { oauthClientSpec } from '../api/oauth-client.ts';
+import { personRuleFields } from '../api/person-rule.ts';
 import { resourceServerSpec } from '../api/resource-server.ts';
+import { roleSpec } from '../api/role.ts';
 
 /**
  * The management API's resources, defined once: their TypeScript types and the OpenAPI document
@@ -91,20 +93,57 @@ export const resourceServerViewSchema = z
     description: 'A ResourceServer, in the field names of Auth0’s management API.',
   });
 
+const role = roleSpec.shape;
+const rule = personRuleFields;
+
+export const roleViewSchema = z
+  .object({
+    id: reference('Role').meta({
+      description: 'The Role as `namespace/name`: what reads it, URL-encoded (`team-a%2Fpayments-writer`).',
+    }),
+    namespace: objectFields.namespace,
+    name: objectFields.name,
+    description: role.description,
+    permissions: z
+      .array(z.object({ resource_server: reference('ResourceServer'), scopes: z.array(z.string()) }))
+      .meta({ description: 'What the Role grants (`spec.permissions`).' }),
+    subjects: z
+      .array(
+        z.object({
+          connection: reference('Connection').optional(),
+          group: rule.group,
+          email_domain: rule.emailDomain,
+          user_id: rule.userId,
+        }),
+      )
+      .meta({ description: role.subjects.description ?? '' }),
+    created_at: objectFields.created_at,
+    ready: objectFields.ready,
+    conditions: objectFields.conditions,
+  })
+  .meta({
+    description: 'A Role: scopes on ResourceServers, for the clients that list it and the people it names.',
+  });
+
 /** A resource narrowed by `fields`: any of its fields, each as the resource has it. */
-export function projectionOf(schema: typeof clientViewSchema | typeof resourceServerViewSchema): z.ZodType {
+export function projectionOf(schema: ViewSchema): z.ZodType {
   return schema
     .partial()
     .meta({ description: `${schema.description ?? ''} Only the fields named by \`fields\`.` });
 }
 
+/** The schema of any resource. */
+export type ViewSchema = typeof clientViewSchema | typeof resourceServerViewSchema | typeof roleViewSchema;
+
 export type ClientView = z.output<typeof clientViewSchema>;
+export type RoleView = z.output<typeof roleViewSchema>;
 export type ResourceServerView = z.output<typeof resourceServerViewSchema>;
 /** What every view has. */
 export type ObjectFields = Pick<ClientView, 'namespace' | 'name' | 'created_at' | 'ready' | 'conditions'>;
 
 /** The field order of each view: what `fields` may name and the order items carry them. */
 export const CLIENT_FIELDS = Object.keys(clientViewSchema.shape) as (keyof ClientView)[];
+export const ROLE_FIELDS = Object.keys(roleViewSchema.shape) as (keyof RoleView)[];
 export const RESOURCE_SERVER_FIELDS = Object.keys(
   resourceServerViewSchema.shape,
 ) as (keyof ResourceServerView)[];

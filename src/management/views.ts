@@ -1,10 +1,12 @@
 import type { Resolution } from '../store/compile/conditions.ts';
 import { defaultClientId } from '../store/names.ts';
-import type { DeclaredOAuthClient, DeclaredResourceServer } from '../store/objects.ts';
+import type { DeclaredOAuthClient, DeclaredResourceServer, DeclaredRole } from '../store/objects.ts';
 import {
   CLIENT_FIELDS,
   RESOURCE_SERVER_FIELDS,
+  ROLE_FIELDS,
   type ClientView,
+  type RoleView,
   type ObjectFields,
   type ResourceServerView,
 } from './view-schemas.ts';
@@ -16,7 +18,7 @@ import {
  */
 
 function objectFields(
-  o: DeclaredOAuthClient | DeclaredResourceServer,
+  o: DeclaredOAuthClient | DeclaredResourceServer | DeclaredRole,
   resolution: Resolution | undefined,
 ): ObjectFields {
   const { namespace, name, creationTimestamp } = o.metadata;
@@ -86,5 +88,28 @@ export function resourceServerView(
       signing_alg: spec.accessToken.signingAlgorithm,
     },
     RESOURCE_SERVER_FIELDS,
+  );
+}
+
+export function roleView(o: DeclaredRole, resolution: Resolution | undefined): RoleView {
+  const { spec } = o;
+  const { namespace } = o.metadata;
+  return inOrder<RoleView>(
+    {
+      ...objectFields(o, resolution),
+      id: `${namespace}/${o.metadata.name}`,
+      ...(spec.description === undefined ? {} : { description: spec.description }),
+      permissions: spec.permissions.map((p) => ({
+        resource_server: refName(p.resourceServer, namespace),
+        scopes: p.scopes,
+      })),
+      subjects: (spec.subjects ?? []).map((r) => ({
+        ...(r.connection === undefined ? {} : { connection: refName(r.connection, namespace) }),
+        ...(r.group === undefined ? {} : { group: r.group }),
+        ...(r.emailDomain === undefined ? {} : { email_domain: r.emailDomain }),
+        ...(r.userId === undefined ? {} : { user_id: r.userId }),
+      })),
+    },
+    ROLE_FIELDS,
   );
 }

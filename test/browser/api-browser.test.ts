@@ -59,6 +59,8 @@ describe('the API browser at /api/v1/', () => {
       '/clients/{id}',
       '/resource-servers',
       '/resource-servers/{id}',
+      '/roles',
+      '/roles/{id}',
     ]);
     await screenshot(page, 'operations');
     expect(problems).toEqual([]);

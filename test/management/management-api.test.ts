@@ -288,6 +288,23 @@ describe('rate limits per caller', () => {
   });
 });
 
+describe('GET /api/v1/roles', () => {
+  it('lists Roles with what they grant and the people they name', async () => {
+    const { body } = await h.get('/roles?namespace=team-a&sort=-name', platform);
+    expect(ids(body, 'id')).toEqual(['team-a/payments-admins', 'team-a/management-reader']);
+    const { status, body: role } = await h.get('/roles/team-a%2Fpayments-admins', platform);
+    expect(status).toBe(200);
+    expect(role).toMatchObject({
+      description: 'Payments for the admins group',
+      permissions: [{ resource_server: 'team-a/payments', scopes: ['payments:read'] }],
+      subjects: [{ connection: 'team-a/corp', group: 'admins' }],
+      // Its Connection is not declared.
+      ready: false,
+    });
+    expect((await h.get('/roles', teamA)).status).toBe(403);
+  });
+});
+
 describe('who may call it', () => {
   it('answers no token with 401 and a Bearer challenge', async () => {
     const { status, headers, body } = await h.get('/clients');

@@ -12,7 +12,7 @@ import { ResponseChecker, type OpenApiDocument } from './openapi-check.ts';
  *
  * | client | namespace | management scopes | reaches |
  * |---|---|---|---|
- * | platform-automation | latchkey-system | read:clients, read:resource_servers | every namespace |
+ * | platform-automation | latchkey-system | read:clients, read:resource_servers, read:roles | every namespace |
  * | team-a-automation | team-a | read:clients (by a Role in team-a) | team-a |
  * | team-b-automation | team-b | read:resource_servers | team-b |
  * | portal-backend | latchkey-system | read:clients in team-a and team-c; read:resource_servers | those; every namespace |
@@ -52,7 +52,7 @@ function objects(identifier: string): DeclaredObject[] {
   return [
     declare.client(LATCHKEY_NAMESPACE, 'platform-automation', {
       displayName: 'Platform automation',
-      grants: [management(['read:clients', 'read:resource_servers'])],
+      grants: [management(['read:clients', 'read:resource_servers', 'read:roles'])],
     }),
     declare.client(LATCHKEY_NAMESPACE, 'portal-backend', {
       grants: [
@@ -64,6 +64,11 @@ function objects(identifier: string): DeclaredObject[] {
       permissions: [management(['read:clients'], LATCHKEY_NAMESPACE)],
     }),
     declare.client('team-a', 'team-a-automation', { roles: [{ name: 'management-reader' }] }),
+    declare.role('team-a', 'payments-admins', {
+      description: 'Payments for the admins group',
+      permissions: [{ resourceServer: { name: 'payments' }, scopes: ['payments:read'] }],
+      subjects: [{ connection: { name: 'corp' }, group: 'admins' }],
+    }),
     declare.client('team-b', 'long-id', { clientId: LONG_CLIENT_ID }),
     declare.client('team-b', 'team-b-automation', {
       grants: [management(['read:resource_servers'], LATCHKEY_NAMESPACE)],

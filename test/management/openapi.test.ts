@@ -44,6 +44,8 @@ describe('GET /api/v1/schema', () => {
       'GET /clients/{id}': 'getClient',
       'GET /resource-servers': 'listResourceServers',
       'GET /resource-servers/{id}': 'getResourceServer',
+      'GET /roles': 'listRoles',
+      'GET /roles/{id}': 'getRole',
     });
   });
 

@@ -85,6 +85,40 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/roles": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** List roles */
+        get: operations["listRoles"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/roles/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Get a role */
+        get: operations["getRole"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
 }
 export type webhooks = Record<string, never>;
 export interface components {
@@ -352,6 +386,109 @@ export interface components {
         ResourceServerList: {
             meta: components["schemas"]["ListMeta"];
             items: components["schemas"]["ResourceServerOrFields"][];
+        };
+        /** @description A Role: scopes on ResourceServers, for the clients that list it and the people it names. */
+        Role: {
+            /** @description The Role as `namespace/name`: what reads it, URL-encoded (`team-a%2Fpayments-writer`). */
+            id: string;
+            /** @description The namespace of the custom resource. */
+            namespace: string;
+            /** @description The `metadata.name` of the custom resource. */
+            name: string;
+            /** @description What the role is for. */
+            description?: string;
+            /** @description What the Role grants (`spec.permissions`). */
+            permissions: {
+                /** @description The ResourceServer as `namespace/name`. */
+                resource_server: string;
+                scopes: string[];
+            }[];
+            /** @description People who have this role wherever they sign in: a person matching any rule gets its permissions in access tokens for those ResourceServers, through a client granted them (a ResourceServer's `people` settings say whether they limit scopes and whether tokens list them as `permissions`). Evaluated at each sign-in and refresh from what the Connection said at sign-in. At most 64. */
+            subjects: {
+                /** @description The Connection as `namespace/name`. */
+                connection?: string;
+                /** @description A value of the person's groups, as the Connection maps them (its `claims.groups`). Needs `connection`. */
+                group?: string;
+                /** @description The domain of the person's email (`example.com` matches `alice@example.com`, not a subdomain), only when the Connection says the email is verified. Lowercase. Needs `connection`. */
+                email_domain?: string;
+                /** @description One person by Latchkey's user id (`usr_…`, the `sub` of their tokens), through any Connection. Not with the other fields. */
+                user_id?: string;
+            }[];
+            /**
+             * Format: date-time
+             * @description When the object was created (RFC 3339); absent for one not stored yet.
+             */
+            created_at?: string;
+            /** @description Whether everything the object declares is in effect (its `Ready` condition). */
+            ready: boolean;
+            /** @description What became of the object, `Ready` first, as its status conditions say. */
+            conditions: {
+                /** @description Condition type in CamelCase, e.g. `Ready`. */
+                type: string;
+                /**
+                 * @description True, False or Unknown.
+                 * @enum {string}
+                 */
+                status: "True" | "False" | "Unknown";
+                /** @description A CamelCase constant saying why; see the troubleshooting guide. */
+                reason: string;
+                /** @description What happened and what to do about it, for a person. */
+                message: string;
+            }[];
+        };
+        /** @description A Role: scopes on ResourceServers, for the clients that list it and the people it names. Only the fields named by `fields`. */
+        RoleFields: {
+            /** @description The Role as `namespace/name`: what reads it, URL-encoded (`team-a%2Fpayments-writer`). */
+            id?: string;
+            /** @description The namespace of the custom resource. */
+            namespace?: string;
+            /** @description The `metadata.name` of the custom resource. */
+            name?: string;
+            /** @description What the role is for. */
+            description?: string;
+            /** @description What the Role grants (`spec.permissions`). */
+            permissions?: {
+                /** @description The ResourceServer as `namespace/name`. */
+                resource_server: string;
+                scopes: string[];
+            }[];
+            /** @description People who have this role wherever they sign in: a person matching any rule gets its permissions in access tokens for those ResourceServers, through a client granted them (a ResourceServer's `people` settings say whether they limit scopes and whether tokens list them as `permissions`). Evaluated at each sign-in and refresh from what the Connection said at sign-in. At most 64. */
+            subjects?: {
+                /** @description The Connection as `namespace/name`. */
+                connection?: string;
+                /** @description A value of the person's groups, as the Connection maps them (its `claims.groups`). Needs `connection`. */
+                group?: string;
+                /** @description The domain of the person's email (`example.com` matches `alice@example.com`, not a subdomain), only when the Connection says the email is verified. Lowercase. Needs `connection`. */
+                email_domain?: string;
+                /** @description One person by Latchkey's user id (`usr_…`, the `sub` of their tokens), through any Connection. Not with the other fields. */
+                user_id?: string;
+            }[];
+            /**
+             * Format: date-time
+             * @description When the object was created (RFC 3339); absent for one not stored yet.
+             */
+            created_at?: string;
+            /** @description Whether everything the object declares is in effect (its `Ready` condition). */
+            ready?: boolean;
+            /** @description What became of the object, `Ready` first, as its status conditions say. */
+            conditions?: {
+                /** @description Condition type in CamelCase, e.g. `Ready`. */
+                type: string;
+                /**
+                 * @description True, False or Unknown.
+                 * @enum {string}
+                 */
+                status: "True" | "False" | "Unknown";
+                /** @description A CamelCase constant saying why; see the troubleshooting guide. */
+                reason: string;
+                /** @description What happened and what to do about it, for a person. */
+                message: string;
+            }[];
+        };
+        RoleOrFields: components["schemas"]["Role"] | components["schemas"]["RoleFields"];
+        RoleList: {
+            meta: components["schemas"]["ListMeta"];
+            items: components["schemas"]["RoleOrFields"][];
         };
     };
     responses: never;
@@ -661,6 +798,174 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["ResourceServerOrFields"];
+                };
+            };
+            /** @description The query is wrong; the message names what. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description No token, or one that is not valid here. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The token lacks the scope, or names a namespace outside its reach. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description No such object in the namespaces the token reaches. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The caller made as many requests as it may this minute. */
+            429: {
+                headers: {
+                    /** @description Requests the caller may make per minute on this replica. */
+                    "x-ratelimit-limit"?: number;
+                    /** @description How many of them are left in this minute. */
+                    "x-ratelimit-remaining"?: number;
+                    /** @description When the minute ends, in seconds since the epoch. */
+                    "x-ratelimit-reset"?: number;
+                    /** @description Seconds until the minute ends. */
+                    "retry-after"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    listRoles: {
+        parameters: {
+            query?: {
+                /** @description The page, from 1. */
+                page?: number;
+                /** @description Items per page, at most 100. */
+                page_size?: number;
+                /** @description Fields separated by `:`, `-` for descending: one of namespace, name, created_at. */
+                sort?: string;
+                /** @description A comma-separated projection: any of id, namespace, name, description, permissions, subjects, created_at, ready, conditions. */
+                fields?: string;
+                /** @description Only objects in this namespace; one outside the token’s reach is a 403. */
+                namespace?: string;
+                /** @description Only objects whose names contain this, case-insensitively. */
+                search?: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description A page of roles. */
+            200: {
+                headers: {
+                    /** @description Requests the caller may make per minute on this replica. */
+                    "x-ratelimit-limit"?: number;
+                    /** @description How many of them are left in this minute. */
+                    "x-ratelimit-remaining"?: number;
+                    /** @description When the minute ends, in seconds since the epoch. */
+                    "x-ratelimit-reset"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["RoleList"];
+                };
+            };
+            /** @description The query is wrong; the message names what. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description No token, or one that is not valid here. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The token lacks the scope, or names a namespace outside its reach. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The caller made as many requests as it may this minute. */
+            429: {
+                headers: {
+                    /** @description Requests the caller may make per minute on this replica. */
+                    "x-ratelimit-limit"?: number;
+                    /** @description How many of them are left in this minute. */
+                    "x-ratelimit-remaining"?: number;
+                    /** @description When the minute ends, in seconds since the epoch. */
+                    "x-ratelimit-reset"?: number;
+                    /** @description Seconds until the minute ends. */
+                    "retry-after"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    getRole: {
+        parameters: {
+            query?: {
+                /** @description A comma-separated projection: any of id, namespace, name, description, permissions, subjects, created_at, ready, conditions. */
+                fields?: string;
+            };
+            header?: never;
+            path: {
+                /** @description The Role as `namespace/name`, URL-encoded: `team-a%2Fpayments-writer`. */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The role. */
+            200: {
+                headers: {
+                    /** @description Requests the caller may make per minute on this replica. */
+                    "x-ratelimit-limit"?: number;
+                    /** @description How many of them are left in this minute. */
+                    "x-ratelimit-remaining"?: number;
+                    /** @description When the minute ends, in seconds since the epoch. */
+                    "x-ratelimit-reset"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["RoleOrFields"];
                 };
             };
             /** @description The query is wrong; the message names what. */
