@@ -1,14 +1,7 @@
 import { watch, type FSWatcher } from 'node:fs';
 import { systemClock, type Clock } from '../clock.ts';
 import type { EventBus } from '../events.ts';
-import {
-  keySetAt,
-  longestTokenLifetime,
-  tokenIssuingApis,
-  nextKeyChange,
-  sameKeySet,
-  type KeyRing,
-} from '../keys/lifecycle.ts';
+import { keySetAt, type KeyRing } from '../keys/lifecycle.ts';
 import type { SigningKeys } from '../keys/signing-keys.ts';
 import { DEFAULT_ROTATION } from '../keys/signing-key-rotation.ts';
 import { registerKeyMetrics } from '../keys/key-metrics.ts';
@@ -33,6 +26,7 @@ import { ManifestFolder, type ManifestFolderOptions } from './manifest-folder.ts
 import { checkManifestsDir } from './manifests-dir.ts';
 import { readyText, type ReadyParts } from './ready.ts';
 import { tryItCommand } from './try-it.ts';
+import { rotateKeys, type KeyRotation } from './key-schedule.ts';
 import { newPkcePair, signInHint, type PkcePair } from './try-sign-in.ts';
 import { uncheckedIssuerMessages } from './unchecked-issuer.ts';
 import { releaseMemory } from '../runtime/release-memory.ts';
@@ -62,8 +56,6 @@ export interface DevOptions {
 }
 
 const RELOAD_DEBOUNCE_MS = 100;
-/** Look at the keys at least daily, and stay far below setTimeout's limit of 24.8 days. */
-const KEY_CHECK_MAX_MS = 86_400_000;
 
 /** Runs Latchkey on a folder of manifests with a state folder: the embedded default, no cluster. */
 export async function startDev(
@@ -297,45 +289,6 @@ function reload(dev: DevContext, load: Load): Promise<ReadonlyMap<string, Resolu
   return next;
 }
 
-interface KeyRotation {
-  timer: NodeJS.Timeout | undefined;
-}
-
-/** The operator's default rotation schedule, applied to the state folder's keys and switched at each key's time. */
-async function rotateKeys(dev: DevContext, load: Load, rotation: KeyRotation): Promise<void> {
-  const { state, events } = dev;
-  const t = dev.now();
-  const rotated = await state.rotateKeys(
-    dev.keyRing,
-    t,
-    DEFAULT_ROTATION,
-    longestTokenLifetime(tokenIssuingApis(dev.store.current())),
-  );
-  dev.keyRing = rotated.ring;
-  const inForce = keySetAt(dev.keyRing.keys, t, DEFAULT_ROTATION);
-  if (!sameKeySet(dev.keysInForce, inForce)) {
-    dev.keysInForce = inForce;
-    await reload(dev, load);
-  }
-  const due = [nextKeyChange(dev.keyRing.keys, t, DEFAULT_ROTATION.clockSkewMs), rotated.wakeAt].filter(
-    (at): at is number => at !== undefined,
-  );
-  if (due.length > 0) {
-    rotation.timer = setTimeout(
-      () =>
-        void rotateKeys(dev, load, rotation).catch((err: unknown) =>
-          events.emit('reconcile.failed', {
-            controller: 'signing-keys',
-            key: state.keysPath,
-            message: (err as Error).message,
-          }),
-        ),
-      Math.min(Math.min(...due) - t, KEY_CHECK_MAX_MS),
-    );
-    rotation.timer.unref();
-  }
-}
-
 interface FolderWatch {
   watcher: FSWatcher | undefined;
   timer: NodeJS.Timeout | undefined;
@@ -351,7 +304,7 @@ async function firstLoad(
 ): Promise<void> {
   try {
     await reload(dev, load);
-    await rotateKeys(dev, load, rotation);
+    await rotateKeys(dev, () => reload(dev, load), rotation);
     if (dev.config.watch) watching.watcher = watchFolder(dev, load, watching);
   } catch (err) {
     await load.checks?.close();
