@@ -209,6 +209,11 @@ export class KeycloakAdmin {
     return body.access_token;
   }
 
+  /** Gets a new admin token when the one held is about to expire, so a timed request does not. */
+  async renewToken(): Promise<void> {
+    await this.#bearer();
+  }
+
   async request<T = unknown>(method: string, path: string, body?: unknown): Promise<T> {
     const res = await fetch(`${this.#base}/admin/realms${path}`, {
       method,

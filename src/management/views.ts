@@ -1,4 +1,5 @@
 import type { Resolution } from '../store/compile/conditions.ts';
+import { project } from './listing.ts';
 import { defaultClientId } from '../store/names.ts';
 import type { DeclaredOAuthClient, DeclaredResourceServer, DeclaredRole } from '../store/objects.ts';
 import {
@@ -36,11 +37,12 @@ function refName(ref: { name: string; namespace?: string | undefined }, from: st
   return `${ref.namespace ?? from}/${ref.name}`;
 }
 
-/** The view's fields in `order`, the order `fields` names them in; JSON keeps the order objects are built in. */
-function inOrder<T extends object>(view: T, order: readonly (keyof T)[]): T {
-  const out: Partial<T> = {};
-  for (const f of order) if (Object.hasOwn(view, f)) out[f] = view[f];
-  return out as T;
+/**
+ * The view's fields in its documented order, the order `fields` names them in: JSON keeps the order objects are
+ * built in, and the projection of every field is the whole view, in that order.
+ */
+function inOrder<T extends object>(view: T, order: readonly (keyof T & string)[]): T {
+  return project(view, order) as T;
 }
 
 export function clientView(o: DeclaredOAuthClient, resolution: Resolution | undefined): ClientView {
