@@ -111,6 +111,7 @@ const ERROR_WORDS: Readonly<Record<number, string>> = {
   403: 'The token lacks the scope, or names a namespace outside its reach.',
   404: 'No such object in the namespaces the token reaches.',
   429: 'The caller made as many requests as it may this minute.',
+  503: 'The runtime state store, which says whether a token is revoked, cannot answer; try again shortly.',
 };
 
 const query = (name: string, description: string, schema: Record<string, unknown>) => ({
@@ -164,7 +165,7 @@ function resourcePaths(name: ManagementResource): Record<string, unknown> {
         parameters: listParameters(name),
         responses: {
           '200': json(ref(`${id}List`), `A page of ${noun}s.`, RATE_HEADERS),
-          ...errors(400, 401, 403, 429),
+          ...errors(400, 401, 403, 429, 503),
         },
       },
     },
@@ -185,7 +186,7 @@ function resourcePaths(name: ManagementResource): Record<string, unknown> {
         ],
         responses: {
           '200': json(ref(`${id}OrFields`), `The ${noun}.`, RATE_HEADERS),
-          ...errors(400, 401, 403, 404, 429),
+          ...errors(400, 401, 403, 404, 429, 503),
         },
       },
     },

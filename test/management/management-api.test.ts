@@ -1,4 +1,5 @@
 import * as oidc from 'openid-client';
+import { StateUnavailableError } from '../../src/state/runtime-state.ts';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   LATCHKEY_NAMESPACE,
@@ -370,6 +371,30 @@ describe('who may call it', () => {
       status: 401,
       message: 'client team-b-automation.team-b is no longer in effect',
     });
+  });
+
+  it('answers 503 temporarily_unavailable when the runtime state cannot say whether a token is revoked', async () => {
+    const down = await startManagementHarness({
+      revocations: {
+        revoke: () => true,
+        isRevoked: () => Promise.reject(new StateUnavailableError('PostgreSQL is not answering')),
+      },
+    });
+    try {
+      const token = await down.token('platform-automation.latchkey-system');
+      const { status, body } = await down.get('/clients', token);
+      expect({ status, body }).toEqual({
+        status: 503,
+        body: {
+          statusCode: 503,
+          error: 'Service Unavailable',
+          errorCode: 'temporarily_unavailable',
+          message: 'the runtime state store cannot answer; try again shortly',
+        },
+      });
+    } finally {
+      await down.close();
+    }
   });
 
   it('answers paths and methods it does not serve in its own shape, never a 5xx', async () => {

@@ -1,5 +1,6 @@
 import * as oidc from 'openid-client';
 import { EventBus } from '../../src/events.ts';
+import type { RevocationStore } from '../../src/runtime/revocation-store.ts';
 import { startServers, type RunningServers } from '../../src/server/start.ts';
 import type { DeclaredObject } from '../../src/store/objects.ts';
 import { Store } from '../../src/store/store.ts';
@@ -114,8 +115,9 @@ export interface ManagementHarness {
 }
 
 export async function startManagementHarness(
-  options: { ratePerMinute?: number } = {},
+  options: { ratePerMinute?: number; revocations?: RevocationStore } = {},
 ): Promise<ManagementHarness> {
+  const { revocations, ...management } = options;
   const keys = await testKeys();
   const events = new EventBus();
   const store = new Store(keys, events);
@@ -126,7 +128,8 @@ export async function startManagementHarness(
     now: Date.now,
     events,
     ready: () => true,
-    management: { source: store, ...options },
+    ...(revocations === undefined ? {} : { revocations }),
+    management: { source: store, ...management },
   });
   const api = servers.managementApi;
   const secrets = Object.entries(SECRETS).map(([id, value]) => {

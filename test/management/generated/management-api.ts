@@ -600,6 +600,15 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
+            /** @description The runtime state store, which says whether a token is revoked, cannot answer; try again shortly. */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
         };
     };
     getClient: {
@@ -685,6 +694,15 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
+            /** @description The runtime state store, which says whether a token is revoked, cannot answer; try again shortly. */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
         };
     };
     listResourceServers: {
@@ -762,6 +780,15 @@ export interface operations {
                     "x-ratelimit-reset"?: number;
                     /** @description Seconds until the minute ends. */
                     "retry-after"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The runtime state store, which says whether a token is revoked, cannot answer; try again shortly. */
+            503: {
+                headers: {
                     [name: string]: unknown;
                 };
                 content: {
@@ -853,6 +880,15 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
+            /** @description The runtime state store, which says whether a token is revoked, cannot answer; try again shortly. */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
         };
     };
     listRoles: {
@@ -930,6 +966,15 @@ export interface operations {
                     "x-ratelimit-reset"?: number;
                     /** @description Seconds until the minute ends. */
                     "retry-after"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The runtime state store, which says whether a token is revoked, cannot answer; try again shortly. */
+            503: {
+                headers: {
                     [name: string]: unknown;
                 };
                 content: {
@@ -1015,6 +1060,15 @@ export interface operations {
                     "x-ratelimit-reset"?: number;
                     /** @description Seconds until the minute ends. */
                     "retry-after"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The runtime state store, which says whether a token is revoked, cannot answer; try again shortly. */
+            503: {
+                headers: {
                     [name: string]: unknown;
                 };
                 content: {
