@@ -55,6 +55,8 @@ describe('management API (real kube-apiserver)', () => {
       await cluster.api.create(resourceOf(o.kind as 'OAuthClient'), o.metadata.namespace, o);
     }
     op = await operator(cluster);
+    // A Secret can be written before the signing keys are in force: tokens are asked for once the operator is ready.
+    await op.whenReady();
   });
   afterAll(async () => {
     await op?.close();
